@@ -1,0 +1,355 @@
+package chat
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"path"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Attachments of conversations and topics. An upload is checked from its
+// bytes, never its name: the type is detected from the content, only an
+// allow-list of everyday document and image types is stored, executables
+// are refused even when renamed, and the filename is reduced to a safe
+// display name whose extension matches the detected type. Files are
+// stored in the database (every node serves them) and served only to
+// users who can see the message they belong to.
+
+// MaxFilenameBytes bounds a stored filename.
+const MaxFilenameBytes = 200
+
+// UploadAttachment stores an upload of the caller, unattached until a
+// message claims it (Publish or CreateConversation with its id).
+// Errors: EUnauthenticated, ETooLarge (over Config.MaxAttachmentBytes),
+// EInvalid (empty, disallowed type, executable).
+func (s *Service) UploadAttachment(ctx context.Context, filename string, r io.Reader) (Attachment, error) {
+	p, err := mustPrincipal(ctx)
+	if err != nil {
+		return Attachment{}, err
+	}
+	limit := s.cfg.MaxAttachmentBytes
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return Attachment{}, Errorf(EInvalid, "the upload was interrupted")
+	}
+	if int64(len(data)) > limit {
+		return Attachment{}, Errorf(ETooLarge, "an attachment may have at most %d MiB", limit>>20)
+	}
+	ct, ext, err := DetectAttachmentType(filename, data)
+	if err != nil {
+		return Attachment{}, err
+	}
+	a := Attachment{TenantID: p.TenantID, UploaderID: p.UserID, Filename: SanitizeFilename(filename, ext),
+		ContentType: ct, Size: int64(len(data)), CreatedAt: s.clock.Now()}
+	if err := s.store.AttachmentCreate(ctx, &a, data); err != nil {
+		return Attachment{}, err
+	}
+	return a, nil
+}
+
+// OpenAttachment returns an attachment and its bytes to a user who can see
+// the message it belongs to, or to its uploader before it is attached.
+// Anything else is ENotFound. Errors: EUnauthenticated, ENotFound.
+func (s *Service) OpenAttachment(ctx context.Context, id int64) (Attachment, []byte, error) {
+	p, err := mustPrincipal(ctx)
+	if err != nil {
+		return Attachment{}, nil, err
+	}
+	a, err := s.store.AttachmentGet(ctx, p.TenantID, id)
+	if err != nil {
+		return Attachment{}, nil, err
+	}
+	if a.MessageID == nil {
+		if a.UploaderID != p.UserID {
+			return Attachment{}, nil, NotFound("attachment")
+		}
+	} else {
+		m, err := s.store.MessageGet(ctx, p.TenantID, *a.MessageID)
+		if IsCode(err, ENotFound) || (err == nil && m.DeletedAt != nil) {
+			return Attachment{}, nil, NotFound("attachment")
+		}
+		if err != nil {
+			return Attachment{}, nil, err
+		}
+		if _, err := s.threadFor(ctx, s.store, p, m.Channel); err != nil {
+			if IsCode(err, ENotFound) {
+				return Attachment{}, nil, NotFound("attachment")
+			}
+			return Attachment{}, nil, err
+		}
+	}
+	data, err := s.store.AttachmentData(ctx, p.TenantID, id)
+	if err != nil {
+		return Attachment{}, nil, err
+	}
+	return a, data, nil
+}
+
+// fileType is one allowed type: its MIME type and the extensions a file
+// of the type may carry (the first is appended to names without one).
+type fileType struct {
+	mime string
+	exts []string
+}
+
+var (
+	typePNG  = fileType{"image/png", []string{".png"}}
+	typeJPEG = fileType{"image/jpeg", []string{".jpg", ".jpeg"}}
+	typeGIF  = fileType{"image/gif", []string{".gif"}}
+	typeWebP = fileType{"image/webp", []string{".webp"}}
+	typeBMP  = fileType{"image/bmp", []string{".bmp"}}
+	typePDF  = fileType{"application/pdf", []string{".pdf"}}
+	typeText = fileType{"text/plain; charset=utf-8", []string{".txt", ".log", ".md"}}
+	typeCSV  = fileType{"text/csv; charset=utf-8", []string{".csv"}}
+	typeZIP  = fileType{"application/zip", []string{".zip"}}
+	typeDOCX = fileType{"application/vnd.openxmlformats-officedocument.wordprocessingml.document", []string{".docx"}}
+	typeXLSX = fileType{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", []string{".xlsx"}}
+	typePPTX = fileType{"application/vnd.openxmlformats-officedocument.presentationml.presentation", []string{".pptx"}}
+	typeODT  = fileType{"application/vnd.oasis.opendocument.text", []string{".odt"}}
+	typeODS  = fileType{"application/vnd.oasis.opendocument.spreadsheet", []string{".ods"}}
+	typeODP  = fileType{"application/vnd.oasis.opendocument.presentation", []string{".odp"}}
+	typeDOC  = fileType{"application/msword", []string{".doc"}}
+	typeXLS  = fileType{"application/vnd.ms-excel", []string{".xls"}}
+	typePPT  = fileType{"application/vnd.ms-powerpoint", []string{".ppt"}}
+)
+
+// executableExts run code when opened on common systems; an upload or an
+// archive entry named so is refused whatever its content.
+var executableExts = []string{
+	".exe", ".dll", ".com", ".scr", ".msi", ".msp", ".bat", ".cmd", ".ps1", ".psm1", ".vbs", ".vbe", ".js", ".jse",
+	".wsf", ".wsh", ".hta", ".cpl", ".jar", ".lnk", ".reg", ".sh", ".bash", ".zsh", ".csh", ".ksh", ".py", ".pl",
+	".rb", ".php", ".app", ".apk", ".deb", ".rpm", ".dmg", ".pkg", ".elf", ".run", ".iso", ".img", ".vhd",
+	".docm", ".xlsm", ".pptm", ".dotm", ".xltm", ".msc", ".gadget", ".inf", ".application", ".appx", ".msix",
+	".url", ".desktop",
+}
+
+// markupExts are pages a browser would render; an upload named so is
+// refused (inside office archives such names are normal).
+var markupExts = []string{".html", ".htm", ".xhtml", ".svg", ".xml", ".xsl", ".mht", ".mhtml"}
+
+// executableMagic are leading bytes of programs and scripts.
+var executableMagic = [][]byte{
+	[]byte("MZ"),                               // Windows PE, DOS
+	[]byte("\x7fELF"),                          // Linux and BSD
+	[]byte("#!"),                               // scripts with a shebang
+	{0xfe, 0xed, 0xfa, 0xce},                   // Mach-O 32
+	{0xfe, 0xed, 0xfa, 0xcf},                   // Mach-O 64
+	{0xce, 0xfa, 0xed, 0xfe},                   // Mach-O 32, little endian
+	{0xcf, 0xfa, 0xed, 0xfe},                   // Mach-O 64, little endian
+	{0xca, 0xfe, 0xba, 0xbe},                   // Mach-O universal, Java class
+	[]byte("\x00asm"),                          // WebAssembly
+	[]byte("dex\n"),                            // Android
+	[]byte("\x4c\x00\x00\x00\x01\x14\x02\x00"), // Windows shortcut
+}
+
+// DetectAttachmentType decides the type of an upload from its bytes (the
+// name only refines text into CSV and old Office files into their
+// program) and returns its MIME type and canonical extension. Errors:
+// EInvalid for empty files, executables and types not on the allow-list.
+func DetectAttachmentType(filename string, data []byte) (string, string, error) {
+	if len(data) == 0 {
+		return "", "", Errorf(EInvalid, "the file is empty")
+	}
+	ext := strings.ToLower(path.Ext(baseName(filename)))
+	refuse := Errorf(EInvalid, "this type of file is not allowed; use a PDF, an image, a text or an office document")
+	if d, bad := hasExt(strings.ToLower(baseName(filename)), executableExts, markupExts); bad {
+		return "", "", Errorf(EInvalid, "files named %s are not allowed", d)
+	}
+	for _, m := range executableMagic {
+		if bytes.HasPrefix(data, m) {
+			return "", "", Errorf(EInvalid, "programs and scripts are not allowed")
+		}
+	}
+	t, ok := sniff(ext, data)
+	if !ok {
+		return "", "", refuse
+	}
+	return t.mime, t.exts[0], nil
+}
+
+func sniff(ext string, data []byte) (fileType, bool) {
+	switch {
+	case bytes.HasPrefix(data, []byte("%PDF-")):
+		return typePDF, true
+	case bytes.HasPrefix(data, []byte{0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1}):
+		// An OLE compound file: the old Office formats share it, so the
+		// name tells which program opens it.
+		switch ext {
+		case ".doc":
+			return typeDOC, true
+		case ".xls":
+			return typeXLS, true
+		case ".ppt":
+			return typePPT, true
+		}
+		return fileType{}, false
+	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
+		return sniffZip(data)
+	}
+	switch http.DetectContentType(data) {
+	case "image/png":
+		return typePNG, true
+	case "image/jpeg":
+		return typeJPEG, true
+	case "image/gif":
+		return typeGIF, true
+	case "image/webp":
+		return typeWebP, true
+	case "image/bmp":
+		return typeBMP, true
+	case "text/plain; charset=utf-8":
+		if !utf8.Valid(data) || looksLikeMarkup(data) {
+			return fileType{}, false
+		}
+		if ext == ".csv" {
+			return typeCSV, true
+		}
+		return typeText, true
+	}
+	return fileType{}, false
+}
+
+// looksLikeMarkup catches HTML and SVG that the sniffer calls text, so no
+// browser ever renders an upload as a page.
+func looksLikeMarkup(data []byte) bool {
+	head := bytes.ToLower(bytes.TrimLeftFunc(data[:min(len(data), 1024)], unicode.IsSpace))
+	for _, tag := range []string{"<svg", "<?xml", "<html", "<!doctype", "<script", "<head", "<body", "<iframe"} {
+		if bytes.Contains(head, []byte(tag)) {
+			return true
+		}
+	}
+	return false
+}
+
+// sniffZip tells office documents from plain archives and refuses archives
+// that carry programs or macros.
+func sniffZip(data []byte) (fileType, bool) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return fileType{}, false
+	}
+	var word, excel, powerpoint, contentTypes bool
+	for _, f := range zr.File {
+		name := strings.ToLower(f.Name)
+		if _, bad := hasExt(name, executableExts); bad || strings.HasSuffix(name, "vbaproject.bin") {
+			return fileType{}, false
+		}
+		switch {
+		case name == "[content_types].xml":
+			contentTypes = true
+		case strings.HasPrefix(name, "word/"):
+			word = true
+		case strings.HasPrefix(name, "xl/"):
+			excel = true
+		case strings.HasPrefix(name, "ppt/"):
+			powerpoint = true
+		}
+	}
+	if len(zr.File) > 0 && zr.File[0].Name == "mimetype" {
+		if rc, err := zr.File[0].Open(); err == nil {
+			b, _ := io.ReadAll(io.LimitReader(rc, 100))
+			_ = rc.Close()
+			for _, t := range []fileType{typeODT, typeODS, typeODP} {
+				if string(b) == t.mime {
+					return t, true
+				}
+			}
+		}
+	}
+	switch {
+	case contentTypes && word:
+		return typeDOCX, true
+	case contentTypes && excel:
+		return typeXLSX, true
+	case contentTypes && powerpoint:
+		return typePPTX, true
+	}
+	return typeZIP, true
+}
+
+// hasExt reports whether the lower-case name (trailing dots and spaces
+// ignored, as Windows does) ends in one of the extensions.
+func hasExt(name string, lists ...[]string) (string, bool) {
+	name = strings.TrimRight(name, ". ")
+	for _, l := range lists {
+		for _, e := range l {
+			if strings.HasSuffix(name, e) {
+				return e, true
+			}
+		}
+	}
+	return "", false
+}
+
+// baseName drops any directory part, with either separator.
+func baseName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
+}
+
+// SanitizeFilename reduces an uploaded name to a safe display name: no
+// directory, no control or invisible direction characters, no quotes,
+// separators or characters that filesystems or headers treat specially,
+// no leading dots, bounded length, and an extension that matches ext (the
+// detected type's; appended when the name's own does not fit the type).
+func SanitizeFilename(name, ext string) string {
+	name = baseName(strings.ToValidUTF8(name, ""))
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			continue
+		case unicode.Is(unicode.Cf, r): // bidi overrides, zero-width characters
+			continue
+		case strings.ContainsRune(`"'\/:*?<>|;%`+"`", r):
+			b.WriteRune('_')
+		case unicode.IsSpace(r):
+			b.WriteRune(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	name = strings.Trim(strings.Join(strings.Fields(b.String()), " "), ". ")
+	own := strings.ToLower(path.Ext(name))
+	fits := false
+	for _, t := range allTypes {
+		if t.exts[0] == ext && containsExt(t.exts, own) {
+			fits = true
+		}
+	}
+	stem := name
+	if fits {
+		own = path.Ext(name) // keeps the user's case
+		stem = strings.TrimSuffix(name, own)
+	} else if ext != "" {
+		own = ext
+	}
+	if strings.Trim(stem, ". _") == "" {
+		stem = "attachment"
+	}
+	maxStem := MaxFilenameBytes - len(own)
+	for len(stem) > maxStem {
+		_, size := utf8.DecodeLastRuneInString(stem)
+		stem = stem[:len(stem)-size]
+	}
+	return strings.TrimRight(stem, ". ") + own
+}
+
+var allTypes = []fileType{typePNG, typeJPEG, typeGIF, typeWebP, typeBMP, typePDF, typeText, typeCSV, typeZIP,
+	typeDOCX, typeXLSX, typePPTX, typeODT, typeODS, typeODP, typeDOC, typeXLS, typePPT}
+
+func containsExt(exts []string, e string) bool {
+	for _, x := range exts {
+		if x == e {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,172 @@
+package chat_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"parley/chat"
+	"parley/storage/storetest"
+)
+
+func attZip(t *testing.T, names ...string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, n := range names {
+		f, err := zw.Create(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = f.Write([]byte("x"))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+var attPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+
+func TestAttachmentTypeDetection(t *testing.T) {
+	t.Parallel()
+	docx := attZip(t, "[Content_Types].xml", "word/document.xml")
+	for _, tc := range []struct {
+		name, file string
+		data       []byte
+		wantType   string // "" means refused
+	}{
+		{"pdf", "payslip.pdf", []byte("%PDF-1.7\n..."), "application/pdf"},
+		{"png", "scan.png", attPNG, "image/png"},
+		{"jpeg", "photo.jpg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), "image/jpeg"},
+		{"text", "notes.txt", []byte("hello\n"), "text/plain; charset=utf-8"},
+		{"csv", "hours.csv", []byte("a;b\n1;2\n"), "text/csv; charset=utf-8"},
+		{"docx", "contract.docx", docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+		{"xlsx with printer settings", "sheet.xlsx", attZip(t, "[Content_Types].xml", "xl/workbook.xml", "xl/printerSettings/printerSettings1.bin"),
+			"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+		{"plain zip", "docs.zip", attZip(t, "a.txt", "b.pdf"), "application/zip"},
+		{"old excel", "budget.xls", []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest"), "application/vnd.ms-excel"},
+
+		{"html as text", "notes.txt", []byte("<!DOCTYPE html><script>alert(1)</script>"), ""},
+		{"svg", "logo.png", []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script/></svg>`), ""},
+		{"html name", "page.html", []byte("hello"), ""},
+		{"unknown binary", "data.dat", []byte{0, 1, 2, 3, 4, 5, 0xff, 0xfe}, ""},
+		{"empty", "empty.txt", nil, ""},
+		{"macro document", "evil.docm", docx, ""},
+		{"zip with vba", "book.xlsx", attZip(t, "[Content_Types].xml", "xl/vbaProject.bin"), ""},
+		{"ole without office name", "thing.bin", []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest"), ""},
+
+		// Executables are refused however they are named.
+		{"pe renamed pdf", "invoice.pdf", append([]byte("MZ\x90\x00"), make([]byte, 100)...), ""},
+		{"elf renamed png", "photo.png", []byte("\x7fELF\x02\x01\x01\x00"), ""},
+		{"script renamed txt", "notes.txt", []byte("#!/bin/sh\nrm -rf /\n"), ""},
+		{"mach-o renamed jpg", "me.jpg", []byte{0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1}, ""},
+		{"exe name with pdf bytes", "invoice.pdf.exe", []byte("%PDF-1.7\n"), ""},
+		{"exe name trailing dot", "invoice.exe.", []byte("%PDF-1.7\n"), ""},
+		{"bat name", "RUN.BAT", []byte("echo hi\n"), ""},
+		{"zip with exe", "docs.zip", attZip(t, "readme.txt", "setup.exe"), ""},
+		{"zip with script", "docs.zip", attZip(t, "tools/install.sh"), ""},
+	} {
+		ct, _, err := chat.DetectAttachmentType(tc.file, tc.data)
+		if tc.wantType == "" {
+			if chat.ErrorCode(err) != chat.EInvalid {
+				t.Errorf("%s: accepted as %q (err %v), want refused", tc.name, ct, err)
+			}
+			continue
+		}
+		if err != nil || ct != tc.wantType {
+			t.Errorf("%s: type %q err %v, want %q", tc.name, ct, err, tc.wantType)
+		}
+	}
+}
+
+func TestAttachmentFilenameSanitising(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, ext, want string }{
+		{"report.pdf", ".pdf", "report.pdf"},
+		{"../../etc/passwd.txt", ".txt", "passwd.txt"},
+		{`C:\Users\me\Desktop\pay.pdf`, ".pdf", "pay.pdf"},
+		{"a\r\nContent-Type: text/html.txt", ".txt", "html.txt"},
+		{"a\r\nContent-Type: x.txt", ".txt", "aContent-Type_ x.txt"},
+		{`x"; filename="evil.txt`, ".txt", "x__ filename=_evil.txt"},
+		{"photo\u202egnp.txt", ".txt", "photognp.txt"},
+		{"scan.pdf", ".png", "scan.pdf.png"}, // the extension follows the content
+		{"noext", ".pdf", "noext.pdf"},
+		{"...", ".txt", "attachment.txt"},
+		{".hidden.txt", ".txt", "hidden.txt"},
+		{"", ".pdf", "attachment.pdf"},
+		{"Palkkalaskelma äö.PDF", ".pdf", "Palkkalaskelma äö.PDF"},
+		{"photo.jpeg", ".jpg", "photo.jpeg"},
+	} {
+		if got := chat.SanitizeFilename(tc.in, tc.ext); got != tc.want {
+			t.Errorf("SanitizeFilename(%q, %q) = %q, want %q", tc.in, tc.ext, got, tc.want)
+		}
+	}
+	long := chat.SanitizeFilename(strings.Repeat("ä", 500)+".txt", ".txt")
+	if len(long) > chat.MaxFilenameBytes || !strings.HasSuffix(long, ".txt") || !utf8.ValidString(long) {
+		t.Fatalf("long name %q (%d bytes)", long, len(long))
+	}
+}
+
+// TestAttachmentUpload: refused uploads store nothing; stored ones are
+// served only to the uploader before they are attached and to those who
+// can see the message afterwards.
+func TestAttachmentUpload(t *testing.T) {
+	t.Parallel()
+	w := newCvWorld(t, cvOpenSQLite(t, filepath.Join(t.TempDir(), "parley.db")), chat.Config{MaxAttachmentBytes: 1024})
+	a := w.a
+	ctx := w.as(t, a.EmployeeA)
+	stored := func() int64 {
+		t.Helper()
+		n, err := w.st.AttachmentDeleteUnlinked(t.Context(), time.Now().Add(24*time.Hour))
+		storetest.NoErr(t, err, "AttachmentDeleteUnlinked")
+		return n
+	}
+
+	_, err := w.svc.UploadAttachment(ctx, "big.txt", bytes.NewReader(bytes.Repeat([]byte("a"), 1025)))
+	storetest.WantCode(t, err, chat.ETooLarge)
+	_, err = w.svc.UploadAttachment(ctx, "invoice.pdf", bytes.NewReader([]byte("MZ\x90\x00 this is a program")))
+	storetest.WantCode(t, err, chat.EInvalid)
+	_, err = w.svc.UploadAttachment(ctx, "page.txt", strings.NewReader("<html><body>hi</body></html>"))
+	storetest.WantCode(t, err, chat.EInvalid)
+	if n := stored(); n != 0 {
+		t.Fatalf("refused uploads stored %d rows", n)
+	}
+	_, err = w.svc.UploadAttachment(t.Context(), "a.txt", strings.NewReader("x"))
+	storetest.WantCode(t, err, chat.EUnauthenticated)
+
+	att, err := w.svc.UploadAttachment(ctx, "../../secret/Pay slip\x00.pdf", strings.NewReader("%PDF-1.4\nbody"))
+	storetest.NoErr(t, err, "upload")
+	if att.Filename != "Pay slip.pdf" || att.ContentType != "application/pdf" || att.Size != 13 {
+		t.Fatalf("stored %+v", att)
+	}
+	_, data, err := w.svc.OpenAttachment(ctx, att.ID)
+	if err != nil || string(data) != "%PDF-1.4\nbody" {
+		t.Fatalf("uploader opens own upload: %q %v", data, err)
+	}
+	_, _, err = w.svc.OpenAttachment(w.as(t, a.Handler), att.ID)
+	storetest.WantNotFound(t, err) // not attached yet: only the uploader
+
+	// Someone else cannot attach it; its uploader can.
+	_, err = w.svc.CreateConversation(w.as(t, a.EmployeeB), chat.NewConversationInput{CategoryID: a.cat.ID,
+		Subject: "x", Body: "y", AttachmentIDs: []int64{att.ID}})
+	storetest.WantCode(t, err, chat.EInvalid)
+	v := w.create(t, a, a.EmployeeA, chat.NewConversationInput{AttachmentIDs: []int64{att.ID}})
+	for _, u := range []chat.User{a.EmployeeA, a.Handler, a.Admin} {
+		if _, _, err := w.svc.OpenAttachment(w.as(t, u), att.ID); err != nil {
+			t.Fatalf("%s cannot open: %v", u.Name, err)
+		}
+	}
+	for _, u := range []chat.User{a.EmployeeB, a.Manager, w.b.Admin} {
+		_, _, err := w.svc.OpenAttachment(w.as(t, u), att.ID)
+		storetest.WantNotFound(t, err)
+	}
+	// Too many attachments on one message.
+	ids := make([]int64, chat.MaxAttachmentsIn+1)
+	_, err = w.svc.Publish(ctx, chat.PublishInput{Channel: chat.ConversationChannel(v.ID), Body: "x", AttachmentIDs: ids})
+	storetest.WantCode(t, err, chat.EInvalid)
+}

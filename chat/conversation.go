@@ -1,0 +1,71 @@
+package chat
+
+import "time"
+
+// ConversationStatus is the state of a support conversation.
+type ConversationStatus string
+
+const (
+	StatusNew     ConversationStatus = "new"
+	StatusOpen    ConversationStatus = "open"
+	StatusWaiting ConversationStatus = "waiting"
+	StatusSolved  ConversationStatus = "solved"
+)
+
+// Category routes new conversations to receiver roles.
+type Category struct {
+	ID       int64   `json:"id"`
+	TenantID int64   `json:"tenant_id"`
+	NameEN   string  `json:"name_en"`
+	NameFI   string  `json:"name_fi"`
+	RoleIDs  []int64 `json:"role_ids,omitempty"`
+	// RetentionDays overrides the tenant's retention when set.
+	RetentionDays *int `json:"retention_days,omitempty"`
+	Active        bool `json:"active"`
+}
+
+// Conversation is a support conversation.
+type Conversation struct {
+	ID                 int64              `json:"id"`
+	TenantID           int64              `json:"tenant_id"`
+	Subject            string             `json:"subject"`
+	CategoryID         int64              `json:"category_id"`
+	Status             ConversationStatus `json:"status"`
+	CreatorID          int64              `json:"creator_id"`
+	HandlerID          *int64             `json:"handler_id,omitempty"`
+	CustomerAssigneeID *int64             `json:"customer_assignee_id,omitempty"`
+	AdminID            *int64             `json:"admin_id,omitempty"` // designated administrator
+	RelatedCompanyID   *int64             `json:"related_company_id,omitempty"`
+	RelatedUserID      *int64             `json:"related_user_id,omitempty"`
+	RoleIDs            []int64            `json:"role_ids,omitempty"` // receiver roles
+	ExternalEmails     []string           `json:"external_emails,omitempty"`
+	NotifyAdmins       bool               `json:"notify_admins"`
+	LastSeq            int64              `json:"last_seq"`
+	LastActivityAt     time.Time          `json:"last_activity_at"`
+	CreatedAt          time.Time          `json:"created_at"`
+}
+
+// Attachment is a file on a message, stored in the database so that every
+// node serves it.
+type Attachment struct {
+	ID          int64     `json:"id"`
+	TenantID    int64     `json:"tenant_id"`
+	MessageID   *int64    `json:"message_id,omitempty"`
+	UploaderID  int64     `json:"uploader_id"`
+	Filename    string    `json:"filename"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Draft is a message being written, kept server-side per user.
+type Draft struct {
+	ID        int64     `json:"id"`
+	TenantID  int64     `json:"tenant_id"`
+	UserID    int64     `json:"user_id"`
+	Channel   *Channel  `json:"channel,omitempty"` // nil for a new conversation
+	Subject   string    `json:"subject"`
+	Body      string    `json:"body"`
+	Data      string    `json:"data"` // client JSON: category, roles, related company, ...
+	UpdatedAt time.Time `json:"updated_at"`
+}

@@ -1,0 +1,123 @@
+package chat
+
+import (
+	"context"
+	"slices"
+)
+
+// viewer is what the conversation visibility rule needs to know about a
+// user. One rule serves access checks (from the principal), the receiver
+// preview and live fan-out (from stored users), so that what the preview
+// shows is exactly who can read.
+type viewer struct {
+	userID      int64
+	roleIDs     []int64
+	companyIDs  []int64
+	tenantAdmin bool
+}
+
+func viewerOf(p *Principal) viewer {
+	return viewer{userID: p.UserID, roleIDs: p.RoleIDs, companyIDs: p.CompanyIDs, tenantAdmin: p.TenantAdmin()}
+}
+
+// canSeeConversation is the visibility rule: tenant admins see every
+// conversation of their tenant; its creator, handler, customer assignee
+// and designated administrator see it; members of its receiver roles see
+// it, with company-based visibility on only when it is related to one of
+// their companies. Access follows current roles and companies.
+func canSeeConversation(v viewer, c Conversation, companyVisibility bool) bool {
+	return v.tenantAdmin || isParty(v.userID, c) || roleRouted(v, c, companyVisibility)
+}
+
+// roleRouted reports whether c reaches v through a receiver role.
+func roleRouted(v viewer, c Conversation, companyVisibility bool) bool {
+	if !slices.ContainsFunc(c.RoleIDs, func(id int64) bool { return slices.Contains(v.roleIDs, id) }) {
+		return false
+	}
+	return !companyVisibility || (c.RelatedCompanyID != nil && slices.Contains(v.companyIDs, *c.RelatedCompanyID))
+}
+
+// conversationForRead returns the conversation when p may see it (see
+// canSeeConversation); anything else, another tenant's conversation
+// included, is ENotFound.
+func (s *Service) conversationForRead(ctx context.Context, st Store, p *Principal, id int64) (Conversation, error) {
+	c, err := st.ConversationGet(ctx, p.TenantID, id)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if isParty(p.UserID, c) || p.TenantAdmin() {
+		return c, nil
+	}
+	t, err := st.TenantGet(ctx, p.TenantID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if canSeeConversation(viewerOf(p), c, t.Settings.CompanyVisibility) {
+		return c, nil
+	}
+	return Conversation{}, NotFound("conversation")
+}
+
+// isParty reports whether the user is named on the conversation.
+func isParty(userID int64, c Conversation) bool {
+	return c.CreatorID == userID || isID(c.HandlerID, userID) || isID(c.CustomerAssigneeID, userID) || isID(c.AdminID, userID)
+}
+
+func isID(p *int64, id int64) bool { return p != nil && *p == id }
+
+// checkConversationPost: everyone who can see a conversation may reply.
+func (s *Service) checkConversationPost(ctx context.Context, st Store, p *Principal, c Conversation) error {
+	return nil
+}
+
+// isCustomerSide reports whether the user is the conversation's creator or
+// customer assignee and not its handler or designated administrator.
+func isCustomerSide(userID int64, c Conversation) bool {
+	if isID(c.HandlerID, userID) || isID(c.AdminID, userID) {
+		return false
+	}
+	return c.CreatorID == userID || isID(c.CustomerAssigneeID, userID)
+}
+
+// isHandlerSide reports whether the user answers for the tenant in the
+// conversation: everyone who can see it but the customer side (handler,
+// designated administrator, receiver-role members, tenant admins).
+func isHandlerSide(userID int64, c Conversation) bool { return !isCustomerSide(userID, c) }
+
+// isReceiver reports whether p holds one of the conversation's receiver
+// roles.
+func isReceiver(p *Principal, c Conversation) bool {
+	return slices.ContainsFunc(c.RoleIDs, p.HasRoleID)
+}
+
+// Permission checks of conversation actions, shared by the actions and by
+// ConversationView.Can so the UI offers exactly what the service allows.
+// Each assumes p can already see c.
+
+// canTake: receiver-role members take the conversation as its handler.
+func canTake(p *Principal, c Conversation) bool {
+	return isReceiver(p, c) && !isID(c.HandlerID, p.UserID)
+}
+
+// canSetHandler: the handler, receiver-role members and tenant admins
+// hand the conversation over.
+func canSetHandler(p *Principal, c Conversation) bool {
+	return isID(c.HandlerID, p.UserID) || isReceiver(p, c) || p.TenantAdmin()
+}
+
+// canSetStatus: the handler side sets Open, Waiting and Solved.
+func canSetStatus(p *Principal, c Conversation) bool { return isHandlerSide(p.UserID, c) }
+
+// canSetAssignee: both sides may name the customer assignee.
+func canSetAssignee(p *Principal, c Conversation) bool { return true }
+
+// canSetAdmin: the handler side names the designated administrator.
+func canSetAdmin(p *Principal, c Conversation) bool { return isHandlerSide(p.UserID, c) }
+
+// canAddExternalEmail: only holders of a message-handler role.
+func canAddExternalEmail(p *Principal, c Conversation) bool {
+	return p.Handler && isHandlerSide(p.UserID, c)
+}
+
+// canNotifyAdmins: the handler side sends "notify administrators".
+func canNotifyAdmins(p *Principal, c Conversation) bool { return isHandlerSide(p.UserID, c) }

@@ -1,0 +1,760 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// NotifierConfig configures a Notifier. Zero values are documented
+// defaults.
+type NotifierConfig struct {
+	// Mailer sends the emails. nil: no email goes out and every email
+	// decision that would send records "failed" (email not configured);
+	// in-app notifications still work.
+	Mailer Mailer
+	// From is the sender address when the tenant sets none (default
+	// "parley@localhost"); ReplyTo likewise (default: none).
+	From    string
+	ReplyTo string
+	// Node names this worker in logs.
+	Node   string
+	Logger zerolog.Logger
+
+	// PollInterval is how often the worker looks for due jobs when not
+	// nudged (default 1 second).
+	PollInterval time.Duration
+	// BatchSize is how many jobs one claim takes (default 20).
+	BatchSize int
+	// Lease is how long claimed jobs stay this worker's (default 5
+	// minutes); jobs of a crashed worker come back after it. It must
+	// exceed SendTimeout by far.
+	Lease time.Duration
+	// SendTimeout bounds one SMTP send (default 1 minute).
+	SendTimeout time.Duration
+	// MaxAttempts is how often a job is tried before it is recorded
+	// failed (default 8). RetryBase (default 1 minute) doubles after each
+	// temporary failure up to RetryMax (default 1 hour).
+	MaxAttempts int
+	RetryBase   time.Duration
+	RetryMax    time.Duration
+}
+
+func (c *NotifierConfig) setDefaults() {
+	if c.From == "" {
+		c.From = "parley@localhost"
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 20
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = time.Minute
+	}
+	if c.Lease <= 0 {
+		c.Lease = 5 * time.Minute
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = time.Minute
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = time.Hour
+	}
+}
+
+// Notifier is the outbox worker: every node runs one. It claims due jobs
+// (other nodes skip them), expands each event into per-recipient work,
+// creates in-app notifications, and after the notify delay decides again
+// and sends each email once. docs/notifications.md has the rules.
+type Notifier struct {
+	svc  *Service
+	cfg  NotifierConfig
+	tmpl *notifyTemplates
+	log  zerolog.Logger
+
+	nudge chan struct{}
+
+	mu      sync.Mutex
+	stopped bool
+	cancel  context.CancelFunc // of the running Run, nil when not running
+	done    chan struct{}      // closed when the running Run returns
+}
+
+// NewNotifier returns a worker for svc's store, clock, presence and
+// publisher.
+func NewNotifier(svc *Service, cfg NotifierConfig) (*Notifier, error) {
+	cfg.setDefaults()
+	tmpl, err := parseNotifyTemplates()
+	if err != nil {
+		return nil, Internal(err, "notification templates")
+	}
+	log := cfg.Logger.With().Str("component", "notifier").Str("node", cfg.Node).Logger()
+	return &Notifier{svc: svc, cfg: cfg, tmpl: tmpl, log: log, nudge: make(chan struct{}, 1)}, nil
+}
+
+// Nudge wakes the worker now instead of at the next poll (after an
+// enqueue on this node, or in tests). It never blocks.
+func (n *Notifier) Nudge() {
+	select {
+	case n.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// Run works until ctx ends or Stop is called. It returns nil then; a
+// second concurrent Run is refused.
+func (n *Notifier) Run(ctx context.Context) error {
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		return nil
+	}
+	if n.cancel != nil {
+		n.mu.Unlock()
+		return Errorf(EConflict, "notifier is already running")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	n.cancel, n.done = cancel, done
+	n.mu.Unlock()
+	defer func() {
+		cancel()
+		n.mu.Lock()
+		n.cancel = nil
+		n.mu.Unlock()
+		close(done)
+	}()
+
+	ticker := time.NewTicker(n.cfg.PollInterval)
+	defer ticker.Stop()
+	for {
+		// Drain: a full batch means more may be due.
+		for ctx.Err() == nil {
+			got, err := n.ProcessDue(ctx)
+			if err != nil && ctx.Err() == nil {
+				n.log.Warn().Err(err).Msg("claim failed")
+			}
+			if err != nil || got < n.cfg.BatchSize {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		case <-n.nudge:
+		}
+	}
+}
+
+// Stop ends Run and waits for it. It is safe to call more than once and
+// before or without Run.
+func (n *Notifier) Stop() {
+	n.mu.Lock()
+	n.stopped = true
+	cancel, done := n.cancel, n.done
+	n.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+// ProcessDue claims the jobs due now and works them; it returns how many
+// it claimed. Run calls it; tests call it directly to step the worker.
+func (n *Notifier) ProcessDue(ctx context.Context) (int, error) {
+	now := n.svc.clock.Now()
+	leaseUntil := now.Add(n.cfg.Lease)
+	jobs, err := n.svc.store.NotifyJobClaim(ctx, now, leaseUntil, n.cfg.BatchSize)
+	if err != nil {
+		return 0, err
+	}
+	for i, j := range jobs {
+		// Past the lease another worker may take the rest; leave them.
+		if ctx.Err() != nil || n.svc.clock.Now().Add(n.cfg.SendTimeout).After(leaseUntil) {
+			n.log.Warn().Int("left", len(jobs)-i).Msg("lease running out; leaving jobs to the next claim")
+			break
+		}
+		n.work(ctx, j)
+	}
+	return len(jobs), nil
+}
+
+// work runs one job. Outcomes are recorded inside; an error returned by
+// the job's handler means "try again later".
+func (n *Notifier) work(ctx context.Context, j NotifyJob) {
+	var err error
+	switch {
+	case j.UserID == 0 && j.Reason == ReasonExternalEmail:
+		err = n.sendExternal(ctx, j)
+	case j.UserID == 0:
+		err = n.expand(ctx, j)
+	default:
+		err = n.deliver(ctx, j)
+	}
+	if err == nil || errors.Is(err, errJobGone) {
+		return
+	}
+	log := n.log.With().Int64("tenant", j.TenantID).Int64("user", j.UserID).Int64("job", j.ID).
+		Str("reason", string(j.Reason)).Int("attempt", j.Attempts).Logger()
+	if j.Attempts >= n.cfg.MaxAttempts {
+		log.Error().Err(err).Msg("notification job failed for good")
+		if j.UserID != 0 {
+			n.finish(ctx, j, OutcomeFailed, fmt.Sprintf("gave up after %d attempts: %s", j.Attempts, ErrorMessage(err)))
+		} else if derr := n.svc.store.NotifyJobDone(ctx, j.ID); derr != nil && !IsCode(derr, ENotFound) {
+			log.Warn().Err(derr).Msg("dropping job")
+		}
+		return
+	}
+	due := n.svc.clock.Now().Add(RetryDelay(j.Attempts, n.cfg.RetryBase, n.cfg.RetryMax))
+	log.Warn().Err(err).Time("retry_at", due).Msg("notification job will be retried")
+	if rerr := n.svc.store.NotifyJobRetry(context.WithoutCancel(ctx), j.ID, due, truncate(err.Error(), 500)); rerr != nil {
+		// The lease brings the job back anyway.
+		log.Warn().Err(rerr).Msg("rescheduling job")
+	}
+}
+
+// errJobGone means another worker finished the job first (its lease had
+// run out): nothing to retry.
+var errJobGone = errors.New("job already done by another worker")
+
+// expand turns an event job into per-recipient work in one transaction:
+// in-app notifications now, an email job due after the notify delay for
+// each recipient who may get one, and a recorded decision for each who
+// may not.
+func (n *Notifier) expand(ctx context.Context, j NotifyJob) error {
+	st := n.svc.store
+	m, err := st.MessageGet(ctx, j.TenantID, j.MessageID)
+	if IsCode(err, ENotFound) {
+		return n.drop(ctx, j) // the thread was deleted meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	ev, err := n.loadEvent(ctx, j, m)
+	if IsCode(err, ENotFound) || IsCode(err, EInvalid) {
+		n.log.Warn().Err(err).Int64("job", j.ID).Msg("dropping notification job")
+		return n.drop(ctx, j)
+	}
+	if err != nil {
+		return err
+	}
+	var recipients []Recipient
+	var canRead func(userID int64) (bool, error)
+	if ev.topic != nil {
+		g, err := st.GroupGet(ctx, j.TenantID, ev.topic.GroupID)
+		if IsCode(err, ENotFound) {
+			return n.drop(ctx, j)
+		}
+		if err != nil {
+			return err
+		}
+		recipients = TopicRecipients(g.MemberIDs, ev.topic.EmailNotify, m.Mentions)
+		// Mirrors topicForRead for the whole group at once: messenger
+		// on, topic and group active, an active member.
+		open := ev.tenant.Settings.MessengerEnabled && ev.topic.Active && g.Active
+		canRead = func(id int64) (bool, error) { return open && ev.users[id].Active, nil }
+	} else {
+		parties, err := n.conversationParties(ctx, j.TenantID, *ev.conv)
+		if err != nil {
+			return err
+		}
+		recipients = ConversationRecipients(j.Reason, parties, m.AuthorID, m.Mentions)
+		th := thread{ch: j.Channel}
+		canRead = func(id int64) (bool, error) { return n.svc.userCanRead(ctx, st, j.TenantID, id, th) }
+	}
+	ids := []int64{m.AuthorID}
+	for _, r := range recipients {
+		ids = append(ids, r.UserID)
+	}
+	if err := n.loadUsers(ctx, j.TenantID, ids, ev.users); err != nil {
+		return err
+	}
+
+	now := n.svc.clock.Now()
+	due := m.CreatedAt.Add(n.svc.cfg.NotifyDelay)
+	var inApp []Notification
+	var jobs []NotifyJob
+	var decisions []NotifyDecision
+	for _, r := range recipients {
+		ok, err := canRead(r.UserID)
+		if err != nil {
+			return err
+		}
+		muted := false
+		if ok && r.UserID != m.AuthorID {
+			if muted, err = st.MuteGet(ctx, j.TenantID, r.UserID, j.Channel); err != nil {
+				return err
+			}
+		}
+		f := ev.facts(r, m, j)
+		f.CanRead, f.Muted, f.EmailOn = ok, muted, ev.users[r.UserID].EmailNotifications
+		f.InApp = InAppFor(r.Reason) && ok && !muted && r.UserID != m.AuthorID
+		if f.InApp {
+			inApp = append(inApp, Notification{TenantID: j.TenantID, UserID: r.UserID, Kind: string(r.Reason),
+				Channel: j.Channel, MessageID: &m.ID, Title: ev.title(), CreatedAt: now})
+		}
+		switch out := DecideEmail(f); {
+		case out != OutcomeSent:
+			decisions = append(decisions, n.decision(j, r, out, ""))
+		case n.cfg.Mailer == nil:
+			decisions = append(decisions, n.decision(j, r, OutcomeFailed, "email is not configured"))
+		default:
+			jobs = append(jobs, NotifyJob{TenantID: j.TenantID, UserID: r.UserID, Reason: r.Reason, Channel: j.Channel,
+				MessageID: m.ID, PrevMessageAt: j.PrevMessageAt, DueAt: due, CreatedAt: now})
+		}
+	}
+	err = st.InTx(ctx, func(tx Store) error {
+		// Deleting first locks the row: a second worker expanding the
+		// same job after a lease ran out waits here, then finds it gone.
+		if err := tx.NotifyJobDone(ctx, j.ID); err != nil {
+			if IsCode(err, ENotFound) {
+				return errJobGone
+			}
+			return err
+		}
+		for i := range inApp {
+			if err := tx.NotificationCreate(ctx, &inApp[i]); err != nil {
+				return err
+			}
+		}
+		for i := range jobs {
+			if err := tx.NotifyJobEnqueue(ctx, &jobs[i]); err != nil {
+				return err
+			}
+		}
+		for i := range decisions {
+			if err := tx.NotifyDecisionRecord(ctx, &decisions[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range inApp {
+		n.svc.publishNotificationEvent(ctx, j.TenantID, inApp[i].UserID, NotificationEvent{Notification: &inApp[i]})
+	}
+	return nil
+}
+
+// event is what a job's thread looks like when the worker handles it.
+type event struct {
+	tenant Tenant
+	topic  *Topic
+	conv   *Conversation
+	users  map[int64]User
+}
+
+func (n *Notifier) loadEvent(ctx context.Context, j NotifyJob, m Message) (event, error) {
+	st := n.svc.store
+	ev := event{users: map[int64]User{}}
+	var err error
+	if ev.tenant, err = st.TenantGet(ctx, j.TenantID); err != nil {
+		return ev, err
+	}
+	switch j.Channel.Kind {
+	case KindTopic:
+		t, err := st.TopicGet(ctx, j.TenantID, j.Channel.ID)
+		if err != nil {
+			return ev, err
+		}
+		ev.topic = &t
+	case KindConversation:
+		c, err := st.ConversationGet(ctx, j.TenantID, j.Channel.ID)
+		if err != nil {
+			return ev, err
+		}
+		ev.conv = &c
+	default:
+		return ev, Errorf(EInvalid, "no notifications for %s", j.Channel)
+	}
+	if m.Channel != j.Channel {
+		return ev, Errorf(EInvalid, "message %d is not in %s", m.ID, j.Channel)
+	}
+	return ev, nil
+}
+
+// facts are the recipient-independent parts of the email decision.
+func (ev event) facts(r Recipient, m Message, j NotifyJob) EmailFacts {
+	f := EmailFacts{Reason: r.Reason, RecipientID: r.UserID, AuthorID: m.AuthorID, MessageAt: m.CreatedAt,
+		PrevMessageAt: j.PrevMessageAt}
+	if ev.topic != nil {
+		f.TopicEmailNotify, f.TopicInterval = ev.topic.EmailNotify, ev.topic.NotifyInterval
+	}
+	return f
+}
+
+// title names the thread in an in-app notification.
+func (ev event) title() string {
+	if ev.topic != nil {
+		return ev.topic.Name
+	}
+	return ev.conv.Subject
+}
+
+// conversationParties loads the receiver-role members and tenant admins.
+func (n *Notifier) conversationParties(ctx context.Context, tenantID int64, c Conversation) (ConversationParties, error) {
+	p := ConversationParties{Conversation: c}
+	var err error
+	if len(c.RoleIDs) > 0 {
+		if p.RoleMemberIDs, err = n.usersWithRoles(ctx, tenantID, c.RoleIDs); err != nil {
+			return p, err
+		}
+	}
+	roles, err := n.svc.store.RoleList(ctx, tenantID)
+	if err != nil {
+		return p, err
+	}
+	for _, r := range roles {
+		if r.Key == RoleTenantAdmin {
+			if p.TenantAdminIDs, err = n.usersWithRoles(ctx, tenantID, []int64{r.ID}); err != nil {
+				return p, err
+			}
+		}
+	}
+	return p, nil
+}
+
+// usersWithRoles lists the active holders of any of the roles.
+func (n *Notifier) usersWithRoles(ctx context.Context, tenantID int64, roleIDs []int64) ([]int64, error) {
+	var ids []int64
+	page := Page{Limit: MaxPageSize}
+	for {
+		us, err := n.svc.store.UserList(ctx, tenantID, UserFilter{RoleIDs: roleIDs, ActiveOnly: true}, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			ids = append(ids, u.ID)
+		}
+		if len(us) < page.Limit {
+			return ids, nil
+		}
+		page.After = us[len(us)-1].ID
+	}
+}
+
+// loadUsers adds the users with the ids to into (a missing user stays
+// absent: the zero User is inactive and has email off).
+func (n *Notifier) loadUsers(ctx context.Context, tenantID int64, ids []int64, into map[int64]User) error {
+	var want []int64
+	for _, id := range ids {
+		if _, ok := into[id]; !ok && !slices.Contains(want, id) {
+			want = append(want, id)
+		}
+	}
+	for chunk := range slices.Chunk(want, MaxPageSize) {
+		us, err := n.svc.store.UserList(ctx, tenantID, UserFilter{IDs: chunk}, Page{Limit: MaxPageSize})
+		if err != nil {
+			return err
+		}
+		for _, u := range us {
+			into[u.ID] = u
+		}
+	}
+	return nil
+}
+
+func (n *Notifier) decision(j NotifyJob, r Recipient, out NotifyOutcome, detail string) NotifyDecision {
+	return NotifyDecision{TenantID: j.TenantID, UserID: r.UserID, Channel: j.Channel, MessageID: j.MessageID,
+		Reason: r.Reason, Outcome: out, Detail: detail, CreatedAt: n.svc.clock.Now()}
+}
+
+// drop removes a job that has nothing left to do.
+func (n *Notifier) drop(ctx context.Context, j NotifyJob) error {
+	if err := n.svc.store.NotifyJobDone(ctx, j.ID); err != nil && !IsCode(err, ENotFound) {
+		return err
+	}
+	return nil
+}
+
+// finish records the decision about a per-recipient job and removes the
+// job, together.
+func (n *Notifier) finish(ctx context.Context, j NotifyJob, out NotifyOutcome, detail string) {
+	d := n.decision(j, Recipient{j.UserID, j.Reason}, out, detail)
+	ctx = context.WithoutCancel(ctx) // an email that went out must be recorded
+	err := n.svc.store.InTx(ctx, func(tx Store) error {
+		if err := tx.NotifyDecisionRecord(ctx, &d); err != nil {
+			return err
+		}
+		err := tx.NotifyJobDone(ctx, j.ID)
+		if IsCode(err, ENotFound) {
+			// Another worker took the job after our lease ran out; keep
+			// our record so the log tells the truth.
+			n.log.Warn().Int64("job", j.ID).Msg("job finished twice; the lease is too short for the send timeout")
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		n.log.Error().Err(err).Int64("job", j.ID).Str("outcome", string(out)).Msg("recording notification decision")
+	}
+}
+
+// deliver decides again at send time and sends one recipient's email.
+func (n *Notifier) deliver(ctx context.Context, j NotifyJob) error {
+	st := n.svc.store
+	m, err := st.MessageGet(ctx, j.TenantID, j.MessageID)
+	if IsCode(err, ENotFound) {
+		n.finish(ctx, j, OutcomeNoAccess, "the message no longer exists")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if m.DeletedAt != nil {
+		n.finish(ctx, j, OutcomeNoAccess, "the message was deleted")
+		return nil
+	}
+	ev, err := n.loadEvent(ctx, j, m)
+	if IsCode(err, ENotFound) || IsCode(err, EInvalid) {
+		n.finish(ctx, j, OutcomeNoAccess, "the thread no longer exists")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := n.loadUsers(ctx, j.TenantID, []int64{j.UserID, m.AuthorID}, ev.users); err != nil {
+		return err
+	}
+	u := ev.users[j.UserID]
+	r := Recipient{j.UserID, j.Reason}
+	f := ev.facts(r, m, j)
+	f.EmailOn = u.EmailNotifications
+	f.InApp = InAppFor(j.Reason) // expand created it, or the job would not exist
+	if f.CanRead, err = n.svc.userCanRead(ctx, st, j.TenantID, j.UserID, thread{ch: j.Channel}); err != nil {
+		return err
+	}
+	if f.CanRead {
+		if f.Muted, err = st.MuteGet(ctx, j.TenantID, j.UserID, j.Channel); err != nil {
+			return err
+		}
+		rs, err := st.ReadStateList(ctx, j.TenantID, j.UserID, []Channel{j.Channel})
+		if err != nil {
+			return err
+		}
+		f.Read = len(rs) > 0 && rs[0].Seq >= m.Seq
+		if f.Online, err = n.svc.online(ctx, j.TenantID, j.UserID); err != nil {
+			// Without presence we cannot tell; retry rather than email
+			// someone who is looking.
+			return Internal(err, "presence")
+		}
+	}
+	if out := DecideEmail(f); out != OutcomeSent {
+		n.finish(ctx, j, out, "")
+		return nil
+	}
+	if n.cfg.Mailer == nil {
+		n.finish(ctx, j, OutcomeFailed, "email is not configured")
+		return nil
+	}
+	in := notifyEmailInput{Reason: j.Reason, Locale: u.Locale, RecipientName: u.Name, AuthorName: ev.users[m.AuthorID].Name,
+		TenantName: ev.tenant.Name, Link: ThreadURL(n.svc.cfg.PublicURL, j.Channel)}
+	if ev.topic != nil {
+		in.TopicName = ev.topic.Name
+	}
+	if ev.tenant.Settings.EmailExcerpts {
+		in.Excerpt = excerptOf(m.Body)
+		if ev.conv != nil {
+			in.Subject = ev.conv.Subject
+		}
+	}
+	e, err := n.tmpl.render("notify", in)
+	if err != nil {
+		n.log.Error().Err(err).Int64("job", j.ID).Msg("rendering notification email")
+		n.finish(ctx, j, OutcomeFailed, "the email could not be rendered")
+		return nil
+	}
+	email := n.envelope(ev.tenant, e)
+	email.To, email.ToName = u.Email, headerText(u.Name, MaxNameLen)
+	if err := n.send(ctx, email); err != nil {
+		if IsCode(err, EUnavailable) {
+			return err // temporary: retried, recorded failed after the last attempt
+		}
+		n.log.Warn().Err(err).Int64("tenant", j.TenantID).Int64("user", j.UserID).Msg("email refused")
+		n.finish(ctx, j, OutcomeFailed, ErrorMessage(err))
+		return nil
+	}
+	n.finish(ctx, j, OutcomeSent, "")
+	return nil
+}
+
+// envelope fills From and Reply-To from the tenant's settings, falling
+// back to the configured defaults when they are unset or not an address.
+func (n *Notifier) envelope(t Tenant, e renderedEmail) Email {
+	from, replyTo := n.cfg.From, n.cfg.ReplyTo
+	if validAddress(t.Settings.MailFrom) {
+		from = t.Settings.MailFrom
+	}
+	if validAddress(t.Settings.ReplyTo) {
+		replyTo = t.Settings.ReplyTo
+	}
+	return Email{From: from, FromName: headerText(t.Name, MaxNameLen), ReplyTo: replyTo,
+		Subject: e.Subject, Text: e.Text, HTML: e.HTML}
+}
+
+// send hands one email to the mailer within the send timeout.
+func (n *Notifier) send(ctx context.Context, e Email) error {
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.SendTimeout)
+	defer cancel()
+	err := n.cfg.Mailer.Send(ctx, e)
+	if err != nil && ctx.Err() != nil && !IsCode(err, EUnavailable) {
+		// A timeout or a stop is worth another try.
+		return &Error{Code: EUnavailable, Message: "mail server did not answer in time", Err: err}
+	}
+	return err
+}
+
+// sendExternal emails a conversation message to the conversation's
+// external addresses. Each address is recorded (user 0, the address in
+// Detail) as soon as it is done, so a retry after a temporary failure
+// sends only to the addresses still missing.
+func (n *Notifier) sendExternal(ctx context.Context, j NotifyJob) error {
+	st := n.svc.store
+	m, err := st.MessageGet(ctx, j.TenantID, j.MessageID)
+	if IsCode(err, ENotFound) {
+		return n.drop(ctx, j)
+	}
+	if err != nil {
+		return err
+	}
+	ev, err := n.loadEvent(ctx, j, m)
+	if IsCode(err, ENotFound) || IsCode(err, EInvalid) {
+		return n.drop(ctx, j)
+	}
+	if err != nil {
+		return err
+	}
+	if m.DeletedAt != nil || ev.conv == nil {
+		return n.drop(ctx, j)
+	}
+	done, err := n.externalDone(ctx, j)
+	if err != nil {
+		return err
+	}
+	addrs, body, err := n.externalContent(ctx, j, m, *ev.conv, ev.users)
+	if err != nil {
+		return err
+	}
+	author := ev.users[m.AuthorID]
+	e, err := n.tmpl.render("external", notifyEmailInput{Reason: j.Reason, Locale: author.Locale, AuthorName: author.Name,
+		TenantName: ev.tenant.Name, Subject: ev.conv.Subject, Excerpt: body})
+	if err != nil {
+		return Internal(err, "render external email")
+	}
+	record := func(addr string, out NotifyOutcome, detail string) error {
+		d := n.decision(j, Recipient{0, j.Reason}, out, strings.TrimSpace(addr+" "+detail))
+		return st.NotifyDecisionRecord(context.WithoutCancel(ctx), &d)
+	}
+	var temporary error
+	for _, addr := range addrs {
+		if done[addr] {
+			continue
+		}
+		if n.cfg.Mailer == nil {
+			if err := record(addr, OutcomeFailed, "email is not configured"); err != nil {
+				return err
+			}
+			continue
+		}
+		email := n.envelope(ev.tenant, e)
+		email.To = addr
+		err := n.send(ctx, email)
+		switch {
+		case err == nil:
+			err = record(addr, OutcomeSent, "")
+		case IsCode(err, EUnavailable) && j.Attempts < n.cfg.MaxAttempts:
+			temporary, err = err, nil
+		default:
+			err = record(addr, OutcomeFailed, ErrorMessage(err))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if temporary != nil {
+		return temporary
+	}
+	return n.drop(ctx, j)
+}
+
+// externalDone returns the addresses already handled for the job's
+// message.
+func (n *Notifier) externalDone(ctx context.Context, j NotifyJob) (map[string]bool, error) {
+	done := map[string]bool{}
+	page := Page{Limit: MaxPageSize}
+	for {
+		ds, err := n.svc.store.NotifyDecisionList(ctx, j.TenantID, 0, j.MessageID, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			if d.UserID == 0 && d.Reason == ReasonExternalEmail {
+				addr, _, _ := strings.Cut(d.Detail, " ")
+				done[addr] = true
+			}
+		}
+		if len(ds) < page.Limit {
+			return done, nil
+		}
+		page.After = ds[len(ds)-1].ID
+	}
+}
+
+// maxExternalTranscript bounds the messages an external email carries
+// when an address joins a conversation.
+const maxExternalTranscript = 50
+
+// externalContent says who gets an external email and what it says. For a
+// new conversation's first message (a text message): every external
+// address, and that message. When addresses are added later (a status
+// event listing them): only the added addresses, and the conversation's
+// text messages so far, oldest first.
+func (n *Notifier) externalContent(ctx context.Context, j NotifyJob, m Message, c Conversation, users map[int64]User) ([]string, string, error) {
+	if m.Kind != MessageStatus {
+		if err := n.loadUsers(ctx, j.TenantID, []int64{m.AuthorID}, users); err != nil {
+			return nil, "", err
+		}
+		return c.ExternalEmails, strings.TrimSpace(m.Body), nil
+	}
+	var change struct {
+		Emails []string `json:"emails"`
+	}
+	if err := json.Unmarshal([]byte(m.Body), &change); err != nil {
+		return nil, "", Internal(err, "decode conversation change")
+	}
+	msgs, err := n.svc.store.MessageHistory(ctx, j.TenantID, j.Channel, m.Seq, maxExternalTranscript)
+	if err != nil {
+		return nil, "", err
+	}
+	ids := []int64{m.AuthorID}
+	for _, h := range msgs {
+		ids = append(ids, h.AuthorID)
+	}
+	if err := n.loadUsers(ctx, j.TenantID, ids, users); err != nil {
+		return nil, "", err
+	}
+	var b strings.Builder
+	for i := len(msgs) - 1; i >= 0; i-- {
+		h := msgs[i]
+		if h.Kind != MessageText || h.DeletedAt != nil {
+			continue
+		}
+		fmt.Fprintf(&b, "%s, %s:\n%s\n\n", users[h.AuthorID].Name, h.CreatedAt.UTC().Format("2006-01-02 15:04 MST"), strings.TrimSpace(h.Body))
+	}
+	return change.Emails, strings.TrimSpace(b.String()), nil
+}

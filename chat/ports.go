@@ -1,0 +1,50 @@
+package chat
+
+import (
+	"context"
+	"time"
+)
+
+// Publisher delivers events to the live subscribers of a channel on every
+// node. Implemented by hub (in-process or Redis broker). Publish is called
+// only after the event's transaction has committed; delivery is at most
+// once, the database stays the truth.
+type Publisher interface {
+	Publish(ctx context.Context, ev Event) error
+}
+
+// Presence answers whether a user is connected on any node.
+type Presence interface {
+	Online(ctx context.Context, tenantID, userID int64) (bool, error)
+}
+
+// Email is one outgoing message. Headers are built by the mailer from these
+// fields only; no field can add a header.
+type Email struct {
+	From     string
+	FromName string
+	ReplyTo  string
+	To       string
+	ToName   string
+	Subject  string
+	Text     string
+	HTML     string
+}
+
+// Mailer sends email. A returned error with code EUnavailable is temporary
+// and retried; any other error is permanent.
+type Mailer interface {
+	Send(ctx context.Context, e Email) error
+}
+
+// Clock tells the time; tests control it.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now returns the current time, truncated to microseconds so that it
+// round-trips through both databases unchanged.
+func (SystemClock) Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -1,0 +1,221 @@
+package chat
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Search limits.
+const (
+	DefaultSearchLimit = 20
+	MaxSearchLimit     = 50
+	MaxSearchQueryLen  = 200
+	// maxSearchConversations bounds how many of the caller's conversations
+	// (most recently active first) a search covers, which keeps the channel
+	// list handed to the store bounded.
+	maxSearchConversations = 5000
+	// excerptRunes is the approximate length of a hit's excerpt.
+	excerptRunes = 160
+)
+
+// SearchHit is one message found by Search, linking to it in its thread.
+type SearchHit struct {
+	Channel    Channel `json:"channel"`
+	MessageID  int64   `json:"message_id"`
+	Seq        int64   `json:"seq"`
+	Title      string  `json:"title"` // topic name or conversation subject
+	AuthorID   int64   `json:"author_id"`
+	AuthorName string  `json:"author_name"`
+	// Excerpt is plain text around the first matching word.
+	Excerpt   string    `json:"excerpt"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Search finds messages containing the words of query, newest first, in
+// every topic and conversation the caller can read now. It never returns a
+// message of a thread the caller cannot read, nor a deleted one.
+// Errors: EUnauthenticated, EInvalid.
+func (s *Service) Search(ctx context.Context, query string, limit int) ([]SearchHit, error) {
+	p, err := mustPrincipal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	query = strings.TrimSpace(query)
+	if !utf8.ValidString(query) || utf8.RuneCountInString(query) > MaxSearchQueryLen {
+		return nil, Errorf(EInvalid, "search must be valid text of at most %d characters", MaxSearchQueryLen)
+	}
+	words := searchWords(query)
+	if len(words) == 0 {
+		return nil, Errorf(EInvalid, "search needs at least one word")
+	}
+	if limit <= 0 {
+		limit = DefaultSearchLimit
+	}
+	limit = min(limit, MaxSearchLimit)
+
+	titles, err := s.searchableChannels(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	hits := []SearchHit{}
+	if len(titles) == 0 {
+		return hits, nil
+	}
+	chs := make([]Channel, 0, len(titles))
+	for ch := range titles {
+		chs = append(chs, ch)
+	}
+	msgs, err := s.store.MessageSearch(ctx, p.TenantID, strings.Join(words, " "), chs, limit)
+	if err != nil {
+		return nil, err
+	}
+	s.fillAuthors(ctx, p.TenantID, msgs)
+	// Access was decided from lists; confirm each thread with the same rule
+	// that guards reading, so a search can never disclose more than History.
+	readable := map[Channel]bool{}
+	for _, m := range msgs {
+		ok, seen := readable[m.Channel]
+		if !seen {
+			_, err := s.threadFor(ctx, s.store, p, m.Channel)
+			if err != nil && !IsCode(err, ENotFound) {
+				return nil, err
+			}
+			ok = err == nil
+			readable[m.Channel] = ok
+		}
+		if _, listed := titles[m.Channel]; !ok || !listed || m.DeletedAt != nil {
+			continue
+		}
+		hits = append(hits, SearchHit{Channel: m.Channel, MessageID: m.ID, Seq: m.Seq, Title: titles[m.Channel],
+			AuthorID: m.AuthorID, AuthorName: m.AuthorName, Excerpt: excerpt(m.Body, words), CreatedAt: m.CreatedAt})
+	}
+	return hits, nil
+}
+
+// searchableChannels returns the threads the caller can read, with their
+// titles: active topics of active groups they belong to (messenger on) and
+// the conversations visible to them.
+func (s *Service) searchableChannels(ctx context.Context, p *Principal) (map[Channel]string, error) {
+	out := map[Channel]string{}
+	t, err := s.store.TenantGet(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	if t.Settings.MessengerEnabled {
+		var groupIDs []int64
+		for page := (Page{Limit: MaxPageSize}); ; {
+			gs, err := s.store.GroupList(ctx, p.TenantID, p.UserID, page)
+			if err != nil {
+				return nil, err
+			}
+			for _, g := range gs {
+				if g.Active {
+					groupIDs = append(groupIDs, g.ID)
+				}
+			}
+			if len(gs) < page.Limit {
+				break
+			}
+			page.After = gs[len(gs)-1].ID
+		}
+		if len(groupIDs) > 0 {
+			topics, err := s.store.TopicListByGroups(ctx, p.TenantID, groupIDs, true)
+			if err != nil {
+				return nil, err
+			}
+			for _, tp := range topics {
+				out[TopicChannel(tp.ID)] = tp.Name
+			}
+		}
+	}
+	f := ConversationFilter{VisibleTo: p.UserID, RoleIDs: p.RoleIDs}
+	if t.Settings.CompanyVisibility {
+		// Role routing counts only within the caller's companies; without
+		// companies it grants nothing (an empty list would not filter).
+		f.CompanyIDs = p.CompanyIDs
+		if len(p.CompanyIDs) == 0 {
+			f.RoleIDs = nil
+		}
+	}
+	for page, n := (Page{Limit: MaxPageSize}), 0; n < maxSearchConversations; {
+		cs, err := s.store.ConversationList(ctx, p.TenantID, f, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			out[ConversationChannel(c.ID)] = c.Subject
+		}
+		n += len(cs)
+		if len(cs) < page.Limit {
+			break
+		}
+		page.After = cs[len(cs)-1].ID
+	}
+	return out, nil
+}
+
+// searchWords splits a query into lower-case words of letters and digits;
+// the stores match each word, so no query syntax reaches them.
+func searchWords(q string) []string {
+	var words []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if len(words) == 16 {
+			break
+		}
+		words = append(words, w)
+	}
+	return words
+}
+
+// excerpt returns about excerptRunes runes of body around the first
+// occurrence of one of the words, with "…" where it was cut.
+func excerpt(body string, words []string) string {
+	rs := []rune(body)
+	lower := make([]rune, len(rs))
+	for i, r := range rs {
+		lower[i] = unicode.ToLower(r) // one rune each, so indexes match rs
+	}
+	at := -1
+	for _, w := range words {
+		if i := runeIndex(lower, []rune(w)); i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	start := 0
+	if at > excerptRunes/3 {
+		start = at - excerptRunes/3
+	}
+	end := min(len(rs), start+excerptRunes)
+	if end-start < excerptRunes {
+		start = max(0, end-excerptRunes)
+	}
+	out := strings.Join(strings.Fields(string(rs[start:end])), " ")
+	if start > 0 {
+		out = "…" + out
+	}
+	if end < len(rs) {
+		out += "…"
+	}
+	return out
+}
+
+func runeIndex(s, sub []rune) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		match := true
+		for j := range sub {
+			if s[i+j] != sub[j] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,493 @@
+// Package smtp is Parley's chat.Mailer: it sends email through an SMTP
+// server with github.com/wneessen/go-mail, one connection per message.
+//
+// The server is configured with one URL (PARLEY_SMTP_URL):
+//
+//	smtp://user:pass@mail.example.com:587
+//	    Submission with STARTTLS when the server offers it (the default
+//	    port is 587). Credentials are only ever sent over TLS: a server
+//	    that offers no STARTTLS fails the send instead.
+//	smtp://user:pass@mail.example.com:587?starttls=required
+//	    As above, but refuse to talk to a server without STARTTLS.
+//	smtps://user:pass@mail.example.com:465
+//	    Implicit TLS from the first byte (the default port is 465).
+//	smtp://relay.internal:25?tls=none
+//	    Plain, unencrypted SMTP, e.g. a local relay. Not allowed with
+//	    credentials.
+//
+// User and password are URL-encoded (p%40ss for p@ss); without them no AUTH
+// is done. Further query parameters:
+//
+//	timeout=30s               connect and per-command timeout (default 30s)
+//	auth=plain|login|cram-md5|scram-sha-256|auto
+//	                          AUTH mechanism (default auto: the strongest
+//	                          the server offers; PLAIN/LOGIN only over TLS)
+//	insecure_skip_verify=true do not verify the server certificate; for
+//	                          tests only, never in production
+//
+// Unknown parameters are an error, so a typo cannot silently weaken TLS.
+package smtp
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	netmail "net/mail"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	mail "github.com/wneessen/go-mail"
+
+	"parley/chat"
+)
+
+var _ chat.Mailer = (*Mailer)(nil)
+
+// DefaultTimeout bounds connecting and each SMTP command when neither
+// Config.Timeout nor the URL's timeout parameter is set.
+const DefaultTimeout = 30 * time.Second
+
+// Config configures a Mailer. Only URL is required.
+type Config struct {
+	// URL is the server and how to reach it; see the package doc.
+	URL string
+	// Timeout bounds connecting and each SMTP command. Zero means the
+	// URL's timeout parameter, else DefaultTimeout.
+	Timeout time.Duration
+	// RootCAs verifies the server certificate. Nil means the system roots.
+	RootCAs *x509.CertPool
+	// From and FromName are the sender of emails whose From is empty.
+	// Empty means such emails are rejected as invalid.
+	From     string
+	FromName string
+}
+
+// Mailer sends email over SMTP. It is safe for concurrent use; each Send
+// opens its own connection.
+type Mailer struct {
+	host        string
+	port        int
+	implicitTLS bool
+	tlsPolicy   mail.TLSPolicy
+	username    string
+	password    string
+	authType    mail.SMTPAuthType
+	timeout     time.Duration
+	tlsConfig   *tls.Config
+	from        string
+	fromName    string
+}
+
+// New parses cfg.URL and returns a Mailer. It does not connect: a mail
+// server that is down at startup must not stop the chat server.
+func New(cfg Config) (*Mailer, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		// url's error text repeats the URL, password included.
+		return nil, chat.Errorf(chat.EInvalid, "smtp: invalid URL")
+	}
+	m := &Mailer{timeout: cfg.Timeout, tlsPolicy: mail.TLSOpportunistic, from: cfg.From, fromName: cfg.FromName}
+	var defaultPort int
+	switch u.Scheme {
+	case "smtp":
+		defaultPort = mail.DefaultPortTLS
+	case "smtps":
+		defaultPort = mail.DefaultPortSSL
+		m.implicitTLS = true
+	default:
+		return nil, chat.Errorf(chat.EInvalid, "smtp: URL scheme must be smtp or smtps, not %q", u.Scheme)
+	}
+	m.host = u.Hostname()
+	if m.host == "" {
+		return nil, chat.Errorf(chat.EInvalid, "smtp: URL has no host")
+	}
+	m.port = defaultPort
+	if p := u.Port(); p != "" {
+		if m.port, err = strconv.Atoi(p); err != nil || m.port < 1 || m.port > 65535 {
+			return nil, chat.Errorf(chat.EInvalid, "smtp: invalid port %q", p)
+		}
+	}
+	if u.User != nil {
+		m.username = u.User.Username()
+		m.password, _ = u.User.Password()
+	}
+	if u.Path != "" && u.Path != "/" {
+		return nil, chat.Errorf(chat.EInvalid, "smtp: URL must not have a path")
+	}
+
+	insecure := false
+	m.authType = mail.SMTPAuthAutoDiscover
+	for key, values := range u.Query() {
+		if len(values) != 1 {
+			return nil, chat.Errorf(chat.EInvalid, "smtp: URL parameter %q given %d times", key, len(values))
+		}
+		v := values[0]
+		switch key {
+		case "tls":
+			if v != "none" {
+				return nil, chat.Errorf(chat.EInvalid, "smtp: tls=%q: the only value is none", v)
+			}
+			if m.implicitTLS {
+				return nil, chat.Errorf(chat.EInvalid, "smtp: smtps:// cannot have tls=none")
+			}
+			m.tlsPolicy = mail.NoTLS
+		case "starttls":
+			if m.implicitTLS {
+				return nil, chat.Errorf(chat.EInvalid, "smtp: smtps:// is implicit TLS; starttls does not apply")
+			}
+			switch v {
+			case "required":
+				m.tlsPolicy = mail.TLSMandatory
+			case "opportunistic":
+				m.tlsPolicy = mail.TLSOpportunistic
+			default:
+				return nil, chat.Errorf(chat.EInvalid, "smtp: starttls=%q: want required or opportunistic", v)
+			}
+		case "timeout":
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return nil, chat.Errorf(chat.EInvalid, "smtp: timeout=%q: want a positive duration like 30s", v)
+			}
+			if m.timeout == 0 {
+				m.timeout = d
+			}
+		case "auth":
+			switch strings.ToLower(v) {
+			case "auto":
+				m.authType = mail.SMTPAuthAutoDiscover
+			case "plain":
+				m.authType = mail.SMTPAuthPlain
+			case "login":
+				m.authType = mail.SMTPAuthLogin
+			case "cram-md5":
+				m.authType = mail.SMTPAuthCramMD5
+			case "scram-sha-256":
+				m.authType = mail.SMTPAuthSCRAMSHA256
+			default:
+				return nil, chat.Errorf(chat.EInvalid, "smtp: auth=%q: want plain, login, cram-md5, scram-sha-256 or auto", v)
+			}
+		case "insecure_skip_verify":
+			if insecure, err = strconv.ParseBool(v); err != nil {
+				return nil, chat.Errorf(chat.EInvalid, "smtp: insecure_skip_verify=%q: want true or false", v)
+			}
+		default:
+			return nil, chat.Errorf(chat.EInvalid, "smtp: unknown URL parameter %q", key)
+		}
+	}
+	if m.tlsPolicy == mail.NoTLS && m.username != "" {
+		return nil, chat.Errorf(chat.EInvalid, "smtp: tls=none with credentials would send the password in clear")
+	}
+	if m.timeout == 0 {
+		m.timeout = DefaultTimeout
+	}
+	if m.from != "" {
+		if _, err := parseAddress(m.from, "From"); err != nil {
+			return nil, err
+		}
+	}
+	m.tlsConfig = &tls.Config{
+		ServerName:         m.host,
+		RootCAs:            cfg.RootCAs,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: insecure, //nolint:gosec // opt-in URL flag for tests, documented
+	}
+	return m, nil
+}
+
+// Send delivers e. Errors are *chat.Error:
+//   - EInvalid: e has an invalid address, or the server refused the
+//     message or a recipient permanently (5xx). Retrying cannot help.
+//   - EUnavailable: temporary; the server was unreachable, timed out, hung
+//     up, answered 4xx, or ctx ended. Retry later.
+//   - EInternal: the mailer's own setup failed against this server
+//     (authentication refused, TLS required but not offered, certificate
+//     not trusted). Permanent until an operator fixes the configuration.
+//
+// Send returns nil once the server accepted the message, even if closing
+// the session afterwards fails, so an accepted email is never retried.
+func (m *Mailer) Send(ctx context.Context, e chat.Email) error {
+	msg, err := m.message(e)
+	if err != nil {
+		return err
+	}
+	d := &dialer{sendCtx: ctx, implicitTLS: m.implicitTLS, tlsConfig: m.tlsConfig}
+	defer d.close()
+	opts := []mail.Option{
+		mail.WithPort(m.port),
+		mail.WithTimeout(m.timeout),
+		mail.WithTLSPolicy(m.tlsPolicy),
+		mail.WithTLSConfig(m.tlsConfig),
+		mail.WithDialContextFunc(d.dial),
+		mail.WithoutNoop(),
+	}
+	if m.username != "" {
+		opts = append(opts, mail.WithSMTPAuth(m.authType), mail.WithUsername(m.username), mail.WithPassword(m.password))
+	}
+	client, err := mail.NewClient(m.host, opts...)
+	if err != nil {
+		return chat.Internal(err, "smtp: client")
+	}
+	conn, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return classify(ctx, err, stageSession)
+	}
+	err = client.SendWithSMTPClient(conn, msg)
+	if msg.IsDelivered() {
+		_ = client.CloseWithSMTPClient(conn) // QUIT; the message is already accepted
+		return nil
+	}
+	return classify(ctx, err, stageMessage)
+}
+
+// dialer opens the TCP (and, for smtps, TLS) connection itself so that
+// cancelling the Send context closes it mid-session: go-mail honours the
+// context only while dialing.
+type dialer struct {
+	sendCtx     context.Context
+	implicitTLS bool
+	tlsConfig   *tls.Config
+
+	mu   sync.Mutex
+	conn net.Conn
+	stop func() bool
+}
+
+func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var nd net.Dialer
+	conn, err := nd.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	d.conn = conn
+	d.stop = context.AfterFunc(d.sendCtx, func() { _ = conn.Close() })
+	d.mu.Unlock()
+	if !d.implicitTLS {
+		return conn, nil
+	}
+	tc := tls.Client(conn, d.tlsConfig)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
+// close releases the connection on every path: go-mail leaves it open when
+// the session fails before sending.
+func (d *dialer) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stop != nil {
+		d.stop()
+	}
+	if d.conn != nil {
+		_ = d.conn.Close()
+	}
+}
+
+// message builds the go-mail message from e through its typed setters
+// only, after refusing line breaks anywhere in a header field: no field of
+// e can add a header.
+func (m *Mailer) message(e chat.Email) (*mail.Msg, error) {
+	fromAddr, fromName := e.From, e.FromName
+	if fromAddr == "" {
+		fromAddr, fromName = m.from, m.fromName
+	}
+	if fromAddr == "" {
+		return nil, chat.Errorf(chat.EInvalid, "email has no sender")
+	}
+	from, err := address(fromName, fromAddr, "From")
+	if err != nil {
+		return nil, err
+	}
+	to, err := address(e.ToName, e.To, "To")
+	if err != nil {
+		return nil, err
+	}
+	if e.Text == "" && e.HTML == "" {
+		return nil, chat.Errorf(chat.EInvalid, "email has no body")
+	}
+
+	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	msg.FromMailAddress(from)
+	msg.ToMailAddress(to)
+	if e.ReplyTo != "" {
+		replyTo, err := address("", e.ReplyTo, "Reply-To")
+		if err != nil {
+			return nil, err
+		}
+		msg.ReplyToMailAddress(replyTo)
+	}
+	msg.Subject(headerText(e.Subject))
+	msg.SetDate()
+	msg.SetMessageIDWithValue(messageID(from.Address))
+	// Text first: in multipart/alternative the last part is the preferred
+	// one, so HTML-capable clients show the HTML.
+	switch {
+	case e.Text != "" && e.HTML != "":
+		msg.SetBodyString(mail.TypeTextPlain, e.Text)
+		msg.AddAlternativeString(mail.TypeTextHTML, e.HTML)
+	case e.Text != "":
+		msg.SetBodyString(mail.TypeTextPlain, e.Text)
+	default:
+		msg.SetBodyString(mail.TypeTextHTML, e.HTML)
+	}
+	return msg, nil
+}
+
+// messageID is a random id in the sender's domain: the default would
+// publish the sending node's host name.
+func messageID(from string) string {
+	domain := from[strings.LastIndexByte(from, '@')+1:]
+	return rand.Text() + "@" + domain
+}
+
+// address validates one mailbox. The address itself must be a bare
+// addr-spec without line breaks (refused as invalid); the display name is
+// user data such as a person's name, so control characters in it are
+// replaced rather than failing the email. net/mail encodes the name
+// (RFC 2047) when it is written.
+func address(name, addr, field string) (*netmail.Address, error) {
+	a, err := parseAddress(addr, field)
+	if err != nil {
+		return nil, err
+	}
+	a.Name = headerText(name)
+	return a, nil
+}
+
+func parseAddress(addr, field string) (*netmail.Address, error) {
+	if addr == "" {
+		return nil, chat.Errorf(chat.EInvalid, "email %s address is empty", field)
+	}
+	if strings.ContainsFunc(addr, isControl) {
+		return nil, chat.Errorf(chat.EInvalid, "email %s address is invalid", field)
+	}
+	a, err := netmail.ParseAddress(addr)
+	// A bare addr-spec only: "Name <x@y>" or a group in the address field
+	// would smuggle a second name or mailbox past the Email's fields.
+	if err != nil || a.Name != "" || a.Address != strings.TrimSpace(addr) {
+		return nil, chat.Errorf(chat.EInvalid, "email %s address %q is invalid", field, addr)
+	}
+	return &netmail.Address{Address: a.Address}, nil
+}
+
+// headerText makes a one-line header value: every control character
+// (CR, LF, NUL, tab, ...) becomes a space, then spaces are collapsed.
+func headerText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029'
+}
+
+type stage int
+
+const (
+	stageSession stage = iota // connecting, TLS, AUTH
+	stageMessage              // MAIL, RCPT, DATA
+)
+
+// classify turns a go-mail error into a chat.Error: temporary failures
+// (network, timeouts, 4xx) are EUnavailable so the notifier retries them.
+func classify(ctx context.Context, err error, st stage) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return &chat.Error{Code: chat.EUnavailable, Message: "sending email was cancelled", Err: errors.Join(ctx.Err(), err)}
+	}
+	unavailable := &chat.Error{Code: chat.EUnavailable, Message: "mail server unavailable, try again later", Err: err}
+
+	var sendErr *mail.SendError
+	if errors.As(err, &sendErr) {
+		code := sendErr.ErrorCode()
+		switch {
+		case sendErr.IsTemp() || code/100 == 4:
+			return unavailable
+		case code == 530:
+			// "Authentication required": our configuration lacks
+			// credentials, not a problem of this email.
+			return chat.Internal(err, "smtp: server requires authentication")
+		case code/100 == 5:
+			return &chat.Error{Code: chat.EInvalid, Message: "mail server refused the email", Err: err}
+		}
+		switch sendErr.Reason {
+		case mail.ErrGetSender, mail.ErrGetRcpts, mail.ErrNoUnencoded:
+			return &chat.Error{Code: chat.EInvalid, Message: "email cannot be sent", Err: err}
+		}
+		// No reply code: the connection broke mid-transaction.
+		return unavailable
+	}
+
+	var proto *textproto.Error
+	if errors.As(err, &proto) {
+		switch {
+		case proto.Code/100 == 4:
+			return unavailable
+		case st == stageMessage:
+			return &chat.Error{Code: chat.EInvalid, Message: "mail server refused the email", Err: err}
+		default:
+			// 5xx to EHLO or AUTH: our credentials or setup are wrong.
+			return chat.Internal(err, "smtp: server refused the session")
+		}
+	}
+	if isTransient(err) {
+		return unavailable
+	}
+	return chat.Internal(err, "smtp: send")
+}
+
+// isTransient reports network-level failures that a later attempt may not
+// meet: refused or reset connections, timeouts, hang-ups, DNS hiccups.
+func isTransient(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &invalidCert) {
+		return false // our trust setup or theirs; repeating will not fix it
+	}
+	var netErr net.Error
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		return dnsErr.IsTemporary || dnsErr.IsTimeout || !dnsErr.IsNotFound
+	case errors.As(err, &netErr):
+		return true // timeouts, refused, unreachable
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	return false
+}
+
+// String describes the mailer for logs, without the password.
+func (m *Mailer) String() string {
+	scheme := "smtp"
+	if m.implicitTLS {
+		scheme = "smtps"
+	}
+	user := ""
+	if m.username != "" {
+		user = m.username + "@"
+	}
+	return fmt.Sprintf("%s://%s%s", scheme, user, net.JoinHostPort(m.host, strconv.Itoa(m.port)))
+}

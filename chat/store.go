@@ -1,0 +1,297 @@
+package chat
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists Parley's state. Implementations: storage/postgres and
+// storage/sqlite; one conformance suite (storage/storetest) holds them to
+// the same behaviour.
+//
+// Conventions every method follows:
+//   - every query is scoped by tenantID; a row of another tenant is
+//     ENotFound, never visible;
+//   - a missing row is an *Error with ENotFound, never (zero, nil);
+//   - a unique violation is EConflict;
+//   - lists are keyset-paginated by id ascending unless stated otherwise;
+//   - Create methods set ID and CreatedAt on their argument.
+type Store interface {
+	// InTx runs fn in one transaction with a Store bound to it. fn's error
+	// rolls back; nested InTx calls join the outer transaction.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+	Close() error
+
+	TenantStore
+	UserStore
+	SessionStore
+	MessengerStore
+	MessageStore
+	ConversationStore
+	NotificationStore
+}
+
+// TenantStore keeps tenants, companies and roles.
+type TenantStore interface {
+	TenantCreate(ctx context.Context, t *Tenant) error
+	TenantGet(ctx context.Context, id int64) (Tenant, error)
+	TenantList(ctx context.Context, page Page) ([]Tenant, error)
+	// TenantUpdate saves name and settings.
+	TenantUpdate(ctx context.Context, t Tenant) error
+	TenantCount(ctx context.Context) (int64, error)
+
+	CompanyCreate(ctx context.Context, c *Company) error
+	CompanyGet(ctx context.Context, tenantID, id int64) (Company, error)
+	CompanyList(ctx context.Context, tenantID int64, page Page) ([]Company, error)
+	CompanyUpdate(ctx context.Context, c Company) error
+
+	// RoleCreate adds a role; Key is unique per tenant when not "".
+	RoleCreate(ctx context.Context, r *Role) error
+	RoleGet(ctx context.Context, tenantID, id int64) (Role, error)
+	// RoleList returns all roles of the tenant (a tenant has few).
+	RoleList(ctx context.Context, tenantID int64) ([]Role, error)
+	RoleUpdate(ctx context.Context, r Role) error
+	// RoleDelete removes a tenant-defined role and its memberships.
+	RoleDelete(ctx context.Context, tenantID, id int64) error
+}
+
+// UserFilter narrows UserList. Zero fields do not filter.
+type UserFilter struct {
+	// CompanyIDs keeps users employed by any of these companies; with
+	// OrHandlers, users holding a handler role are kept too.
+	CompanyIDs []int64
+	OrHandlers bool
+	// RoleIDs keeps users holding any of these roles.
+	RoleIDs    []int64
+	Query      string // case-insensitive substring of name or email
+	ActiveOnly bool
+	// IDs keeps only these users.
+	IDs []int64
+}
+
+// UserStore keeps users, their companies, roles and passwords.
+type UserStore interface {
+	// UserCreate inserts u with its CompanyIDs and RoleIDs. The email is
+	// unique across all tenants (login is by email).
+	UserCreate(ctx context.Context, u *User, passwordHash string) error
+	UserGet(ctx context.Context, tenantID, id int64) (User, error)
+	// UserByEmail finds a user of any tenant with its password hash.
+	UserByEmail(ctx context.Context, email string) (User, string, error)
+	UserList(ctx context.Context, tenantID int64, f UserFilter, page Page) ([]User, error)
+	// UserUpdate saves every field of u except the password, replacing
+	// its companies and roles.
+	UserUpdate(ctx context.Context, u User) error
+	UserSetPassword(ctx context.Context, tenantID, id int64, passwordHash string) error
+	// UserCount counts users of all tenants.
+	UserCount(ctx context.Context) (int64, error)
+}
+
+// SessionStore keeps login sessions and login throttling.
+type SessionStore interface {
+	SessionCreate(ctx context.Context, s Session) error
+	SessionGet(ctx context.Context, id string) (Session, error)
+	SessionTouch(ctx context.Context, id string, at time.Time) error
+	SessionDelete(ctx context.Context, id string) error
+	// SessionDeleteByUser revokes every session of a user and returns
+	// their ids.
+	SessionDeleteByUser(ctx context.Context, tenantID, userID int64) ([]string, error)
+	// SessionDeleteExpired removes sessions expired or idle before the
+	// given times.
+	SessionDeleteExpired(ctx context.Context, expiredBefore, idleBefore time.Time) (int64, error)
+
+	// LoginFailureAdd records a failed login for key (an account or an IP)
+	// and returns the failures since `since`, this one included.
+	LoginFailureAdd(ctx context.Context, key string, at, since time.Time) (int64, error)
+	LoginFailureCount(ctx context.Context, key string, since time.Time) (int64, error)
+	LoginFailureClear(ctx context.Context, key string) error
+}
+
+// MessengerStore keeps messenger groups and topics.
+type MessengerStore interface {
+	GroupCreate(ctx context.Context, g *Group) error
+	GroupGet(ctx context.Context, tenantID, id int64) (Group, error)
+	// GroupList returns the tenant's groups; with memberID > 0 only groups
+	// that user belongs to.
+	GroupList(ctx context.Context, tenantID, memberID int64, page Page) ([]Group, error)
+	GroupUpdate(ctx context.Context, g Group) error
+	// GroupSetMembers replaces the members.
+	GroupSetMembers(ctx context.Context, tenantID, groupID int64, userIDs []int64) error
+	GroupIsMember(ctx context.Context, tenantID, groupID, userID int64) (bool, error)
+
+	TopicCreate(ctx context.Context, t *Topic) error
+	TopicGet(ctx context.Context, tenantID, id int64) (Topic, error)
+	// TopicListByGroups returns topics of the groups, active only when
+	// activeOnly.
+	TopicListByGroups(ctx context.Context, tenantID int64, groupIDs []int64, activeOnly bool) ([]Topic, error)
+	// TopicUpdate saves name, notification settings and active.
+	TopicUpdate(ctx context.Context, t Topic) error
+	// TopicTouch records the time of the topic's newest message.
+	TopicTouch(ctx context.Context, tenantID, id int64, at time.Time) error
+}
+
+// MessageStore keeps threads: messages, their sequenced events, read state
+// and search. Topics and conversations share it.
+type MessageStore interface {
+	// ChannelNextSeq increments and returns the channel's sequence counter.
+	// Called inside InTx, it locks the counter row until commit, which
+	// makes sequence numbers gap-free and commit-ordered. Anything but a
+	// topic or conversation of the tenant is ENotFound.
+	ChannelNextSeq(ctx context.Context, tenantID int64, ch Channel) (int64, error)
+	// ChannelLastSeq returns the counter without changing it.
+	ChannelLastSeq(ctx context.Context, tenantID int64, ch Channel) (int64, error)
+
+	// MessageInsert stores m (Channel, Seq, AuthorID, ClientMsgID, Kind,
+	// Body, ReplyToID, Mentions) and links m.Attachments by id. A repeated
+	// (AuthorID, ClientMsgID) is EConflict and leaves the transaction
+	// usable. A user channel is EInvalid (it keeps no messages).
+	MessageInsert(ctx context.Context, m *Message) error
+	MessageGet(ctx context.Context, tenantID, id int64) (Message, error)
+	MessageByClientID(ctx context.Context, tenantID, authorID int64, clientMsgID string) (Message, error)
+	// MessageEdit replaces the body and sets EditedAt; a deleted message
+	// is ENotFound.
+	MessageEdit(ctx context.Context, tenantID, id int64, body string, at time.Time) error
+	// MessageDelete makes a tombstone: body emptied, attachments removed,
+	// DeletedAt set; the row and its seq stay.
+	MessageDelete(ctx context.Context, tenantID, id int64, at time.Time) error
+	// MessageHistory returns up to limit messages with seq < beforeSeq
+	// (0: from the newest), newest first.
+	MessageHistory(ctx context.Context, tenantID int64, ch Channel, beforeSeq int64, limit int) ([]Message, error)
+
+	// ChannelEventInsert appends a sequenced event about a message (user
+	// channels: EInvalid).
+	ChannelEventInsert(ctx context.Context, tenantID int64, ch Channel, seq int64, typ EventType, messageID int64, at time.Time) error
+	// ChannelEventsSince returns events with seq > since in seq order, at
+	// most limit, each with the current state of its message.
+	ChannelEventsSince(ctx context.Context, tenantID int64, ch Channel, since int64, limit int) ([]ChannelEvent, error)
+
+	// ReadStateSet moves the user's read marker forward (never back) and
+	// returns the marker now stored.
+	ReadStateSet(ctx context.Context, tenantID, userID int64, ch Channel, seq int64) (int64, error)
+	// ReadStateList returns the user's markers for the channels.
+	ReadStateList(ctx context.Context, tenantID, userID int64, chs []Channel) ([]ReadState, error)
+
+	// MessageSearch finds non-deleted messages matching the words of query
+	// in the given channels, newest first.
+	MessageSearch(ctx context.Context, tenantID int64, query string, chs []Channel, limit int) ([]Message, error)
+
+	// AttachmentCreate stores the file's bytes; the attachment is unlinked
+	// until a message claims it.
+	AttachmentCreate(ctx context.Context, a *Attachment, data []byte) error
+	AttachmentGet(ctx context.Context, tenantID, id int64) (Attachment, error)
+	AttachmentData(ctx context.Context, tenantID, id int64) ([]byte, error)
+	// AttachmentDeleteUnlinked removes uploads never attached before t.
+	AttachmentDeleteUnlinked(ctx context.Context, before time.Time) (int64, error)
+
+	DraftSave(ctx context.Context, d *Draft) error
+	DraftGet(ctx context.Context, tenantID, userID, id int64) (Draft, error)
+	DraftList(ctx context.Context, tenantID, userID int64) ([]Draft, error)
+	DraftDelete(ctx context.Context, tenantID, userID, id int64) error
+}
+
+// ConversationFilter narrows ConversationList. Visibility is applied by the
+// caller through VisibleTo.
+type ConversationFilter struct {
+	Status     ConversationStatus
+	CategoryID int64
+	HandlerID  int64
+	CompanyID  int64
+	// VisibleTo keeps conversations the user may see: created by, handled
+	// by, assigned to or administered by the user, or routed to one of
+	// RoleIDs; with CompanyIDs set, role routing counts only for
+	// conversations related to those companies.
+	VisibleTo   int64
+	RoleIDs     []int64
+	CompanyIDs  []int64
+	AllOfTenant bool // tenant admins: no visibility filter
+}
+
+// ConversationStore keeps support conversations and their categories.
+type ConversationStore interface {
+	CategoryCreate(ctx context.Context, c *Category) error
+	CategoryGet(ctx context.Context, tenantID, id int64) (Category, error)
+	CategoryList(ctx context.Context, tenantID int64) ([]Category, error)
+	CategoryUpdate(ctx context.Context, c Category) error
+
+	ConversationCreate(ctx context.Context, c *Conversation) error
+	ConversationGet(ctx context.Context, tenantID, id int64) (Conversation, error)
+	// ConversationList is ordered by last activity, newest first; page.After
+	// is a conversation id cursor.
+	ConversationList(ctx context.Context, tenantID int64, f ConversationFilter, page Page) ([]Conversation, error)
+	// ConversationUpdate saves status, handler, assignee, admin, related
+	// company and person, roles, external emails, notify_admins and last
+	// activity.
+	ConversationUpdate(ctx context.Context, c Conversation) error
+	// ConversationsExpired lists up to limit conversations whose last
+	// activity is older than their retention (category override, else the
+	// tenant's retentionDays) at now.
+	ConversationsExpired(ctx context.Context, tenantID int64, retentionDays int, now time.Time, limit int) ([]Conversation, error)
+	// ConversationDelete removes a conversation with its messages, events,
+	// attachments, read state, drafts, notifications, outbox jobs,
+	// decision log entries and mutes.
+	ConversationDelete(ctx context.Context, tenantID, id int64) error
+	RetentionRunRecord(ctx context.Context, r *RetentionRun) error
+	RetentionRunList(ctx context.Context, tenantID int64, limit int) ([]RetentionRun, error)
+}
+
+// RetentionRun records one clean-up.
+type RetentionRun struct {
+	ID        int64
+	TenantID  int64
+	StartedAt time.Time
+	Deleted   int64
+	Node      string
+}
+
+// NotifyJob is one unit of outbox work: tell UserID about MessageID.
+type NotifyJob struct {
+	ID        int64
+	TenantID  int64
+	UserID    int64
+	Reason    NotifyReason
+	Channel   Channel
+	MessageID int64
+	// PrevMessageAt is the time of the channel's previous message when this
+	// one was posted (for topic intervals).
+	PrevMessageAt *time.Time
+	DueAt         time.Time
+	Attempts      int
+	CreatedAt     time.Time
+}
+
+// NotifyDecision is one recorded decision about an email.
+type NotifyDecision struct {
+	ID        int64
+	TenantID  int64
+	UserID    int64
+	Channel   Channel
+	MessageID int64
+	Reason    NotifyReason
+	Outcome   NotifyOutcome
+	Detail    string
+	CreatedAt time.Time
+}
+
+// NotificationStore keeps the notification outbox, the decision log, the
+// in-app notifications and user preferences.
+type NotificationStore interface {
+	NotifyJobEnqueue(ctx context.Context, j *NotifyJob) error
+	// NotifyJobClaim takes up to limit due jobs for this worker until
+	// lease; other workers skip them (FOR UPDATE SKIP LOCKED on Postgres).
+	// Each claim counts an attempt and moves the job's due time to the
+	// lease, so a crashed worker's jobs come back.
+	NotifyJobClaim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]NotifyJob, error)
+	NotifyJobDone(ctx context.Context, id int64) error
+	// NotifyJobRetry reschedules a job after a temporary failure.
+	NotifyJobRetry(ctx context.Context, id int64, dueAt time.Time, lastError string) error
+	NotifyDecisionRecord(ctx context.Context, d *NotifyDecision) error
+	NotifyDecisionList(ctx context.Context, tenantID, userID, messageID int64, page Page) ([]NotifyDecision, error)
+
+	NotificationCreate(ctx context.Context, n *Notification) error
+	NotificationList(ctx context.Context, tenantID, userID int64, page Page) ([]Notification, error)
+	NotificationMarkRead(ctx context.Context, tenantID, userID, id int64, at time.Time) error
+	NotificationUnreadCount(ctx context.Context, tenantID, userID int64) (int64, error)
+
+	// MuteSet mutes or unmutes a channel for a user.
+	MuteSet(ctx context.Context, tenantID, userID int64, ch Channel, muted bool) error
+	MuteGet(ctx context.Context, tenantID, userID int64, ch Channel) (bool, error)
+}

@@ -1,0 +1,50 @@
+package chat
+
+import "time"
+
+// DefaultRetentionDays is how long a support conversation is kept after its
+// last activity unless the tenant or the category says otherwise (4 years).
+const DefaultRetentionDays = 4 * 365
+
+// Tenant is one organisation running Parley. Tenants never see each other.
+type Tenant struct {
+	ID        int64          `json:"id"`
+	Name      string         `json:"name"`
+	Settings  TenantSettings `json:"settings"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+// TenantSettings are the switches a tenant admin controls. The zero value is
+// a valid default: messenger off, no company visibility, 4-year retention,
+// emails carry only a link.
+type TenantSettings struct {
+	MessengerEnabled  bool `json:"messenger_enabled"`
+	CompanyVisibility bool `json:"company_visibility"`
+	// RetentionDays of conversations after their last activity; 0 means
+	// DefaultRetentionDays.
+	RetentionDays int `json:"retention_days,omitempty"`
+	// EmailExcerpts lets notification emails carry an excerpt of the
+	// message; off by default, since these are payroll and HR matters.
+	EmailExcerpts bool   `json:"email_excerpts"`
+	MailFrom      string `json:"mail_from,omitempty"`
+	ReplyTo       string `json:"reply_to,omitempty"`
+	// StatusLabels overrides status names per locale:
+	// {"en": {"waiting": "Attentive"}}.
+	StatusLabels map[string]map[ConversationStatus]string `json:"status_labels,omitempty"`
+}
+
+// Retention returns the effective retention in days.
+func (s TenantSettings) Retention() int {
+	if s.RetentionDays <= 0 {
+		return DefaultRetentionDays
+	}
+	return s.RetentionDays
+}
+
+// Company is an organisation a tenant serves or consists of.
+type Company struct {
+	ID        int64     `json:"id"`
+	TenantID  int64     `json:"tenant_id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}

@@ -1,0 +1,113 @@
+package chat
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Locales Parley speaks.
+const (
+	LocaleEnglish = "en"
+	LocaleFinnish = "fi"
+)
+
+// User is a person of a tenant.
+type User struct {
+	ID         int64   `json:"id"`
+	TenantID   int64   `json:"tenant_id"`
+	Email      string  `json:"email"`
+	Name       string  `json:"name"`
+	Locale     string  `json:"locale"`
+	Active     bool    `json:"active"`
+	Superuser  bool    `json:"superuser"`
+	CompanyIDs []int64 `json:"company_ids,omitempty"`
+	RoleIDs    []int64 `json:"role_ids,omitempty"`
+	// ManagerID is the user's manager; a manager's team is the users whose
+	// ManagerID points at them.
+	ManagerID          *int64    `json:"manager_id,omitempty"`
+	EmailNotifications bool      `json:"email_notifications"`
+	CreatedAt          time.Time `json:"created_at"`
+}
+
+// Limits on user input.
+const (
+	MaxNameLen  = 200
+	MaxEmailLen = 254
+)
+
+// NormalizeEmail lowercases and trims an address and checks its form.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "", Errorf(EInvalid, "email is required")
+	}
+	if len(s) > MaxEmailLen {
+		return "", Errorf(EInvalid, "email is longer than %d characters", MaxEmailLen)
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" || strings.ContainsAny(s, "\r\n<>\" ,;") {
+		return "", Errorf(EInvalid, "email %q is not a valid address", s)
+	}
+	return s, nil
+}
+
+// ValidateName checks a display name or title: required, bounded, no
+// control characters.
+func ValidateName(field, s string, maxLen int) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", Errorf(EInvalid, "%s is required", field)
+	}
+	if !utf8.ValidString(s) {
+		return "", Errorf(EInvalid, "%s is not valid UTF-8", field)
+	}
+	if utf8.RuneCountInString(s) > maxLen {
+		return "", Errorf(EInvalid, "%s is longer than %d characters", field, maxLen)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return "", Errorf(EInvalid, "%s contains control characters", field)
+		}
+	}
+	return s, nil
+}
+
+// ValidateLocale returns the locale or the default for "".
+func ValidateLocale(s string) (string, error) {
+	switch s {
+	case "":
+		return LocaleEnglish, nil
+	case LocaleEnglish, LocaleFinnish:
+		return s, nil
+	}
+	return "", Errorf(EInvalid, "locale must be %q or %q", LocaleEnglish, LocaleFinnish)
+}
+
+// Page is a keyset page request: items after the cursor After (an id), at
+// most Limit of them.
+type Page struct {
+	After int64 `json:"after"`
+	Limit int   `json:"limit"`
+}
+
+// Limit bounds for lists.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+)
+
+// Normalize clamps the limit.
+func (p Page) Normalize() Page {
+	if p.Limit <= 0 {
+		p.Limit = DefaultPageSize
+	}
+	if p.Limit > MaxPageSize {
+		p.Limit = MaxPageSize
+	}
+	if p.After < 0 {
+		p.After = 0
+	}
+	return p
+}

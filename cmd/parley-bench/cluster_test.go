@@ -1,0 +1,349 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"parley/storage/pgtest"
+)
+
+// The multi-node tests run real processes: two parley nodes on one
+// PostgreSQL database and one private redis-server, behind nginx or
+// HAProxy configured with docs/deploy/*. The benchmark's own client does
+// the talking and the verifying (no loss, no duplicates, order).
+
+var parleyBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "parley-cluster-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	parleyBin = filepath.Join(dir, "parley")
+	build := exec.Command("go", "build", "-o", parleyBin, "../parley")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build parley:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	if code == 0 {
+		// Idle keep-alive connections of the setup HTTP clients may linger.
+		if err := goleak.Find(goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop")); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// binary finds a program from an environment variable or the usual places.
+func binary(t *testing.T, env string, names ...string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		return p
+	}
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+		if _, err := os.Stat(n); err == nil {
+			return n
+		}
+	}
+	t.Fatalf("%s is not set and %v is not installed (make test installs it)", env, names)
+	return ""
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// proc is a child process the test owns.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan struct{}
+}
+
+func start(t *testing.T, name, dir string, env []string, bin string, args ...string) *proc {
+	t.Helper()
+	log, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: log, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(log.Name())
+			t.Logf("--- %s log (last 3000 bytes):\n%s", name, tail(b, 3000))
+		}
+		log.Close()
+	})
+	return p
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+// kill sends SIGKILL to the process group and waits.
+func (p *proc) kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}
+
+// waitHTTP polls url until it answers 200.
+func waitHTTP(t *testing.T, url string, p *proc) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			t.Fatalf("%s exited before it was ready", p.name)
+		default:
+		}
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s did not become ready at %s", p.name, url)
+}
+
+func waitTCP(t *testing.T, addr string, p *proc) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			t.Fatalf("%s exited before it listened", p.name)
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s is not listening on %s", p.name, addr)
+}
+
+// cluster is two parley nodes, their Redis and a load balancer.
+type cluster struct {
+	t        *testing.T
+	dir      string
+	lbURL    string
+	nodes    [2]*proc
+	nodeAddr [2]string
+	nodeEnv  []string
+	redis    *proc
+	redisBin string
+	redisArg []string
+	admin    [2]string
+}
+
+const clusterAdminPassword = "cluster-admin-password"
+
+func newCluster(t *testing.T, balancer string) *cluster {
+	t.Helper()
+	dir := t.TempDir()
+	os.Chmod(dir, 0o777) // nginx workers may run as nobody
+	c := &cluster{t: t, dir: dir}
+	c.redisBin = binary(t, "PARLEY_TEST_REDIS_SERVER", "redis-server", "/usr/bin/redis-server")
+	redisPort := freePort(t)
+	c.redisArg = []string{"--port", fmt.Sprint(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}
+	c.startRedis()
+	key := make([]byte, 32)
+	rand.Read(key)
+	lbPort := freePort(t)
+	c.lbURL = fmt.Sprintf("http://127.0.0.1:%d", lbPort)
+	c.admin = [2]string{"admin@cluster.example", clusterAdminPassword}
+	c.nodeEnv = []string{
+		"PARLEY_DATABASE_URL=" + pgtest.NewDatabase(t),
+		fmt.Sprintf("PARLEY_REDIS_URL=redis://127.0.0.1:%d/0", redisPort),
+		"PARLEY_SESSION_KEYS=" + hex.EncodeToString(key),
+		"PARLEY_PUBLIC_URL=" + c.lbURL,
+		"PARLEY_ADMIN_EMAIL=" + c.admin[0],
+		"PARLEY_ADMIN_PASSWORD=" + c.admin[1],
+		"PARLEY_LOG_FORMAT=json",
+		"PARLEY_LOG_LEVEL=warn",
+	}
+	for i := range c.nodes {
+		c.nodeAddr[i] = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		c.startNode(i)
+	}
+	conf, err := os.ReadFile("../../docs/deploy/" + map[string]string{"nginx": "nginx.conf", "haproxy": "haproxy.cfg"}[balancer])
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer("{{DIR}}", dir, "{{LISTEN}}", fmt.Sprintf("127.0.0.1:%d", lbPort),
+		"{{NODE1}}", c.nodeAddr[0], "{{NODE2}}", c.nodeAddr[1]).Replace(string(conf))
+	confPath := filepath.Join(dir, balancer+".conf")
+	if err := os.WriteFile(confPath, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var lb *proc
+	switch balancer {
+	case "nginx":
+		lb = start(t, "nginx", dir, nil, binary(t, "PARLEY_TEST_NGINX", "nginx", "/usr/sbin/nginx"),
+			"-c", confPath, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
+	case "haproxy":
+		lb = start(t, "haproxy", dir, nil, binary(t, "PARLEY_TEST_HAPROXY", "haproxy", "/usr/sbin/haproxy"), "-db", "-f", confPath)
+	}
+	waitHTTP(t, c.lbURL+"/readyz", lb)
+	return c
+}
+
+func (c *cluster) startRedis() {
+	c.redis = start(c.t, "redis", c.dir, nil, c.redisBin, c.redisArg...)
+	waitTCP(c.t, "127.0.0.1:"+c.redisArg[1], c.redis)
+}
+
+func (c *cluster) startNode(i int) {
+	env := append(c.nodeEnv, "PARLEY_LISTEN="+c.nodeAddr[i], "PARLEY_DATA_DIR="+filepath.Join(c.dir, fmt.Sprint("node", i)))
+	c.nodes[i] = start(c.t, fmt.Sprint("node", i+1), c.dir, env, parleyBin)
+	waitHTTP(c.t, "http://"+c.nodeAddr[i]+"/readyz", c.nodes[i])
+}
+
+func (c *cluster) nodeURL(i int) string { return "http://" + c.nodeAddr[i] }
+
+func (c *cluster) config(ws ...string) config {
+	return config{
+		url: c.lbURL, wsURLs: ws, metricsURLs: nil, adminEmail: c.admin[0], adminPassword: c.admin[1],
+		prefix: "cluster", clients: 120, channels: 12, publishers: 12, users: 12, rate: 120,
+		duration: 5 * time.Second, drain: 30 * time.Second, connectConc: 20,
+	}
+}
+
+func wsOf(url string) string { return "ws" + strings.TrimPrefix(url, "http") + "/ws" }
+
+// verify fails the test unless every acked message reached every
+// subscriber once and in order.
+func verify(t *testing.T, r *result) {
+	t.Helper()
+	if !r.Verified || r.Acked == 0 || r.Delivered < r.Expected {
+		r.print(testWriter{t})
+		t.Fatalf("verification failed: acked %d of %d, delivered %d of %d, missing %d, duplicates %d, out of order %d, errors %d %v",
+			r.Acked, r.Published, r.Delivered, r.Expected, r.Missing, r.Duplicates, r.OutOfOrder, r.Errors, r.ErrorSample)
+	}
+	r.print(testWriter{t})
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+// Clients split over both nodes (connected to each directly) chat live:
+// every message crosses nodes through Redis.
+func TestClusterCrossNodeLive(t *testing.T) {
+	c := newCluster(t, "nginx")
+	cfg := c.config(wsOf(c.nodeURL(0)), wsOf(c.nodeURL(1)))
+	cfg.duration = 3 * time.Second
+	r, err := run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify(t, r)
+}
+
+// kill -9 of one node while clients publish through nginx: nothing acked is
+// lost and every client resumes on the other node without gaps or
+// duplicates.
+func TestClusterNodeKilled(t *testing.T) {
+	c := newCluster(t, "nginx")
+	cfg := c.config(wsOf(c.lbURL))
+	cfg.churn = 2
+	var once sync.Once
+	cfg.during = func(ctx context.Context) {
+		once.Do(func() {
+			select {
+			case <-time.After(1500 * time.Millisecond):
+			case <-ctx.Done():
+				return
+			}
+			c.nodes[0].kill()
+			t.Log("node1 killed with SIGKILL")
+		})
+	}
+	r, err := run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Reconnects == 0 {
+		t.Fatal("no client reconnected: the kill did not hit any connection")
+	}
+	verify(t, r)
+}
+
+// Redis restarted under load (through HAProxy): delivery recovers and the
+// gaps are filled from the database.
+func TestClusterRedisRestart(t *testing.T) {
+	c := newCluster(t, "haproxy")
+	cfg := c.config(wsOf(c.nodeURL(0)), wsOf(c.nodeURL(1)))
+	cfg.during = func(ctx context.Context) {
+		select {
+		case <-time.After(1500 * time.Millisecond):
+		case <-ctx.Done():
+			return
+		}
+		c.redis.kill()
+		t.Log("redis killed with SIGKILL")
+		time.Sleep(500 * time.Millisecond)
+		c.startRedis()
+		t.Log("redis restarted")
+	}
+	r, err := run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify(t, r)
+}

@@ -1,0 +1,424 @@
+// Command parley-bench is Parley's load tool: N WebSocket clients over M
+// topic channels, P of them publishing at a fixed total rate R, optional
+// reconnect churn. It measures delivered messages per second,
+// publish-to-receive latency (HDR histogram), connect rate and errors, and
+// verifies every delivery: no loss, no duplicates, per-channel order.
+//
+// It sets itself up through the JSON API as a tenant admin (users, one
+// group, the topics), so run it against a throwaway server:
+//
+//	PARLEY_ADMIN_EMAIL=admin@example.com PARLEY_ADMIN_PASSWORD=... parley &
+//	parley-bench -url http://127.0.0.1:8080 -admin-email admin@example.com -admin-password ... \
+//	    -clients 1000 -channels 100 -publishers 50 -rate 500 -duration 30s
+//
+// See docs/performance.md for the scenarios and their figures.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	url           string
+	wsURLs        []string
+	metricsURLs   []string
+	adminEmail    string
+	adminPassword string
+	prefix        string
+	clients       int
+	channels      int
+	publishers    int
+	users         int
+	rate          float64
+	duration      time.Duration
+	churn         float64
+	idle          bool
+	drain         time.Duration
+	connectConc   int
+	cpuComms      []string
+	jsonOut       string
+	cpuProfile    string
+	// during runs while publishing (fault injection in tests).
+	during func(ctx context.Context)
+}
+
+func parseFlags(args []string) (config, error) {
+	var c config
+	var ws, metrics, comms string
+	fs := flag.NewFlagSet("parley-bench", flag.ContinueOnError)
+	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "base URL for the JSON API (setup and logins)")
+	fs.StringVar(&ws, "ws", "", "comma-separated WebSocket URLs; clients are spread over them round-robin (default: <url>/ws)")
+	fs.StringVar(&metrics, "metrics", "", "comma-separated /metrics URLs of the nodes, for CPU, memory and goroutines (default: <url>/metrics)")
+	fs.StringVar(&c.adminEmail, "admin-email", os.Getenv("PARLEY_ADMIN_EMAIL"), "tenant admin email (default $PARLEY_ADMIN_EMAIL)")
+	fs.StringVar(&c.adminPassword, "admin-password", os.Getenv("PARLEY_ADMIN_PASSWORD"), "tenant admin password (default $PARLEY_ADMIN_PASSWORD)")
+	fs.StringVar(&c.prefix, "prefix", "bench", "name prefix of the users, group and topics it creates")
+	fs.IntVar(&c.clients, "clients", 100, "WebSocket clients (N)")
+	fs.IntVar(&c.channels, "channels", 10, "topic channels (M); client i subscribes to channel i mod M")
+	fs.IntVar(&c.publishers, "publishers", 10, "publishing clients (P), the first P clients")
+	fs.IntVar(&c.users, "users", 0, "distinct user accounts the clients log in as (default min(N, 100))")
+	fs.Float64Var(&c.rate, "rate", 100, "total publishes per second (R), spread over the publishers")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to publish")
+	fs.Float64Var(&c.churn, "churn", 0, "reconnects per second of random non-publishing clients (resume with since)")
+	fs.BoolVar(&c.idle, "idle", false, "connect and subscribe, then hold idle for -duration and report memory per connection")
+	fs.DurationVar(&c.drain, "drain", 30*time.Second, "how long to wait for the last deliveries after publishing stops")
+	fs.IntVar(&c.connectConc, "connect-concurrency", 50, "simultaneous connection attempts")
+	fs.StringVar(&comms, "cpu-comm", "", "comma-separated process names whose CPU time to report (e.g. postgres,redis-server)")
+	fs.StringVar(&c.jsonOut, "json", "", "write the results as JSON to this file")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load tool itself while publishing to this file")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	c.url = strings.TrimSuffix(c.url, "/")
+	split := func(s, def string) []string {
+		if s == "" {
+			return []string{def}
+		}
+		return strings.Split(s, ",")
+	}
+	c.wsURLs = split(ws, "ws"+strings.TrimPrefix(c.url, "http")+"/ws")
+	c.metricsURLs = split(metrics, c.url+"/metrics")
+	if comms != "" {
+		c.cpuComms = strings.Split(comms, ",")
+	}
+	if c.users <= 0 {
+		c.users = min(c.clients, 100)
+	}
+	switch {
+	case c.adminEmail == "" || c.adminPassword == "":
+		return c, errors.New("-admin-email and -admin-password (or PARLEY_ADMIN_EMAIL/PASSWORD) are required")
+	case c.clients <= 0 || c.channels <= 0 || c.publishers < 0 || c.publishers > c.clients:
+		return c, errors.New("need clients > 0, channels > 0 and 0 <= publishers <= clients")
+	case !c.idle && c.publishers > 0 && c.rate <= 0:
+		return c, errors.New("-rate must be positive")
+	}
+	return c, nil
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "parley-bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "parley-bench:", err)
+		os.Exit(1)
+	}
+	res.print(os.Stdout)
+	if cfg.jsonOut != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(cfg.jsonOut, append(b, '\n'), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "parley-bench:", err)
+			os.Exit(1)
+		}
+	}
+	if !res.Verified {
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config) (*result, error) {
+	res := &result{Config: cfgView(cfg)}
+	t0 := time.Now()
+	w, err := setup(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	res.SetupSeconds = time.Since(t0).Seconds()
+	before := scrapeAll(cfg.metricsURLs)
+	st := newStats()
+	clients := make([]*client, cfg.clients)
+	for i := range clients {
+		clients[i] = newClient(i, cfg.wsURLs[i%len(cfg.wsURLs)], w.cookies[i%len(w.cookies)], w.channels[i%len(w.channels)], st)
+	}
+	defer func() {
+		for _, c := range clients {
+			c.close()
+		}
+	}()
+	t1 := time.Now()
+	if err := parallel(ctx, len(clients), cfg.connectConc, func(i int) error { return clients[i].connectRetrying(ctx) }); err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	connectTime := time.Since(t1)
+	res.ConnectPerSecond = float64(len(clients)) / connectTime.Seconds()
+	res.Connect = st.connectLatency.summary()
+	if cfg.idle {
+		return idle(ctx, cfg, res, before)
+	}
+	cpuComm0, self0, machine0 := cpuOfComm(cfg.cpuComms), selfCPU(), machineCPU()
+	mid := scrapeAll(cfg.metricsURLs)
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	t2 := time.Now()
+	doneAt := runPublishers(ctx, cfg, clients, st)
+	publishTime := min(time.Since(t2), cfg.duration)
+	elapsed := doneAt.Sub(t2)
+	after := scrapeAll(cfg.metricsURLs)
+	res.CPUCommSeconds = (cpuOfComm(cfg.cpuComms) - cpuComm0).Seconds()
+	res.BenchCPUSeconds = (selfCPU() - self0).Seconds()
+	res.MachineBusySeconds = (machineCPU() - machine0).Seconds()
+	res.WallSeconds = elapsed.Seconds()
+	res.fill(cfg, clients, st, publishTime, elapsed, mid, after)
+	return res, nil
+}
+
+// runPublishers publishes at the configured total rate for the duration,
+// with optional reconnect churn, and returns when done. Every client is
+// supervised: a dropped connection reconnects and resumes.
+func runPublishers(ctx context.Context, cfg config, clients []*client, st *stats) (caughtUpAt time.Time) {
+	superCtx, stopSupervising := context.WithCancel(ctx)
+	var supervisors sync.WaitGroup
+	for _, c := range clients {
+		supervisors.Add(1)
+		go func() {
+			defer supervisors.Done()
+			c.supervise(superCtx)
+		}()
+	}
+	defer func() {
+		stopSupervising()
+		supervisors.Wait()
+	}()
+	pubCtx, cancel := context.WithTimeout(ctx, cfg.duration)
+	defer cancel()
+	var wg sync.WaitGroup
+	if cfg.publishers > 0 {
+		interval := time.Duration(float64(time.Second) * float64(cfg.publishers) / cfg.rate)
+		for p := range cfg.publishers {
+			c := clients[p]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				publish(pubCtx, c, p, interval, st)
+			}()
+		}
+	}
+	if cfg.churn > 0 && cfg.clients > cfg.publishers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(time.Duration(float64(time.Second) / cfg.churn))
+			defer tick.Stop()
+			for {
+				select {
+				case <-pubCtx.Done():
+					return
+				case <-tick.C:
+					clients[cfg.publishers+rand.IntN(cfg.clients-cfg.publishers)].drop()
+				}
+			}
+		}()
+	}
+	if cfg.during != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cfg.during(pubCtx)
+		}()
+	}
+	wg.Wait()
+	// Keep supervising while the last deliveries drain.
+	deadline := time.Now().Add(cfg.drain)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if caughtUp(clients, st) {
+			return time.Now()
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Now()
+}
+
+// publish sends publish frames at a fixed interval (starting at a random
+// phase so publishers do not burst together) and records the acks. After a
+// reconnect it sends every unacknowledged frame again with the same
+// client_msg_id: the server stores each once.
+func publish(ctx context.Context, c *client, pub int, interval time.Duration, st *stats) {
+	type pending struct {
+		at    time.Time
+		frame map[string]any
+	}
+	var mu sync.Mutex
+	inflight := map[string]pending{}
+	take := func(f frame) {
+		var id string
+		_ = json.Unmarshal(f.ID, &id)
+		mu.Lock()
+		p, ok := inflight[id]
+		if ok && f.Type == "ack" {
+			delete(inflight, id)
+		}
+		mu.Unlock()
+		if ok && f.Type == "ack" {
+			st.acked.Add(1)
+			st.ackLatency.record(time.Since(p.at))
+			st.noteAck(c.channel, f.Seq)
+		}
+	}
+	resend := func(sctx context.Context) {
+		mu.Lock()
+		frames := make([]map[string]any, 0, len(inflight))
+		for _, p := range inflight {
+			frames = append(frames, p.frame)
+		}
+		mu.Unlock()
+		for _, f := range frames {
+			if err := c.send(sctx, f); err != nil {
+				return
+			}
+		}
+	}
+	connects := c.connects.Load()
+	// Acks keep arriving after the last publish; stop after a quiet drain.
+	drainUntil := time.Time{}
+	jitter := time.NewTimer(time.Duration(rand.Int64N(int64(interval) + 1)))
+	defer jitter.Stop()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	retry := time.NewTicker(time.Second)
+	defer retry.Stop()
+	started := false
+	for n := 0; ; {
+		select {
+		case f := <-c.acks:
+			take(f)
+			continue
+		case <-retry.C:
+			if now := c.connects.Load(); now != connects {
+				connects = now
+				resend(context.WithoutCancel(ctx))
+			}
+			if !drainUntil.IsZero() {
+				mu.Lock()
+				left := len(inflight)
+				mu.Unlock()
+				if left == 0 || time.Now().After(drainUntil) {
+					return
+				}
+			}
+			continue
+		case <-jitter.C:
+			// The ticker starts at this publisher's own phase: started
+			// together, every publisher would send at the same instants
+			// and the server would see bursts of P publishes.
+			started = true
+			tick.Reset(interval)
+			if ctx.Err() != nil {
+				continue
+			}
+			// and the first publish goes now.
+		case <-tick.C:
+			if !started || !drainUntil.IsZero() {
+				continue
+			}
+			if ctx.Err() != nil {
+				drainUntil = time.Now().Add(20 * time.Second)
+				continue
+			}
+		}
+		id := fmt.Sprintf("p%d-%d", pub, n)
+		n++
+		now := time.Now()
+		f := map[string]any{"type": "publish", "id": id, "channel": c.channel, "body": body(pub, n, now), "client_msg_id": id}
+		mu.Lock()
+		inflight[id] = pending{at: now, frame: f}
+		mu.Unlock()
+		st.published.Add(1)
+		// The send outlives the publishing window: cancelling a write
+		// would close the socket.
+		if err := c.send(context.WithoutCancel(ctx), f); err != nil {
+			// Not an error of the server: the frame is sent again after
+			// the reconnect.
+			st.sendFailures.Add(1)
+		}
+	}
+}
+
+// caughtUp reports whether every client saw the last acked seq of its
+// channel.
+func caughtUp(clients []*client, st *stats) bool {
+	st.mu.Lock()
+	last := map[string]int64{}
+	for ch, seqs := range st.ackedSeqs {
+		for _, s := range seqs {
+			last[ch] = max(last[ch], s)
+		}
+	}
+	st.mu.Unlock()
+	for _, c := range clients {
+		c.mu.Lock()
+		behind := c.log == nil || c.log.lastSeq < last[c.channel]
+		c.mu.Unlock()
+		if behind {
+			return false
+		}
+	}
+	return true
+}
+
+// idle holds the connections and reports memory and goroutines per
+// connection.
+func idle(ctx context.Context, cfg config, res *result, before []nodeMetrics) (*result, error) {
+	select {
+	case <-time.After(cfg.duration):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	after := scrapeAll(cfg.metricsURLs)
+	n := float64(cfg.clients)
+	for i := range after {
+		res.Nodes = append(res.Nodes, nodeDelta{URL: cfg.metricsURLs[i], Before: before[i], After: after[i]})
+	}
+	var rss, heap, stack, gor float64
+	for i := range after {
+		rss += after[i].RSSBytes - before[i].RSSBytes
+		heap += after[i].HeapBytes - before[i].HeapBytes
+		stack += after[i].StackBytes - before[i].StackBytes
+		gor += after[i].Goroutines - before[i].Goroutines
+	}
+	res.Idle = &idleResult{Connections: cfg.clients, RSSPerConnKiB: rss / n / 1024, HeapPerConnKiB: heap / n / 1024,
+		StackPerConnKiB: stack / n / 1024, GoroutinesPerConn: gor / n}
+	res.Verified = true
+	_ = runtime.NumGoroutine
+	return res, nil
+}
+
+func scrapeAll(urls []string) []nodeMetrics {
+	out := make([]nodeMetrics, len(urls))
+	for i, u := range urls {
+		m, err := scrape(u)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "parley-bench: scrape %s: %v\n", u, err)
+		}
+		out[i] = m
+	}
+	return out
+}

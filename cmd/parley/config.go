@@ -1,0 +1,304 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"parley/frontend"
+)
+
+// Config is everything the binary is told from outside. Each field comes
+// from a flag, else from its PARLEY_* environment variable, else from the
+// documented default (docs/configuration.md lists them all).
+type Config struct {
+	Listen      string // PARLEY_LISTEN, default ":8080"
+	PublicURL   string // PARLEY_PUBLIC_URL, default http://localhost:<listen port>
+	DataDir     string // PARLEY_DATA_DIR, default "./data"
+	DatabaseURL string // PARLEY_DATABASE_URL, default "": SQLite in DataDir
+	RedisURL    string // PARLEY_REDIS_URL, default "": in-process broker and presence
+	RedisPrefix string // PARLEY_REDIS_PREFIX, default "parley"
+	SMTPURL     string // PARLEY_SMTP_URL, default "": no email
+	MailFrom    string // PARLEY_MAIL_FROM, default "parley@localhost": sender of notification email
+
+	AdminEmail    string // PARLEY_ADMIN_EMAIL, default "admin@example.com"
+	AdminPassword string // PARLEY_ADMIN_PASSWORD, default "": generated on first run
+
+	// SessionKeys sign and encrypt session cookies; the first seals new
+	// cookies, the others are still accepted (rotation).
+	SessionKeys        []string      // PARLEY_SESSION_KEYS, default: generated into DataDir (single node only)
+	SessionLifetime    time.Duration // PARLEY_SESSION_LIFETIME, default 168h
+	SessionIdleTimeout time.Duration // PARLEY_SESSION_IDLE_TIMEOUT, default 12h
+	ClientIPHeader     string        // PARLEY_CLIENT_IP_HEADER, default "": the peer address
+	ShutdownTimeout    time.Duration // PARLEY_SHUTDOWN_TIMEOUT, default 15s
+	// NotifyDelay is how long a notification email waits after its event,
+	// so that people who read the message meanwhile get none.
+	NotifyDelay time.Duration // PARLEY_NOTIFY_DELAY, default 2m
+
+	LogLevel  string // PARLEY_LOG_LEVEL, default "info"
+	LogFormat string // PARLEY_LOG_FORMAT, default "auto": console on a terminal, else json
+
+	Demo bool // PARLEY_DEMO, default false: seed demo data into an empty database
+}
+
+// option is one setting: a flag, its environment variable and default.
+type option struct {
+	name   string // flag name; the variable is PARLEY_<NAME> with - as _
+	def    string
+	usage  string
+	secret bool // also read from PARLEY_<NAME>_FILE or --<name>-file
+}
+
+var options = []option{
+	{"listen", ":8080", "address to listen on (host:port)", false},
+	{"public-url", "", "address users open; default http://localhost:<port of listen>", false},
+	{"data-dir", "./data", "directory for the SQLite database and generated session keys", false},
+	{"database-url", "", "postgres://... selects PostgreSQL; empty: SQLite file in the data directory", true},
+	{"redis-url", "", "redis://... for the broker and presence of a cluster; empty: in-process", true},
+	{"redis-prefix", "parley", "prefix of every Redis key and channel", false},
+	{"smtp-url", "", "smtp:// or smtps:// server for notification email; empty: no email", true},
+	{"mail-from", "parley@localhost", "sender address of notification email (a tenant can set its own)", false},
+	{"notify-delay", "2m", "how long a notification email waits after its event (sent only if still unread and offline then)", false},
+	{"admin-email", "admin@example.com", "email of the admin created on the first run", false},
+	{"admin-password", "", "password of the admin created on the first run; empty: generated and printed once", true},
+	{"session-keys", "", "comma-separated cookie secrets of at least 32 bytes, newest first; required with PostgreSQL or Redis", true},
+	{"session-lifetime", "168h", "absolute lifetime of a login session", false},
+	{"session-idle-timeout", "12h", "a session unused this long ends", false},
+	{"client-ip-header", "", "header from a trusted proxy carrying the client address (X-Forwarded-For, X-Real-IP)", false},
+	{"shutdown-timeout", "15s", "how long a stop waits for in-flight requests", false},
+	{"log-level", "info", "debug, info, warn or error", false},
+	{"log-format", "auto", "json, console, or auto (console on a terminal)", false},
+}
+
+// envName is the environment variable of a flag.
+func envName(flagName string) string {
+	return "PARLEY_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// storageOptions are the options of commands that only open the database.
+var storageOptions = []string{"data-dir", "database-url", "log-level", "log-format"}
+
+// configFlags registers the options named in only (all when none) on fs
+// and returns a function that, after fs.Parse, resolves flags over
+// environment over defaults.
+func configFlags(fs *flag.FlagSet, getenv func(string) string, only ...string) func() (Config, error) {
+	values := map[string]*string{}
+	files := map[string]*string{}
+	for _, o := range options {
+		if len(only) > 0 && !slices.Contains(only, o.name) {
+			continue
+		}
+		values[o.name] = fs.String(o.name, o.def, fmt.Sprintf("%s (env %s)", o.usage, envName(o.name)))
+		if o.secret {
+			files[o.name] = fs.String(o.name+"-file", "", fmt.Sprintf("read --%s from this file (env %s_FILE)", o.name, envName(o.name)))
+		}
+	}
+	return func() (Config, error) {
+		// Only this function's flags count: a command may have a flag of
+		// the same name for another purpose (tenant create --admin-email).
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) {
+			name := strings.TrimSuffix(f.Name, "-file")
+			if values[name] != nil && (f.Name == name || files[name] != nil) {
+				set[f.Name] = true
+			}
+		})
+		raw := map[string]string{}
+		for _, o := range options {
+			v, err := resolve(o, set, values, files, getenv)
+			if err != nil {
+				return Config{}, err
+			}
+			raw[o.name] = v
+		}
+		return buildConfig(raw)
+	}
+}
+
+// resolve picks one option's value: flag, flag file, variable, variable
+// file, default.
+func resolve(o option, set map[string]bool, values, files map[string]*string, getenv func(string) string) (string, error) {
+	readFile := func(path, from string) (string, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", from, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	env := envName(o.name)
+	switch {
+	case set[o.name] && o.secret && set[o.name+"-file"]:
+		return "", fmt.Errorf("use either --%s or --%s-file, not both", o.name, o.name)
+	case set[o.name]:
+		return *values[o.name], nil
+	case o.secret && set[o.name+"-file"]:
+		return readFile(*files[o.name], "--"+o.name+"-file")
+	}
+	v, file := getenv(env), ""
+	if o.secret {
+		file = getenv(env + "_FILE")
+	}
+	switch {
+	case v != "" && file != "":
+		return "", fmt.Errorf("set either %s or %s_FILE, not both", env, env)
+	case v != "":
+		return v, nil
+	case file != "":
+		return readFile(file, env+"_FILE")
+	}
+	return o.def, nil
+}
+
+// buildConfig checks and converts the resolved values.
+func buildConfig(raw map[string]string) (Config, error) {
+	c := Config{
+		Listen:         raw["listen"],
+		PublicURL:      strings.TrimRight(raw["public-url"], "/"),
+		DataDir:        raw["data-dir"],
+		DatabaseURL:    raw["database-url"],
+		RedisURL:       raw["redis-url"],
+		RedisPrefix:    raw["redis-prefix"],
+		SMTPURL:        raw["smtp-url"],
+		MailFrom:       raw["mail-from"],
+		AdminEmail:     raw["admin-email"],
+		AdminPassword:  raw["admin-password"],
+		ClientIPHeader: raw["client-ip-header"],
+		LogLevel:       raw["log-level"],
+		LogFormat:      raw["log-format"],
+	}
+	for _, k := range strings.Split(raw["session-keys"], ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			c.SessionKeys = append(c.SessionKeys, k)
+		}
+	}
+	var errs []error
+	for name, dst := range map[string]*time.Duration{
+		"session-lifetime": &c.SessionLifetime, "session-idle-timeout": &c.SessionIdleTimeout, "shutdown-timeout": &c.ShutdownTimeout,
+		"notify-delay": &c.NotifyDelay,
+	} {
+		d, err := time.ParseDuration(raw[name])
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration such as 12h or 30m", envName(name), raw[name]))
+		}
+		*dst = d
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("PARLEY_LISTEN: %q is not host:port (e.g. :8080)", c.Listen))
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("PARLEY_PUBLIC_URL: %q is not an http(s) URL", c.PublicURL))
+		}
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("PARLEY_DATABASE_URL: must be a postgres:// URL (empty selects SQLite in the data directory)"))
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		errs = append(errs, errors.New("PARLEY_REDIS_URL: must be a redis:// or rediss:// URL"))
+	}
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		errs = append(errs, fmt.Errorf("PARLEY_MAIL_FROM: %q is not an email address", c.MailFrom))
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("PARLEY_DATA_DIR: must not be empty when PARLEY_DATABASE_URL is empty"))
+	}
+	if _, err := zerolog.ParseLevel(c.LogLevel); err != nil || c.LogLevel == "" {
+		errs = append(errs, fmt.Errorf("PARLEY_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "auto", "json", "console":
+	default:
+		errs = append(errs, fmt.Errorf("PARLEY_LOG_FORMAT: %q is not json, console or auto", c.LogFormat))
+	}
+	for i, k := range c.SessionKeys {
+		if len(k) < frontend.MinSessionKeyLen {
+			errs = append(errs, fmt.Errorf("PARLEY_SESSION_KEYS: key %d is shorter than %d bytes", i+1, frontend.MinSessionKeyLen))
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// Cluster reports whether several nodes may share this configuration: with
+// PostgreSQL or Redis, every node must be given the same session keys.
+func (c Config) Cluster() bool { return c.DatabaseURL != "" || c.RedisURL != "" }
+
+// sessionKeyFile is where the embedded default keeps its generated key.
+const sessionKeyFile = "session.key"
+
+// sessionKeys returns the configured keys, or on a single node the key
+// kept in the data directory, generated on first use.
+func (c Config) sessionKeys() ([][]byte, error) {
+	if len(c.SessionKeys) > 0 {
+		keys := make([][]byte, len(c.SessionKeys))
+		for i, k := range c.SessionKeys {
+			keys[i] = []byte(k)
+		}
+		return keys, nil
+	}
+	if c.Cluster() {
+		return nil, errors.New("PARLEY_SESSION_KEYS is required with PostgreSQL or Redis: every node must seal cookies with the same keys (generate one with `openssl rand -base64 48`)")
+	}
+	path := filepath.Join(c.DataDir, sessionKeyFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		raw := make([]byte, 48)
+		if _, err := rand.Read(raw); err != nil {
+			return nil, err
+		}
+		key := base64.RawURLEncoding.EncodeToString(raw)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return c.sessionKeys() // another process wrote it first
+		}
+		if err != nil {
+			return nil, fmt.Errorf("session key: %w", err)
+		}
+		_, werr := f.WriteString(key + "\n")
+		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+			return nil, fmt.Errorf("session key: %w", err)
+		}
+		return [][]byte{[]byte(key)}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	key := strings.TrimSpace(string(b))
+	if len(key) < frontend.MinSessionKeyLen {
+		return nil, fmt.Errorf("session key in %s is shorter than %d bytes", path, frontend.MinSessionKeyLen)
+	}
+	return [][]byte{[]byte(key)}, nil
+}
+
+// newLogger builds the process logger: JSON lines, or console output on a
+// terminal.
+func newLogger(c Config, w io.Writer) zerolog.Logger {
+	level, _ := zerolog.ParseLevel(c.LogLevel)
+	format := c.LogFormat
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				format = "console"
+			}
+		}
+	}
+	var out = zerolog.New(w)
+	if format == "console" {
+		out = zerolog.New(zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly})
+	}
+	return out.Level(level).With().Timestamp().Logger()
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func loadConfig(t *testing.T, env map[string]string, args ...string) (Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	config := configFlags(fs, func(k string) string { return env[k] })
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	return config()
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	t.Parallel()
+	c, err := loadConfig(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != ":8080" || c.DataDir != "./data" || c.PublicURL != "" || c.DatabaseURL != "" || c.RedisURL != "" ||
+		c.AdminEmail != "admin@example.com" || c.SessionLifetime != 168*time.Hour || c.SessionIdleTimeout != 12*time.Hour ||
+		c.LogLevel != "info" || c.LogFormat != "auto" || c.Cluster() {
+		t.Fatalf("defaults: %+v", c)
+	}
+
+	secret := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(secret, []byte("from a file secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"PARLEY_LISTEN": ":9000", "PARLEY_DATA_DIR": "/env", "PARLEY_ADMIN_PASSWORD_FILE": secret,
+		"PARLEY_PUBLIC_URL": "https://chat.example/", "PARLEY_SESSION_KEYS": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}
+	c, err = loadConfig(t, env, "--listen", "127.0.0.1:7000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:7000" || c.DataDir != "/env" || c.AdminPassword != "from a file secret" ||
+		c.PublicURL != "https://chat.example" || len(c.SessionKeys) != 2 {
+		t.Fatalf("flags over env over defaults: %+v", c)
+	}
+
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		"both value and file":   {map[string]string{"PARLEY_ADMIN_PASSWORD": "x", "PARLEY_ADMIN_PASSWORD_FILE": secret}, nil, "not both"},
+		"missing file":          {map[string]string{"PARLEY_SESSION_KEYS_FILE": "/nonexistent"}, nil, "PARLEY_SESSION_KEYS_FILE"},
+		"mysql":                 {map[string]string{"PARLEY_DATABASE_URL": "mysql://x"}, nil, "postgres://"},
+		"bad duration":          {nil, []string{"--session-lifetime", "forever"}, "PARLEY_SESSION_LIFETIME"},
+		"bad listen":            {map[string]string{"PARLEY_LISTEN": "8080"}, nil, "PARLEY_LISTEN"},
+		"bad public url":        {nil, []string{"--public-url", "chat.example"}, "PARLEY_PUBLIC_URL"},
+		"short key":             {map[string]string{"PARLEY_SESSION_KEYS": "short"}, nil, "shorter than 32"},
+		"bad log level":         {map[string]string{"PARLEY_LOG_LEVEL": "loud"}, nil, "PARLEY_LOG_LEVEL"},
+		"flag and flag file":    {nil, []string{"--admin-password", "x", "--admin-password-file", secret}, "not both"},
+		"bad mail from":         {map[string]string{"PARLEY_MAIL_FROM": "nobody"}, nil, "PARLEY_MAIL_FROM"},
+		"redis without scheme":  {map[string]string{"PARLEY_REDIS_URL": "localhost:6379"}, nil, "redis://"},
+		"empty data dir sqlite": {map[string]string{"PARLEY_DATA_DIR": ""}, []string{"--data-dir", ""}, "PARLEY_DATA_DIR"},
+	} {
+		if _, err := loadConfig(t, tc.env, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestSessionKeys(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c := Config{DataDir: dir}
+	keys, err := c.sessionKeys()
+	if err != nil || len(keys) != 1 || len(keys[0]) < 32 {
+		t.Fatalf("generated keys %q, %v", keys, err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, sessionKeyFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", fi, err)
+	}
+	again, err := c.sessionKeys()
+	if err != nil || string(again[0]) != string(keys[0]) {
+		t.Fatalf("key not kept: %q vs %q (%v)", again, keys, err)
+	}
+	c.RedisURL = "redis://localhost"
+	if _, err := c.sessionKeys(); err == nil || !strings.Contains(err.Error(), "PARLEY_SESSION_KEYS is required") {
+		t.Fatalf("cluster without keys: %v", err)
+	}
+	c.SessionKeys = []string{strings.Repeat("k", 32)}
+	if keys, err := c.sessionKeys(); err != nil || string(keys[0]) != c.SessionKeys[0] {
+		t.Fatalf("configured keys: %q %v", keys, err)
+	}
+}

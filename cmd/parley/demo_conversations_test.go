@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"parley/chat"
+	"parley/storage/sqlite"
+)
+
+// TestDemoConversations: the demo has categories and a conversation in
+// every status, visible to the provider's handler and to their creators.
+func TestDemoConversations(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	svc := chat.NewService(chat.Config{Store: st, Logger: zerolog.Nop()})
+	d := &demo{svc: svc, store: st, op: chat.OperatorContext(ctx), companies: map[string]chat.Company{}, users: map[string]chat.User{}}
+	for _, step := range []func(*demo) error{(*demo).seedTenant, (*demo).seedCompanies, (*demo).seedUsers, (*demo).seedConversations} {
+		if err := step(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as := func(key string) context.Context {
+		t.Helper()
+		ctx, err := d.actAs(ctx, d.users[key])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ctx
+	}
+	cats, err := svc.Categories(as("employee"), false)
+	if err != nil || len(cats) != 3 {
+		t.Fatalf("categories: %d %v", len(cats), err)
+	}
+	all, err := svc.Conversations(as("handler"), chat.ConversationQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[chat.ConversationStatus]int{}
+	for _, c := range all {
+		seen[c.Status]++
+	}
+	for _, s := range []chat.ConversationStatus{chat.StatusNew, chat.StatusOpen, chat.StatusWaiting, chat.StatusSolved} {
+		if seen[s] == 0 {
+			t.Errorf("the handler sees no %s conversation (%v)", s, seen)
+		}
+	}
+	if len(all) != 5 {
+		t.Errorf("handler sees %d conversations, want 5", len(all))
+	}
+	// Company visibility: Carl (Contoso) sees only his own and the one
+	// addressed to him, never Northwind's.
+	carl, err := svc.Conversations(as("customer"), chat.ConversationQuery{})
+	if err != nil || len(carl) != 2 {
+		t.Fatalf("Carl sees %d conversations (%v), want 2", len(carl), err)
+	}
+	drafts, err := svc.Drafts(as("employee"))
+	if err != nil || len(drafts) != 1 {
+		t.Fatalf("Emma's drafts: %d %v", len(drafts), err)
+	}
+}

@@ -1,0 +1,392 @@
+// Command parley is Parley's one binary: the chat server and the
+// operator's command line.
+//
+//	parley [serve] [--demo] [flags]   run the server (the default)
+//	parley migrate                    bring the database to the newest schema
+//	parley user create|reset-password|deactivate
+//	parley tenant create|list
+//
+// Every command takes --help. Configuration comes from flags, else from
+// PARLEY_* environment variables, else from documented defaults
+// (docs/configuration.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	stdlog "log"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"parley/chat"
+	"parley/chat/smtp"
+	"parley/frontend"
+	"parley/hub"
+	"parley/storage/postgres"
+	"parley/storage/sqlite"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// Main is one running Parley server. End-to-end tests start it in-process
+// the way main does: NewMain, Run, and Close when done.
+type Main struct {
+	Config Config
+	Log    zerolog.Logger
+	// Stdout receives the startup banner: the URL and, on the first run,
+	// the admin login.
+	Stdout io.Writer
+
+	store     chat.Store
+	svc       *chat.Service
+	hub       *hub.Hub
+	broker    io.Closer
+	presence  io.Closer
+	redis     *redis.Client
+	server    *http.Server
+	listener  net.Listener
+	publicURL string
+
+	serveErr  chan error
+	bgCancel  context.CancelFunc
+	bg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewMain returns a server for cfg; nothing runs until Run.
+func NewMain(cfg Config, log zerolog.Logger, stdout io.Writer) *Main {
+	return &Main{Config: cfg, Log: log, Stdout: stdout, serveErr: make(chan error, 1)}
+}
+
+// sqliteFile is the database of the embedded default, in the data dir.
+const sqliteFile = "parley.db"
+
+// openStore opens (and migrates) the configured database.
+func openStore(ctx context.Context, c Config, log zerolog.Logger) (chat.Store, error) {
+	if c.DatabaseURL != "" {
+		if err := postgres.Migrate(ctx, c.DatabaseURL); err != nil {
+			return nil, fmt.Errorf("PostgreSQL: %w", operatorError(err))
+		}
+		st, err := postgres.Open(ctx, c.DatabaseURL, log)
+		if err != nil {
+			return nil, fmt.Errorf("PostgreSQL: %w", operatorError(err))
+		}
+		log.Info().Str("component", "storage").Str("engine", "postgres").Msg("database ready")
+		return st, nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	path := filepath.Join(c.DataDir, sqliteFile)
+	st, err := sqlite.Open(ctx, path, log)
+	if err != nil {
+		return nil, fmt.Errorf("SQLite %s: %w", path, operatorError(err))
+	}
+	log.Info().Str("component", "storage").Str("engine", "sqlite").Str("path", path).Msg("database ready")
+	return st, nil
+}
+
+// operatorError shows the operator what an internal error hides from
+// users: the cause.
+func operatorError(err error) error {
+	var ce *chat.Error
+	if errors.As(err, &ce) && ce.Code == chat.EInternal && ce.Err != nil {
+		return ce.Err
+	}
+	return err
+}
+
+// Run opens the database, prepares the first run, starts serving and
+// prints the banner. It returns once the server accepts connections; Close
+// stops it.
+func (m *Main) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			_ = m.Close()
+		}
+	}()
+	c := m.Config
+	if !c.Cluster() {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
+	}
+	keys, err := c.sessionKeys()
+	if err != nil {
+		return err
+	}
+	if m.store, err = openStore(ctx, c, m.Log); err != nil {
+		return err
+	}
+
+	if m.listener, err = net.Listen("tcp", c.Listen); err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Listen, err)
+	}
+	m.publicURL = c.PublicURL
+	if m.publicURL == "" {
+		m.publicURL = "http://localhost:" + strconv.Itoa(m.listener.Addr().(*net.TCPAddr).Port)
+	}
+
+	// The hub publishes the service's events and the service answers the
+	// hub: the service gets a forwarder that the hub fills in.
+	relay := &hubRelay{}
+	m.svc = chat.NewService(chat.Config{Store: m.store, Publisher: relay, Presence: relay, Logger: m.Log,
+		SessionLifetime: c.SessionLifetime, SessionIdleTimeout: c.SessionIdleTimeout, PublicURL: m.publicURL,
+		NotifyDelay: c.NotifyDelay})
+
+	// Everything that can refuse the configuration comes before the first
+	// run: a generated admin password is printed only once, at the end.
+	mailer, err := m.newMailer()
+	if err != nil {
+		return err
+	}
+	fe, err := frontend.New(frontend.Config{Service: m.svc, PublicURL: m.publicURL, SessionKeys: keys,
+		SessionLifetime: c.SessionLifetime, ClientIPHeader: c.ClientIPHeader, Logger: m.Log,
+		Ready: func(ctx context.Context) error { _, err := m.store.TenantCount(ctx); return err }})
+	if err != nil {
+		return err
+	}
+	if err := m.startHub(ctx, fe); err != nil {
+		return err
+	}
+	relay.set(m.hub)
+	fe.Mount("GET /ws", m.hub)
+
+	banner, err := m.firstRun(ctx)
+	if err != nil {
+		return err
+	}
+
+	m.server = &http.Server{
+		Handler:           fe,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          stdlog.New(m.Log.With().Str("component", "http").Logger(), "", 0),
+	}
+	go func() { m.serveErr <- m.server.Serve(m.listener) }()
+
+	if err := m.startWorkers(ctx, mailer); err != nil {
+		return err
+	}
+
+	m.Log.Info().Str("component", "main").Str("url", m.publicURL).Str("listen", m.listener.Addr().String()).Msg("serving")
+	fmt.Fprintln(m.Stdout, banner)
+	return nil
+}
+
+// URL is the address users open.
+func (m *Main) URL() string { return m.publicURL }
+
+// Addr is the address the server listens on.
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Wait returns when the server stops on its own (a failed listener).
+func (m *Main) Wait() <-chan error { return m.serveErr }
+
+// startHub connects the broker and presence (Redis in a cluster) and
+// creates the hub.
+func (m *Main) startHub(ctx context.Context, fe *frontend.Server) error {
+	c := m.Config
+	var broker hub.Broker
+	var presence hub.Presence
+	if c.RedisURL != "" {
+		opts, err := redis.ParseURL(c.RedisURL)
+		if err != nil {
+			return fmt.Errorf("PARLEY_REDIS_URL: %w", err)
+		}
+		m.redis = redis.NewClient(opts)
+		if err := m.redis.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("Redis: %w", err)
+		}
+		prefix := c.RedisPrefix + ":"
+		rb := hub.NewRedisBroker(m.redis, prefix, hub.RedisBrokerOptions{Logger: m.Log})
+		rp := hub.NewRedisPresence(m.redis, prefix, hub.RedisPresenceOptions{Logger: m.Log})
+		broker, presence, m.broker, m.presence = rb, rp, rb, rp
+	} else {
+		mb, mp := hub.NewMemoryBroker(), hub.NewMemoryPresence()
+		broker, presence, m.broker, m.presence = mb, mp, mb, mp
+	}
+	// The request's own host is always allowed; behind a proxy that
+	// rewrites Host the public URL's host is the one browsers send.
+	var origins []string
+	if u, err := url.Parse(m.publicURL); err == nil {
+		// Scheme and host: an http:// page must not open sockets on an
+		// https:// deployment's behalf.
+		origins = append(origins, u.Scheme+"://"+u.Host)
+	}
+	// Metrics go to a registry of this node's own (not the global one), so
+	// in-process test nodes do not collide.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.hub = hub.New(hub.Config{Service: m.svc, Broker: broker, Presence: presence, Authenticate: fe.Authenticate,
+		Logger: m.Log, OriginPatterns: origins, Registerer: reg})
+	fe.Mount("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return nil
+}
+
+// startWorkers starts the background jobs every node runs: the
+// notification outbox worker, the retention clean-up and the session
+// sweeper. Close stops them before the database closes.
+func (m *Main) startWorkers(ctx context.Context, mailer chat.Mailer) error {
+	c := m.Config
+	node, _ := os.Hostname()
+	node = fmt.Sprintf("%s:%d", node, os.Getpid())
+	notifier, err := chat.NewNotifier(m.svc, chat.NotifierConfig{Mailer: mailer, From: c.MailFrom, Node: node, Logger: m.Log})
+	if err != nil {
+		return err
+	}
+	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.bgCancel = cancel
+	m.bg.Go(func() { m.expireSessions(bgCtx) })
+	m.bg.Go(func() {
+		if err := notifier.Run(bgCtx); err != nil {
+			m.Log.Error().Err(err).Str("component", "notifier").Msg("notifier stopped")
+		}
+	})
+	m.bg.Go(func() { m.svc.RetentionLoop(bgCtx, 0, node) })
+	return nil
+}
+
+// newMailer returns the SMTP mailer of PARLEY_SMTP_URL, nil when unset.
+func (m *Main) newMailer() (chat.Mailer, error) {
+	if m.Config.SMTPURL == "" {
+		m.Log.Info().Str("component", "main").Msg("PARLEY_SMTP_URL is not set: no notification email is sent")
+		return nil, nil
+	}
+	mm, err := smtp.New(smtp.Config{URL: m.Config.SMTPURL})
+	if err != nil {
+		return nil, fmt.Errorf("PARLEY_SMTP_URL: %w", err)
+	}
+	return mm, nil
+}
+
+// sessionSweep is how often expired and idle sessions are deleted.
+const sessionSweep = 10 * time.Minute
+
+// expireSessions deletes expired sessions now and then every sessionSweep.
+func (m *Main) expireSessions(ctx context.Context) {
+	log := m.Log.With().Str("component", "sessions").Logger()
+	t := time.NewTicker(sessionSweep)
+	defer t.Stop()
+	for {
+		if n, err := m.svc.ExpireSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Warn().Err(err).Msg("expiring sessions")
+		} else if n > 0 {
+			log.Info().Int64("deleted", n).Msg("expired sessions deleted")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops the server gracefully: it stops accepting, closes the
+// WebSockets with a code telling clients to reconnect elsewhere, lets
+// in-flight requests finish, stops background jobs and closes the
+// database. It may be called more than once.
+func (m *Main) Close() error {
+	m.closeOnce.Do(func() {
+		timeout := m.Config.ShutdownTimeout
+		if timeout <= 0 {
+			timeout = 15 * time.Second
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		var errs []error
+		if m.server != nil {
+			shut := make(chan error, 1)
+			go func() { shut <- m.server.Shutdown(ctx) }()
+			if m.hub != nil {
+				errs = append(errs, m.hub.Shutdown(ctx))
+			}
+			if err := <-shut; err != nil {
+				errs = append(errs, err, m.server.Close())
+			}
+		} else {
+			if m.listener != nil {
+				_ = m.listener.Close()
+			}
+			if m.hub != nil {
+				errs = append(errs, m.hub.Shutdown(ctx))
+			}
+		}
+		if m.bgCancel != nil {
+			m.bgCancel()
+		}
+		m.bg.Wait()
+		for _, c := range []io.Closer{m.broker, m.presence} {
+			if c != nil {
+				errs = append(errs, c.Close())
+			}
+		}
+		if m.redis != nil {
+			errs = append(errs, m.redis.Close())
+		}
+		if m.store != nil {
+			errs = append(errs, m.store.Close())
+		}
+		m.closeErr = errors.Join(errs...)
+		if m.server != nil {
+			m.Log.Info().Str("component", "main").Msg("stopped")
+		}
+	})
+	return m.closeErr
+}
+
+// hubRelay hands the service's events to the hub once it exists.
+type hubRelay struct {
+	mu sync.RWMutex
+	h  *hub.Hub
+}
+
+func (r *hubRelay) set(h *hub.Hub) {
+	r.mu.Lock()
+	r.h = h
+	r.mu.Unlock()
+}
+
+func (r *hubRelay) get() *hub.Hub {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.h
+}
+
+// Publish implements chat.Publisher.
+func (r *hubRelay) Publish(ctx context.Context, ev chat.Event) error {
+	if h := r.get(); h != nil {
+		return h.Publish(ctx, ev)
+	}
+	return nil
+}
+
+// Online implements chat.Presence.
+func (r *hubRelay) Online(ctx context.Context, tenantID, userID int64) (bool, error) {
+	if h := r.get(); h != nil {
+		return h.Online(ctx, tenantID, userID)
+	}
+	return false, nil
+}

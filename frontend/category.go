@@ -1,0 +1,95 @@
+package frontend
+
+import (
+	"net/http"
+
+	"parley/chat"
+)
+
+// registerCategories adds the category routes: everyone lists the active
+// categories; tenant admins list all (?all=1), create and replace them.
+func (s *Server) registerCategories(m *http.ServeMux) {
+	const p = "/api/v1/categories"
+	m.Handle("GET "+p, s.authed(s.categoryList))
+	m.Handle("POST "+p, s.authed(s.categoryCreate))
+	m.Handle("GET "+p+"/{id}", s.authed(s.categoryGet))
+	m.Handle("PUT "+p+"/{id}", s.authed(s.categoryUpdate))
+}
+
+type categoryView struct {
+	ID            int64   `json:"id"`
+	NameEN        string  `json:"name_en"`
+	NameFI        string  `json:"name_fi"`
+	RoleIDs       []int64 `json:"role_ids"`
+	RetentionDays *int    `json:"retention_days"`
+	Active        bool    `json:"active"`
+}
+
+func viewCategory(c chat.Category) categoryView {
+	return categoryView{ID: c.ID, NameEN: c.NameEN, NameFI: c.NameFI, RoleIDs: nonNil(c.RoleIDs),
+		RetentionDays: c.RetentionDays, Active: c.Active}
+}
+
+func (s *Server) categoryList(w http.ResponseWriter, r *http.Request) error {
+	all := false
+	switch r.URL.Query().Get("all") {
+	case "", "0", "false":
+	case "1", "true":
+		all = true
+	default:
+		return chat.Errorf(chat.EInvalid, "all must be true or false")
+	}
+	cs, err := s.svc.Categories(r.Context(), all)
+	if err != nil {
+		return err
+	}
+	out := list[categoryView]{Items: make([]categoryView, 0, len(cs))}
+	for _, c := range cs {
+		out.Items = append(out.Items, viewCategory(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) categoryCreate(w http.ResponseWriter, r *http.Request) error {
+	var in chat.CategoryInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	c, err := s.svc.CreateCategory(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeCreated(w, r, c.ID, viewCategory(c))
+	return nil
+}
+
+func (s *Server) categoryGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "category")
+	if err != nil {
+		return err
+	}
+	c, err := s.svc.Category(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewCategory(c))
+	return nil
+}
+
+func (s *Server) categoryUpdate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "category")
+	if err != nil {
+		return err
+	}
+	var in chat.CategoryInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	c, err := s.svc.UpdateCategory(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewCategory(c))
+	return nil
+}

@@ -1,0 +1,428 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"parley/chat"
+)
+
+// registerConversations adds the support conversation routes: lists and
+// filters, creation with the receiver preview, the thread, replies, read
+// markers, ownership and status actions, and the retention preview and
+// run log for tenant admins. It also registers categories, attachments
+// and drafts. chat.Service decides every access; invisible and other
+// tenants' conversations answer 404.
+func (s *Server) registerConversations(m *http.ServeMux) {
+	const p = "/api/v1/conversations"
+	m.Handle("GET "+p, s.authed(s.conversationList))
+	m.Handle("POST "+p, s.authed(s.limited(s.postLimit, s.conversationCreate)))
+	m.Handle("POST "+p+"/preview", s.authed(s.conversationPreview))
+	m.Handle("GET "+p+"/status-labels", s.authed(s.conversationStatusLabels))
+	m.Handle("GET "+p+"/{id}", s.authed(s.conversationGet))
+	m.Handle("GET "+p+"/{id}/receivers", s.authed(s.conversationReceivers))
+	m.Handle("GET "+p+"/{id}/messages", s.authed(s.conversationHistory))
+	m.Handle("POST "+p+"/{id}/messages", s.authed(s.limited(s.postLimit, s.conversationPost)))
+	m.Handle("POST "+p+"/{id}/read", s.authed(s.conversationRead))
+	m.Handle("POST "+p+"/{id}/take", s.authed(s.conversationTake))
+	m.Handle("PUT "+p+"/{id}/handler", s.authed(s.conversationSetUser(s.svc.SetConversationHandler)))
+	m.Handle("PUT "+p+"/{id}/assignee", s.authed(s.conversationSetUser(s.svc.SetCustomerAssignee)))
+	m.Handle("PUT "+p+"/{id}/admin", s.authed(s.conversationSetUser(s.svc.SetConversationAdmin)))
+	m.Handle("PUT "+p+"/{id}/status", s.authed(s.conversationSetStatus))
+	m.Handle("POST "+p+"/{id}/external-emails", s.authed(s.limited(s.postLimit, s.conversationAddEmails)))
+	m.Handle("POST "+p+"/{id}/notify-admins", s.authed(s.limited(s.postLimit, s.conversationNotifyAdmins)))
+
+	m.Handle("GET /api/v1/retention/preview", s.authed(s.retentionPreview))
+	m.Handle("GET /api/v1/retention/runs", s.authed(s.retentionRuns))
+
+	s.registerCategories(m)
+	s.registerAttachments(m)
+	s.registerDrafts(m)
+}
+
+// --- views ---
+
+type conversationView struct {
+	ID                 int64                    `json:"id"`
+	Subject            string                   `json:"subject"`
+	CategoryID         int64                    `json:"category_id"`
+	Status             chat.ConversationStatus  `json:"status"`
+	StatusLabel        string                   `json:"status_label"`
+	CreatorID          int64                    `json:"creator_id"`
+	HandlerID          *int64                   `json:"handler_id"`
+	CustomerAssigneeID *int64                   `json:"customer_assignee_id"`
+	AdminID            *int64                   `json:"admin_id"`
+	RelatedCompanyID   *int64                   `json:"related_company_id"`
+	RelatedUserID      *int64                   `json:"related_user_id"`
+	RoleIDs            []int64                  `json:"role_ids"`
+	ExternalEmails     []string                 `json:"external_emails"`
+	NotifyAdmins       bool                     `json:"notify_admins"`
+	LastSeq            int64                    `json:"last_seq"`
+	ReadSeq            int64                    `json:"read_seq"`
+	Unread             int64                    `json:"unread"`
+	LastActivityAt     time.Time                `json:"last_activity_at"`
+	CreatedAt          time.Time                `json:"created_at"`
+	Can                chat.ConversationActions `json:"can"`
+}
+
+func viewConversation(v chat.ConversationView) conversationView {
+	c := v.Conversation
+	return conversationView{ID: c.ID, Subject: c.Subject, CategoryID: c.CategoryID, Status: c.Status,
+		StatusLabel: v.StatusLabel, CreatorID: c.CreatorID, HandlerID: c.HandlerID, CustomerAssigneeID: c.CustomerAssigneeID,
+		AdminID: c.AdminID, RelatedCompanyID: c.RelatedCompanyID, RelatedUserID: c.RelatedUserID,
+		RoleIDs: nonNil(c.RoleIDs), ExternalEmails: nonNil(c.ExternalEmails), NotifyAdmins: c.NotifyAdmins,
+		LastSeq: c.LastSeq, ReadSeq: v.ReadSeq, Unread: v.Unread, LastActivityAt: c.LastActivityAt,
+		CreatedAt: c.CreatedAt, Can: v.Can}
+}
+
+func conversationViewID(v chat.ConversationView) int64 { return v.ID }
+
+// plainConversation is a conversation without the caller's read state
+// (retention preview).
+type plainConversation struct {
+	ID               int64                   `json:"id"`
+	Subject          string                  `json:"subject"`
+	CategoryID       int64                   `json:"category_id"`
+	Status           chat.ConversationStatus `json:"status"`
+	RelatedCompanyID *int64                  `json:"related_company_id"`
+	LastActivityAt   time.Time               `json:"last_activity_at"`
+	CreatedAt        time.Time               `json:"created_at"`
+}
+
+// conversationMessageView is an entry of the thread: a message, or for
+// kind "status" a change whose details are in change.
+type conversationMessageView struct {
+	ID          int64                    `json:"id"`
+	Seq         int64                    `json:"seq"`
+	AuthorID    int64                    `json:"author_id"`
+	AuthorName  string                   `json:"author_name"`
+	ClientMsgID string                   `json:"client_msg_id,omitempty"`
+	Kind        chat.MessageKind         `json:"kind"`
+	Body        string                   `json:"body"`
+	Change      *chat.ConversationChange `json:"change,omitempty"`
+	Attachments []attachmentView         `json:"attachments"`
+	EditedAt    *time.Time               `json:"edited_at,omitempty"`
+	DeletedAt   *time.Time               `json:"deleted_at,omitempty"`
+	CreatedAt   time.Time                `json:"created_at"`
+}
+
+func viewConversationMessage(m chat.Message) conversationMessageView {
+	v := conversationMessageView{ID: m.ID, Seq: m.Seq, AuthorID: m.AuthorID, AuthorName: m.AuthorName,
+		ClientMsgID: m.ClientMsgID, Kind: m.Kind, Body: m.Body, Attachments: []attachmentView{},
+		EditedAt: m.EditedAt, DeletedAt: m.DeletedAt, CreatedAt: m.CreatedAt}
+	if m.Kind == chat.MessageStatus {
+		var ch chat.ConversationChange
+		if json.Unmarshal([]byte(m.Body), &ch) == nil {
+			v.Change, v.Body = &ch, ""
+		}
+	}
+	for _, a := range m.Attachments {
+		v.Attachments = append(v.Attachments, viewAttachment(a))
+	}
+	return v
+}
+
+// --- handlers ---
+
+func queryID(r *http.Request, name string) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, chat.Errorf(chat.EInvalid, "%s must be an id", name)
+	}
+	return n, nil
+}
+
+// conversationList answers ?mine=1&status=&category=&handler=&company=
+// with after/limit paging, most recently active first.
+func (s *Server) conversationList(w http.ResponseWriter, r *http.Request) error {
+	page, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	q := chat.ConversationQuery{Page: page, Status: chat.ConversationStatus(r.URL.Query().Get("status"))}
+	switch r.URL.Query().Get("mine") {
+	case "", "0", "false":
+	case "1", "true":
+		q.Mine = true
+	default:
+		return chat.Errorf(chat.EInvalid, "mine must be true or false")
+	}
+	for name, dst := range map[string]*int64{"category": &q.CategoryID, "handler": &q.HandlerID, "company": &q.CompanyID} {
+		if *dst, err = queryID(r, name); err != nil {
+			return err
+		}
+	}
+	cs, err := s.svc.Conversations(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(cs, page, conversationViewID, viewConversation))
+	return nil
+}
+
+func (s *Server) conversationCreate(w http.ResponseWriter, r *http.Request) error {
+	var in chat.NewConversationInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	v, err := s.svc.CreateConversation(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeCreated(w, r, v.ID, viewConversation(v))
+	return nil
+}
+
+// conversationPreview answers who would see a conversation started with
+// the same fields as POST /conversations (subject and body may be empty).
+func (s *Server) conversationPreview(w http.ResponseWriter, r *http.Request) error {
+	var in chat.NewConversationInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	l, err := s.svc.ReceiverPreview(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+func (s *Server) conversationStatusLabels(w http.ResponseWriter, r *http.Request) error {
+	labels, err := s.svc.StatusLabels(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, labels)
+	return nil
+}
+
+func (s *Server) conversationGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "conversation")
+	if err != nil {
+		return err
+	}
+	v, err := s.svc.Conversation(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewConversation(v))
+	return nil
+}
+
+func (s *Server) conversationReceivers(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "conversation")
+	if err != nil {
+		return err
+	}
+	l, err := s.svc.ConversationReceivers(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+// conversationHistory answers ?before=<seq>&limit=n entries, newest
+// first; next is the before= of the following (older) page.
+func (s *Server) conversationHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "conversation")
+	if err != nil {
+		return err
+	}
+	msgs, next, err := s.historyPage(r, chat.ConversationChannel(id))
+	if err != nil {
+		return err
+	}
+	out := list[conversationMessageView]{Items: make([]conversationMessageView, 0, len(msgs)), Next: next}
+	for _, m := range msgs {
+		out.Items = append(out.Items, viewConversationMessage(m))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// conversationPost replies; the socket is the usual way, this serves API
+// clients and the first page load.
+func (s *Server) conversationPost(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "conversation")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		postRequest
+		// DraftID is discarded once the reply is stored.
+		DraftID int64 `json:"draft_id"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	m, err := s.svc.Publish(r.Context(), in.input(chat.ConversationChannel(id)))
+	if err != nil {
+		return err
+	}
+	if in.DraftID != 0 {
+		if err := s.svc.DiscardDraft(r.Context(), in.DraftID); err != nil && !chat.IsCode(err, chat.ENotFound) {
+			s.log.Warn().Err(err).Msg("discard draft after reply")
+		}
+	}
+	writeJSON(w, http.StatusCreated, viewConversationMessage(m))
+	return nil
+}
+
+func (s *Server) conversationRead(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "conversation")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Seq int64 `json:"seq"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	seq, err := s.svc.MarkConversationRead(r.Context(), id, in.Seq)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"read_seq": seq})
+	return nil
+}
+
+func (s *Server) conversationTake(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "conversation")
+	if err != nil {
+		return err
+	}
+	v, err := s.svc.TakeConversation(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewConversation(v))
+	return nil
+}
+
+// conversationSetUser serves the PUTs that name a user ({"user_id": n},
+// null removes): handler, customer assignee, designated administrator.
+func (s *Server) conversationSetUser(set func(ctx context.Context, id int64, userID *int64) (chat.ConversationView, error)) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id", "conversation")
+		if err != nil {
+			return err
+		}
+		var in struct {
+			UserID *int64 `json:"user_id"`
+		}
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		v, err := set(r.Context(), id, in.UserID)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, viewConversation(v))
+		return nil
+	}
+}
+
+func (s *Server) conversationSetStatus(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "conversation")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Status chat.ConversationStatus `json:"status"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	v, err := s.svc.SetConversationStatus(r.Context(), id, in.Status)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewConversation(v))
+	return nil
+}
+
+func (s *Server) conversationAddEmails(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "conversation")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Emails []string `json:"emails"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	v, err := s.svc.AddExternalEmails(r.Context(), id, in.Emails)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewConversation(v))
+	return nil
+}
+
+func (s *Server) conversationNotifyAdmins(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "conversation")
+	if err != nil {
+		return err
+	}
+	v, err := s.svc.NotifyAdministrators(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewConversation(v))
+	return nil
+}
+
+// retentionPreview answers what the next clean-up run would delete
+// (tenant admins).
+func (s *Server) retentionPreview(w http.ResponseWriter, r *http.Request) error {
+	page, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	cs, err := s.svc.RetentionPreview(r.Context(), page.Limit)
+	if err != nil {
+		return err
+	}
+	out := list[plainConversation]{Items: make([]plainConversation, 0, len(cs))}
+	for _, c := range cs {
+		out.Items = append(out.Items, plainConversation{ID: c.ID, Subject: c.Subject, CategoryID: c.CategoryID,
+			Status: c.Status, RelatedCompanyID: c.RelatedCompanyID, LastActivityAt: c.LastActivityAt, CreatedAt: c.CreatedAt})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type retentionRunView struct {
+	ID        int64     `json:"id"`
+	StartedAt time.Time `json:"started_at"`
+	Deleted   int64     `json:"deleted"`
+	Node      string    `json:"node"`
+}
+
+func (s *Server) retentionRuns(w http.ResponseWriter, r *http.Request) error {
+	page, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	runs, err := s.svc.RetentionRuns(r.Context(), page.Limit)
+	if err != nil {
+		return err
+	}
+	out := list[retentionRunView]{Items: make([]retentionRunView, 0, len(runs))}
+	for _, run := range runs {
+		out.Items = append(out.Items, retentionRunView{ID: run.ID, StartedAt: run.StartedAt, Deleted: run.Deleted, Node: run.Node})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

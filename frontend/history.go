@@ -1,0 +1,53 @@
+package frontend
+
+import (
+	"net/http"
+	"strconv"
+
+	"parley/chat"
+)
+
+// historyPage reads ?before=<seq>&limit=n and returns that page of ch,
+// newest first, with next: the before= of the following (older) page, or
+// "" at the start of the thread. Topics and conversations share it.
+func (s *Server) historyPage(r *http.Request, ch chat.Channel) ([]chat.Message, string, error) {
+	q := r.URL.Query()
+	var before int64
+	var err error
+	if v := q.Get("before"); v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 0 {
+			return nil, "", chat.Errorf(chat.EInvalid, "before must be a sequence number")
+		}
+	}
+	limit := chat.DefaultReplayPage
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
+			return nil, "", chat.Errorf(chat.EInvalid, "limit must be a number from 1 to %d", chat.MaxReplayPage)
+		}
+	}
+	limit = min(limit, chat.MaxReplayPage)
+	msgs, err := s.svc.History(r.Context(), ch, before, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	var next string
+	if len(msgs) == limit && msgs[len(msgs)-1].Seq > 1 {
+		next = strconv.FormatInt(msgs[len(msgs)-1].Seq, 10)
+	}
+	return msgs, next, nil
+}
+
+// postRequest is the body of a message posted over HTTP to a topic or a
+// conversation (the socket's publish frame carries the same fields).
+type postRequest struct {
+	Body          string  `json:"body"`
+	ClientMsgID   string  `json:"client_msg_id"`
+	ReplyToID     *int64  `json:"reply_to_id"`
+	AttachmentIDs []int64 `json:"attachment_ids"`
+	Mentions      []int64 `json:"mentions"`
+}
+
+func (in postRequest) input(ch chat.Channel) chat.PublishInput {
+	return chat.PublishInput{Channel: ch, Body: in.Body, ClientMsgID: in.ClientMsgID, ReplyToID: in.ReplyToID,
+		AttachmentIDs: in.AttachmentIDs, Mentions: in.Mentions}
+}

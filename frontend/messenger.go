@@ -1,0 +1,418 @@
+package frontend
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"parley/chat"
+)
+
+// registerMessenger adds the messenger's routes: groups, members, topics
+// and their settings, read markers, history and posting. Every handler runs
+// as the caller; chat.Service decides access (other tenants' and
+// non-members' groups and topics answer 404).
+func (s *Server) registerMessenger(m *http.ServeMux) {
+	const p = "/api/v1/messenger"
+	m.Handle("GET "+p, s.authed(s.messengerOverview))
+	m.Handle("GET "+p+"/groups", s.authed(s.messengerGroupList))
+	m.Handle("POST "+p+"/groups", s.authed(s.messengerGroupCreate))
+	m.Handle("GET "+p+"/groups/{id}", s.authed(s.messengerGroupGet))
+	m.Handle("PATCH "+p+"/groups/{id}", s.authed(s.messengerGroupUpdate))
+	m.Handle("GET "+p+"/groups/{id}/members", s.authed(s.messengerMembers))
+	m.Handle("PUT "+p+"/groups/{id}/members", s.authed(s.messengerSetMembers))
+	m.Handle("GET "+p+"/groups/{id}/topics", s.authed(s.messengerGroupTopics))
+	m.Handle("POST "+p+"/groups/{id}/topics", s.authed(s.messengerTopicCreate))
+	m.Handle("POST "+p+"/groups/{id}/read", s.authed(s.messengerGroupRead))
+	m.Handle("GET "+p+"/topics/{id}", s.authed(s.messengerTopicGet))
+	m.Handle("PATCH "+p+"/topics/{id}", s.authed(s.messengerTopicUpdate))
+	m.Handle("POST "+p+"/topics/{id}/read", s.authed(s.messengerTopicRead))
+	m.Handle("GET "+p+"/topics/{id}/messages", s.authed(s.messengerHistory))
+	m.Handle("POST "+p+"/topics/{id}/messages", s.authed(s.limited(s.postLimit, s.messengerPost)))
+}
+
+// --- views ---
+
+type groupView struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Active      bool      `json:"active"`
+	MemberIDs   []int64   `json:"member_ids,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func viewGroup(g chat.Group) groupView {
+	return groupView{ID: g.ID, Name: g.Name, Description: g.Description, Active: g.Active, MemberIDs: g.MemberIDs,
+		CreatedAt: g.CreatedAt}
+}
+
+func groupID(g chat.Group) int64 { return g.ID }
+
+type topicView struct {
+	ID                    int64      `json:"id"`
+	GroupID               int64      `json:"group_id"`
+	Name                  string     `json:"name"`
+	EmailNotify           bool       `json:"email_notify"`
+	NotifyIntervalSeconds int64      `json:"notify_interval_seconds"`
+	Active                bool       `json:"active"`
+	LastSeq               int64      `json:"last_seq"`
+	LastMessageAt         *time.Time `json:"last_message_at"`
+	CreatedAt             time.Time  `json:"created_at"`
+	// ReadSeq and Unread are the caller's; absent in managers' lists.
+	ReadSeq *int64 `json:"read_seq,omitempty"`
+	Unread  *int64 `json:"unread,omitempty"`
+}
+
+func viewTopic(t chat.Topic) topicView {
+	return topicView{ID: t.ID, GroupID: t.GroupID, Name: t.Name, EmailNotify: t.EmailNotify,
+		NotifyIntervalSeconds: int64(t.NotifyInterval / time.Second), Active: t.Active, LastSeq: t.LastSeq,
+		LastMessageAt: t.LastMessageAt, CreatedAt: t.CreatedAt}
+}
+
+func viewTopicRead(tv chat.TopicView) topicView {
+	v := viewTopic(tv.Topic)
+	v.ReadSeq, v.Unread = &tv.ReadSeq, &tv.Unread
+	return v
+}
+
+type groupOverview struct {
+	groupView
+	Unread    int64       `json:"unread"`
+	CanManage bool        `json:"can_manage"`
+	Topics    []topicView `json:"topics"`
+}
+
+type topicMessageView struct {
+	ID          int64            `json:"id"`
+	Channel     chat.Channel     `json:"channel"`
+	Seq         int64            `json:"seq"`
+	AuthorID    int64            `json:"author_id"`
+	AuthorName  string           `json:"author_name"`
+	ClientMsgID string           `json:"client_msg_id,omitempty"`
+	Kind        chat.MessageKind `json:"kind"`
+	Body        string           `json:"body"`
+	ReplyToID   *int64           `json:"reply_to_id,omitempty"`
+	Mentions    []int64          `json:"mentions"`
+	Attachments []attachmentRef  `json:"attachments"`
+	EditedAt    *time.Time       `json:"edited_at,omitempty"`
+	DeletedAt   *time.Time       `json:"deleted_at,omitempty"`
+	CreatedAt   time.Time        `json:"created_at"`
+}
+
+type attachmentRef struct {
+	ID          int64  `json:"id"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+}
+
+func viewTopicMessage(m chat.Message) topicMessageView {
+	v := topicMessageView{ID: m.ID, Channel: m.Channel, Seq: m.Seq, AuthorID: m.AuthorID, AuthorName: m.AuthorName,
+		ClientMsgID: m.ClientMsgID, Kind: m.Kind, Body: m.Body, ReplyToID: m.ReplyToID, Mentions: nonNil(m.Mentions),
+		Attachments: []attachmentRef{}, EditedAt: m.EditedAt, DeletedAt: m.DeletedAt, CreatedAt: m.CreatedAt}
+	for _, a := range m.Attachments {
+		v.Attachments = append(v.Attachments, attachmentRef{ID: a.ID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size})
+	}
+	return v
+}
+
+// --- groups ---
+
+// messengerOverview answers the caller's groups with their active topics,
+// read markers and unread counts.
+func (s *Server) messengerOverview(w http.ResponseWriter, r *http.Request) error {
+	gvs, err := s.svc.Topics(r.Context())
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Groups []groupOverview `json:"groups"`
+	}{Groups: make([]groupOverview, 0, len(gvs))}
+	for _, gv := range gvs {
+		o := groupOverview{groupView: viewGroup(gv.Group), Unread: gv.Unread, CanManage: gv.CanManage,
+			Topics: make([]topicView, 0, len(gv.Topics))}
+		for _, tv := range gv.Topics {
+			o.Topics = append(o.Topics, viewTopicRead(tv))
+		}
+		out.Groups = append(out.Groups, o)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) messengerGroupList(w http.ResponseWriter, r *http.Request) error {
+	page, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	gs, err := s.svc.Groups(r.Context(), page)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(gs, page, groupID, viewGroup))
+	return nil
+}
+
+func (s *Server) messengerGroupCreate(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+		Active      *bool  `json:"active"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	active := in.Active == nil || *in.Active // a new group is active unless said otherwise
+	g, err := s.svc.CreateGroup(r.Context(), chat.GroupInput{Name: in.Name, Description: in.Description, Active: active})
+	if err != nil {
+		return err
+	}
+	writeCreated(w, r, g.ID, viewGroup(g))
+	return nil
+}
+
+func (s *Server) messengerGroupGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "group")
+	if err != nil {
+		return err
+	}
+	g, err := s.svc.Group(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewGroup(g))
+	return nil
+}
+
+func (s *Server) messengerGroupUpdate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "group")
+	if err != nil {
+		return err
+	}
+	var patch chat.GroupPatch
+	if err := decodeJSON(w, r, &patch); err != nil {
+		return err
+	}
+	g, err := s.svc.PatchGroup(r.Context(), id, patch)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewGroup(g))
+	return nil
+}
+
+func (s *Server) messengerMembers(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "group")
+	if err != nil {
+		return err
+	}
+	ms, err := s.svc.GroupMembers(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list[chat.GroupMember]{Items: nonNil(ms)})
+	return nil
+}
+
+func (s *Server) messengerSetMembers(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "group")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		UserIDs []int64 `json:"user_ids"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	g, err := s.svc.SetGroupMembers(r.Context(), id, in.UserIDs)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewGroup(g))
+	return nil
+}
+
+func (s *Server) messengerGroupRead(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "group")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.MarkGroupRead(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// --- topics ---
+
+// topicSettings is the JSON of a topic's settings; nil fields stay.
+type topicSettings struct {
+	Name                  *string `json:"name"`
+	EmailNotify           *bool   `json:"email_notify"`
+	NotifyIntervalSeconds *int64  `json:"notify_interval_seconds"`
+	Active                *bool   `json:"active"`
+}
+
+// patch converts the settings, rejecting intervals that would overflow.
+func (ts topicSettings) patch() (chat.TopicPatch, error) {
+	p := chat.TopicPatch{Name: ts.Name, EmailNotify: ts.EmailNotify, Active: ts.Active}
+	if ts.NotifyIntervalSeconds != nil {
+		n := *ts.NotifyIntervalSeconds
+		if n < 0 || n > int64(chat.MaxNotifyInterval/time.Second) {
+			return p, chat.Errorf(chat.EInvalid, "notify_interval_seconds must be from 0 to %d (7 days)", int64(chat.MaxNotifyInterval/time.Second))
+		}
+		d := time.Duration(n) * time.Second
+		p.NotifyInterval = &d
+	}
+	return p, nil
+}
+
+func (s *Server) messengerGroupTopics(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "group")
+	if err != nil {
+		return err
+	}
+	ts, err := s.svc.GroupTopics(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out := list[topicView]{Items: make([]topicView, 0, len(ts))}
+	for _, t := range ts {
+		out.Items = append(out.Items, viewTopic(t))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) messengerTopicCreate(w http.ResponseWriter, r *http.Request) error {
+	groupID, err := pathID(r, "id", "group")
+	if err != nil {
+		return err
+	}
+	var in topicSettings
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p, err := in.patch()
+	if err != nil {
+		return err
+	}
+	ti := chat.TopicInput{Active: true}
+	if p.Name != nil {
+		ti.Name = *p.Name
+	}
+	if p.EmailNotify != nil {
+		ti.EmailNotify = *p.EmailNotify
+	}
+	if p.NotifyInterval != nil {
+		ti.NotifyInterval = *p.NotifyInterval
+	}
+	if p.Active != nil {
+		ti.Active = *p.Active
+	}
+	t, err := s.svc.CreateTopic(r.Context(), groupID, ti)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/messenger/topics/"+strconv.FormatInt(t.ID, 10))
+	writeJSON(w, http.StatusCreated, viewTopic(t))
+	return nil
+}
+
+func (s *Server) messengerTopicGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "topic")
+	if err != nil {
+		return err
+	}
+	tv, err := s.svc.Topic(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewTopicRead(tv))
+	return nil
+}
+
+func (s *Server) messengerTopicUpdate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "topic")
+	if err != nil {
+		return err
+	}
+	var in topicSettings
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p, err := in.patch()
+	if err != nil {
+		return err
+	}
+	t, err := s.svc.PatchTopic(r.Context(), id, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewTopic(t))
+	return nil
+}
+
+// messengerTopicRead moves the read marker: to {"seq": n}, or to the newest
+// message without a body.
+func (s *Server) messengerTopicRead(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "topic")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Seq int64 `json:"seq"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+	}
+	seq, err := s.svc.MarkTopicRead(r.Context(), id, in.Seq)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"read_seq": seq})
+	return nil
+}
+
+// messengerHistory answers ?before=<seq>&limit=n messages, newest first;
+// next is the before= of the following (older) page.
+func (s *Server) messengerHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "topic")
+	if err != nil {
+		return err
+	}
+	msgs, next, err := s.historyPage(r, chat.TopicChannel(id))
+	if err != nil {
+		return err
+	}
+	out := list[topicMessageView]{Items: make([]topicMessageView, 0, len(msgs)), Next: next}
+	for _, m := range msgs {
+		out.Items = append(out.Items, viewTopicMessage(m))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// messengerPost publishes a message to the topic; the socket is the usual
+// way, this serves API clients.
+func (s *Server) messengerPost(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "topic")
+	if err != nil {
+		return err
+	}
+	var in postRequest
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	m, err := s.svc.Publish(r.Context(), in.input(chat.TopicChannel(id)))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, viewTopicMessage(m))
+	return nil
+}

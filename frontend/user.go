@@ -1,0 +1,144 @@
+package frontend
+
+import (
+	"net/http"
+	"strconv"
+
+	"parley/chat"
+)
+
+// userFilter reads the directory's query: ?q= (name or email), ?company=,
+// ?role= (ids, repeated or comma-separated) and ?active=true.
+func userFilter(r *http.Request) (chat.UserFilter, error) {
+	var f chat.UserFilter
+	var err error
+	q := r.URL.Query()
+	f.Query = q.Get("q")
+	if len(f.Query) > chat.MaxNameLen {
+		return f, chat.Errorf(chat.EInvalid, "q is longer than %d characters", chat.MaxNameLen)
+	}
+	if f.CompanyIDs, err = idsOf(r, "company"); err != nil {
+		return f, err
+	}
+	if f.RoleIDs, err = idsOf(r, "role"); err != nil {
+		return f, err
+	}
+	if v := q.Get("active"); v != "" {
+		if f.ActiveOnly, err = strconv.ParseBool(v); err != nil {
+			return f, chat.Errorf(chat.EInvalid, "active must be true or false")
+		}
+	}
+	return f, nil
+}
+
+func (s *Server) userList(w http.ResponseWriter, r *http.Request) error {
+	tid, err := tenantOf(r)
+	if err != nil {
+		return err
+	}
+	page, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	f, err := userFilter(r)
+	if err != nil {
+		return err
+	}
+	us, err := s.svc.UserList(r.Context(), tid, f, page)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(us, page, userID, viewUser))
+	return nil
+}
+
+func (s *Server) userCreate(w http.ResponseWriter, r *http.Request) error {
+	tid, err := tenantOf(r)
+	if err != nil {
+		return err
+	}
+	var in chat.UserInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.svc.UserCreate(r.Context(), tid, in)
+	if err != nil {
+		return err
+	}
+	writeCreated(w, r, u.ID, viewUser(u))
+	return nil
+}
+
+func (s *Server) userGet(w http.ResponseWriter, r *http.Request) error {
+	tid, err := tenantOf(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id", "user")
+	if err != nil {
+		return err
+	}
+	u, err := s.svc.UserGet(r.Context(), tid, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewUser(u))
+	return nil
+}
+
+func (s *Server) userUpdate(w http.ResponseWriter, r *http.Request) error {
+	tid, err := tenantOf(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id", "user")
+	if err != nil {
+		return err
+	}
+	var patch chat.UserPatch
+	if err := decodeJSON(w, r, &patch); err != nil {
+		return err
+	}
+	u, err := s.svc.UserUpdate(r.Context(), tid, id, patch)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewUser(u))
+	return nil
+}
+
+type passwordResetRequest struct {
+	// Password is the new password; empty generates one.
+	Password string `json:"password"`
+}
+
+type passwordResetResponse struct {
+	Password string `json:"password"`
+}
+
+// userResetPassword sets a user's password and ends their sessions. A
+// generated password is answered once, in the response.
+func (s *Server) userResetPassword(w http.ResponseWriter, r *http.Request) error {
+	tid, err := tenantOf(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id", "user")
+	if err != nil {
+		return err
+	}
+	var req passwordResetRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	pw, err := s.svc.UserResetPassword(r.Context(), tid, id, req.Password)
+	if err != nil {
+		return err
+	}
+	if req.Password != "" {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, passwordResetResponse{Password: pw})
+	return nil
+}

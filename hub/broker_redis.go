@@ -1,0 +1,276 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"parley/chat"
+)
+
+// RedisBrokerOptions tunes a RedisBroker. Zero values are defaults.
+type RedisBrokerOptions struct {
+	// HealthInterval is how long the receive loop waits for traffic before
+	// pinging the pub/sub connection; a ping unanswered for another
+	// interval replaces the connection. Zero: 5 s.
+	HealthInterval time.Duration
+	// Logger receives reconnect notices. Zero: discarded.
+	Logger zerolog.Logger
+}
+
+// RedisBroker is the Broker of a cluster: Redis pub/sub on channels named
+// prefix+channel. It runs one receive loop which never blocks (the handler
+// does not block), so go-redis never drops a message for a slow reader; a
+// lost connection is re-established, every channel resubscribed, and the
+// handler told through HandleReconnect so it can fill gaps from the
+// database.
+type RedisBroker struct {
+	client *redis.Client
+	prefix string
+	opts   RedisBrokerOptions
+	log    zerolog.Logger
+
+	mu      sync.Mutex
+	ps      *redis.PubSub
+	handler BrokerHandler
+	subs    map[string]struct{}        // desired subscriptions (prefixed)
+	waiters map[string][]chan struct{} // Subscribe calls awaiting confirmation
+	closed  bool
+
+	cancel     context.CancelFunc
+	done       chan struct{}
+	reconnects atomic.Int64
+}
+
+var _ Broker = (*RedisBroker)(nil)
+
+// NewRedisBroker starts a broker on client. prefix namespaces its Redis
+// channels (e.g. "parley:"); nodes of one cluster use the same prefix. The
+// client stays owned by the caller; Close does not close it.
+func NewRedisBroker(client *redis.Client, prefix string, opts RedisBrokerOptions) *RedisBroker {
+	if opts.HealthInterval <= 0 {
+		opts.HealthInterval = 5 * time.Second
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &RedisBroker{
+		client:  client,
+		prefix:  prefix,
+		opts:    opts,
+		log:     opts.Logger.With().Str("component", "hub.redisbroker").Logger(),
+		ps:      client.Subscribe(ctx),
+		subs:    make(map[string]struct{}),
+		waiters: make(map[string][]chan struct{}),
+		cancel:  cancel,
+		done:    make(chan struct{}),
+	}
+	go b.receive(ctx)
+	return b
+}
+
+// Reconnects counts re-established pub/sub connections.
+func (b *RedisBroker) Reconnects() int64 { return b.reconnects.Load() }
+
+// SetHandler implements Broker.
+func (b *RedisBroker) SetHandler(h BrokerHandler) {
+	b.mu.Lock()
+	b.handler = h
+	b.mu.Unlock()
+}
+
+// Publish implements Broker.
+func (b *RedisBroker) Publish(ctx context.Context, channel string, payload []byte) error {
+	if err := b.client.Publish(ctx, b.prefix+channel, payload).Err(); err != nil {
+		return &chat.Error{Code: chat.EUnavailable, Message: "message broker unavailable", Err: err}
+	}
+	return nil
+}
+
+// Subscribe implements Broker: it waits for Redis to confirm the
+// subscription, so that a replay read from the database afterwards cannot
+// miss a message published in between.
+func (b *RedisBroker) Subscribe(ctx context.Context, channel string) error {
+	key := b.prefix + channel
+	confirmed := make(chan struct{})
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return chat.Errorf(chat.EUnavailable, "message broker is closed")
+	}
+	b.subs[key] = struct{}{}
+	b.waiters[key] = append(b.waiters[key], confirmed)
+	ps := b.ps
+	b.mu.Unlock()
+
+	// A failed write is not final: go-redis keeps the channel in its set and
+	// resubscribes it when the receive loop reconnects, which confirms it.
+	_ = ps.Subscribe(ctx, key)
+	select {
+	case <-confirmed:
+		return nil
+	case <-ctx.Done():
+		b.mu.Lock()
+		ws := b.waiters[key]
+		for i, w := range ws {
+			if w == confirmed {
+				b.waiters[key] = append(ws[:i:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(b.waiters[key]) == 0 {
+			delete(b.waiters, key)
+		}
+		delete(b.subs, key)
+		ps = b.ps
+		b.mu.Unlock()
+		uctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = ps.Unsubscribe(uctx, key)
+		cancel()
+		return &chat.Error{Code: chat.EUnavailable, Message: "message broker unavailable", Err: ctx.Err()}
+	}
+}
+
+// Unsubscribe implements Broker.
+func (b *RedisBroker) Unsubscribe(ctx context.Context, channel string) error {
+	key := b.prefix + channel
+	b.mu.Lock()
+	delete(b.subs, key)
+	ps := b.ps
+	b.mu.Unlock()
+	// An error means the connection broke: the reconnect does not
+	// resubscribe key, which is what was asked.
+	_ = ps.Unsubscribe(ctx, key)
+	return nil
+}
+
+// Close implements Broker.
+func (b *RedisBroker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	ps := b.ps
+	b.mu.Unlock()
+	b.cancel()
+	_ = ps.Close()
+	<-b.done
+	return nil
+}
+
+// receive is the only reader of the pub/sub connection.
+func (b *RedisBroker) receive(ctx context.Context) {
+	defer close(b.done)
+	var (
+		lost     bool // the connection failed; messages may have been lost
+		pingSent bool
+		failures int
+	)
+	for {
+		b.mu.Lock()
+		ps, closed := b.ps, b.closed
+		b.mu.Unlock()
+		if closed {
+			return
+		}
+		msg, err := ps.ReceiveTimeout(ctx, b.opts.HealthInterval)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			var netErr net.Error
+			switch {
+			case errors.Is(err, redis.ErrClosed):
+				// Replaced by resetPubSub (or closing): read the new one.
+			case errors.As(err, &netErr) && netErr.Timeout() && !pingSent:
+				// Idle: a ping proves the connection (its pong is traffic).
+				_ = ps.Ping(ctx)
+				pingSent = true
+			case errors.As(err, &netErr) && netErr.Timeout():
+				// The ping went unanswered: the connection is silently dead.
+				b.log.Warn().Msg("redis pub/sub connection unresponsive; replacing it")
+				lost, pingSent = true, false
+				b.resetPubSub(ctx)
+			default:
+				// go-redis reconnects and resubscribes on the next receive.
+				if !lost {
+					b.log.Warn().Err(err).Msg("redis pub/sub connection lost; reconnecting")
+				}
+				lost, pingSent = true, false
+				failures++
+				wait := min(time.Duration(failures)*100*time.Millisecond, 2*time.Second)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+			continue
+		}
+		failures, pingSent = 0, false
+		if lost {
+			// A reply on the new connection comes after its resubscribe
+			// (commands on one connection run in order): every channel
+			// is live again, so the hub may fill what was lost.
+			lost = false
+			b.reconnects.Add(1)
+			b.log.Info().Msg("redis pub/sub connection re-established")
+			if h := b.getHandler(); h != nil {
+				h.HandleReconnect()
+			}
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				b.confirm(m.Channel)
+			}
+		case *redis.Message:
+			if h := b.getHandler(); h != nil {
+				h.HandleMessage(strings.TrimPrefix(m.Channel, b.prefix), []byte(m.Payload))
+			}
+		}
+	}
+}
+
+func (b *RedisBroker) getHandler() BrokerHandler {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.handler
+}
+
+func (b *RedisBroker) confirm(key string) {
+	b.mu.Lock()
+	ws := b.waiters[key]
+	delete(b.waiters, key)
+	b.mu.Unlock()
+	for _, w := range ws {
+		close(w)
+	}
+}
+
+// resetPubSub replaces the pub/sub connection with a fresh one subscribed
+// to every desired channel.
+func (b *RedisBroker) resetPubSub(ctx context.Context) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
+	keys := make([]string, 0, len(b.subs))
+	for k := range b.subs {
+		keys = append(keys, k)
+	}
+	old := b.ps
+	sctx, cancel := context.WithTimeout(ctx, b.opts.HealthInterval)
+	defer cancel()
+	// Errors are not final: the new PubSub reconnects on its next receive.
+	b.ps = b.client.Subscribe(sctx, keys...)
+	_ = old.Close()
+}

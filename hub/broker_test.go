@@ -1,0 +1,234 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"parley/hub/redistest"
+)
+
+// recorder is a BrokerHandler for tests.
+type recorder struct {
+	msgs       chan brokerMsg
+	reconnects atomic.Int64
+}
+
+type brokerMsg struct {
+	channel string
+	payload []byte
+}
+
+func newRecorder() *recorder { return &recorder{msgs: make(chan brokerMsg, 10_000)} }
+
+func (r *recorder) HandleMessage(ch string, p []byte) {
+	r.msgs <- brokerMsg{ch, bytes.Clone(p)}
+}
+
+func (r *recorder) HandleReconnect() { r.reconnects.Add(1) }
+
+func (r *recorder) next(t *testing.T) brokerMsg {
+	t.Helper()
+	select {
+	case m := <-r.msgs:
+		return m
+	case <-time.After(waitTimeout):
+		t.Fatal("timed out waiting for a broker message")
+	}
+	return brokerMsg{}
+}
+
+// brokerPair returns two brokers of one cluster (as on two nodes).
+type brokerPair func(t *testing.T) (Broker, Broker)
+
+func memoryBrokers(t *testing.T) (Broker, Broker) {
+	a := NewMemoryBroker()
+	b := a.Peer()
+	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
+	return a, b
+}
+
+func redisBrokers(t *testing.T) (Broker, Broker) {
+	r := redistest.New(t)
+	a := NewRedisBroker(r.NewClient(r.Prefix+"a"), r.Prefix, RedisBrokerOptions{})
+	b := NewRedisBroker(r.NewClient(r.Prefix+"b"), r.Prefix, RedisBrokerOptions{})
+	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
+	return a, b
+}
+
+func TestBrokerConformance(t *testing.T) {
+	t.Parallel()
+	for name, pair := range map[string]brokerPair{"memory": memoryBrokers, "redis": redisBrokers} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			runBrokerConformance(t, pair)
+		})
+	}
+}
+
+func runBrokerConformance(t *testing.T, pair brokerPair) {
+	ctx := context.Background()
+
+	t.Run("DeliversToEverySubscribedNode", func(t *testing.T) {
+		t.Parallel()
+		a, b := pair(t)
+		ra, rb := newRecorder(), newRecorder()
+		a.SetHandler(ra)
+		b.SetHandler(rb)
+		must(t, a.Subscribe(ctx, "topic:1"))
+		must(t, b.Subscribe(ctx, "topic:1"))
+		payload := []byte("P1 1 message.new -\n{\"x\":\"\\n\"}\x00\xff")
+		must(t, b.Publish(ctx, "topic:1", payload))
+		for _, r := range []*recorder{ra, rb} {
+			if m := r.next(t); m.channel != "topic:1" || !bytes.Equal(m.payload, payload) {
+				t.Fatalf("got %q on %q", m.payload, m.channel)
+			}
+		}
+	})
+
+	t.Run("OnlySubscribedChannels", func(t *testing.T) {
+		t.Parallel()
+		a, b := pair(t)
+		ra := newRecorder()
+		a.SetHandler(ra)
+		b.SetHandler(newRecorder())
+		must(t, a.Subscribe(ctx, "topic:1"))
+		must(t, b.Publish(ctx, "topic:2", []byte("other")))
+		must(t, b.Publish(ctx, "topic:1", []byte("mine")))
+		if m := ra.next(t); string(m.payload) != "mine" {
+			t.Fatalf("got %q", m.payload)
+		}
+	})
+
+	t.Run("UnsubscribeStopsDelivery", func(t *testing.T) {
+		t.Parallel()
+		a, b := pair(t)
+		ra := newRecorder()
+		a.SetHandler(ra)
+		b.SetHandler(newRecorder())
+		must(t, a.Subscribe(ctx, "topic:1"))
+		must(t, a.Subscribe(ctx, "topic:2"))
+		must(t, a.Unsubscribe(ctx, "topic:1"))
+		must(t, b.Publish(ctx, "topic:1", []byte("gone")))
+		must(t, b.Publish(ctx, "topic:2", []byte("marker")))
+		if m := ra.next(t); string(m.payload) != "marker" {
+			t.Fatalf("got %q", m.payload)
+		}
+		// And subscribing again works.
+		must(t, a.Subscribe(ctx, "topic:1"))
+		must(t, b.Publish(ctx, "topic:1", []byte("again")))
+		if m := ra.next(t); string(m.payload) != "again" {
+			t.Fatalf("got %q", m.payload)
+		}
+	})
+
+	t.Run("OnePublisherInOrder", func(t *testing.T) {
+		t.Parallel()
+		a, b := pair(t)
+		ra := newRecorder()
+		a.SetHandler(ra)
+		b.SetHandler(newRecorder())
+		must(t, a.Subscribe(ctx, "conversation:9"))
+		for i := range 200 {
+			must(t, b.Publish(ctx, "conversation:9", fmt.Appendf(nil, "%d", i)))
+		}
+		for i := range 200 {
+			if m := ra.next(t); string(m.payload) != fmt.Sprint(i) {
+				t.Fatalf("message %d: got %q", i, m.payload)
+			}
+		}
+	})
+
+	t.Run("PublishWithoutSubscribersAndDoubleClose", func(t *testing.T) {
+		t.Parallel()
+		a, _ := pair(t)
+		a.SetHandler(newRecorder())
+		must(t, a.Publish(ctx, "user:1", []byte("nobody")))
+		must(t, a.Close())
+		must(t, a.Close())
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A real fault: the server kills the broker's connections. The broker
+// resubscribes, reports the reconnect, and delivers again.
+func TestRedisBrokerResubscribesAfterKill(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	name := r.Prefix + "victim"
+	a := NewRedisBroker(r.NewClient(name), r.Prefix, RedisBrokerOptions{})
+	t.Cleanup(func() { _ = a.Close() })
+	ra := newRecorder()
+	a.SetHandler(ra)
+	ctx := context.Background()
+	must(t, a.Subscribe(ctx, "topic:1"))
+	must(t, a.Subscribe(ctx, "topic:2"))
+	if n := r.KillClients(name); n == 0 {
+		t.Fatal("no connection killed")
+	}
+	eventually(t, "reconnect", func() bool { return ra.reconnects.Load() >= 1 })
+	must(t, a.Publish(ctx, "topic:2", []byte("after")))
+	if m := ra.next(t); string(m.payload) != "after" || m.channel != "topic:2" {
+		t.Fatalf("got %q on %s", m.payload, m.channel)
+	}
+	if a.Reconnects() < 1 {
+		t.Fatal("reconnects not counted")
+	}
+}
+
+// Nodes on Redis behave as one: a subscriber on node B gets every message
+// published on node A, in order, exactly once, even when B's pub/sub
+// connection is killed mid-stream (the gap is filled from the database).
+func TestTwoNodesOverRedisSurviveAKilledSubscription(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	svc := newFakeService()
+	nameB := r.Prefix + "nodeB"
+	brokerA := NewRedisBroker(r.NewClient(r.Prefix+"nodeA"), r.Prefix, RedisBrokerOptions{})
+	brokerB := NewRedisBroker(r.NewClient(nameB), r.Prefix, RedisBrokerOptions{})
+	presence := func(c *Config) {
+		c.Presence = NewRedisPresence(r.Client, r.Prefix, RedisPresenceOptions{})
+		t.Cleanup(func() { _ = c.Presence.Close() })
+	}
+	nodeA := newEnv(t, svc, brokerA, presence)
+	nodeB := newEnv(t, svc, brokerB, presence)
+	svc.addSession("a", 1, 1)
+	svc.addSession("b", 1, 2)
+	ca := nodeA.dial("a")
+	cb := nodeB.dial("b")
+	ca.subscribe("s", "topic:1", nil)
+	cb.subscribe("s", "topic:1", nil)
+
+	// Presence is cluster-wide.
+	ca.send(map[string]any{"type": "presence", "id": "o", "user_ids": []int64{2}})
+	if f := ca.answer("o"); len(f.Users) != 1 || !f.Users[0].Online {
+		t.Fatalf("user 2 on node B not online from node A: %+v", f)
+	}
+
+	const total = 200
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for j := range total {
+			ca.publish(fmt.Sprint("p", j), "topic:1", "x", "")
+		}
+	}()
+	seqs := cb.messageSeqs("topic:1", 40)
+	if n := r.KillClients(nameB); n == 0 {
+		t.Error("no connection killed")
+	}
+	<-done
+	seqs = append(seqs, cb.messageSeqs("topic:1", total)...)
+	checkContiguous(t, "node B subscriber", seqs, 1, total)
+	checkContiguous(t, "node A subscriber", ca.messageSeqs("topic:1", total), 1, total)
+	eventually(t, "reconnect counted", func() bool { return metricValue(nodeB.hub.m.brokerReconnects) >= 1 })
+}

@@ -1,0 +1,140 @@
+package hub
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"parley/chat"
+)
+
+// Config configures a Hub. Every field documents its zero-value default;
+// only Service, Broker, Presence and Authenticate are required.
+type Config struct {
+	// Service is the domain (required). *chat.Service satisfies it.
+	Service Service
+	// Broker carries event frames between nodes (required): NewMemoryBroker
+	// for one node, NewRedisBroker for many.
+	Broker Broker
+	// Presence records who is connected (required): NewMemoryPresence or
+	// NewRedisPresence.
+	Presence Presence
+	// Authenticate finds the principal of an upgrade request (required,
+	// injected by the wiring: frontend owns cookies). An error or a nil
+	// principal answers 401 before the WebSocket is accepted.
+	Authenticate func(r *http.Request) (*chat.Principal, error)
+
+	// Logger receives the hub's logs. Zero: logs are discarded.
+	Logger zerolog.Logger
+	// Registerer receives the hub's metrics. Zero: metrics are kept but
+	// not registered anywhere.
+	Registerer prometheus.Registerer
+
+	// OriginPatterns lists the extra origins allowed to open a socket
+	// (host patterns as in coder/websocket AcceptOptions.OriginPatterns,
+	// e.g. the public URL's host). The request's own host is always
+	// allowed. Zero: same-origin only.
+	OriginPatterns []string
+
+	// ReadLimit is the largest client message in bytes; a bigger one closes
+	// the connection with CloseMessageTooBig. Zero: 64 KiB.
+	ReadLimit int64
+	// SendQueueBytes bounds each connection's outgoing queue (frames queued
+	// or being written). Overflow closes the connection with
+	// CloseSlowConsumer. Zero: 1 MiB.
+	SendQueueBytes int
+	// MaxBatchBytes is how many bytes of queued frames the writer joins
+	// into one WebSocket message. Zero: 64 KiB.
+	MaxBatchBytes int
+	// WriteTimeout bounds every write and every ping's wait for its pong.
+	// Zero: 10 s.
+	WriteTimeout time.Duration
+	// PingInterval is how often the server pings each connection; keep it
+	// well inside proxies' idle timeouts (commonly 60 s). Zero: 25 s.
+	PingInterval time.Duration
+
+	// RateLimit is the sustained number of client frames per second a
+	// connection may send, RateBurst the bucket size. Zero: 20/s, burst 40.
+	RateLimit float64
+	RateBurst int
+	// RateLimitStrikes is how many consecutive rate-limited frames close the
+	// connection with CloseRateLimited. Zero: 100.
+	RateLimitStrikes int
+
+	// UnsubscribeGrace is how long the node keeps a broker subscription
+	// after the last local subscriber left (a reconnecting client comes
+	// back within it). Zero: 5 s.
+	UnsubscribeGrace time.Duration
+	// SessionRecheck is how often each connected session is revalidated
+	// with Service.Authenticate, a backstop for lost revocation events
+	// (revocation events close sockets at once). Each recheck costs a few
+	// queries, so with many connections keep it long. Zero: 30 s.
+	// Negative: never.
+	SessionRecheck time.Duration
+
+	// ReplayPageSize is the page size for replays and gap filling. Zero: 200.
+	ReplayPageSize int
+	// MaxReplay is the largest gap a subscribe with since replays; beyond
+	// it the client gets a reload frame instead. Zero: 10,000.
+	MaxReplay int64
+	// MaxSubscriptions bounds the subscriptions of one connection.
+	// Zero: 1,000.
+	MaxSubscriptions int
+	// TypingInterval is the minimum time between two typing events of one
+	// connection in one channel; extra typing frames are acknowledged and
+	// dropped. Zero: 2 s.
+	TypingInterval time.Duration
+	// RequestTimeout bounds each service call made for a client frame.
+	// Zero: 15 s.
+	RequestTimeout time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.ReadLimit == 0 {
+		c.ReadLimit = 64 << 10
+	}
+	if c.SendQueueBytes == 0 {
+		c.SendQueueBytes = 1 << 20
+	}
+	if c.MaxBatchBytes == 0 {
+		c.MaxBatchBytes = 64 << 10
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = 25 * time.Second
+	}
+	if c.RateLimit == 0 {
+		c.RateLimit = 20
+	}
+	if c.RateBurst == 0 {
+		c.RateBurst = 40
+	}
+	if c.RateLimitStrikes == 0 {
+		c.RateLimitStrikes = 100
+	}
+	if c.UnsubscribeGrace == 0 {
+		c.UnsubscribeGrace = 5 * time.Second
+	}
+	if c.SessionRecheck == 0 {
+		c.SessionRecheck = 30 * time.Second
+	}
+	if c.ReplayPageSize == 0 {
+		c.ReplayPageSize = 200
+	}
+	if c.MaxReplay == 0 {
+		c.MaxReplay = 10_000
+	}
+	if c.MaxSubscriptions == 0 {
+		c.MaxSubscriptions = 1000
+	}
+	if c.TypingInterval == 0 {
+		c.TypingInterval = 2 * time.Second
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 15 * time.Second
+	}
+}

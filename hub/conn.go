@@ -1,0 +1,445 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/rs/zerolog"
+
+	"parley/chat"
+)
+
+// conn is one WebSocket connection. Its reader and its writer run in two
+// goroutines of their own (the HTTP handler returns after the upgrade);
+// both end on one cancel.
+type conn struct {
+	h  *Hub
+	id string
+	ws *websocket.Conn
+	nc net.Conn // the socket under ws, for write deadlines; nil in tests without one
+	p  *chat.Principal
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// The outgoing queue is bounded in bytes, counting frames queued and
+	// frames taken by the writer until written.
+	qmu     sync.Mutex
+	queue   [][]byte
+	qbytes  int
+	qclosed bool
+	wake    chan struct{} // the queue got a frame
+	space   chan struct{} // the writer wrote a batch
+
+	closeOnce   sync.Once
+	closeCh     chan struct{}
+	closeCode   websocket.StatusCode
+	closeReason string
+
+	smu  sync.Mutex
+	subs map[chat.Channel]*subscription
+
+	// Reader-only state.
+	limiter   tokenBucket
+	strikes   int
+	badFrames int
+	typingAt  map[chat.Channel]time.Time
+}
+
+// enqueue adds an encoded frame without blocking. A full queue closes the
+// connection as a slow consumer; the frame and the queue are dropped (the
+// client resumes with since). It never does I/O, so it may be called under
+// the hub's locks.
+func (c *conn) enqueue(frame []byte) bool {
+	if !c.enqueueUncounted(frame) {
+		return false
+	}
+	c.h.m.messagesOut.Inc()
+	return true
+}
+
+// enqueueUncounted is enqueue without counting the frame as sent, for
+// fan-out, which counts once per event.
+func (c *conn) enqueueUncounted(frame []byte) bool {
+	c.qmu.Lock()
+	if c.qclosed {
+		c.qmu.Unlock()
+		c.h.m.queueDrops.Inc()
+		return false
+	}
+	if c.qbytes+len(frame) > c.h.cfg.SendQueueBytes {
+		c.qclosed = true
+		c.queue = nil
+		c.qmu.Unlock()
+		c.h.m.queueDrops.Inc()
+		c.h.m.slowConsumers.Inc()
+		c.close(CloseSlowConsumer, reasonSlowConsumer)
+		return false
+	}
+	c.queue = append(c.queue, frame)
+	c.qbytes += len(frame)
+	c.qmu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// send enqueues a server frame without blocking (fan-out and control).
+func (c *conn) send(v any) { c.enqueue(mustMarshal(v)) }
+
+// reply enqueues the answer to a client request; see push.
+func (c *conn) reply(v any) { c.push(mustMarshal(v)) }
+
+// push enqueues a frame produced by the reader (answers, replays). Unlike
+// fan-out, the reader may wait: it waits for room up to WriteTimeout, and
+// a frame bigger than the whole queue (a large history page) is accepted
+// once the queue is empty. A client that does not read meanwhile is a
+// slow consumer.
+func (c *conn) push(frame []byte) {
+	var timeout <-chan time.Time
+	for {
+		c.qmu.Lock()
+		if c.qclosed {
+			c.qmu.Unlock()
+			c.h.m.queueDrops.Inc()
+			return
+		}
+		if c.qbytes == 0 || c.qbytes+len(frame) <= c.h.cfg.SendQueueBytes {
+			c.queue = append(c.queue, frame)
+			c.qbytes += len(frame)
+			c.qmu.Unlock()
+			select {
+			case c.wake <- struct{}{}:
+			default:
+			}
+			c.h.m.messagesOut.Inc()
+			return
+		}
+		c.qmu.Unlock()
+		if timeout == nil {
+			t := time.NewTimer(c.h.cfg.WriteTimeout)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-c.space:
+		case <-c.closeCh:
+			return
+		case <-c.ctx.Done():
+			return
+		case <-timeout:
+			c.qmu.Lock()
+			c.qclosed, c.queue = true, nil
+			c.qmu.Unlock()
+			c.h.m.queueDrops.Inc()
+			c.h.m.slowConsumers.Inc()
+			c.close(CloseSlowConsumer, reasonSlowConsumer)
+			return
+		}
+	}
+}
+
+func (c *conn) queuedBytes() int {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return c.qbytes
+}
+
+// waitSpace blocks the reader (never fan-out) until the queue is at most
+// half full, so a long replay cannot overflow it on a healthy client.
+func (c *conn) waitSpace(ctx context.Context) error {
+	for c.queuedBytes() > c.h.cfg.SendQueueBytes/2 {
+		select {
+		case <-c.space:
+		case <-c.closeCh:
+			return errClosing
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+var errClosing = errors.New("connection closing")
+
+// close asks the writer to close the socket with code; the first call
+// wins. It does no I/O.
+func (c *conn) close(code websocket.StatusCode, reason string) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeReason = code, reason
+		close(c.closeCh)
+	})
+}
+
+// writeLoop is the connection's writer: it drains the queue in batches,
+// pings, and performs the close the hub or the reader asked for.
+func (c *conn) writeLoop() {
+	defer c.cancel()
+	ping := time.NewTicker(c.h.cfg.PingInterval)
+	defer ping.Stop()
+	var buf []byte
+	for {
+		select {
+		case <-c.closeCh:
+			c.finish(&buf)
+			return
+		case <-c.ctx.Done():
+			return
+		case <-c.wake:
+			if err := c.flush(&buf, true); err != nil {
+				if !errors.Is(err, errClosing) {
+					c.logWriteError(err)
+					return
+				}
+			}
+		case <-ping.C:
+			ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.WriteTimeout)
+			err := c.ws.Ping(ctx)
+			cancel()
+			if err != nil {
+				c.logWriteError(err)
+				return
+			}
+		}
+	}
+}
+
+// flush writes queued frames until the queue is empty, several frames per
+// WebSocket message (newline-delimited). With yield it stops early when a
+// close was requested.
+func (c *conn) flush(buf *[]byte, yield bool) error {
+	if c.nc != nil {
+		// The deadline set for each write must not outlive the batch: the
+		// reader answers pings on this socket meanwhile.
+		defer c.nc.SetWriteDeadline(time.Time{})
+	}
+	for {
+		if yield {
+			select {
+			case <-c.closeCh:
+				return errClosing
+			default:
+			}
+		}
+		c.qmu.Lock()
+		if len(c.queue) == 0 {
+			c.qmu.Unlock()
+			return nil
+		}
+		n, size := 0, 0
+		for n < len(c.queue) && (n == 0 || size+len(c.queue[n])+1 <= c.h.cfg.MaxBatchBytes) {
+			size += len(c.queue[n])
+			n++
+		}
+		var msg []byte
+		if n == 1 {
+			msg = c.queue[0]
+		} else {
+			b := (*buf)[:0]
+			for i := range n {
+				if i > 0 {
+					b = append(b, '\n')
+				}
+				b = append(b, c.queue[i]...)
+			}
+			*buf, msg = b, b
+		}
+		clear(c.queue[:n])
+		c.queue = c.queue[n:]
+		if len(c.queue) == 0 {
+			c.queue = nil
+		}
+		c.qmu.Unlock()
+
+		err := c.write(msg)
+
+		c.qmu.Lock()
+		c.qbytes -= size
+		c.qmu.Unlock()
+		select {
+		case c.space <- struct{}{}:
+		default:
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// write writes one message within WriteTimeout. On a real socket the
+// bound is the socket's write deadline rather than a context deadline: a
+// timer and a context per write cost more than the write's own work, and
+// the socket still closes at once when the connection's context ends (the
+// reader's Read watches it).
+func (c *conn) write(msg []byte) error {
+	if c.nc == nil {
+		ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.WriteTimeout)
+		defer cancel()
+		return c.ws.Write(ctx, websocket.MessageText, msg)
+	}
+	if err := c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
+		return err
+	}
+	return c.ws.Write(context.Background(), websocket.MessageText, msg)
+}
+
+// finish sends what is queued (except to a slow consumer, whose queue is
+// gone) and closes the socket with the requested code.
+func (c *conn) finish(buf *[]byte) {
+	// No frame is accepted from now on, so the final flush ends.
+	c.qmu.Lock()
+	c.qclosed = true
+	c.qmu.Unlock()
+	if c.closeCode != CloseSlowConsumer {
+		if err := c.flush(buf, false); err != nil {
+			c.logWriteError(err)
+			_ = c.ws.CloseNow()
+			return
+		}
+	}
+	_ = c.ws.Close(c.closeCode, c.closeReason)
+}
+
+// logger is the connection's logger, made when something is logged (one
+// kept per connection would cost every idle connection its memory).
+func (c *conn) logger() *zerolog.Logger {
+	l := c.h.log.With().Str("conn", c.id).Int64("tenant", c.p.TenantID).Int64("user", c.p.UserID).Logger()
+	return &l
+}
+
+func (c *conn) logWriteError(err error) {
+	if c.ctx.Err() != nil || isNormalClose(err) {
+		return
+	}
+	c.logger().Debug().Err(err).Msg("write failed")
+}
+
+// isNormalClose reports errors that end a connection in the ordinary way,
+// which are not logged.
+func isNormalClose(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return true
+	}
+	switch websocket.CloseStatus(err) {
+	case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusNoStatusRcvd:
+		return true
+	}
+	return false
+}
+
+// readLoop is the connection's reader: it rate-limits every frame before
+// anything else and handles them one by one.
+func (c *conn) readLoop() {
+	defer c.cancel()
+	for {
+		typ, data, err := c.ws.Read(c.ctx)
+		if err != nil {
+			if !isNormalClose(err) && c.ctx.Err() == nil && websocket.CloseStatus(err) == -1 {
+				c.logger().Debug().Err(err).Msg("read failed")
+			}
+			return
+		}
+		if typ != websocket.MessageText {
+			c.protocolViolation(nil, "frames are JSON text messages")
+			continue
+		}
+		select {
+		case <-c.closeCh:
+			continue // closing: read on until the close handshake ends
+		default:
+		}
+		for line := range bytes.SplitSeq(data, []byte{'\n'}) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			c.h.m.messagesIn.Inc()
+			if !c.limiter.allow(time.Now()) {
+				c.strikes++
+				if c.strikes == 1 {
+					c.reply(errorFrame{Type: "error", Code: codeRateLimited, Message: "too many frames; slow down"})
+				}
+				if c.strikes >= c.h.cfg.RateLimitStrikes {
+					c.close(CloseRateLimited, reasonRateLimited)
+				}
+				continue
+			}
+			c.strikes = 0
+			onFreshStack(func() { c.handle(line) })
+		}
+	}
+}
+
+// maxBadFrames is how many malformed frames in a row close the connection.
+const maxBadFrames = 20
+
+func (c *conn) protocolViolation(id json.RawMessage, msg string) {
+	c.badFrames++
+	c.reply(errorFrame{Type: "error", ID: id, Code: codeBadFrame, Message: msg})
+	if c.badFrames >= maxBadFrames {
+		c.close(CloseProtocolError, reasonProtocol)
+	}
+}
+
+// sendError answers a request with an error frame: this is the one place
+// service errors become frames. Internal details go to the log only.
+func (c *conn) sendError(id json.RawMessage, err error) {
+	code := chat.ErrorCode(err)
+	if code == chat.EInternal || code == chat.EUnavailable {
+		c.logger().Error().Err(err).Msg("request failed")
+	}
+	c.reply(errorFrame{Type: "error", ID: id, Code: code, Message: chat.ErrorMessage(err)})
+}
+
+// addSub records s as the subscription to name unless there is one, or
+// the connection already has too many.
+func (c *conn) addSub(name chat.Channel, s *subscription) error {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	if _, dup := c.subs[name]; dup {
+		return chat.Errorf(chat.EConflict, "already subscribed to %s", name)
+	}
+	if len(c.subs) >= c.h.cfg.MaxSubscriptions {
+		return chat.Errorf(chat.ETooLarge, "at most %d subscriptions per connection", c.h.cfg.MaxSubscriptions)
+	}
+	c.subs[name] = s
+	return nil
+}
+
+// takeSub removes and returns the subscription to ch, if any.
+func (c *conn) takeSub(ch chat.Channel) *subscription {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	s := c.subs[ch]
+	delete(c.subs, ch)
+	return s
+}
+
+// dropSub forgets s if it is still the subscription to its channel.
+func (c *conn) dropSub(s *subscription) bool {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	if c.subs[s.ch.name] != s {
+		return false
+	}
+	delete(c.subs, s.ch.name)
+	return true
+}
+
+func (c *conn) allSubs() []*subscription {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	out := make([]*subscription, 0, len(c.subs))
+	for _, s := range c.subs {
+		out = append(out, s)
+	}
+	c.subs = make(map[chat.Channel]*subscription)
+	return out
+}

@@ -1,0 +1,471 @@
+// Package hub is Parley's real-time edge: the WebSocket endpoint and its
+// versioned frame protocol (docs/protocol.md), subscriptions and fan-out,
+// the Broker that carries events between nodes (in-process or Redis
+// pub/sub) and Presence (in-process or Redis).
+//
+// The path of one event: the domain commits a change and calls
+// Hub.Publish, which encodes the event frame once and publishes the bytes
+// to the broker; every node's hub receives them and enqueues the same
+// bytes to each local subscriber without blocking. Sequenced events are
+// delivered to each subscriber once and in order: duplicates are dropped
+// and gaps filled from the database (Service.ResyncEvents), once per
+// channel per node.
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/rs/zerolog"
+
+	"parley/chat"
+)
+
+// Hub serves WebSocket connections and fans events out to them.
+type Hub struct {
+	cfg      Config
+	svc      Service
+	broker   Broker
+	presence Presence
+	log      zerolog.Logger
+	m        *metrics
+
+	mu       sync.RWMutex
+	channels map[string]*channelState
+	conns    map[*conn]struct{}
+	closed   bool
+	closing  atomic.Bool
+	connWG   sync.WaitGroup
+
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bgMu     sync.Mutex
+	bgClosed bool
+	bg       sync.WaitGroup
+
+	shutdownOnce sync.Once
+	shutdownDone chan struct{}
+}
+
+var (
+	_ chat.Publisher = (*Hub)(nil)
+	_ chat.Presence  = (*Hub)(nil)
+	_ BrokerHandler  = (*Hub)(nil)
+	_ http.Handler   = (*Hub)(nil)
+)
+
+var errShuttingDown = chat.Errorf(chat.EUnavailable, "server is shutting down")
+
+// New returns a Hub and installs it as cfg.Broker's handler. It panics when
+// a required field is missing (a wiring bug).
+func New(cfg Config) *Hub {
+	if cfg.Service == nil || cfg.Broker == nil || cfg.Presence == nil || cfg.Authenticate == nil {
+		panic("hub: Config needs Service, Broker, Presence and Authenticate")
+	}
+	cfg.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{
+		cfg:          cfg,
+		svc:          cfg.Service,
+		broker:       cfg.Broker,
+		presence:     cfg.Presence,
+		log:          cfg.Logger.With().Str("component", "hub").Logger(),
+		m:            newMetrics(cfg.Registerer),
+		channels:     make(map[string]*channelState),
+		conns:        make(map[*conn]struct{}),
+		bgCtx:        ctx,
+		bgCancel:     cancel,
+		shutdownDone: make(chan struct{}),
+	}
+	h.broker.SetHandler(h)
+	if cfg.SessionRecheck > 0 {
+		h.spawn(h.recheckLoop)
+	}
+	return h
+}
+
+// track counts a background task Shutdown must wait for; false once the
+// hub is shut down.
+func (h *Hub) track() bool {
+	h.bgMu.Lock()
+	defer h.bgMu.Unlock()
+	if h.bgClosed {
+		return false
+	}
+	h.bg.Add(1)
+	return true
+}
+
+// spawn runs fn as a tracked background task.
+func (h *Hub) spawn(fn func()) bool {
+	if !h.track() {
+		return false
+	}
+	go func() {
+		defer h.bg.Done()
+		fn()
+	}()
+	return true
+}
+
+// sleep waits d unless the hub shuts down first.
+func (h *Hub) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-h.bgCtx.Done():
+		return false
+	}
+}
+
+// Publish implements chat.Publisher: it encodes the event frame once and
+// publishes it to every node. The service calls it after commit.
+func (h *Hub) Publish(ctx context.Context, ev chat.Event) error {
+	return Publisher{Broker: h.broker}.Publish(ctx, ev)
+}
+
+// Publisher is the hub's chat.Publisher without a Hub, for wiring: the
+// chat.Service needs its Publisher before the Hub (which needs the
+// Service) exists. Publisher{Broker: b} and a Hub on b publish alike.
+type Publisher struct {
+	Broker Broker
+}
+
+var _ chat.Publisher = Publisher{}
+
+// Publish implements chat.Publisher: the event frame is encoded once here
+// and every subscriber on every node gets these same bytes.
+func (p Publisher) Publish(ctx context.Context, ev chat.Event) error {
+	frame, err := encodeEvent(ev.Channel, ev.Type, ev.Seq, ev.Data)
+	if err != nil {
+		return chat.Internal(err, "encoding event")
+	}
+	payload := encodeEnvelope(wireEvent{seq: ev.Seq, typ: ev.Type, session: ev.SessionID, frame: frame})
+	return p.Broker.Publish(ctx, ev.Channel.String(), payload)
+}
+
+// Online implements chat.Presence.
+func (h *Hub) Online(ctx context.Context, tenantID, userID int64) (bool, error) {
+	return h.presence.Online(ctx, tenantID, userID)
+}
+
+// HandleMessage implements BrokerHandler. It never blocks.
+func (h *Hub) HandleMessage(channel string, payload []byte) {
+	ev, ok := decodeEnvelope(payload)
+	if !ok {
+		h.log.Error().Str("channel", channel).Msg("broker message is not an event envelope")
+		return
+	}
+	h.mu.RLock()
+	ch := h.channels[channel]
+	h.mu.RUnlock()
+	if ch != nil {
+		ch.handle(ev)
+	}
+}
+
+// HandleReconnect implements BrokerHandler: deliveries may have been lost,
+// so every persisted channel is read again from its cursor.
+func (h *Hub) HandleReconnect() {
+	h.m.brokerReconnects.Inc()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, ch := range h.channels {
+		if !ch.persisted {
+			continue
+		}
+		ch.mu.Lock()
+		switch {
+		case len(ch.subs) == 0:
+			// Nobody to owe anything; the next subscriber fixes the cursor.
+			ch.known, ch.pending, ch.pendingBytes = false, nil, 0
+		case !ch.known:
+			ch.resyncAgain = true // acted on when the first replay fixes the cursor
+		default:
+			ch.startResync()
+		}
+		ch.mu.Unlock()
+	}
+}
+
+// ServeHTTP serves the WebSocket endpoint (/ws).
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if v := r.URL.Query().Get("v"); v != "" && v != strconv.Itoa(ProtocolVersion) {
+		http.Error(w, "unsupported protocol version", http.StatusBadRequest)
+		return
+	}
+	p, err := h.cfg.Authenticate(r)
+	if err != nil || p == nil || p.UserID == 0 {
+		http.Error(w, "login required", http.StatusUnauthorized)
+		return
+	}
+	if h.closing.Load() {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	hj := &leanHijacker{ResponseWriter: w}
+	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
+		OriginPatterns:  h.cfg.OriginPatterns,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		// Accept has answered (403 for a foreign origin, 400 otherwise).
+		return
+	}
+	ws.SetReadLimit(h.cfg.ReadLimit)
+
+	c := h.newConn(ws, p)
+	c.nc = hj.conn
+	if !h.register(c) {
+		_ = ws.Close(CloseGoingAway, reasonShutdown)
+		return
+	}
+	// The connection outlives this handler: once it returns, net/http lets
+	// go of the request, its 8 KiB of buffers and this goroutine's stack,
+	// which would otherwise be most of an idle connection's memory. The
+	// connection's own goroutines are joined when it ends, and Shutdown
+	// waits for them (connWG).
+	go func() {
+		defer h.connWG.Done()
+		defer func() {
+			// As net/http would for a handler: log, drop the connection,
+			// keep the process.
+			if v := recover(); v != nil {
+				c.logger().Error().Interface("panic", v).Bytes("stack", debug.Stack()).Msg("connection panicked")
+				c.cancel()
+				_ = c.ws.CloseNow()
+				h.disconnect(c)
+			}
+		}()
+		h.serve(c)
+	}()
+}
+
+func (h *Hub) newConn(ws *websocket.Conn, p *chat.Principal) *conn {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	ctx, cancel := context.WithCancel(context.Background())
+	return &conn{
+		h:       h,
+		id:      id,
+		ws:      ws,
+		p:       p,
+		ctx:     ctx,
+		cancel:  cancel,
+		wake:    make(chan struct{}, 1),
+		space:   make(chan struct{}, 1),
+		closeCh: make(chan struct{}),
+		subs:    make(map[chat.Channel]*subscription),
+		limiter: newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst),
+	}
+}
+
+func (h *Hub) register(c *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	h.connWG.Add(1)
+	h.m.connections.Inc()
+	return true
+}
+
+// serve runs a registered connection to its end.
+func (h *Hub) serve(c *conn) {
+	defer func() {
+		h.mu.Lock()
+		delete(h.conns, c)
+		h.mu.Unlock()
+		h.m.connections.Dec()
+	}()
+	defer c.cancel()
+
+	userCh := chat.UserChannel(c.p.UserID)
+	var (
+		s   *subscription
+		err error
+	)
+	onFreshStack(func() {
+		if err := h.presence.Add(c.ctx, c.p.TenantID, c.p.UserID); err != nil {
+			c.logger().Warn().Err(err).Msg("presence add failed")
+		}
+		s, _, err = h.attach(c.ctx, c, userCh)
+	})
+	if err != nil {
+		c.logger().Warn().Err(err).Msg("subscribing the user channel failed")
+		h.disconnect(c)
+		code, reason := CloseTryAgainLater, reasonUnavailable
+		if errors.Is(err, errShuttingDown) {
+			code, reason = CloseGoingAway, reasonShutdown
+		}
+		_ = c.ws.Close(code, reason)
+		return
+	}
+	c.send(helloFrame{Type: "hello", V: ProtocolVersion, ConnID: c.id, UserID: c.p.UserID,
+		UserChannel: userCh, PingIntervalMS: h.cfg.PingInterval.Milliseconds()})
+	c.send(subscribedFrame{Type: "subscribed", Channel: userCh})
+	s.ch.release(s, 0)
+
+	var writer sync.WaitGroup
+	writer.Go(c.writeLoop)
+	c.readLoop()
+	writer.Wait()
+	_ = c.ws.CloseNow()
+	h.disconnect(c)
+}
+
+// disconnect drops a finished connection's subscriptions and presence, and
+// tells the channels it was in when its user is now offline everywhere.
+func (h *Hub) disconnect(c *conn) {
+	var left []chat.Channel
+	for _, s := range c.allSubs() {
+		if h.unsubscribe(s, "") && s.ch.persisted {
+			left = append(left, s.ch.name)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.RequestTimeout)
+	defer cancel()
+	if err := h.presence.Remove(ctx, c.p.TenantID, c.p.UserID); err != nil {
+		c.logger().Warn().Err(err).Msg("presence remove failed")
+		return
+	}
+	if len(left) == 0 {
+		return
+	}
+	online, err := h.presence.Online(ctx, c.p.TenantID, c.p.UserID)
+	if err != nil || online {
+		return
+	}
+	for _, ch := range left {
+		h.publishPresence(ctx, ch, c.p.UserID, false)
+	}
+}
+
+func (h *Hub) publishPresence(ctx context.Context, ch chat.Channel, userID int64, online bool) {
+	err := h.Publish(ctx, chat.Event{Channel: ch, Type: chat.EventPresence, Data: presenceData{UserID: userID, Online: online}})
+	if err != nil {
+		h.log.Debug().Err(err).Str("channel", ch.String()).Msg("presence event not published")
+	}
+}
+
+// recheckLoop revalidates every connected session periodically, so that a
+// revoked session's sockets close even if the revocation event was lost.
+func (h *Hub) recheckLoop() {
+	t := time.NewTicker(h.cfg.SessionRecheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.bgCtx.Done():
+			return
+		case <-t.C:
+			h.recheck()
+		}
+	}
+}
+
+func (h *Hub) recheck() {
+	bySession := make(map[string][]*conn)
+	h.mu.RLock()
+	for c := range h.conns {
+		if c.p.SessionID != "" { // principals without a session are not revocable here
+			bySession[c.p.SessionID] = append(bySession[c.p.SessionID], c)
+		}
+	}
+	h.mu.RUnlock()
+	for sid, conns := range bySession {
+		ctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.RequestTimeout)
+		p, err := h.svc.Authenticate(ctx, sid)
+		cancel()
+		switch {
+		case err == nil && p != nil && p.UserID == conns[0].p.UserID:
+		case err == nil || chat.IsCode(err, chat.EUnauthenticated):
+			for _, c := range conns {
+				c.close(CloseAuthRevoked, reasonRevoked)
+			}
+		case h.bgCtx.Err() != nil:
+			return
+		default:
+			// The store is unavailable: keep the sockets, try again later.
+			h.log.Warn().Err(err).Msg("session recheck failed")
+		}
+	}
+}
+
+// Shutdown stops accepting connections, closes every socket with
+// CloseGoingAway and waits for the connections to end. When ctx ends
+// first, the remaining sockets are dropped without a close handshake.
+// It may be called more than once.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.shutdownOnce.Do(func() {
+		defer close(h.shutdownDone)
+		h.closing.Store(true)
+		h.mu.Lock()
+		h.closed = true
+		conns := make([]*conn, 0, len(h.conns))
+		for c := range h.conns {
+			conns = append(conns, c)
+		}
+		for _, ch := range h.channels {
+			ch.mu.Lock()
+			if ch.graceTimer != nil {
+				ch.graceTimer.Stop()
+				ch.graceTimer = nil
+			}
+			ch.mu.Unlock()
+		}
+		h.mu.Unlock()
+
+		for _, c := range conns {
+			c.close(CloseGoingAway, reasonShutdown)
+		}
+		done := make(chan struct{})
+		go func() {
+			h.connWG.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			for _, c := range conns {
+				c.cancel()
+				_ = c.ws.CloseNow()
+			}
+			<-done
+		}
+
+		h.bgMu.Lock()
+		h.bgClosed = true
+		h.bgMu.Unlock()
+		h.bgCancel()
+		h.bg.Wait()
+	})
+	select {
+	case <-h.shutdownDone:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close shuts the hub down, waiting for connections to close; it tolerates
+// repeated calls.
+func (h *Hub) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return h.Shutdown(ctx)
+}

@@ -1,0 +1,73 @@
+package hub
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+)
+
+// Memory of an idle connection. Most connections are idle most of the
+// time, so what one holds while it waits is what a node's memory is made
+// of (docs/performance.md, scenario 1). Two things dominate it: the
+// buffers coder/websocket keeps from the hijacked HTTP connection, and the
+// stacks of the reader and writer goroutines.
+
+// Buffer sizes of a connection's socket. net/http hands over 4 KiB for
+// each; client frames are small (and bigger ones are read straight into
+// the message), and one queued frame plus its header fits the writer in
+// one write.
+const (
+	socketReadBuffer  = 512
+	socketWriteBuffer = 2 << 10
+)
+
+// leanHijacker hands coder/websocket smaller buffers than net/http's on
+// Hijack; bytes the client already sent are kept. It remembers the socket,
+// whose write deadline bounds the writer's writes (see conn.write).
+type leanHijacker struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+func (w *leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.conn = nc
+	// net/http flushed the response before handing the writer over.
+	if err := brw.Writer.Flush(); err != nil {
+		_ = nc.Close()
+		return nil, nil, err
+	}
+	// coder/websocket takes the bytes the client already sent (a frame may
+	// follow the upgrade at once, since net/http sends the 101 before the
+	// hijack) with Peek(Buffered()) and then resets the reader onto the
+	// socket, so those bytes must sit in the returned reader's buffer:
+	// keep net/http's reader when it holds any, which is rare.
+	br := brw.Reader
+	if br.Buffered() == 0 {
+		br = bufio.NewReaderSize(nc, socketReadBuffer)
+	}
+	return nc, bufio.NewReadWriter(br, bufio.NewWriterSize(nc, socketWriteBuffer)), nil
+}
+
+// onFreshStack runs fn on a short-lived goroutine and waits for it. Calls
+// into the database or Redis grow a goroutine's stack to tens of KiB, and
+// the runtime gives that back only slowly (half per GC cycle, when mostly
+// unused); a connection's long-lived reader makes such calls for its
+// requests, so it makes them on a stack that ends with the request. A
+// panic in fn continues in the caller.
+func onFreshStack(fn func()) {
+	var p any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { p = recover() }()
+		fn()
+	}()
+	<-done
+	if p != nil {
+		panic(p)
+	}
+}

@@ -1,0 +1,201 @@
+-- name: ChannelSeqNext :one
+-- Takes the next seq of a topic or conversation of the tenant. The counter
+-- row stays locked until commit, so seqs are gap-free and commit-ordered.
+-- No row comes back for a channel the tenant does not have.
+INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
+SELECT @tenant_id::bigint, @kind::text, @id::bigint, 1
+WHERE (@kind::text = 'topic'
+       AND EXISTS (SELECT 1 FROM topics t WHERE t.tenant_id = @tenant_id::bigint AND t.id = @id::bigint))
+   OR (@kind::text = 'conversation'
+       AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = @tenant_id::bigint AND c.id = @id::bigint))
+ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
+WHERE cs.tenant_id = EXCLUDED.tenant_id
+RETURNING cs.last_seq;
+
+-- name: ChannelSeqLast :one
+SELECT COALESCE((SELECT last_seq FROM channel_seqs
+                 WHERE tenant_id = @tenant_id AND kind = @kind AND id = @id), 0)::bigint;
+
+-- name: MessageInsert :one
+INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind,
+                      body, reply_to_id, mentions, created_at)
+VALUES (@tenant_id, @channel_kind, @channel_id, @seq, @author_id, sqlc.narg(client_msg_id), @kind,
+        @body, sqlc.narg(reply_to_id), @mentions, @created_at)
+-- A repeated client id returns no row instead of raising, so the caller's
+-- transaction stays usable (as on SQLite).
+ON CONFLICT (author_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
+RETURNING id;
+
+-- name: MessageGet :one
+SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
+       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at
+FROM messages m
+LEFT JOIN users u ON u.id = m.author_id
+WHERE m.tenant_id = @tenant_id AND m.id = @id;
+
+-- name: MessageByClientID :one
+SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
+       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at
+FROM messages m
+LEFT JOIN users u ON u.id = m.author_id
+WHERE m.tenant_id = @tenant_id AND m.author_id = @author_id AND m.client_msg_id = @client_msg_id;
+
+-- name: MessageEdit :execrows
+UPDATE messages SET body = @body, edited_at = @edited_at
+WHERE tenant_id = @tenant_id AND id = @id AND deleted_at IS NULL;
+
+-- name: MessageTombstone :execrows
+UPDATE messages SET body = '', mentions = '{}', deleted_at = COALESCE(deleted_at, @deleted_at)
+WHERE tenant_id = @tenant_id AND id = @id;
+
+-- name: MessageHistory :many
+SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
+       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at
+FROM messages m
+LEFT JOIN users u ON u.id = m.author_id
+WHERE m.tenant_id = @tenant_id AND m.channel_kind = @channel_kind AND m.channel_id = @channel_id
+  AND (@before_seq::bigint = 0 OR m.seq < @before_seq::bigint)
+ORDER BY m.seq DESC
+LIMIT @lim;
+
+-- name: MessageSearch :many
+SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
+       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at
+FROM messages m
+LEFT JOIN users u ON u.id = m.author_id
+WHERE m.tenant_id = @tenant_id
+  AND m.deleted_at IS NULL
+  AND ((m.channel_kind = 'topic' AND m.channel_id = ANY(@topic_ids::bigint[]))
+       OR (m.channel_kind = 'conversation' AND m.channel_id = ANY(@conversation_ids::bigint[])))
+  AND m.search @@ plainto_tsquery('simple', @query::text)
+ORDER BY m.id DESC
+LIMIT @lim;
+
+-- name: ChannelEventInsert :execrows
+INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
+SELECT @tenant_id, @channel_kind, @channel_id, @seq, @type, m.id, @created_at
+FROM messages m WHERE m.tenant_id = @tenant_id AND m.id = @message_id;
+
+-- name: ChannelEventsSince :many
+SELECT e.seq AS event_seq, e.type AS event_type,
+       m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
+       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at
+FROM channel_events e
+JOIN messages m ON m.id = e.message_id
+LEFT JOIN users u ON u.id = m.author_id
+WHERE e.tenant_id = @tenant_id AND e.channel_kind = @channel_kind AND e.channel_id = @channel_id
+  AND e.seq > @since
+ORDER BY e.seq
+LIMIT @lim;
+
+-- name: ReadStateSet :one
+-- The marker only moves forward.
+INSERT INTO read_states AS rs (tenant_id, user_id, channel_kind, channel_id, seq)
+VALUES (@tenant_id, @user_id, @channel_kind, @channel_id, @seq)
+ON CONFLICT (user_id, channel_kind, channel_id)
+DO UPDATE SET seq = GREATEST(rs.seq, EXCLUDED.seq)
+WHERE rs.tenant_id = EXCLUDED.tenant_id
+RETURNING rs.seq;
+
+-- name: ReadStateList :many
+SELECT channel_kind, channel_id, user_id, seq FROM read_states
+WHERE tenant_id = @tenant_id AND user_id = @user_id
+  AND ((channel_kind = 'topic' AND channel_id = ANY(@topic_ids::bigint[]))
+       OR (channel_kind = 'conversation' AND channel_id = ANY(@conversation_ids::bigint[])))
+ORDER BY channel_kind, channel_id;
+
+-- name: AttachmentInsert :one
+INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at)
+VALUES (@tenant_id, @uploader_id, @filename, @content_type, @size, @data, @created_at)
+RETURNING id;
+
+-- name: AttachmentGet :one
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+FROM attachments WHERE tenant_id = @tenant_id AND id = @id;
+
+-- name: AttachmentData :one
+SELECT data FROM attachments WHERE tenant_id = @tenant_id AND id = @id;
+
+-- name: AttachmentListByMessages :many
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+FROM attachments
+WHERE tenant_id = @tenant_id AND message_id = ANY(@message_ids::bigint[])
+ORDER BY id;
+
+-- name: AttachmentLink :execrows
+-- Claims unlinked uploads of the tenant for a message.
+UPDATE attachments SET message_id = @message_id
+WHERE tenant_id = @tenant_id AND id = ANY(@ids::bigint[]) AND message_id IS NULL;
+
+-- name: AttachmentDeleteByMessage :exec
+DELETE FROM attachments WHERE tenant_id = @tenant_id AND message_id = @message_id;
+
+-- name: AttachmentDeleteUnlinked :execrows
+DELETE FROM attachments WHERE message_id IS NULL AND created_at < @before;
+
+-- name: DraftInsert :one
+INSERT INTO drafts (tenant_id, user_id, channel_kind, channel_id, subject, body, data, updated_at)
+VALUES (@tenant_id, @user_id, sqlc.narg(channel_kind), sqlc.narg(channel_id), @subject, @body, @data, @updated_at)
+RETURNING id;
+
+-- name: DraftUpdate :execrows
+UPDATE drafts SET channel_kind = sqlc.narg(channel_kind), channel_id = sqlc.narg(channel_id),
+    subject = @subject, body = @body, data = @data, updated_at = @updated_at
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND id = @id;
+
+-- name: DraftGet :one
+SELECT id, tenant_id, user_id, channel_kind, channel_id, subject, body, data, updated_at
+FROM drafts WHERE tenant_id = @tenant_id AND user_id = @user_id AND id = @id;
+
+-- name: DraftList :many
+SELECT id, tenant_id, user_id, channel_kind, channel_id, subject, body, data, updated_at
+FROM drafts WHERE tenant_id = @tenant_id AND user_id = @user_id
+ORDER BY id;
+
+-- name: DraftDelete :execrows
+DELETE FROM drafts WHERE tenant_id = @tenant_id AND user_id = @user_id AND id = @id;
+
+-- name: MessageAppend :one
+-- ChannelSeqNext, MessageInsert, ChannelEventInsert and, for a topic,
+-- TopicTouch in one round trip: the publish path runs it for every message.
+-- The counter row stays locked until commit, as with ChannelSeqNext. No row
+-- comes back for a channel the tenant does not have; id 0 means the client
+-- id was already used (the caller rolls back, which also returns the seq).
+WITH next AS (
+    INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
+    SELECT @tenant_id::bigint, @channel_kind::text, @channel_id::bigint, 1
+    WHERE (@channel_kind::text = 'topic'
+           AND EXISTS (SELECT 1 FROM topics t WHERE t.tenant_id = @tenant_id::bigint AND t.id = @channel_id::bigint))
+       OR (@channel_kind::text = 'conversation'
+           AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = @tenant_id::bigint AND c.id = @channel_id::bigint))
+    ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
+    WHERE cs.tenant_id = EXCLUDED.tenant_id
+    RETURNING cs.last_seq
+), msg AS (
+    INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind,
+                          body, reply_to_id, mentions, created_at)
+    SELECT @tenant_id::bigint, @channel_kind::text, @channel_id::bigint, next.last_seq, @author_id::bigint,
+           sqlc.narg(client_msg_id)::text, @kind::text, @body::text, sqlc.narg(reply_to_id)::bigint,
+           @mentions::bigint[], @created_at::timestamptz
+    FROM next
+    ON CONFLICT (author_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
+    RETURNING id, seq
+), ev AS (
+    INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
+    SELECT @tenant_id::bigint, @channel_kind::text, @channel_id::bigint, msg.seq, @event_type::text, msg.id,
+           @created_at::timestamptz
+    FROM msg
+    RETURNING 1
+), touch AS (
+    UPDATE topics SET last_message_at = @created_at::timestamptz
+    WHERE @channel_kind::text = 'topic' AND tenant_id = @tenant_id::bigint AND id = @channel_id::bigint
+      AND EXISTS (SELECT 1 FROM msg)
+    RETURNING 1
+)
+SELECT next.last_seq AS seq, COALESCE((SELECT id FROM msg), 0)::bigint AS id
+FROM next;

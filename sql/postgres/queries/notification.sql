@@ -1,0 +1,85 @@
+-- name: NotifyJobInsert :one
+INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
+                         prev_message_at, due_at, attempts, created_at)
+VALUES (@tenant_id, @user_id, @reason, @channel_kind, @channel_id, @message_id,
+        sqlc.narg(prev_message_at), @due_at, @attempts, @created_at)
+RETURNING id;
+
+-- name: NotifyJobClaim :many
+-- Leases due jobs to this worker: rows another worker holds are skipped,
+-- and a crashed worker's jobs come back when their lease (due_at) passes.
+WITH due AS (
+    SELECT nj.id FROM notify_jobs nj
+    WHERE nj.due_at <= @now
+    ORDER BY nj.due_at, nj.id
+    LIMIT @lim
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE notify_jobs j SET due_at = @lease_until, attempts = j.attempts + 1
+FROM due WHERE j.id = due.id
+RETURNING j.id, j.tenant_id, j.user_id, j.reason, j.channel_kind, j.channel_id, j.message_id,
+          j.prev_message_at, j.due_at, j.attempts, j.created_at;
+
+-- name: NotifyJobDelete :execrows
+DELETE FROM notify_jobs WHERE id = @id;
+
+-- name: NotifyJobRetry :execrows
+UPDATE notify_jobs SET due_at = @due_at, last_error = @last_error WHERE id = @id;
+
+-- name: NotifyDecisionInsert :one
+INSERT INTO notify_decisions (tenant_id, user_id, channel_kind, channel_id, message_id, reason,
+                              outcome, detail, created_at)
+VALUES (@tenant_id, @user_id, @channel_kind, @channel_id, @message_id, @reason, @outcome,
+        @detail, @created_at)
+RETURNING id;
+
+-- name: NotifyDecisionList :many
+SELECT id, tenant_id, user_id, channel_kind, channel_id, message_id, reason, outcome, detail,
+       created_at
+FROM notify_decisions
+WHERE tenant_id = @tenant_id
+  AND (@user_id::bigint = 0 OR user_id = @user_id::bigint)
+  AND (@message_id::bigint = 0 OR message_id = @message_id::bigint)
+  AND id > @after
+ORDER BY id
+LIMIT @lim;
+
+-- name: NotificationInsert :one
+INSERT INTO notifications (tenant_id, user_id, kind, channel_kind, channel_id, message_id, title,
+                           read_at, created_at)
+VALUES (@tenant_id, @user_id, @kind, @channel_kind, @channel_id, sqlc.narg(message_id), @title,
+        sqlc.narg(read_at), @created_at)
+RETURNING id;
+
+-- name: NotificationList :many
+SELECT id, tenant_id, user_id, kind, channel_kind, channel_id, message_id, title, read_at,
+       created_at
+FROM notifications
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND id > @after
+ORDER BY id
+LIMIT @lim;
+
+-- name: NotificationMarkRead :execrows
+UPDATE notifications SET read_at = COALESCE(read_at, @read_at)
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND id = @id;
+
+-- name: NotificationUnreadCount :one
+SELECT count(*) FROM notifications
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND read_at IS NULL;
+
+-- name: MuteInsert :exec
+INSERT INTO mutes (tenant_id, user_id, channel_kind, channel_id)
+VALUES (@tenant_id, @user_id, @channel_kind, @channel_id)
+ON CONFLICT DO NOTHING;
+
+-- name: MuteDelete :exec
+DELETE FROM mutes
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND channel_kind = @channel_kind
+  AND channel_id = @channel_id;
+
+-- name: MuteGet :one
+SELECT EXISTS (
+    SELECT 1 FROM mutes
+    WHERE tenant_id = @tenant_id AND user_id = @user_id AND channel_kind = @channel_kind
+      AND channel_id = @channel_id
+);

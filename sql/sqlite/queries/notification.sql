@@ -1,0 +1,77 @@
+-- Notification outbox, decision log, in-app notifications and mutes.
+
+-- name: NotifyJobInsert :one
+INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
+                         prev_message_at, due_at, created_at)
+VALUES (@tenant_id, @user_id, @reason, @channel_kind, @channel_id, @message_id,
+        @prev_message_at, @due_at, @created_at)
+RETURNING id;
+
+-- name: NotifyJobClaim :many
+-- One statement, so a job is claimed once even by concurrent callers: the
+-- lease moves due_at past now and counts the attempt.
+UPDATE notify_jobs SET due_at = @lease_until, attempts = attempts + 1
+WHERE id IN (SELECT j.id FROM notify_jobs j
+             WHERE j.due_at <= @now
+             ORDER BY j.due_at, j.id
+             LIMIT @lim)
+RETURNING *;
+
+-- name: NotifyJobDone :execrows
+DELETE FROM notify_jobs WHERE id = @id;
+
+-- name: NotifyJobRetry :execrows
+UPDATE notify_jobs SET due_at = @due_at, last_error = @last_error WHERE id = @id;
+
+-- name: NotifyDecisionInsert :one
+INSERT INTO notify_decisions (tenant_id, user_id, channel_kind, channel_id, message_id,
+                              reason, outcome, detail, created_at)
+VALUES (@tenant_id, @user_id, @channel_kind, @channel_id, @message_id,
+        @reason, @outcome, @detail, @created_at)
+RETURNING id;
+
+-- name: NotifyDecisionList :many
+-- user_id and message_id 0 do not filter.
+SELECT * FROM notify_decisions
+WHERE tenant_id = @tenant_id
+  AND (CAST(@user_id AS INTEGER) = 0 OR user_id = @user_id)
+  AND (CAST(@message_id AS INTEGER) = 0 OR message_id = @message_id)
+  AND id > @after
+ORDER BY id
+LIMIT @lim;
+
+-- name: NotificationInsert :one
+INSERT INTO notifications (tenant_id, user_id, kind, channel_kind, channel_id, message_id,
+                           title, read_at, created_at)
+VALUES (@tenant_id, @user_id, @kind, @channel_kind, @channel_id, @message_id,
+        @title, @read_at, @created_at)
+RETURNING id;
+
+-- name: NotificationList :many
+SELECT * FROM notifications
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND id > @after
+ORDER BY id
+LIMIT @lim;
+
+-- name: NotificationMarkRead :execrows
+-- Reading twice keeps the first time.
+UPDATE notifications SET read_at = COALESCE(read_at, @read_at)
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND id = @id;
+
+-- name: NotificationUnreadCount :one
+SELECT count(*) FROM notifications
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND read_at IS NULL;
+
+-- name: MuteInsert :exec
+INSERT INTO mutes (tenant_id, user_id, channel_kind, channel_id)
+VALUES (@tenant_id, @user_id, @channel_kind, @channel_id)
+ON CONFLICT DO NOTHING;
+
+-- name: MuteDelete :exec
+DELETE FROM mutes
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND channel_kind = @channel_kind AND channel_id = @channel_id;
+
+-- name: MuteGet :one
+SELECT EXISTS (SELECT 1 FROM mutes
+               WHERE tenant_id = @tenant_id AND user_id = @user_id
+                 AND channel_kind = @channel_kind AND channel_id = @channel_id);

@@ -1,0 +1,280 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"parley/chat"
+	"parley/storage/postgres/internal/db"
+)
+
+func (s *Store) CategoryCreate(ctx context.Context, c *chat.Category) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		id, err := tx.q.CategoryInsert(ctx, db.CategoryInsertParams{
+			TenantID: c.TenantID, NameEn: c.NameEN, NameFi: c.NameFI, RetentionDays: int32Ptr(c.RetentionDays), Active: c.Active,
+		})
+		if err != nil {
+			return translate(err, "category")
+		}
+		if len(c.RoleIDs) > 0 {
+			err := tx.q.CategoryRolesInsert(ctx, db.CategoryRolesInsertParams{TenantID: c.TenantID, CategoryID: id, RoleIds: c.RoleIDs})
+			if err != nil {
+				return translate(err, "role")
+			}
+		}
+		c.ID = id
+		return nil
+	})
+}
+
+func (s *Store) CategoryGet(ctx context.Context, tenantID, id int64) (chat.Category, error) {
+	r, err := s.q.CategoryGet(ctx, db.CategoryGetParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return chat.Category{}, translate(err, "category")
+	}
+	return categoryFromRow(r), nil
+}
+
+func (s *Store) CategoryList(ctx context.Context, tenantID int64) ([]chat.Category, error) {
+	rows, err := s.q.CategoryList(ctx, tenantID)
+	if err != nil {
+		return nil, translate(err, "categories")
+	}
+	out := make([]chat.Category, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, categoryFromRow(db.CategoryGetRow(r)))
+	}
+	return out, nil
+}
+
+// CategoryUpdate saves names, retention, active and the receiver roles.
+func (s *Store) CategoryUpdate(ctx context.Context, c chat.Category) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		n, err := tx.q.CategoryUpdate(ctx, db.CategoryUpdateParams{
+			TenantID: c.TenantID, ID: c.ID, NameEn: c.NameEN, NameFi: c.NameFI,
+			RetentionDays: int32Ptr(c.RetentionDays), Active: c.Active,
+		})
+		if err := expectRow(n, err, "category"); err != nil {
+			return err
+		}
+		if err := tx.q.CategoryRolesDelete(ctx, db.CategoryRolesDeleteParams{TenantID: c.TenantID, CategoryID: c.ID}); err != nil {
+			return translate(err, "category roles")
+		}
+		if len(c.RoleIDs) == 0 {
+			return nil
+		}
+		err = tx.q.CategoryRolesInsert(ctx, db.CategoryRolesInsertParams{TenantID: c.TenantID, CategoryID: c.ID, RoleIds: c.RoleIDs})
+		return translate(err, "role")
+	})
+}
+
+func categoryFromRow(r db.CategoryGetRow) chat.Category {
+	c := chat.Category{
+		ID: r.ID, TenantID: r.TenantID, NameEN: r.NameEn, NameFI: r.NameFi,
+		RoleIDs: nilIfEmpty(r.RoleIds), Active: r.Active,
+	}
+	if r.RetentionDays != nil {
+		days := int(*r.RetentionDays)
+		c.RetentionDays = &days
+	}
+	return c
+}
+
+func int32Ptr(p *int) *int32 {
+	if p == nil {
+		return nil
+	}
+	v := int32(*p)
+	return &v
+}
+
+func (s *Store) ConversationCreate(ctx context.Context, c *chat.Conversation) error {
+	createdAt := orNow(c.CreatedAt)
+	lastActivity := c.LastActivityAt
+	if lastActivity.IsZero() {
+		lastActivity = createdAt
+	}
+	return s.inTx(ctx, func(tx *Store) error {
+		id, err := tx.q.ConversationInsert(ctx, db.ConversationInsertParams{
+			TenantID:           c.TenantID,
+			Subject:            c.Subject,
+			CategoryID:         c.CategoryID,
+			Status:             string(c.Status),
+			CreatorID:          c.CreatorID,
+			HandlerID:          c.HandlerID,
+			CustomerAssigneeID: c.CustomerAssigneeID,
+			AdminID:            c.AdminID,
+			RelatedCompanyID:   c.RelatedCompanyID,
+			RelatedUserID:      c.RelatedUserID,
+			ExternalEmails:     nonNil(c.ExternalEmails),
+			NotifyAdmins:       c.NotifyAdmins,
+			LastActivityAt:     lastActivity,
+			CreatedAt:          createdAt,
+		})
+		if err != nil {
+			return translate(err, "conversation")
+		}
+		if len(c.RoleIDs) > 0 {
+			err := tx.q.ConversationRolesInsert(ctx, db.ConversationRolesInsertParams{TenantID: c.TenantID, ConversationID: id, RoleIds: c.RoleIDs})
+			if err != nil {
+				return translate(err, "role")
+			}
+		}
+		c.ID, c.CreatedAt, c.LastActivityAt = id, createdAt, lastActivity
+		return nil
+	})
+}
+
+func (s *Store) ConversationGet(ctx context.Context, tenantID, id int64) (chat.Conversation, error) {
+	r, err := s.q.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return chat.Conversation{}, translate(err, "conversation")
+	}
+	return conversationFromRow(r), nil
+}
+
+// ConversationList is newest activity first. The cursor is a conversation
+// id; its (last_activity_at, id) is the keyset position, so a cursor the
+// tenant does not have is ENotFound.
+func (s *Store) ConversationList(ctx context.Context, tenantID int64, f chat.ConversationFilter, p chat.Page) ([]chat.Conversation, error) {
+	after, lim := page(p)
+	params := db.ConversationListParams{
+		TenantID:    tenantID,
+		Status:      string(f.Status),
+		CategoryID:  f.CategoryID,
+		HandlerID:   f.HandlerID,
+		CompanyID:   f.CompanyID,
+		AllOfTenant: f.AllOfTenant,
+		VisibleTo:   f.VisibleTo,
+		RoleIds:     nonNil(f.RoleIDs),
+		CompanyIds:  nonNil(f.CompanyIDs),
+		Lim:         lim,
+	}
+	if after > 0 {
+		at, err := s.q.ConversationActivity(ctx, db.ConversationActivityParams{TenantID: tenantID, ID: after})
+		if err != nil {
+			return nil, translate(err, "conversation")
+		}
+		params.HasCursor, params.CursorAt, params.CursorID = true, at, after
+	}
+	rows, err := s.q.ConversationList(ctx, params)
+	if err != nil {
+		return nil, translate(err, "conversations")
+	}
+	out := make([]chat.Conversation, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, conversationFromRow(db.ConversationGetRow(r)))
+	}
+	return out, nil
+}
+
+func (s *Store) ConversationUpdate(ctx context.Context, c chat.Conversation) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		n, err := tx.q.ConversationUpdate(ctx, db.ConversationUpdateParams{
+			TenantID:           c.TenantID,
+			ID:                 c.ID,
+			Status:             string(c.Status),
+			HandlerID:          c.HandlerID,
+			CustomerAssigneeID: c.CustomerAssigneeID,
+			AdminID:            c.AdminID,
+			RelatedCompanyID:   c.RelatedCompanyID,
+			RelatedUserID:      c.RelatedUserID,
+			ExternalEmails:     nonNil(c.ExternalEmails),
+			NotifyAdmins:       c.NotifyAdmins,
+			LastActivityAt:     c.LastActivityAt,
+		})
+		if err := expectRow(n, err, "conversation"); err != nil {
+			return err
+		}
+		if err := tx.q.ConversationRolesDelete(ctx, db.ConversationRolesDeleteParams{TenantID: c.TenantID, ConversationID: c.ID}); err != nil {
+			return translate(err, "conversation roles")
+		}
+		if len(c.RoleIDs) == 0 {
+			return nil
+		}
+		err = tx.q.ConversationRolesInsert(ctx, db.ConversationRolesInsertParams{TenantID: c.TenantID, ConversationID: c.ID, RoleIds: c.RoleIDs})
+		return translate(err, "role")
+	})
+}
+
+func (s *Store) ConversationsExpired(ctx context.Context, tenantID int64, retentionDays int, now time.Time, n int) ([]chat.Conversation, error) {
+	if retentionDays <= 0 {
+		retentionDays = chat.DefaultRetentionDays
+	}
+	rows, err := s.q.ConversationsExpired(ctx, db.ConversationsExpiredParams{
+		TenantID: tenantID, RetentionDays: int32(min(retentionDays, 1<<20)), Now: now, Lim: limit(n),
+	})
+	if err != nil {
+		return nil, translate(err, "conversations")
+	}
+	out := make([]chat.Conversation, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, conversationFromRow(db.ConversationGetRow(r)))
+	}
+	return out, nil
+}
+
+// ConversationDelete removes the conversation and everything kept about its
+// channel in one transaction.
+func (s *Store) ConversationDelete(ctx context.Context, tenantID, id int64) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		if _, err := tx.q.ConversationLock(ctx, db.ConversationLockParams{TenantID: tenantID, ID: id}); err != nil {
+			return translate(err, "conversation")
+		}
+		err := tx.q.ChannelDataDelete(ctx, db.ChannelDataDeleteParams{
+			TenantID: tenantID, ChannelKind: string(chat.KindConversation), ChannelID: id,
+		})
+		if err != nil {
+			return translate(err, "conversation data")
+		}
+		n, err := tx.q.ConversationDelete(ctx, db.ConversationDeleteParams{TenantID: tenantID, ID: id})
+		return expectRow(n, err, "conversation")
+	})
+}
+
+func conversationFromRow(r db.ConversationGetRow) chat.Conversation {
+	return chat.Conversation{
+		ID:                 r.ID,
+		TenantID:           r.TenantID,
+		Subject:            r.Subject,
+		CategoryID:         r.CategoryID,
+		Status:             chat.ConversationStatus(r.Status),
+		CreatorID:          r.CreatorID,
+		HandlerID:          r.HandlerID,
+		CustomerAssigneeID: r.CustomerAssigneeID,
+		AdminID:            r.AdminID,
+		RelatedCompanyID:   r.RelatedCompanyID,
+		RelatedUserID:      r.RelatedUserID,
+		RoleIDs:            nilIfEmpty(r.RoleIds),
+		ExternalEmails:     nilIfEmpty(r.ExternalEmails),
+		NotifyAdmins:       r.NotifyAdmins,
+		LastSeq:            r.LastSeq,
+		LastActivityAt:     r.LastActivityAt,
+		CreatedAt:          r.CreatedAt,
+	}
+}
+
+func (s *Store) RetentionRunRecord(ctx context.Context, r *chat.RetentionRun) error {
+	startedAt := orNow(r.StartedAt)
+	id, err := s.q.RetentionRunInsert(ctx, db.RetentionRunInsertParams{
+		TenantID: r.TenantID, StartedAt: startedAt, Deleted: r.Deleted, Node: r.Node,
+	})
+	if err != nil {
+		return translate(err, "tenant")
+	}
+	r.ID, r.StartedAt = id, startedAt
+	return nil
+}
+
+// RetentionRunList returns the newest runs first.
+func (s *Store) RetentionRunList(ctx context.Context, tenantID int64, n int) ([]chat.RetentionRun, error) {
+	rows, err := s.q.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)})
+	if err != nil {
+		return nil, translate(err, "retention runs")
+	}
+	out := make([]chat.RetentionRun, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, chat.RetentionRun(r))
+	}
+	return out, nil
+}

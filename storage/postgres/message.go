@@ -1,0 +1,486 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"parley/chat"
+	"parley/storage/postgres/internal/db"
+)
+
+// persisted rejects channels without a sequenced history.
+func persisted(ch chat.Channel) error {
+	if !ch.Persisted() {
+		return errorf(chat.EInvalid, "channel %s keeps no history", ch)
+	}
+	return nil
+}
+
+// ChannelNextSeq takes the channel's next seq; the counter row stays locked
+// until the surrounding transaction ends. A channel the tenant does not
+// have is ENotFound.
+func (s *Store) ChannelNextSeq(ctx context.Context, tenantID int64, ch chat.Channel) (int64, error) {
+	if !ch.Persisted() {
+		// Only topics and conversations have counters.
+		return 0, chat.NotFound("channel")
+	}
+	seq, err := s.q.ChannelSeqNext(ctx, db.ChannelSeqNextParams{TenantID: tenantID, Kind: string(ch.Kind), ID: ch.ID})
+	if err != nil {
+		return 0, translate(err, string(ch.Kind))
+	}
+	return seq, nil
+}
+
+func (s *Store) ChannelLastSeq(ctx context.Context, tenantID int64, ch chat.Channel) (int64, error) {
+	seq, err := s.q.ChannelSeqLast(ctx, db.ChannelSeqLastParams{TenantID: tenantID, Kind: string(ch.Kind), ID: ch.ID})
+	return seq, translate(err, "channel")
+}
+
+func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
+	if err := persisted(m.Channel); err != nil {
+		return err
+	}
+	var clientID *string
+	if m.ClientMsgID != "" {
+		clientID = &m.ClientMsgID
+	}
+	kind := m.Kind
+	if kind == "" {
+		kind = chat.MessageText
+	}
+	createdAt := orNow(m.CreatedAt)
+	return s.inTx(ctx, func(tx *Store) error {
+		id, err := tx.q.MessageInsert(ctx, db.MessageInsertParams{
+			TenantID:    m.TenantID,
+			ChannelKind: string(m.Channel.Kind),
+			ChannelID:   m.Channel.ID,
+			Seq:         m.Seq,
+			AuthorID:    m.AuthorID,
+			ClientMsgID: clientID,
+			Kind:        string(kind),
+			Body:        m.Body,
+			ReplyToID:   m.ReplyToID,
+			Mentions:    nonNil(m.Mentions),
+			CreatedAt:   createdAt,
+		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errorf(chat.EConflict, "a message with this client message id already exists")
+		}
+		if err != nil {
+			return translate(err, "message")
+		}
+		atts, err := tx.linkAttachments(ctx, m.TenantID, id, m.Attachments)
+		if err != nil {
+			return err
+		}
+		m.ID, m.Kind, m.CreatedAt, m.Attachments = id, kind, createdAt, atts
+		return nil
+	})
+}
+
+// linkAttachments claims the uploads in atts (by id) for message id and
+// returns them as stored.
+func (s *Store) linkAttachments(ctx context.Context, tenantID, id int64, atts []chat.Attachment) ([]chat.Attachment, error) {
+	if len(atts) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, 0, len(atts))
+	for _, a := range atts {
+		ids = append(ids, a.ID)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	n, err := s.q.AttachmentLink(ctx, db.AttachmentLinkParams{TenantID: tenantID, MessageID: &id, Ids: ids})
+	if err != nil {
+		return nil, translate(err, "attachment")
+	}
+	if n != int64(len(ids)) {
+		// Another tenant's, already attached, or never uploaded.
+		return nil, chat.NotFound("attachment")
+	}
+	byMsg, err := s.attachments(ctx, tenantID, []int64{id})
+	if err != nil {
+		return nil, err
+	}
+	return byMsg[id], nil
+}
+
+// MessageAppend does ChannelNextSeq, MessageInsert, ChannelEventInsert(typ)
+// and, for a topic, TopicTouch(m.CreatedAt) in one statement, setting m.Seq
+// and m.ID. The counter row stays locked until the transaction ends. Errors
+// as those: ENotFound for a channel the tenant does not have, EConflict for
+// a used client id (roll back: the seq was taken).
+func (s *Store) MessageAppend(ctx context.Context, m *chat.Message, typ chat.EventType) error {
+	if !m.Channel.Persisted() {
+		return chat.NotFound("channel")
+	}
+	var clientID *string
+	if m.ClientMsgID != "" {
+		clientID = &m.ClientMsgID
+	}
+	kind := m.Kind
+	if kind == "" {
+		kind = chat.MessageText
+	}
+	createdAt := orNow(m.CreatedAt)
+	return s.inTx(ctx, func(tx *Store) error {
+		r, err := tx.q.MessageAppend(ctx, db.MessageAppendParams{
+			TenantID:    m.TenantID,
+			ChannelKind: string(m.Channel.Kind),
+			ChannelID:   m.Channel.ID,
+			AuthorID:    m.AuthorID,
+			ClientMsgID: clientID,
+			Kind:        string(kind),
+			Body:        m.Body,
+			ReplyToID:   m.ReplyToID,
+			Mentions:    nonNil(m.Mentions),
+			CreatedAt:   createdAt,
+			EventType:   string(typ),
+		})
+		if err != nil {
+			return translate(err, string(m.Channel.Kind))
+		}
+		if r.ID == 0 {
+			return errorf(chat.EConflict, "a message with this client message id already exists")
+		}
+		atts, err := tx.linkAttachments(ctx, m.TenantID, r.ID, m.Attachments)
+		if err != nil {
+			return err
+		}
+		m.ID, m.Seq, m.Kind, m.CreatedAt, m.Attachments = r.ID, r.Seq, kind, createdAt, atts
+		return nil
+	})
+}
+
+func (s *Store) MessageGet(ctx context.Context, tenantID, id int64) (chat.Message, error) {
+	r, err := s.q.MessageGet(ctx, db.MessageGetParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return chat.Message{}, translate(err, "message")
+	}
+	return s.oneMessage(ctx, messageFromRow(r))
+}
+
+func (s *Store) MessageByClientID(ctx context.Context, tenantID, authorID int64, clientMsgID string) (chat.Message, error) {
+	if clientMsgID == "" {
+		return chat.Message{}, chat.NotFound("message")
+	}
+	r, err := s.q.MessageByClientID(ctx, db.MessageByClientIDParams{TenantID: tenantID, AuthorID: authorID, ClientMsgID: &clientMsgID})
+	if err != nil {
+		return chat.Message{}, translate(err, "message")
+	}
+	return s.oneMessage(ctx, messageFromRow(db.MessageGetRow(r)))
+}
+
+func (s *Store) oneMessage(ctx context.Context, m chat.Message) (chat.Message, error) {
+	ms := []chat.Message{m}
+	if err := s.withAttachments(ctx, m.TenantID, ms); err != nil {
+		return chat.Message{}, err
+	}
+	return ms[0], nil
+}
+
+// MessageEdit replaces the body of a message that is not deleted.
+func (s *Store) MessageEdit(ctx context.Context, tenantID, id int64, body string, at time.Time) error {
+	n, err := s.q.MessageEdit(ctx, db.MessageEditParams{TenantID: tenantID, ID: id, Body: body, EditedAt: &at})
+	return expectRow(n, err, "message")
+}
+
+func (s *Store) MessageDelete(ctx context.Context, tenantID, id int64, at time.Time) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		n, err := tx.q.MessageTombstone(ctx, db.MessageTombstoneParams{TenantID: tenantID, ID: id, DeletedAt: &at})
+		if err := expectRow(n, err, "message"); err != nil {
+			return err
+		}
+		err = tx.q.AttachmentDeleteByMessage(ctx, db.AttachmentDeleteByMessageParams{TenantID: tenantID, MessageID: &id})
+		return translate(err, "attachments")
+	})
+}
+
+func (s *Store) MessageHistory(ctx context.Context, tenantID int64, ch chat.Channel, beforeSeq int64, n int) ([]chat.Message, error) {
+	rows, err := s.q.MessageHistory(ctx, db.MessageHistoryParams{
+		TenantID: tenantID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, BeforeSeq: beforeSeq, Lim: limit(n),
+	})
+	if err != nil {
+		return nil, translate(err, "messages")
+	}
+	out := make([]chat.Message, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, messageFromRow(db.MessageGetRow(r)))
+	}
+	return out, s.withAttachments(ctx, tenantID, out)
+}
+
+func (s *Store) ChannelEventInsert(ctx context.Context, tenantID int64, ch chat.Channel, seq int64, typ chat.EventType, messageID int64, at time.Time) error {
+	if err := persisted(ch); err != nil {
+		return err
+	}
+	// The insert selects the message of the tenant, so a foreign message
+	// inserts nothing and is not found.
+	tag, err := s.q.ChannelEventInsert(ctx, db.ChannelEventInsertParams{
+		TenantID: tenantID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, Seq: seq,
+		Type: string(typ), MessageID: messageID, CreatedAt: orNow(at),
+	})
+	return expectRow(tag, err, "message")
+}
+
+func (s *Store) ChannelEventsSince(ctx context.Context, tenantID int64, ch chat.Channel, since int64, n int) ([]chat.ChannelEvent, error) {
+	rows, err := s.q.ChannelEventsSince(ctx, db.ChannelEventsSinceParams{
+		TenantID: tenantID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, Since: since, Lim: limit(n),
+	})
+	if err != nil {
+		return nil, translate(err, "channel events")
+	}
+	msgs := make([]chat.Message, 0, len(rows))
+	for _, r := range rows {
+		msgs = append(msgs, messageFromRow(db.MessageGetRow{
+			ID: r.ID, TenantID: r.TenantID, ChannelKind: r.ChannelKind, ChannelID: r.ChannelID, Seq: r.Seq,
+			AuthorID: r.AuthorID, AuthorName: r.AuthorName, ClientMsgID: r.ClientMsgID, Kind: r.Kind,
+			Body: r.Body, ReplyToID: r.ReplyToID, Mentions: r.Mentions, EditedAt: r.EditedAt,
+			DeletedAt: r.DeletedAt, CreatedAt: r.CreatedAt,
+		}))
+	}
+	if err := s.withAttachments(ctx, tenantID, msgs); err != nil {
+		return nil, err
+	}
+	out := make([]chat.ChannelEvent, 0, len(rows))
+	for i, r := range rows {
+		out = append(out, chat.ChannelEvent{Seq: r.EventSeq, Type: chat.EventType(r.EventType), Message: msgs[i]})
+	}
+	return out, nil
+}
+
+func (s *Store) ReadStateSet(ctx context.Context, tenantID, userID int64, ch chat.Channel, seq int64) (int64, error) {
+	stored, err := s.q.ReadStateSet(ctx, db.ReadStateSetParams{
+		TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, Seq: seq,
+	})
+	if err != nil {
+		return 0, translate(err, "user")
+	}
+	return stored, nil
+}
+
+func (s *Store) ReadStateList(ctx context.Context, tenantID, userID int64, chs []chat.Channel) ([]chat.ReadState, error) {
+	topics, convs := splitChannels(chs)
+	if len(topics)+len(convs) == 0 {
+		return nil, nil
+	}
+	rows, err := s.q.ReadStateList(ctx, db.ReadStateListParams{
+		TenantID: tenantID, UserID: userID, TopicIds: topics, ConversationIds: convs,
+	})
+	if err != nil {
+		return nil, translate(err, "read states")
+	}
+	out := make([]chat.ReadState, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, chat.ReadState{
+			Channel: chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID}, UserID: r.UserID, Seq: r.Seq,
+		})
+	}
+	return out, nil
+}
+
+// splitChannels separates topic and conversation ids; other kinds keep no
+// history and match nothing.
+func splitChannels(chs []chat.Channel) (topics, convs []int64) {
+	topics, convs = []int64{}, []int64{}
+	for _, ch := range chs {
+		switch ch.Kind {
+		case chat.KindTopic:
+			topics = append(topics, ch.ID)
+		case chat.KindConversation:
+			convs = append(convs, ch.ID)
+		}
+	}
+	return topics, convs
+}
+
+func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, n int) ([]chat.Message, error) {
+	topics, convs := splitChannels(chs)
+	if strings.TrimSpace(query) == "" || len(topics)+len(convs) == 0 {
+		return nil, nil
+	}
+	rows, err := s.q.MessageSearch(ctx, db.MessageSearchParams{
+		TenantID: tenantID, Query: query, TopicIds: topics, ConversationIds: convs, Lim: limit(n),
+	})
+	if err != nil {
+		return nil, translate(err, "messages")
+	}
+	out := make([]chat.Message, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, messageFromRow(db.MessageGetRow(r)))
+	}
+	return out, s.withAttachments(ctx, tenantID, out)
+}
+
+func messageFromRow(r db.MessageGetRow) chat.Message {
+	m := chat.Message{
+		ID:         r.ID,
+		TenantID:   r.TenantID,
+		Channel:    chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID},
+		Seq:        r.Seq,
+		AuthorID:   r.AuthorID,
+		AuthorName: r.AuthorName,
+		Kind:       chat.MessageKind(r.Kind),
+		Body:       r.Body,
+		ReplyToID:  r.ReplyToID,
+		Mentions:   nilIfEmpty(r.Mentions),
+		EditedAt:   r.EditedAt,
+		DeletedAt:  r.DeletedAt,
+		CreatedAt:  r.CreatedAt,
+	}
+	if r.ClientMsgID != nil {
+		m.ClientMsgID = *r.ClientMsgID
+	}
+	return m
+}
+
+// withAttachments fills in the attachments of ms with one query.
+func (s *Store) withAttachments(ctx context.Context, tenantID int64, ms []chat.Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(ms))
+	for _, m := range ms {
+		if m.DeletedAt == nil {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	byMsg, err := s.attachments(ctx, tenantID, ids)
+	if err != nil {
+		return err
+	}
+	for i := range ms {
+		ms[i].Attachments = byMsg[ms[i].ID]
+	}
+	return nil
+}
+
+func (s *Store) attachments(ctx context.Context, tenantID int64, messageIDs []int64) (map[int64][]chat.Attachment, error) {
+	rows, err := s.q.AttachmentListByMessages(ctx, db.AttachmentListByMessagesParams{TenantID: tenantID, MessageIds: messageIDs})
+	if err != nil {
+		return nil, translate(err, "attachments")
+	}
+	byMsg := make(map[int64][]chat.Attachment, len(rows))
+	for _, r := range rows {
+		a := attachmentFromRow(db.AttachmentGetRow(r))
+		byMsg[*a.MessageID] = append(byMsg[*a.MessageID], a)
+	}
+	return byMsg, nil
+}
+
+func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data []byte) error {
+	createdAt := orNow(a.CreatedAt)
+	size := int64(len(data))
+	id, err := s.q.AttachmentInsert(ctx, db.AttachmentInsertParams{
+		TenantID: a.TenantID, UploaderID: a.UploaderID, Filename: a.Filename, ContentType: a.ContentType,
+		Size: size, Data: nonNil(data), CreatedAt: createdAt,
+	})
+	if err != nil {
+		return translate(err, "attachment")
+	}
+	a.ID, a.Size, a.CreatedAt, a.MessageID = id, size, createdAt, nil
+	return nil
+}
+
+func (s *Store) AttachmentGet(ctx context.Context, tenantID, id int64) (chat.Attachment, error) {
+	r, err := s.q.AttachmentGet(ctx, db.AttachmentGetParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return chat.Attachment{}, translate(err, "attachment")
+	}
+	return attachmentFromRow(r), nil
+}
+
+func (s *Store) AttachmentData(ctx context.Context, tenantID, id int64) ([]byte, error) {
+	data, err := s.q.AttachmentData(ctx, db.AttachmentDataParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return nil, translate(err, "attachment")
+	}
+	return data, nil
+}
+
+func (s *Store) AttachmentDeleteUnlinked(ctx context.Context, before time.Time) (int64, error) {
+	n, err := s.q.AttachmentDeleteUnlinked(ctx, before)
+	return n, translate(err, "attachments")
+}
+
+func attachmentFromRow(r db.AttachmentGetRow) chat.Attachment {
+	return chat.Attachment{
+		ID: r.ID, TenantID: r.TenantID, MessageID: r.MessageID, UploaderID: r.UploaderID,
+		Filename: r.Filename, ContentType: r.ContentType, Size: r.Size, CreatedAt: r.CreatedAt,
+	}
+}
+
+// DraftSave inserts a draft (ID 0) or updates the user's draft.
+func (s *Store) DraftSave(ctx context.Context, d *chat.Draft) error {
+	var kind *string
+	var chID *int64
+	if d.Channel != nil {
+		k := string(d.Channel.Kind)
+		kind, chID = &k, &d.Channel.ID
+	}
+	updatedAt := orNow(d.UpdatedAt)
+	if d.ID == 0 {
+		id, err := s.q.DraftInsert(ctx, db.DraftInsertParams{
+			TenantID: d.TenantID, UserID: d.UserID, ChannelKind: kind, ChannelID: chID,
+			Subject: d.Subject, Body: d.Body, Data: d.Data, UpdatedAt: updatedAt,
+		})
+		if err != nil {
+			return translate(err, "draft")
+		}
+		d.ID, d.UpdatedAt = id, updatedAt
+		return nil
+	}
+	n, err := s.q.DraftUpdate(ctx, db.DraftUpdateParams{
+		TenantID: d.TenantID, UserID: d.UserID, ID: d.ID, ChannelKind: kind, ChannelID: chID,
+		Subject: d.Subject, Body: d.Body, Data: d.Data, UpdatedAt: updatedAt,
+	})
+	if err := expectRow(n, err, "draft"); err != nil {
+		return err
+	}
+	d.UpdatedAt = updatedAt
+	return nil
+}
+
+func (s *Store) DraftGet(ctx context.Context, tenantID, userID, id int64) (chat.Draft, error) {
+	r, err := s.q.DraftGet(ctx, db.DraftGetParams{TenantID: tenantID, UserID: userID, ID: id})
+	if err != nil {
+		return chat.Draft{}, translate(err, "draft")
+	}
+	return draftFromRow(r), nil
+}
+
+func (s *Store) DraftList(ctx context.Context, tenantID, userID int64) ([]chat.Draft, error) {
+	rows, err := s.q.DraftList(ctx, db.DraftListParams{TenantID: tenantID, UserID: userID})
+	if err != nil {
+		return nil, translate(err, "drafts")
+	}
+	out := make([]chat.Draft, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, draftFromRow(r))
+	}
+	return out, nil
+}
+
+func (s *Store) DraftDelete(ctx context.Context, tenantID, userID, id int64) error {
+	n, err := s.q.DraftDelete(ctx, db.DraftDeleteParams{TenantID: tenantID, UserID: userID, ID: id})
+	return expectRow(n, err, "draft")
+}
+
+func draftFromRow(r db.Draft) chat.Draft {
+	d := chat.Draft{
+		ID: r.ID, TenantID: r.TenantID, UserID: r.UserID, Subject: r.Subject, Body: r.Body,
+		Data: r.Data, UpdatedAt: r.UpdatedAt,
+	}
+	if r.ChannelKind != nil && r.ChannelID != nil {
+		d.Channel = &chat.Channel{Kind: chat.ChannelKind(*r.ChannelKind), ID: *r.ChannelID}
+	}
+	return d
+}

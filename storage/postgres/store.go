@@ -1,0 +1,223 @@
+// Package postgres implements chat.Store on PostgreSQL with pgx/v5 and
+// sqlc-generated queries (internal/db). It is the engine for running many
+// Parley nodes against one database.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"math"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"parley/chat"
+	"parley/storage/postgres/internal/db"
+)
+
+var _ chat.Store = (*Store)(nil)
+
+// Store is a chat.Store on a pgx pool. Inside InTx it is bound to the
+// transaction instead.
+type Store struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+	tx   pgx.Tx // nil outside a transaction
+	log  zerolog.Logger
+}
+
+// Open connects to the database at url. It does not migrate; call Migrate
+// first.
+func Open(ctx context.Context, url string, log zerolog.Logger) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, chat.Internal(err, "parse database url")
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default (the number of CPUs, at least 4) queues
+		// publishes behind each other on a small machine: a publish holds
+		// its connection for about ten round trips.
+		cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, chat.Internal(err, "open database pool")
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, chat.Internal(err, "connect to database")
+	}
+	return &Store{pool: pool, q: db.New(pool), log: log.With().Str("component", "storage.postgres").Logger()}, nil
+}
+
+// Close closes the pool. On a transaction-bound Store it does nothing.
+func (s *Store) Close() error {
+	if s.tx == nil {
+		s.pool.Close()
+	}
+	return nil
+}
+
+// Pool exposes the pool for tests and health checks.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// InTx runs fn in one transaction; nested calls join the outer one.
+func (s *Store) InTx(ctx context.Context, fn func(tx chat.Store) error) error {
+	return s.inTx(ctx, func(tx *Store) error { return fn(tx) })
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) {
+	if s.tx != nil {
+		return fn(s)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return translate(err, "begin transaction")
+	}
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		// A cancelled request must still give its connection back clean;
+		// this also runs when fn panics.
+		if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
+			s.log.Error().Err(rbErr).Msg("rollback failed")
+		}
+	}()
+	if err := fn(&Store{pool: s.pool, q: s.q.WithTx(tx), tx: tx, log: s.log}); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return translate(err, "commit transaction")
+	}
+	done = true
+	return nil
+}
+
+// translate turns a driver error into a *chat.Error; what names the thing
+// the query was about ("user", "message"). A *chat.Error passes unchanged.
+func translate(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var ce *chat.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return chat.NotFound(what)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505": // unique_violation
+			return &chat.Error{Code: chat.EConflict, Message: conflictMessage(pe.ConstraintName, what), Err: err}
+		case "23503": // foreign_key_violation
+			if strings.HasPrefix(pe.Message, "update or delete") {
+				return &chat.Error{Code: chat.EConflict, Message: what + " is still in use", Err: err}
+			}
+			noun := referencedNoun(pe.TableName, pe.ConstraintName)
+			return &chat.Error{Code: chat.ENotFound, Message: noun + " not found", Err: err}
+		case "23502", "23514", "22001", "22003", "22P02", "22007", "22008", "22021":
+			// not null, check, too long, out of range, bad text, bad date
+			// and bad encoding: the input was wrong.
+			return &chat.Error{Code: chat.EInvalid, Message: "invalid " + what, Err: err}
+		}
+	}
+	return chat.Internal(err, what)
+}
+
+// conflictMessage explains a unique violation in terms of the input.
+func conflictMessage(constraint, what string) string {
+	switch constraint {
+	case "users_email_key":
+		return "email address is already in use"
+	case "roles_tenant_key":
+		return "a role with this key already exists"
+	case "messages_client_id":
+		return "a message with this client message id already exists"
+	case "messages_channel_kind_channel_id_seq_key", "channel_events_pkey":
+		return "sequence number already taken"
+	case "sessions_pkey":
+		return "session already exists"
+	}
+	return what + " already exists"
+}
+
+// referencedNoun names what a failed reference pointed at, from
+// PostgreSQL's default constraint names: <table>_[tenant_id_]<column>_fkey.
+func referencedNoun(table, constraint string) string {
+	cols := strings.TrimSuffix(strings.TrimPrefix(constraint, table+"_"), "_fkey")
+	if cols != "tenant_id" {
+		cols = strings.TrimPrefix(cols, "tenant_id_")
+	}
+	noun := strings.TrimSuffix(cols, "_id")
+	if noun == "" || strings.Contains(noun, "_id_") {
+		return "referenced item"
+	}
+	return strings.ReplaceAll(noun, "_", " ")
+}
+
+// orNow keeps a given time and fills a zero one with the current time as
+// both engines store it.
+func orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return chat.SystemClock{}.Now()
+	}
+	return t
+}
+
+// limit converts a caller's "at most n" to the int32 a query takes; 0 or
+// less means the default page size. It never lowers n otherwise: a caller
+// that reads until a short batch must not be cut off early.
+func limit(n int) int32 {
+	switch {
+	case n <= 0:
+		return chat.DefaultPageSize
+	case n > math.MaxInt32:
+		return math.MaxInt32
+	}
+	return int32(n)
+}
+
+// page returns the keyset cursor and limit of p.
+func page(p chat.Page) (after int64, lim int32) {
+	p = p.Normalize()
+	return p.After, int32(p.Limit)
+}
+
+// expectRow turns "no row changed" into not found.
+func expectRow(n int64, err error, what string) error {
+	if err != nil {
+		return translate(err, what)
+	}
+	if n == 0 {
+		return chat.NotFound(what)
+	}
+	return nil
+}
+
+// nonNil returns s, or an empty slice for nil, since array columns are NOT
+// NULL.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// nilIfEmpty gives chat types nil for empty id lists, as both engines do.
+func nilIfEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func errorf(code, format string, args ...any) error { return chat.Errorf(code, format, args...) }

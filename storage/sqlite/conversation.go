@@ -1,0 +1,346 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"parley/chat"
+	"parley/storage/sqlite/internal/db"
+)
+
+func toCategory(r db.CategoryGetRow) (chat.Category, error) {
+	roles, err := parseIDs(r.RoleIds)
+	if err != nil {
+		return chat.Category{}, chat.Internal(err, "category roles")
+	}
+	return chat.Category{
+		ID:            r.Category.ID,
+		TenantID:      r.Category.TenantID,
+		NameEN:        r.Category.NameEn,
+		NameFI:        r.Category.NameFi,
+		RoleIDs:       roles,
+		RetentionDays: intPtr(r.Category.RetentionDays),
+		Active:        r.Category.Active,
+	}, nil
+}
+
+func (s *Store) categorySetRoles(ctx context.Context, tenantID, categoryID int64, roleIDs []int64) error {
+	if err := s.write.CategoryRolesDelete(ctx, db.CategoryRolesDeleteParams{TenantID: tenantID, CategoryID: categoryID}); err != nil {
+		return dbErr(err, "category roles")
+	}
+	for _, r := range roleIDs {
+		err := s.write.CategoryRoleInsert(ctx, db.CategoryRoleInsertParams{TenantID: tenantID, CategoryID: categoryID, RoleID: r})
+		if err != nil {
+			return dbErr(err, "role")
+		}
+	}
+	return nil
+}
+
+func (s *Store) CategoryCreate(ctx context.Context, c *chat.Category) error {
+	return s.InTx(ctx, func(tx chat.Store) error {
+		ts := tx.(*Store)
+		id, err := ts.write.CategoryInsert(ctx, db.CategoryInsertParams{
+			TenantID: c.TenantID, NameEn: c.NameEN, NameFi: c.NameFI,
+			RetentionDays: int64Ptr(c.RetentionDays), Active: c.Active,
+		})
+		if err != nil {
+			return dbErr(err, "category")
+		}
+		if err := ts.categorySetRoles(ctx, c.TenantID, id, c.RoleIDs); err != nil {
+			return err
+		}
+		c.ID = id
+		return nil
+	})
+}
+
+func (s *Store) CategoryGet(ctx context.Context, tenantID, id int64) (chat.Category, error) {
+	r, err := s.read.CategoryGet(ctx, db.CategoryGetParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return chat.Category{}, dbErr(err, "category")
+	}
+	return toCategory(r)
+}
+
+func (s *Store) CategoryList(ctx context.Context, tenantID int64) ([]chat.Category, error) {
+	rows, err := s.read.CategoryList(ctx, tenantID)
+	if err != nil {
+		return nil, dbErr(err, "categories")
+	}
+	out := make([]chat.Category, 0, len(rows))
+	for _, r := range rows {
+		c, err := toCategory(db.CategoryGetRow(r))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (s *Store) CategoryUpdate(ctx context.Context, c chat.Category) error {
+	return s.InTx(ctx, func(tx chat.Store) error {
+		ts := tx.(*Store)
+		err := mustAffect("category")(ts.write.CategoryUpdate(ctx, db.CategoryUpdateParams{
+			TenantID: c.TenantID, ID: c.ID, NameEn: c.NameEN, NameFi: c.NameFI,
+			RetentionDays: int64Ptr(c.RetentionDays), Active: c.Active,
+		}))
+		if err != nil {
+			return err
+		}
+		return ts.categorySetRoles(ctx, c.TenantID, c.ID, c.RoleIDs)
+	})
+}
+
+// conversationRow is the shape every conversation query returns.
+type conversationRow = db.ConversationGetRow
+
+func toConversation(r conversationRow) (chat.Conversation, error) {
+	roles, err := parseIDs(r.RoleIds)
+	if err != nil {
+		return chat.Conversation{}, chat.Internal(err, "conversation roles")
+	}
+	emails, err := parseStrings(r.Conversation.ExternalEmails)
+	if err != nil {
+		return chat.Conversation{}, chat.Internal(err, "conversation emails")
+	}
+	c := r.Conversation
+	return chat.Conversation{
+		ID:                 c.ID,
+		TenantID:           c.TenantID,
+		Subject:            c.Subject,
+		CategoryID:         c.CategoryID,
+		Status:             chat.ConversationStatus(c.Status),
+		CreatorID:          c.CreatorID,
+		HandlerID:          c.HandlerID,
+		CustomerAssigneeID: c.CustomerAssigneeID,
+		AdminID:            c.AdminID,
+		RelatedCompanyID:   c.RelatedCompanyID,
+		RelatedUserID:      c.RelatedUserID,
+		RoleIDs:            roles,
+		ExternalEmails:     emails,
+		NotifyAdmins:       c.NotifyAdmins,
+		LastSeq:            r.LastSeq,
+		LastActivityAt:     fromMicros(c.LastActivityAt),
+		CreatedAt:          fromMicros(c.CreatedAt),
+	}, nil
+}
+
+func toConversations[R ~struct {
+	Conversation db.Conversation
+	RoleIds      string
+	LastSeq      int64
+}](rows []R) ([]chat.Conversation, error) {
+	out := make([]chat.Conversation, 0, len(rows))
+	for _, r := range rows {
+		c, err := toConversation(conversationRow(r))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (s *Store) conversationSetRoles(ctx context.Context, tenantID, conversationID int64, roleIDs []int64) error {
+	if err := s.write.ConversationRolesDelete(ctx, db.ConversationRolesDeleteParams{TenantID: tenantID, ConversationID: conversationID}); err != nil {
+		return dbErr(err, "conversation roles")
+	}
+	for _, r := range roleIDs {
+		err := s.write.ConversationRoleInsert(ctx, db.ConversationRoleInsertParams{TenantID: tenantID, ConversationID: conversationID, RoleID: r})
+		if err != nil {
+			return dbErr(err, "role")
+		}
+	}
+	return nil
+}
+
+// ConversationCreate inserts c with its roles; Status "" is StatusNew and a
+// zero LastActivityAt is the creation time.
+func (s *Store) ConversationCreate(ctx context.Context, c *chat.Conversation) error {
+	created := orNow(c.CreatedAt)
+	lastActivity := c.LastActivityAt
+	if lastActivity.IsZero() {
+		lastActivity = created
+	}
+	status := c.Status
+	if status == "" {
+		status = chat.StatusNew
+	}
+	return s.InTx(ctx, func(tx chat.Store) error {
+		ts := tx.(*Store)
+		id, err := ts.write.ConversationInsert(ctx, db.ConversationInsertParams{
+			TenantID:           c.TenantID,
+			Subject:            c.Subject,
+			CategoryID:         c.CategoryID,
+			Status:             string(status),
+			CreatorID:          c.CreatorID,
+			HandlerID:          nonZero(c.HandlerID),
+			CustomerAssigneeID: nonZero(c.CustomerAssigneeID),
+			AdminID:            nonZero(c.AdminID),
+			RelatedCompanyID:   nonZero(c.RelatedCompanyID),
+			RelatedUserID:      nonZero(c.RelatedUserID),
+			ExternalEmails:     stringsJSON(c.ExternalEmails),
+			NotifyAdmins:       c.NotifyAdmins,
+			LastActivityAt:     micros(lastActivity),
+			CreatedAt:          micros(created),
+		})
+		if err != nil {
+			return dbErrRef(err, "conversation", "category")
+		}
+		if err := ts.conversationSetRoles(ctx, c.TenantID, id, c.RoleIDs); err != nil {
+			return err
+		}
+		c.ID, c.CreatedAt, c.Status, c.LastActivityAt = id, created, status, lastActivity.UTC().Truncate(time.Microsecond)
+		return nil
+	})
+}
+
+func (s *Store) ConversationGet(ctx context.Context, tenantID, id int64) (chat.Conversation, error) {
+	r, err := s.read.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return chat.Conversation{}, dbErr(err, "conversation")
+	}
+	return toConversation(r)
+}
+
+func (s *Store) ConversationList(ctx context.Context, tenantID int64, f chat.ConversationFilter, page chat.Page) ([]chat.Conversation, error) {
+	page = page.Normalize()
+	params := db.ConversationListParams{
+		TenantID:    tenantID,
+		Status:      string(f.Status),
+		CategoryID:  f.CategoryID,
+		HandlerID:   f.HandlerID,
+		CompanyID:   f.CompanyID,
+		AllOfTenant: f.AllOfTenant,
+		VisibleTo:   f.VisibleTo,
+		RoleIds:     idsJSON(f.RoleIDs),
+		CompanyIds:  idsJSON(f.CompanyIDs),
+		Lim:         int64(page.Limit),
+	}
+	if page.After > 0 {
+		// The cursor names a conversation; its activity time is the key.
+		at, err := s.read.ConversationActivity(ctx, db.ConversationActivityParams{TenantID: tenantID, ID: page.After})
+		if err != nil {
+			return nil, dbErr(err, "conversation")
+		}
+		params.HasCursor, params.CursorAt, params.CursorID = true, at, page.After
+	}
+	rows, err := s.read.ConversationList(ctx, params)
+	if err != nil {
+		return nil, dbErr(err, "conversations")
+	}
+	return toConversations(rows)
+}
+
+func (s *Store) ConversationUpdate(ctx context.Context, c chat.Conversation) error {
+	return s.InTx(ctx, func(tx chat.Store) error {
+		ts := tx.(*Store)
+		err := mustAffect("conversation")(ts.write.ConversationUpdate(ctx, db.ConversationUpdateParams{
+			TenantID:           c.TenantID,
+			ID:                 c.ID,
+			Status:             string(c.Status),
+			HandlerID:          nonZero(c.HandlerID),
+			CustomerAssigneeID: nonZero(c.CustomerAssigneeID),
+			AdminID:            nonZero(c.AdminID),
+			RelatedCompanyID:   nonZero(c.RelatedCompanyID),
+			RelatedUserID:      nonZero(c.RelatedUserID),
+			ExternalEmails:     stringsJSON(c.ExternalEmails),
+			NotifyAdmins:       c.NotifyAdmins,
+			LastActivityAt:     micros(c.LastActivityAt),
+		}))
+		if err != nil {
+			return err
+		}
+		return ts.conversationSetRoles(ctx, c.TenantID, c.ID, c.RoleIDs)
+	})
+}
+
+func (s *Store) ConversationsExpired(ctx context.Context, tenantID int64, retentionDays int, now time.Time, n int) ([]chat.Conversation, error) {
+	if retentionDays <= 0 {
+		retentionDays = chat.DefaultRetentionDays
+	}
+	rows, err := s.read.ConversationsExpired(ctx, db.ConversationsExpiredParams{
+		TenantID: tenantID, RetentionDays: int64(retentionDays), Now: micros(now), Lim: limit(n),
+	})
+	if err != nil {
+		return nil, dbErr(err, "conversations")
+	}
+	return toConversations(rows)
+}
+
+// ConversationDelete removes the conversation and everything of its
+// channel: messages (with their events, attachments and search entries),
+// the sequence counter, read state, drafts, in-app notifications,
+// notification jobs and decisions, and mutes.
+func (s *Store) ConversationDelete(ctx context.Context, tenantID, id int64) error {
+	return s.InTx(ctx, func(tx chat.Store) error {
+		ts := tx.(*Store)
+		q := ts.write
+		if _, err := ts.read.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id}); err != nil {
+			return dbErr(err, "conversation")
+		}
+		kind := string(chat.KindConversation)
+		steps := []struct {
+			what string
+			run  func() error
+		}{
+			{"messages", func() error {
+				return q.ChannelMessagesDelete(ctx, db.ChannelMessagesDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
+			}},
+			{"sequence", func() error {
+				return q.ChannelSeqDelete(ctx, db.ChannelSeqDeleteParams{TenantID: tenantID, Kind: kind, ID: id})
+			}},
+			{"read states", func() error {
+				return q.ChannelReadStatesDelete(ctx, db.ChannelReadStatesDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
+			}},
+			{"drafts", func() error {
+				return q.ChannelDraftsDelete(ctx, db.ChannelDraftsDeleteParams{TenantID: tenantID, ChannelKind: &kind, ChannelID: &id})
+			}},
+			{"notifications", func() error {
+				return q.ChannelNotificationsDelete(ctx, db.ChannelNotificationsDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
+			}},
+			{"notify jobs", func() error {
+				return q.ChannelNotifyJobsDelete(ctx, db.ChannelNotifyJobsDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
+			}},
+			{"notification decisions", func() error {
+				return q.ChannelNotifyDecisionsDelete(ctx, db.ChannelNotifyDecisionsDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
+			}},
+			{"mutes", func() error {
+				return q.ChannelMutesDelete(ctx, db.ChannelMutesDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
+			}},
+		}
+		for _, st := range steps {
+			if err := st.run(); err != nil {
+				return dbErr(err, "conversation "+st.what)
+			}
+		}
+		return mustAffect("conversation")(q.ConversationDelete(ctx, db.ConversationDeleteParams{TenantID: tenantID, ID: id}))
+	})
+}
+
+func (s *Store) RetentionRunRecord(ctx context.Context, r *chat.RetentionRun) error {
+	started := orNow(r.StartedAt)
+	id, err := s.write.RetentionRunInsert(ctx, db.RetentionRunInsertParams{
+		TenantID: r.TenantID, StartedAt: micros(started), Deleted: r.Deleted, Node: r.Node,
+	})
+	if err != nil {
+		return dbErr(err, "retention run")
+	}
+	r.ID, r.StartedAt = id, started
+	return nil
+}
+
+// RetentionRunList returns the tenant's latest runs, newest start first.
+func (s *Store) RetentionRunList(ctx context.Context, tenantID int64, n int) ([]chat.RetentionRun, error) {
+	rows, err := s.read.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)})
+	if err != nil {
+		return nil, dbErr(err, "retention runs")
+	}
+	out := make([]chat.RetentionRun, len(rows))
+	for i, r := range rows {
+		out[i] = chat.RetentionRun{ID: r.ID, TenantID: r.TenantID, StartedAt: fromMicros(r.StartedAt), Deleted: r.Deleted, Node: r.Node}
+	}
+	return out, nil
+}

@@ -1,0 +1,175 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"parley/chat"
+	"parley/storage/sqlite/internal/db"
+)
+
+func toGroup(r db.GroupGetRow) (chat.Group, error) {
+	members, err := parseIDs(r.MemberIds)
+	if err != nil {
+		return chat.Group{}, chat.Internal(err, "group members")
+	}
+	return chat.Group{
+		ID:          r.Group.ID,
+		TenantID:    r.Group.TenantID,
+		Name:        r.Group.Name,
+		Description: r.Group.Description,
+		Active:      r.Group.Active,
+		MemberIDs:   members,
+		CreatedAt:   fromMicros(r.Group.CreatedAt),
+	}, nil
+}
+
+func (s *Store) GroupCreate(ctx context.Context, g *chat.Group) error {
+	created := orNow(g.CreatedAt)
+	return s.InTx(ctx, func(tx chat.Store) error {
+		ts := tx.(*Store)
+		id, err := ts.write.GroupInsert(ctx, db.GroupInsertParams{
+			TenantID: g.TenantID, Name: g.Name, Description: g.Description, Active: g.Active, CreatedAt: micros(created),
+		})
+		if err != nil {
+			return dbErr(err, "group")
+		}
+		if err := ts.groupAddMembers(ctx, g.TenantID, id, g.MemberIDs); err != nil {
+			return err
+		}
+		g.ID, g.CreatedAt = id, created
+		return nil
+	})
+}
+
+func (s *Store) groupAddMembers(ctx context.Context, tenantID, groupID int64, userIDs []int64) error {
+	for _, u := range userIDs {
+		err := s.write.GroupMemberInsert(ctx, db.GroupMemberInsertParams{TenantID: tenantID, GroupID: groupID, UserID: u})
+		if err != nil {
+			return dbErr(err, "group member")
+		}
+	}
+	return nil
+}
+
+func (s *Store) GroupGet(ctx context.Context, tenantID, id int64) (chat.Group, error) {
+	r, err := s.read.GroupGet(ctx, db.GroupGetParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return chat.Group{}, dbErr(err, "group")
+	}
+	return toGroup(r)
+}
+
+func (s *Store) GroupList(ctx context.Context, tenantID, memberID int64, page chat.Page) ([]chat.Group, error) {
+	page = page.Normalize()
+	rows, err := s.read.GroupList(ctx, db.GroupListParams{TenantID: tenantID, MemberID: memberID, After: page.After, Lim: int64(page.Limit)})
+	if err != nil {
+		return nil, dbErr(err, "groups")
+	}
+	out := make([]chat.Group, 0, len(rows))
+	for _, r := range rows {
+		g, err := toGroup(db.GroupGetRow(r))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+func (s *Store) GroupUpdate(ctx context.Context, g chat.Group) error {
+	return mustAffect("group")(s.write.GroupUpdate(ctx, db.GroupUpdateParams{
+		TenantID: g.TenantID, ID: g.ID, Name: g.Name, Description: g.Description, Active: g.Active,
+	}))
+}
+
+func (s *Store) GroupSetMembers(ctx context.Context, tenantID, groupID int64, userIDs []int64) error {
+	return s.InTx(ctx, func(tx chat.Store) error {
+		ts := tx.(*Store)
+		if _, err := ts.GroupGet(ctx, tenantID, groupID); err != nil {
+			return err
+		}
+		if err := ts.write.GroupMembersDelete(ctx, db.GroupMembersDeleteParams{TenantID: tenantID, GroupID: groupID}); err != nil {
+			return dbErr(err, "group members")
+		}
+		return ts.groupAddMembers(ctx, tenantID, groupID, userIDs)
+	})
+}
+
+func (s *Store) GroupIsMember(ctx context.Context, tenantID, groupID, userID int64) (bool, error) {
+	ok, err := s.read.GroupIsMember(ctx, db.GroupIsMemberParams{TenantID: tenantID, GroupID: groupID, UserID: userID})
+	return ok, dbErr(err, "group member")
+}
+
+func toTopic(r db.TopicGetRow) chat.Topic {
+	return chat.Topic{
+		ID:             r.Topic.ID,
+		TenantID:       r.Topic.TenantID,
+		GroupID:        r.Topic.GroupID,
+		Name:           r.Topic.Name,
+		EmailNotify:    r.Topic.EmailNotify,
+		NotifyInterval: time.Duration(r.Topic.NotifyIntervalSeconds) * time.Second,
+		Active:         r.Topic.Active,
+		LastSeq:        r.LastSeq,
+		LastMessageAt:  fromMicrosPtr(r.Topic.LastMessageAt),
+		CreatedAt:      fromMicros(r.Topic.CreatedAt),
+	}
+}
+
+func (s *Store) TopicCreate(ctx context.Context, t *chat.Topic) error {
+	created := orNow(t.CreatedAt)
+	id, err := s.write.TopicInsert(ctx, db.TopicInsertParams{
+		TenantID:              t.TenantID,
+		GroupID:               t.GroupID,
+		Name:                  t.Name,
+		EmailNotify:           t.EmailNotify,
+		NotifyIntervalSeconds: int64(t.NotifyInterval / time.Second),
+		Active:                t.Active,
+		LastMessageAt:         microsPtr(t.LastMessageAt),
+		CreatedAt:             micros(created),
+	})
+	if err != nil {
+		return dbErrRef(err, "topic", "group")
+	}
+	t.ID, t.CreatedAt = id, created
+	return nil
+}
+
+func (s *Store) TopicGet(ctx context.Context, tenantID, id int64) (chat.Topic, error) {
+	r, err := s.read.TopicGet(ctx, db.TopicGetParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return chat.Topic{}, dbErr(err, "topic")
+	}
+	return toTopic(r), nil
+}
+
+func (s *Store) TopicListByGroups(ctx context.Context, tenantID int64, groupIDs []int64, activeOnly bool) ([]chat.Topic, error) {
+	if len(groupIDs) == 0 {
+		return nil, nil
+	}
+	rows, err := s.read.TopicListByGroups(ctx, db.TopicListByGroupsParams{TenantID: tenantID, GroupIds: idsJSON(groupIDs), ActiveOnly: activeOnly})
+	if err != nil {
+		return nil, dbErr(err, "topics")
+	}
+	out := make([]chat.Topic, len(rows))
+	for i, r := range rows {
+		out[i] = toTopic(db.TopicGetRow(r))
+	}
+	return out, nil
+}
+
+func (s *Store) TopicUpdate(ctx context.Context, t chat.Topic) error {
+	return mustAffect("topic")(s.write.TopicUpdate(ctx, db.TopicUpdateParams{
+		TenantID:              t.TenantID,
+		ID:                    t.ID,
+		Name:                  t.Name,
+		EmailNotify:           t.EmailNotify,
+		NotifyIntervalSeconds: int64(t.NotifyInterval / time.Second),
+		Active:                t.Active,
+	}))
+}
+
+func (s *Store) TopicTouch(ctx context.Context, tenantID, id int64, at time.Time) error {
+	v := micros(at)
+	return mustAffect("topic")(s.write.TopicTouch(ctx, db.TopicTouchParams{TenantID: tenantID, ID: id, LastMessageAt: &v}))
+}

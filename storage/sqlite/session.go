@@ -1,0 +1,94 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"parley/chat"
+	"parley/storage/sqlite/internal/db"
+)
+
+func (s *Store) SessionCreate(ctx context.Context, ss chat.Session) error {
+	created := orNow(ss.CreatedAt)
+	lastSeen := ss.LastSeenAt
+	if lastSeen.IsZero() {
+		lastSeen = created
+	}
+	err := s.write.SessionInsert(ctx, db.SessionInsertParams{
+		ID:         ss.ID,
+		TenantID:   ss.TenantID,
+		UserID:     ss.UserID,
+		CreatedAt:  micros(created),
+		LastSeenAt: micros(lastSeen),
+		ExpiresAt:  micros(ss.ExpiresAt),
+		Ip:         ss.IP,
+		UserAgent:  ss.UserAgent,
+	})
+	if err != nil {
+		return dbErrRef(err, "session", "user")
+	}
+	return nil
+}
+
+func (s *Store) SessionGet(ctx context.Context, id string) (chat.Session, error) {
+	r, err := s.read.SessionGet(ctx, id)
+	if err != nil {
+		return chat.Session{}, dbErr(err, "session")
+	}
+	return chat.Session{
+		ID:         r.ID,
+		TenantID:   r.TenantID,
+		UserID:     r.UserID,
+		CreatedAt:  fromMicros(r.CreatedAt),
+		LastSeenAt: fromMicros(r.LastSeenAt),
+		ExpiresAt:  fromMicros(r.ExpiresAt),
+		IP:         r.Ip,
+		UserAgent:  r.UserAgent,
+	}, nil
+}
+
+func (s *Store) SessionTouch(ctx context.Context, id string, at time.Time) error {
+	return mustAffect("session")(s.write.SessionTouch(ctx, db.SessionTouchParams{ID: id, LastSeenAt: micros(at)}))
+}
+
+func (s *Store) SessionDelete(ctx context.Context, id string) error {
+	return mustAffect("session")(s.write.SessionDelete(ctx, id))
+}
+
+func (s *Store) SessionDeleteByUser(ctx context.Context, tenantID, userID int64) ([]string, error) {
+	ids, err := s.write.SessionDeleteByUser(ctx, db.SessionDeleteByUserParams{TenantID: tenantID, UserID: userID})
+	if err != nil {
+		return nil, dbErr(err, "sessions")
+	}
+	return ids, nil
+}
+
+func (s *Store) SessionDeleteExpired(ctx context.Context, expiredBefore, idleBefore time.Time) (int64, error) {
+	n, err := s.write.SessionDeleteExpired(ctx, db.SessionDeleteExpiredParams{
+		ExpiredBefore: micros(expiredBefore), IdleBefore: micros(idleBefore),
+	})
+	return n, dbErr(err, "sessions")
+}
+
+func (s *Store) LoginFailureAdd(ctx context.Context, key string, at, since time.Time) (int64, error) {
+	var n int64
+	err := s.InTx(ctx, func(tx chat.Store) error {
+		ts := tx.(*Store)
+		if err := ts.write.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Key: key, FailedAt: micros(at)}); err != nil {
+			return dbErr(err, "login failure")
+		}
+		var err error
+		n, err = ts.read.LoginFailureCount(ctx, db.LoginFailureCountParams{Key: key, Since: micros(since)})
+		return dbErr(err, "login failures")
+	})
+	return n, err
+}
+
+func (s *Store) LoginFailureCount(ctx context.Context, key string, since time.Time) (int64, error) {
+	n, err := s.read.LoginFailureCount(ctx, db.LoginFailureCountParams{Key: key, Since: micros(since)})
+	return n, dbErr(err, "login failures")
+}
+
+func (s *Store) LoginFailureClear(ctx context.Context, key string) error {
+	return dbErr(s.write.LoginFailureDelete(ctx, key), "login failures")
+}

@@ -1,0 +1,328 @@
+// Package sqlite is the embedded chat.Store: one SQLite file, one node.
+//
+// SQLite has one writer at a time. The Store keeps two pools on the same
+// file: a writer pool of exactly one connection whose transactions begin
+// IMMEDIATE (they take the write lock at BEGIN, so they never fail with
+// SQLITE_BUSY halfway and sequence counters are gap-free), and a pool of
+// read-only connections that, in WAL mode, read committed data while the
+// writer works. Inside InTx every query runs on the transaction.
+//
+// Do not call the outer Store's write methods from inside an InTx callback:
+// the only writer connection belongs to the transaction, so such a call
+// waits until its context ends. Use the tx Store handed to the callback.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/rs/zerolog"
+	sqlite3 "modernc.org/sqlite"
+	sqlite3lib "modernc.org/sqlite/lib"
+
+	"parley/chat"
+	sqlmigrations "parley/sql/sqlite"
+	"parley/storage/sqlite/internal/db"
+)
+
+var _ chat.Store = (*Store)(nil)
+
+// busyTimeout bounds how long a connection waits for a lock held by
+// another process sharing the file (within this process the writer pool
+// already serialises writes).
+const busyTimeout = 10 * time.Second
+
+// registerFunctions adds Parley's SQL functions to the modernc driver,
+// which keeps them process-wide for every connection it opens afterwards;
+// hence a package-level once rather than per-Store state.
+var registerFunctions = sync.OnceValue(func() error {
+	// parley_lower folds case for all of Unicode (SQLite's lower() knows
+	// only ASCII), so "Äijälä" matches "äijälä" as it does on Postgres.
+	return sqlite3.RegisterDeterministicScalarFunction("parley_lower", 1,
+		func(_ *sqlite3.FunctionContext, args []driver.Value) (driver.Value, error) {
+			switch v := args[0].(type) {
+			case string:
+				return strings.ToLower(v), nil
+			case []byte:
+				return strings.ToLower(string(v)), nil
+			default:
+				return v, nil
+			}
+		})
+})
+
+// Store is chat.Store on SQLite.
+type Store struct {
+	log zerolog.Logger
+
+	// Set on the root Store only.
+	readDB, writeDB *sql.DB
+
+	// Set on a Store bound to a transaction.
+	tx *sql.Tx
+
+	read  *db.Queries // reads: the read pool, or the transaction
+	write *db.Queries // writes: the writer connection, or the transaction
+}
+
+// Open opens (creating if needed) the database file at path and migrates
+// it to the newest schema.
+func Open(ctx context.Context, path string, log zerolog.Logger) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
+		return nil, chat.Errorf(chat.EInvalid, "sqlite: database path %q must be a plain file path", path)
+	}
+	log = log.With().Str("component", "sqlite").Logger()
+	if err := registerFunctions(); err != nil {
+		return nil, chat.Internal(err, "sqlite: register functions")
+	}
+	// The embedded default may point at a directory not made yet.
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, chat.Internal(err, "sqlite: create directory for "+path)
+	}
+
+	// synchronous=FULL: in WAL mode NORMAL may lose the last commits on
+	// power loss, and an acknowledged message must never be lost.
+	pragmas := []string{
+		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
+		"foreign_keys(1)",
+		"synchronous(FULL)",
+	}
+	dsn := func(extra ...string) string {
+		q := url.Values{}
+		for _, p := range append(pragmas, extra...) {
+			q.Add("_pragma", p)
+		}
+		return path + "?" + q.Encode()
+	}
+
+	writeDSN := dsn("journal_mode(WAL)") + "&_txlock=immediate"
+	writeDB, err := sql.Open("sqlite", writeDSN)
+	if err != nil {
+		return nil, chat.Internal(err, "sqlite: open writer")
+	}
+	writeDB.SetMaxOpenConns(1)
+	writeDB.SetMaxIdleConns(1)
+	writeDB.SetConnMaxLifetime(0)
+	writeDB.SetConnMaxIdleTime(0)
+	if err := writeDB.PingContext(ctx); err != nil {
+		_ = writeDB.Close()
+		return nil, chat.Internal(err, "sqlite: open "+path)
+	}
+	if err := migrate(ctx, writeDB, log); err != nil {
+		_ = writeDB.Close()
+		return nil, err
+	}
+
+	readDB, err := sql.Open("sqlite", dsn("query_only(1)"))
+	if err != nil {
+		_ = writeDB.Close()
+		return nil, chat.Internal(err, "sqlite: open readers")
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	readDB.SetMaxOpenConns(readers)
+	readDB.SetMaxIdleConns(readers)
+	if err := readDB.PingContext(ctx); err != nil {
+		_ = readDB.Close()
+		_ = writeDB.Close()
+		return nil, chat.Internal(err, "sqlite: open readers")
+	}
+
+	return &Store{
+		log:     log,
+		readDB:  readDB,
+		writeDB: writeDB,
+		read:    db.New(readDB),
+		write:   db.New(writeDB),
+	}, nil
+}
+
+// migrate applies the embedded goose migrations.
+func migrate(ctx context.Context, conn *sql.DB, log zerolog.Logger) error {
+	migrations, err := fs.Sub(sqlmigrations.Migrations, "migrations")
+	if err != nil {
+		return chat.Internal(err, "sqlite: migrations")
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, conn, migrations, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return chat.Internal(err, "sqlite: migrations")
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return chat.Internal(err, "sqlite: migrate")
+	}
+	for _, r := range results {
+		log.Info().Str("migration", r.Source.Path).Dur("took", r.Duration).Msg("migrated")
+	}
+	return nil
+}
+
+// Close closes both pools. Closing a Store bound to a transaction is a
+// no-op: the transaction ends with InTx.
+func (s *Store) Close() error {
+	if s.tx != nil {
+		return nil
+	}
+	return errors.Join(s.readDB.Close(), s.writeDB.Close())
+}
+
+// InTx runs fn in one IMMEDIATE transaction; a nested call joins it.
+//
+// Waiting for the writer connection honours ctx. The transaction itself is
+// begun with context.WithoutCancel so that database/sql does not roll it
+// back behind fn's back when ctx ends; statements inside still honour ctx,
+// and the explicit Rollback (which takes no context in database/sql) always
+// runs to the end, so a cancelled request never leaks the connection.
+func (s *Store) InTx(ctx context.Context, fn func(tx chat.Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	conn, err := s.writeDB.Conn(ctx)
+	if err != nil {
+		return dbErr(err, "transaction")
+	}
+	defer conn.Close() // back to the pool once the transaction has ended
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		return dbErr(err, "transaction")
+	}
+	q := db.New(tx)
+	txStore := &Store{log: s.log, tx: tx, read: q, write: q}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(txStore); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil {
+			s.log.Error().Err(rbErr).Msg("rollback")
+		}
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		_ = tx.Rollback()
+		return chat.Internal(err, "transaction")
+	}
+	if err := tx.Commit(); err != nil {
+		return dbErr(err, "commit")
+	}
+	return nil
+}
+
+// dbErr translates a driver error into chat's vocabulary; what names the
+// thing concerned ("user", "message"). Every method returns through it.
+func dbErr(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var ce *chat.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.NotFound(what)
+	}
+	var se *sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3lib.SQLITE_CONSTRAINT_UNIQUE, sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &chat.Error{Code: chat.EConflict, Message: what + " already exists", Err: err}
+		case sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY:
+			// A reference to a row that does not exist, or exists in
+			// another tenant: both answer as nonexistent.
+			return &chat.Error{Code: chat.ENotFound, Message: what + " refers to something that does not exist", Err: err}
+		case sqlite3lib.SQLITE_CONSTRAINT_NOTNULL, sqlite3lib.SQLITE_CONSTRAINT_CHECK:
+			return &chat.Error{Code: chat.EInvalid, Message: what + " is incomplete or invalid", Err: err}
+		}
+	}
+	return chat.Internal(err, what)
+}
+
+// dbErrRef is dbErr for a statement whose only foreign key points at ref:
+// a missing reference answers "<ref> not found".
+func dbErrRef(err error, what, ref string) error {
+	err = dbErr(err, what)
+	if chat.IsCode(err, chat.ENotFound) {
+		return &chat.Error{Code: chat.ENotFound, Message: ref + " not found", Err: errors.Unwrap(err)}
+	}
+	return err
+}
+
+// dbErrConflict is dbErr with a specific message for a unique violation.
+func dbErrConflict(err error, what, message string) error {
+	err = dbErr(err, what)
+	if chat.IsCode(err, chat.EConflict) {
+		return &chat.Error{Code: chat.EConflict, Message: message, Err: errors.Unwrap(err)}
+	}
+	return err
+}
+
+// mustAffect turns "no row changed" into ENotFound:
+// mustAffect("user")(q.UserUpdate(ctx, ...)).
+func mustAffect(what string) func(n int64, err error) error {
+	return func(n int64, err error) error {
+		if err != nil {
+			return dbErr(err, what)
+		}
+		if n == 0 {
+			return chat.NotFound(what)
+		}
+		return nil
+	}
+}
+
+// now is the current time as stored: UTC, microseconds.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// orNow returns t, or now when t is zero (Create methods keep a given time).
+func orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return now()
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// micros encodes a time as stored: unix microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros decodes a stored time.
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func microsPtr(t *time.Time) *int64 {
+	if t == nil {
+		return nil
+	}
+	v := micros(*t)
+	return &v
+}
+
+func fromMicrosPtr(v *int64) *time.Time {
+	if v == nil {
+		return nil
+	}
+	t := fromMicros(*v)
+	return &t
+}
+
+// limit clamps a caller's limit for methods that take an int.
+func limit(n int) int64 {
+	if n <= 0 {
+		return chat.DefaultPageSize
+	}
+	if n > chat.MaxPageSize*10 {
+		return chat.MaxPageSize * 10
+	}
+	return int64(n)
+}

@@ -1,0 +1,181 @@
+package sqlite
+
+import (
+	"context"
+
+	"parley/chat"
+	"parley/storage/sqlite/internal/db"
+)
+
+// userRow is the shape every user query returns.
+type userRow = db.UserGetRow
+
+func toUser(r userRow) (chat.User, error) {
+	u := chat.User{
+		ID:                 r.User.ID,
+		TenantID:           r.User.TenantID,
+		Email:              r.User.Email,
+		Name:               r.User.Name,
+		Locale:             r.User.Locale,
+		Active:             r.User.Active,
+		Superuser:          r.User.Superuser,
+		ManagerID:          r.User.ManagerID,
+		EmailNotifications: r.User.EmailNotifications,
+		CreatedAt:          fromMicros(r.User.CreatedAt),
+	}
+	var err error
+	if u.CompanyIDs, err = parseIDs(r.CompanyIds); err != nil {
+		return chat.User{}, chat.Internal(err, "user companies")
+	}
+	if u.RoleIDs, err = parseIDs(r.RoleIds); err != nil {
+		return chat.User{}, chat.Internal(err, "user roles")
+	}
+	return u, nil
+}
+
+// UserCreate inserts the user with its companies and roles. A company,
+// role or manager of another tenant is ENotFound.
+func (s *Store) UserCreate(ctx context.Context, u *chat.User, passwordHash string) error {
+	created := orNow(u.CreatedAt)
+	return s.InTx(ctx, func(tx chat.Store) error {
+		ts := tx.(*Store)
+		if err := ts.checkManager(ctx, u.TenantID, u.ManagerID); err != nil {
+			return err
+		}
+		id, err := ts.write.UserInsert(ctx, db.UserInsertParams{
+			TenantID:           u.TenantID,
+			Email:              u.Email,
+			Name:               u.Name,
+			Locale:             u.Locale,
+			Active:             u.Active,
+			Superuser:          u.Superuser,
+			ManagerID:          nonZero(u.ManagerID),
+			EmailNotifications: u.EmailNotifications,
+			PasswordHash:       passwordHash,
+			CreatedAt:          micros(created),
+		})
+		if err != nil {
+			return dbErrConflict(err, "user", "email is already in use")
+		}
+		if err := ts.userSetLinks(ctx, u.TenantID, id, u.CompanyIDs, u.RoleIDs); err != nil {
+			return err
+		}
+		u.ID, u.CreatedAt = id, created
+		return nil
+	})
+}
+
+// checkManager answers ENotFound for a manager outside the tenant (the
+// column's foreign key alone does not know tenants).
+func (s *Store) checkManager(ctx context.Context, tenantID int64, managerID *int64) error {
+	if managerID == nil || *managerID == 0 {
+		return nil
+	}
+	if _, err := s.read.UserGet(ctx, db.UserGetParams{TenantID: tenantID, ID: *managerID}); err != nil {
+		return dbErr(err, "manager")
+	}
+	return nil
+}
+
+func (s *Store) userSetLinks(ctx context.Context, tenantID, userID int64, companyIDs, roleIDs []int64) error {
+	for _, c := range companyIDs {
+		if err := s.write.UserCompanyInsert(ctx, db.UserCompanyInsertParams{TenantID: tenantID, UserID: userID, CompanyID: c}); err != nil {
+			return dbErr(err, "company")
+		}
+	}
+	for _, r := range roleIDs {
+		if err := s.write.UserRoleInsert(ctx, db.UserRoleInsertParams{TenantID: tenantID, UserID: userID, RoleID: r}); err != nil {
+			return dbErr(err, "role")
+		}
+	}
+	return nil
+}
+
+func (s *Store) UserGet(ctx context.Context, tenantID, id int64) (chat.User, error) {
+	r, err := s.read.UserGet(ctx, db.UserGetParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return chat.User{}, dbErr(err, "user")
+	}
+	return toUser(r)
+}
+
+func (s *Store) UserByEmail(ctx context.Context, email string) (chat.User, string, error) {
+	r, err := s.read.UserByEmail(ctx, email)
+	if err != nil {
+		return chat.User{}, "", dbErr(err, "user")
+	}
+	u, err := toUser(userRow{User: r.User, CompanyIds: r.CompanyIds, RoleIds: r.RoleIds})
+	if err != nil {
+		return chat.User{}, "", err
+	}
+	return u, r.User.PasswordHash, nil
+}
+
+func (s *Store) UserList(ctx context.Context, tenantID int64, f chat.UserFilter, page chat.Page) ([]chat.User, error) {
+	page = page.Normalize()
+	rows, err := s.read.UserList(ctx, db.UserListParams{
+		TenantID:   tenantID,
+		After:      page.After,
+		CompanyIds: idsJSON(f.CompanyIDs),
+		OrHandlers: f.OrHandlers,
+		RoleIds:    idsJSON(f.RoleIDs),
+		Query:      f.Query,
+		ActiveOnly: f.ActiveOnly,
+		Ids:        idsJSON(f.IDs),
+		Lim:        int64(page.Limit),
+	})
+	if err != nil {
+		return nil, dbErr(err, "users")
+	}
+	out := make([]chat.User, 0, len(rows))
+	for _, r := range rows {
+		u, err := toUser(userRow(r))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func (s *Store) UserUpdate(ctx context.Context, u chat.User) error {
+	return s.InTx(ctx, func(tx chat.Store) error {
+		ts := tx.(*Store)
+		if err := ts.checkManager(ctx, u.TenantID, u.ManagerID); err != nil {
+			return err
+		}
+		n, err := ts.write.UserUpdate(ctx, db.UserUpdateParams{
+			TenantID:           u.TenantID,
+			ID:                 u.ID,
+			Email:              u.Email,
+			Name:               u.Name,
+			Locale:             u.Locale,
+			Active:             u.Active,
+			Superuser:          u.Superuser,
+			ManagerID:          nonZero(u.ManagerID),
+			EmailNotifications: u.EmailNotifications,
+		})
+		if err != nil {
+			return dbErrConflict(err, "user", "email is already in use")
+		}
+		if err := mustAffect("user")(n, nil); err != nil {
+			return err
+		}
+		if err := ts.write.UserCompaniesDelete(ctx, db.UserCompaniesDeleteParams{TenantID: u.TenantID, UserID: u.ID}); err != nil {
+			return dbErr(err, "user companies")
+		}
+		if err := ts.write.UserRolesDelete(ctx, db.UserRolesDeleteParams{TenantID: u.TenantID, UserID: u.ID}); err != nil {
+			return dbErr(err, "user roles")
+		}
+		return ts.userSetLinks(ctx, u.TenantID, u.ID, u.CompanyIDs, u.RoleIDs)
+	})
+}
+
+func (s *Store) UserSetPassword(ctx context.Context, tenantID, id int64, passwordHash string) error {
+	return mustAffect("user")(s.write.UserSetPassword(ctx, db.UserSetPasswordParams{TenantID: tenantID, ID: id, PasswordHash: passwordHash}))
+}
+
+func (s *Store) UserCount(ctx context.Context) (int64, error) {
+	n, err := s.read.UserCount(ctx)
+	return n, dbErr(err, "users")
+}
