@@ -28,7 +28,8 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 			return Session{}, User{}, err
 		}
 		if n >= lim.max {
-			return Session{}, User{}, Errorf(ERateLimited, "too many failed logins; try again in %d minutes", int(s.cfg.LoginWindow.Minutes()))
+			// The window slides, so waiting all of it is always enough.
+			return Session{}, User{}, RateLimited(s.cfg.LoginWindow, "too many failed logins; try again in %d minutes", int(s.cfg.LoginWindow.Minutes()))
 		}
 	}
 	bad := Errorf(EUnauthenticated, "invalid email or password")
@@ -212,7 +213,7 @@ func (s *Service) ChangePassword(ctx context.Context, oldPassword, newPassword s
 		return err
 	}
 	if n >= s.cfg.LoginMaxPerAccount {
-		return Errorf(ERateLimited, "too many failed attempts; try again in %d minutes", int(s.cfg.LoginWindow.Minutes()))
+		return RateLimited(s.cfg.LoginWindow, "too many failed attempts; try again in %d minutes", int(s.cfg.LoginWindow.Minutes()))
 	}
 	if !VerifyPassword(hash, oldPassword) {
 		if _, err := s.store.LoginFailureAdd(ctx, accountKey, now, since); err != nil {

@@ -6,6 +6,7 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each boundary maps them once: HTTP statuses in frontend,
@@ -28,6 +29,9 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error
+	// RetryAfter, when set on an ERateLimited error, is how long the
+	// caller should wait before trying again (HTTP Retry-After).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -42,6 +46,22 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errorf builds an Error with a user-facing message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// RateLimited is an ERateLimited error that tells the caller when to retry.
+func RateLimited(retryAfter time.Duration, format string, args ...any) *Error {
+	e := Errorf(ERateLimited, format, args...)
+	e.RetryAfter = retryAfter
+	return e
+}
+
+// ErrorRetryAfter returns how long err asks the caller to wait, or 0.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // Internal wraps an unexpected failure; its details never reach users.

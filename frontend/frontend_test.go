@@ -270,6 +270,9 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 	c.do("POST", "/api/v1/session", map[string]string{"email": "admin@acme.example", "password": "wrong again!"})
 	res := c.do("POST", "/api/v1/session", map[string]string{"email": "admin@acme.example", "password": testPassword})
 	want(t, "throttled", res, 429, chat.ERateLimited)
+	if ra := res.header.Get("Retry-After"); ra == "" || ra == "0" {
+		t.Fatalf("throttled login: Retry-After %q, want the seconds to wait", ra)
+	}
 }
 
 func TestLogoutEverywhereAndDeactivation(t *testing.T) {
