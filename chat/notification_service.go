@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
@@ -11,7 +12,9 @@ import (
 type NotificationEvent struct {
 	Notification *Notification `json:"notification,omitempty"`
 	ReadIDs      []int64       `json:"read_ids,omitempty"`
-	Unread       int64         `json:"unread"`
+	// ReadUpTo: every notification with an id up to it is read now.
+	ReadUpTo int64 `json:"read_up_to,omitempty"`
+	Unread   int64 `json:"unread"`
 }
 
 // publishNotificationEvent tells the user's sockets on every node; a
@@ -35,6 +38,20 @@ func (s *Service) Notifications(ctx context.Context, page Page) ([]Notification,
 	return s.store.NotificationList(ctx, p.TenantID, p.UserID, page.Normalize())
 }
 
+// NotificationsNewest lists the caller's in-app notifications newest
+// first, older than the id before (0: from the newest). Errors:
+// EUnauthenticated, EInvalid.
+func (s *Service) NotificationsNewest(ctx context.Context, before int64, limit int) ([]Notification, error) {
+	p, err := mustPrincipal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if before < 0 {
+		return nil, Errorf(EInvalid, "before must be a notification id")
+	}
+	return s.store.NotificationListNewest(ctx, p.TenantID, p.UserID, before, Page{Limit: limit}.Normalize().Limit)
+}
+
 // NotificationUnreadCount is the caller's badge. Errors: EUnauthenticated.
 func (s *Service) NotificationUnreadCount(ctx context.Context) (int64, error) {
 	p, err := mustPrincipal(ctx)
@@ -56,6 +73,30 @@ func (s *Service) MarkNotificationRead(ctx context.Context, id int64) error {
 		return err
 	}
 	s.publishNotificationEvent(ctx, p.TenantID, p.UserID, NotificationEvent{ReadIDs: []int64{id}})
+	return nil
+}
+
+// MarkAllNotificationsRead marks the caller's notifications up to the id
+// upTo read (0: all of them), so one that arrives while the user clicks
+// stays unread. Errors: EUnauthenticated, EInvalid.
+func (s *Service) MarkAllNotificationsRead(ctx context.Context, upTo int64) error {
+	p, err := mustPrincipal(ctx)
+	if err != nil {
+		return err
+	}
+	if upTo < 0 {
+		return Errorf(EInvalid, "up_to must be a notification id")
+	}
+	if upTo == 0 {
+		upTo = math.MaxInt64
+	}
+	n, err := s.store.NotificationMarkAllRead(ctx, p.TenantID, p.UserID, upTo, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.publishNotificationEvent(ctx, p.TenantID, p.UserID, NotificationEvent{ReadUpTo: upTo})
+	}
 	return nil
 }
 

@@ -287,8 +287,15 @@ type NotificationStore interface {
 	NotifyDecisionList(ctx context.Context, tenantID, userID, messageID int64, page Page) ([]NotifyDecision, error)
 
 	NotificationCreate(ctx context.Context, n *Notification) error
+	// NotificationList is oldest first after page.After (catching up);
+	// NotificationListNewest newest first before the id before (0: from
+	// the newest).
 	NotificationList(ctx context.Context, tenantID, userID int64, page Page) ([]Notification, error)
+	NotificationListNewest(ctx context.Context, tenantID, userID, before int64, limit int) ([]Notification, error)
 	NotificationMarkRead(ctx context.Context, tenantID, userID, id int64, at time.Time) error
+	// NotificationMarkAllRead marks the user's unread notifications with
+	// ids up to upTo read and reports how many.
+	NotificationMarkAllRead(ctx context.Context, tenantID, userID, upTo int64, at time.Time) (int64, error)
 	NotificationUnreadCount(ctx context.Context, tenantID, userID int64) (int64, error)
 
 	// MuteSet mutes or unmutes a channel for a user.

@@ -17,6 +17,7 @@ func (s *Server) registerNotifications(m *http.ServeMux) {
 	m.Handle("GET "+p, s.authed(s.notificationList))
 	m.Handle("GET "+p+"/unread", s.authed(s.notificationUnread))
 	m.Handle("POST "+p+"/{id}/read", s.authed(s.notificationRead))
+	m.Handle("POST "+p+"/read-all", s.authed(s.notificationReadAll))
 	m.Handle("GET "+p+"/preferences", s.authed(s.notificationPrefs))
 	m.Handle("PUT "+p+"/preferences", s.authed(s.notificationPrefsSet))
 	m.Handle("GET "+p+"/mutes/{channel}", s.authed(s.notificationMute))
@@ -44,13 +45,32 @@ func viewNotification(n chat.Notification) notificationView {
 
 func notificationID(n chat.Notification) int64 { return n.ID }
 
-// notificationList pages through the caller's notifications, oldest first.
+// notificationList pages through the caller's notifications: newest first
+// (?before=, next is the before= of the older page), or with ?after= the
+// ones newer than a known id, oldest first (catching up).
 func (s *Server) notificationList(w http.ResponseWriter, r *http.Request) error {
 	page, err := pageOf(r)
 	if err != nil {
 		return err
 	}
-	ns, err := s.svc.Notifications(r.Context(), page)
+	if r.URL.Query().Has("after") {
+		if r.URL.Query().Has("before") {
+			return chat.Errorf(chat.EInvalid, "use either after or before")
+		}
+		ns, err := s.svc.Notifications(r.Context(), page)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, newList(ns, page, notificationID, viewNotification))
+		return nil
+	}
+	var before int64
+	if v := r.URL.Query().Get("before"); v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
+			return chat.Errorf(chat.EInvalid, "before must be a cursor from a previous page's next")
+		}
+	}
+	ns, err := s.svc.NotificationsNewest(r.Context(), before, page.Limit)
 	if err != nil {
 		return err
 	}
@@ -79,6 +99,23 @@ func (s *Server) notificationRead(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	if err := s.svc.MarkNotificationRead(r.Context(), id); err != nil {
+		return err
+	}
+	return s.notificationUnread(w, r)
+}
+
+// notificationReadAll marks read every notification up to up_to (the
+// newest the client has shown; absent: all).
+func (s *Server) notificationReadAll(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		UpTo int64 `json:"up_to"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &req); err != nil {
+			return err
+		}
+	}
+	if err := s.svc.MarkAllNotificationsRead(r.Context(), req.UpTo); err != nil {
 		return err
 	}
 	return s.notificationUnread(w, r)

@@ -146,6 +146,19 @@ func (s *Store) NotificationList(ctx context.Context, tenantID, userID int64, p 
 	if err != nil {
 		return nil, translate(err, "notifications")
 	}
+	return notificationsFromRows(rows), nil
+}
+
+func (s *Store) NotificationListNewest(ctx context.Context, tenantID, userID, before int64, limit int) ([]chat.Notification, error) {
+	_, lim := page(chat.Page{Limit: limit})
+	rows, err := s.q.NotificationListNewest(ctx, db.NotificationListNewestParams{TenantID: tenantID, UserID: userID, Before: before, Lim: lim})
+	if err != nil {
+		return nil, translate(err, "notifications")
+	}
+	return notificationsFromRows(rows), nil
+}
+
+func notificationsFromRows(rows []db.Notification) []chat.Notification {
 	out := make([]chat.Notification, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, chat.Notification{
@@ -160,13 +173,18 @@ func (s *Store) NotificationList(ctx context.Context, tenantID, userID int64, p 
 			CreatedAt: r.CreatedAt,
 		})
 	}
-	return out, nil
+	return out
 }
 
 // NotificationMarkRead keeps the first read time when marked twice.
 func (s *Store) NotificationMarkRead(ctx context.Context, tenantID, userID, id int64, at time.Time) error {
 	n, err := s.q.NotificationMarkRead(ctx, db.NotificationMarkReadParams{TenantID: tenantID, UserID: userID, ID: id, ReadAt: &at})
 	return expectRow(n, err, "notification")
+}
+
+func (s *Store) NotificationMarkAllRead(ctx context.Context, tenantID, userID, upTo int64, at time.Time) (int64, error) {
+	r, err := s.q.NotificationMarkAllRead(ctx, db.NotificationMarkAllReadParams{TenantID: tenantID, UserID: userID, UpTo: upTo, ReadAt: &at})
+	return r.N, translate(err, "notifications")
 }
 
 func (s *Store) NotificationUnreadCount(ctx context.Context, tenantID, userID int64) (int64, error) {

@@ -148,6 +148,19 @@ func (s *Store) NotificationList(ctx context.Context, tenantID, userID int64, pa
 	if err != nil {
 		return nil, dbErr(err, "notifications")
 	}
+	return notificationsFromRows(rows), nil
+}
+
+func (s *Store) NotificationListNewest(ctx context.Context, tenantID, userID, before int64, limit int) ([]chat.Notification, error) {
+	page := chat.Page{Limit: limit}.Normalize()
+	rows, err := s.read.NotificationListNewest(ctx, db.NotificationListNewestParams{TenantID: tenantID, UserID: userID, Before: before, Lim: int64(page.Limit)})
+	if err != nil {
+		return nil, dbErr(err, "notifications")
+	}
+	return notificationsFromRows(rows), nil
+}
+
+func notificationsFromRows(rows []db.Notification) []chat.Notification {
 	out := make([]chat.Notification, len(rows))
 	for i, r := range rows {
 		out[i] = chat.Notification{
@@ -162,12 +175,18 @@ func (s *Store) NotificationList(ctx context.Context, tenantID, userID int64, pa
 			CreatedAt: fromMicros(r.CreatedAt),
 		}
 	}
-	return out, nil
+	return out
 }
 
 func (s *Store) NotificationMarkRead(ctx context.Context, tenantID, userID, id int64, at time.Time) error {
 	v := micros(at)
 	return mustAffect("notification")(s.write.NotificationMarkRead(ctx, db.NotificationMarkReadParams{TenantID: tenantID, UserID: userID, ID: id, ReadAt: &v}))
+}
+
+func (s *Store) NotificationMarkAllRead(ctx context.Context, tenantID, userID, upTo int64, at time.Time) (int64, error) {
+	v := micros(at)
+	n, err := s.write.NotificationMarkAllRead(ctx, db.NotificationMarkAllReadParams{TenantID: tenantID, UserID: userID, UpTo: upTo, ReadAt: &v})
+	return n, dbErr(err, "notifications")
 }
 
 func (s *Store) NotificationUnreadCount(ctx context.Context, tenantID, userID int64) (int64, error) {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -248,6 +249,20 @@ func testNotifications(t *testing.T, newStore NewStoreFunc) {
 		if len(page) != 2 || page[0].ID != made[1].ID || page[1].ID != made[2].ID {
 			t.Fatalf("second page = %+v", page)
 		}
+		// Newest first, paged backwards; only the user's own, in its tenant.
+		newest, err := s.NotificationListNewest(ctx, a.Tenant.ID, u, 0, 3)
+		NoErr(t, err, "NotificationListNewest")
+		if len(newest) != 3 || newest[0].ID != alreadyRead.ID || newest[1].ID != made[2].ID || newest[2].ID != made[1].ID {
+			t.Fatalf("newest page = %+v", newest)
+		}
+		older, err := s.NotificationListNewest(ctx, a.Tenant.ID, u, newest[2].ID, 3)
+		NoErr(t, err, "NotificationListNewest older")
+		if len(older) != 1 || older[0].ID != made[0].ID {
+			t.Fatalf("older page = %+v", older)
+		}
+		if other, err := s.NotificationListNewest(ctx, b.Tenant.ID, u, 0, 10); err != nil || len(other) != 0 {
+			t.Fatalf("another tenant's list = %+v, %v", other, err)
+		}
 
 		unread := func(tenantID, userID int64, want int64) {
 			t.Helper()
@@ -282,6 +297,25 @@ func testNotifications(t *testing.T, newStore NewStoreFunc) {
 		if len(list) != 0 {
 			t.Fatalf("tenant b lists %d of a's notifications", len(list))
 		}
+
+		// Mark all read: only up to the given id, only the owner's.
+		markAll := func(tenantID, userID, upTo int64, want int64) {
+			t.Helper()
+			n, err := s.NotificationMarkAllRead(ctx, tenantID, userID, upTo, at.Add(2*time.Hour))
+			NoErr(t, err, "NotificationMarkAllRead")
+			if n != want {
+				t.Fatalf("NotificationMarkAllRead(%d, %d, up to %d) marked %d, want %d", tenantID, userID, upTo, n, want)
+			}
+		}
+		markAll(b.Tenant.ID, u, math.MaxInt64, 0)
+		markAll(a.Tenant.ID, u, made[0].ID, 1)
+		unread(a.Tenant.ID, u, 1)
+		markAll(a.Tenant.ID, u, math.MaxInt64, 1)
+		unread(a.Tenant.ID, u, 0)
+		unread(a.Tenant.ID, a.Manager.ID, 1)
+		list, err = s.NotificationList(ctx, a.Tenant.ID, u, chat.Page{})
+		NoErr(t, err, "NotificationList")
+		SameTime(t, "ReadAt kept by mark all", *list[1].ReadAt, at)
 	})
 
 	t.Run("Mutes", func(t *testing.T) {

@@ -59,9 +59,28 @@ WHERE tenant_id = @tenant_id AND user_id = @user_id AND id > @after
 ORDER BY id
 LIMIT @lim;
 
+-- name: NotificationListNewest :many
+-- Newest first, older than @before (0: from the newest).
+SELECT id, tenant_id, user_id, kind, channel_kind, channel_id, message_id, title, read_at,
+       created_at
+FROM notifications
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND (@before::bigint = 0 OR id < @before::bigint)
+ORDER BY id DESC
+LIMIT @lim;
+
 -- name: NotificationMarkRead :execrows
 UPDATE notifications SET read_at = COALESCE(read_at, @read_at)
 WHERE tenant_id = @tenant_id AND user_id = @user_id AND id = @id;
+
+-- name: NotificationMarkAllRead :one
+-- Marks every unread notification up to @up_to read; returns how many and
+-- the highest id marked (0 when none).
+WITH marked AS (
+    UPDATE notifications SET read_at = @read_at
+    WHERE tenant_id = @tenant_id AND user_id = @user_id AND id <= @up_to AND read_at IS NULL
+    RETURNING id
+)
+SELECT count(*)::bigint AS n, COALESCE(max(id), 0)::bigint AS max_id FROM marked;
 
 -- name: NotificationUnreadCount :one
 SELECT count(*) FROM notifications

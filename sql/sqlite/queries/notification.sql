@@ -53,10 +53,22 @@ WHERE tenant_id = @tenant_id AND user_id = @user_id AND id > @after
 ORDER BY id
 LIMIT @lim;
 
+-- name: NotificationListNewest :many
+-- Newest first, older than @before (0: from the newest).
+SELECT * FROM notifications
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND (CAST(@before AS INTEGER) = 0 OR id < CAST(@before AS INTEGER))
+ORDER BY id DESC
+LIMIT @lim;
+
 -- name: NotificationMarkRead :execrows
 -- Reading twice keeps the first time.
 UPDATE notifications SET read_at = COALESCE(read_at, @read_at)
 WHERE tenant_id = @tenant_id AND user_id = @user_id AND id = @id;
+
+-- name: NotificationMarkAllRead :execrows
+-- Marks every unread notification up to @up_to read.
+UPDATE notifications SET read_at = @read_at
+WHERE tenant_id = @tenant_id AND user_id = @user_id AND id <= @up_to AND read_at IS NULL;
 
 -- name: NotificationUnreadCount :one
 SELECT count(*) FROM notifications

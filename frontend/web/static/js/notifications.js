@@ -2,7 +2,7 @@
 // notifications, name, password.
 
 import { h, replace } from './dom.js';
-import { get, post, put, patch, del, getAll, errorText } from './api.js';
+import { get, post, put, patch, del, errorText } from './api.js';
 import { t, fmtDateTime, LANGS, setLang, lang } from './i18n.js';
 import { bus, state } from './store.js';
 
@@ -35,15 +35,43 @@ export function notificationsView(main) {
     bus.emit('notifications');
   }
   markAll.addEventListener('click', async () => {
-    for (const n of state.notifications || []) if (!n.read_at) await read(n);
+    // Up to the newest shown, so one arriving meanwhile stays unread; the
+    // server marks the older pages too.
+    const upTo = Math.max(0, ...(state.notifications || []).map((n) => n.id));
+    if (!upTo) return;
+    try {
+      const r = await post('/notifications/read-all', { up_to: upTo });
+      if (typeof r?.unread === 'number') state.notifUnread = r.unread;
+      for (const n of state.notifications || []) if (!n.read_at && n.id <= upTo) n.read_at = new Date().toISOString();
+    } catch (e) {
+      replace(list, h('li', { class: 'error' }, errorText(e)));
+      return;
+    }
+    bus.emit('notifications');
   });
+  // The API lists newest first; older pages load on demand.
+  const older = h('button', { type: 'button', class: 'link', id: 'notif-older', hidden: true }, t('notif.older'));
+  let next = '';
+  async function loadPage() {
+    older.disabled = true;
+    try {
+      const page = await get('/notifications?limit=50' + (next ? '&before=' + encodeURIComponent(next) : ''));
+      const seen = new Set((state.notifications || []).map((n) => n.id));
+      state.notifications = (next ? state.notifications || [] : []).concat((page.items || []).filter((n) => !seen.has(n.id)));
+      next = page.next || '';
+      older.hidden = !next;
+      draw();
+    } catch (e) {
+      replace(list, h('li', { class: 'error' }, errorText(e)));
+    } finally {
+      older.disabled = false;
+    }
+  }
+  older.addEventListener('click', loadPage);
   replace(main, h('section', { class: 'page' },
     h('div', { class: 'page-head' }, h('h1', null, t('nav.notifications')), markAll, h('a', { href: '#/settings' }, t('notif.prefs'))),
-    list));
-  getAll('/notifications', 500).then((items) => {
-    state.notifications = items.reverse(); // newest first
-    draw();
-  }).catch((e) => replace(list, h('li', { class: 'error' }, errorText(e))));
+    list, older));
+  loadPage();
   return bus.on('notifications', draw);
 }
 

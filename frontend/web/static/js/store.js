@@ -407,6 +407,9 @@ export function handleEvent(f) {
           const n = state.notifications.find((x) => x.id === id);
           if (n && !n.read_at) n.read_at = new Date().toISOString();
         }
+        if (d.read_up_to) {
+          for (const n of state.notifications) if (!n.read_at && n.id <= d.read_up_to) n.read_at = new Date().toISOString();
+        }
       }
       bus.emit('notifications', d);
       return;

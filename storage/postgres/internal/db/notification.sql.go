@@ -172,6 +172,94 @@ func (q *Queries) NotificationList(ctx context.Context, arg NotificationListPara
 	return items, nil
 }
 
+const notificationListNewest = `-- name: NotificationListNewest :many
+SELECT id, tenant_id, user_id, kind, channel_kind, channel_id, message_id, title, read_at,
+       created_at
+FROM notifications
+WHERE tenant_id = $1 AND user_id = $2 AND ($3::bigint = 0 OR id < $3::bigint)
+ORDER BY id DESC
+LIMIT $4
+`
+
+type NotificationListNewestParams struct {
+	TenantID int64
+	UserID   int64
+	Before   int64
+	Lim      int32
+}
+
+// Newest first, older than @before (0: from the newest).
+func (q *Queries) NotificationListNewest(ctx context.Context, arg NotificationListNewestParams) ([]Notification, error) {
+	rows, err := q.db.Query(ctx, notificationListNewest,
+		arg.TenantID,
+		arg.UserID,
+		arg.Before,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Notification
+	for rows.Next() {
+		var i Notification
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.UserID,
+			&i.Kind,
+			&i.ChannelKind,
+			&i.ChannelID,
+			&i.MessageID,
+			&i.Title,
+			&i.ReadAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const notificationMarkAllRead = `-- name: NotificationMarkAllRead :one
+WITH marked AS (
+    UPDATE notifications SET read_at = $1
+    WHERE tenant_id = $2 AND user_id = $3 AND id <= $4 AND read_at IS NULL
+    RETURNING id
+)
+SELECT count(*)::bigint AS n, COALESCE(max(id), 0)::bigint AS max_id FROM marked
+`
+
+type NotificationMarkAllReadParams struct {
+	ReadAt   *time.Time
+	TenantID int64
+	UserID   int64
+	UpTo     int64
+}
+
+type NotificationMarkAllReadRow struct {
+	N     int64
+	MaxID int64
+}
+
+// Marks every unread notification up to @up_to read; returns how many and
+// the highest id marked (0 when none).
+func (q *Queries) NotificationMarkAllRead(ctx context.Context, arg NotificationMarkAllReadParams) (NotificationMarkAllReadRow, error) {
+	row := q.db.QueryRow(ctx, notificationMarkAllRead,
+		arg.ReadAt,
+		arg.TenantID,
+		arg.UserID,
+		arg.UpTo,
+	)
+	var i NotificationMarkAllReadRow
+	err := row.Scan(&i.N, &i.MaxID)
+	return i, err
+}
+
 const notificationMarkRead = `-- name: NotificationMarkRead :execrows
 UPDATE notifications SET read_at = COALESCE(read_at, $1)
 WHERE tenant_id = $2 AND user_id = $3 AND id = $4

@@ -169,6 +169,86 @@ func (q *Queries) NotificationList(ctx context.Context, arg NotificationListPara
 	return items, nil
 }
 
+const notificationListNewest = `-- name: NotificationListNewest :many
+SELECT id, tenant_id, user_id, kind, channel_kind, channel_id, message_id, title, read_at, created_at FROM notifications
+WHERE tenant_id = ?1 AND user_id = ?2 AND (CAST(?3 AS INTEGER) = 0 OR id < CAST(?3 AS INTEGER))
+ORDER BY id DESC
+LIMIT ?4
+`
+
+type NotificationListNewestParams struct {
+	TenantID int64
+	UserID   int64
+	Before   int64
+	Lim      int64
+}
+
+// Newest first, older than @before (0: from the newest).
+func (q *Queries) NotificationListNewest(ctx context.Context, arg NotificationListNewestParams) ([]Notification, error) {
+	rows, err := q.db.QueryContext(ctx, notificationListNewest,
+		arg.TenantID,
+		arg.UserID,
+		arg.Before,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Notification
+	for rows.Next() {
+		var i Notification
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.UserID,
+			&i.Kind,
+			&i.ChannelKind,
+			&i.ChannelID,
+			&i.MessageID,
+			&i.Title,
+			&i.ReadAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const notificationMarkAllRead = `-- name: NotificationMarkAllRead :execrows
+UPDATE notifications SET read_at = ?1
+WHERE tenant_id = ?2 AND user_id = ?3 AND id <= ?4 AND read_at IS NULL
+`
+
+type NotificationMarkAllReadParams struct {
+	ReadAt   *int64
+	TenantID int64
+	UserID   int64
+	UpTo     int64
+}
+
+// Marks every unread notification up to @up_to read.
+func (q *Queries) NotificationMarkAllRead(ctx context.Context, arg NotificationMarkAllReadParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, notificationMarkAllRead,
+		arg.ReadAt,
+		arg.TenantID,
+		arg.UserID,
+		arg.UpTo,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
 const notificationMarkRead = `-- name: NotificationMarkRead :execrows
 UPDATE notifications SET read_at = COALESCE(read_at, ?1)
 WHERE tenant_id = ?2 AND user_id = ?3 AND id = ?4
