@@ -92,6 +92,10 @@ type SessionStore interface {
 	SessionGet(ctx context.Context, id string) (Session, error)
 	SessionTouch(ctx context.Context, id string, at time.Time) error
 	SessionDelete(ctx context.Context, id string) error
+	// SessionsAlive returns, of ids, the sessions unexpired at now, seen
+	// after idleAfter and belonging to active users, with their users;
+	// those of them last seen before touchBefore are touched at now.
+	SessionsAlive(ctx context.Context, ids []string, now, idleAfter, touchBefore time.Time) (map[string]int64, error)
 	// SessionDeleteByUser revokes every session of a user and returns
 	// their ids.
 	SessionDeleteByUser(ctx context.Context, tenantID, userID int64) ([]string, error)

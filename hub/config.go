@@ -67,11 +67,12 @@ type Config struct {
 	// after the last local subscriber left (a reconnecting client comes
 	// back within it). Zero: 5 s.
 	UnsubscribeGrace time.Duration
-	// SessionRecheck is how often each connected session is revalidated
-	// with Service.Authenticate, a backstop for lost revocation events
-	// (revocation events close sockets at once). Each recheck costs a few
-	// queries, so with many connections keep it long. Zero: 30 s.
-	// Negative: never.
+	// SessionRecheck is how often each connected session is revalidated, a
+	// backstop for lost revocation events and for revocations that send
+	// none (the admin CLI, expiry); revocation events close sockets at
+	// once. With a SessionBatchChecker a recheck is one query per
+	// SessionBatch sessions, otherwise a few queries per session. Zero:
+	// 10 s. Negative: never.
 	SessionRecheck time.Duration
 
 	// ReplayPageSize is the page size for replays and gap filling. Zero: 200.
@@ -120,7 +121,7 @@ func (c *Config) setDefaults() {
 		c.UnsubscribeGrace = 5 * time.Second
 	}
 	if c.SessionRecheck == 0 {
-		c.SessionRecheck = 30 * time.Second
+		c.SessionRecheck = 10 * time.Second
 	}
 	if c.ReplayPageSize == 0 {
 		c.ReplayPageSize = 200

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -387,6 +388,10 @@ func (h *Hub) recheck() {
 		}
 	}
 	h.mu.RUnlock()
+	if bc, ok := h.svc.(SessionBatchChecker); ok {
+		h.recheckBatched(bc, bySession)
+		return
+	}
 	for sid, conns := range bySession {
 		ctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.RequestTimeout)
 		p, err := h.svc.Authenticate(ctx, sid)
@@ -402,6 +407,37 @@ func (h *Hub) recheck() {
 		default:
 			// The store is unavailable: keep the sockets, try again later.
 			h.log.Warn().Err(err).Msg("session recheck failed")
+		}
+	}
+}
+
+// recheckBatched is recheck with SessionsAlive, SessionBatch sessions per
+// query.
+func (h *Hub) recheckBatched(bc SessionBatchChecker, bySession map[string][]*conn) {
+	ids := make([]string, 0, len(bySession))
+	for sid := range bySession {
+		ids = append(ids, sid)
+	}
+	for batch := range slices.Chunk(ids, SessionBatch) {
+		ctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.RequestTimeout)
+		alive, err := bc.SessionsAlive(ctx, batch)
+		cancel()
+		if err != nil {
+			if h.bgCtx.Err() != nil {
+				return
+			}
+			// The store is unavailable: keep the sockets, try again later.
+			h.log.Warn().Err(err).Msg("session recheck failed")
+			continue
+		}
+		for _, sid := range batch {
+			conns := bySession[sid]
+			if userID, ok := alive[sid]; ok && userID == conns[0].p.UserID {
+				continue
+			}
+			for _, c := range conns {
+				c.close(CloseAuthRevoked, reasonRevoked)
+			}
 		}
 	}
 }

@@ -43,6 +43,18 @@ type Service interface {
 	VisibleUsers(ctx context.Context, ids []int64) ([]int64, error)
 }
 
+// SessionBatchChecker may be implemented by the Service to revalidate
+// many sessions in one query: SessionsAlive returns those of ids that are
+// still valid, with their users (at most SessionBatch ids per call). The
+// recheck then costs a node one query per SessionBatch sessions instead of
+// Authenticate's few queries per session.
+type SessionBatchChecker interface {
+	SessionsAlive(ctx context.Context, ids []string) (map[string]int64, error)
+}
+
+// SessionBatch is the most sessions the hub passes to SessionsAlive at once.
+const SessionBatch = chat.MaxSessionsAlive
+
 // PublishDeduper may be implemented by the Service to tell a retried
 // publish (same client_msg_id) from a new one exactly; the hub then sets
 // duplicate: true in the ack. Without it the hub infers a duplicate from

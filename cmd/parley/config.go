@@ -45,6 +45,10 @@ type Config struct {
 	SessionIdleTimeout time.Duration // PARLEY_SESSION_IDLE_TIMEOUT, default 12h
 	ClientIPHeader     string        // PARLEY_CLIENT_IP_HEADER, default "": the peer address
 	ShutdownTimeout    time.Duration // PARLEY_SHUTDOWN_TIMEOUT, default 15s
+	// SessionRecheck is how often a node revalidates the sessions of its
+	// open sockets (one query per 500 sessions), closing those revoked
+	// without an event (CLI, expiry, deactivation in the database).
+	SessionRecheck time.Duration // PARLEY_SESSION_RECHECK, default 10s
 	// NotifyDelay is how long a notification email waits after its event,
 	// so that people who read the message meanwhile get none.
 	NotifyDelay time.Duration // PARLEY_NOTIFY_DELAY, default 2m
@@ -78,6 +82,7 @@ var options = []option{
 	{"session-keys", "", "comma-separated cookie secrets of at least 32 bytes, newest first; required with PostgreSQL or Redis", true},
 	{"session-lifetime", "168h", "absolute lifetime of a login session", false},
 	{"session-idle-timeout", "12h", "a session unused this long ends", false},
+	{"session-recheck", "10s", "how often open sockets' sessions are revalidated (closes those revoked by the CLI or expired)", false},
 	{"client-ip-header", "", "header from a trusted proxy carrying the client address (X-Forwarded-For, X-Real-IP)", false},
 	{"shutdown-timeout", "15s", "how long a stop waits for in-flight requests", false},
 	{"log-level", "info", "debug, info, warn or error", false},
@@ -188,7 +193,7 @@ func buildConfig(raw map[string]string) (Config, error) {
 	var errs []error
 	for name, dst := range map[string]*time.Duration{
 		"session-lifetime": &c.SessionLifetime, "session-idle-timeout": &c.SessionIdleTimeout, "shutdown-timeout": &c.ShutdownTimeout,
-		"notify-delay": &c.NotifyDelay,
+		"notify-delay": &c.NotifyDelay, "session-recheck": &c.SessionRecheck,
 	} {
 		d, err := time.ParseDuration(raw[name])
 		if err != nil || d <= 0 {

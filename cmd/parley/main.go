@@ -241,7 +241,7 @@ func (m *Main) startHub(ctx context.Context, fe *frontend.Server) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.hub = hub.New(hub.Config{Service: m.svc, Broker: broker, Presence: presence, Authenticate: fe.Authenticate,
-		Logger: m.Log, OriginPatterns: origins, Registerer: reg})
+		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck})
 	fe.Mount("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return nil
 }

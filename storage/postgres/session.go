@@ -44,6 +44,25 @@ func (s *Store) SessionTouch(ctx context.Context, id string, at time.Time) error
 	return expectRow(n, err, "session")
 }
 
+func (s *Store) SessionsAlive(ctx context.Context, ids []string, now, idleAfter, touchBefore time.Time) (map[string]int64, error) {
+	rows, err := s.q.SessionsAlive(ctx, db.SessionsAliveParams{Ids: ids, Now: now, IdleAfter: idleAfter})
+	if err != nil {
+		return nil, translate(err, "sessions")
+	}
+	alive := make(map[string]int64, len(rows))
+	touch := make([]string, 0, len(rows))
+	for _, r := range rows {
+		alive[r.ID] = r.UserID
+		touch = append(touch, r.ID)
+	}
+	if len(touch) > 0 {
+		if _, err := s.q.SessionsTouch(ctx, db.SessionsTouchParams{Ids: touch, Now: now, TouchBefore: touchBefore}); err != nil {
+			return nil, translate(err, "sessions")
+		}
+	}
+	return alive, nil
+}
+
 func (s *Store) SessionDelete(ctx context.Context, id string) error {
 	n, err := s.q.SessionDelete(ctx, id)
 	return expectRow(n, err, "session")

@@ -51,6 +51,28 @@ func (s *Store) SessionTouch(ctx context.Context, id string, at time.Time) error
 	return mustAffect("session")(s.write.SessionTouch(ctx, db.SessionTouchParams{ID: id, LastSeenAt: micros(at)}))
 }
 
+func (s *Store) SessionsAlive(ctx context.Context, ids []string, now, idleAfter, touchBefore time.Time) (map[string]int64, error) {
+	alive := make(map[string]int64, len(ids))
+	if len(ids) == 0 {
+		return alive, nil
+	}
+	rows, err := s.read.SessionsAlive(ctx, db.SessionsAliveParams{Ids: ids, Now: micros(now), IdleAfter: micros(idleAfter)})
+	if err != nil {
+		return nil, dbErr(err, "sessions")
+	}
+	touch := make([]string, 0, len(rows))
+	for _, r := range rows {
+		alive[r.ID] = r.UserID
+		touch = append(touch, r.ID)
+	}
+	if len(touch) > 0 {
+		if _, err := s.write.SessionsTouch(ctx, db.SessionsTouchParams{Ids: touch, Now: micros(now), TouchBefore: micros(touchBefore)}); err != nil {
+			return nil, dbErr(err, "sessions")
+		}
+	}
+	return alive, nil
+}
+
 func (s *Store) SessionDelete(ctx context.Context, id string) error {
 	return mustAffect("session")(s.write.SessionDelete(ctx, id))
 }

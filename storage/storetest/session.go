@@ -124,6 +124,55 @@ func testSession(t *testing.T, newStore NewStoreFunc) {
 		}
 	})
 
+	t.Run("Alive", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		ctx := t.Context()
+		f := NewFixture(t, s, "A")
+		b := NewFixture(t, s, "B")
+		now := f.Now
+		mk := func(id string, u chat.User, lastSeen, expires time.Time) {
+			t.Helper()
+			NoErr(t, s.SessionCreate(ctx, chat.Session{ID: id, TenantID: u.TenantID, UserID: u.ID,
+				CreatedAt: now.Add(-48 * time.Hour), LastSeenAt: lastSeen, ExpiresAt: expires}), "SessionCreate")
+		}
+		mk("fresh", f.EmployeeA, now.Add(-30*time.Second), now.Add(time.Hour))
+		mk("stale", f.Manager, now.Add(-time.Hour), now.Add(time.Hour))
+		mk("other-tenant", b.EmployeeA, now, now.Add(time.Hour))
+		mk("expired", f.EmployeeA, now, now.Add(-time.Second))
+		mk("idle", f.EmployeeA, now.Add(-3*time.Hour), now.Add(time.Hour))
+		mk("deactivated", f.EmployeeB, now, now.Add(time.Hour))
+		gone := f.EmployeeB
+		gone.Active = false
+		NoErr(t, s.UserUpdate(ctx, gone), "UserUpdate")
+
+		ids := []string{"fresh", "stale", "other-tenant", "expired", "idle", "deactivated", "unknown"}
+		alive, err := s.SessionsAlive(ctx, ids, now, now.Add(-2*time.Hour), now.Add(-time.Minute))
+		NoErr(t, err, "SessionsAlive")
+		want := map[string]int64{"fresh": f.EmployeeA.ID, "stale": f.Manager.ID, "other-tenant": b.EmployeeA.ID}
+		if len(alive) != len(want) {
+			t.Fatalf("SessionsAlive = %v, want %v", alive, want)
+		}
+		for id, u := range want {
+			if alive[id] != u {
+				t.Fatalf("SessionsAlive = %v, want %v", alive, want)
+			}
+		}
+		// Only sessions last seen before touchBefore are touched.
+		got, err := s.SessionGet(ctx, "stale")
+		NoErr(t, err, "SessionGet")
+		SameTime(t, "touched LastSeenAt", got.LastSeenAt, now)
+		got, err = s.SessionGet(ctx, "fresh")
+		NoErr(t, err, "SessionGet")
+		SameTime(t, "untouched LastSeenAt", got.LastSeenAt, now.Add(-30*time.Second))
+		got, err = s.SessionGet(ctx, "idle")
+		NoErr(t, err, "SessionGet")
+		SameTime(t, "idle LastSeenAt", got.LastSeenAt, now.Add(-3*time.Hour))
+		if alive, err := s.SessionsAlive(ctx, nil, now, now.Add(-2*time.Hour), now); err != nil || len(alive) != 0 {
+			t.Fatalf("SessionsAlive(nil) = %v, %v", alive, err)
+		}
+	})
+
 	t.Run("LoginFailures", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)

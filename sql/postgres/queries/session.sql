@@ -9,6 +9,18 @@ FROM sessions WHERE id = @id;
 -- name: SessionTouch :execrows
 UPDATE sessions SET last_seen_at = @last_seen_at WHERE id = @id;
 
+-- name: SessionsAlive :many
+-- Which of @ids are still valid sessions of active users (the socket
+-- recheck asks for a node's sessions in batches).
+SELECT s.id, s.user_id
+FROM sessions s
+JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
+WHERE s.id = ANY(@ids::text[]) AND s.expires_at > @now AND s.last_seen_at > @idle_after AND u.active;
+
+-- name: SessionsTouch :execrows
+UPDATE sessions SET last_seen_at = @now
+WHERE id = ANY(@ids::text[]) AND last_seen_at < @touch_before;
+
 -- name: SessionDelete :execrows
 DELETE FROM sessions WHERE id = @id;
 

@@ -175,3 +175,62 @@ func (q *Queries) SessionTouch(ctx context.Context, arg SessionTouchParams) (int
 	}
 	return result.RowsAffected(), nil
 }
+
+const sessionsAlive = `-- name: SessionsAlive :many
+SELECT s.id, s.user_id
+FROM sessions s
+JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
+WHERE s.id = ANY($1::text[]) AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active
+`
+
+type SessionsAliveParams struct {
+	Ids       []string
+	Now       time.Time
+	IdleAfter time.Time
+}
+
+type SessionsAliveRow struct {
+	ID     string
+	UserID int64
+}
+
+// Which of @ids are still valid sessions of active users (the socket
+// recheck asks for a node's sessions in batches).
+func (q *Queries) SessionsAlive(ctx context.Context, arg SessionsAliveParams) ([]SessionsAliveRow, error) {
+	rows, err := q.db.Query(ctx, sessionsAlive, arg.Ids, arg.Now, arg.IdleAfter)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []SessionsAliveRow
+	for rows.Next() {
+		var i SessionsAliveRow
+		if err := rows.Scan(&i.ID, &i.UserID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const sessionsTouch = `-- name: SessionsTouch :execrows
+UPDATE sessions SET last_seen_at = $1
+WHERE id = ANY($2::text[]) AND last_seen_at < $3
+`
+
+type SessionsTouchParams struct {
+	Now         time.Time
+	Ids         []string
+	TouchBefore time.Time
+}
+
+func (q *Queries) SessionsTouch(ctx context.Context, arg SessionsTouchParams) (int64, error) {
+	result, err := q.db.Exec(ctx, sessionsTouch, arg.Now, arg.Ids, arg.TouchBefore)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

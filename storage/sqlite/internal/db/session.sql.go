@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"strings"
 )
 
 const loginFailureCount = `-- name: LoginFailureCount :one
@@ -173,6 +174,94 @@ type SessionTouchParams struct {
 
 func (q *Queries) SessionTouch(ctx context.Context, arg SessionTouchParams) (int64, error) {
 	result, err := q.db.ExecContext(ctx, sessionTouch, arg.LastSeenAt, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const sessionsAlive = `-- name: SessionsAlive :many
+SELECT s.id, s.user_id
+FROM sessions s
+JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
+WHERE s.expires_at > ?1 AND s.last_seen_at > ?2 AND u.active AND s.id IN (/*SLICE:ids*/?)
+`
+
+type SessionsAliveParams struct {
+	Now       int64
+	IdleAfter int64
+	Ids       []string
+}
+
+type SessionsAliveRow struct {
+	ID     string
+	UserID int64
+}
+
+// Which of the ids are still valid sessions of active users (the socket
+// recheck asks for a node's sessions in batches).
+// The id list goes last: sqlc numbers the other parameters, and a list
+// before them would shift their numbers.
+func (q *Queries) SessionsAlive(ctx context.Context, arg SessionsAliveParams) ([]SessionsAliveRow, error) {
+	query := sessionsAlive
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.Now)
+	queryParams = append(queryParams, arg.IdleAfter)
+	if len(arg.Ids) > 0 {
+		for _, v := range arg.Ids {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:ids*/?", strings.Repeat(",?", len(arg.Ids))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []SessionsAliveRow
+	for rows.Next() {
+		var i SessionsAliveRow
+		if err := rows.Scan(&i.ID, &i.UserID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const sessionsTouch = `-- name: SessionsTouch :execrows
+UPDATE sessions SET last_seen_at = ?1
+WHERE last_seen_at < ?2 AND id IN (/*SLICE:ids*/?)
+`
+
+type SessionsTouchParams struct {
+	Now         int64
+	TouchBefore int64
+	Ids         []string
+}
+
+func (q *Queries) SessionsTouch(ctx context.Context, arg SessionsTouchParams) (int64, error) {
+	query := sessionsTouch
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.Now)
+	queryParams = append(queryParams, arg.TouchBefore)
+	if len(arg.Ids) > 0 {
+		for _, v := range arg.Ids {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:ids*/?", strings.Repeat(",?", len(arg.Ids))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
+	}
+	result, err := q.db.ExecContext(ctx, query, queryParams...)
 	if err != nil {
 		return 0, err
 	}
