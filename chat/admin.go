@@ -329,6 +329,12 @@ func (s *Service) TenantUpdate(ctx context.Context, id int64, patch TenantPatch)
 		if err := s.messengerEnabledChanged(ctx, id, t.Settings.MessengerEnabled); err != nil {
 			s.log.Warn().Err(err).Int64("tenant", id).Msg("messenger switch events")
 		}
+	} else if settings != nil || name != nil {
+		// Status labels and the like: open clients refresh them.
+		data := TenantChangedData{TenantID: id, MessengerEnabled: t.Settings.MessengerEnabled, What: TenantChangedSettings}
+		if err := s.tenantChanged(ctx, data); err != nil {
+			s.log.Warn().Err(err).Int64("tenant", id).Msg("tenant change events")
+		}
 	}
 	return t, nil
 }

@@ -84,6 +84,7 @@ func (s *Service) CreateCategory(ctx context.Context, in CategoryInput) (Categor
 	if err := s.store.CategoryCreate(ctx, &c); err != nil {
 		return Category{}, err
 	}
+	s.categoriesChanged(ctx, p.TenantID)
 	return c, nil
 }
 
@@ -107,6 +108,7 @@ func (s *Service) UpdateCategory(ctx context.Context, id int64, in CategoryInput
 	if err := s.store.CategoryUpdate(ctx, c); err != nil {
 		return Category{}, err
 	}
+	s.categoriesChanged(ctx, p.TenantID)
 	return c, nil
 }
 
@@ -142,4 +144,16 @@ func (s *Service) Category(ctx context.Context, id int64) (Category, error) {
 		return Category{}, NotFound("category")
 	}
 	return c, nil
+}
+
+// categoriesChanged lets the tenant's open clients reload the categories
+// (the new-conversation form, list filters), after commit.
+func (s *Service) categoriesChanged(ctx context.Context, tenantID int64) {
+	t, err := s.store.TenantGet(ctx, tenantID)
+	if err == nil {
+		err = s.tenantChanged(ctx, TenantChangedData{TenantID: tenantID, MessengerEnabled: t.Settings.MessengerEnabled, What: TenantChangedCategories})
+	}
+	if err != nil {
+		s.log.Warn().Err(err).Int64("tenant", tenantID).Msg("category change events")
+	}
 }

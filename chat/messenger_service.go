@@ -99,12 +99,22 @@ type RevokedChannels struct {
 	Channels []Channel `json:"channels"`
 }
 
-// TenantChangedData is the payload of tenant.changed sent by the messenger
-// switch.
+// TenantChangedData is the payload of tenant.changed, sent to every active
+// user of the tenant when something all of them see changed.
 type TenantChangedData struct {
 	TenantID         int64 `json:"tenant_id"`
 	MessengerEnabled bool  `json:"messenger_enabled"`
+	// What changed: TenantChangedMessenger, TenantChangedSettings or
+	// TenantChangedCategories.
+	What string `json:"what"`
 }
+
+// What a tenant.changed event is about.
+const (
+	TenantChangedMessenger  = "messenger"  // the messenger switch
+	TenantChangedSettings   = "settings"   // other settings (status labels, ...)
+	TenantChangedCategories = "categories" // conversation categories
+)
 
 // messengerCaller returns the caller when the tenant's messenger is on.
 // With it off nothing of the messenger exists: ENotFound.
@@ -783,7 +793,13 @@ func (s *Service) messengerEnabledChanged(ctx context.Context, tenantID int64, e
 			page.After = gs[len(gs)-1].ID
 		}
 	}
-	data := TenantChangedData{TenantID: tenantID, MessengerEnabled: enabled}
+	return s.tenantChanged(ctx, TenantChangedData{TenantID: tenantID, MessengerEnabled: enabled, What: TenantChangedMessenger})
+}
+
+// tenantChanged tells every active user of the tenant, on their user
+// channels, so their clients reload what data.What names.
+func (s *Service) tenantChanged(ctx context.Context, data TenantChangedData) error {
+	tenantID := data.TenantID
 	for page := (Page{Limit: MaxPageSize}); ; {
 		us, err := s.store.UserList(ctx, tenantID, UserFilter{ActiveOnly: true}, page)
 		if err != nil {

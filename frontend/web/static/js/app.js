@@ -118,8 +118,10 @@ socket.on('hello', () => {
 // Tenant changes can come in quick succession (messenger off, then on);
 // their /me answers may arrive out of order, so only the newest applies.
 let tenantChanges = 0;
-bus.on('tenant-changed', async () => {
+bus.on('tenant-changed', async (d) => {
   const change = ++tenantChanges;
+  // Categories are cached; the next use refetches them.
+  state.categories = null;
   let me;
   try {
     me = await get('/me');
@@ -131,8 +133,12 @@ bus.on('tenant-changed', async () => {
   renderSidebar();
   reloadMessenger();
   // Administration pages are forms the admin may be editing (possibly the
-  // very settings just saved): re-rendering would drop their input.
-  if (!location.hash.startsWith('#/admin')) route();
+  // very settings just saved), and so are a new conversation and a
+  // thread's composer: re-rendering would drop their input. Categories and
+  // labels only show in lists there; the messenger switch changes views.
+  const hash = location.hash;
+  if (hash.startsWith('#/admin') || hash.startsWith('#/new')) return;
+  if (d?.what === 'messenger' || hash === '' || hash === '#/' || hash.startsWith('#/conversations')) route();
 });
 
 // ---- login ----
