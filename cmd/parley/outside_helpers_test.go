@@ -18,6 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"parley/hub"
 	"parley/storage/pgtest"
 )
 
@@ -45,6 +46,13 @@ type outsideServer struct {
 // tweak may change the configuration first.
 func startOutside(t *testing.T, engine string, tweak func(*Config)) *outsideServer {
 	t.Helper()
+	return startOutsideHub(t, engine, tweak, nil)
+}
+
+// startOutsideHub is startOutside whose hub configuration hubTweak may
+// change too.
+func startOutsideHub(t *testing.T, engine string, tweak func(*Config), hubTweak func(*hub.Config)) *outsideServer {
+	t.Helper()
 	cfg := testConfig(t)
 	cfg.AdminPassword = outsidePassword
 	if engine == "postgres" {
@@ -55,6 +63,7 @@ func startOutside(t *testing.T, engine string, tweak func(*Config)) *outsideServ
 		tweak(&cfg)
 	}
 	m := NewMain(cfg, testLogger(t), newOutput())
+	m.hubOptions = hubTweak
 	if err := m.Run(t.Context()); err != nil {
 		t.Fatal(err)
 	}
