@@ -515,7 +515,7 @@ func TestNotifierRunAndStop(t *testing.T) {
 	go func() { done <- n.Run(context.Background()) }()
 	w.post(t, w.author, chat.TopicChannel(w.topic.ID), "hello")
 	w.clock.Advance(ntDelay)
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(60 * time.Second)
 	for len(w.smtp.Messages()) < 2 {
 		n.Nudge()
 		select {

@@ -171,7 +171,10 @@ func (b *countingBroker) Unsubscribe(ctx context.Context, ch string) error {
 func TestBrokerSubscriptionGracePeriod(t *testing.T) {
 	t.Parallel()
 	b := &countingBroker{MemoryBroker: NewMemoryBroker()}
-	e := newEnv(t, nil, b, func(c *Config) { c.UnsubscribeGrace = 200 * time.Millisecond })
+	// The resubscribe below must land within the grace period: two socket
+	// round trips, which a starved -race run may stretch far beyond the
+	// milliseconds they usually take.
+	e := newEnv(t, nil, b, func(c *Config) { c.UnsubscribeGrace = 5 * time.Second })
 	e.svc.addSession("a", 1, 1)
 	c1, c2 := e.dial("a"), e.dial("a")
 	c1.subscribe("s", "topic:1", nil)

@@ -29,7 +29,11 @@ func TestMain(m *testing.M) {
 // Compile-time check that the real domain service fits the hub.
 var _ Service = (*chat.Service)(nil)
 
-const waitTimeout = 10 * time.Second
+// waitTimeout bounds every wait for something to happen. It is far above
+// what a healthy run needs: CI runs every package at once under -race on
+// two loaded cores, and a wait that only fails when something is broken
+// costs nothing when it passes.
+const waitTimeout = 30 * time.Second
 
 // env is one hub behind an httptest server, with the fake service.
 type env struct {

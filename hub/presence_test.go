@@ -96,7 +96,10 @@ func runPresenceConformance(t *testing.T, pair presencePair) {
 func TestRedisPresenceExpiresDeadNodes(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
-	opts := RedisPresenceOptions{TTL: 300 * time.Millisecond, Refresh: 50 * time.Millisecond}
+	// Ten refreshes per TTL, each with Refresh as its own timeout: a live
+	// node loses its users only if all of them fail, which a loaded
+	// machine can do to two or three short ones in a row but not to ten.
+	opts := RedisPresenceOptions{TTL: 2 * time.Second, Refresh: 200 * time.Millisecond}
 	live := NewRedisPresence(r.Client, r.Prefix, opts)
 	dying := NewRedisPresence(r.Client, r.Prefix, opts)
 	observer := NewRedisPresence(r.Client, r.Prefix, opts)

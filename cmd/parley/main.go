@@ -67,6 +67,10 @@ type Main struct {
 	listener  net.Listener
 	publicURL string
 
+	// hubOptions, set by tests before Run, adjusts the hub's configuration
+	// (e.g. turns off a backstop that would hide a broken live path).
+	hubOptions func(*hub.Config)
+
 	serveErr  chan error
 	bgCancel  context.CancelFunc
 	bg        sync.WaitGroup
@@ -240,8 +244,12 @@ func (m *Main) startHub(ctx context.Context, fe *frontend.Server) error {
 	// in-process test nodes do not collide.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.hub = hub.New(hub.Config{Service: m.svc, Broker: broker, Presence: presence, Authenticate: fe.Authenticate,
-		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck})
+	hc := hub.Config{Service: m.svc, Broker: broker, Presence: presence, Authenticate: fe.Authenticate,
+		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck}
+	if m.hubOptions != nil {
+		m.hubOptions(&hc)
+	}
+	m.hub = hub.New(hc)
 	fe.Mount("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"parley/hub"
 	"parley/storage/pgtest"
 )
 
@@ -45,6 +46,13 @@ type outsideServer struct {
 // tweak may change the configuration first.
 func startOutside(t *testing.T, engine string, tweak func(*Config)) *outsideServer {
 	t.Helper()
+	return startOutsideHub(t, engine, tweak, nil)
+}
+
+// startOutsideHub is startOutside whose hub configuration hubTweak may
+// change too.
+func startOutsideHub(t *testing.T, engine string, tweak func(*Config), hubTweak func(*hub.Config)) *outsideServer {
+	t.Helper()
 	cfg := testConfig(t)
 	cfg.AdminPassword = outsidePassword
 	if engine == "postgres" {
@@ -55,6 +63,7 @@ func startOutside(t *testing.T, engine string, tweak func(*Config)) *outsideServ
 		tweak(&cfg)
 	}
 	m := NewMain(cfg, testLogger(t), newOutput())
+	m.hubOptions = hubTweak
 	if err := m.Run(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -276,13 +285,22 @@ func (s *socket) readLoop() {
 // send writes one client frame.
 func (s *socket) send(v any) {
 	s.t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
+	if err := s.trySend(v); err != nil {
 		s.t.Fatal(err)
 	}
-	if err := s.ws.Write(s.t.Context(), websocket.MessageText, b); err != nil {
-		s.t.Fatalf("websocket write: %v", err)
+}
+
+// trySend is send for goroutines other than the test's: it returns the
+// error instead of failing the test.
+func (s *socket) trySend(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
 	}
+	if err := s.ws.Write(s.t.Context(), websocket.MessageText, b); err != nil {
+		return fmt.Errorf("websocket write: %w", err)
+	}
+	return nil
 }
 
 // request sends a frame with a fresh id and returns its answer.
@@ -294,11 +312,25 @@ func (s *socket) request(v map[string]any) frame {
 	return s.next(fmt.Sprintf("answer to %v", v), func(f frame) bool { return f.ID == id })
 }
 
-// next returns the first unconsumed frame matching ok within 20 s and
+// frameWait bounds each wait for a frame: far above what a healthy server
+// needs, even under -race on two cores shared with every other package.
+const frameWait = 60 * time.Second
+
+// next returns the first unconsumed frame matching ok within frameWait and
 // consumes it and every frame before it.
 func (s *socket) next(what string, ok func(frame) bool) frame {
 	s.t.Helper()
-	deadline := time.NewTimer(20 * time.Second)
+	f, err := s.tryNext(what, ok)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return f
+}
+
+// tryNext is next for goroutines other than the test's: it returns an
+// error instead of failing the test.
+func (s *socket) tryNext(what string, ok func(frame) bool) (frame, error) {
+	deadline := time.NewTimer(frameWait)
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
@@ -307,18 +339,18 @@ func (s *socket) next(what string, ok func(frame) bool) frame {
 				s.pos = i + 1
 				f := s.frames[i]
 				s.mu.Unlock()
-				return f
+				return f, nil
 			}
 		}
 		closed, status, changed := s.closed, s.status, s.changed
 		s.mu.Unlock()
 		if closed {
-			s.t.Fatalf("socket closed (%v) while waiting for %s", status, what)
+			return frame{}, fmt.Errorf("socket closed (%v) while waiting for %s", status, what)
 		}
 		select {
 		case <-changed:
 		case <-deadline.C:
-			s.t.Fatalf("no %s within 20s; frames: %s", what, s.dump())
+			return frame{}, fmt.Errorf("no %s within %v; frames: %s", what, frameWait, s.dump())
 		}
 	}
 }
@@ -327,7 +359,7 @@ func (s *socket) next(what string, ok func(frame) bool) frame {
 // ok (for frames of independent channels, whose order is not defined).
 func (s *socket) seen(what string, ok func(frame) bool) frame {
 	s.t.Helper()
-	deadline := time.NewTimer(20 * time.Second)
+	deadline := time.NewTimer(frameWait)
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
@@ -345,7 +377,7 @@ func (s *socket) seen(what string, ok func(frame) bool) frame {
 		select {
 		case <-changed:
 		case <-deadline.C:
-			s.t.Fatalf("no %s within 20s; frames: %s", what, s.dump())
+			s.t.Fatalf("no %s within %v; frames: %s", what, frameWait, s.dump())
 		}
 	}
 }

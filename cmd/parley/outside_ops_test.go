@@ -159,7 +159,7 @@ func TestOutsideOperatorNode(t *testing.T) {
 	}
 
 	p.stop()
-	if code := sock.closeStatus(10 * time.Second); code != hub.CloseGoingAway {
+	if code := sock.closeStatus(60 * time.Second); code != hub.CloseGoingAway {
 		t.Fatalf("socket closed by SIGTERM with %v, want %d", code, hub.CloseGoingAway)
 	}
 	logs := p.stderr.String()

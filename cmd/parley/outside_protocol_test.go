@@ -144,7 +144,7 @@ func TestOutsideProtocolAsDocumented(t *testing.T) {
 	sa.next("pong x2", func(f frame) bool { return f.ID == "x2" })
 	// A client message over 64 KiB closes with 1009.
 	_ = sa.ws.Write(t.Context(), websocket.MessageText, []byte(`{"type":"ping","pad":"`+strings.Repeat("x", 70<<10)+`"}`))
-	if code := sa.closeStatus(10 * time.Second); code != hub.CloseMessageTooBig {
+	if code := sa.closeStatus(60 * time.Second); code != hub.CloseMessageTooBig {
 		t.Fatalf("oversized client message closed with %v", code)
 	}
 }

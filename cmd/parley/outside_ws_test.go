@@ -30,7 +30,13 @@ type liveTopic struct {
 
 func newLiveTopic(t *testing.T, engine string, members int) *liveTopic {
 	t.Helper()
-	s := startOutside(t, engine, nil)
+	return newLiveTopicHub(t, engine, members, nil)
+}
+
+// newLiveTopicHub is newLiveTopic on a hub configured by hubTweak.
+func newLiveTopicHub(t *testing.T, engine string, members int, hubTweak func(*hub.Config)) *liveTopic {
+	t.Helper()
+	s := startOutsideHub(t, engine, nil, hubTweak)
 	lt := &liveTopic{outsideServer: s}
 	for i := range members {
 		roles := []string{"employee"}
@@ -184,7 +190,7 @@ func TestOutsideResumeWithSince(t *testing.T) {
 		first := reader.waitEvents(lt.channel, "message.new", 10)
 		wantSeqs(t, "before the drop", seqsOf(first), 1, 10)
 		_ = reader.ws.Close(websocket.StatusNormalClosure, "")
-		reader.closeStatus(10 * time.Second)
+		reader.closeStatus(60 * time.Second)
 
 		publish(10, 20) // while the reader is away
 		var wg sync.WaitGroup
@@ -286,15 +292,23 @@ func TestOutsideRetriedPublishStoredOnce(t *testing.T) {
 //
 // It pushes megabytes through the race detector, so it runs on its own,
 // not beside the package's parallel tests, and its engines one after the
-// other: a CPU-starved test client would itself look like a slow reader.
+// other. What it proves must not depend on how fast the machine is: the
+// slow reader is slower than any server, the publishers never run ahead
+// of the server, and no deadline of the server's can expire merely
+// because a loaded machine starves the test's clients.
 func TestOutsideSlowReaderCutOff(t *testing.T) {
 	forEnginesSerial(t, func(t *testing.T, engine string) {
-		lt := newLiveTopic(t, engine, 3)
+		// The write timeout (which also bounds each ping's wait for its
+		// pong) is not under test: the slow reader's socket may stay full
+		// for many seconds before the cut on a starved machine, and the
+		// close code can reach it only if the server is still writing.
+		lt := newLiveTopicHub(t, engine, 3, func(c *hub.Config) { c.WriteTimeout = 2 * time.Minute })
 		fast := []*socket{dialSocket(t, lt.members[0]), dialSocket(t, lt.members[1])}
 		for _, s := range fast {
 			s.subscribe(lt.channel, 0)
 		}
-		// The slow client reads 4 KiB every 50 ms: it keeps reading, so the
+		// The slow client reads 4 KiB every 250 ms (16 KiB/s, slower than
+		// even a starved -race server publishes): it keeps reading, so the
 		// server can still tell it why it is cut off.
 		// A small receive buffer keeps the backlog in the server's queue,
 		// not in the kernel, so the cut comes after a few hundred KiB.
@@ -320,7 +334,7 @@ func TestOutsideSlowReaderCutOff(t *testing.T) {
 				_, r, err := slow.Reader(context.Background())
 				for err == nil {
 					if !drain.Load() {
-						time.Sleep(50 * time.Millisecond) // the slowness under test
+						time.Sleep(250 * time.Millisecond) // the slowness under test
 					}
 					_, err = io.ReadFull(r, chunk)
 				}
@@ -334,13 +348,18 @@ func TestOutsideSlowReaderCutOff(t *testing.T) {
 
 		// Publishers post big messages over their own sockets (each within
 		// the per-connection rate limit) until the slow client is cut off.
+		// Each waits for its ack before the next publish: the server reads
+		// a connection's frames one after the other, and a backlog of
+		// publishes it has not read yet would delay the pong behind them
+		// until the server drops the publisher as unresponsive.
 		body := strings.Repeat("x", 15<<10)
 		const publishers, limit = 6, 2000
 		var (
 			wg     sync.WaitGroup
 			cut    = make(chan struct{})
 			endErr error
-			sent   [publishers]int
+			acked  [publishers]int
+			failed [publishers]error
 		)
 		// The server counts the disconnect at once; the client learns of
 		// it only after reading what the kernel still buffers, so once
@@ -370,32 +389,43 @@ func TestOutsideSlowReaderCutOff(t *testing.T) {
 						return
 					case <-tick.C:
 					}
-					p.send(map[string]any{"type": "publish", "id": fmt.Sprintf("big-%d", k), "channel": lt.channel,
-						"body": body, "client_msg_id": fmt.Sprintf("big-%d-%d", i, k)})
-					sent[i]++
+					id := fmt.Sprintf("big-%d", k)
+					if err := p.trySend(map[string]any{"type": "publish", "id": id, "channel": lt.channel,
+						"body": body, "client_msg_id": fmt.Sprintf("big-%d-%d", i, k)}); err != nil {
+						failed[i] = err
+						return
+					}
+					ack, err := p.tryNext("ack "+id, func(f frame) bool { return f.ID == id })
+					if err == nil && ack.Type != "ack" {
+						err = fmt.Errorf("publish %d: %+v", k, ack)
+					}
+					if err != nil {
+						failed[i] = err
+						return
+					}
+					acked[i]++
 				}
 			})
 		}
 		wg.Wait()
+		for i, err := range failed {
+			if err != nil {
+				t.Fatalf("publisher %d: %v", i, err)
+			}
+		}
 		select {
 		case <-cut:
 		default:
-			t.Fatalf("the slow reader was not cut off after %v messages of 15 KiB", sent)
+			t.Fatalf("the slow reader was not cut off after %v messages of 15 KiB", acked)
 		}
 		select {
 		case endErr = <-slowEnd:
-		case <-time.After(30 * time.Second):
+		case <-time.After(60 * time.Second):
 			t.Fatal("the slow reader's socket is still open after it was cut off")
 		}
 		posted := 0
-		for i, p := range pubs {
-			for k := range sent[i] {
-				id := fmt.Sprintf("big-%d", k)
-				if ack := p.next("ack "+id, func(f frame) bool { return f.ID == id }); ack.Type != "ack" {
-					t.Fatalf("publisher %d, publish %d: %+v", i, k, ack)
-				}
-			}
-			posted += sent[i]
+		for _, n := range acked {
+			posted += n
 		}
 		if code := websocket.CloseStatus(endErr); code != hub.CloseSlowConsumer {
 			t.Fatalf("slow reader ended with %v (%v), want close %d", code, endErr, hub.CloseSlowConsumer)
@@ -421,13 +451,16 @@ func TestOutsideSlowReaderCutOff(t *testing.T) {
 func TestOutsideRevokedSessionSocket(t *testing.T) {
 	t.Parallel()
 	forEngines(t, func(t *testing.T, engine string) {
-		s := startOutside(t, engine, nil)
+		// Without the periodic session recheck (a backstop for lost
+		// revocation events) only the live path can close the sockets, so
+		// the deadline below can be generous without proving less.
+		s := startOutsideHub(t, engine, nil, func(c *hub.Config) { c.SessionRecheck = -1 })
 		uid, phone := s.user("revoked@example.com", "employee")
 		laptop := newClient(t, s.base)
 		laptop.login("revoked@example.com", outsidePassword)
 		phoneSock, laptopSock := dialSocket(t, phone), dialSocket(t, laptop)
 
-		const within = 10 * time.Second // the recheck backstop is 30 s: this needs the live path
+		const within = 60 * time.Second
 		expect(t, "logout", phone.do("DELETE", "/api/v1/session", nil), 204, "", "")
 		if code := phoneSock.closeStatus(within); code != hub.CloseAuthRevoked {
 			t.Fatalf("socket of the logged-out session closed with %v, want %d", code, hub.CloseAuthRevoked)

@@ -128,7 +128,7 @@ func TestDraftsFollowTheUser(t *testing.T) {
 			Channel *string `json:"channel"`
 		} `json:"items"`
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		api.must("GET", "/api/v1/drafts", nil, &drafts)
 		left := 0

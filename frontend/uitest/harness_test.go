@@ -391,6 +391,7 @@ type browser struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	console *lockedBuffer
+	stderr  *lockedBuffer // the browser process's own output
 	dialogs chan string
 	wg      sync.WaitGroup
 }
@@ -431,9 +432,13 @@ func newBrowser(t testing.TB, srv *server, name string, opts ...browserOption) *
 	if os.Geteuid() == 0 {
 		allocOpts = append(allocOpts, chromedp.NoSandbox)
 	}
+	// Kept for the artifacts: when the browser itself dies (it has been
+	// seen to segfault on a loaded CI machine) its output says why.
+	stderr := &lockedBuffer{}
+	allocOpts = append(allocOpts, chromedp.CombinedOutput(stderr))
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), allocOpts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	b := &browser{t: t, name: name, srv: srv, ctx: ctx, console: &lockedBuffer{}, dialogs: make(chan string, 16)}
+	b := &browser{t: t, name: name, srv: srv, ctx: ctx, console: &lockedBuffer{}, stderr: stderr, dialogs: make(chan string, 16)}
 	b.cancel = func() {
 		cancel()
 		acancel()
@@ -478,6 +483,7 @@ func newBrowser(t testing.TB, srv *server, name string, opts ...browserOption) *
 			}
 			scancel()
 			writeArtifact(t, name+"-console.log", []byte(b.console.String()))
+			writeArtifact(t, name+"-chromium.log", []byte(b.stderr.String()))
 		}
 		b.cancel()
 		b.wg.Wait()
