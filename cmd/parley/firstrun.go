@@ -68,7 +68,7 @@ func (m *Main) firstRun(ctx context.Context) (string, error) {
 	log.Info().Int64("tenant", admin.TenantID).Int64("user", admin.ID).Bool("generated_password", generated).
 		Msg("first run: created the first tenant and its admin")
 	if generated {
-		return fmt.Sprintf("%s — log in as %s with password %s\n(the password is shown only this once; change it with PUT /api/v1/me/password)",
+		return fmt.Sprintf("%s — log in as %s with password %s\n(the password is shown only this once; change it under Settings after logging in)",
 			running, admin.Email, password), nil
 	}
 	return fmt.Sprintf("%s — log in as %s with the password from PARLEY_ADMIN_PASSWORD", running, admin.Email), nil
