@@ -53,6 +53,9 @@ type Config struct {
 	// so that people who read the message meanwhile get none.
 	NotifyDelay time.Duration // PARLEY_NOTIFY_DELAY, default 2m
 
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string // PARLEY_METRICS_TOKEN, default "": no login
+
 	LogLevel  string // PARLEY_LOG_LEVEL, default "info"
 	LogFormat string // PARLEY_LOG_FORMAT, default "auto": console on a terminal, else json
 
@@ -85,6 +88,7 @@ var options = []option{
 	{"session-recheck", "10s", "how often open sockets' sessions are revalidated (closes those revoked by the CLI or expired)", false},
 	{"client-ip-header", "", "header from a trusted proxy carrying the client address (X-Forwarded-For, X-Real-IP)", false},
 	{"shutdown-timeout", "15s", "how long a stop waits for in-flight requests", false},
+	{"metrics-token", "", "bearer token /metrics requires (Authorization: Bearer ...); empty: no login, block /metrics at the balancer", true},
 	{"log-level", "info", "debug, info, warn or error", false},
 	{"log-format", "auto", "json, console, or auto (console on a terminal)", false},
 }
@@ -182,6 +186,7 @@ func buildConfig(raw map[string]string) (Config, error) {
 		AdminEmail:     raw["admin-email"],
 		AdminPassword:  raw["admin-password"],
 		ClientIPHeader: raw["client-ip-header"],
+		MetricsToken:   raw["metrics-token"],
 		LogLevel:       raw["log-level"],
 		LogFormat:      raw["log-format"],
 	}

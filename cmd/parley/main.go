@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -250,7 +251,7 @@ func (m *Main) startHub(ctx context.Context, fe *frontend.Server) error {
 		m.hubOptions(&hc)
 	}
 	m.hub = hub.New(hc)
-	fe.Mount("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	fe.Mount("GET /metrics", metricsHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), m.Config.MetricsToken))
 	return nil
 }
 
@@ -397,4 +398,20 @@ func (r *hubRelay) Online(ctx context.Context, tenantID, userID int64) (bool, er
 		return h.Online(ctx, tenantID, userID)
 	}
 	return false, nil
+}
+
+// metricsHandler serves /metrics, behind a bearer token when one is set.
+func metricsHandler(next http.Handler, token string) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need a bearer token", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
