@@ -3,9 +3,9 @@ package chat_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"parley/internal/leakcheck"
 )
 
 // TestMain is the package's only TestMain: every test file of package chat
 // and chat_test shares it.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }

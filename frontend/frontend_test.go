@@ -18,14 +18,14 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"go.uber.org/goleak"
 
 	"parley/chat"
 	"parley/frontend"
+	"parley/internal/leakcheck"
 	"parley/storage/sqlite"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 const testPassword = "correct horse battery"
 

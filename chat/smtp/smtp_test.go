@@ -10,14 +10,13 @@ import (
 	"sync"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"parley/chat"
 	"parley/chat/smtp"
 	"parley/chat/smtp/smtptest"
+	"parley/internal/leakcheck"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 const (
 	testUser = "parley"

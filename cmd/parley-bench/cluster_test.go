@@ -18,6 +18,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"parley/internal/leakcheck"
 	"parley/storage/pgtest"
 )
 
@@ -45,7 +46,7 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(dir)
 	if code == 0 {
 		// Idle keep-alive connections of the setup HTTP clients may linger.
-		if err := goleak.Find(goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		if err := leakcheck.Find(goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
 			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop")); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
 			code = 1

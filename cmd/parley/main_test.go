@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"parley/internal/leakcheck"
 )
 
 // The end-to-end tests start the real binary, built once per test run
@@ -40,10 +40,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building parley:", err)
 		os.Exit(1)
 	}
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		_ = os.RemoveAll(dir)
-		os.Exit(code)
-	}))
+	code := leakcheck.Run(m)
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // output collects a stream and lets tests wait for what they expect.

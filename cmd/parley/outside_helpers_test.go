@@ -437,25 +437,34 @@ func (s *socket) events(channel, kind string) []frame {
 	return out
 }
 
-// waitEvents waits until n events of kind arrived on channel.
+// waitEvents waits until n events of kind arrived on channel. It fails
+// when none arrives for a minute: a long stream may take longer than that
+// on a loaded machine, but not without making progress.
 func (s *socket) waitEvents(channel, kind string, n int) []frame {
 	s.t.Helper()
-	deadline := time.NewTimer(60 * time.Second)
+	const quiet = 60 * time.Second
+	deadline := time.NewTimer(quiet)
 	defer deadline.Stop()
+	seen := -1
 	for {
 		s.mu.Lock()
 		changed, closed := s.changed, s.closed
 		s.mu.Unlock()
-		if evs := s.events(channel, kind); len(evs) >= n {
+		evs := s.events(channel, kind)
+		if len(evs) >= n {
 			return evs
 		}
 		if closed {
-			s.t.Fatalf("socket closed (%v) with %d of %d %s events on %s", s.status, len(s.events(channel, kind)), n, kind, channel)
+			s.t.Fatalf("socket closed (%v) with %d of %d %s events on %s", s.status, len(evs), n, kind, channel)
+		}
+		if len(evs) > seen {
+			seen = len(evs)
+			deadline.Reset(quiet)
 		}
 		select {
 		case <-changed:
 		case <-deadline.C:
-			s.t.Fatalf("%d of %d %s events on %s after 60s", len(s.events(channel, kind)), n, kind, channel)
+			s.t.Fatalf("%d of %d %s events on %s, and none for %v", len(s.events(channel, kind)), n, kind, channel, quiet)
 		}
 	}
 }

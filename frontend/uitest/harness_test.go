@@ -23,7 +23,8 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
-	"go.uber.org/goleak"
+
+	"parley/internal/leakcheck"
 )
 
 // demoPassword is every demo user's password (cmd/parley/demo.go).
@@ -75,7 +76,7 @@ func runMain(m *testing.M) int {
 	code := m.Run()
 	runSuiteCleanups(code != 0)
 	if code == 0 {
-		if err := goleak.Find(); err != nil {
+		if err := leakcheck.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "uitest: leaked goroutines:", err)
 			return 1
 		}

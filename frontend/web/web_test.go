@@ -10,11 +10,11 @@ import (
 	"strings"
 	"testing"
 
-	"go.uber.org/goleak"
+	"parley/internal/leakcheck"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leakcheck.VerifyTestMain(m)
 }
 
 func newMux() (*http.ServeMux, *App) {

@@ -5,13 +5,13 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"go.uber.org/goleak"
 
+	"parley/internal/leakcheck"
 	"parley/storage/pgtest"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leakcheck.VerifyTestMain(m)
 }
 
 func tableExists(t *testing.T, url, table string) bool {

@@ -11,16 +11,16 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
-	"go.uber.org/goleak"
 
 	"parley/chat"
+	"parley/internal/leakcheck"
 	"parley/storage/pgtest"
 	"parley/storage/postgres"
 	"parley/storage/storetest"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leakcheck.VerifyTestMain(m)
 }
 
 // open returns a store on a fresh migrated database, closed when t ends.

@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
-	"go.uber.org/goleak"
 
 	"parley/chat"
+	"parley/internal/leakcheck"
 	"parley/storage/sqlite"
 	"parley/storage/storetest"
 )
@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 		_ = os.RemoveAll(template.dir)
 	}
 	if code == 0 {
-		if err := goleak.Find(); err != nil {
+		if err := leakcheck.Find(); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
 			code = 1
 		}
