@@ -18,6 +18,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"parley/internal/freeport"
 	"parley/internal/leakcheck"
 	"parley/storage/pgtest"
 )
@@ -73,14 +74,11 @@ func binary(t *testing.T, env string, names ...string) string {
 	return ""
 }
 
+// freePort returns a port for a server to listen on; see freeport for
+// why not one from bind(0).
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return freeport.Port(t)
 }
 
 // proc is a child process the test owns.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"parley/hub"
+	"parley/internal/freeport"
 	"parley/storage/pgtest"
 )
 
@@ -85,15 +85,11 @@ func TestOutsideFirstRunAfterBadConfig(t *testing.T) {
 	p.stop()
 }
 
-// freeAddr returns a 127.0.0.1 address that was free a moment ago.
+// freeAddr returns a 127.0.0.1 address for a server to listen on; see
+// freeport for why not one from bind(0).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return freeport.Addr(t)
 }
 
 // An operator's node: PostgreSQL, secrets from *_FILE, a public URL, a

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -24,6 +23,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"parley/internal/freeport"
 	"parley/internal/leakcheck"
 )
 
@@ -163,13 +163,12 @@ type server struct {
 	logs   *lockedBuffer
 }
 
+// freeAddr returns a 127.0.0.1 address for a server to listen on (and to
+// listen on again after a restart); see freeport for why not one from
+// bind(0).
 func freeAddr(t lifecycle) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Helper()
+	return freeport.Addr(t)
 }
 
 // startServer runs parley --demo on a fresh data dir and a free port; env
