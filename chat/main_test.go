@@ -3,7 +3,7 @@ package chat_test
 import (
 	"testing"
 
-	"parley/internal/leakcheck"
+	"parley/tools/leakcheck"
 )
 
 // TestMain is the package's only TestMain: every test file of package chat

@@ -21,7 +21,7 @@ import (
 
 	"parley/chat"
 	"parley/frontend"
-	"parley/internal/leakcheck"
+	"parley/tools/leakcheck"
 	"parley/storage/sqlite"
 )
 

@@ -19,7 +19,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"parley/chat"
-	"parley/internal/leakcheck"
+	"parley/tools/leakcheck"
 )
 
 func TestMain(m *testing.M) {

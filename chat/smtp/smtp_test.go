@@ -13,7 +13,7 @@ import (
 	"parley/chat"
 	"parley/chat/smtp"
 	"parley/chat/smtp/smtptest"
-	"parley/internal/leakcheck"
+	"parley/tools/leakcheck"
 )
 
 func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }

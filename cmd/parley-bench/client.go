@@ -235,6 +235,12 @@ func (c *client) read(conn *websocket.Conn, done chan struct{}, subbed chan int6
 					c.observe(f, now)
 				}
 			case "subscribed":
+				// The hub also confirms the user channel it subscribes
+				// every connection to, first: only the own channel's
+				// answer means the subscription is in place.
+				if f.Channel != c.channel {
+					continue
+				}
 				select {
 				case subbed <- f.LastSeq:
 				default:

@@ -18,8 +18,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"parley/internal/freeport"
-	"parley/internal/leakcheck"
+	"parley/tools/freeport"
+	"parley/tools/leakcheck"
 	"parley/storage/pgtest"
 )
 

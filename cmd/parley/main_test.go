@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/leakcheck"
+	"parley/tools/leakcheck"
 )
 
 // The end-to-end tests start the real binary, built once per test run

@@ -14,7 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"parley/hub"
-	"parley/internal/freeport"
+	"parley/tools/freeport"
 	"parley/storage/pgtest"
 )
 

@@ -23,8 +23,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"parley/internal/freeport"
-	"parley/internal/leakcheck"
+	"parley/tools/freeport"
+	"parley/tools/leakcheck"
 )
 
 // demoPassword is every demo user's password (cmd/parley/demo.go).

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"parley/internal/leakcheck"
+	"parley/tools/leakcheck"
 )
 
 func TestMain(m *testing.M) {

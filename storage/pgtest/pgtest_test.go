@@ -6,7 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"parley/internal/leakcheck"
+	"parley/tools/leakcheck"
 	"parley/storage/pgtest"
 )
 

@@ -13,7 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"parley/chat"
-	"parley/internal/leakcheck"
+	"parley/tools/leakcheck"
 	"parley/storage/pgtest"
 	"parley/storage/postgres"
 	"parley/storage/storetest"

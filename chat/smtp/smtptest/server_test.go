@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"parley/chat/smtp/smtptest"
-	"parley/internal/leakcheck"
+	"parley/tools/leakcheck"
 )
 
 func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
