@@ -273,6 +273,7 @@ func (h *Hub) newConn(ws *websocket.Conn, p *chat.Principal) *conn {
 	// The writer waits on wake alone, so the end of the context wakes it.
 	c.cancel = func() {
 		cancel()
+		c.stopped.Store(true)
 		c.signal()
 	}
 	return c
