@@ -51,6 +51,10 @@ type config struct {
 	cpuComms      []string
 	jsonOut       string
 	cpuProfile    string
+	// reader is how connections are read: "epoll" (the default, "" too)
+	// or "goroutine" (one coder/websocket reader per connection).
+	reader  string
+	pollers int // epoll goroutines (default 2)
 	// during runs while publishing (fault injection in tests).
 	during func(ctx context.Context)
 }
@@ -78,6 +82,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&comms, "cpu-comm", "", "comma-separated process names whose CPU time to report (e.g. postgres,redis-server)")
 	fs.StringVar(&c.jsonOut, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load tool itself while publishing to this file")
+	fs.StringVar(&c.reader, "reader", "epoll", "how to read the connections: epoll (a few goroutines wait on all sockets; Linux, ws:// only) or goroutine (one per connection)")
+	fs.IntVar(&c.pollers, "pollers", 2, "goroutines of the epoll reader")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -103,6 +109,8 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("need clients > 0, channels > 0 and 0 <= publishers <= clients")
 	case !c.idle && c.publishers > 0 && c.rate <= 0:
 		return c, errors.New("-rate must be positive")
+	case c.reader != "epoll" && c.reader != "goroutine":
+		return c, errors.New("-reader is epoll or goroutine")
 	}
 	return c, nil
 }
@@ -146,9 +154,19 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	res.SetupSeconds = time.Since(t0).Seconds()
 	before := scrapeAll(cfg.metricsURLs)
 	st := newStats()
+	var p *poller
+	if cfg.reader != "goroutine" {
+		p, err = newPoller(max(cfg.pollers, 1))
+		if err != nil {
+			return nil, err
+		}
+		// After the clients are closed (deferred below, so run first).
+		defer p.stop()
+	}
 	clients := make([]*client, cfg.clients)
 	for i := range clients {
 		clients[i] = newClient(i, cfg.wsURLs[i%len(cfg.wsURLs)], w.cookies[i%len(w.cookies)], w.channels[i%len(w.channels)], st)
+		clients[i].poller = p
 	}
 	defer func() {
 		for _, c := range clients {
