@@ -15,11 +15,12 @@ import (
 
 // Buffer sizes of a connection's socket. net/http hands over 4 KiB for
 // each; client frames are small (and bigger ones are read straight into
-// the message), and one queued frame plus its header fits the writer in
-// one write.
+// the message). coder/websocket writes only control frames through its
+// buffered writer (at most 127 bytes each; the writer frames the messages
+// itself, see socket), so a small one does.
 const (
 	socketReadBuffer  = 512
-	socketWriteBuffer = 2 << 10
+	socketWriteBuffer = 256
 )
 
 // leanHijacker hands coder/websocket smaller buffers than net/http's on
