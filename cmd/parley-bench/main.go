@@ -54,7 +54,8 @@ type config struct {
 	// reader is how connections are read: "epoll" (the default, "" too)
 	// or "goroutine" (one coder/websocket reader per connection).
 	reader  string
-	pollers int // epoll goroutines (default 2)
+	pollers int           // epoll goroutines (default 2)
+	gather  time.Duration // the epoll reader's pause after a wait with few sockets
 	// during runs while publishing (fault injection in tests).
 	during func(ctx context.Context)
 }
@@ -84,6 +85,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load tool itself while publishing to this file")
 	fs.StringVar(&c.reader, "reader", "epoll", "how to read the connections: epoll (a few goroutines wait on all sockets; Linux, ws:// only) or goroutine (one per connection)")
 	fs.IntVar(&c.pollers, "pollers", 2, "goroutines of the epoll reader")
+	fs.DurationVar(&c.gather, "poll-gather", 500*time.Microsecond, "the epoll reader's pause after a wait that found few sockets ready, so the next finds many (adds at most this to latencies)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -156,7 +158,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	st := newStats()
 	var p *poller
 	if cfg.reader != "goroutine" {
-		p, err = newPoller(max(cfg.pollers, 1))
+		p, err = newPoller(max(cfg.pollers, 1), cfg.gather)
 		if err != nil {
 			return nil, err
 		}

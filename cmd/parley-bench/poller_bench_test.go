@@ -61,7 +61,7 @@ func benchmarkReader(b *testing.B, reader string, n int) {
 	var p *poller
 	if reader == "epoll" {
 		var err error
-		if p, err = newPoller(2); err != nil {
+		if p, err = newPoller(2, 0); err != nil {
 			b.Fatal(err)
 		}
 		defer p.stop()

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // The epoll reader is Linux-only; elsewhere every connection has a reader
@@ -12,9 +13,11 @@ import (
 
 type poller struct{}
 
-func newPoller(int) (*poller, error) { return nil, errors.New("the epoll reader needs Linux") }
-func (*poller) add(*rawConn)         {}
-func (*poller) stop()                {}
+func newPoller(int, time.Duration) (*poller, error) {
+	return nil, errors.New("the epoll reader needs Linux")
+}
+func (*poller) add(*rawConn) {}
+func (*poller) stop()        {}
 
 type rawConn struct {
 	c      *client

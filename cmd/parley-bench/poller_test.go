@@ -122,7 +122,7 @@ func TestPollerReadsEverything(t *testing.T) {
 		return ws.Close(4001, "slow consumer")
 	})
 
-	p, err := newPoller(2)
+	p, err := newPoller(2, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestPollerClientCloses(t *testing.T) {
 				<-readEnded
 				return nil
 			})
-			p, err := newPoller(1)
+			p, err := newPoller(1, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
