@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -19,11 +19,11 @@ import (
 // goroutines of their own (the HTTP handler returns after the upgrade);
 // both end on one cancel.
 type conn struct {
-	h  *Hub
-	id string
-	ws *websocket.Conn
-	nc net.Conn // the socket under ws, for write deadlines; nil in tests without one
-	p  *chat.Principal
+	h    *Hub
+	id   string
+	ws   *websocket.Conn
+	sock *socket // the socket under ws, which the writer writes to; nil in tests without one
+	p    *chat.Principal
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -34,8 +34,15 @@ type conn struct {
 	queue   [][]byte
 	qbytes  int
 	qclosed bool
-	wake    chan struct{} // the queue got a frame
-	space   chan struct{} // the writer wrote a batch
+	// wake is all the writer waits on: a frame in an empty queue, a close
+	// request, the end of ctx and a due ping all signal it. One channel
+	// costs a wake-up a fraction of a select over four.
+	wake        chan struct{}
+	stopped     atomic.Bool // ctx ended; read instead of ctx.Err, whose cold cache line cost 4 %
+	closeAsked  atomic.Bool // closeCh is closed
+	pingDue     atomic.Bool
+	space       chan struct{} // the writer wrote a batch while spaceWaiters > 0
+	spaceWaiter atomic.Int32
 
 	closeOnce   sync.Once
 	closeCh     chan struct{}
@@ -82,14 +89,24 @@ func (c *conn) enqueueUncounted(frame []byte) bool {
 		c.close(CloseSlowConsumer, reasonSlowConsumer)
 		return false
 	}
+	// A queue that holds frames already has the writer's attention: the
+	// writer goes to sleep only after finding the queue empty.
+	idle := len(c.queue) == 0
 	c.queue = append(c.queue, frame)
 	c.qbytes += len(frame)
 	c.qmu.Unlock()
+	if idle {
+		c.signal()
+	}
+	return true
+}
+
+// signal wakes the writer.
+func (c *conn) signal() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 // send enqueues a server frame without blocking (fan-out and control).
@@ -113,12 +130,12 @@ func (c *conn) push(frame []byte) {
 			return
 		}
 		if c.qbytes == 0 || c.qbytes+len(frame) <= c.h.cfg.SendQueueBytes {
+			idle := len(c.queue) == 0
 			c.queue = append(c.queue, frame)
 			c.qbytes += len(frame)
 			c.qmu.Unlock()
-			select {
-			case c.wake <- struct{}{}:
-			default:
+			if idle {
+				c.signal()
 			}
 			c.h.m.messagesOut.Inc()
 			return
@@ -128,6 +145,11 @@ func (c *conn) push(frame []byte) {
 			t := time.NewTimer(c.h.cfg.WriteTimeout)
 			defer t.Stop()
 			timeout = t.C
+			// Counted before the queue is looked at again, so the
+			// writer's next batch signals space (see flush).
+			c.spaceWaiter.Add(1)
+			defer c.spaceWaiter.Add(-1)
+			continue
 		}
 		select {
 		case <-c.space:
@@ -156,6 +178,11 @@ func (c *conn) queuedBytes() int {
 // waitSpace blocks the reader (never fan-out) until the queue is at most
 // half full, so a long replay cannot overflow it on a healthy client.
 func (c *conn) waitSpace(ctx context.Context) error {
+	if c.queuedBytes() <= c.h.cfg.SendQueueBytes/2 {
+		return nil
+	}
+	c.spaceWaiter.Add(1)
+	defer c.spaceWaiter.Add(-1)
 	for c.queuedBytes() > c.h.cfg.SendQueueBytes/2 {
 		select {
 		case <-c.space:
@@ -175,32 +202,31 @@ var errClosing = errors.New("connection closing")
 func (c *conn) close(code websocket.StatusCode, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeReason = code, reason
+		c.closeAsked.Store(true)
 		close(c.closeCh)
+		c.signal()
 	})
 }
+
+// closing reports whether a close was requested.
+func (c *conn) closing() bool { return c.closeAsked.Load() }
 
 // writeLoop is the connection's writer: it drains the queue in batches,
 // pings, and performs the close the hub or the reader asked for.
 func (c *conn) writeLoop() {
 	defer c.cancel()
-	ping := time.NewTicker(c.h.cfg.PingInterval)
+	ping := time.AfterFunc(c.h.cfg.PingInterval, c.pingTimer)
 	defer ping.Stop()
-	var buf []byte
 	for {
-		select {
-		case <-c.closeCh:
-			c.finish(&buf)
+		<-c.wake
+		switch {
+		case c.stopped.Load():
 			return
-		case <-c.ctx.Done():
+		case c.closing():
+			c.finish()
 			return
-		case <-c.wake:
-			if err := c.flush(&buf, true); err != nil {
-				if !errors.Is(err, errClosing) {
-					c.logWriteError(err)
-					return
-				}
-			}
-		case <-ping.C:
+		case c.pingDue.Load():
+			c.pingDue.Store(false)
 			ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.WriteTimeout)
 			err := c.ws.Ping(ctx)
 			cancel()
@@ -208,26 +234,42 @@ func (c *conn) writeLoop() {
 				c.logWriteError(err)
 				return
 			}
+			ping.Reset(c.h.cfg.PingInterval)
+			// Frames may have been queued meanwhile; their wake-up may
+			// have been taken by the ping's.
+		}
+		if err := c.flush(true); err != nil {
+			if !errors.Is(err, errClosing) {
+				c.logWriteError(err)
+				return
+			}
+			c.signal() // handle the close at the top
 		}
 	}
 }
 
+// pingTimer runs on the timer's own goroutine when a ping is due.
+func (c *conn) pingTimer() {
+	c.pingDue.Store(true)
+	c.signal()
+}
+
+// batchPool holds the buffers the writer builds messages in, header room
+// first. Pooled rather than kept per connection: an idle connection then
+// holds none.
+var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledBatch is the largest buffer returned to batchPool; a bigger one
+// (a large history page) is left to the GC.
+const maxPooledBatch = 128 << 10
+
 // flush writes queued frames until the queue is empty, several frames per
 // WebSocket message (newline-delimited). With yield it stops early when a
 // close was requested.
-func (c *conn) flush(buf *[]byte, yield bool) error {
-	if c.nc != nil {
-		// The deadline set for each write must not outlive the batch: the
-		// reader answers pings on this socket meanwhile.
-		defer c.nc.SetWriteDeadline(time.Time{})
-	}
+func (c *conn) flush(yield bool) error {
 	for {
-		if yield {
-			select {
-			case <-c.closeCh:
-				return errClosing
-			default:
-			}
+		if yield && c.closing() {
+			return errClosing
 		}
 		c.qmu.Lock()
 		if len(c.queue) == 0 {
@@ -239,18 +281,13 @@ func (c *conn) flush(buf *[]byte, yield bool) error {
 			size += len(c.queue[n])
 			n++
 		}
-		var msg []byte
-		if n == 1 {
-			msg = c.queue[0]
-		} else {
-			b := (*buf)[:0]
-			for i := range n {
-				if i > 0 {
-					b = append(b, '\n')
-				}
-				b = append(b, c.queue[i]...)
+		bp := batchPool.Get().(*[]byte)
+		b := append((*bp)[:0], make([]byte, maxFrameHeader)...)
+		for i := range n {
+			if i > 0 {
+				b = append(b, '\n')
 			}
-			*buf, msg = b, b
+			b = append(b, c.queue[i]...)
 		}
 		clear(c.queue[:n])
 		c.queue = c.queue[n:]
@@ -259,14 +296,24 @@ func (c *conn) flush(buf *[]byte, yield bool) error {
 		}
 		c.qmu.Unlock()
 
-		err := c.write(msg)
+		err := c.write(b)
+		if cap(b) <= maxPooledBatch {
+			*bp = b
+			batchPool.Put(bp)
+		}
 
 		c.qmu.Lock()
 		c.qbytes -= size
 		c.qmu.Unlock()
-		select {
-		case c.space <- struct{}{}:
-		default:
+		// Only push and waitSpace wait for room, rarely: the wake-up is
+		// skipped otherwise. A waiter counts itself before it looks at
+		// qbytes under qmu, so it either sees this batch's room or is
+		// counted here.
+		if c.spaceWaiter.Load() > 0 {
+			select {
+			case c.space <- struct{}{}:
+			default:
+			}
 		}
 		if err != nil {
 			return err
@@ -274,32 +321,29 @@ func (c *conn) flush(buf *[]byte, yield bool) error {
 	}
 }
 
-// write writes one message within WriteTimeout. On a real socket the
-// bound is the socket's write deadline rather than a context deadline: a
-// timer and a context per write cost more than the write's own work, and
-// the socket still closes at once when the connection's context ends (the
-// reader's Read watches it).
-func (c *conn) write(msg []byte) error {
-	if c.nc == nil {
+// write writes one message, its payload after maxFrameHeader bytes of b,
+// within WriteTimeout. On a real socket the writer frames it itself and
+// the socket's write deadline bounds it (see socket); the socket still
+// closes at once when the connection's context ends (the reader's Read
+// watches it).
+func (c *conn) write(b []byte) error {
+	if c.sock == nil {
 		ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.WriteTimeout)
 		defer cancel()
-		return c.ws.Write(ctx, websocket.MessageText, msg)
+		return c.ws.Write(ctx, websocket.MessageText, b[maxFrameHeader:])
 	}
-	if err := c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout)); err != nil {
-		return err
-	}
-	return c.ws.Write(context.Background(), websocket.MessageText, msg)
+	return c.sock.writeText(b)
 }
 
 // finish sends what is queued (except to a slow consumer, whose queue is
 // gone) and closes the socket with the requested code.
-func (c *conn) finish(buf *[]byte) {
+func (c *conn) finish() {
 	// No frame is accepted from now on, so the final flush ends.
 	c.qmu.Lock()
 	c.qclosed = true
 	c.qmu.Unlock()
 	if c.closeCode != CloseSlowConsumer {
-		if err := c.flush(buf, false); err != nil {
+		if err := c.flush(false); err != nil {
 			c.logWriteError(err)
 			_ = c.ws.CloseNow()
 			return

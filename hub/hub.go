@@ -216,7 +216,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	hj := &leanHijacker{ResponseWriter: w}
+	hj := &leanHijacker{ResponseWriter: w, writeTimeout: h.cfg.WriteTimeout}
 	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.cfg.OriginPatterns,
 		CompressionMode: websocket.CompressionDisabled,
@@ -228,7 +228,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(h.cfg.ReadLimit)
 
 	c := h.newConn(ws, p)
-	c.nc = hj.conn
+	c.sock = hj.conn
 	if !h.register(c) {
 		_ = ws.Close(CloseGoingAway, reasonShutdown)
 		return
@@ -259,19 +259,25 @@ func (h *Hub) newConn(ws *websocket.Conn, p *chat.Principal) *conn {
 	_, _ = rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
 	ctx, cancel := context.WithCancel(context.Background())
-	return &conn{
+	c := &conn{
 		h:       h,
 		id:      id,
 		ws:      ws,
 		p:       p,
 		ctx:     ctx,
-		cancel:  cancel,
 		wake:    make(chan struct{}, 1),
 		space:   make(chan struct{}, 1),
 		closeCh: make(chan struct{}),
 		subs:    make(map[chat.Channel]*subscription),
 		limiter: newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst),
 	}
+	// The writer waits on wake alone, so the end of the context wakes it.
+	c.cancel = func() {
+		cancel()
+		c.stopped.Store(true)
+		c.signal()
+	}
+	return c
 }
 
 func (h *Hub) register(c *conn) bool {

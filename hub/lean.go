@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"net/http"
+	"time"
 )
 
 // Memory of an idle connection. Most connections are idle most of the
@@ -14,19 +15,21 @@ import (
 
 // Buffer sizes of a connection's socket. net/http hands over 4 KiB for
 // each; client frames are small (and bigger ones are read straight into
-// the message), and one queued frame plus its header fits the writer in
-// one write.
+// the message). coder/websocket writes only control frames through its
+// buffered writer (at most 127 bytes each; the writer frames the messages
+// itself, see socket), so a small one does.
 const (
 	socketReadBuffer  = 512
-	socketWriteBuffer = 2 << 10
+	socketWriteBuffer = 256
 )
 
 // leanHijacker hands coder/websocket smaller buffers than net/http's on
-// Hijack; bytes the client already sent are kept. It remembers the socket,
-// whose write deadline bounds the writer's writes (see conn.write).
+// Hijack; bytes the client already sent are kept. coder/websocket gets the
+// socket wrapped in a *socket, which the writer shares (see socket).
 type leanHijacker struct {
 	http.ResponseWriter
-	conn net.Conn
+	writeTimeout time.Duration
+	conn         *socket
 }
 
 func (w *leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -34,7 +37,7 @@ func (w *leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	w.conn = nc
+	w.conn = &socket{Conn: nc, timeout: w.writeTimeout}
 	// net/http flushed the response before handing the writer over.
 	if err := brw.Writer.Flush(); err != nil {
 		_ = nc.Close()
@@ -49,7 +52,7 @@ func (w *leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if br.Buffered() == 0 {
 		br = bufio.NewReaderSize(nc, socketReadBuffer)
 	}
-	return nc, bufio.NewReadWriter(br, bufio.NewWriterSize(nc, socketWriteBuffer)), nil
+	return w.conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.conn, socketWriteBuffer)), nil
 }
 
 // onFreshStack runs fn on a short-lived goroutine and waits for it. Calls

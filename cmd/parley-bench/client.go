@@ -37,9 +37,59 @@ type frame struct {
 type channelLog struct {
 	startSeq int64 // last seq when first subscribed: expect everything after
 	lastSeq  int64
-	seen     map[int64]int
+	seen     seqCounts
 	outOfOrd int
 }
+
+// seqCounts counts the deliveries of each seq after base. Seqs arrive
+// nearly in order, so a slice indexed by seq does what a map did, without
+// hashing or allocating per delivery.
+type seqCounts struct {
+	base int64
+	n    []uint8 // saturates at 255
+}
+
+func (s *seqCounts) inc(seq int64) {
+	i := seq - s.base - 1
+	if i < 0 {
+		return
+	}
+	for int64(len(s.n)) <= i {
+		s.n = append(s.n, 0)
+	}
+	if s.n[i] < 255 {
+		s.n[i]++
+	}
+}
+
+func (s *seqCounts) get(seq int64) int {
+	i := seq - s.base - 1
+	if i < 0 || i >= int64(len(s.n)) {
+		return 0
+	}
+	return int(s.n[i])
+}
+
+// wsConn is one WebSocket connection as the client uses it, from either
+// reader (see poller and goroutineConn).
+type wsConn interface {
+	// write sends one text message.
+	write(ctx context.Context, p []byte) error
+	// close closes with a close handshake, closeNow abruptly; the
+	// reader ends either way.
+	close()
+	closeNow()
+}
+
+// goroutineConn is a coder/websocket connection read by a goroutine of
+// its own (-reader goroutine).
+type goroutineConn struct{ ws *websocket.Conn }
+
+func (g goroutineConn) write(ctx context.Context, p []byte) error {
+	return g.ws.Write(ctx, websocket.MessageText, p)
+}
+func (g goroutineConn) close()    { g.ws.Close(websocket.StatusNormalClosure, "") }
+func (g goroutineConn) closeNow() { g.ws.CloseNow() }
 
 // client is one benchmark WebSocket connection. Connections come and go
 // (churn); the log of what it saw persists across them.
@@ -49,13 +99,14 @@ type client struct {
 	cookie  string
 	channel string
 	stats   *stats
+	poller  *poller // nil: a reader goroutine per connection
 
 	// acks receives ack and error frames of every connection in turn.
 	acks chan frame
 
 	mu      sync.Mutex
 	log     *channelLog
-	conn    *websocket.Conn
+	conn    wsConn
 	done    chan struct{} // closed when the current connection's reader ends
 	readErr error         // why the last connection's reader ended
 
@@ -69,7 +120,7 @@ func newClient(idx int, wsURL, cookie, channel string, st *stats) *client {
 }
 
 // current returns the live connection and its done channel.
-func (c *client) current() (*websocket.Conn, chan struct{}) {
+func (c *client) current() (wsConn, chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.conn, c.done
@@ -79,17 +130,31 @@ func (c *client) current() (*websocket.Conn, chan struct{}) {
 // the reader. It returns once the subscription is confirmed.
 func (c *client) connect(ctx context.Context) error {
 	start := time.Now()
-	h := http.Header{}
-	h.Set("Cookie", c.cookie)
-	conn, _, err := websocket.Dial(ctx, c.url, &websocket.DialOptions{HTTPHeader: h})
-	if err != nil {
-		// Refused dials are expected while a node is down; the caller
-		// retries. They are counted, not treated as delivery errors.
-		c.stats.dialFailures.Add(1)
-		return fmt.Errorf("dial: %w", err)
-	}
-	conn.SetReadLimit(16 << 20)
 	done, subbed := make(chan struct{}), make(chan int64, 1)
+	var conn wsConn
+	var raw *rawConn
+	if c.poller != nil {
+		rc, err := dialRaw(ctx, c.url, c.cookie)
+		if err != nil {
+			// Refused dials are expected while a node is down; the caller
+			// retries. They are counted, not treated as delivery errors.
+			c.stats.dialFailures.Add(1)
+			return fmt.Errorf("dial: %w", err)
+		}
+		rc.c, rc.done, rc.subbed = c, done, subbed
+		conn, raw = rc, rc
+	} else {
+		h := http.Header{}
+		h.Set("Cookie", c.cookie)
+		ws, _, err := websocket.Dial(ctx, c.url, &websocket.DialOptions{HTTPHeader: h})
+		if err != nil {
+			c.stats.dialFailures.Add(1)
+			return fmt.Errorf("dial: %w", err)
+		}
+		ws.SetReadLimit(16 << 20)
+		conn = goroutineConn{ws}
+		go c.read(ws, done, subbed)
+	}
 	sub := map[string]any{"type": "subscribe", "channel": c.channel}
 	c.mu.Lock()
 	c.conn, c.done = conn, done
@@ -97,25 +162,23 @@ func (c *client) connect(ctx context.Context) error {
 		sub["since"] = c.log.lastSeq
 	}
 	c.mu.Unlock()
-	go c.read(conn, done, subbed)
+	if raw != nil {
+		// Read from now on: the answer to the subscribe must be seen.
+		c.poller.add(raw)
+	}
 	if err := c.send(ctx, sub); err != nil {
-		conn.CloseNow()
+		conn.closeNow()
 		return err
 	}
 	select {
-	case last := <-subbed:
-		c.mu.Lock()
-		if c.log == nil {
-			c.log = &channelLog{startSeq: last, lastSeq: last, seen: map[int64]int{}}
-		}
-		c.mu.Unlock()
+	case <-subbed:
 	case <-done:
 		c.mu.Lock()
 		err := c.readErr
 		c.mu.Unlock()
 		return fmt.Errorf("connection closed before subscribed: %w", err)
 	case <-ctx.Done():
-		conn.CloseNow()
+		conn.closeNow()
 		return ctx.Err()
 	}
 	c.connects.Add(1)
@@ -154,7 +217,7 @@ func (c *client) send(ctx context.Context, v any) error {
 	defer c.writeMu.Unlock()
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return conn.Write(wctx, websocket.MessageText, b)
+	return conn.write(wctx, b)
 }
 
 // supervise keeps the client connected until ctx ends: after an unexpected
@@ -189,7 +252,7 @@ func (c *client) supervise(ctx context.Context) {
 // supervise reconnects.
 func (c *client) drop() {
 	if conn, _ := c.current(); conn != nil {
-		conn.CloseNow()
+		conn.closeNow()
 	}
 }
 
@@ -200,6 +263,7 @@ func (c *client) read(conn *websocket.Conn, done chan struct{}, subbed chan int6
 	// One buffer per connection: the tool shares the cores with the server,
 	// so it reads without allocating per message.
 	var buf bytes.Buffer
+	var lat latencies
 	for {
 		_, r, err := conn.Reader(context.Background())
 		if err == nil {
@@ -213,61 +277,91 @@ func (c *client) read(conn *websocket.Conn, done chan struct{}, subbed chan int6
 			return
 		}
 		now := time.Now()
-		for line := range bytes.SplitSeq(buf.Bytes(), []byte{'\n'}) {
-			if len(line) == 0 {
-				continue
+		c.handleMessage(buf.Bytes(), now, subbed, &lat)
+		lat.flush(c.stats)
+	}
+}
+
+// handleMessage handles one server message: one frame per line. Latencies
+// of deliveries go to lat, for the caller to record in bulk.
+func (c *client) handleMessage(msg []byte, now time.Time, subbed chan int64, lat *latencies) {
+	for line := range bytes.SplitSeq(msg, []byte{'\n'}) {
+		if len(line) == 0 {
+			continue
+		}
+		if channel, event, seq, body, ok := fastEventBytes(line); ok {
+			if string(event) == "message.new" && string(channel) == c.channel {
+				c.observe(seq, body, now, lat)
 			}
-			var f frame
-			if fastEvent(line, &f) {
-				if f.Event == "message.new" && f.Channel == c.channel {
-					c.observe(f, now)
-				}
-				continue
+			continue
+		}
+		var f frame
+		if err := json.Unmarshal(line, &f); err != nil {
+			c.stats.errors.Add(1)
+			c.stats.noteError("undecodable frame: " + err.Error())
+			continue
+		}
+		switch f.Type {
+		case "event":
+			if f.Event == "message.new" && f.Channel == c.channel {
+				c.observe(f.Seq, []byte(f.Data.Body), now, lat)
 			}
-			if err := json.Unmarshal(line, &f); err != nil {
+		case "subscribed":
+			if f.Channel != c.channel {
+				continue // the user channel's, at the start
+			}
+			// The log starts here, before the events that follow the
+			// answer are read.
+			c.mu.Lock()
+			if c.log == nil {
+				c.log = &channelLog{startSeq: f.LastSeq, lastSeq: f.LastSeq, seen: seqCounts{base: f.LastSeq}}
+			}
+			c.mu.Unlock()
+			select {
+			case subbed <- f.LastSeq:
+			default:
+			}
+		case "ack", "error":
+			if f.Type == "error" && os.Getenv("BENCH_DEBUG") != "" {
+				fmt.Fprintf(os.Stderr, "%s\n", line)
+			}
+			if f.Type == "error" {
 				c.stats.errors.Add(1)
-				c.stats.noteError("undecodable frame: " + err.Error())
-				continue
+				var msg string
+				_ = json.Unmarshal(f.Message, &msg)
+				c.stats.noteError(f.Code + ": " + msg)
 			}
-			switch f.Type {
-			case "event":
-				if f.Event == "message.new" && f.Channel == c.channel {
-					c.observe(f, now)
-				}
-			case "subscribed":
-				// The hub also confirms the user channel it subscribes
-				// every connection to, first: only the own channel's
-				// answer means the subscription is in place.
-				if f.Channel != c.channel {
-					continue
-				}
-				select {
-				case subbed <- f.LastSeq:
-				default:
-				}
-			case "ack", "error":
-				if f.Type == "error" && os.Getenv("BENCH_DEBUG") != "" {
-					fmt.Fprintf(os.Stderr, "%s\n", line)
-				}
-				if f.Type == "error" {
-					c.stats.errors.Add(1)
-					var msg string
-					_ = json.Unmarshal(f.Message, &msg)
-					c.stats.noteError(f.Code + ": " + msg)
-				}
-				select {
-				case c.acks <- f:
-				default:
-				}
-			case "reload":
-				c.stats.reloads.Add(1)
+			select {
+			case c.acks <- f:
+			default:
 			}
+		case "reload":
+			c.stats.reloads.Add(1)
 		}
 	}
 }
 
+// latencies collects deliveries and their latencies, recorded in bulk:
+// one lock of the shared histogram and one atomic add per batch instead
+// of per delivery.
+type latencies struct {
+	delivered int64
+	d         []time.Duration
+}
+
+func (l *latencies) flush(st *stats) {
+	if l.delivered > 0 {
+		st.delivered.Add(l.delivered)
+		l.delivered = 0
+	}
+	if len(l.d) > 0 {
+		st.latency.recordMany(l.d)
+		l.d = l.d[:0]
+	}
+}
+
 // observe records one delivered message: order, duplicates, latency.
-func (c *client) observe(f frame, now time.Time) {
+func (c *client) observe(seq int64, body []byte, now time.Time, lat *latencies) {
 	c.mu.Lock()
 	l := c.log
 	if l == nil {
@@ -277,22 +371,22 @@ func (c *client) observe(f frame, now time.Time) {
 		c.stats.errors.Add(1)
 		return
 	}
-	if f.Seq <= l.lastSeq {
-		if f.Seq > l.startSeq {
-			l.seen[f.Seq]++
+	if seq <= l.lastSeq {
+		if seq > l.startSeq {
+			l.seen.inc(seq)
 		}
 		l.outOfOrd++
 	} else {
-		if f.Seq != l.lastSeq+1 {
+		if seq != l.lastSeq+1 {
 			l.outOfOrd++
 		}
-		l.seen[f.Seq]++
-		l.lastSeq = f.Seq
+		l.seen.inc(seq)
+		l.lastSeq = seq
 	}
 	c.mu.Unlock()
-	c.stats.delivered.Add(1)
-	if sent, ok := sentAt(f.Data.Body); ok {
-		c.stats.latency.record(now.Sub(sent))
+	lat.delivered++
+	if sent, ok := sentAtBytes(body); ok {
+		lat.d = append(lat.d, now.Sub(sent))
 	}
 }
 
@@ -303,7 +397,7 @@ func (c *client) close() {
 	if conn == nil {
 		return
 	}
-	conn.Close(websocket.StatusNormalClosure, "")
+	conn.close()
 	<-done
 }
 
@@ -312,14 +406,25 @@ func body(pub, n int, at time.Time) string {
 	return "bench|" + strconv.FormatInt(at.UnixNano(), 10) + "|" + strconv.Itoa(pub) + "|" + strconv.Itoa(n)
 }
 
-func sentAt(b string) (time.Time, bool) {
-	parts := strings.Split(b, "|")
-	if len(parts) != 4 || parts[0] != "bench" {
+func sentAt(b string) (time.Time, bool) { return sentAtBytes([]byte(b)) }
+
+// sentAtBytes reads the send time from a body (bench|<unix ns>|pub|n)
+// without allocating.
+func sentAtBytes(b []byte) (time.Time, bool) {
+	rest, ok := bytes.CutPrefix(b, []byte("bench|"))
+	if !ok {
 		return time.Time{}, false
 	}
-	ns, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil {
+	digits, rest, ok := bytes.Cut(rest, []byte("|"))
+	if !ok || bytes.Count(rest, []byte("|")) != 1 || len(digits) == 0 || len(digits) > 19 {
 		return time.Time{}, false
+	}
+	var ns int64
+	for _, d := range digits {
+		if d < '0' || d > '9' {
+			return time.Time{}, false
+		}
+		ns = ns*10 + int64(d-'0')
 	}
 	return time.Unix(0, ns), true
 }
@@ -330,35 +435,47 @@ func sentAt(b string) (time.Time, bool) {
 // CPU at 100,000 deliveries per second. Anything else returns false and is
 // decoded in full.
 func fastEvent(line []byte, f *frame) bool {
-	rest, ok := bytes.CutPrefix(line, []byte(`{"type":"event","channel":"`))
+	channel, event, seq, body, ok := fastEventBytes(line)
 	if !ok {
-		return false
-	}
-	channel, rest, ok := bytes.Cut(rest, []byte(`","event":"`))
-	if !ok || bytes.ContainsAny(channel, `"\`) {
-		return false
-	}
-	event, rest, ok := bytes.Cut(rest, []byte(`","seq":`))
-	if !ok || bytes.ContainsAny(event, `"\`) {
-		return false
-	}
-	digits, rest, ok := bytes.Cut(rest, []byte(`,"data":{`))
-	if !ok {
-		return false
-	}
-	seq, err := strconv.ParseInt(string(digits), 10, 64)
-	if err != nil {
-		return false
-	}
-	// Bench bodies hold no quote or escape: the body ends at the next quote.
-	_, body, ok := bytes.Cut(rest, []byte(`"body":"`))
-	if !ok {
-		return false
-	}
-	body, _, ok = bytes.Cut(body, []byte(`"`))
-	if !ok || bytes.IndexByte(body, '\\') >= 0 {
 		return false
 	}
 	f.Type, f.Channel, f.Event, f.Seq, f.Data.Body = "event", string(channel), string(event), seq, string(body)
 	return true
+}
+
+// fastEventBytes is fastEvent returning slices of line, allocating
+// nothing.
+func fastEventBytes(line []byte) (channel, event []byte, seq int64, body []byte, ok bool) {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"type":"event","channel":"`))
+	if !ok {
+		return
+	}
+	channel, rest, ok = bytes.Cut(rest, []byte(`","event":"`))
+	if !ok || bytes.ContainsAny(channel, `"\`) {
+		return nil, nil, 0, nil, false
+	}
+	event, rest, ok = bytes.Cut(rest, []byte(`","seq":`))
+	if !ok || bytes.ContainsAny(event, `"\`) {
+		return nil, nil, 0, nil, false
+	}
+	digits, rest, ok := bytes.Cut(rest, []byte(`,"data":{`))
+	if !ok {
+		return nil, nil, 0, nil, false
+	}
+	// strconv.ParseInt on string(digits) does not allocate (the
+	// conversion does not escape).
+	seq, err := strconv.ParseInt(string(digits), 10, 64)
+	if err != nil {
+		return nil, nil, 0, nil, false
+	}
+	// Bench bodies hold no quote or escape: the body ends at the next quote.
+	_, body, ok = bytes.Cut(rest, []byte(`"body":"`))
+	if !ok {
+		return nil, nil, 0, nil, false
+	}
+	body, _, ok = bytes.Cut(body, []byte(`"`))
+	if !ok || bytes.IndexByte(body, '\\') >= 0 {
+		return nil, nil, 0, nil, false
+	}
+	return channel, event, seq, body, true
 }

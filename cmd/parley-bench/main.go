@@ -11,6 +11,11 @@
 //	parley-bench -url http://127.0.0.1:8080 -admin-email admin@example.com -admin-password ... \
 //	    -clients 1000 -channels 100 -publishers 50 -rate 500 -duration 30s
 //
+// On Linux a few goroutines read all connections through epoll (-reader
+// epoll, ws:// only), so that the tool takes as little of the cores it
+// shares with the server as it can; -reader goroutine reads each with a
+// coder/websocket reader of its own.
+//
 // See docs/performance.md for the scenarios and their figures.
 package main
 
@@ -51,6 +56,11 @@ type config struct {
 	cpuComms      []string
 	jsonOut       string
 	cpuProfile    string
+	// reader is how connections are read: "epoll" (the default, "" too)
+	// or "goroutine" (one coder/websocket reader per connection).
+	reader  string
+	pollers int           // epoll goroutines (default 2)
+	gather  time.Duration // the epoll reader's pause after a wait with few sockets
 	// during runs while publishing (fault injection in tests).
 	during func(ctx context.Context)
 }
@@ -78,6 +88,9 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&comms, "cpu-comm", "", "comma-separated process names whose CPU time to report (e.g. postgres,redis-server)")
 	fs.StringVar(&c.jsonOut, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load tool itself while publishing to this file")
+	fs.StringVar(&c.reader, "reader", "epoll", "how to read the connections: epoll (a few goroutines wait on all sockets; Linux, ws:// only) or goroutine (one per connection)")
+	fs.IntVar(&c.pollers, "pollers", 2, "goroutines of the epoll reader")
+	fs.DurationVar(&c.gather, "poll-gather", 500*time.Microsecond, "the epoll reader's pause after a wait that found few sockets ready, so the next finds many (adds at most this to latencies)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -103,6 +116,8 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("need clients > 0, channels > 0 and 0 <= publishers <= clients")
 	case !c.idle && c.publishers > 0 && c.rate <= 0:
 		return c, errors.New("-rate must be positive")
+	case c.reader != "epoll" && c.reader != "goroutine":
+		return c, errors.New("-reader is epoll or goroutine")
 	}
 	return c, nil
 }
@@ -146,9 +161,28 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	res.SetupSeconds = time.Since(t0).Seconds()
 	before := scrapeAll(cfg.metricsURLs)
 	st := newStats()
+	var p *poller
+	if cfg.reader != "goroutine" {
+		for _, u := range cfg.wsURLs {
+			if !strings.HasPrefix(u, "ws://") {
+				err = fmt.Errorf("%s is not ws://", u)
+			}
+		}
+		if err == nil {
+			p, err = newPoller(max(cfg.pollers, 1), cfg.gather)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "parley-bench: a reader goroutine per connection (the epoll reader cannot: %v)\n", err)
+			p, err = nil, nil
+		} else {
+			// After the clients are closed (deferred below, so run first).
+			defer p.stop()
+		}
+	}
 	clients := make([]*client, cfg.clients)
 	for i := range clients {
 		clients[i] = newClient(i, cfg.wsURLs[i%len(cfg.wsURLs)], w.cookies[i%len(w.cookies)], w.channels[i%len(w.channels)], st)
+		clients[i].poller = p
 	}
 	defer func() {
 		for _, c := range clients {

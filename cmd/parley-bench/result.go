@@ -115,7 +115,7 @@ func (r *result) fill(cfg config, clients []*client, st *stats, publishTime, ela
 			if s <= c.log.startSeq {
 				continue
 			}
-			switch n := c.log.seen[s]; {
+			switch n := c.log.seen.get(s); {
 			case n == 0:
 				r.Missing++
 			case n > 1:

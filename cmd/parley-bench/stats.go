@@ -24,6 +24,14 @@ func (h *histogram) record(d time.Duration) {
 	h.mu.Unlock()
 }
 
+func (h *histogram) recordMany(ds []time.Duration) {
+	h.mu.Lock()
+	for _, d := range ds {
+		_ = h.h.RecordValue(min(max(d.Microseconds(), 1), 60_000_000))
+	}
+	h.mu.Unlock()
+}
+
 // summary is a histogram's figures in milliseconds.
 type summary struct {
 	Count int64   `json:"count"`
