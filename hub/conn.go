@@ -35,14 +35,22 @@ type conn struct {
 	qbytes  int
 	qclosed bool
 	// wake is all the writer waits on: a frame in an empty queue, a close
-	// request, the end of ctx and a due ping all signal it. One channel
-	// costs a wake-up a fraction of a select over four.
+	// request and the end of ctx signal it. One channel costs a wake-up a
+	// fraction of a select over three.
 	wake        chan struct{}
 	stopped     atomic.Bool // ctx ended; read instead of ctx.Err, whose cold cache line cost 4 %
 	closeAsked  atomic.Bool // closeCh is closed
-	pingDue     atomic.Bool
 	space       chan struct{} // the writer wrote a batch while spaceWaiters > 0
 	spaceWaiter atomic.Int32
+
+	// The heartbeat runs on its timer's goroutine, not the writer's:
+	// waiting for a pong must not hold up deliveries. readProgress counts
+	// frames the reader took in and handled, readBusy is set while it
+	// handles one: a pong queued behind the client's own frames, or behind
+	// a slow request, is late but proves the client alive.
+	pingTimer    atomic.Pointer[time.Timer]
+	readProgress atomic.Uint64
+	readBusy     atomic.Bool
 
 	closeOnce   sync.Once
 	closeCh     chan struct{}
@@ -215,7 +223,11 @@ func (c *conn) closing() bool { return c.closeAsked.Load() }
 // pings, and performs the close the hub or the reader asked for.
 func (c *conn) writeLoop() {
 	defer c.cancel()
-	ping := time.AfterFunc(c.h.cfg.PingInterval, c.pingTimer)
+	// Armed only once stored: heartbeat re-arms it through the pointer.
+	ping := time.AfterFunc(time.Hour, c.heartbeat)
+	ping.Stop()
+	c.pingTimer.Store(ping)
+	ping.Reset(c.h.cfg.PingInterval)
 	defer ping.Stop()
 	for {
 		<-c.wake
@@ -225,18 +237,6 @@ func (c *conn) writeLoop() {
 		case c.closing():
 			c.finish()
 			return
-		case c.pingDue.Load():
-			c.pingDue.Store(false)
-			ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.WriteTimeout)
-			err := c.ws.Ping(ctx)
-			cancel()
-			if err != nil {
-				c.logWriteError(err)
-				return
-			}
-			ping.Reset(c.h.cfg.PingInterval)
-			// Frames may have been queued meanwhile; their wake-up may
-			// have been taken by the ping's.
 		}
 		if err := c.flush(true); err != nil {
 			if !errors.Is(err, errClosing) {
@@ -248,10 +248,26 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// pingTimer runs on the timer's own goroutine when a ping is due.
-func (c *conn) pingTimer() {
-	c.pingDue.Store(true)
-	c.signal()
+// heartbeat pings the client, on the ping timer's own goroutine, and
+// ends the connection when neither a pong nor anything else came from the
+// client within WriteTimeout while the reader was idle.
+func (c *conn) heartbeat() {
+	if c.stopped.Load() || c.closing() {
+		return
+	}
+	progress := c.readProgress.Load()
+	ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.WriteTimeout)
+	err := c.ws.Ping(ctx)
+	cancel()
+	if c.stopped.Load() {
+		return
+	}
+	if err != nil && c.readProgress.Load() == progress && !c.readBusy.Load() {
+		c.logWriteError(err)
+		c.cancel()
+		return
+	}
+	c.pingTimer.Load().Reset(c.h.cfg.PingInterval)
 }
 
 // batchPool holds the buffers the writer builds messages in, header room
@@ -385,6 +401,7 @@ func (c *conn) readLoop() {
 	defer c.cancel()
 	for {
 		typ, data, err := c.ws.Read(c.ctx)
+		c.readProgress.Add(1)
 		if err != nil {
 			if !isNormalClose(err) && c.ctx.Err() == nil && websocket.CloseStatus(err) == -1 {
 				c.logger().Debug().Err(err).Msg("read failed")
@@ -416,7 +433,10 @@ func (c *conn) readLoop() {
 				continue
 			}
 			c.strikes = 0
+			c.readBusy.Store(true)
 			onFreshStack(func() { c.handle(line) })
+			c.readBusy.Store(false)
+			c.readProgress.Add(1)
 		}
 	}
 }
