@@ -38,8 +38,8 @@ type conn struct {
 	// request and the end of ctx signal it. One channel costs a wake-up a
 	// fraction of a select over three.
 	wake        chan struct{}
-	stopped     atomic.Bool // ctx ended; read instead of ctx.Err, whose cold cache line cost 4 %
-	closeAsked  atomic.Bool // closeCh is closed
+	stopped     atomic.Bool   // ctx ended; read instead of ctx.Err, whose cold cache line cost 4 %
+	closeAsked  atomic.Bool   // closeCh is closed
 	space       chan struct{} // the writer wrote a batch while spaceWaiters > 0
 	spaceWaiter atomic.Int32
 
