@@ -199,3 +199,53 @@ WITH next AS (
 )
 SELECT next.last_seq AS seq, COALESCE((SELECT id FROM msg), 0)::bigint AS id
 FROM next;
+
+-- name: TopicPost :one
+-- A text message (no attachments, reply or mentions) posted to a topic, in
+-- one statement and so one implicit transaction: the read check of
+-- TopicAccess (messenger on, topic and group active, author a member),
+-- then MessageAppend's next seq, message, event and topic time, and the
+-- notification job when the topic emails. No row comes back when the
+-- author may not read the topic (nothing is written). A used client id
+-- fails the statement (unique violation on messages_client_id), which
+-- rolls back the seq it took, so seqs stay gap-free; the counter row stays
+-- locked until the statement commits, so they stay commit-ordered.
+WITH access AS (
+    SELECT t.email_notify, t.last_message_at
+    FROM topics t
+    JOIN tenants tn ON tn.id = t.tenant_id
+    JOIN groups g ON g.tenant_id = t.tenant_id AND g.id = t.group_id
+    WHERE t.tenant_id = @tenant_id::bigint AND t.id = @topic_id::bigint AND t.active AND g.active
+      AND COALESCE((tn.settings ->> 'messenger_enabled')::boolean, false)
+      AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.user_id = @author_id::bigint)
+), next AS (
+    INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
+    SELECT @tenant_id::bigint, 'topic', @topic_id::bigint, 1 FROM access
+    ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
+    WHERE cs.tenant_id = EXCLUDED.tenant_id
+    RETURNING cs.last_seq
+), msg AS (
+    INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind, body, created_at)
+    SELECT @tenant_id::bigint, 'topic', @topic_id::bigint, next.last_seq, @author_id::bigint,
+           sqlc.narg(client_msg_id)::text, 'text', @body::text, @created_at::timestamptz
+    FROM next
+    RETURNING id, seq
+), ev AS (
+    INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
+    SELECT @tenant_id::bigint, 'topic', @topic_id::bigint, msg.seq, @event_type::text, msg.id, @created_at::timestamptz
+    FROM msg
+    RETURNING 1
+), touch AS (
+    UPDATE topics SET last_message_at = @created_at::timestamptz
+    WHERE tenant_id = @tenant_id::bigint AND id = @topic_id::bigint AND EXISTS (SELECT 1 FROM msg)
+    RETURNING 1
+), job AS (
+    INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
+                             prev_message_at, due_at, attempts, created_at)
+    SELECT @tenant_id::bigint, 0, @email_reason::text, 'topic', @topic_id::bigint, msg.id,
+           access.last_message_at, @created_at::timestamptz, 0, @job_created_at::timestamptz
+    FROM msg, access
+    WHERE access.email_notify
+    RETURNING id
+)
+SELECT msg.id, msg.seq FROM msg;

@@ -1035,3 +1035,88 @@ func (q *Queries) ReadStateSet(ctx context.Context, arg ReadStateSetParams) (int
 	err := row.Scan(&seq)
 	return seq, err
 }
+
+const topicPost = `-- name: TopicPost :one
+WITH access AS (
+    SELECT t.email_notify, t.last_message_at
+    FROM topics t
+    JOIN tenants tn ON tn.id = t.tenant_id
+    JOIN groups g ON g.tenant_id = t.tenant_id AND g.id = t.group_id
+    WHERE t.tenant_id = $1::bigint AND t.id = $2::bigint AND t.active AND g.active
+      AND COALESCE((tn.settings ->> 'messenger_enabled')::boolean, false)
+      AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.user_id = $3::bigint)
+), next AS (
+    INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
+    SELECT $1::bigint, 'topic', $2::bigint, 1 FROM access
+    ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
+    WHERE cs.tenant_id = EXCLUDED.tenant_id
+    RETURNING cs.last_seq
+), msg AS (
+    INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind, body, created_at)
+    SELECT $1::bigint, 'topic', $2::bigint, next.last_seq, $3::bigint,
+           $4::text, 'text', $5::text, $6::timestamptz
+    FROM next
+    RETURNING id, seq
+), ev AS (
+    INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
+    SELECT $1::bigint, 'topic', $2::bigint, msg.seq, $7::text, msg.id, $6::timestamptz
+    FROM msg
+    RETURNING 1
+), touch AS (
+    UPDATE topics SET last_message_at = $6::timestamptz
+    WHERE tenant_id = $1::bigint AND id = $2::bigint AND EXISTS (SELECT 1 FROM msg)
+    RETURNING 1
+), job AS (
+    INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
+                             prev_message_at, due_at, attempts, created_at)
+    SELECT $1::bigint, 0, $8::text, 'topic', $2::bigint, msg.id,
+           access.last_message_at, $6::timestamptz, 0, $9::timestamptz
+    FROM msg, access
+    WHERE access.email_notify
+    RETURNING id
+)
+SELECT msg.id, msg.seq FROM msg
+`
+
+type TopicPostParams struct {
+	TenantID     int64
+	TopicID      int64
+	AuthorID     int64
+	ClientMsgID  *string
+	Body         string
+	CreatedAt    time.Time
+	EventType    string
+	EmailReason  string
+	JobCreatedAt time.Time
+}
+
+type TopicPostRow struct {
+	ID  int64
+	Seq int64
+}
+
+// A text message (no attachments, reply or mentions) posted to a topic, in
+// one statement and so one implicit transaction: the read check of
+// TopicAccess (messenger on, topic and group active, author a member),
+// then MessageAppend's next seq, message, event and topic time, and the
+// notification job when the topic emails. No row comes back when the
+// author may not read the topic (nothing is written). A used client id
+// fails the statement (unique violation on messages_client_id), which
+// rolls back the seq it took, so seqs stay gap-free; the counter row stays
+// locked until the statement commits, so they stay commit-ordered.
+func (q *Queries) TopicPost(ctx context.Context, arg TopicPostParams) (TopicPostRow, error) {
+	row := q.db.QueryRow(ctx, topicPost,
+		arg.TenantID,
+		arg.TopicID,
+		arg.AuthorID,
+		arg.ClientMsgID,
+		arg.Body,
+		arg.CreatedAt,
+		arg.EventType,
+		arg.EmailReason,
+		arg.JobCreatedAt,
+	)
+	var i TopicPostRow
+	err := row.Scan(&i.ID, &i.Seq)
+	return i, err
+}
