@@ -163,7 +163,8 @@ func (s *Store) MessageAppend(ctx context.Context, m *chat.Message, typ chat.Eve
 // the message, its typ event and the topic's message time; when the topic
 // emails, also a notification job for the message with reason emailReason,
 // due at m.CreatedAt, with the topic's previous message time. It sets m.ID,
-// m.Seq and m.Kind.
+// m.Seq and m.Kind. Concurrent calls outside a transaction share one
+// statement (topic_post.go), with the same results.
 // Errors: ENotFound when the author may not read the topic (nothing is
 // written), EConflict for a used client id (nothing is written).
 func (s *Store) TopicPost(ctx context.Context, m *chat.Message, typ chat.EventType, emailReason chat.NotifyReason) error {
@@ -175,7 +176,7 @@ func (s *Store) TopicPost(ctx context.Context, m *chat.Message, typ chat.EventTy
 		clientID = &m.ClientMsgID
 	}
 	createdAt := orNow(m.CreatedAt)
-	r, err := s.q.TopicPost(ctx, db.TopicPostParams{
+	arg := db.TopicPostParams{
 		TenantID:     m.TenantID,
 		TopicID:      m.Channel.ID,
 		AuthorID:     m.AuthorID,
@@ -185,11 +186,20 @@ func (s *Store) TopicPost(ctx context.Context, m *chat.Message, typ chat.EventTy
 		EventType:    string(typ),
 		EmailReason:  string(emailReason),
 		JobCreatedAt: orNow(time.Time{}), // as NotifyJobEnqueue
-	})
+	}
+	var id, seq int64
+	var err error
+	if s.poster != nil {
+		id, seq, err = s.post(ctx, arg)
+	} else {
+		var r db.TopicPostRow
+		r, err = s.q.TopicPost(ctx, arg)
+		id, seq = r.ID, r.Seq
+	}
 	if err != nil {
 		return translate(err, "topic")
 	}
-	m.ID, m.Seq, m.Kind, m.CreatedAt = r.ID, r.Seq, chat.MessageText, createdAt
+	m.ID, m.Seq, m.Kind, m.CreatedAt = id, seq, chat.MessageText, createdAt
 	return nil
 }
 
