@@ -63,3 +63,9 @@ func (s *Store) TestPosterState() (inflight, queued int) {
 	defer s.poster.mu.Unlock()
 	return s.poster.inflight, len(s.poster.pending)
 }
+
+// TestPostBatchesRefused counts batch statements the server refused.
+func (s *Store) TestPostBatchesRefused() int64 { return s.poster.refused.Load() }
+
+// TestPostsBatched counts posts that shared a batch statement.
+func (s *Store) TestPostsBatched() int64 { return s.poster.batched.Load() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,6 +32,10 @@ type topicPoster struct {
 	mu       sync.Mutex
 	inflight int // batch statements running
 	pending  []*postReq
+	// refused counts batch statements the server refused (their posts
+	// ran alone); tests expect none without used client ids.
+	refused atomic.Int64
+	batched atomic.Int64 // posts that shared a statement
 }
 
 type postReq struct {
@@ -136,6 +141,7 @@ func (s *Store) postBatch(ctx context.Context, batch []*postReq) []postRes {
 			arg.ClientMsgIds[i] = *a.ClientMsgID
 		}
 	}
+	s.poster.batched.Add(int64(n))
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postBatchTimeout)
 	defer cancel()
 	rows, err := s.q.TopicPostBatch(bctx, arg)
@@ -146,6 +152,10 @@ func (s *Store) postBatch(ctx context.Context, batch []*postReq) []postRes {
 		// The server refused the statement (a used client id, a
 		// deadlock victim, ...): its transaction wrote nothing, so each
 		// post can run alone and get its own answer.
+		s.poster.refused.Add(1)
+		if pe.Code != "23505" { // a retry's client id is routine
+			s.log.Warn().Err(err).Int("posts", n).Msg("topic post batch refused; posting one by one")
+		}
 		for i := range out {
 			out[i].alone = true
 		}

@@ -53,19 +53,21 @@ func checkPrefix(t *testing.T, s *postgres.Store, tenantID int64, ch chat.Channe
 	return len(evs), nil
 }
 
-// Concurrent one-statement posts from two nodes to two topics, mixed with
-// posts through the general transactional path, give every topic gap-free
-// seqs, and a reader never sees a seq before all lower ones (commit order):
-// no deadlock, no lost or duplicated message.
+// Concurrent posts from two nodes to four topics (single statements and
+// batches of several topics, in varying topic orders), mixed with posts
+// through the general transactional path, give every topic gap-free seqs,
+// and a reader never sees a seq before all lower ones (commit order): no
+// deadlock (no batch statement refused), no lost or duplicated message.
 func TestTopicPostConcurrentTwoNodes(t *testing.T) {
 	t.Parallel()
 	nodes := openNodes(t, 2)
 	f := storetest.NewFixture(t, nodes[0], "topicpost")
 	authors := []chat.User{f.EmployeeA, f.Manager, f.Admin}
 	g := f.NewGroup(t, "g", f.EmployeeA.ID, f.Manager.ID, f.Admin.ID)
-	topics := []chat.Topic{f.NewTopic(t, g.ID, "one"), f.NewTopic(t, g.ID, "two")}
+	topics := []chat.Topic{f.NewTopic(t, g.ID, "one"), f.NewTopic(t, g.ID, "two"),
+		f.NewTopic(t, g.ID, "three"), f.NewTopic(t, g.ID, "four")}
 
-	const posters, each = 6, 15
+	const posters, each = 16, 15
 	var done atomic.Bool
 	readErr := make(chan error, 1)
 	go func() {
@@ -89,8 +91,12 @@ func TestTopicPostConcurrentTwoNodes(t *testing.T) {
 			s := nodes[p%2]
 			author := authors[p%len(authors)]
 			for i := range each {
-				// Alternate the topics in opposite orders per poster.
-				tp := topics[(i+p)%2]
+				// Walk the topics in opposite orders.
+				k := (i + p) % len(topics)
+				if p%2 == 1 {
+					k = len(topics) - 1 - k
+				}
+				tp := topics[k]
 				m := plainPost(f, tp.ID, author.ID, fmt.Sprintf("p%d-%d", p, i))
 				if i%4 == 3 {
 					errs <- s.InTx(t.Context(), func(tx chat.Store) error {
@@ -140,6 +146,12 @@ func TestTopicPostConcurrentTwoNodes(t *testing.T) {
 	}
 	if total != posters*each {
 		t.Fatalf("%d messages stored, want %d", total, posters*each)
+	}
+	for i, s := range nodes {
+		if n := s.TestPostBatchesRefused(); n != 0 {
+			t.Fatalf("node %d: %d batch statements refused (deadlock?)", i, n)
+		}
+		t.Logf("node %d: %d posts shared a batch statement", i, s.TestPostsBatched())
 	}
 	// Every client id is stored once.
 	for p := range posters {
