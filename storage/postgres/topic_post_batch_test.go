@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -150,72 +151,101 @@ func TestTopicPostBatchStatement(t *testing.T) {
 	}
 }
 
-// Posts queued behind the batch slots are answered by batches they lead in
-// turn: every post gets its own result (stored once, ENotFound, or
-// EConflict after running alone), and the slots are free afterwards.
+// Posts queued behind the batch slots are answered by the batch one of
+// them leads: each gets its own result, the slots are free afterwards. A
+// caller that went away (cancelled context) neither fails the batch nor
+// leaves it: its message is stored like the others. With a used client id
+// in the queue the statement is refused and every post runs alone: the
+// reused id is EConflict, the others are stored once.
 func TestTopicPostQueueHandOff(t *testing.T) {
 	t.Parallel()
 	s := open(t)
-	ctx := t.Context()
 	f := storetest.NewFixture(t, s, "handoff")
 	g := f.NewGroup(t, "g", f.EmployeeA.ID, f.Manager.ID)
 	tp := f.NewTopic(t, g.ID, "t")
 	used := chat.Message{TenantID: f.Tenant.ID, Channel: chat.TopicChannel(tp.ID), AuthorID: f.EmployeeA.ID,
 		ClientMsgID: "used", Body: "x", CreatedAt: storetest.Now()}
-	storetest.NoErr(t, s.TopicPost(ctx, &used, chat.EventMessageNew, chat.ReasonTopicMessage), "post")
+	storetest.NoErr(t, s.TopicPost(t.Context(), &used, chat.EventMessageNew, chat.ReasonTopicMessage), "post")
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
 
-	// Hold both batch slots so that every post below queues, then let
-	// them go at once: they run as batches led by queued posts.
-	s.TestHoldPostSlots()
 	const n = 40
 	type result struct {
 		i   int
 		m   chat.Message
 		err error
 	}
-	results := make(chan result, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			m := chat.Message{TenantID: f.Tenant.ID, Channel: chat.TopicChannel(tp.ID), AuthorID: f.EmployeeA.ID,
-				ClientMsgID: fmt.Sprint("h", i), Body: "x", CreatedAt: storetest.Now()}
-			switch i % 10 {
-			case 3:
-				m.AuthorID = f.Handler.ID // not a member
-			case 7:
-				m.ClientMsgID = "used"
-			}
-			err := s.TopicPost(ctx, &m, chat.EventMessageNew, chat.ReasonTopicMessage)
-			results <- result{i, m, err}
-		})
-	}
-	// Wait until all are queued, then free the slots as finished
-	// batches would: each hands the queue on.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, queued := s.TestPosterState(); queued == n {
-			break
+	// round queues n posts behind held slots, releases them and returns
+	// the results; kind(i) says what post i is.
+	round := func(name string, kind func(i int) string) []result {
+		s.TestHoldPostSlots()
+		results := make(chan result, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				m := chat.Message{TenantID: f.Tenant.ID, Channel: chat.TopicChannel(tp.ID), AuthorID: f.EmployeeA.ID,
+					ClientMsgID: fmt.Sprint(name, i), Body: "x", CreatedAt: storetest.Now()}
+				ctx := t.Context()
+				switch kind(i) {
+				case "outsider":
+					m.AuthorID = f.Handler.ID
+				case "reused":
+					m.ClientMsgID = "used"
+				case "gone":
+					ctx = cancelled
+				}
+				err := s.TopicPost(ctx, &m, chat.EventMessageNew, chat.ReasonTopicMessage)
+				results <- result{i, m, err}
+			})
 		}
-		if time.Now().After(deadline) {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
 			_, queued := s.TestPosterState()
-			t.Fatalf("%d of %d posts queued", queued, n)
+			if queued == n {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d of %d posts queued", name, queued, n)
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		time.Sleep(5 * time.Millisecond)
+		s.TestReleasePostSlots()
+		wg.Wait()
+		close(results)
+		var out []result
+		for r := range results {
+			out = append(out, r)
+		}
+		if inflight, queued := s.TestPosterState(); inflight != 0 || queued != 0 {
+			t.Fatalf("%s: afterwards %d batches in flight, %d queued", name, inflight, queued)
+		}
+		return out
 	}
-	s.TestReleasePostSlots()
-	wg.Wait()
-	close(results)
 	var seqs []int64
-	for r := range results {
-		switch r.i % 10 {
-		case 3:
-			storetest.WantCode(t, r.err, chat.ENotFound)
-		case 7:
-			storetest.WantCode(t, r.err, chat.EConflict)
-		default:
-			storetest.NoErr(t, r.err, fmt.Sprint("post ", r.i))
-			seqs = append(seqs, r.m.Seq)
+	check := func(rs []result, kind func(i int) string) {
+		t.Helper()
+		for _, r := range rs {
+			switch kind(r.i) {
+			case "outsider":
+				storetest.WantCode(t, r.err, chat.ENotFound)
+			case "reused":
+				storetest.WantCode(t, r.err, chat.EConflict)
+			default:
+				storetest.NoErr(t, r.err, fmt.Sprint("post ", r.i))
+				seqs = append(seqs, r.m.Seq)
+			}
 		}
+	}
+
+	clean := func(i int) string { return map[int]string{3: "outsider", 5: "gone"}[i%10] }
+	check(round("a", clean), clean)
+	if refused, batched := s.TestPostBatchesRefused(), s.TestPostsBatched(); refused != 0 || batched != n {
+		t.Fatalf("first round: %d statements refused, %d posts batched; want 0 and %d", refused, batched, n)
+	}
+	withReuse := func(i int) string { return map[int]string{3: "outsider", 7: "reused"}[i%10] }
+	check(round("b", withReuse), withReuse)
+	if refused := s.TestPostBatchesRefused(); refused != 1 {
+		t.Fatalf("second round: %d statements refused, want 1", refused)
 	}
 	slices.Sort(seqs)
 	for i, seq := range seqs {
@@ -223,7 +253,7 @@ func TestTopicPostQueueHandOff(t *testing.T) {
 			t.Fatalf("seqs %v: want 2..%d", seqs, len(seqs)+1)
 		}
 	}
-	if inflight, queued := s.TestPosterState(); inflight != 0 || queued != 0 {
-		t.Fatalf("after the posts: %d batches in flight, %d queued", inflight, queued)
+	if want := 2*n - 4 - 4 - 4; len(seqs) != want {
+		t.Fatalf("%d posts stored, want %d", len(seqs), want)
 	}
 }
