@@ -17,8 +17,9 @@ import (
 // node) share one statement, so one transaction, one commit and one round
 // trip. A post runs at once while fewer than maxPostBatches statements are
 // in flight; otherwise it waits, and the first waiter leads the next batch
-// with everything that queued meanwhile. Nothing waits for a timer: at low
-// rates every post is alone, under load batches grow with the queue.
+// with what queued meanwhile (one post per topic, see next). Nothing waits
+// for a timer: at low rates every post is alone, under load batches grow
+// with the queue.
 const (
 	maxPostBatches = 2
 	maxPostBatch   = 64
@@ -66,8 +67,12 @@ func (p *topicPoster) join(r *postReq) bool {
 	return false
 }
 
-// next takes the queued posts as the next batch, or frees the batch slot
-// when there are none.
+// next takes the queued posts as the next batch, at most one per topic, or
+// frees the batch slot when none are queued. One per topic: posts of one
+// batch commit together and are then published by their callers in any
+// order, and a hub that sees a topic's seqs out of order reads the gap from
+// the database; a topic's next post commits in a later statement, as
+// without batches.
 func (p *topicPoster) next() []*postReq {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -75,10 +80,19 @@ func (p *topicPoster) next() []*postReq {
 		p.inflight--
 		return nil
 	}
-	n := min(len(p.pending), maxPostBatch)
-	b := make([]*postReq, n)
-	copy(b, p.pending)
-	p.pending = append(p.pending[:0], p.pending[n:]...)
+	var b []*postReq
+	in := make(map[int64]bool)
+	rest := p.pending[:0] // filtered in place, order kept
+	for _, r := range p.pending {
+		if len(b) < maxPostBatch && !in[r.arg.TopicID] {
+			in[r.arg.TopicID] = true
+			b = append(b, r)
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	clear(p.pending[len(rest):])
+	p.pending = rest
 	return b
 }
 

@@ -151,8 +151,9 @@ func TestTopicPostBatchStatement(t *testing.T) {
 	}
 }
 
-// Posts queued behind the batch slots are answered by the batch one of
-// them leads: each gets its own result, the slots are free afterwards. A
+// Posts queued behind the batch slots are answered by the batches they lead
+// in turn (one post per topic each): each gets its own result, the slots
+// are free afterwards, every topic's seqs are gap-free in queue order. A
 // caller that went away (cancelled context) neither fails the batch nor
 // leaves it: its message is stored like the others. With a used client id
 // in the queue the statement is refused and every post runs alone: the
@@ -162,7 +163,11 @@ func TestTopicPostQueueHandOff(t *testing.T) {
 	s := open(t)
 	f := storetest.NewFixture(t, s, "handoff")
 	g := f.NewGroup(t, "g", f.EmployeeA.ID, f.Manager.ID)
-	tp := f.NewTopic(t, g.ID, "t")
+	var topics []chat.Topic
+	for i := range 4 {
+		topics = append(topics, f.NewTopic(t, g.ID, fmt.Sprint("t", i)))
+	}
+	tp := topics[0]
 	used := chat.Message{TenantID: f.Tenant.ID, Channel: chat.TopicChannel(tp.ID), AuthorID: f.EmployeeA.ID,
 		ClientMsgID: "used", Body: "x", CreatedAt: storetest.Now()}
 	storetest.NoErr(t, s.TopicPost(t.Context(), &used, chat.EventMessageNew, chat.ReasonTopicMessage), "post")
@@ -183,8 +188,8 @@ func TestTopicPostQueueHandOff(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				m := chat.Message{TenantID: f.Tenant.ID, Channel: chat.TopicChannel(tp.ID), AuthorID: f.EmployeeA.ID,
-					ClientMsgID: fmt.Sprint(name, i), Body: "x", CreatedAt: storetest.Now()}
+				m := chat.Message{TenantID: f.Tenant.ID, Channel: chat.TopicChannel(topics[i%len(topics)].ID),
+					AuthorID: f.EmployeeA.ID, ClientMsgID: fmt.Sprint(name, i), Body: "x", CreatedAt: storetest.Now()}
 				ctx := t.Context()
 				switch kind(i) {
 				case "outsider":
@@ -221,7 +226,7 @@ func TestTopicPostQueueHandOff(t *testing.T) {
 		}
 		return out
 	}
-	var seqs []int64
+	seqs := map[int64][]int64{} // by topic
 	check := func(rs []result, kind func(i int) string) {
 		t.Helper()
 		for _, r := range rs {
@@ -232,28 +237,40 @@ func TestTopicPostQueueHandOff(t *testing.T) {
 				storetest.WantCode(t, r.err, chat.EConflict)
 			default:
 				storetest.NoErr(t, r.err, fmt.Sprint("post ", r.i))
-				seqs = append(seqs, r.m.Seq)
+				seqs[r.m.Channel.ID] = append(seqs[r.m.Channel.ID], r.m.Seq)
 			}
 		}
 	}
 
 	clean := func(i int) string { return map[int]string{3: "outsider", 5: "gone"}[i%10] }
 	check(round("a", clean), clean)
+	// 40 posts over 4 topics: 10 batches of 4.
 	if refused, batched := s.TestPostBatchesRefused(), s.TestPostsBatched(); refused != 0 || batched != n {
 		t.Fatalf("first round: %d statements refused, %d posts batched; want 0 and %d", refused, batched, n)
 	}
-	withReuse := func(i int) string { return map[int]string{3: "outsider", 7: "reused"}[i%10] }
+	// The reused ids are all in one topic, so each is in a batch of its
+	// own making: 5 refused statements.
+	withReuse := func(i int) string { return map[int]string{2: "outsider", 7: "reused"}[i%8] }
 	check(round("b", withReuse), withReuse)
-	if refused := s.TestPostBatchesRefused(); refused != 1 {
-		t.Fatalf("second round: %d statements refused, want 1", refused)
+	if refused := s.TestPostBatchesRefused(); refused != 5 {
+		t.Fatalf("second round: %d statements refused, want 5", refused)
 	}
-	slices.Sort(seqs)
-	for i, seq := range seqs {
-		if seq != int64(i+2) {
-			t.Fatalf("seqs %v: want 2..%d", seqs, len(seqs)+1)
+	stored := 0
+	for _, tp := range topics {
+		got := seqs[tp.ID]
+		slices.Sort(got)
+		first := int64(1)
+		if tp.ID == used.Channel.ID {
+			first = 2
 		}
+		for i, seq := range got {
+			if seq != first+int64(i) {
+				t.Fatalf("topic %s: seqs %v, want %d..%d", tp.Name, got, first, first+int64(len(got))-1)
+			}
+		}
+		stored += len(got)
 	}
-	if want := 2*n - 4 - 4 - 4; len(seqs) != want {
-		t.Fatalf("%d posts stored, want %d", len(seqs), want)
+	if want := n - 4 + n - 5 - 5; stored != want {
+		t.Fatalf("%d posts stored, want %d", stored, want)
 	}
 }
