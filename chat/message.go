@@ -127,7 +127,40 @@ func (s *Service) publishMessage(ctx context.Context, in PublishInput) (Message,
 	// the seq it took), and the original is looked up below.
 	var m Message
 	var after []Event
-	err = s.store.InTx(ctx, func(tx Store) error {
+	if tp, ok := s.store.(topicPostStore); ok && plainTopicPost(in) {
+		// No mentions: the only notification is the topic's e-mail.
+		m = Message{TenantID: p.TenantID, Channel: in.Channel, AuthorID: p.UserID, AuthorName: p.Name,
+			ClientMsgID: in.ClientMsgID, Kind: MessageText, Body: body, CreatedAt: s.clock.Now()}
+		err = tp.TopicPost(ctx, &m, EventMessageNew, ReasonTopicMessage)
+	} else {
+		m, after, err = s.postInTx(ctx, p, in, body)
+	}
+	if err != nil && in.ClientMsgID != "" {
+		// An earlier attempt (or a concurrent retry) stored the message:
+		// answer with it, whatever stopped this one (its attachments are
+		// claimed, the caller may no longer post, ...), as a lookup before
+		// the transaction would have.
+		m2, ok, err2 := s.existingByClientID(ctx, p, in)
+		if ok {
+			return m2, errDuplicate
+		}
+		if IsCode(err2, EConflict) {
+			return Message{}, err2
+		}
+	}
+	if err != nil {
+		return Message{}, err
+	}
+	s.publish(ctx, append([]Event{{Channel: m.Channel, Type: EventMessageNew, Seq: m.Seq, Data: m}}, after...)...)
+	return m, nil
+}
+
+// postInTx stores a message in one transaction with every check: the
+// general publish path.
+func (s *Service) postInTx(ctx context.Context, p *Principal, in PublishInput, body string) (Message, []Event, error) {
+	var m Message
+	var after []Event
+	err := s.store.InTx(ctx, func(tx Store) error {
 		th, err := s.threadFor(ctx, tx, p, in.Channel)
 		if err != nil {
 			return err
@@ -159,24 +192,7 @@ func (s *Service) publishMessage(ctx context.Context, in PublishInput) (Message,
 		after, err = s.afterPost(ctx, tx, p, th, &m, touched)
 		return err
 	})
-	if err != nil && in.ClientMsgID != "" {
-		// An earlier attempt (or a concurrent retry) stored the message:
-		// answer with it, whatever stopped this one (its attachments are
-		// claimed, the caller may no longer post, ...), as a lookup before
-		// the transaction would have.
-		m2, ok, err2 := s.existingByClientID(ctx, p, in)
-		if ok {
-			return m2, errDuplicate
-		}
-		if IsCode(err2, EConflict) {
-			return Message{}, err2
-		}
-	}
-	if err != nil {
-		return Message{}, err
-	}
-	s.publish(ctx, append([]Event{{Channel: m.Channel, Type: EventMessageNew, Seq: m.Seq, Data: m}}, after...)...)
-	return m, nil
+	return m, after, err
 }
 
 // existingByClientID finds the message an earlier attempt stored.

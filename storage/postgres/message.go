@@ -157,6 +157,52 @@ func (s *Store) MessageAppend(ctx context.Context, m *chat.Message, typ chat.Eve
 	})
 }
 
+// TopicPost stores m, a text message without attachments, reply or
+// mentions by m.AuthorID in topic m.Channel.ID, in one statement (one round
+// trip, no BEGIN or COMMIT): the read check of TopicAccess, the next seq,
+// the message, its typ event and the topic's message time; when the topic
+// emails, also a notification job for the message with reason emailReason,
+// due at m.CreatedAt, with the topic's previous message time. It sets m.ID,
+// m.Seq and m.Kind. Concurrent calls outside a transaction share one
+// statement (topic_post.go), with the same results.
+// Errors: ENotFound when the author may not read the topic (nothing is
+// written), EConflict for a used client id (nothing is written).
+func (s *Store) TopicPost(ctx context.Context, m *chat.Message, typ chat.EventType, emailReason chat.NotifyReason) error {
+	if m.Channel.Kind != chat.KindTopic {
+		return chat.NotFound("topic")
+	}
+	var clientID *string
+	if m.ClientMsgID != "" {
+		clientID = &m.ClientMsgID
+	}
+	createdAt := orNow(m.CreatedAt)
+	arg := db.TopicPostParams{
+		TenantID:     m.TenantID,
+		TopicID:      m.Channel.ID,
+		AuthorID:     m.AuthorID,
+		ClientMsgID:  clientID,
+		Body:         m.Body,
+		CreatedAt:    createdAt,
+		EventType:    string(typ),
+		EmailReason:  string(emailReason),
+		JobCreatedAt: orNow(time.Time{}), // as NotifyJobEnqueue
+	}
+	var id, seq int64
+	var err error
+	if s.poster != nil {
+		id, seq, err = s.post(ctx, arg)
+	} else {
+		var r db.TopicPostRow
+		r, err = s.q.TopicPost(ctx, arg)
+		id, seq = r.ID, r.Seq
+	}
+	if err != nil {
+		return translate(err, "topic")
+	}
+	m.ID, m.Seq, m.Kind, m.CreatedAt = id, seq, chat.MessageText, createdAt
+	return nil
+}
+
 func (s *Store) MessageGet(ctx context.Context, tenantID, id int64) (chat.Message, error) {
 	r, err := s.q.MessageGet(ctx, db.MessageGetParams{TenantID: tenantID, ID: id})
 	if err != nil {

@@ -29,6 +29,9 @@ type Store struct {
 	q    *db.Queries
 	tx   pgx.Tx // nil outside a transaction
 	log  zerolog.Logger
+	// poster batches TopicPost calls; nil inside a transaction, where a
+	// post runs in it.
+	poster *topicPoster
 }
 
 // Open connects to the database at url. It does not migrate; call Migrate
@@ -52,7 +55,8 @@ func Open(ctx context.Context, url string, log zerolog.Logger) (*Store, error) {
 		pool.Close()
 		return nil, chat.Internal(err, "connect to database")
 	}
-	return &Store{pool: pool, q: db.New(pool), log: log.With().Str("component", "storage.postgres").Logger()}, nil
+	return &Store{pool: pool, q: db.New(pool), log: log.With().Str("component", "storage.postgres").Logger(),
+		poster: &topicPoster{}}, nil
 }
 
 // Close closes the pool. On a transaction-bound Store it does nothing.

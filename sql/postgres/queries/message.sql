@@ -199,3 +199,130 @@ WITH next AS (
 )
 SELECT next.last_seq AS seq, COALESCE((SELECT id FROM msg), 0)::bigint AS id
 FROM next;
+
+-- name: TopicPost :one
+-- A text message (no attachments, reply or mentions) posted to a topic, in
+-- one statement and so one implicit transaction: the read check of
+-- TopicAccess (messenger on, topic and group active, author a member),
+-- then MessageAppend's next seq, message, event and topic time, and the
+-- notification job when the topic emails. No row comes back when the
+-- author may not read the topic (nothing is written). A used client id
+-- fails the statement (unique violation on messages_client_id), which
+-- rolls back the seq it took, so seqs stay gap-free; the counter row stays
+-- locked until the statement commits, so they stay commit-ordered.
+WITH access AS (
+    SELECT t.email_notify, t.last_message_at
+    FROM topics t
+    JOIN tenants tn ON tn.id = t.tenant_id
+    JOIN groups g ON g.tenant_id = t.tenant_id AND g.id = t.group_id
+    WHERE t.tenant_id = @tenant_id::bigint AND t.id = @topic_id::bigint AND t.active AND g.active
+      AND COALESCE((tn.settings ->> 'messenger_enabled')::boolean, false)
+      AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.user_id = @author_id::bigint)
+), next AS (
+    INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
+    SELECT @tenant_id::bigint, 'topic', @topic_id::bigint, 1 FROM access
+    ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
+    WHERE cs.tenant_id = EXCLUDED.tenant_id
+    RETURNING cs.last_seq
+), msg AS (
+    INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind, body, created_at)
+    SELECT @tenant_id::bigint, 'topic', @topic_id::bigint, next.last_seq, @author_id::bigint,
+           sqlc.narg(client_msg_id)::text, 'text', @body::text, @created_at::timestamptz
+    FROM next
+    RETURNING id, seq
+), ev AS (
+    INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
+    SELECT @tenant_id::bigint, 'topic', @topic_id::bigint, msg.seq, @event_type::text, msg.id, @created_at::timestamptz
+    FROM msg
+    RETURNING 1
+), touch AS (
+    UPDATE topics SET last_message_at = @created_at::timestamptz
+    WHERE tenant_id = @tenant_id::bigint AND id = @topic_id::bigint AND EXISTS (SELECT 1 FROM msg)
+    RETURNING 1
+), job AS (
+    INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
+                             prev_message_at, due_at, attempts, created_at)
+    SELECT @tenant_id::bigint, 0, @email_reason::text, 'topic', @topic_id::bigint, msg.id,
+           access.last_message_at, @created_at::timestamptz, 0, @job_created_at::timestamptz
+    FROM msg, access
+    WHERE access.email_notify
+    RETURNING id
+)
+SELECT msg.id, msg.seq FROM msg;
+
+-- name: TopicPostBatch :many
+-- TopicPost for several messages in one statement, so one transaction and
+-- one commit (group commit of concurrent posts on a node). Element k (from
+-- 1) of the arrays is message ord k; an empty client id is none. Rows come back
+-- (ord, id, seq) for the stored messages; a message whose author may not
+-- read its topic is left out. Seqs of one topic follow ord. The counter rows
+-- are locked in topic order and all before any message is written (the
+-- ORDER BY of the message insert needs every seq first), and a topic's row
+-- is updated only by the holder of its counter row, so concurrent batches,
+-- single posts and transactions of the general path cannot deadlock. Any
+-- error (a used client id) fails the whole statement and writes nothing.
+WITH input AS (
+    SELECT k.k AS ord, (@tenant_ids::bigint[])[k.k] AS tenant_id, (@topic_ids::bigint[])[k.k] AS topic_id,
+           (@author_ids::bigint[])[k.k] AS author_id, NULLIF((@client_msg_ids::text[])[k.k], '') AS client_msg_id,
+           (@bodies::text[])[k.k] AS body, (@created_ats::timestamptz[])[k.k] AS created_at,
+           (@event_types::text[])[k.k] AS event_type, (@email_reasons::text[])[k.k] AS email_reason
+    FROM generate_series(1, cardinality(@tenant_ids::bigint[])) AS k(k)
+), access AS (
+    -- Per post, by primary keys (LIMIT 1 keeps the planner from joining
+    -- whole tables for what it takes to be many posts).
+    SELECT i.ord, i.tenant_id, i.topic_id, i.author_id, i.client_msg_id, i.body, i.created_at,
+           i.event_type, i.email_reason, x.email_notify, x.last_message_at
+    FROM input i
+    CROSS JOIN LATERAL (
+        SELECT t.email_notify, t.last_message_at
+        FROM topics t
+        JOIN tenants tn ON tn.id = t.tenant_id
+        JOIN groups g ON g.tenant_id = t.tenant_id AND g.id = t.group_id
+        WHERE t.tenant_id = i.tenant_id AND t.id = i.topic_id AND t.active AND g.active
+          AND COALESCE((tn.settings ->> 'messenger_enabled')::boolean, false)
+          AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.user_id = i.author_id)
+        LIMIT 1
+    ) x
+), counts AS (
+    SELECT a.tenant_id, a.topic_id, count(*) AS n FROM access a GROUP BY a.tenant_id, a.topic_id
+), next AS (
+    INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
+    SELECT c.tenant_id, 'topic', c.topic_id, c.n FROM counts c ORDER BY c.topic_id
+    ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + EXCLUDED.last_seq
+    WHERE cs.tenant_id = EXCLUDED.tenant_id
+    RETURNING cs.id AS topic_id, cs.last_seq
+), seqd AS (
+    SELECT a.ord, a.tenant_id, a.topic_id, a.author_id, a.client_msg_id, a.body, a.created_at,
+           a.event_type, a.email_reason, a.email_notify,
+           (nx.last_seq - c.n + row_number() OVER (PARTITION BY a.topic_id ORDER BY a.ord))::bigint AS seq,
+           COALESCE(lag(a.created_at) OVER (PARTITION BY a.topic_id ORDER BY a.ord), a.last_message_at) AS prev_message_at,
+           row_number() OVER (PARTITION BY a.topic_id ORDER BY a.ord DESC) = 1 AS newest
+    FROM access a
+    JOIN counts c ON c.topic_id = a.topic_id
+    JOIN next nx ON nx.topic_id = a.topic_id
+), msg AS (
+    INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind, body, created_at)
+    SELECT s.tenant_id, 'topic', s.topic_id, s.seq, s.author_id, s.client_msg_id, 'text', s.body, s.created_at
+    FROM seqd s ORDER BY s.ord
+    RETURNING id, channel_id, seq
+), ev AS (
+    INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
+    SELECT s.tenant_id, 'topic', s.topic_id, s.seq, s.event_type, m.id, s.created_at
+    FROM msg m JOIN seqd s ON s.topic_id = m.channel_id AND s.seq = m.seq
+    RETURNING 1
+), touch AS (
+    UPDATE topics t SET last_message_at = s.created_at
+    FROM seqd s
+    WHERE s.newest AND t.tenant_id = s.tenant_id AND t.id = s.topic_id AND EXISTS (SELECT 1 FROM msg)
+    RETURNING 1
+), job AS (
+    INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
+                             prev_message_at, due_at, attempts, created_at)
+    SELECT s.tenant_id, 0, s.email_reason, 'topic', s.topic_id, m.id,
+           s.prev_message_at, s.created_at, 0, @job_created_at::timestamptz
+    FROM msg m JOIN seqd s ON s.topic_id = m.channel_id AND s.seq = m.seq
+    WHERE s.email_notify
+    RETURNING id
+)
+SELECT s.ord::bigint AS ord, m.id, m.seq
+FROM msg m JOIN seqd s ON s.topic_id = m.channel_id AND s.seq = m.seq;
