@@ -21,8 +21,8 @@ import (
 
 	"parley/chat"
 	"parley/frontend"
-	"parley/tools/leakcheck"
 	"parley/storage/sqlite"
+	"parley/tools/leakcheck"
 )
 
 func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }

@@ -18,9 +18,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"parley/storage/pgtest"
 	"parley/tools/freeport"
 	"parley/tools/leakcheck"
-	"parley/storage/pgtest"
 )
 
 // The multi-node tests run real processes: two parley nodes on one

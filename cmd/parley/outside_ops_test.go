@@ -14,8 +14,8 @@ import (
 	"github.com/coder/websocket"
 
 	"parley/hub"
-	"parley/tools/freeport"
 	"parley/storage/pgtest"
+	"parley/tools/freeport"
 )
 
 // Every setting the binary reads is documented in docs/configuration.md,

@@ -6,8 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"parley/tools/leakcheck"
 	"parley/storage/pgtest"
+	"parley/tools/leakcheck"
 )
 
 func TestMain(m *testing.M) {

@@ -13,10 +13,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"parley/chat"
-	"parley/tools/leakcheck"
 	"parley/storage/pgtest"
 	"parley/storage/postgres"
 	"parley/storage/storetest"
+	"parley/tools/leakcheck"
 )
 
 func TestMain(m *testing.M) {

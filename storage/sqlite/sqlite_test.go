@@ -13,9 +13,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"parley/chat"
-	"parley/tools/leakcheck"
 	"parley/storage/sqlite"
 	"parley/storage/storetest"
+	"parley/tools/leakcheck"
 )
 
 // template is a migrated database file that newStore copies: migrating
