@@ -394,39 +394,13 @@ func (h *Hub) recheck() {
 		}
 	}
 	h.mu.RUnlock()
-	if bc, ok := h.svc.(SessionBatchChecker); ok {
-		h.recheckBatched(bc, bySession)
-		return
-	}
-	for sid, conns := range bySession {
-		ctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.RequestTimeout)
-		p, err := h.svc.Authenticate(ctx, sid)
-		cancel()
-		switch {
-		case err == nil && p != nil && p.UserID == conns[0].p.UserID:
-		case err == nil || chat.IsCode(err, chat.EUnauthenticated):
-			for _, c := range conns {
-				c.close(CloseAuthRevoked, reasonRevoked)
-			}
-		case h.bgCtx.Err() != nil:
-			return
-		default:
-			// The store is unavailable: keep the sockets, try again later.
-			h.log.Warn().Err(err).Msg("session recheck failed")
-		}
-	}
-}
-
-// recheckBatched is recheck with SessionsAlive, SessionBatch sessions per
-// query.
-func (h *Hub) recheckBatched(bc SessionBatchChecker, bySession map[string][]*conn) {
 	ids := make([]string, 0, len(bySession))
 	for sid := range bySession {
 		ids = append(ids, sid)
 	}
 	for batch := range slices.Chunk(ids, SessionBatch) {
 		ctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.RequestTimeout)
-		alive, err := bc.SessionsAlive(ctx, batch)
+		alive, err := h.sessionsAlive(ctx, batch)
 		cancel()
 		if err != nil {
 			if h.bgCtx.Err() != nil {
@@ -446,6 +420,27 @@ func (h *Hub) recheckBatched(bc SessionBatchChecker, bySession map[string][]*con
 			}
 		}
 	}
+}
+
+// sessionsAlive returns which of ids are still valid, with their users:
+// in one query with a SessionBatchChecker, otherwise by Authenticate per
+// session.
+func (h *Hub) sessionsAlive(ctx context.Context, ids []string) (map[string]int64, error) {
+	if bc, ok := h.svc.(SessionBatchChecker); ok {
+		return bc.SessionsAlive(ctx, ids)
+	}
+	alive := make(map[string]int64, len(ids))
+	for _, sid := range ids {
+		p, err := h.svc.Authenticate(ctx, sid)
+		switch {
+		case err == nil && p != nil:
+			alive[sid] = p.UserID
+		case err == nil || chat.IsCode(err, chat.EUnauthenticated):
+		default:
+			return nil, err
+		}
+	}
+	return alive, nil
 }
 
 // Shutdown stops accepting connections, closes every socket with
