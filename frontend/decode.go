@@ -103,17 +103,29 @@ func tenantOf(r *http.Request) (int64, error) {
 	return pathID(r, "tenant", "tenant")
 }
 
+// cursorParam reads the query parameter name as a non-negative cursor
+// (0 when absent); msg explains a bad one.
+func cursorParam(r *http.Request, name, msg string) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, chat.Errorf(chat.EInvalid, "%s", msg)
+	}
+	return n, nil
+}
+
 // pageOf reads ?after= and ?limit=.
 func pageOf(r *http.Request) (chat.Page, error) {
 	var p chat.Page
 	q := r.URL.Query()
-	if v := q.Get("after"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return p, chat.Errorf(chat.EInvalid, "after must be a cursor from a previous page's next")
-		}
-		p.After = n
+	after, err := cursorParam(r, "after", "after must be a cursor from a previous page's next")
+	if err != nil {
+		return p, err
 	}
+	p.After = after
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {

@@ -11,16 +11,12 @@ import (
 // newest first, with next: the before= of the following (older) page, or
 // "" at the start of the thread. Topics and conversations share it.
 func (s *Server) historyPage(r *http.Request, ch chat.Channel) ([]chat.Message, string, error) {
-	q := r.URL.Query()
-	var before int64
-	var err error
-	if v := q.Get("before"); v != "" {
-		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 0 {
-			return nil, "", chat.Errorf(chat.EInvalid, "before must be a sequence number")
-		}
+	before, err := cursorParam(r, "before", "before must be a sequence number")
+	if err != nil {
+		return nil, "", err
 	}
 	limit := chat.DefaultReplayPage
-	if v := q.Get("limit"); v != "" {
+	if v := r.URL.Query().Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
 			return nil, "", chat.Errorf(chat.EInvalid, "limit must be a number from 1 to %d", chat.MaxReplayPage)
 		}

@@ -53,24 +53,19 @@ func (s *Server) notificationList(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if r.URL.Query().Has("after") {
-		if r.URL.Query().Has("before") {
-			return chat.Errorf(chat.EInvalid, "use either after or before")
-		}
-		ns, err := s.svc.Notifications(r.Context(), page)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, newList(ns, page, notificationID, viewNotification))
-		return nil
+	before, err := cursorParam(r, "before", "before must be a cursor from a previous page's next")
+	if err != nil {
+		return err
 	}
-	var before int64
-	if v := r.URL.Query().Get("before"); v != "" {
-		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
-			return chat.Errorf(chat.EInvalid, "before must be a cursor from a previous page's next")
-		}
+	var ns []chat.Notification
+	switch q := r.URL.Query(); {
+	case q.Has("after") && q.Has("before"):
+		return chat.Errorf(chat.EInvalid, "use either after or before")
+	case q.Has("after"):
+		ns, err = s.svc.Notifications(r.Context(), page)
+	default:
+		ns, err = s.svc.NotificationsNewest(r.Context(), before, page.Limit)
 	}
-	ns, err := s.svc.NotificationsNewest(r.Context(), before, page.Limit)
 	if err != nil {
 		return err
 	}
