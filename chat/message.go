@@ -129,8 +129,7 @@ func (s *Service) publishMessage(ctx context.Context, in PublishInput) (Message,
 	var after []Event
 	if tp, ok := s.store.(topicPostStore); ok && plainTopicPost(in) {
 		// No mentions: the only notification is the topic's e-mail.
-		m = Message{TenantID: p.TenantID, Channel: in.Channel, AuthorID: p.UserID, AuthorName: p.Name,
-			ClientMsgID: in.ClientMsgID, Kind: MessageText, Body: body, CreatedAt: s.clock.Now()}
+		m = s.newMessage(p, in, body)
 		err = tp.TopicPost(ctx, &m, EventMessageNew, ReasonTopicMessage)
 	} else {
 		m, after, err = s.postInTx(ctx, p, in, body)
@@ -182,9 +181,8 @@ func (s *Service) postInTx(ctx context.Context, p *Principal, in PublishInput, b
 		if err != nil {
 			return err
 		}
-		m = Message{TenantID: p.TenantID, Channel: in.Channel, AuthorID: p.UserID, AuthorName: p.Name,
-			ClientMsgID: in.ClientMsgID, Kind: MessageText, Body: body, ReplyToID: in.ReplyToID,
-			Mentions: mentions, Attachments: atts, CreatedAt: s.clock.Now()}
+		m = s.newMessage(p, in, body)
+		m.Mentions, m.Attachments = mentions, atts
 		touched, err := appendMessage(ctx, tx, &m, EventMessageNew)
 		if err != nil {
 			return err
@@ -193,6 +191,12 @@ func (s *Service) postInTx(ctx context.Context, p *Principal, in PublishInput, b
 		return err
 	})
 	return m, after, err
+}
+
+// newMessage is the text message in asks p to post, before it is stored.
+func (s *Service) newMessage(p *Principal, in PublishInput, body string) Message {
+	return Message{TenantID: p.TenantID, Channel: in.Channel, AuthorID: p.UserID, AuthorName: p.Name,
+		ClientMsgID: in.ClientMsgID, Kind: MessageText, Body: body, ReplyToID: in.ReplyToID, CreatedAt: s.clock.Now()}
 }
 
 // existingByClientID finds the message an earlier attempt stored.
