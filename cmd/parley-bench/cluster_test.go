@@ -74,13 +74,6 @@ func binary(t *testing.T, env string, names ...string) string {
 	return ""
 }
 
-// freePort returns a port for a server to listen on; see freeport for
-// why not one from bind(0).
-func freePort(t *testing.T) int {
-	t.Helper()
-	return freeport.Port(t)
-}
-
 // proc is a child process the test owns.
 type proc struct {
 	name string
@@ -195,12 +188,12 @@ func newCluster(t *testing.T, balancer string) *cluster {
 	os.Chmod(dir, 0o777) // nginx workers may run as nobody
 	c := &cluster{t: t, dir: dir}
 	c.redisBin = binary(t, "PARLEY_TEST_REDIS_SERVER", "redis-server", "/usr/bin/redis-server")
-	redisPort := freePort(t)
+	redisPort := freeport.Port(t)
 	c.redisArg = []string{"--port", fmt.Sprint(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}
 	c.startRedis()
 	key := make([]byte, 32)
 	rand.Read(key)
-	lbPort := freePort(t)
+	lbPort := freeport.Port(t)
 	c.lbURL = fmt.Sprintf("http://127.0.0.1:%d", lbPort)
 	c.admin = [2]string{"admin@cluster.example", clusterAdminPassword}
 	c.nodeEnv = []string{
@@ -214,7 +207,7 @@ func newCluster(t *testing.T, balancer string) *cluster {
 		"PARLEY_LOG_LEVEL=warn",
 	}
 	for i := range c.nodes {
-		c.nodeAddr[i] = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		c.nodeAddr[i] = fmt.Sprintf("127.0.0.1:%d", freeport.Port(t))
 		c.startNode(i)
 	}
 	conf, err := os.ReadFile("../../docs/deploy/" + map[string]string{"nginx": "nginx.conf", "haproxy": "haproxy.cfg"}[balancer])

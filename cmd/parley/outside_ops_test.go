@@ -85,13 +85,6 @@ func TestOutsideFirstRunAfterBadConfig(t *testing.T) {
 	p.stop()
 }
 
-// freeAddr returns a 127.0.0.1 address for a server to listen on; see
-// freeport for why not one from bind(0).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	return freeport.Addr(t)
-}
-
 // An operator's node: PostgreSQL, secrets from *_FILE, a public URL, a
 // session lifetime, console logs at warn; the origin check, /metrics,
 // /healthz and /readyz; SIGTERM closes sockets with 1001 and exits 0.
@@ -105,7 +98,7 @@ func TestOutsideOperatorNode(t *testing.T) {
 		}
 		return path
 	}
-	addr := freeAddr(t)
+	addr := freeport.Addr(t)
 	public := "http://" + addr
 	env := []string{
 		"PARLEY_LISTEN=" + addr,

@@ -163,19 +163,11 @@ type server struct {
 	logs   *lockedBuffer
 }
 
-// freeAddr returns a 127.0.0.1 address for a server to listen on (and to
-// listen on again after a restart); see freeport for why not one from
-// bind(0).
-func freeAddr(t lifecycle) string {
-	t.Helper()
-	return freeport.Addr(t)
-}
-
 // startServer runs parley --demo on a fresh data dir and a free port; env
 // adds PARLEY_* settings (e.g. PARLEY_DATABASE_URL).
 func startServer(t lifecycle, env ...string) *server {
 	t.Helper()
-	s := &server{t: t, dir: t.TempDir(), addr: freeAddr(t), env: env, logs: &lockedBuffer{}}
+	s := &server{t: t, dir: t.TempDir(), addr: freeport.Addr(t), env: env, logs: &lockedBuffer{}}
 	s.URL = "http://" + s.addr
 	s.start()
 	t.Cleanup(func() {
