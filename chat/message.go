@@ -127,10 +127,8 @@ func (s *Service) publishMessage(ctx context.Context, in PublishInput) (Message,
 	// the seq it took), and the original is looked up below.
 	var m Message
 	var after []Event
-	if tp, ok := s.store.(topicPostStore); ok && plainTopicPost(in) {
-		// No mentions: the only notification is the topic's e-mail.
-		m = s.newMessage(p, in, body)
-		err = tp.TopicPost(ctx, &m, EventMessageNew, ReasonTopicMessage)
+	if plainTopicPost(in) {
+		m, err = s.postPlain(ctx, p, in, body)
 	} else {
 		m, after, err = s.postInTx(ctx, p, in, body)
 	}
@@ -154,8 +152,19 @@ func (s *Service) publishMessage(ctx context.Context, in PublishInput) (Message,
 	return m, nil
 }
 
+// postPlain stores a plain topic post through group commit: the store
+// decides access by the topic read rule inside the batch's transaction.
+func (s *Service) postPlain(ctx context.Context, p *Principal, in PublishInput, body string) (Message, error) {
+	post, err := s.poster.post(ctx, s.store, TopicPost{Message: s.newMessage(p, in, body)})
+	if err == nil {
+		err = post.Err
+	}
+	return post.Message, err
+}
+
 // postInTx stores a message in one transaction with every check: the
-// general publish path.
+// path of every post that is not plain (mentions, replies, attachments,
+// conversations).
 func (s *Service) postInTx(ctx context.Context, p *Principal, in PublishInput, body string) (Message, []Event, error) {
 	var m Message
 	var after []Event
@@ -183,14 +192,27 @@ func (s *Service) postInTx(ctx context.Context, p *Principal, in PublishInput, b
 		}
 		m = s.newMessage(p, in, body)
 		m.Mentions, m.Attachments = mentions, atts
-		touched, err := appendMessage(ctx, tx, &m, EventMessageNew)
-		if err != nil {
+		if err := appendMessage(ctx, tx, &m); err != nil {
 			return err
 		}
-		after, err = s.afterPost(ctx, tx, p, th, &m, touched)
+		after, err = s.afterPost(ctx, tx, p, th, &m)
 		return err
 	})
 	return m, after, err
+}
+
+// appendMessage stores m inside a transaction with the channel's next seq
+// and its message.new event, setting m.Seq and m.ID.
+func appendMessage(ctx context.Context, tx Store, m *Message) error {
+	seq, err := tx.ChannelNextSeq(ctx, m.TenantID, m.Channel)
+	if err != nil {
+		return err
+	}
+	m.Seq = seq
+	if err := tx.MessageInsert(ctx, m); err != nil {
+		return err
+	}
+	return tx.ChannelEventInsert(ctx, m.TenantID, m.Channel, seq, EventMessageNew, m.ID, m.CreatedAt)
 }
 
 // newMessage is the text message in asks p to post, before it is stored.
@@ -453,11 +475,10 @@ func (s *Service) checkPost(ctx context.Context, st Store, p *Principal, th thre
 // afterPost runs in the posting transaction once the message is stored:
 // thread bookkeeping and notification work. It returns events to publish
 // after commit.
-// touched says the store already recorded the topic's message time.
-func (s *Service) afterPost(ctx context.Context, st Store, p *Principal, th thread, m *Message, touched bool) ([]Event, error) {
+func (s *Service) afterPost(ctx context.Context, st Store, p *Principal, th thread, m *Message) ([]Event, error) {
 	switch {
 	case th.topic != nil:
-		return s.topicPosted(ctx, st, p, *th.topic, m, touched)
+		return s.topicPosted(ctx, st, p, *th.topic, m)
 	case th.conv != nil:
 		return s.conversationPosted(ctx, st, p, *th.conv, m)
 	}

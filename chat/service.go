@@ -73,6 +73,8 @@ type Service struct {
 	// passwordChecks serializes password checks per account on this node,
 	// so parallel guesses cannot all pass the throttling count at once.
 	passwordChecks keyedMutex
+	// poster group-commits plain topic posts.
+	poster topicPoster
 }
 
 // NewService returns a Service for cfg.

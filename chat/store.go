@@ -131,6 +131,11 @@ type MessengerStore interface {
 	TopicUpdate(ctx context.Context, t Topic) error
 	// TopicTouch records the time of the topic's newest message.
 	TopicTouch(ctx context.Context, tenantID, id int64, at time.Time) error
+	// TopicAccess returns the topic with the facts that decide whether
+	// userID may read it (TopicReadAccess.Allows), in one query: the
+	// publish path asks it for every message. ENotFound: no such topic in
+	// the tenant.
+	TopicAccess(ctx context.Context, tenantID, topicID, userID int64) (Topic, TopicReadAccess, error)
 }
 
 // MessageStore keeps threads: messages, their sequenced events, read state
@@ -141,6 +146,23 @@ type MessageStore interface {
 	// makes sequence numbers gap-free and commit-ordered. Anything but a
 	// topic or conversation of the tenant is ENotFound.
 	ChannelNextSeq(ctx context.Context, tenantID int64, ch Channel) (int64, error)
+	// TopicPostBatch stores plain text posts (no attachments, reply or
+	// mentions) to one or several topics in one transaction with one
+	// commit; outside InTx it is a transaction of its own. Each post, in
+	// order, is checked and written as if alone: when its author may read
+	// its topic at that moment inside the transaction (the rule of
+	// TopicReadAccess.Allows), the topic's next seq, the message, its
+	// message.new event, the topic's message time and, when the topic
+	// emails, a notification job (ReasonTopicMessage, due at the message's
+	// time, with the topic's previous message time). Seqs of one topic follow the
+	// order of posts, gap-free and commit-ordered across nodes.
+	//
+	// Each post's outcome is in its Err: nil (Message.ID, Seq and Kind
+	// set), ENotFound (the author may not read the topic) or EConflict (the
+	// author used the ClientMsgID before); such a post writes nothing. The
+	// returned error concerns the batch: nothing of it may be assumed
+	// stored (a lost connection leaves it unknown whether it committed).
+	TopicPostBatch(ctx context.Context, posts []TopicPost) error
 	// ChannelLastSeq returns the counter without changing it.
 	ChannelLastSeq(ctx context.Context, tenantID int64, ch Channel) (int64, error)
 

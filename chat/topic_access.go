@@ -13,51 +13,31 @@ func (s *Service) messengerOn(ctx context.Context, st Store, tenantID int64) (bo
 }
 
 // TopicReadAccess is what decides whether a user may read a topic, besides
-// the topic's own state.
+// the topic's own state. Store.TopicAccess returns it.
 type TopicReadAccess struct {
 	MessengerOn bool // the tenant has the messenger enabled
 	GroupActive bool // the topic's group is active
 	Member      bool // the user is a member of the group
 }
 
-// topicAccessStore is a Store that answers topicForRead in one query
-// (PostgreSQL) instead of three (tenant, topic, group with its members):
-// it runs for every published message.
-type topicAccessStore interface {
-	TopicAccess(ctx context.Context, tenantID, topicID, userID int64) (Topic, TopicReadAccess, error)
+// Allows is the topic read rule: messenger on, topic and group active, the
+// user a member of the group (membership is the only rule in the
+// messenger; companies do not count). Posting follows reading. It is the
+// one statement of the rule in Go; PostgreSQL's TopicPostBatch filters by
+// the same predicate in SQL, and storetest's topic access table holds the
+// two to the same answers.
+func (a TopicReadAccess) Allows(t Topic) bool {
+	return a.MessengerOn && t.Active && a.GroupActive && a.Member
 }
 
-// topicForRead returns the topic when p may read it: messenger on, topic
-// and group active, p a member of the group. Anything else is ENotFound.
+// topicForRead returns the topic when p may read it; anything else is
+// ENotFound.
 func (s *Service) topicForRead(ctx context.Context, st Store, p *Principal, id int64) (Topic, error) {
-	if ta, ok := st.(topicAccessStore); ok {
-		t, acc, err := ta.TopicAccess(ctx, p.TenantID, id, p.UserID)
-		if IsCode(err, ENotFound) || (err == nil && !(acc.MessengerOn && t.Active && acc.GroupActive && acc.Member)) {
-			return Topic{}, NotFound("topic")
-		}
-		if err != nil {
-			return Topic{}, err
-		}
-		return t, nil
+	t, acc, err := st.TopicAccess(ctx, p.TenantID, id, p.UserID)
+	if IsCode(err, ENotFound) || (err == nil && !acc.Allows(t)) {
+		return Topic{}, NotFound("topic")
 	}
-	on, err := s.messengerOn(ctx, st, p.TenantID)
 	if err != nil {
-		return Topic{}, err
-	}
-	if !on {
-		return Topic{}, NotFound("topic")
-	}
-	t, err := st.TopicGet(ctx, p.TenantID, id)
-	if err != nil {
-		return Topic{}, err
-	}
-	if !t.Active {
-		return Topic{}, NotFound("topic")
-	}
-	// The group's member list comes with it; membership is the only rule.
-	if _, err := groupForMember(ctx, st, p, t.GroupID); IsCode(err, ENotFound) {
-		return Topic{}, NotFound("topic")
-	} else if err != nil {
 		return Topic{}, err
 	}
 	return t, nil
@@ -70,19 +50,31 @@ func (s *Service) checkTopicPost(ctx context.Context, st Store, p *Principal, t 
 
 // topicPosted records the message time and queues notification work when
 // the topic emails or the message mentions someone.
-func (s *Service) topicPosted(ctx context.Context, st Store, p *Principal, t Topic, m *Message, touched bool) ([]Event, error) {
-	if !touched {
-		if err := st.TopicTouch(ctx, p.TenantID, t.ID, m.CreatedAt); err != nil {
-			return nil, err
-		}
+func (s *Service) topicPosted(ctx context.Context, st Store, p *Principal, t Topic, m *Message) ([]Event, error) {
+	if err := st.TopicTouch(ctx, p.TenantID, t.ID, m.CreatedAt); err != nil {
+		return nil, err
 	}
 	if !t.EmailNotify && len(m.Mentions) == 0 {
 		return nil, nil
 	}
-	reason := ReasonTopicMessage
-	if !t.EmailNotify {
-		reason = ReasonMention
+	j := TopicJob(t, *m, topicJobReason(t))
+	return nil, st.NotifyJobEnqueue(ctx, &j)
+}
+
+// TopicJob is the notification work a stored message m of topic t queues
+// for reason: due at once, with the topic's previous message time, which
+// the notifier's interval rule compares with. Store.TopicPostBatch queues
+// it (with ReasonTopicMessage) when the topic emails.
+func TopicJob(t Topic, m Message, reason NotifyReason) NotifyJob {
+	return NotifyJob{TenantID: m.TenantID, Reason: reason, Channel: m.Channel, MessageID: m.ID,
+		PrevMessageAt: t.LastMessageAt, DueAt: m.CreatedAt}
+}
+
+// topicJobReason is why a topic message queues notification work: the
+// topic's email, or else (in a quiet topic) its mentions.
+func topicJobReason(t Topic) NotifyReason {
+	if t.EmailNotify {
+		return ReasonTopicMessage
 	}
-	return nil, st.NotifyJobEnqueue(ctx, &NotifyJob{TenantID: p.TenantID, Reason: reason, Channel: m.Channel,
-		MessageID: m.ID, PrevMessageAt: t.LastMessageAt, DueAt: m.CreatedAt})
+	return ReasonMention
 }

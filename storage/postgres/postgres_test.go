@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -370,63 +369,3 @@ func TestMessageInsertDuplicateKeepsTx(t *testing.T) {
 	}
 }
 
-// MessageAppend (seq, message, event and topic time in one statement) keeps
-// seqs gap-free and commit-ordered under concurrency, writes the event and
-// the topic time, and reports a used client id and an unknown channel.
-func TestMessageAppend(t *testing.T) {
-	t.Parallel()
-	s := open(t)
-	f := storetest.NewFixture(t, s, "append")
-	g := f.NewGroup(t, "g", f.EmployeeA.ID)
-	tp := f.NewTopic(t, g.ID, "t")
-	ch := chat.TopicChannel(tp.ID)
-
-	const posters, each = 8, 10
-	var wg sync.WaitGroup
-	errs := make(chan error, posters*each)
-	for p := range posters {
-		wg.Go(func() {
-			for i := range each {
-				errs <- s.InTx(t.Context(), func(tx chat.Store) error {
-					m := chat.Message{TenantID: f.Tenant.ID, Channel: ch, AuthorID: f.EmployeeA.ID,
-						Body: "hello", ClientMsgID: fmt.Sprint(p, "-", i), CreatedAt: storetest.Now()}
-					return tx.(*postgres.Store).MessageAppend(t.Context(), &m, chat.EventMessageNew)
-				})
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatalf("append: %v", err)
-		}
-	}
-	evs, err := s.ChannelEventsSince(t.Context(), f.Tenant.ID, ch, 0, posters*each+10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(evs) != posters*each {
-		t.Fatalf("got %d events, want %d", len(evs), posters*each)
-	}
-	for i, ev := range evs {
-		if ev.Seq != int64(i+1) || ev.Message.Seq != ev.Seq || ev.Type != chat.EventMessageNew {
-			t.Fatalf("event %d: seq %d, message seq %d, type %s", i, ev.Seq, ev.Message.Seq, ev.Type)
-		}
-	}
-	got, err := s.TopicGet(t.Context(), f.Tenant.ID, tp.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.LastMessageAt == nil || !got.LastMessageAt.Equal(evs[len(evs)-1].Message.CreatedAt) {
-		t.Fatalf("topic last message at %v, want the last message's %v", got.LastMessageAt, evs[len(evs)-1].Message.CreatedAt)
-	}
-
-	dup := chat.Message{TenantID: f.Tenant.ID, Channel: ch, AuthorID: f.EmployeeA.ID, Body: "again", ClientMsgID: "0-0"}
-	storetest.WantCode(t, s.MessageAppend(t.Context(), &dup, chat.EventMessageNew), chat.EConflict)
-	if last, err := s.ChannelLastSeq(t.Context(), f.Tenant.ID, ch); err != nil || last != posters*each {
-		t.Fatalf("after a conflict last seq = %d, %v; want %d", last, err, posters*each)
-	}
-	gone := chat.Message{TenantID: f.Tenant.ID, Channel: chat.TopicChannel(tp.ID + 1000), AuthorID: f.EmployeeA.ID, Body: "x"}
-	storetest.WantCode(t, s.MessageAppend(t.Context(), &gone, chat.EventMessageNew), chat.ENotFound)
-}

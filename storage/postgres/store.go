@@ -9,6 +9,7 @@ import (
 	"math"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,9 +30,21 @@ type Store struct {
 	q    *db.Queries
 	tx   pgx.Tx // nil outside a transaction
 	log  zerolog.Logger
-	// poster batches TopicPost calls; nil inside a transaction, where a
-	// post runs in it.
-	poster *topicPoster
+	// Counters of TopicPostBatch statements, shared with the Stores bound
+	// to transactions; tests hold the batched path to them.
+	*postCounters
+}
+
+type postCounters struct {
+	postStatements atomic.Int64 // batch statements run
+	postsRefused   atomic.Int64 // statements the server refused (then posted one by one)
+}
+
+// PostStatements returns how many TopicPostBatch statements the store has
+// run and how many of them the server refused; each refused batch was
+// retried one post per statement.
+func (s *Store) PostStatements() (run, refused int64) {
+	return s.postStatements.Load(), s.postsRefused.Load()
 }
 
 // Open connects to the database at url. It does not migrate; call Migrate
@@ -56,7 +69,7 @@ func Open(ctx context.Context, url string, log zerolog.Logger) (*Store, error) {
 		return nil, chat.Internal(err, "connect to database")
 	}
 	return &Store{pool: pool, q: db.New(pool), log: log.With().Str("component", "storage.postgres").Logger(),
-		poster: &topicPoster{}}, nil
+		postCounters: &postCounters{}}, nil
 }
 
 // Close closes the pool. On a transaction-bound Store it does nothing.
@@ -94,7 +107,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 			s.log.Error().Err(rbErr).Msg("rollback failed")
 		}
 	}()
-	if err := fn(&Store{pool: s.pool, q: s.q.WithTx(tx), tx: tx, log: s.log}); err != nil {
+	if err := fn(&Store{pool: s.pool, q: s.q.WithTx(tx), tx: tx, log: s.log, postCounters: s.postCounters}); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -173,3 +173,14 @@ func (s *Store) TopicTouch(ctx context.Context, tenantID, id int64, at time.Time
 	v := micros(at)
 	return mustAffect("topic")(s.write.TopicTouch(ctx, db.TopicTouchParams{TenantID: tenantID, ID: id, LastMessageAt: &v}))
 }
+
+// TopicAccess returns the topic and the facts that decide whether userID
+// may read it, in one query.
+func (s *Store) TopicAccess(ctx context.Context, tenantID, topicID, userID int64) (chat.Topic, chat.TopicReadAccess, error) {
+	r, err := s.read.TopicAccess(ctx, db.TopicAccessParams{TenantID: tenantID, ID: topicID, UserID: userID})
+	if err != nil {
+		return chat.Topic{}, chat.TopicReadAccess{}, dbErr(err, "topic")
+	}
+	return toTopic(db.TopicGetRow{Topic: r.Topic, LastSeq: r.LastSeq}),
+		chat.TopicReadAccess{MessengerOn: r.MessengerEnabled != 0, GroupActive: r.GroupActive != 0, Member: r.Member != 0}, nil
+}

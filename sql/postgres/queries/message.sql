@@ -160,118 +160,32 @@ ORDER BY id;
 -- name: DraftDelete :execrows
 DELETE FROM drafts WHERE tenant_id = @tenant_id AND user_id = @user_id AND id = @id;
 
--- name: MessageAppend :one
--- ChannelSeqNext, MessageInsert, ChannelEventInsert and, for a topic,
--- TopicTouch in one round trip: the publish path runs it for every message.
--- The counter row stays locked until commit, as with ChannelSeqNext. No row
--- comes back for a channel the tenant does not have; id 0 means the client
--- id was already used (the caller rolls back, which also returns the seq).
-WITH next AS (
-    INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
-    SELECT @tenant_id::bigint, @channel_kind::text, @channel_id::bigint, 1
-    WHERE (@channel_kind::text = 'topic'
-           AND EXISTS (SELECT 1 FROM topics t WHERE t.tenant_id = @tenant_id::bigint AND t.id = @channel_id::bigint))
-       OR (@channel_kind::text = 'conversation'
-           AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = @tenant_id::bigint AND c.id = @channel_id::bigint))
-    ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
-    WHERE cs.tenant_id = EXCLUDED.tenant_id
-    RETURNING cs.last_seq
-), msg AS (
-    INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind,
-                          body, reply_to_id, mentions, created_at)
-    SELECT @tenant_id::bigint, @channel_kind::text, @channel_id::bigint, next.last_seq, @author_id::bigint,
-           sqlc.narg(client_msg_id)::text, @kind::text, @body::text, sqlc.narg(reply_to_id)::bigint,
-           @mentions::bigint[], @created_at::timestamptz
-    FROM next
-    ON CONFLICT (author_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
-    RETURNING id, seq
-), ev AS (
-    INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
-    SELECT @tenant_id::bigint, @channel_kind::text, @channel_id::bigint, msg.seq, @event_type::text, msg.id,
-           @created_at::timestamptz
-    FROM msg
-    RETURNING 1
-), touch AS (
-    UPDATE topics SET last_message_at = @created_at::timestamptz
-    WHERE @channel_kind::text = 'topic' AND tenant_id = @tenant_id::bigint AND id = @channel_id::bigint
-      AND EXISTS (SELECT 1 FROM msg)
-    RETURNING 1
-)
-SELECT next.last_seq AS seq, COALESCE((SELECT id FROM msg), 0)::bigint AS id
-FROM next;
-
--- name: TopicPost :one
--- A text message (no attachments, reply or mentions) posted to a topic, in
--- one statement and so one implicit transaction: the read check of
--- TopicAccess (messenger on, topic and group active, author a member),
--- then MessageAppend's next seq, message, event and topic time, and the
--- notification job when the topic emails. No row comes back when the
--- author may not read the topic (nothing is written). A used client id
--- fails the statement (unique violation on messages_client_id), which
--- rolls back the seq it took, so seqs stay gap-free; the counter row stays
--- locked until the statement commits, so they stay commit-ordered.
-WITH access AS (
-    SELECT t.email_notify, t.last_message_at
-    FROM topics t
-    JOIN tenants tn ON tn.id = t.tenant_id
-    JOIN groups g ON g.tenant_id = t.tenant_id AND g.id = t.group_id
-    WHERE t.tenant_id = @tenant_id::bigint AND t.id = @topic_id::bigint AND t.active AND g.active
-      AND COALESCE((tn.settings ->> 'messenger_enabled')::boolean, false)
-      AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.user_id = @author_id::bigint)
-), next AS (
-    INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
-    SELECT @tenant_id::bigint, 'topic', @topic_id::bigint, 1 FROM access
-    ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
-    WHERE cs.tenant_id = EXCLUDED.tenant_id
-    RETURNING cs.last_seq
-), msg AS (
-    INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind, body, created_at)
-    SELECT @tenant_id::bigint, 'topic', @topic_id::bigint, next.last_seq, @author_id::bigint,
-           sqlc.narg(client_msg_id)::text, 'text', @body::text, @created_at::timestamptz
-    FROM next
-    RETURNING id, seq
-), ev AS (
-    INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
-    SELECT @tenant_id::bigint, 'topic', @topic_id::bigint, msg.seq, @event_type::text, msg.id, @created_at::timestamptz
-    FROM msg
-    RETURNING 1
-), touch AS (
-    UPDATE topics SET last_message_at = @created_at::timestamptz
-    WHERE tenant_id = @tenant_id::bigint AND id = @topic_id::bigint AND EXISTS (SELECT 1 FROM msg)
-    RETURNING 1
-), job AS (
-    INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
-                             prev_message_at, due_at, attempts, created_at)
-    SELECT @tenant_id::bigint, 0, @email_reason::text, 'topic', @topic_id::bigint, msg.id,
-           access.last_message_at, @created_at::timestamptz, 0, @job_created_at::timestamptz
-    FROM msg, access
-    WHERE access.email_notify
-    RETURNING id
-)
-SELECT msg.id, msg.seq FROM msg;
-
 -- name: TopicPostBatch :many
--- TopicPost for several messages in one statement, so one transaction and
--- one commit (group commit of concurrent posts on a node). Element k (from
--- 1) of the arrays is message ord k; an empty client id is none. Rows come back
--- (ord, id, seq) for the stored messages; a message whose author may not
--- read its topic is left out. Seqs of one topic follow ord. The counter rows
--- are locked in topic order and all before any message is written (the
--- ORDER BY of the message insert needs every seq first), and a topic's row
--- is updated only by the holder of its counter row, so concurrent batches,
--- single posts and transactions of the general path cannot deadlock. Any
--- error (a used client id) fails the whole statement and writes nothing.
+-- Plain text posts to topics (Store.TopicPostBatch) in one statement, so
+-- one transaction and one commit. Element k (from 1) of the arrays is post
+-- ord k; an empty client id is none. Per post: the topic read rule
+-- (chat.TopicReadAccess.Allows: messenger on, topic and group active,
+-- author a member; the one place this engine writes it, held to the Go
+-- rule by storetest's topic access table), the topic's next seq, the
+-- message, its event, the topic's message time, and the notification job
+-- when the topic emails. Rows come back (ord, id, seq) for the stored
+-- posts; a post whose author may not read its topic is left out and writes
+-- nothing. Seqs of one topic follow ord. The counter rows are locked in
+-- topic order and all before any message is written (the ORDER BY of the
+-- message insert needs every seq first), and a topic's row is updated only
+-- by the holder of its counter row, so concurrent batches and transactions
+-- of the general path cannot deadlock. Any error (a used client id) fails
+-- the whole statement and writes nothing: seqs stay gap-free.
 WITH input AS (
     SELECT k.k AS ord, (@tenant_ids::bigint[])[k.k] AS tenant_id, (@topic_ids::bigint[])[k.k] AS topic_id,
            (@author_ids::bigint[])[k.k] AS author_id, NULLIF((@client_msg_ids::text[])[k.k], '') AS client_msg_id,
-           (@bodies::text[])[k.k] AS body, (@created_ats::timestamptz[])[k.k] AS created_at,
-           (@event_types::text[])[k.k] AS event_type, (@email_reasons::text[])[k.k] AS email_reason
+           (@bodies::text[])[k.k] AS body, (@created_ats::timestamptz[])[k.k] AS created_at
     FROM generate_series(1, cardinality(@tenant_ids::bigint[])) AS k(k)
 ), access AS (
     -- Per post, by primary keys (LIMIT 1 keeps the planner from joining
     -- whole tables for what it takes to be many posts).
     SELECT i.ord, i.tenant_id, i.topic_id, i.author_id, i.client_msg_id, i.body, i.created_at,
-           i.event_type, i.email_reason, x.email_notify, x.last_message_at
+           x.email_notify, x.last_message_at
     FROM input i
     CROSS JOIN LATERAL (
         SELECT t.email_notify, t.last_message_at
@@ -292,8 +206,7 @@ WITH input AS (
     WHERE cs.tenant_id = EXCLUDED.tenant_id
     RETURNING cs.id AS topic_id, cs.last_seq
 ), seqd AS (
-    SELECT a.ord, a.tenant_id, a.topic_id, a.author_id, a.client_msg_id, a.body, a.created_at,
-           a.event_type, a.email_reason, a.email_notify,
+    SELECT a.ord, a.tenant_id, a.topic_id, a.author_id, a.client_msg_id, a.body, a.created_at, a.email_notify,
            (nx.last_seq - c.n + row_number() OVER (PARTITION BY a.topic_id ORDER BY a.ord))::bigint AS seq,
            COALESCE(lag(a.created_at) OVER (PARTITION BY a.topic_id ORDER BY a.ord), a.last_message_at) AS prev_message_at,
            row_number() OVER (PARTITION BY a.topic_id ORDER BY a.ord DESC) = 1 AS newest
@@ -307,7 +220,7 @@ WITH input AS (
     RETURNING id, channel_id, seq
 ), ev AS (
     INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
-    SELECT s.tenant_id, 'topic', s.topic_id, s.seq, s.event_type, m.id, s.created_at
+    SELECT s.tenant_id, 'topic', s.topic_id, s.seq, @event_type::text, m.id, s.created_at
     FROM msg m JOIN seqd s ON s.topic_id = m.channel_id AND s.seq = m.seq
     RETURNING 1
 ), touch AS (
@@ -318,7 +231,7 @@ WITH input AS (
 ), job AS (
     INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
                              prev_message_at, due_at, attempts, created_at)
-    SELECT s.tenant_id, 0, s.email_reason, 'topic', s.topic_id, m.id,
+    SELECT s.tenant_id, 0, @email_reason::text, 'topic', s.topic_id, m.id,
            s.prev_message_at, s.created_at, 0, @job_created_at::timestamptz
     FROM msg m JOIN seqd s ON s.topic_id = m.channel_id AND s.seq = m.seq
     WHERE s.email_notify

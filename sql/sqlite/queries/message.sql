@@ -37,6 +37,12 @@ FROM messages m
 LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id
 WHERE m.tenant_id = @tenant_id AND m.author_id = @author_id AND m.client_msg_id = @client_msg_id;
 
+-- name: MessageClientIDUsed :one
+-- Whether the author used the client id before: a topic post checks it
+-- before it takes a seq (a failed insert would leave the seq taken).
+SELECT CAST(EXISTS (SELECT 1 FROM messages
+                    WHERE author_id = @author_id AND client_msg_id = @client_msg_id) AS INTEGER) AS used;
+
 -- name: MessageEdit :execrows
 -- A tombstone is final: it cannot be edited back to life.
 UPDATE messages SET body = @body, edited_at = @edited_at

@@ -70,3 +70,19 @@ WHERE tenant_id = @tenant_id AND id = @id;
 
 -- name: TopicTouch :execrows
 UPDATE topics SET last_message_at = @last_message_at WHERE tenant_id = @tenant_id AND id = @id;
+
+-- name: TopicAccess :one
+-- A topic with the facts that decide whether a user may read it
+-- (chat.TopicReadAccess), in one query: the tenant's messenger switch, the
+-- group's state and the user's membership.
+SELECT sqlc.embed(t),
+       CAST(COALESCE((SELECT s.last_seq FROM channel_seqs s
+                      WHERE s.kind = 'topic' AND s.id = t.id AND s.tenant_id = t.tenant_id), 0) AS INTEGER) AS last_seq,
+       CAST(COALESCE(json_extract(tn.settings, '$.messenger_enabled'), 0) AS INTEGER) AS messenger_enabled,
+       CAST(g.active AS INTEGER) AS group_active,
+       CAST(EXISTS (SELECT 1 FROM group_members gm
+                    WHERE gm.group_id = g.id AND gm.user_id = @user_id) AS INTEGER) AS member
+FROM topics t
+JOIN tenants tn ON tn.id = t.tenant_id
+JOIN groups g ON g.tenant_id = t.tenant_id AND g.id = t.group_id
+WHERE t.tenant_id = @tenant_id AND t.id = @id;

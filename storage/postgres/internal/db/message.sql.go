@@ -512,85 +512,6 @@ func (q *Queries) DraftUpdate(ctx context.Context, arg DraftUpdateParams) (int64
 	return result.RowsAffected(), nil
 }
 
-const messageAppend = `-- name: MessageAppend :one
-WITH next AS (
-    INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
-    SELECT $1::bigint, $2::text, $3::bigint, 1
-    WHERE ($2::text = 'topic'
-           AND EXISTS (SELECT 1 FROM topics t WHERE t.tenant_id = $1::bigint AND t.id = $3::bigint))
-       OR ($2::text = 'conversation'
-           AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = $1::bigint AND c.id = $3::bigint))
-    ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
-    WHERE cs.tenant_id = EXCLUDED.tenant_id
-    RETURNING cs.last_seq
-), msg AS (
-    INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind,
-                          body, reply_to_id, mentions, created_at)
-    SELECT $1::bigint, $2::text, $3::bigint, next.last_seq, $4::bigint,
-           $5::text, $6::text, $7::text, $8::bigint,
-           $9::bigint[], $10::timestamptz
-    FROM next
-    ON CONFLICT (author_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
-    RETURNING id, seq
-), ev AS (
-    INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
-    SELECT $1::bigint, $2::text, $3::bigint, msg.seq, $11::text, msg.id,
-           $10::timestamptz
-    FROM msg
-    RETURNING 1
-), touch AS (
-    UPDATE topics SET last_message_at = $10::timestamptz
-    WHERE $2::text = 'topic' AND tenant_id = $1::bigint AND id = $3::bigint
-      AND EXISTS (SELECT 1 FROM msg)
-    RETURNING 1
-)
-SELECT next.last_seq AS seq, COALESCE((SELECT id FROM msg), 0)::bigint AS id
-FROM next
-`
-
-type MessageAppendParams struct {
-	TenantID    int64
-	ChannelKind string
-	ChannelID   int64
-	AuthorID    int64
-	ClientMsgID *string
-	Kind        string
-	Body        string
-	ReplyToID   *int64
-	Mentions    []int64
-	CreatedAt   time.Time
-	EventType   string
-}
-
-type MessageAppendRow struct {
-	Seq int64
-	ID  int64
-}
-
-// ChannelSeqNext, MessageInsert, ChannelEventInsert and, for a topic,
-// TopicTouch in one round trip: the publish path runs it for every message.
-// The counter row stays locked until commit, as with ChannelSeqNext. No row
-// comes back for a channel the tenant does not have; id 0 means the client
-// id was already used (the caller rolls back, which also returns the seq).
-func (q *Queries) MessageAppend(ctx context.Context, arg MessageAppendParams) (MessageAppendRow, error) {
-	row := q.db.QueryRow(ctx, messageAppend,
-		arg.TenantID,
-		arg.ChannelKind,
-		arg.ChannelID,
-		arg.AuthorID,
-		arg.ClientMsgID,
-		arg.Kind,
-		arg.Body,
-		arg.ReplyToID,
-		arg.Mentions,
-		arg.CreatedAt,
-		arg.EventType,
-	)
-	var i MessageAppendRow
-	err := row.Scan(&i.Seq, &i.ID)
-	return i, err
-}
-
 const messageByClientID = `-- name: MessageByClientID :one
 SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
        COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
@@ -1036,103 +957,17 @@ func (q *Queries) ReadStateSet(ctx context.Context, arg ReadStateSetParams) (int
 	return seq, err
 }
 
-const topicPost = `-- name: TopicPost :one
-WITH access AS (
-    SELECT t.email_notify, t.last_message_at
-    FROM topics t
-    JOIN tenants tn ON tn.id = t.tenant_id
-    JOIN groups g ON g.tenant_id = t.tenant_id AND g.id = t.group_id
-    WHERE t.tenant_id = $1::bigint AND t.id = $2::bigint AND t.active AND g.active
-      AND COALESCE((tn.settings ->> 'messenger_enabled')::boolean, false)
-      AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.user_id = $3::bigint)
-), next AS (
-    INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
-    SELECT $1::bigint, 'topic', $2::bigint, 1 FROM access
-    ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
-    WHERE cs.tenant_id = EXCLUDED.tenant_id
-    RETURNING cs.last_seq
-), msg AS (
-    INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind, body, created_at)
-    SELECT $1::bigint, 'topic', $2::bigint, next.last_seq, $3::bigint,
-           $4::text, 'text', $5::text, $6::timestamptz
-    FROM next
-    RETURNING id, seq
-), ev AS (
-    INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
-    SELECT $1::bigint, 'topic', $2::bigint, msg.seq, $7::text, msg.id, $6::timestamptz
-    FROM msg
-    RETURNING 1
-), touch AS (
-    UPDATE topics SET last_message_at = $6::timestamptz
-    WHERE tenant_id = $1::bigint AND id = $2::bigint AND EXISTS (SELECT 1 FROM msg)
-    RETURNING 1
-), job AS (
-    INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
-                             prev_message_at, due_at, attempts, created_at)
-    SELECT $1::bigint, 0, $8::text, 'topic', $2::bigint, msg.id,
-           access.last_message_at, $6::timestamptz, 0, $9::timestamptz
-    FROM msg, access
-    WHERE access.email_notify
-    RETURNING id
-)
-SELECT msg.id, msg.seq FROM msg
-`
-
-type TopicPostParams struct {
-	TenantID     int64
-	TopicID      int64
-	AuthorID     int64
-	ClientMsgID  *string
-	Body         string
-	CreatedAt    time.Time
-	EventType    string
-	EmailReason  string
-	JobCreatedAt time.Time
-}
-
-type TopicPostRow struct {
-	ID  int64
-	Seq int64
-}
-
-// A text message (no attachments, reply or mentions) posted to a topic, in
-// one statement and so one implicit transaction: the read check of
-// TopicAccess (messenger on, topic and group active, author a member),
-// then MessageAppend's next seq, message, event and topic time, and the
-// notification job when the topic emails. No row comes back when the
-// author may not read the topic (nothing is written). A used client id
-// fails the statement (unique violation on messages_client_id), which
-// rolls back the seq it took, so seqs stay gap-free; the counter row stays
-// locked until the statement commits, so they stay commit-ordered.
-func (q *Queries) TopicPost(ctx context.Context, arg TopicPostParams) (TopicPostRow, error) {
-	row := q.db.QueryRow(ctx, topicPost,
-		arg.TenantID,
-		arg.TopicID,
-		arg.AuthorID,
-		arg.ClientMsgID,
-		arg.Body,
-		arg.CreatedAt,
-		arg.EventType,
-		arg.EmailReason,
-		arg.JobCreatedAt,
-	)
-	var i TopicPostRow
-	err := row.Scan(&i.ID, &i.Seq)
-	return i, err
-}
-
 const topicPostBatch = `-- name: TopicPostBatch :many
 WITH input AS (
     SELECT k.k AS ord, ($1::bigint[])[k.k] AS tenant_id, ($2::bigint[])[k.k] AS topic_id,
            ($3::bigint[])[k.k] AS author_id, NULLIF(($4::text[])[k.k], '') AS client_msg_id,
-           ($5::text[])[k.k] AS body, ($6::timestamptz[])[k.k] AS created_at,
-           ($7::text[])[k.k] AS event_type, ($8::text[])[k.k] AS email_reason
+           ($5::text[])[k.k] AS body, ($6::timestamptz[])[k.k] AS created_at
     FROM generate_series(1, cardinality($1::bigint[])) AS k(k)
 ), access AS (
     -- Per post, by primary keys (LIMIT 1 keeps the planner from joining
     -- whole tables for what it takes to be many posts).
     SELECT i.ord, i.tenant_id, i.topic_id, i.author_id, i.client_msg_id, i.body, i.created_at,
-           i.event_type, i.email_reason, x.email_notify, x.last_message_at
+           x.email_notify, x.last_message_at
     FROM input i
     CROSS JOIN LATERAL (
         SELECT t.email_notify, t.last_message_at
@@ -1153,8 +988,7 @@ WITH input AS (
     WHERE cs.tenant_id = EXCLUDED.tenant_id
     RETURNING cs.id AS topic_id, cs.last_seq
 ), seqd AS (
-    SELECT a.ord, a.tenant_id, a.topic_id, a.author_id, a.client_msg_id, a.body, a.created_at,
-           a.event_type, a.email_reason, a.email_notify,
+    SELECT a.ord, a.tenant_id, a.topic_id, a.author_id, a.client_msg_id, a.body, a.created_at, a.email_notify,
            (nx.last_seq - c.n + row_number() OVER (PARTITION BY a.topic_id ORDER BY a.ord))::bigint AS seq,
            COALESCE(lag(a.created_at) OVER (PARTITION BY a.topic_id ORDER BY a.ord), a.last_message_at) AS prev_message_at,
            row_number() OVER (PARTITION BY a.topic_id ORDER BY a.ord DESC) = 1 AS newest
@@ -1168,7 +1002,7 @@ WITH input AS (
     RETURNING id, channel_id, seq
 ), ev AS (
     INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
-    SELECT s.tenant_id, 'topic', s.topic_id, s.seq, s.event_type, m.id, s.created_at
+    SELECT s.tenant_id, 'topic', s.topic_id, s.seq, $7::text, m.id, s.created_at
     FROM msg m JOIN seqd s ON s.topic_id = m.channel_id AND s.seq = m.seq
     RETURNING 1
 ), touch AS (
@@ -1179,7 +1013,7 @@ WITH input AS (
 ), job AS (
     INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
                              prev_message_at, due_at, attempts, created_at)
-    SELECT s.tenant_id, 0, s.email_reason, 'topic', s.topic_id, m.id,
+    SELECT s.tenant_id, 0, $8::text, 'topic', s.topic_id, m.id,
            s.prev_message_at, s.created_at, 0, $9::timestamptz
     FROM msg m JOIN seqd s ON s.topic_id = m.channel_id AND s.seq = m.seq
     WHERE s.email_notify
@@ -1196,8 +1030,8 @@ type TopicPostBatchParams struct {
 	ClientMsgIds []string
 	Bodies       []string
 	CreatedAts   []time.Time
-	EventTypes   []string
-	EmailReasons []string
+	EventType    string
+	EmailReason  string
 	JobCreatedAt time.Time
 }
 
@@ -1207,16 +1041,21 @@ type TopicPostBatchRow struct {
 	Seq int64
 }
 
-// TopicPost for several messages in one statement, so one transaction and
-// one commit (group commit of concurrent posts on a node). Element k (from
-// 1) of the arrays is message ord k; an empty client id is none. Rows come back
-// (ord, id, seq) for the stored messages; a message whose author may not
-// read its topic is left out. Seqs of one topic follow ord. The counter rows
-// are locked in topic order and all before any message is written (the
-// ORDER BY of the message insert needs every seq first), and a topic's row
-// is updated only by the holder of its counter row, so concurrent batches,
-// single posts and transactions of the general path cannot deadlock. Any
-// error (a used client id) fails the whole statement and writes nothing.
+// Plain text posts to topics (Store.TopicPostBatch) in one statement, so
+// one transaction and one commit. Element k (from 1) of the arrays is post
+// ord k; an empty client id is none. Per post: the topic read rule
+// (chat.TopicReadAccess.Allows: messenger on, topic and group active,
+// author a member; the one place this engine writes it, held to the Go
+// rule by storetest's topic access table), the topic's next seq, the
+// message, its event, the topic's message time, and the notification job
+// when the topic emails. Rows come back (ord, id, seq) for the stored
+// posts; a post whose author may not read its topic is left out and writes
+// nothing. Seqs of one topic follow ord. The counter rows are locked in
+// topic order and all before any message is written (the ORDER BY of the
+// message insert needs every seq first), and a topic's row is updated only
+// by the holder of its counter row, so concurrent batches and transactions
+// of the general path cannot deadlock. Any error (a used client id) fails
+// the whole statement and writes nothing: seqs stay gap-free.
 func (q *Queries) TopicPostBatch(ctx context.Context, arg TopicPostBatchParams) ([]TopicPostBatchRow, error) {
 	rows, err := q.db.Query(ctx, topicPostBatch,
 		arg.TenantIds,
@@ -1225,8 +1064,8 @@ func (q *Queries) TopicPostBatch(ctx context.Context, arg TopicPostBatchParams) 
 		arg.ClientMsgIds,
 		arg.Bodies,
 		arg.CreatedAts,
-		arg.EventTypes,
-		arg.EmailReasons,
+		arg.EventType,
+		arg.EmailReason,
 		arg.JobCreatedAt,
 	)
 	if err != nil {

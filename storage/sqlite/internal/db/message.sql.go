@@ -549,6 +549,25 @@ func (q *Queries) MessageByClientID(ctx context.Context, arg MessageByClientIDPa
 	return i, err
 }
 
+const messageClientIDUsed = `-- name: MessageClientIDUsed :one
+SELECT CAST(EXISTS (SELECT 1 FROM messages
+                    WHERE author_id = ?1 AND client_msg_id = ?2) AS INTEGER) AS used
+`
+
+type MessageClientIDUsedParams struct {
+	AuthorID    int64
+	ClientMsgID *string
+}
+
+// Whether the author used the client id before: a topic post checks it
+// before it takes a seq (a failed insert would leave the seq taken).
+func (q *Queries) MessageClientIDUsed(ctx context.Context, arg MessageClientIDUsedParams) (int64, error) {
+	row := q.db.QueryRowContext(ctx, messageClientIDUsed, arg.AuthorID, arg.ClientMsgID)
+	var used int64
+	err := row.Scan(&used)
+	return used, err
+}
+
 const messageDelete = `-- name: MessageDelete :execrows
 UPDATE messages SET body = '', mentions = '[]', deleted_at = COALESCE(deleted_at, ?1)
 WHERE tenant_id = ?2 AND id = ?3

@@ -207,6 +207,58 @@ func (q *Queries) GroupUpdate(ctx context.Context, arg GroupUpdateParams) (int64
 	return result.RowsAffected()
 }
 
+const topicAccess = `-- name: TopicAccess :one
+SELECT t.id, t.tenant_id, t.group_id, t.name, t.email_notify, t.notify_interval_seconds, t.active, t.last_message_at, t.created_at,
+       CAST(COALESCE((SELECT s.last_seq FROM channel_seqs s
+                      WHERE s.kind = 'topic' AND s.id = t.id AND s.tenant_id = t.tenant_id), 0) AS INTEGER) AS last_seq,
+       CAST(COALESCE(json_extract(tn.settings, '$.messenger_enabled'), 0) AS INTEGER) AS messenger_enabled,
+       CAST(g.active AS INTEGER) AS group_active,
+       CAST(EXISTS (SELECT 1 FROM group_members gm
+                    WHERE gm.group_id = g.id AND gm.user_id = ?1) AS INTEGER) AS member
+FROM topics t
+JOIN tenants tn ON tn.id = t.tenant_id
+JOIN groups g ON g.tenant_id = t.tenant_id AND g.id = t.group_id
+WHERE t.tenant_id = ?2 AND t.id = ?3
+`
+
+type TopicAccessParams struct {
+	UserID   int64
+	TenantID int64
+	ID       int64
+}
+
+type TopicAccessRow struct {
+	Topic            Topic
+	LastSeq          int64
+	MessengerEnabled int64
+	GroupActive      int64
+	Member           int64
+}
+
+// A topic with the facts that decide whether a user may read it
+// (chat.TopicReadAccess), in one query: the tenant's messenger switch, the
+// group's state and the user's membership.
+func (q *Queries) TopicAccess(ctx context.Context, arg TopicAccessParams) (TopicAccessRow, error) {
+	row := q.db.QueryRowContext(ctx, topicAccess, arg.UserID, arg.TenantID, arg.ID)
+	var i TopicAccessRow
+	err := row.Scan(
+		&i.Topic.ID,
+		&i.Topic.TenantID,
+		&i.Topic.GroupID,
+		&i.Topic.Name,
+		&i.Topic.EmailNotify,
+		&i.Topic.NotifyIntervalSeconds,
+		&i.Topic.Active,
+		&i.Topic.LastMessageAt,
+		&i.Topic.CreatedAt,
+		&i.LastSeq,
+		&i.MessengerEnabled,
+		&i.GroupActive,
+		&i.Member,
+	)
+	return i, err
+}
+
 const topicGet = `-- name: TopicGet :one
 SELECT t.id, t.tenant_id, t.group_id, t.name, t.email_notify, t.notify_interval_seconds, t.active, t.last_message_at, t.created_at,
        CAST(COALESCE((SELECT s.last_seq FROM channel_seqs s
