@@ -368,4 +368,3 @@ func TestMessageInsertDuplicateKeepsTx(t *testing.T) {
 		t.Fatalf("InTx: %v", err)
 	}
 }
-
