@@ -400,7 +400,7 @@ func (h *Hub) recheck() {
 	}
 	for batch := range slices.Chunk(ids, SessionBatch) {
 		ctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.RequestTimeout)
-		alive, err := h.sessionsAlive(ctx, batch)
+		alive, err := h.svc.SessionsAlive(ctx, batch)
 		cancel()
 		if err != nil {
 			if h.bgCtx.Err() != nil {
@@ -420,27 +420,6 @@ func (h *Hub) recheck() {
 			}
 		}
 	}
-}
-
-// sessionsAlive returns which of ids are still valid, with their users:
-// in one query with a SessionBatchChecker, otherwise by Authenticate per
-// session.
-func (h *Hub) sessionsAlive(ctx context.Context, ids []string) (map[string]int64, error) {
-	if bc, ok := h.svc.(SessionBatchChecker); ok {
-		return bc.SessionsAlive(ctx, ids)
-	}
-	alive := make(map[string]int64, len(ids))
-	for _, sid := range ids {
-		p, err := h.svc.Authenticate(ctx, sid)
-		switch {
-		case err == nil && p != nil:
-			alive[sid] = p.UserID
-		case err == nil || chat.IsCode(err, chat.EUnauthenticated):
-		default:
-			return nil, err
-		}
-	}
-	return alive, nil
 }
 
 // Shutdown stops accepting connections, closes every socket with
