@@ -59,7 +59,6 @@ type Hub struct {
 
 var (
 	_ chat.Publisher = (*Hub)(nil)
-	_ chat.Presence  = (*Hub)(nil)
 	_ BrokerHandler  = (*Hub)(nil)
 	_ http.Handler   = (*Hub)(nil)
 )
@@ -130,15 +129,15 @@ func (h *Hub) sleep(d time.Duration) bool {
 	}
 }
 
-// Publish implements chat.Publisher: it encodes the event frame once and
-// publishes it to every node. The service calls it after commit.
+// Publish encodes the event frame once and publishes it to every node,
+// exactly as Publisher{Broker: b} does on the hub's broker b.
 func (h *Hub) Publish(ctx context.Context, ev chat.Event) error {
 	return Publisher{Broker: h.broker}.Publish(ctx, ev)
 }
 
-// Publisher is the hub's chat.Publisher without a Hub, for wiring: the
-// chat.Service needs its Publisher before the Hub (which needs the
-// Service) exists. Publisher{Broker: b} and a Hub on b publish alike.
+// Publisher is the chat.Publisher of the hubs on Broker. The chat.Service
+// gets it before the Hub (which needs the Service) exists; every Hub on
+// the same broker delivers what it publishes.
 type Publisher struct {
 	Broker Broker
 }
@@ -154,11 +153,6 @@ func (p Publisher) Publish(ctx context.Context, ev chat.Event) error {
 	}
 	payload := encodeEnvelope(wireEvent{seq: ev.Seq, typ: ev.Type, session: ev.SessionID, frame: frame})
 	return p.Broker.Publish(ctx, ev.Channel.String(), payload)
-}
-
-// Online implements chat.Presence.
-func (h *Hub) Online(ctx context.Context, tenantID, userID int64) (bool, error) {
-	return h.presence.Online(ctx, tenantID, userID)
 }
 
 // HandleMessage implements BrokerHandler. It never blocks.
