@@ -70,9 +70,8 @@ type Config struct {
 	// SessionRecheck is how often each connected session is revalidated, a
 	// backstop for lost revocation events and for revocations that send
 	// none (the admin CLI, expiry); revocation events close sockets at
-	// once. With a SessionBatchChecker a recheck is one query per
-	// SessionBatch sessions, otherwise a few queries per session. Zero:
-	// 10 s. Negative: never.
+	// once. A recheck is one Service.SessionsAlive query per SessionBatch
+	// sessions. Zero: 10 s. Negative: never.
 	SessionRecheck time.Duration
 
 	// ReplayPageSize is the page size for replays and gap filling. Zero: 200.

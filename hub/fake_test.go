@@ -79,6 +79,8 @@ func (s *fakeService) lastSeq(ch chat.Channel) int64 {
 	return int64(len(s.channel(ch).events))
 }
 
+// Authenticate finds a session's principal, for the hub's upgrade
+// (Config.Authenticate).
 func (s *fakeService) Authenticate(ctx context.Context, sessionID string) (*chat.Principal, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -87,6 +89,21 @@ func (s *fakeService) Authenticate(ctx context.Context, sessionID string) (*chat
 		return nil, chat.Errorf(chat.EUnauthenticated, "session expired")
 	}
 	return p, nil
+}
+
+func (s *fakeService) SessionsAlive(ctx context.Context, ids []string) (map[string]int64, error) {
+	if len(ids) > SessionBatch {
+		return nil, chat.Errorf(chat.EInvalid, "at most %d sessions per call", SessionBatch)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	alive := make(map[string]int64, len(ids))
+	for _, id := range ids {
+		if p, ok := s.sessions[id]; ok {
+			alive[id] = p.UserID
+		}
+	}
+	return alive, nil
 }
 
 func (s *fakeService) Authorize(ctx context.Context, ch chat.Channel) error {
@@ -102,21 +119,22 @@ func (s *fakeService) Authorize(ctx context.Context, ch chat.Channel) error {
 	return nil
 }
 
-// Publish stores the message under the lock (the "transaction"), then
-// publishes after it, like the real service.
-func (s *fakeService) Publish(ctx context.Context, in chat.PublishInput) (chat.Message, error) {
+// PublishDedup stores the message under the lock (the "transaction"),
+// then publishes after it, like the real service; a retried ClientMsgID
+// gets the original message back as a duplicate.
+func (s *fakeService) PublishDedup(ctx context.Context, in chat.PublishInput) (chat.Message, bool, error) {
 	if err := s.Authorize(ctx, in.Channel); err != nil {
-		return chat.Message{}, err
+		return chat.Message{}, false, err
 	}
 	if in.Body == "" {
-		return chat.Message{}, chat.Errorf(chat.EInvalid, "body is required")
+		return chat.Message{}, false, chat.Errorf(chat.EInvalid, "body is required")
 	}
 	p := chat.PrincipalFrom(ctx)
 	key := fmt.Sprintf("%d/%s", p.UserID, in.ClientMsgID)
 	s.mu.Lock()
 	if m, ok := s.byClient[key]; ok && in.ClientMsgID != "" {
 		s.mu.Unlock()
-		return m, nil
+		return m, true, nil
 	}
 	c := s.channel(in.Channel)
 	s.nextID++
@@ -133,7 +151,7 @@ func (s *fakeService) Publish(ctx context.Context, in chat.PublishInput) (chat.M
 	if pub != nil {
 		_ = pub.Publish(context.WithoutCancel(ctx), chat.Event{Channel: m.Channel, Type: chat.EventMessageNew, Seq: m.Seq, Data: m})
 	}
-	return m, nil
+	return m, false, nil
 }
 
 func (s *fakeService) change(ctx context.Context, id int64, typ chat.EventType, body string) (chat.Message, error) {

@@ -192,18 +192,7 @@ func (c *conn) handlePublish(ctx context.Context, f clientFrame) {
 	in := chat.PublishInput{Channel: name, Body: f.Body, ClientMsgID: f.ClientMsgID,
 		ReplyToID: f.ReplyToID, AttachmentIDs: f.AttachmentIDs, Mentions: f.Mentions}
 	start := time.Now()
-	var (
-		msg chat.Message
-		dup bool
-		err error
-	)
-	if d, ok := c.h.svc.(PublishDeduper); ok {
-		msg, dup, err = d.PublishDedup(ctx, in)
-	} else {
-		msg, err = c.h.svc.Publish(ctx, in)
-		// A retry returns the original message, created before this request.
-		dup = err == nil && msg.CreatedAt.Before(start.Truncate(time.Microsecond))
-	}
+	msg, dup, err := c.h.svc.PublishDedup(ctx, in)
 	c.h.m.publishLatency.Observe(time.Since(start).Seconds())
 	if err != nil {
 		c.sendError(f.ID, err)

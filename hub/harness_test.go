@@ -76,7 +76,7 @@ func newEnv(t *testing.T, svc *fakeService, broker Broker, opts ...envOption) *e
 	}
 	h := New(cfg)
 	if svc.pub == nil {
-		svc.pub = h
+		svc.pub = Publisher{Broker: broker} // as cmd/parley wires it
 	}
 	srv := httptest.NewUnstartedServer(h)
 	srv.Start()

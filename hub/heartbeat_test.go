@@ -15,9 +15,9 @@ type slowPublish struct {
 	d time.Duration
 }
 
-func (s slowPublish) Publish(ctx context.Context, in chat.PublishInput) (chat.Message, error) {
+func (s slowPublish) PublishDedup(ctx context.Context, in chat.PublishInput) (chat.Message, bool, error) {
 	time.Sleep(s.d)
-	return s.fakeService.Publish(ctx, in)
+	return s.fakeService.PublishDedup(ctx, in)
 }
 
 // A pong that waits behind the client's own requests (the reader handles

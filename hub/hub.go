@@ -59,7 +59,6 @@ type Hub struct {
 
 var (
 	_ chat.Publisher = (*Hub)(nil)
-	_ chat.Presence  = (*Hub)(nil)
 	_ BrokerHandler  = (*Hub)(nil)
 	_ http.Handler   = (*Hub)(nil)
 )
@@ -130,15 +129,15 @@ func (h *Hub) sleep(d time.Duration) bool {
 	}
 }
 
-// Publish implements chat.Publisher: it encodes the event frame once and
-// publishes it to every node. The service calls it after commit.
+// Publish encodes the event frame once and publishes it to every node,
+// exactly as Publisher{Broker: b} does on the hub's broker b.
 func (h *Hub) Publish(ctx context.Context, ev chat.Event) error {
 	return Publisher{Broker: h.broker}.Publish(ctx, ev)
 }
 
-// Publisher is the hub's chat.Publisher without a Hub, for wiring: the
-// chat.Service needs its Publisher before the Hub (which needs the
-// Service) exists. Publisher{Broker: b} and a Hub on b publish alike.
+// Publisher is the chat.Publisher of the hubs on Broker. The chat.Service
+// gets it before the Hub (which needs the Service) exists; every Hub on
+// the same broker delivers what it publishes.
 type Publisher struct {
 	Broker Broker
 }
@@ -154,11 +153,6 @@ func (p Publisher) Publish(ctx context.Context, ev chat.Event) error {
 	}
 	payload := encodeEnvelope(wireEvent{seq: ev.Seq, typ: ev.Type, session: ev.SessionID, frame: frame})
 	return p.Broker.Publish(ctx, ev.Channel.String(), payload)
-}
-
-// Online implements chat.Presence.
-func (h *Hub) Online(ctx context.Context, tenantID, userID int64) (bool, error) {
-	return h.presence.Online(ctx, tenantID, userID)
 }
 
 // HandleMessage implements BrokerHandler. It never blocks.
@@ -400,7 +394,7 @@ func (h *Hub) recheck() {
 	}
 	for batch := range slices.Chunk(ids, SessionBatch) {
 		ctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.RequestTimeout)
-		alive, err := h.sessionsAlive(ctx, batch)
+		alive, err := h.svc.SessionsAlive(ctx, batch)
 		cancel()
 		if err != nil {
 			if h.bgCtx.Err() != nil {
@@ -420,27 +414,6 @@ func (h *Hub) recheck() {
 			}
 		}
 	}
-}
-
-// sessionsAlive returns which of ids are still valid, with their users:
-// in one query with a SessionBatchChecker, otherwise by Authenticate per
-// session.
-func (h *Hub) sessionsAlive(ctx context.Context, ids []string) (map[string]int64, error) {
-	if bc, ok := h.svc.(SessionBatchChecker); ok {
-		return bc.SessionsAlive(ctx, ids)
-	}
-	alive := make(map[string]int64, len(ids))
-	for _, sid := range ids {
-		p, err := h.svc.Authenticate(ctx, sid)
-		switch {
-		case err == nil && p != nil:
-			alive[sid] = p.UserID
-		case err == nil || chat.IsCode(err, chat.EUnauthenticated):
-		default:
-			return nil, err
-		}
-	}
-	return alive, nil
 }
 
 // Shutdown stops accepting connections, closes every socket with

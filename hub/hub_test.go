@@ -326,14 +326,14 @@ func TestPresenceFollowsConnections(t *testing.T) {
 	if f := watcher.next("online event", func(f frame) bool { return f.Event == "presence" && !strings.Contains(string(f.Data), `"user_id":1,`) }); string(f.Data) != `{"user_id":2,"online":true}` {
 		t.Fatalf("online: %s", f.Data)
 	}
-	if ok, _ := e.hub.Online(context.Background(), 1, 2); !ok {
+	if ok, _ := e.hub.presence.Online(context.Background(), 1, 2); !ok {
 		t.Fatal("user 2 should be online")
 	}
 	b.ws.Close(websocket.StatusNormalClosure, "")
 	if f := watcher.next("offline event", func(f frame) bool { return f.Event == "presence" && !strings.Contains(string(f.Data), `"user_id":1,`) }); string(f.Data) != `{"user_id":2,"online":false}` {
 		t.Fatalf("offline: %s", f.Data)
 	}
-	if ok, _ := e.hub.Online(context.Background(), 1, 2); ok {
+	if ok, _ := e.hub.presence.Online(context.Background(), 1, 2); ok {
 		t.Fatal("user 2 should be offline")
 	}
 }

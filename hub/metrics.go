@@ -50,7 +50,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		publishLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "parley", Subsystem: "hub", Name: "publish_duration_seconds",
-			Help:    "Time from a publish frame to its ack: Service.Publish (persist) plus the broker publish.",
+			Help:    "Time from a publish frame to its ack: Service.PublishDedup (persist) plus the broker publish.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}),
 	}

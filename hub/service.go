@@ -11,15 +11,21 @@ import (
 // says otherwise. Errors are *chat.Error; the hub turns their code and
 // message into error frames and logs internal ones.
 type Service interface {
-	// Authenticate revalidates a session (no principal in ctx):
-	// EUnauthenticated when it was revoked or expired.
-	Authenticate(ctx context.Context, sessionID string) (*chat.Principal, error)
+	// SessionsAlive reports which of ids (at most SessionBatch) are still
+	// valid sessions, with each one's user, in one query, and keeps them
+	// from going idle (no principal in ctx). The recheck of connected
+	// sockets asks it once per batch and keeps the sockets on an error.
+	// EInvalid (more than SessionBatch ids), EInternal.
+	SessionsAlive(ctx context.Context, ids []string) (map[string]int64, error)
 	// Authorize reports whether the principal may subscribe to ch:
 	// ENotFound when ch is invisible to it.
 	Authorize(ctx context.Context, ch chat.Channel) error
-	// Publish persists a message (idempotent on ClientMsgID) and, after
-	// commit, publishes its message.new event through chat.Publisher.
-	Publish(ctx context.Context, in chat.PublishInput) (chat.Message, error)
+	// PublishDedup persists a message and, after commit, publishes its
+	// message.new event through chat.Publisher. A retry with the same
+	// ClientMsgID returns the original message with duplicate true (the ack
+	// says duplicate: true). EUnauthenticated, ENotFound, EForbidden,
+	// EInvalid, ETooLarge, EConflict.
+	PublishDedup(ctx context.Context, in chat.PublishInput) (msg chat.Message, duplicate bool, err error)
 	EditMessage(ctx context.Context, id int64, body string) (chat.Message, error)
 	DeleteMessage(ctx context.Context, id int64) (chat.Message, error)
 	// Events is the authorized replay of ch's sequenced events with
@@ -43,22 +49,5 @@ type Service interface {
 	VisibleUsers(ctx context.Context, ids []int64) ([]int64, error)
 }
 
-// SessionBatchChecker may be implemented by the Service to revalidate
-// many sessions in one query: SessionsAlive returns those of ids that are
-// still valid, with their users (at most SessionBatch ids per call). The
-// recheck then costs a node one query per SessionBatch sessions instead of
-// Authenticate's few queries per session.
-type SessionBatchChecker interface {
-	SessionsAlive(ctx context.Context, ids []string) (map[string]int64, error)
-}
-
 // SessionBatch is the most sessions the hub passes to SessionsAlive at once.
 const SessionBatch = chat.MaxSessionsAlive
-
-// PublishDeduper may be implemented by the Service to tell a retried
-// publish (same client_msg_id) from a new one exactly; the hub then sets
-// duplicate: true in the ack. Without it the hub infers a duplicate from
-// the message being older than the request.
-type PublishDeduper interface {
-	PublishDedup(ctx context.Context, in chat.PublishInput) (msg chat.Message, duplicate bool, err error)
-}

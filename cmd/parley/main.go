@@ -61,8 +61,8 @@ type Main struct {
 	store     chat.Store
 	svc       *chat.Service
 	hub       *hub.Hub
-	broker    io.Closer
-	presence  io.Closer
+	broker    hub.Broker
+	presence  hub.Presence
 	redis     *redis.Client
 	server    *http.Server
 	listener  net.Listener
@@ -153,10 +153,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.publicURL = "http://localhost:" + strconv.Itoa(m.listener.Addr().(*net.TCPAddr).Port)
 	}
 
-	// The hub publishes the service's events and the service answers the
-	// hub: the service gets a forwarder that the hub fills in.
-	relay := &hubRelay{}
-	m.svc = chat.NewService(chat.Config{Store: m.store, Publisher: relay, Presence: relay, Logger: m.Log,
+	// The service publishes to the broker the hub (created later, as it
+	// needs the service) delivers from, and asks the hub's presence.
+	if err := m.connectBroker(ctx); err != nil {
+		return err
+	}
+	m.svc = chat.NewService(chat.Config{Store: m.store, Publisher: hub.Publisher{Broker: m.broker},
+		Presence: m.presence, Logger: m.Log,
 		SessionLifetime: c.SessionLifetime, SessionIdleTimeout: c.SessionIdleTimeout, PublicURL: m.publicURL,
 		NotifyDelay: c.NotifyDelay})
 
@@ -172,10 +175,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := m.startHub(ctx, fe); err != nil {
-		return err
-	}
-	relay.set(m.hub)
+	m.startHub(fe)
 	fe.Mount("GET /ws", m.hub)
 
 	banner, err := m.firstRun(ctx)
@@ -210,29 +210,31 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 // Wait returns when the server stops on its own (a failed listener).
 func (m *Main) Wait() <-chan error { return m.serveErr }
 
-// startHub connects the broker and presence (Redis in a cluster) and
-// creates the hub.
-func (m *Main) startHub(ctx context.Context, fe *frontend.Server) error {
+// connectBroker connects the broker and presence: Redis in a cluster,
+// in-process otherwise.
+func (m *Main) connectBroker(ctx context.Context) error {
 	c := m.Config
-	var broker hub.Broker
-	var presence hub.Presence
-	if c.RedisURL != "" {
-		opts, err := redis.ParseURL(c.RedisURL)
-		if err != nil {
-			return fmt.Errorf("PARLEY_REDIS_URL: %w", err)
-		}
-		m.redis = redis.NewClient(opts)
-		if err := m.redis.Ping(ctx).Err(); err != nil {
-			return fmt.Errorf("Redis: %w", err)
-		}
-		prefix := c.RedisPrefix + ":"
-		rb := hub.NewRedisBroker(m.redis, prefix, hub.RedisBrokerOptions{Logger: m.Log})
-		rp := hub.NewRedisPresence(m.redis, prefix, hub.RedisPresenceOptions{Logger: m.Log})
-		broker, presence, m.broker, m.presence = rb, rp, rb, rp
-	} else {
-		mb, mp := hub.NewMemoryBroker(), hub.NewMemoryPresence()
-		broker, presence, m.broker, m.presence = mb, mp, mb, mp
+	if c.RedisURL == "" {
+		m.broker, m.presence = hub.NewMemoryBroker(), hub.NewMemoryPresence()
+		return nil
 	}
+	opts, err := redis.ParseURL(c.RedisURL)
+	if err != nil {
+		return fmt.Errorf("PARLEY_REDIS_URL: %w", err)
+	}
+	m.redis = redis.NewClient(opts)
+	if err := m.redis.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("Redis: %w", err)
+	}
+	prefix := c.RedisPrefix + ":"
+	m.broker = hub.NewRedisBroker(m.redis, prefix, hub.RedisBrokerOptions{Logger: m.Log})
+	m.presence = hub.NewRedisPresence(m.redis, prefix, hub.RedisPresenceOptions{Logger: m.Log})
+	return nil
+}
+
+// startHub creates the hub on the connected broker and presence and
+// serves its metrics.
+func (m *Main) startHub(fe *frontend.Server) {
 	// The request's own host is always allowed; behind a proxy that
 	// rewrites Host the public URL's host is the one browsers send.
 	var origins []string
@@ -245,14 +247,13 @@ func (m *Main) startHub(ctx context.Context, fe *frontend.Server) error {
 	// in-process test nodes do not collide.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	hc := hub.Config{Service: m.svc, Broker: broker, Presence: presence, Authenticate: fe.Authenticate,
+	hc := hub.Config{Service: m.svc, Broker: m.broker, Presence: m.presence, Authenticate: fe.Authenticate,
 		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck}
 	if m.hubOptions != nil {
 		m.hubOptions(&hc)
 	}
 	m.hub = hub.New(hc)
 	fe.Mount("GET /metrics", metricsHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), m.Config.MetricsToken))
-	return nil
 }
 
 // startWorkers starts the background jobs every node runs: the
@@ -364,40 +365,6 @@ func (m *Main) Close() error {
 		}
 	})
 	return m.closeErr
-}
-
-// hubRelay hands the service's events to the hub once it exists.
-type hubRelay struct {
-	mu sync.RWMutex
-	h  *hub.Hub
-}
-
-func (r *hubRelay) set(h *hub.Hub) {
-	r.mu.Lock()
-	r.h = h
-	r.mu.Unlock()
-}
-
-func (r *hubRelay) get() *hub.Hub {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.h
-}
-
-// Publish implements chat.Publisher.
-func (r *hubRelay) Publish(ctx context.Context, ev chat.Event) error {
-	if h := r.get(); h != nil {
-		return h.Publish(ctx, ev)
-	}
-	return nil
-}
-
-// Online implements chat.Presence.
-func (r *hubRelay) Online(ctx context.Context, tenantID, userID int64) (bool, error) {
-	if h := r.get(); h != nil {
-		return h.Online(ctx, tenantID, userID)
-	}
-	return false, nil
 }
 
 // metricsHandler serves /metrics, behind a bearer token when one is set.
