@@ -30,6 +30,12 @@ type Config struct {
 	// NotifyDelay is how long the notifier waits after an event before
 	// deciding to email (default 2 minutes).
 	NotifyDelay time.Duration
+	// PostBatches is how many group-commit batches of plain topic posts
+	// may be in flight at once on this node (default 2: one forms while
+	// one commits, which suits PostgreSQL). An engine with a single writer
+	// (SQLite) does best with 1: the next batch gathers while the writer
+	// is busy instead of waiting for it with fewer posts.
+	PostBatches int
 	// MaxAttachmentBytes limits one attachment (default 25 MiB).
 	MaxAttachmentBytes int64
 	// PublicURL is the address users open, used in email links.
@@ -61,6 +67,9 @@ func (c *Config) setDefaults() {
 	if c.MaxAttachmentBytes <= 0 {
 		c.MaxAttachmentBytes = 25 << 20
 	}
+	if c.PostBatches <= 0 {
+		c.PostBatches = 2
+	}
 }
 
 // Service is Parley's domain API. Every method takes the caller's principal
@@ -80,7 +89,8 @@ type Service struct {
 // NewService returns a Service for cfg.
 func NewService(cfg Config) *Service {
 	cfg.setDefaults()
-	return &Service{cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger.With().Str("component", "chat").Logger()}
+	return &Service{cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger.With().Str("component", "chat").Logger(),
+		poster: topicPoster{maxBatches: cfg.PostBatches}}
 }
 
 // Store returns the store the service runs on (for wiring and tests).

@@ -27,27 +27,24 @@ func plainTopicPost(in PublishInput) bool {
 // Group commit of plain topic posts: concurrent posts on a node share one
 // Store.TopicPostBatch call, so one transaction and one commit (one fsync
 // on SQLite, one round trip on PostgreSQL). A post runs at once while
-// fewer than maxPostBatches batches are in flight; otherwise it queues, and
+// fewer than Config.PostBatches batches are in flight; otherwise it queues, and
 // the first queued post leads the next batch with what queued meanwhile.
 // Nothing waits for a timer: at low rates every post is alone, under load
 // batches grow with the queue.
 const (
-	// maxPostBatches lets one batch form while another commits. On SQLite
-	// the second waits for the single writer, on PostgreSQL for the
-	// counter rows the first holds.
-	maxPostBatches = 2
-	maxPostBatch   = 64
+	maxPostBatch = 64
 	// postBatchTimeout bounds a batch. It does not follow the leader's
 	// context: the other posts of the batch must not fail because one
 	// client went away.
 	postBatchTimeout = 10 * time.Second
 )
 
-// topicPoster queues posts into batches. Its zero value is ready.
+// topicPoster queues posts into batches.
 type topicPoster struct {
-	mu       sync.Mutex
-	inflight int // batches running
-	pending  []*postReq
+	maxBatches int // in flight at once
+	mu         sync.Mutex
+	inflight   int // batches running
+	pending    []*postReq
 }
 
 type postReq struct {
@@ -67,7 +64,7 @@ type postRes struct {
 func (q *topicPoster) join(r *postReq) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.inflight < maxPostBatches {
+	if q.inflight < q.maxBatches {
 		q.inflight++
 		return true
 	}

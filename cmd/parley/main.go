@@ -112,6 +112,15 @@ func openStore(ctx context.Context, c Config, log zerolog.Logger) (chat.Store, e
 	return st, nil
 }
 
+// postBatches is chat.Config.PostBatches for the engine: SQLite has one
+// writer, so one batch in flight lets the next gather meanwhile.
+func postBatches(c Config) int {
+	if c.DatabaseURL == "" {
+		return 1
+	}
+	return 0 // the default
+}
+
 // operatorError shows the operator what an internal error hides from
 // users: the cause.
 func operatorError(err error) error {
@@ -161,7 +170,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.svc = chat.NewService(chat.Config{Store: m.store, Publisher: hub.Publisher{Broker: m.broker},
 		Presence: m.presence, Logger: m.Log,
 		SessionLifetime: c.SessionLifetime, SessionIdleTimeout: c.SessionIdleTimeout, PublicURL: m.publicURL,
-		NotifyDelay: c.NotifyDelay})
+		NotifyDelay: c.NotifyDelay, PostBatches: postBatches(c)})
 
 	// Everything that can refuse the configuration comes before the first
 	// run: a generated admin password is printed only once, at the end.

@@ -139,12 +139,27 @@ func Open(ctx context.Context, path string, log zerolog.Logger) (*Store, error) 
 		return nil, chat.Internal(err, "sqlite: open readers")
 	}
 
+	// Statements are prepared once per connection: parsing SQL cost a
+	// publish more than running it.
+	write, err := db.Prepare(ctx, writeDB)
+	if err != nil {
+		_ = readDB.Close()
+		_ = writeDB.Close()
+		return nil, chat.Internal(err, "sqlite: prepare statements")
+	}
+	read, err := db.Prepare(ctx, readDB)
+	if err != nil {
+		_ = write.Close()
+		_ = readDB.Close()
+		_ = writeDB.Close()
+		return nil, chat.Internal(err, "sqlite: prepare statements")
+	}
 	return &Store{
 		log:     log,
 		readDB:  readDB,
 		writeDB: writeDB,
-		read:    db.New(readDB),
-		write:   db.New(writeDB),
+		read:    read,
+		write:   write,
 	}, nil
 }
 
@@ -174,7 +189,7 @@ func (s *Store) Close() error {
 	if s.tx != nil {
 		return nil
 	}
-	return errors.Join(s.readDB.Close(), s.writeDB.Close())
+	return errors.Join(s.read.Close(), s.write.Close(), s.readDB.Close(), s.writeDB.Close())
 }
 
 // InTx runs fn in one IMMEDIATE transaction; a nested call joins it.
@@ -197,7 +212,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx chat.Store) error) error {
 	if err != nil {
 		return dbErr(err, "transaction")
 	}
-	q := db.New(tx)
+	q := s.write.WithTx(tx) // the writer's prepared statements
 	txStore := &Store{log: s.log, tx: tx, read: q, write: q}
 	defer func() {
 		if p := recover(); p != nil {

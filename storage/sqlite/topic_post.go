@@ -18,8 +18,13 @@ func (s *Store) TopicPostBatch(ctx context.Context, posts []chat.TopicPost) erro
 	}
 	return s.InTx(ctx, func(tx chat.Store) error {
 		ts := tx.(*Store)
+		// The statements run without ctx's deadline: they are short,
+		// local and under the write lock, and modernc watches a context
+		// that can end with a goroutine per statement. ctx still bounds
+		// the wait for the writer and is checked before the commit.
+		sctx := context.WithoutCancel(ctx)
 		for i := range posts {
-			if err := ts.topicPost(ctx, &posts[i]); err != nil {
+			if err := ts.topicPost(sctx, &posts[i]); err != nil {
 				return err
 			}
 		}

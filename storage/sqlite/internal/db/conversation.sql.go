@@ -27,7 +27,7 @@ type CategoryGetRow struct {
 }
 
 func (q *Queries) CategoryGet(ctx context.Context, arg CategoryGetParams) (CategoryGetRow, error) {
-	row := q.db.QueryRowContext(ctx, categoryGet, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.categoryGetStmt, categoryGet, arg.TenantID, arg.ID)
 	var i CategoryGetRow
 	err := row.Scan(
 		&i.Category.ID,
@@ -58,7 +58,7 @@ type CategoryInsertParams struct {
 
 // Support conversations, their categories and retention.
 func (q *Queries) CategoryInsert(ctx context.Context, arg CategoryInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, categoryInsert,
+	row := q.queryRow(ctx, q.categoryInsertStmt, categoryInsert,
 		arg.TenantID,
 		arg.NameEn,
 		arg.NameFi,
@@ -84,7 +84,7 @@ type CategoryListRow struct {
 }
 
 func (q *Queries) CategoryList(ctx context.Context, tenantID int64) ([]CategoryListRow, error) {
-	rows, err := q.db.QueryContext(ctx, categoryList, tenantID)
+	rows, err := q.query(ctx, q.categoryListStmt, categoryList, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ type CategoryRoleInsertParams struct {
 }
 
 func (q *Queries) CategoryRoleInsert(ctx context.Context, arg CategoryRoleInsertParams) error {
-	_, err := q.db.ExecContext(ctx, categoryRoleInsert, arg.TenantID, arg.CategoryID, arg.RoleID)
+	_, err := q.exec(ctx, q.categoryRoleInsertStmt, categoryRoleInsert, arg.TenantID, arg.CategoryID, arg.RoleID)
 	return err
 }
 
@@ -141,7 +141,7 @@ type CategoryRolesDeleteParams struct {
 }
 
 func (q *Queries) CategoryRolesDelete(ctx context.Context, arg CategoryRolesDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, categoryRolesDelete, arg.TenantID, arg.CategoryID)
+	_, err := q.exec(ctx, q.categoryRolesDeleteStmt, categoryRolesDelete, arg.TenantID, arg.CategoryID)
 	return err
 }
 
@@ -161,7 +161,7 @@ type CategoryUpdateParams struct {
 }
 
 func (q *Queries) CategoryUpdate(ctx context.Context, arg CategoryUpdateParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, categoryUpdate,
+	result, err := q.exec(ctx, q.categoryUpdateStmt, categoryUpdate,
 		arg.NameEn,
 		arg.NameFi,
 		arg.RetentionDays,
@@ -186,7 +186,7 @@ type ChannelDraftsDeleteParams struct {
 }
 
 func (q *Queries) ChannelDraftsDelete(ctx context.Context, arg ChannelDraftsDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, channelDraftsDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
+	_, err := q.exec(ctx, q.channelDraftsDeleteStmt, channelDraftsDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
 	return err
 }
 
@@ -205,7 +205,7 @@ type ChannelMessagesDeleteParams struct {
 // runs them in one transaction. Events and attachments go with their
 // messages by ON DELETE CASCADE.
 func (q *Queries) ChannelMessagesDelete(ctx context.Context, arg ChannelMessagesDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, channelMessagesDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
+	_, err := q.exec(ctx, q.channelMessagesDeleteStmt, channelMessagesDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
 	return err
 }
 
@@ -220,7 +220,7 @@ type ChannelMutesDeleteParams struct {
 }
 
 func (q *Queries) ChannelMutesDelete(ctx context.Context, arg ChannelMutesDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, channelMutesDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
+	_, err := q.exec(ctx, q.channelMutesDeleteStmt, channelMutesDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
 	return err
 }
 
@@ -235,7 +235,7 @@ type ChannelNotificationsDeleteParams struct {
 }
 
 func (q *Queries) ChannelNotificationsDelete(ctx context.Context, arg ChannelNotificationsDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, channelNotificationsDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
+	_, err := q.exec(ctx, q.channelNotificationsDeleteStmt, channelNotificationsDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
 	return err
 }
 
@@ -250,7 +250,7 @@ type ChannelNotifyDecisionsDeleteParams struct {
 }
 
 func (q *Queries) ChannelNotifyDecisionsDelete(ctx context.Context, arg ChannelNotifyDecisionsDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, channelNotifyDecisionsDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
+	_, err := q.exec(ctx, q.channelNotifyDecisionsDeleteStmt, channelNotifyDecisionsDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
 	return err
 }
 
@@ -265,7 +265,7 @@ type ChannelNotifyJobsDeleteParams struct {
 }
 
 func (q *Queries) ChannelNotifyJobsDelete(ctx context.Context, arg ChannelNotifyJobsDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, channelNotifyJobsDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
+	_, err := q.exec(ctx, q.channelNotifyJobsDeleteStmt, channelNotifyJobsDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
 	return err
 }
 
@@ -280,7 +280,7 @@ type ChannelReadStatesDeleteParams struct {
 }
 
 func (q *Queries) ChannelReadStatesDelete(ctx context.Context, arg ChannelReadStatesDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, channelReadStatesDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
+	_, err := q.exec(ctx, q.channelReadStatesDeleteStmt, channelReadStatesDelete, arg.TenantID, arg.ChannelKind, arg.ChannelID)
 	return err
 }
 
@@ -295,7 +295,7 @@ type ChannelSeqDeleteParams struct {
 }
 
 func (q *Queries) ChannelSeqDelete(ctx context.Context, arg ChannelSeqDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, channelSeqDelete, arg.TenantID, arg.Kind, arg.ID)
+	_, err := q.exec(ctx, q.channelSeqDeleteStmt, channelSeqDelete, arg.TenantID, arg.Kind, arg.ID)
 	return err
 }
 
@@ -309,7 +309,7 @@ type ConversationActivityParams struct {
 }
 
 func (q *Queries) ConversationActivity(ctx context.Context, arg ConversationActivityParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, conversationActivity, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.conversationActivityStmt, conversationActivity, arg.TenantID, arg.ID)
 	var last_activity_at int64
 	err := row.Scan(&last_activity_at)
 	return last_activity_at, err
@@ -325,7 +325,7 @@ type ConversationDeleteParams struct {
 }
 
 func (q *Queries) ConversationDelete(ctx context.Context, arg ConversationDeleteParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, conversationDelete, arg.TenantID, arg.ID)
+	result, err := q.exec(ctx, q.conversationDeleteStmt, conversationDelete, arg.TenantID, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -353,7 +353,7 @@ type ConversationGetRow struct {
 }
 
 func (q *Queries) ConversationGet(ctx context.Context, arg ConversationGetParams) (ConversationGetRow, error) {
-	row := q.db.QueryRowContext(ctx, conversationGet, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.conversationGetStmt, conversationGet, arg.TenantID, arg.ID)
 	var i ConversationGetRow
 	err := row.Scan(
 		&i.Conversation.ID,
@@ -405,7 +405,7 @@ type ConversationInsertParams struct {
 }
 
 func (q *Queries) ConversationInsert(ctx context.Context, arg ConversationInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, conversationInsert,
+	row := q.queryRow(ctx, q.conversationInsertStmt, conversationInsert,
 		arg.TenantID,
 		arg.Subject,
 		arg.CategoryID,
@@ -482,7 +482,7 @@ type ConversationListRow struct {
 // company_ids is not empty, only for conversations related to those
 // companies. Zero-valued filters do not filter.
 func (q *Queries) ConversationList(ctx context.Context, arg ConversationListParams) ([]ConversationListRow, error) {
-	rows, err := q.db.QueryContext(ctx, conversationList,
+	rows, err := q.query(ctx, q.conversationListStmt, conversationList,
 		arg.TenantID,
 		arg.Status,
 		arg.CategoryID,
@@ -549,7 +549,7 @@ type ConversationRoleInsertParams struct {
 }
 
 func (q *Queries) ConversationRoleInsert(ctx context.Context, arg ConversationRoleInsertParams) error {
-	_, err := q.db.ExecContext(ctx, conversationRoleInsert, arg.TenantID, arg.ConversationID, arg.RoleID)
+	_, err := q.exec(ctx, q.conversationRoleInsertStmt, conversationRoleInsert, arg.TenantID, arg.ConversationID, arg.RoleID)
 	return err
 }
 
@@ -563,7 +563,7 @@ type ConversationRolesDeleteParams struct {
 }
 
 func (q *Queries) ConversationRolesDelete(ctx context.Context, arg ConversationRolesDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, conversationRolesDelete, arg.TenantID, arg.ConversationID)
+	_, err := q.exec(ctx, q.conversationRolesDeleteStmt, conversationRolesDelete, arg.TenantID, arg.ConversationID)
 	return err
 }
 
@@ -591,7 +591,7 @@ type ConversationUpdateParams struct {
 }
 
 func (q *Queries) ConversationUpdate(ctx context.Context, arg ConversationUpdateParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, conversationUpdate,
+	result, err := q.exec(ctx, q.conversationUpdateStmt, conversationUpdate,
 		arg.Status,
 		arg.HandlerID,
 		arg.CustomerAssigneeID,
@@ -638,7 +638,7 @@ type ConversationsExpiredRow struct {
 
 // A category's retention_days overrides the tenant's.
 func (q *Queries) ConversationsExpired(ctx context.Context, arg ConversationsExpiredParams) ([]ConversationsExpiredRow, error) {
-	rows, err := q.db.QueryContext(ctx, conversationsExpired,
+	rows, err := q.query(ctx, q.conversationsExpiredStmt, conversationsExpired,
 		arg.TenantID,
 		arg.RetentionDays,
 		arg.Now,
@@ -697,7 +697,7 @@ type RetentionRunInsertParams struct {
 }
 
 func (q *Queries) RetentionRunInsert(ctx context.Context, arg RetentionRunInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, retentionRunInsert,
+	row := q.queryRow(ctx, q.retentionRunInsertStmt, retentionRunInsert,
 		arg.TenantID,
 		arg.StartedAt,
 		arg.Deleted,
@@ -718,7 +718,7 @@ type RetentionRunListParams struct {
 }
 
 func (q *Queries) RetentionRunList(ctx context.Context, arg RetentionRunListParams) ([]RetentionRun, error) {
-	rows, err := q.db.QueryContext(ctx, retentionRunList, arg.TenantID, arg.Lim)
+	rows, err := q.query(ctx, q.retentionRunListStmt, retentionRunList, arg.TenantID, arg.Lim)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
 
 type DBTX interface {
@@ -20,12 +21,1208 @@ func New(db DBTX) *Queries {
 	return &Queries{db: db}
 }
 
+func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
+	q := Queries{db: db}
+	var err error
+	if q.attachmentDataStmt, err = db.PrepareContext(ctx, attachmentData); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentData: %w", err)
+	}
+	if q.attachmentDeleteUnlinkedStmt, err = db.PrepareContext(ctx, attachmentDeleteUnlinked); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentDeleteUnlinked: %w", err)
+	}
+	if q.attachmentGetStmt, err = db.PrepareContext(ctx, attachmentGet); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentGet: %w", err)
+	}
+	if q.attachmentInsertStmt, err = db.PrepareContext(ctx, attachmentInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentInsert: %w", err)
+	}
+	if q.attachmentLinkStmt, err = db.PrepareContext(ctx, attachmentLink); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentLink: %w", err)
+	}
+	if q.attachmentsByMessagesStmt, err = db.PrepareContext(ctx, attachmentsByMessages); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentsByMessages: %w", err)
+	}
+	if q.attachmentsDeleteByMessageStmt, err = db.PrepareContext(ctx, attachmentsDeleteByMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentsDeleteByMessage: %w", err)
+	}
+	if q.categoryGetStmt, err = db.PrepareContext(ctx, categoryGet); err != nil {
+		return nil, fmt.Errorf("error preparing query CategoryGet: %w", err)
+	}
+	if q.categoryInsertStmt, err = db.PrepareContext(ctx, categoryInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query CategoryInsert: %w", err)
+	}
+	if q.categoryListStmt, err = db.PrepareContext(ctx, categoryList); err != nil {
+		return nil, fmt.Errorf("error preparing query CategoryList: %w", err)
+	}
+	if q.categoryRoleInsertStmt, err = db.PrepareContext(ctx, categoryRoleInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query CategoryRoleInsert: %w", err)
+	}
+	if q.categoryRolesDeleteStmt, err = db.PrepareContext(ctx, categoryRolesDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query CategoryRolesDelete: %w", err)
+	}
+	if q.categoryUpdateStmt, err = db.PrepareContext(ctx, categoryUpdate); err != nil {
+		return nil, fmt.Errorf("error preparing query CategoryUpdate: %w", err)
+	}
+	if q.channelDraftsDeleteStmt, err = db.PrepareContext(ctx, channelDraftsDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelDraftsDelete: %w", err)
+	}
+	if q.channelEventInsertStmt, err = db.PrepareContext(ctx, channelEventInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelEventInsert: %w", err)
+	}
+	if q.channelEventsSinceStmt, err = db.PrepareContext(ctx, channelEventsSince); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelEventsSince: %w", err)
+	}
+	if q.channelMessagesDeleteStmt, err = db.PrepareContext(ctx, channelMessagesDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelMessagesDelete: %w", err)
+	}
+	if q.channelMutesDeleteStmt, err = db.PrepareContext(ctx, channelMutesDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelMutesDelete: %w", err)
+	}
+	if q.channelNotificationsDeleteStmt, err = db.PrepareContext(ctx, channelNotificationsDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelNotificationsDelete: %w", err)
+	}
+	if q.channelNotifyDecisionsDeleteStmt, err = db.PrepareContext(ctx, channelNotifyDecisionsDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelNotifyDecisionsDelete: %w", err)
+	}
+	if q.channelNotifyJobsDeleteStmt, err = db.PrepareContext(ctx, channelNotifyJobsDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelNotifyJobsDelete: %w", err)
+	}
+	if q.channelReadStatesDeleteStmt, err = db.PrepareContext(ctx, channelReadStatesDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelReadStatesDelete: %w", err)
+	}
+	if q.channelSeqDeleteStmt, err = db.PrepareContext(ctx, channelSeqDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelSeqDelete: %w", err)
+	}
+	if q.channelSeqGetStmt, err = db.PrepareContext(ctx, channelSeqGet); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelSeqGet: %w", err)
+	}
+	if q.channelSeqNextStmt, err = db.PrepareContext(ctx, channelSeqNext); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelSeqNext: %w", err)
+	}
+	if q.companyGetStmt, err = db.PrepareContext(ctx, companyGet); err != nil {
+		return nil, fmt.Errorf("error preparing query CompanyGet: %w", err)
+	}
+	if q.companyInsertStmt, err = db.PrepareContext(ctx, companyInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query CompanyInsert: %w", err)
+	}
+	if q.companyListStmt, err = db.PrepareContext(ctx, companyList); err != nil {
+		return nil, fmt.Errorf("error preparing query CompanyList: %w", err)
+	}
+	if q.companyUpdateStmt, err = db.PrepareContext(ctx, companyUpdate); err != nil {
+		return nil, fmt.Errorf("error preparing query CompanyUpdate: %w", err)
+	}
+	if q.conversationActivityStmt, err = db.PrepareContext(ctx, conversationActivity); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationActivity: %w", err)
+	}
+	if q.conversationDeleteStmt, err = db.PrepareContext(ctx, conversationDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationDelete: %w", err)
+	}
+	if q.conversationGetStmt, err = db.PrepareContext(ctx, conversationGet); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationGet: %w", err)
+	}
+	if q.conversationInsertStmt, err = db.PrepareContext(ctx, conversationInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationInsert: %w", err)
+	}
+	if q.conversationListStmt, err = db.PrepareContext(ctx, conversationList); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationList: %w", err)
+	}
+	if q.conversationRoleInsertStmt, err = db.PrepareContext(ctx, conversationRoleInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationRoleInsert: %w", err)
+	}
+	if q.conversationRolesDeleteStmt, err = db.PrepareContext(ctx, conversationRolesDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationRolesDelete: %w", err)
+	}
+	if q.conversationUpdateStmt, err = db.PrepareContext(ctx, conversationUpdate); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationUpdate: %w", err)
+	}
+	if q.conversationsExpiredStmt, err = db.PrepareContext(ctx, conversationsExpired); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationsExpired: %w", err)
+	}
+	if q.draftDeleteStmt, err = db.PrepareContext(ctx, draftDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query DraftDelete: %w", err)
+	}
+	if q.draftGetStmt, err = db.PrepareContext(ctx, draftGet); err != nil {
+		return nil, fmt.Errorf("error preparing query DraftGet: %w", err)
+	}
+	if q.draftInsertStmt, err = db.PrepareContext(ctx, draftInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query DraftInsert: %w", err)
+	}
+	if q.draftListStmt, err = db.PrepareContext(ctx, draftList); err != nil {
+		return nil, fmt.Errorf("error preparing query DraftList: %w", err)
+	}
+	if q.draftUpdateStmt, err = db.PrepareContext(ctx, draftUpdate); err != nil {
+		return nil, fmt.Errorf("error preparing query DraftUpdate: %w", err)
+	}
+	if q.groupGetStmt, err = db.PrepareContext(ctx, groupGet); err != nil {
+		return nil, fmt.Errorf("error preparing query GroupGet: %w", err)
+	}
+	if q.groupInsertStmt, err = db.PrepareContext(ctx, groupInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query GroupInsert: %w", err)
+	}
+	if q.groupIsMemberStmt, err = db.PrepareContext(ctx, groupIsMember); err != nil {
+		return nil, fmt.Errorf("error preparing query GroupIsMember: %w", err)
+	}
+	if q.groupListStmt, err = db.PrepareContext(ctx, groupList); err != nil {
+		return nil, fmt.Errorf("error preparing query GroupList: %w", err)
+	}
+	if q.groupMemberInsertStmt, err = db.PrepareContext(ctx, groupMemberInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query GroupMemberInsert: %w", err)
+	}
+	if q.groupMembersDeleteStmt, err = db.PrepareContext(ctx, groupMembersDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query GroupMembersDelete: %w", err)
+	}
+	if q.groupUpdateStmt, err = db.PrepareContext(ctx, groupUpdate); err != nil {
+		return nil, fmt.Errorf("error preparing query GroupUpdate: %w", err)
+	}
+	if q.loginFailureCountStmt, err = db.PrepareContext(ctx, loginFailureCount); err != nil {
+		return nil, fmt.Errorf("error preparing query LoginFailureCount: %w", err)
+	}
+	if q.loginFailureDeleteStmt, err = db.PrepareContext(ctx, loginFailureDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query LoginFailureDelete: %w", err)
+	}
+	if q.loginFailureInsertStmt, err = db.PrepareContext(ctx, loginFailureInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query LoginFailureInsert: %w", err)
+	}
+	if q.messageByClientIDStmt, err = db.PrepareContext(ctx, messageByClientID); err != nil {
+		return nil, fmt.Errorf("error preparing query MessageByClientID: %w", err)
+	}
+	if q.messageClientIDUsedStmt, err = db.PrepareContext(ctx, messageClientIDUsed); err != nil {
+		return nil, fmt.Errorf("error preparing query MessageClientIDUsed: %w", err)
+	}
+	if q.messageDeleteStmt, err = db.PrepareContext(ctx, messageDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query MessageDelete: %w", err)
+	}
+	if q.messageEditStmt, err = db.PrepareContext(ctx, messageEdit); err != nil {
+		return nil, fmt.Errorf("error preparing query MessageEdit: %w", err)
+	}
+	if q.messageGetStmt, err = db.PrepareContext(ctx, messageGet); err != nil {
+		return nil, fmt.Errorf("error preparing query MessageGet: %w", err)
+	}
+	if q.messageHistoryStmt, err = db.PrepareContext(ctx, messageHistory); err != nil {
+		return nil, fmt.Errorf("error preparing query MessageHistory: %w", err)
+	}
+	if q.messageInsertStmt, err = db.PrepareContext(ctx, messageInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query MessageInsert: %w", err)
+	}
+	if q.messageSearchStmt, err = db.PrepareContext(ctx, messageSearch); err != nil {
+		return nil, fmt.Errorf("error preparing query MessageSearch: %w", err)
+	}
+	if q.muteDeleteStmt, err = db.PrepareContext(ctx, muteDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query MuteDelete: %w", err)
+	}
+	if q.muteGetStmt, err = db.PrepareContext(ctx, muteGet); err != nil {
+		return nil, fmt.Errorf("error preparing query MuteGet: %w", err)
+	}
+	if q.muteInsertStmt, err = db.PrepareContext(ctx, muteInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query MuteInsert: %w", err)
+	}
+	if q.notificationInsertStmt, err = db.PrepareContext(ctx, notificationInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query NotificationInsert: %w", err)
+	}
+	if q.notificationListStmt, err = db.PrepareContext(ctx, notificationList); err != nil {
+		return nil, fmt.Errorf("error preparing query NotificationList: %w", err)
+	}
+	if q.notificationListNewestStmt, err = db.PrepareContext(ctx, notificationListNewest); err != nil {
+		return nil, fmt.Errorf("error preparing query NotificationListNewest: %w", err)
+	}
+	if q.notificationMarkAllReadStmt, err = db.PrepareContext(ctx, notificationMarkAllRead); err != nil {
+		return nil, fmt.Errorf("error preparing query NotificationMarkAllRead: %w", err)
+	}
+	if q.notificationMarkReadStmt, err = db.PrepareContext(ctx, notificationMarkRead); err != nil {
+		return nil, fmt.Errorf("error preparing query NotificationMarkRead: %w", err)
+	}
+	if q.notificationUnreadCountStmt, err = db.PrepareContext(ctx, notificationUnreadCount); err != nil {
+		return nil, fmt.Errorf("error preparing query NotificationUnreadCount: %w", err)
+	}
+	if q.notifyDecisionInsertStmt, err = db.PrepareContext(ctx, notifyDecisionInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyDecisionInsert: %w", err)
+	}
+	if q.notifyDecisionListStmt, err = db.PrepareContext(ctx, notifyDecisionList); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyDecisionList: %w", err)
+	}
+	if q.notifyJobClaimStmt, err = db.PrepareContext(ctx, notifyJobClaim); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyJobClaim: %w", err)
+	}
+	if q.notifyJobDoneStmt, err = db.PrepareContext(ctx, notifyJobDone); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyJobDone: %w", err)
+	}
+	if q.notifyJobInsertStmt, err = db.PrepareContext(ctx, notifyJobInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyJobInsert: %w", err)
+	}
+	if q.notifyJobRetryStmt, err = db.PrepareContext(ctx, notifyJobRetry); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyJobRetry: %w", err)
+	}
+	if q.readStateListStmt, err = db.PrepareContext(ctx, readStateList); err != nil {
+		return nil, fmt.Errorf("error preparing query ReadStateList: %w", err)
+	}
+	if q.readStateSetStmt, err = db.PrepareContext(ctx, readStateSet); err != nil {
+		return nil, fmt.Errorf("error preparing query ReadStateSet: %w", err)
+	}
+	if q.retentionRunInsertStmt, err = db.PrepareContext(ctx, retentionRunInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query RetentionRunInsert: %w", err)
+	}
+	if q.retentionRunListStmt, err = db.PrepareContext(ctx, retentionRunList); err != nil {
+		return nil, fmt.Errorf("error preparing query RetentionRunList: %w", err)
+	}
+	if q.roleDeleteStmt, err = db.PrepareContext(ctx, roleDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query RoleDelete: %w", err)
+	}
+	if q.roleGetStmt, err = db.PrepareContext(ctx, roleGet); err != nil {
+		return nil, fmt.Errorf("error preparing query RoleGet: %w", err)
+	}
+	if q.roleInsertStmt, err = db.PrepareContext(ctx, roleInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query RoleInsert: %w", err)
+	}
+	if q.roleListStmt, err = db.PrepareContext(ctx, roleList); err != nil {
+		return nil, fmt.Errorf("error preparing query RoleList: %w", err)
+	}
+	if q.roleUpdateStmt, err = db.PrepareContext(ctx, roleUpdate); err != nil {
+		return nil, fmt.Errorf("error preparing query RoleUpdate: %w", err)
+	}
+	if q.sessionDeleteStmt, err = db.PrepareContext(ctx, sessionDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionDelete: %w", err)
+	}
+	if q.sessionDeleteByUserStmt, err = db.PrepareContext(ctx, sessionDeleteByUser); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionDeleteByUser: %w", err)
+	}
+	if q.sessionDeleteExpiredStmt, err = db.PrepareContext(ctx, sessionDeleteExpired); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionDeleteExpired: %w", err)
+	}
+	if q.sessionGetStmt, err = db.PrepareContext(ctx, sessionGet); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionGet: %w", err)
+	}
+	if q.sessionInsertStmt, err = db.PrepareContext(ctx, sessionInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionInsert: %w", err)
+	}
+	if q.sessionTouchStmt, err = db.PrepareContext(ctx, sessionTouch); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionTouch: %w", err)
+	}
+	if q.sessionsAliveStmt, err = db.PrepareContext(ctx, sessionsAlive); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionsAlive: %w", err)
+	}
+	if q.sessionsTouchStmt, err = db.PrepareContext(ctx, sessionsTouch); err != nil {
+		return nil, fmt.Errorf("error preparing query SessionsTouch: %w", err)
+	}
+	if q.tenantCountStmt, err = db.PrepareContext(ctx, tenantCount); err != nil {
+		return nil, fmt.Errorf("error preparing query TenantCount: %w", err)
+	}
+	if q.tenantGetStmt, err = db.PrepareContext(ctx, tenantGet); err != nil {
+		return nil, fmt.Errorf("error preparing query TenantGet: %w", err)
+	}
+	if q.tenantInsertStmt, err = db.PrepareContext(ctx, tenantInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query TenantInsert: %w", err)
+	}
+	if q.tenantListStmt, err = db.PrepareContext(ctx, tenantList); err != nil {
+		return nil, fmt.Errorf("error preparing query TenantList: %w", err)
+	}
+	if q.tenantUpdateStmt, err = db.PrepareContext(ctx, tenantUpdate); err != nil {
+		return nil, fmt.Errorf("error preparing query TenantUpdate: %w", err)
+	}
+	if q.topicAccessStmt, err = db.PrepareContext(ctx, topicAccess); err != nil {
+		return nil, fmt.Errorf("error preparing query TopicAccess: %w", err)
+	}
+	if q.topicGetStmt, err = db.PrepareContext(ctx, topicGet); err != nil {
+		return nil, fmt.Errorf("error preparing query TopicGet: %w", err)
+	}
+	if q.topicInsertStmt, err = db.PrepareContext(ctx, topicInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query TopicInsert: %w", err)
+	}
+	if q.topicListByGroupsStmt, err = db.PrepareContext(ctx, topicListByGroups); err != nil {
+		return nil, fmt.Errorf("error preparing query TopicListByGroups: %w", err)
+	}
+	if q.topicTouchStmt, err = db.PrepareContext(ctx, topicTouch); err != nil {
+		return nil, fmt.Errorf("error preparing query TopicTouch: %w", err)
+	}
+	if q.topicUpdateStmt, err = db.PrepareContext(ctx, topicUpdate); err != nil {
+		return nil, fmt.Errorf("error preparing query TopicUpdate: %w", err)
+	}
+	if q.userByEmailStmt, err = db.PrepareContext(ctx, userByEmail); err != nil {
+		return nil, fmt.Errorf("error preparing query UserByEmail: %w", err)
+	}
+	if q.userCompaniesDeleteStmt, err = db.PrepareContext(ctx, userCompaniesDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query UserCompaniesDelete: %w", err)
+	}
+	if q.userCompanyInsertStmt, err = db.PrepareContext(ctx, userCompanyInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query UserCompanyInsert: %w", err)
+	}
+	if q.userCountStmt, err = db.PrepareContext(ctx, userCount); err != nil {
+		return nil, fmt.Errorf("error preparing query UserCount: %w", err)
+	}
+	if q.userGetStmt, err = db.PrepareContext(ctx, userGet); err != nil {
+		return nil, fmt.Errorf("error preparing query UserGet: %w", err)
+	}
+	if q.userInsertStmt, err = db.PrepareContext(ctx, userInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query UserInsert: %w", err)
+	}
+	if q.userListStmt, err = db.PrepareContext(ctx, userList); err != nil {
+		return nil, fmt.Errorf("error preparing query UserList: %w", err)
+	}
+	if q.userRoleInsertStmt, err = db.PrepareContext(ctx, userRoleInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query UserRoleInsert: %w", err)
+	}
+	if q.userRolesDeleteStmt, err = db.PrepareContext(ctx, userRolesDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query UserRolesDelete: %w", err)
+	}
+	if q.userSetPasswordStmt, err = db.PrepareContext(ctx, userSetPassword); err != nil {
+		return nil, fmt.Errorf("error preparing query UserSetPassword: %w", err)
+	}
+	if q.userUpdateStmt, err = db.PrepareContext(ctx, userUpdate); err != nil {
+		return nil, fmt.Errorf("error preparing query UserUpdate: %w", err)
+	}
+	return &q, nil
+}
+
+func (q *Queries) Close() error {
+	var err error
+	if q.attachmentDataStmt != nil {
+		if cerr := q.attachmentDataStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentDataStmt: %w", cerr)
+		}
+	}
+	if q.attachmentDeleteUnlinkedStmt != nil {
+		if cerr := q.attachmentDeleteUnlinkedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentDeleteUnlinkedStmt: %w", cerr)
+		}
+	}
+	if q.attachmentGetStmt != nil {
+		if cerr := q.attachmentGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentGetStmt: %w", cerr)
+		}
+	}
+	if q.attachmentInsertStmt != nil {
+		if cerr := q.attachmentInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentInsertStmt: %w", cerr)
+		}
+	}
+	if q.attachmentLinkStmt != nil {
+		if cerr := q.attachmentLinkStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentLinkStmt: %w", cerr)
+		}
+	}
+	if q.attachmentsByMessagesStmt != nil {
+		if cerr := q.attachmentsByMessagesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentsByMessagesStmt: %w", cerr)
+		}
+	}
+	if q.attachmentsDeleteByMessageStmt != nil {
+		if cerr := q.attachmentsDeleteByMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentsDeleteByMessageStmt: %w", cerr)
+		}
+	}
+	if q.categoryGetStmt != nil {
+		if cerr := q.categoryGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing categoryGetStmt: %w", cerr)
+		}
+	}
+	if q.categoryInsertStmt != nil {
+		if cerr := q.categoryInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing categoryInsertStmt: %w", cerr)
+		}
+	}
+	if q.categoryListStmt != nil {
+		if cerr := q.categoryListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing categoryListStmt: %w", cerr)
+		}
+	}
+	if q.categoryRoleInsertStmt != nil {
+		if cerr := q.categoryRoleInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing categoryRoleInsertStmt: %w", cerr)
+		}
+	}
+	if q.categoryRolesDeleteStmt != nil {
+		if cerr := q.categoryRolesDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing categoryRolesDeleteStmt: %w", cerr)
+		}
+	}
+	if q.categoryUpdateStmt != nil {
+		if cerr := q.categoryUpdateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing categoryUpdateStmt: %w", cerr)
+		}
+	}
+	if q.channelDraftsDeleteStmt != nil {
+		if cerr := q.channelDraftsDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelDraftsDeleteStmt: %w", cerr)
+		}
+	}
+	if q.channelEventInsertStmt != nil {
+		if cerr := q.channelEventInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelEventInsertStmt: %w", cerr)
+		}
+	}
+	if q.channelEventsSinceStmt != nil {
+		if cerr := q.channelEventsSinceStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelEventsSinceStmt: %w", cerr)
+		}
+	}
+	if q.channelMessagesDeleteStmt != nil {
+		if cerr := q.channelMessagesDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelMessagesDeleteStmt: %w", cerr)
+		}
+	}
+	if q.channelMutesDeleteStmt != nil {
+		if cerr := q.channelMutesDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelMutesDeleteStmt: %w", cerr)
+		}
+	}
+	if q.channelNotificationsDeleteStmt != nil {
+		if cerr := q.channelNotificationsDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelNotificationsDeleteStmt: %w", cerr)
+		}
+	}
+	if q.channelNotifyDecisionsDeleteStmt != nil {
+		if cerr := q.channelNotifyDecisionsDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelNotifyDecisionsDeleteStmt: %w", cerr)
+		}
+	}
+	if q.channelNotifyJobsDeleteStmt != nil {
+		if cerr := q.channelNotifyJobsDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelNotifyJobsDeleteStmt: %w", cerr)
+		}
+	}
+	if q.channelReadStatesDeleteStmt != nil {
+		if cerr := q.channelReadStatesDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelReadStatesDeleteStmt: %w", cerr)
+		}
+	}
+	if q.channelSeqDeleteStmt != nil {
+		if cerr := q.channelSeqDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelSeqDeleteStmt: %w", cerr)
+		}
+	}
+	if q.channelSeqGetStmt != nil {
+		if cerr := q.channelSeqGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelSeqGetStmt: %w", cerr)
+		}
+	}
+	if q.channelSeqNextStmt != nil {
+		if cerr := q.channelSeqNextStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelSeqNextStmt: %w", cerr)
+		}
+	}
+	if q.companyGetStmt != nil {
+		if cerr := q.companyGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing companyGetStmt: %w", cerr)
+		}
+	}
+	if q.companyInsertStmt != nil {
+		if cerr := q.companyInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing companyInsertStmt: %w", cerr)
+		}
+	}
+	if q.companyListStmt != nil {
+		if cerr := q.companyListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing companyListStmt: %w", cerr)
+		}
+	}
+	if q.companyUpdateStmt != nil {
+		if cerr := q.companyUpdateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing companyUpdateStmt: %w", cerr)
+		}
+	}
+	if q.conversationActivityStmt != nil {
+		if cerr := q.conversationActivityStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationActivityStmt: %w", cerr)
+		}
+	}
+	if q.conversationDeleteStmt != nil {
+		if cerr := q.conversationDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationDeleteStmt: %w", cerr)
+		}
+	}
+	if q.conversationGetStmt != nil {
+		if cerr := q.conversationGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationGetStmt: %w", cerr)
+		}
+	}
+	if q.conversationInsertStmt != nil {
+		if cerr := q.conversationInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationInsertStmt: %w", cerr)
+		}
+	}
+	if q.conversationListStmt != nil {
+		if cerr := q.conversationListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationListStmt: %w", cerr)
+		}
+	}
+	if q.conversationRoleInsertStmt != nil {
+		if cerr := q.conversationRoleInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationRoleInsertStmt: %w", cerr)
+		}
+	}
+	if q.conversationRolesDeleteStmt != nil {
+		if cerr := q.conversationRolesDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationRolesDeleteStmt: %w", cerr)
+		}
+	}
+	if q.conversationUpdateStmt != nil {
+		if cerr := q.conversationUpdateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationUpdateStmt: %w", cerr)
+		}
+	}
+	if q.conversationsExpiredStmt != nil {
+		if cerr := q.conversationsExpiredStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationsExpiredStmt: %w", cerr)
+		}
+	}
+	if q.draftDeleteStmt != nil {
+		if cerr := q.draftDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing draftDeleteStmt: %w", cerr)
+		}
+	}
+	if q.draftGetStmt != nil {
+		if cerr := q.draftGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing draftGetStmt: %w", cerr)
+		}
+	}
+	if q.draftInsertStmt != nil {
+		if cerr := q.draftInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing draftInsertStmt: %w", cerr)
+		}
+	}
+	if q.draftListStmt != nil {
+		if cerr := q.draftListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing draftListStmt: %w", cerr)
+		}
+	}
+	if q.draftUpdateStmt != nil {
+		if cerr := q.draftUpdateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing draftUpdateStmt: %w", cerr)
+		}
+	}
+	if q.groupGetStmt != nil {
+		if cerr := q.groupGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing groupGetStmt: %w", cerr)
+		}
+	}
+	if q.groupInsertStmt != nil {
+		if cerr := q.groupInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing groupInsertStmt: %w", cerr)
+		}
+	}
+	if q.groupIsMemberStmt != nil {
+		if cerr := q.groupIsMemberStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing groupIsMemberStmt: %w", cerr)
+		}
+	}
+	if q.groupListStmt != nil {
+		if cerr := q.groupListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing groupListStmt: %w", cerr)
+		}
+	}
+	if q.groupMemberInsertStmt != nil {
+		if cerr := q.groupMemberInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing groupMemberInsertStmt: %w", cerr)
+		}
+	}
+	if q.groupMembersDeleteStmt != nil {
+		if cerr := q.groupMembersDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing groupMembersDeleteStmt: %w", cerr)
+		}
+	}
+	if q.groupUpdateStmt != nil {
+		if cerr := q.groupUpdateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing groupUpdateStmt: %w", cerr)
+		}
+	}
+	if q.loginFailureCountStmt != nil {
+		if cerr := q.loginFailureCountStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing loginFailureCountStmt: %w", cerr)
+		}
+	}
+	if q.loginFailureDeleteStmt != nil {
+		if cerr := q.loginFailureDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing loginFailureDeleteStmt: %w", cerr)
+		}
+	}
+	if q.loginFailureInsertStmt != nil {
+		if cerr := q.loginFailureInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing loginFailureInsertStmt: %w", cerr)
+		}
+	}
+	if q.messageByClientIDStmt != nil {
+		if cerr := q.messageByClientIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing messageByClientIDStmt: %w", cerr)
+		}
+	}
+	if q.messageClientIDUsedStmt != nil {
+		if cerr := q.messageClientIDUsedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing messageClientIDUsedStmt: %w", cerr)
+		}
+	}
+	if q.messageDeleteStmt != nil {
+		if cerr := q.messageDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing messageDeleteStmt: %w", cerr)
+		}
+	}
+	if q.messageEditStmt != nil {
+		if cerr := q.messageEditStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing messageEditStmt: %w", cerr)
+		}
+	}
+	if q.messageGetStmt != nil {
+		if cerr := q.messageGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing messageGetStmt: %w", cerr)
+		}
+	}
+	if q.messageHistoryStmt != nil {
+		if cerr := q.messageHistoryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing messageHistoryStmt: %w", cerr)
+		}
+	}
+	if q.messageInsertStmt != nil {
+		if cerr := q.messageInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing messageInsertStmt: %w", cerr)
+		}
+	}
+	if q.messageSearchStmt != nil {
+		if cerr := q.messageSearchStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing messageSearchStmt: %w", cerr)
+		}
+	}
+	if q.muteDeleteStmt != nil {
+		if cerr := q.muteDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing muteDeleteStmt: %w", cerr)
+		}
+	}
+	if q.muteGetStmt != nil {
+		if cerr := q.muteGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing muteGetStmt: %w", cerr)
+		}
+	}
+	if q.muteInsertStmt != nil {
+		if cerr := q.muteInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing muteInsertStmt: %w", cerr)
+		}
+	}
+	if q.notificationInsertStmt != nil {
+		if cerr := q.notificationInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notificationInsertStmt: %w", cerr)
+		}
+	}
+	if q.notificationListStmt != nil {
+		if cerr := q.notificationListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notificationListStmt: %w", cerr)
+		}
+	}
+	if q.notificationListNewestStmt != nil {
+		if cerr := q.notificationListNewestStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notificationListNewestStmt: %w", cerr)
+		}
+	}
+	if q.notificationMarkAllReadStmt != nil {
+		if cerr := q.notificationMarkAllReadStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notificationMarkAllReadStmt: %w", cerr)
+		}
+	}
+	if q.notificationMarkReadStmt != nil {
+		if cerr := q.notificationMarkReadStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notificationMarkReadStmt: %w", cerr)
+		}
+	}
+	if q.notificationUnreadCountStmt != nil {
+		if cerr := q.notificationUnreadCountStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notificationUnreadCountStmt: %w", cerr)
+		}
+	}
+	if q.notifyDecisionInsertStmt != nil {
+		if cerr := q.notifyDecisionInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyDecisionInsertStmt: %w", cerr)
+		}
+	}
+	if q.notifyDecisionListStmt != nil {
+		if cerr := q.notifyDecisionListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyDecisionListStmt: %w", cerr)
+		}
+	}
+	if q.notifyJobClaimStmt != nil {
+		if cerr := q.notifyJobClaimStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyJobClaimStmt: %w", cerr)
+		}
+	}
+	if q.notifyJobDoneStmt != nil {
+		if cerr := q.notifyJobDoneStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyJobDoneStmt: %w", cerr)
+		}
+	}
+	if q.notifyJobInsertStmt != nil {
+		if cerr := q.notifyJobInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyJobInsertStmt: %w", cerr)
+		}
+	}
+	if q.notifyJobRetryStmt != nil {
+		if cerr := q.notifyJobRetryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyJobRetryStmt: %w", cerr)
+		}
+	}
+	if q.readStateListStmt != nil {
+		if cerr := q.readStateListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing readStateListStmt: %w", cerr)
+		}
+	}
+	if q.readStateSetStmt != nil {
+		if cerr := q.readStateSetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing readStateSetStmt: %w", cerr)
+		}
+	}
+	if q.retentionRunInsertStmt != nil {
+		if cerr := q.retentionRunInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing retentionRunInsertStmt: %w", cerr)
+		}
+	}
+	if q.retentionRunListStmt != nil {
+		if cerr := q.retentionRunListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing retentionRunListStmt: %w", cerr)
+		}
+	}
+	if q.roleDeleteStmt != nil {
+		if cerr := q.roleDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing roleDeleteStmt: %w", cerr)
+		}
+	}
+	if q.roleGetStmt != nil {
+		if cerr := q.roleGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing roleGetStmt: %w", cerr)
+		}
+	}
+	if q.roleInsertStmt != nil {
+		if cerr := q.roleInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing roleInsertStmt: %w", cerr)
+		}
+	}
+	if q.roleListStmt != nil {
+		if cerr := q.roleListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing roleListStmt: %w", cerr)
+		}
+	}
+	if q.roleUpdateStmt != nil {
+		if cerr := q.roleUpdateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing roleUpdateStmt: %w", cerr)
+		}
+	}
+	if q.sessionDeleteStmt != nil {
+		if cerr := q.sessionDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionDeleteStmt: %w", cerr)
+		}
+	}
+	if q.sessionDeleteByUserStmt != nil {
+		if cerr := q.sessionDeleteByUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionDeleteByUserStmt: %w", cerr)
+		}
+	}
+	if q.sessionDeleteExpiredStmt != nil {
+		if cerr := q.sessionDeleteExpiredStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionDeleteExpiredStmt: %w", cerr)
+		}
+	}
+	if q.sessionGetStmt != nil {
+		if cerr := q.sessionGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionGetStmt: %w", cerr)
+		}
+	}
+	if q.sessionInsertStmt != nil {
+		if cerr := q.sessionInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionInsertStmt: %w", cerr)
+		}
+	}
+	if q.sessionTouchStmt != nil {
+		if cerr := q.sessionTouchStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionTouchStmt: %w", cerr)
+		}
+	}
+	if q.sessionsAliveStmt != nil {
+		if cerr := q.sessionsAliveStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionsAliveStmt: %w", cerr)
+		}
+	}
+	if q.sessionsTouchStmt != nil {
+		if cerr := q.sessionsTouchStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing sessionsTouchStmt: %w", cerr)
+		}
+	}
+	if q.tenantCountStmt != nil {
+		if cerr := q.tenantCountStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing tenantCountStmt: %w", cerr)
+		}
+	}
+	if q.tenantGetStmt != nil {
+		if cerr := q.tenantGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing tenantGetStmt: %w", cerr)
+		}
+	}
+	if q.tenantInsertStmt != nil {
+		if cerr := q.tenantInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing tenantInsertStmt: %w", cerr)
+		}
+	}
+	if q.tenantListStmt != nil {
+		if cerr := q.tenantListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing tenantListStmt: %w", cerr)
+		}
+	}
+	if q.tenantUpdateStmt != nil {
+		if cerr := q.tenantUpdateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing tenantUpdateStmt: %w", cerr)
+		}
+	}
+	if q.topicAccessStmt != nil {
+		if cerr := q.topicAccessStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing topicAccessStmt: %w", cerr)
+		}
+	}
+	if q.topicGetStmt != nil {
+		if cerr := q.topicGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing topicGetStmt: %w", cerr)
+		}
+	}
+	if q.topicInsertStmt != nil {
+		if cerr := q.topicInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing topicInsertStmt: %w", cerr)
+		}
+	}
+	if q.topicListByGroupsStmt != nil {
+		if cerr := q.topicListByGroupsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing topicListByGroupsStmt: %w", cerr)
+		}
+	}
+	if q.topicTouchStmt != nil {
+		if cerr := q.topicTouchStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing topicTouchStmt: %w", cerr)
+		}
+	}
+	if q.topicUpdateStmt != nil {
+		if cerr := q.topicUpdateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing topicUpdateStmt: %w", cerr)
+		}
+	}
+	if q.userByEmailStmt != nil {
+		if cerr := q.userByEmailStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userByEmailStmt: %w", cerr)
+		}
+	}
+	if q.userCompaniesDeleteStmt != nil {
+		if cerr := q.userCompaniesDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userCompaniesDeleteStmt: %w", cerr)
+		}
+	}
+	if q.userCompanyInsertStmt != nil {
+		if cerr := q.userCompanyInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userCompanyInsertStmt: %w", cerr)
+		}
+	}
+	if q.userCountStmt != nil {
+		if cerr := q.userCountStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userCountStmt: %w", cerr)
+		}
+	}
+	if q.userGetStmt != nil {
+		if cerr := q.userGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userGetStmt: %w", cerr)
+		}
+	}
+	if q.userInsertStmt != nil {
+		if cerr := q.userInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userInsertStmt: %w", cerr)
+		}
+	}
+	if q.userListStmt != nil {
+		if cerr := q.userListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userListStmt: %w", cerr)
+		}
+	}
+	if q.userRoleInsertStmt != nil {
+		if cerr := q.userRoleInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userRoleInsertStmt: %w", cerr)
+		}
+	}
+	if q.userRolesDeleteStmt != nil {
+		if cerr := q.userRolesDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userRolesDeleteStmt: %w", cerr)
+		}
+	}
+	if q.userSetPasswordStmt != nil {
+		if cerr := q.userSetPasswordStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userSetPasswordStmt: %w", cerr)
+		}
+	}
+	if q.userUpdateStmt != nil {
+		if cerr := q.userUpdateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userUpdateStmt: %w", cerr)
+		}
+	}
+	return err
+}
+
+func (q *Queries) exec(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (sql.Result, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	case stmt != nil:
+		return stmt.ExecContext(ctx, args...)
+	default:
+		return q.db.ExecContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) query(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (*sql.Rows, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryContext(ctx, args...)
+	default:
+		return q.db.QueryContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) *sql.Row {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryRowContext(ctx, args...)
+	default:
+		return q.db.QueryRowContext(ctx, query, args...)
+	}
+}
+
 type Queries struct {
-	db DBTX
+	db                               DBTX
+	tx                               *sql.Tx
+	attachmentDataStmt               *sql.Stmt
+	attachmentDeleteUnlinkedStmt     *sql.Stmt
+	attachmentGetStmt                *sql.Stmt
+	attachmentInsertStmt             *sql.Stmt
+	attachmentLinkStmt               *sql.Stmt
+	attachmentsByMessagesStmt        *sql.Stmt
+	attachmentsDeleteByMessageStmt   *sql.Stmt
+	categoryGetStmt                  *sql.Stmt
+	categoryInsertStmt               *sql.Stmt
+	categoryListStmt                 *sql.Stmt
+	categoryRoleInsertStmt           *sql.Stmt
+	categoryRolesDeleteStmt          *sql.Stmt
+	categoryUpdateStmt               *sql.Stmt
+	channelDraftsDeleteStmt          *sql.Stmt
+	channelEventInsertStmt           *sql.Stmt
+	channelEventsSinceStmt           *sql.Stmt
+	channelMessagesDeleteStmt        *sql.Stmt
+	channelMutesDeleteStmt           *sql.Stmt
+	channelNotificationsDeleteStmt   *sql.Stmt
+	channelNotifyDecisionsDeleteStmt *sql.Stmt
+	channelNotifyJobsDeleteStmt      *sql.Stmt
+	channelReadStatesDeleteStmt      *sql.Stmt
+	channelSeqDeleteStmt             *sql.Stmt
+	channelSeqGetStmt                *sql.Stmt
+	channelSeqNextStmt               *sql.Stmt
+	companyGetStmt                   *sql.Stmt
+	companyInsertStmt                *sql.Stmt
+	companyListStmt                  *sql.Stmt
+	companyUpdateStmt                *sql.Stmt
+	conversationActivityStmt         *sql.Stmt
+	conversationDeleteStmt           *sql.Stmt
+	conversationGetStmt              *sql.Stmt
+	conversationInsertStmt           *sql.Stmt
+	conversationListStmt             *sql.Stmt
+	conversationRoleInsertStmt       *sql.Stmt
+	conversationRolesDeleteStmt      *sql.Stmt
+	conversationUpdateStmt           *sql.Stmt
+	conversationsExpiredStmt         *sql.Stmt
+	draftDeleteStmt                  *sql.Stmt
+	draftGetStmt                     *sql.Stmt
+	draftInsertStmt                  *sql.Stmt
+	draftListStmt                    *sql.Stmt
+	draftUpdateStmt                  *sql.Stmt
+	groupGetStmt                     *sql.Stmt
+	groupInsertStmt                  *sql.Stmt
+	groupIsMemberStmt                *sql.Stmt
+	groupListStmt                    *sql.Stmt
+	groupMemberInsertStmt            *sql.Stmt
+	groupMembersDeleteStmt           *sql.Stmt
+	groupUpdateStmt                  *sql.Stmt
+	loginFailureCountStmt            *sql.Stmt
+	loginFailureDeleteStmt           *sql.Stmt
+	loginFailureInsertStmt           *sql.Stmt
+	messageByClientIDStmt            *sql.Stmt
+	messageClientIDUsedStmt          *sql.Stmt
+	messageDeleteStmt                *sql.Stmt
+	messageEditStmt                  *sql.Stmt
+	messageGetStmt                   *sql.Stmt
+	messageHistoryStmt               *sql.Stmt
+	messageInsertStmt                *sql.Stmt
+	messageSearchStmt                *sql.Stmt
+	muteDeleteStmt                   *sql.Stmt
+	muteGetStmt                      *sql.Stmt
+	muteInsertStmt                   *sql.Stmt
+	notificationInsertStmt           *sql.Stmt
+	notificationListStmt             *sql.Stmt
+	notificationListNewestStmt       *sql.Stmt
+	notificationMarkAllReadStmt      *sql.Stmt
+	notificationMarkReadStmt         *sql.Stmt
+	notificationUnreadCountStmt      *sql.Stmt
+	notifyDecisionInsertStmt         *sql.Stmt
+	notifyDecisionListStmt           *sql.Stmt
+	notifyJobClaimStmt               *sql.Stmt
+	notifyJobDoneStmt                *sql.Stmt
+	notifyJobInsertStmt              *sql.Stmt
+	notifyJobRetryStmt               *sql.Stmt
+	readStateListStmt                *sql.Stmt
+	readStateSetStmt                 *sql.Stmt
+	retentionRunInsertStmt           *sql.Stmt
+	retentionRunListStmt             *sql.Stmt
+	roleDeleteStmt                   *sql.Stmt
+	roleGetStmt                      *sql.Stmt
+	roleInsertStmt                   *sql.Stmt
+	roleListStmt                     *sql.Stmt
+	roleUpdateStmt                   *sql.Stmt
+	sessionDeleteStmt                *sql.Stmt
+	sessionDeleteByUserStmt          *sql.Stmt
+	sessionDeleteExpiredStmt         *sql.Stmt
+	sessionGetStmt                   *sql.Stmt
+	sessionInsertStmt                *sql.Stmt
+	sessionTouchStmt                 *sql.Stmt
+	sessionsAliveStmt                *sql.Stmt
+	sessionsTouchStmt                *sql.Stmt
+	tenantCountStmt                  *sql.Stmt
+	tenantGetStmt                    *sql.Stmt
+	tenantInsertStmt                 *sql.Stmt
+	tenantListStmt                   *sql.Stmt
+	tenantUpdateStmt                 *sql.Stmt
+	topicAccessStmt                  *sql.Stmt
+	topicGetStmt                     *sql.Stmt
+	topicInsertStmt                  *sql.Stmt
+	topicListByGroupsStmt            *sql.Stmt
+	topicTouchStmt                   *sql.Stmt
+	topicUpdateStmt                  *sql.Stmt
+	userByEmailStmt                  *sql.Stmt
+	userCompaniesDeleteStmt          *sql.Stmt
+	userCompanyInsertStmt            *sql.Stmt
+	userCountStmt                    *sql.Stmt
+	userGetStmt                      *sql.Stmt
+	userInsertStmt                   *sql.Stmt
+	userListStmt                     *sql.Stmt
+	userRoleInsertStmt               *sql.Stmt
+	userRolesDeleteStmt              *sql.Stmt
+	userSetPasswordStmt              *sql.Stmt
+	userUpdateStmt                   *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db: tx,
+		db:                               tx,
+		tx:                               tx,
+		attachmentDataStmt:               q.attachmentDataStmt,
+		attachmentDeleteUnlinkedStmt:     q.attachmentDeleteUnlinkedStmt,
+		attachmentGetStmt:                q.attachmentGetStmt,
+		attachmentInsertStmt:             q.attachmentInsertStmt,
+		attachmentLinkStmt:               q.attachmentLinkStmt,
+		attachmentsByMessagesStmt:        q.attachmentsByMessagesStmt,
+		attachmentsDeleteByMessageStmt:   q.attachmentsDeleteByMessageStmt,
+		categoryGetStmt:                  q.categoryGetStmt,
+		categoryInsertStmt:               q.categoryInsertStmt,
+		categoryListStmt:                 q.categoryListStmt,
+		categoryRoleInsertStmt:           q.categoryRoleInsertStmt,
+		categoryRolesDeleteStmt:          q.categoryRolesDeleteStmt,
+		categoryUpdateStmt:               q.categoryUpdateStmt,
+		channelDraftsDeleteStmt:          q.channelDraftsDeleteStmt,
+		channelEventInsertStmt:           q.channelEventInsertStmt,
+		channelEventsSinceStmt:           q.channelEventsSinceStmt,
+		channelMessagesDeleteStmt:        q.channelMessagesDeleteStmt,
+		channelMutesDeleteStmt:           q.channelMutesDeleteStmt,
+		channelNotificationsDeleteStmt:   q.channelNotificationsDeleteStmt,
+		channelNotifyDecisionsDeleteStmt: q.channelNotifyDecisionsDeleteStmt,
+		channelNotifyJobsDeleteStmt:      q.channelNotifyJobsDeleteStmt,
+		channelReadStatesDeleteStmt:      q.channelReadStatesDeleteStmt,
+		channelSeqDeleteStmt:             q.channelSeqDeleteStmt,
+		channelSeqGetStmt:                q.channelSeqGetStmt,
+		channelSeqNextStmt:               q.channelSeqNextStmt,
+		companyGetStmt:                   q.companyGetStmt,
+		companyInsertStmt:                q.companyInsertStmt,
+		companyListStmt:                  q.companyListStmt,
+		companyUpdateStmt:                q.companyUpdateStmt,
+		conversationActivityStmt:         q.conversationActivityStmt,
+		conversationDeleteStmt:           q.conversationDeleteStmt,
+		conversationGetStmt:              q.conversationGetStmt,
+		conversationInsertStmt:           q.conversationInsertStmt,
+		conversationListStmt:             q.conversationListStmt,
+		conversationRoleInsertStmt:       q.conversationRoleInsertStmt,
+		conversationRolesDeleteStmt:      q.conversationRolesDeleteStmt,
+		conversationUpdateStmt:           q.conversationUpdateStmt,
+		conversationsExpiredStmt:         q.conversationsExpiredStmt,
+		draftDeleteStmt:                  q.draftDeleteStmt,
+		draftGetStmt:                     q.draftGetStmt,
+		draftInsertStmt:                  q.draftInsertStmt,
+		draftListStmt:                    q.draftListStmt,
+		draftUpdateStmt:                  q.draftUpdateStmt,
+		groupGetStmt:                     q.groupGetStmt,
+		groupInsertStmt:                  q.groupInsertStmt,
+		groupIsMemberStmt:                q.groupIsMemberStmt,
+		groupListStmt:                    q.groupListStmt,
+		groupMemberInsertStmt:            q.groupMemberInsertStmt,
+		groupMembersDeleteStmt:           q.groupMembersDeleteStmt,
+		groupUpdateStmt:                  q.groupUpdateStmt,
+		loginFailureCountStmt:            q.loginFailureCountStmt,
+		loginFailureDeleteStmt:           q.loginFailureDeleteStmt,
+		loginFailureInsertStmt:           q.loginFailureInsertStmt,
+		messageByClientIDStmt:            q.messageByClientIDStmt,
+		messageClientIDUsedStmt:          q.messageClientIDUsedStmt,
+		messageDeleteStmt:                q.messageDeleteStmt,
+		messageEditStmt:                  q.messageEditStmt,
+		messageGetStmt:                   q.messageGetStmt,
+		messageHistoryStmt:               q.messageHistoryStmt,
+		messageInsertStmt:                q.messageInsertStmt,
+		messageSearchStmt:                q.messageSearchStmt,
+		muteDeleteStmt:                   q.muteDeleteStmt,
+		muteGetStmt:                      q.muteGetStmt,
+		muteInsertStmt:                   q.muteInsertStmt,
+		notificationInsertStmt:           q.notificationInsertStmt,
+		notificationListStmt:             q.notificationListStmt,
+		notificationListNewestStmt:       q.notificationListNewestStmt,
+		notificationMarkAllReadStmt:      q.notificationMarkAllReadStmt,
+		notificationMarkReadStmt:         q.notificationMarkReadStmt,
+		notificationUnreadCountStmt:      q.notificationUnreadCountStmt,
+		notifyDecisionInsertStmt:         q.notifyDecisionInsertStmt,
+		notifyDecisionListStmt:           q.notifyDecisionListStmt,
+		notifyJobClaimStmt:               q.notifyJobClaimStmt,
+		notifyJobDoneStmt:                q.notifyJobDoneStmt,
+		notifyJobInsertStmt:              q.notifyJobInsertStmt,
+		notifyJobRetryStmt:               q.notifyJobRetryStmt,
+		readStateListStmt:                q.readStateListStmt,
+		readStateSetStmt:                 q.readStateSetStmt,
+		retentionRunInsertStmt:           q.retentionRunInsertStmt,
+		retentionRunListStmt:             q.retentionRunListStmt,
+		roleDeleteStmt:                   q.roleDeleteStmt,
+		roleGetStmt:                      q.roleGetStmt,
+		roleInsertStmt:                   q.roleInsertStmt,
+		roleListStmt:                     q.roleListStmt,
+		roleUpdateStmt:                   q.roleUpdateStmt,
+		sessionDeleteStmt:                q.sessionDeleteStmt,
+		sessionDeleteByUserStmt:          q.sessionDeleteByUserStmt,
+		sessionDeleteExpiredStmt:         q.sessionDeleteExpiredStmt,
+		sessionGetStmt:                   q.sessionGetStmt,
+		sessionInsertStmt:                q.sessionInsertStmt,
+		sessionTouchStmt:                 q.sessionTouchStmt,
+		sessionsAliveStmt:                q.sessionsAliveStmt,
+		sessionsTouchStmt:                q.sessionsTouchStmt,
+		tenantCountStmt:                  q.tenantCountStmt,
+		tenantGetStmt:                    q.tenantGetStmt,
+		tenantInsertStmt:                 q.tenantInsertStmt,
+		tenantListStmt:                   q.tenantListStmt,
+		tenantUpdateStmt:                 q.tenantUpdateStmt,
+		topicAccessStmt:                  q.topicAccessStmt,
+		topicGetStmt:                     q.topicGetStmt,
+		topicInsertStmt:                  q.topicInsertStmt,
+		topicListByGroupsStmt:            q.topicListByGroupsStmt,
+		topicTouchStmt:                   q.topicTouchStmt,
+		topicUpdateStmt:                  q.topicUpdateStmt,
+		userByEmailStmt:                  q.userByEmailStmt,
+		userCompaniesDeleteStmt:          q.userCompaniesDeleteStmt,
+		userCompanyInsertStmt:            q.userCompanyInsertStmt,
+		userCountStmt:                    q.userCountStmt,
+		userGetStmt:                      q.userGetStmt,
+		userInsertStmt:                   q.userInsertStmt,
+		userListStmt:                     q.userListStmt,
+		userRoleInsertStmt:               q.userRoleInsertStmt,
+		userRolesDeleteStmt:              q.userRolesDeleteStmt,
+		userSetPasswordStmt:              q.userSetPasswordStmt,
+		userUpdateStmt:                   q.userUpdateStmt,
 	}
 }

@@ -19,7 +19,7 @@ type AttachmentDataParams struct {
 }
 
 func (q *Queries) AttachmentData(ctx context.Context, arg AttachmentDataParams) ([]byte, error) {
-	row := q.db.QueryRowContext(ctx, attachmentData, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.attachmentDataStmt, attachmentData, arg.TenantID, arg.ID)
 	var data []byte
 	err := row.Scan(&data)
 	return data, err
@@ -30,7 +30,7 @@ DELETE FROM attachments WHERE message_id IS NULL AND created_at < ?1
 `
 
 func (q *Queries) AttachmentDeleteUnlinked(ctx context.Context, before int64) (int64, error) {
-	result, err := q.db.ExecContext(ctx, attachmentDeleteUnlinked, before)
+	result, err := q.exec(ctx, q.attachmentDeleteUnlinkedStmt, attachmentDeleteUnlinked, before)
 	if err != nil {
 		return 0, err
 	}
@@ -60,7 +60,7 @@ type AttachmentGetRow struct {
 }
 
 func (q *Queries) AttachmentGet(ctx context.Context, arg AttachmentGetParams) (AttachmentGetRow, error) {
-	row := q.db.QueryRowContext(ctx, attachmentGet, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.attachmentGetStmt, attachmentGet, arg.TenantID, arg.ID)
 	var i AttachmentGetRow
 	err := row.Scan(
 		&i.ID,
@@ -92,7 +92,7 @@ type AttachmentInsertParams struct {
 }
 
 func (q *Queries) AttachmentInsert(ctx context.Context, arg AttachmentInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, attachmentInsert,
+	row := q.queryRow(ctx, q.attachmentInsertStmt, attachmentInsert,
 		arg.TenantID,
 		arg.UploaderID,
 		arg.Filename,
@@ -120,7 +120,7 @@ type AttachmentLinkParams struct {
 
 // Claims unlinked uploads of the tenant for a message.
 func (q *Queries) AttachmentLink(ctx context.Context, arg AttachmentLinkParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, attachmentLink, arg.MessageID, arg.TenantID, arg.Ids)
+	result, err := q.exec(ctx, q.attachmentLinkStmt, attachmentLink, arg.MessageID, arg.TenantID, arg.Ids)
 	if err != nil {
 		return 0, err
 	}
@@ -152,7 +152,7 @@ type AttachmentsByMessagesRow struct {
 }
 
 func (q *Queries) AttachmentsByMessages(ctx context.Context, arg AttachmentsByMessagesParams) ([]AttachmentsByMessagesRow, error) {
-	rows, err := q.db.QueryContext(ctx, attachmentsByMessages, arg.TenantID, arg.MessageIds)
+	rows, err := q.query(ctx, q.attachmentsByMessagesStmt, attachmentsByMessages, arg.TenantID, arg.MessageIds)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ type AttachmentsDeleteByMessageParams struct {
 }
 
 func (q *Queries) AttachmentsDeleteByMessage(ctx context.Context, arg AttachmentsDeleteByMessageParams) error {
-	_, err := q.db.ExecContext(ctx, attachmentsDeleteByMessage, arg.TenantID, arg.MessageID)
+	_, err := q.exec(ctx, q.attachmentsDeleteByMessageStmt, attachmentsDeleteByMessage, arg.TenantID, arg.MessageID)
 	return err
 }
 
@@ -216,7 +216,7 @@ type ChannelEventInsertParams struct {
 
 // Inserts nothing for a message of another tenant.
 func (q *Queries) ChannelEventInsert(ctx context.Context, arg ChannelEventInsertParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, channelEventInsert,
+	result, err := q.exec(ctx, q.channelEventInsertStmt, channelEventInsert,
 		arg.TenantID,
 		arg.ChannelKind,
 		arg.ChannelID,
@@ -258,7 +258,7 @@ type ChannelEventsSinceRow struct {
 }
 
 func (q *Queries) ChannelEventsSince(ctx context.Context, arg ChannelEventsSinceParams) ([]ChannelEventsSinceRow, error) {
-	rows, err := q.db.QueryContext(ctx, channelEventsSince,
+	rows, err := q.query(ctx, q.channelEventsSinceStmt, channelEventsSince,
 		arg.TenantID,
 		arg.ChannelKind,
 		arg.ChannelID,
@@ -316,7 +316,7 @@ type ChannelSeqGetParams struct {
 }
 
 func (q *Queries) ChannelSeqGet(ctx context.Context, arg ChannelSeqGetParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, channelSeqGet, arg.TenantID, arg.Kind, arg.ID)
+	row := q.queryRow(ctx, q.channelSeqGetStmt, channelSeqGet, arg.TenantID, arg.Kind, arg.ID)
 	var column_1 int64
 	err := row.Scan(&column_1)
 	return column_1, err
@@ -346,7 +346,7 @@ type ChannelSeqNextParams struct {
 // Only a topic or conversation of the tenant has a counter, so no tenant
 // can create or move another tenant's counter row.
 func (q *Queries) ChannelSeqNext(ctx context.Context, arg ChannelSeqNextParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, channelSeqNext, arg.TenantID, arg.Kind, arg.ID)
+	row := q.queryRow(ctx, q.channelSeqNextStmt, channelSeqNext, arg.TenantID, arg.Kind, arg.ID)
 	var last_seq int64
 	err := row.Scan(&last_seq)
 	return last_seq, err
@@ -363,7 +363,7 @@ type DraftDeleteParams struct {
 }
 
 func (q *Queries) DraftDelete(ctx context.Context, arg DraftDeleteParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, draftDelete, arg.TenantID, arg.UserID, arg.ID)
+	result, err := q.exec(ctx, q.draftDeleteStmt, draftDelete, arg.TenantID, arg.UserID, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -381,7 +381,7 @@ type DraftGetParams struct {
 }
 
 func (q *Queries) DraftGet(ctx context.Context, arg DraftGetParams) (Draft, error) {
-	row := q.db.QueryRowContext(ctx, draftGet, arg.TenantID, arg.UserID, arg.ID)
+	row := q.queryRow(ctx, q.draftGetStmt, draftGet, arg.TenantID, arg.UserID, arg.ID)
 	var i Draft
 	err := row.Scan(
 		&i.ID,
@@ -415,7 +415,7 @@ type DraftInsertParams struct {
 }
 
 func (q *Queries) DraftInsert(ctx context.Context, arg DraftInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, draftInsert,
+	row := q.queryRow(ctx, q.draftInsertStmt, draftInsert,
 		arg.TenantID,
 		arg.UserID,
 		arg.ChannelKind,
@@ -440,7 +440,7 @@ type DraftListParams struct {
 }
 
 func (q *Queries) DraftList(ctx context.Context, arg DraftListParams) ([]Draft, error) {
-	rows, err := q.db.QueryContext(ctx, draftList, arg.TenantID, arg.UserID)
+	rows, err := q.query(ctx, q.draftListStmt, draftList, arg.TenantID, arg.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -491,7 +491,7 @@ type DraftUpdateParams struct {
 }
 
 func (q *Queries) DraftUpdate(ctx context.Context, arg DraftUpdateParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, draftUpdate,
+	result, err := q.exec(ctx, q.draftUpdateStmt, draftUpdate,
 		arg.ChannelKind,
 		arg.ChannelID,
 		arg.Subject,
@@ -527,7 +527,7 @@ type MessageByClientIDRow struct {
 }
 
 func (q *Queries) MessageByClientID(ctx context.Context, arg MessageByClientIDParams) (MessageByClientIDRow, error) {
-	row := q.db.QueryRowContext(ctx, messageByClientID, arg.TenantID, arg.AuthorID, arg.ClientMsgID)
+	row := q.queryRow(ctx, q.messageByClientIDStmt, messageByClientID, arg.TenantID, arg.AuthorID, arg.ClientMsgID)
 	var i MessageByClientIDRow
 	err := row.Scan(
 		&i.Message.ID,
@@ -562,7 +562,7 @@ type MessageClientIDUsedParams struct {
 // Whether the author used the client id before: a topic post checks it
 // before it takes a seq (a failed insert would leave the seq taken).
 func (q *Queries) MessageClientIDUsed(ctx context.Context, arg MessageClientIDUsedParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, messageClientIDUsed, arg.AuthorID, arg.ClientMsgID)
+	row := q.queryRow(ctx, q.messageClientIDUsedStmt, messageClientIDUsed, arg.AuthorID, arg.ClientMsgID)
 	var used int64
 	err := row.Scan(&used)
 	return used, err
@@ -581,7 +581,7 @@ type MessageDeleteParams struct {
 
 // Deleting twice keeps the first deletion time.
 func (q *Queries) MessageDelete(ctx context.Context, arg MessageDeleteParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, messageDelete, arg.DeletedAt, arg.TenantID, arg.ID)
+	result, err := q.exec(ctx, q.messageDeleteStmt, messageDelete, arg.DeletedAt, arg.TenantID, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -602,7 +602,7 @@ type MessageEditParams struct {
 
 // A tombstone is final: it cannot be edited back to life.
 func (q *Queries) MessageEdit(ctx context.Context, arg MessageEditParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, messageEdit,
+	result, err := q.exec(ctx, q.messageEditStmt, messageEdit,
 		arg.Body,
 		arg.EditedAt,
 		arg.TenantID,
@@ -632,7 +632,7 @@ type MessageGetRow struct {
 }
 
 func (q *Queries) MessageGet(ctx context.Context, arg MessageGetParams) (MessageGetRow, error) {
-	row := q.db.QueryRowContext(ctx, messageGet, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.messageGetStmt, messageGet, arg.TenantID, arg.ID)
 	var i MessageGetRow
 	err := row.Scan(
 		&i.Message.ID,
@@ -678,7 +678,7 @@ type MessageHistoryRow struct {
 }
 
 func (q *Queries) MessageHistory(ctx context.Context, arg MessageHistoryParams) ([]MessageHistoryRow, error) {
-	rows, err := q.db.QueryContext(ctx, messageHistory,
+	rows, err := q.query(ctx, q.messageHistoryStmt, messageHistory,
 		arg.TenantID,
 		arg.ChannelKind,
 		arg.ChannelID,
@@ -745,7 +745,7 @@ type MessageInsertParams struct {
 }
 
 func (q *Queries) MessageInsert(ctx context.Context, arg MessageInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, messageInsert,
+	row := q.queryRow(ctx, q.messageInsertStmt, messageInsert,
 		arg.TenantID,
 		arg.ChannelKind,
 		arg.ChannelID,
@@ -794,7 +794,7 @@ type MessageSearchRow struct {
 
 // query is an FTS5 expression built from quoted words only.
 func (q *Queries) MessageSearch(ctx context.Context, arg MessageSearchParams) ([]MessageSearchRow, error) {
-	rows, err := q.db.QueryContext(ctx, messageSearch,
+	rows, err := q.query(ctx, q.messageSearchStmt, messageSearch,
 		arg.Query,
 		arg.TenantID,
 		arg.TopicIds,
@@ -853,7 +853,7 @@ type ReadStateListParams struct {
 
 // channels is a JSON array of "kind:id" strings.
 func (q *Queries) ReadStateList(ctx context.Context, arg ReadStateListParams) ([]ReadState, error) {
-	rows, err := q.db.QueryContext(ctx, readStateList, arg.TenantID, arg.UserID, arg.Channels)
+	rows, err := q.query(ctx, q.readStateListStmt, readStateList, arg.TenantID, arg.UserID, arg.Channels)
 	if err != nil {
 		return nil, err
 	}
@@ -901,7 +901,7 @@ type ReadStateSetParams struct {
 // The marker only moves forward; a row of another tenant is left alone
 // and returns no row.
 func (q *Queries) ReadStateSet(ctx context.Context, arg ReadStateSetParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, readStateSet,
+	row := q.queryRow(ctx, q.readStateSetStmt, readStateSet,
 		arg.TenantID,
 		arg.UserID,
 		arg.ChannelKind,

@@ -27,7 +27,7 @@ type GroupGetRow struct {
 }
 
 func (q *Queries) GroupGet(ctx context.Context, arg GroupGetParams) (GroupGetRow, error) {
-	row := q.db.QueryRowContext(ctx, groupGet, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.groupGetStmt, groupGet, arg.TenantID, arg.ID)
 	var i GroupGetRow
 	err := row.Scan(
 		&i.Group.ID,
@@ -58,7 +58,7 @@ type GroupInsertParams struct {
 
 // Messenger groups and topics.
 func (q *Queries) GroupInsert(ctx context.Context, arg GroupInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, groupInsert,
+	row := q.queryRow(ctx, q.groupInsertStmt, groupInsert,
 		arg.TenantID,
 		arg.Name,
 		arg.Description,
@@ -82,7 +82,7 @@ type GroupIsMemberParams struct {
 }
 
 func (q *Queries) GroupIsMember(ctx context.Context, arg GroupIsMemberParams) (bool, error) {
-	row := q.db.QueryRowContext(ctx, groupIsMember, arg.TenantID, arg.GroupID, arg.UserID)
+	row := q.queryRow(ctx, q.groupIsMemberStmt, groupIsMember, arg.TenantID, arg.GroupID, arg.UserID)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
@@ -114,7 +114,7 @@ type GroupListRow struct {
 
 // member_id 0 lists every group of the tenant.
 func (q *Queries) GroupList(ctx context.Context, arg GroupListParams) ([]GroupListRow, error) {
-	rows, err := q.db.QueryContext(ctx, groupList,
+	rows, err := q.query(ctx, q.groupListStmt, groupList,
 		arg.TenantID,
 		arg.After,
 		arg.MemberID,
@@ -162,7 +162,7 @@ type GroupMemberInsertParams struct {
 }
 
 func (q *Queries) GroupMemberInsert(ctx context.Context, arg GroupMemberInsertParams) error {
-	_, err := q.db.ExecContext(ctx, groupMemberInsert, arg.TenantID, arg.GroupID, arg.UserID)
+	_, err := q.exec(ctx, q.groupMemberInsertStmt, groupMemberInsert, arg.TenantID, arg.GroupID, arg.UserID)
 	return err
 }
 
@@ -176,7 +176,7 @@ type GroupMembersDeleteParams struct {
 }
 
 func (q *Queries) GroupMembersDelete(ctx context.Context, arg GroupMembersDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, groupMembersDelete, arg.TenantID, arg.GroupID)
+	_, err := q.exec(ctx, q.groupMembersDeleteStmt, groupMembersDelete, arg.TenantID, arg.GroupID)
 	return err
 }
 
@@ -194,7 +194,7 @@ type GroupUpdateParams struct {
 }
 
 func (q *Queries) GroupUpdate(ctx context.Context, arg GroupUpdateParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, groupUpdate,
+	result, err := q.exec(ctx, q.groupUpdateStmt, groupUpdate,
 		arg.Name,
 		arg.Description,
 		arg.Active,
@@ -239,7 +239,7 @@ type TopicAccessRow struct {
 // (chat.TopicReadAccess), in one query: the tenant's messenger switch, the
 // group's state and the user's membership.
 func (q *Queries) TopicAccess(ctx context.Context, arg TopicAccessParams) (TopicAccessRow, error) {
-	row := q.db.QueryRowContext(ctx, topicAccess, arg.UserID, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.topicAccessStmt, topicAccess, arg.UserID, arg.TenantID, arg.ID)
 	var i TopicAccessRow
 	err := row.Scan(
 		&i.Topic.ID,
@@ -278,7 +278,7 @@ type TopicGetRow struct {
 }
 
 func (q *Queries) TopicGet(ctx context.Context, arg TopicGetParams) (TopicGetRow, error) {
-	row := q.db.QueryRowContext(ctx, topicGet, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.topicGetStmt, topicGet, arg.TenantID, arg.ID)
 	var i TopicGetRow
 	err := row.Scan(
 		&i.Topic.ID,
@@ -315,7 +315,7 @@ type TopicInsertParams struct {
 }
 
 func (q *Queries) TopicInsert(ctx context.Context, arg TopicInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, topicInsert,
+	row := q.queryRow(ctx, q.topicInsertStmt, topicInsert,
 		arg.TenantID,
 		arg.GroupID,
 		arg.Name,
@@ -353,7 +353,7 @@ type TopicListByGroupsRow struct {
 }
 
 func (q *Queries) TopicListByGroups(ctx context.Context, arg TopicListByGroupsParams) ([]TopicListByGroupsRow, error) {
-	rows, err := q.db.QueryContext(ctx, topicListByGroups, arg.TenantID, arg.GroupIds, arg.ActiveOnly)
+	rows, err := q.query(ctx, q.topicListByGroupsStmt, topicListByGroups, arg.TenantID, arg.GroupIds, arg.ActiveOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +397,7 @@ type TopicTouchParams struct {
 }
 
 func (q *Queries) TopicTouch(ctx context.Context, arg TopicTouchParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, topicTouch, arg.LastMessageAt, arg.TenantID, arg.ID)
+	result, err := q.exec(ctx, q.topicTouchStmt, topicTouch, arg.LastMessageAt, arg.TenantID, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -420,7 +420,7 @@ type TopicUpdateParams struct {
 }
 
 func (q *Queries) TopicUpdate(ctx context.Context, arg TopicUpdateParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, topicUpdate,
+	result, err := q.exec(ctx, q.topicUpdateStmt, topicUpdate,
 		arg.Name,
 		arg.EmailNotify,
 		arg.NotifyIntervalSeconds,

@@ -22,7 +22,7 @@ type MuteDeleteParams struct {
 }
 
 func (q *Queries) MuteDelete(ctx context.Context, arg MuteDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, muteDelete,
+	_, err := q.exec(ctx, q.muteDeleteStmt, muteDelete,
 		arg.TenantID,
 		arg.UserID,
 		arg.ChannelKind,
@@ -45,7 +45,7 @@ type MuteGetParams struct {
 }
 
 func (q *Queries) MuteGet(ctx context.Context, arg MuteGetParams) (bool, error) {
-	row := q.db.QueryRowContext(ctx, muteGet,
+	row := q.queryRow(ctx, q.muteGetStmt, muteGet,
 		arg.TenantID,
 		arg.UserID,
 		arg.ChannelKind,
@@ -70,7 +70,7 @@ type MuteInsertParams struct {
 }
 
 func (q *Queries) MuteInsert(ctx context.Context, arg MuteInsertParams) error {
-	_, err := q.db.ExecContext(ctx, muteInsert,
+	_, err := q.exec(ctx, q.muteInsertStmt, muteInsert,
 		arg.TenantID,
 		arg.UserID,
 		arg.ChannelKind,
@@ -100,7 +100,7 @@ type NotificationInsertParams struct {
 }
 
 func (q *Queries) NotificationInsert(ctx context.Context, arg NotificationInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, notificationInsert,
+	row := q.queryRow(ctx, q.notificationInsertStmt, notificationInsert,
 		arg.TenantID,
 		arg.UserID,
 		arg.Kind,
@@ -131,7 +131,7 @@ type NotificationListParams struct {
 }
 
 func (q *Queries) NotificationList(ctx context.Context, arg NotificationListParams) ([]Notification, error) {
-	rows, err := q.db.QueryContext(ctx, notificationList,
+	rows, err := q.query(ctx, q.notificationListStmt, notificationList,
 		arg.TenantID,
 		arg.UserID,
 		arg.After,
@@ -185,7 +185,7 @@ type NotificationListNewestParams struct {
 
 // Newest first, older than @before (0: from the newest).
 func (q *Queries) NotificationListNewest(ctx context.Context, arg NotificationListNewestParams) ([]Notification, error) {
-	rows, err := q.db.QueryContext(ctx, notificationListNewest,
+	rows, err := q.query(ctx, q.notificationListNewestStmt, notificationListNewest,
 		arg.TenantID,
 		arg.UserID,
 		arg.Before,
@@ -237,7 +237,7 @@ type NotificationMarkAllReadParams struct {
 
 // Marks every unread notification up to @up_to read.
 func (q *Queries) NotificationMarkAllRead(ctx context.Context, arg NotificationMarkAllReadParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, notificationMarkAllRead,
+	result, err := q.exec(ctx, q.notificationMarkAllReadStmt, notificationMarkAllRead,
 		arg.ReadAt,
 		arg.TenantID,
 		arg.UserID,
@@ -263,7 +263,7 @@ type NotificationMarkReadParams struct {
 
 // Reading twice keeps the first time.
 func (q *Queries) NotificationMarkRead(ctx context.Context, arg NotificationMarkReadParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, notificationMarkRead,
+	result, err := q.exec(ctx, q.notificationMarkReadStmt, notificationMarkRead,
 		arg.ReadAt,
 		arg.TenantID,
 		arg.UserID,
@@ -286,7 +286,7 @@ type NotificationUnreadCountParams struct {
 }
 
 func (q *Queries) NotificationUnreadCount(ctx context.Context, arg NotificationUnreadCountParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, notificationUnreadCount, arg.TenantID, arg.UserID)
+	row := q.queryRow(ctx, q.notificationUnreadCountStmt, notificationUnreadCount, arg.TenantID, arg.UserID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -313,7 +313,7 @@ type NotifyDecisionInsertParams struct {
 }
 
 func (q *Queries) NotifyDecisionInsert(ctx context.Context, arg NotifyDecisionInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, notifyDecisionInsert,
+	row := q.queryRow(ctx, q.notifyDecisionInsertStmt, notifyDecisionInsert,
 		arg.TenantID,
 		arg.UserID,
 		arg.ChannelKind,
@@ -349,7 +349,7 @@ type NotifyDecisionListParams struct {
 
 // user_id and message_id 0 do not filter.
 func (q *Queries) NotifyDecisionList(ctx context.Context, arg NotifyDecisionListParams) ([]NotifyDecision, error) {
-	rows, err := q.db.QueryContext(ctx, notifyDecisionList,
+	rows, err := q.query(ctx, q.notifyDecisionListStmt, notifyDecisionList,
 		arg.TenantID,
 		arg.UserID,
 		arg.MessageID,
@@ -406,7 +406,7 @@ type NotifyJobClaimParams struct {
 // One statement, so a job is claimed once even by concurrent callers: the
 // lease moves due_at past now and counts the attempt.
 func (q *Queries) NotifyJobClaim(ctx context.Context, arg NotifyJobClaimParams) ([]NotifyJob, error) {
-	rows, err := q.db.QueryContext(ctx, notifyJobClaim, arg.LeaseUntil, arg.Now, arg.Lim)
+	rows, err := q.query(ctx, q.notifyJobClaimStmt, notifyJobClaim, arg.LeaseUntil, arg.Now, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
@@ -446,7 +446,7 @@ DELETE FROM notify_jobs WHERE id = ?1
 `
 
 func (q *Queries) NotifyJobDone(ctx context.Context, id int64) (int64, error) {
-	result, err := q.db.ExecContext(ctx, notifyJobDone, id)
+	result, err := q.exec(ctx, q.notifyJobDoneStmt, notifyJobDone, id)
 	if err != nil {
 		return 0, err
 	}
@@ -476,7 +476,7 @@ type NotifyJobInsertParams struct {
 
 // Notification outbox, decision log, in-app notifications and mutes.
 func (q *Queries) NotifyJobInsert(ctx context.Context, arg NotifyJobInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, notifyJobInsert,
+	row := q.queryRow(ctx, q.notifyJobInsertStmt, notifyJobInsert,
 		arg.TenantID,
 		arg.UserID,
 		arg.Reason,
@@ -503,7 +503,7 @@ type NotifyJobRetryParams struct {
 }
 
 func (q *Queries) NotifyJobRetry(ctx context.Context, arg NotifyJobRetryParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, notifyJobRetry, arg.DueAt, arg.LastError, arg.ID)
+	result, err := q.exec(ctx, q.notifyJobRetryStmt, notifyJobRetry, arg.DueAt, arg.LastError, arg.ID)
 	if err != nil {
 		return 0, err
 	}

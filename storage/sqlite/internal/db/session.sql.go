@@ -20,7 +20,7 @@ type LoginFailureCountParams struct {
 }
 
 func (q *Queries) LoginFailureCount(ctx context.Context, arg LoginFailureCountParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, loginFailureCount, arg.Key, arg.Since)
+	row := q.queryRow(ctx, q.loginFailureCountStmt, loginFailureCount, arg.Key, arg.Since)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -31,7 +31,7 @@ DELETE FROM login_failures WHERE key = ?1
 `
 
 func (q *Queries) LoginFailureDelete(ctx context.Context, key string) error {
-	_, err := q.db.ExecContext(ctx, loginFailureDelete, key)
+	_, err := q.exec(ctx, q.loginFailureDeleteStmt, loginFailureDelete, key)
 	return err
 }
 
@@ -45,7 +45,7 @@ type LoginFailureInsertParams struct {
 }
 
 func (q *Queries) LoginFailureInsert(ctx context.Context, arg LoginFailureInsertParams) error {
-	_, err := q.db.ExecContext(ctx, loginFailureInsert, arg.Key, arg.FailedAt)
+	_, err := q.exec(ctx, q.loginFailureInsertStmt, loginFailureInsert, arg.Key, arg.FailedAt)
 	return err
 }
 
@@ -54,7 +54,7 @@ DELETE FROM sessions WHERE id = ?1
 `
 
 func (q *Queries) SessionDelete(ctx context.Context, id string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, sessionDelete, id)
+	result, err := q.exec(ctx, q.sessionDeleteStmt, sessionDelete, id)
 	if err != nil {
 		return 0, err
 	}
@@ -72,7 +72,7 @@ type SessionDeleteByUserParams struct {
 }
 
 func (q *Queries) SessionDeleteByUser(ctx context.Context, arg SessionDeleteByUserParams) ([]string, error) {
-	rows, err := q.db.QueryContext(ctx, sessionDeleteByUser, arg.TenantID, arg.UserID)
+	rows, err := q.query(ctx, q.sessionDeleteByUserStmt, sessionDeleteByUser, arg.TenantID, arg.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ type SessionDeleteExpiredParams struct {
 }
 
 func (q *Queries) SessionDeleteExpired(ctx context.Context, arg SessionDeleteExpiredParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, sessionDeleteExpired, arg.ExpiredBefore, arg.IdleBefore)
+	result, err := q.exec(ctx, q.sessionDeleteExpiredStmt, sessionDeleteExpired, arg.ExpiredBefore, arg.IdleBefore)
 	if err != nil {
 		return 0, err
 	}
@@ -116,7 +116,7 @@ SELECT id, tenant_id, user_id, created_at, last_seen_at, expires_at, ip, user_ag
 `
 
 func (q *Queries) SessionGet(ctx context.Context, id string) (Session, error) {
-	row := q.db.QueryRowContext(ctx, sessionGet, id)
+	row := q.queryRow(ctx, q.sessionGetStmt, sessionGet, id)
 	var i Session
 	err := row.Scan(
 		&i.ID,
@@ -150,7 +150,7 @@ type SessionInsertParams struct {
 
 // Login sessions and login throttling.
 func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) error {
-	_, err := q.db.ExecContext(ctx, sessionInsert,
+	_, err := q.exec(ctx, q.sessionInsertStmt, sessionInsert,
 		arg.ID,
 		arg.TenantID,
 		arg.UserID,
@@ -173,7 +173,7 @@ type SessionTouchParams struct {
 }
 
 func (q *Queries) SessionTouch(ctx context.Context, arg SessionTouchParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, sessionTouch, arg.LastSeenAt, arg.ID)
+	result, err := q.exec(ctx, q.sessionTouchStmt, sessionTouch, arg.LastSeenAt, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -215,7 +215,7 @@ func (q *Queries) SessionsAlive(ctx context.Context, arg SessionsAliveParams) ([
 	} else {
 		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
 	}
-	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	rows, err := q.query(ctx, nil, query, queryParams...)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func (q *Queries) SessionsTouch(ctx context.Context, arg SessionsTouchParams) (i
 	} else {
 		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
 	}
-	result, err := q.db.ExecContext(ctx, query, queryParams...)
+	result, err := q.exec(ctx, nil, query, queryParams...)
 	if err != nil {
 		return 0, err
 	}

@@ -19,7 +19,7 @@ type CompanyGetParams struct {
 }
 
 func (q *Queries) CompanyGet(ctx context.Context, arg CompanyGetParams) (Company, error) {
-	row := q.db.QueryRowContext(ctx, companyGet, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.companyGetStmt, companyGet, arg.TenantID, arg.ID)
 	var i Company
 	err := row.Scan(
 		&i.ID,
@@ -43,7 +43,7 @@ type CompanyInsertParams struct {
 }
 
 func (q *Queries) CompanyInsert(ctx context.Context, arg CompanyInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, companyInsert, arg.TenantID, arg.Name, arg.CreatedAt)
+	row := q.queryRow(ctx, q.companyInsertStmt, companyInsert, arg.TenantID, arg.Name, arg.CreatedAt)
 	var id int64
 	err := row.Scan(&id)
 	return id, err
@@ -62,7 +62,7 @@ type CompanyListParams struct {
 }
 
 func (q *Queries) CompanyList(ctx context.Context, arg CompanyListParams) ([]Company, error) {
-	rows, err := q.db.QueryContext(ctx, companyList, arg.TenantID, arg.After, arg.Lim)
+	rows, err := q.query(ctx, q.companyListStmt, companyList, arg.TenantID, arg.After, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ type CompanyUpdateParams struct {
 }
 
 func (q *Queries) CompanyUpdate(ctx context.Context, arg CompanyUpdateParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, companyUpdate, arg.Name, arg.TenantID, arg.ID)
+	result, err := q.exec(ctx, q.companyUpdateStmt, companyUpdate, arg.Name, arg.TenantID, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -118,7 +118,7 @@ type RoleDeleteParams struct {
 
 // Memberships (user, category and conversation roles) go by ON DELETE CASCADE.
 func (q *Queries) RoleDelete(ctx context.Context, arg RoleDeleteParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, roleDelete, arg.TenantID, arg.ID)
+	result, err := q.exec(ctx, q.roleDeleteStmt, roleDelete, arg.TenantID, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -135,7 +135,7 @@ type RoleGetParams struct {
 }
 
 func (q *Queries) RoleGet(ctx context.Context, arg RoleGetParams) (Role, error) {
-	row := q.db.QueryRowContext(ctx, roleGet, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.roleGetStmt, roleGet, arg.TenantID, arg.ID)
 	var i Role
 	err := row.Scan(
 		&i.ID,
@@ -161,7 +161,7 @@ type RoleInsertParams struct {
 }
 
 func (q *Queries) RoleInsert(ctx context.Context, arg RoleInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, roleInsert,
+	row := q.queryRow(ctx, q.roleInsertStmt, roleInsert,
 		arg.TenantID,
 		arg.Key,
 		arg.Name,
@@ -177,7 +177,7 @@ SELECT id, tenant_id, "key", name, handler FROM roles WHERE tenant_id = ?1 ORDER
 `
 
 func (q *Queries) RoleList(ctx context.Context, tenantID int64) ([]Role, error) {
-	rows, err := q.db.QueryContext(ctx, roleList, tenantID)
+	rows, err := q.query(ctx, q.roleListStmt, roleList, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ type RoleUpdateParams struct {
 
 // The key stays: it is what makes a role built-in.
 func (q *Queries) RoleUpdate(ctx context.Context, arg RoleUpdateParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, roleUpdate,
+	result, err := q.exec(ctx, q.roleUpdateStmt, roleUpdate,
 		arg.Name,
 		arg.Handler,
 		arg.TenantID,
@@ -236,7 +236,7 @@ SELECT count(*) FROM tenants
 `
 
 func (q *Queries) TenantCount(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, tenantCount)
+	row := q.queryRow(ctx, q.tenantCountStmt, tenantCount)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -247,7 +247,7 @@ SELECT id, name, settings, created_at FROM tenants WHERE id = ?1
 `
 
 func (q *Queries) TenantGet(ctx context.Context, id int64) (Tenant, error) {
-	row := q.db.QueryRowContext(ctx, tenantGet, id)
+	row := q.queryRow(ctx, q.tenantGetStmt, tenantGet, id)
 	var i Tenant
 	err := row.Scan(
 		&i.ID,
@@ -273,7 +273,7 @@ type TenantInsertParams struct {
 
 // Tenants, companies and roles. Times are unix microseconds (UTC).
 func (q *Queries) TenantInsert(ctx context.Context, arg TenantInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, tenantInsert, arg.Name, arg.Settings, arg.CreatedAt)
+	row := q.queryRow(ctx, q.tenantInsertStmt, tenantInsert, arg.Name, arg.Settings, arg.CreatedAt)
 	var id int64
 	err := row.Scan(&id)
 	return id, err
@@ -289,7 +289,7 @@ type TenantListParams struct {
 }
 
 func (q *Queries) TenantList(ctx context.Context, arg TenantListParams) ([]Tenant, error) {
-	rows, err := q.db.QueryContext(ctx, tenantList, arg.After, arg.Lim)
+	rows, err := q.query(ctx, q.tenantListStmt, tenantList, arg.After, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +327,7 @@ type TenantUpdateParams struct {
 }
 
 func (q *Queries) TenantUpdate(ctx context.Context, arg TenantUpdateParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, tenantUpdate, arg.Name, arg.Settings, arg.ID)
+	result, err := q.exec(ctx, q.tenantUpdateStmt, tenantUpdate, arg.Name, arg.Settings, arg.ID)
 	if err != nil {
 		return 0, err
 	}

@@ -24,7 +24,7 @@ type UserByEmailRow struct {
 }
 
 func (q *Queries) UserByEmail(ctx context.Context, email string) (UserByEmailRow, error) {
-	row := q.db.QueryRowContext(ctx, userByEmail, email)
+	row := q.queryRow(ctx, q.userByEmailStmt, userByEmail, email)
 	var i UserByEmailRow
 	err := row.Scan(
 		&i.User.ID,
@@ -54,7 +54,7 @@ type UserCompaniesDeleteParams struct {
 }
 
 func (q *Queries) UserCompaniesDelete(ctx context.Context, arg UserCompaniesDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, userCompaniesDelete, arg.TenantID, arg.UserID)
+	_, err := q.exec(ctx, q.userCompaniesDeleteStmt, userCompaniesDelete, arg.TenantID, arg.UserID)
 	return err
 }
 
@@ -71,7 +71,7 @@ type UserCompanyInsertParams struct {
 }
 
 func (q *Queries) UserCompanyInsert(ctx context.Context, arg UserCompanyInsertParams) error {
-	_, err := q.db.ExecContext(ctx, userCompanyInsert, arg.TenantID, arg.UserID, arg.CompanyID)
+	_, err := q.exec(ctx, q.userCompanyInsertStmt, userCompanyInsert, arg.TenantID, arg.UserID, arg.CompanyID)
 	return err
 }
 
@@ -80,7 +80,7 @@ SELECT count(*) FROM users
 `
 
 func (q *Queries) UserCount(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, userCount)
+	row := q.queryRow(ctx, q.userCountStmt, userCount)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -106,7 +106,7 @@ type UserGetRow struct {
 }
 
 func (q *Queries) UserGet(ctx context.Context, arg UserGetParams) (UserGetRow, error) {
-	row := q.db.QueryRowContext(ctx, userGet, arg.TenantID, arg.ID)
+	row := q.queryRow(ctx, q.userGetStmt, userGet, arg.TenantID, arg.ID)
 	var i UserGetRow
 	err := row.Scan(
 		&i.User.ID,
@@ -150,7 +150,7 @@ type UserInsertParams struct {
 
 // Users with their companies and roles (as JSON arrays, read in one query).
 func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, userInsert,
+	row := q.queryRow(ctx, q.userInsertStmt, userInsert,
 		arg.TenantID,
 		arg.Email,
 		arg.Name,
@@ -215,7 +215,7 @@ type UserListRow struct {
 
 // Zero-valued filters do not filter; id lists are JSON arrays ('[]' for none).
 func (q *Queries) UserList(ctx context.Context, arg UserListParams) ([]UserListRow, error) {
-	rows, err := q.db.QueryContext(ctx, userList,
+	rows, err := q.query(ctx, q.userListStmt, userList,
 		arg.TenantID,
 		arg.After,
 		arg.CompanyIds,
@@ -274,7 +274,7 @@ type UserRoleInsertParams struct {
 }
 
 func (q *Queries) UserRoleInsert(ctx context.Context, arg UserRoleInsertParams) error {
-	_, err := q.db.ExecContext(ctx, userRoleInsert, arg.TenantID, arg.UserID, arg.RoleID)
+	_, err := q.exec(ctx, q.userRoleInsertStmt, userRoleInsert, arg.TenantID, arg.UserID, arg.RoleID)
 	return err
 }
 
@@ -288,7 +288,7 @@ type UserRolesDeleteParams struct {
 }
 
 func (q *Queries) UserRolesDelete(ctx context.Context, arg UserRolesDeleteParams) error {
-	_, err := q.db.ExecContext(ctx, userRolesDelete, arg.TenantID, arg.UserID)
+	_, err := q.exec(ctx, q.userRolesDeleteStmt, userRolesDelete, arg.TenantID, arg.UserID)
 	return err
 }
 
@@ -303,7 +303,7 @@ type UserSetPasswordParams struct {
 }
 
 func (q *Queries) UserSetPassword(ctx context.Context, arg UserSetPasswordParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, userSetPassword, arg.PasswordHash, arg.TenantID, arg.ID)
+	result, err := q.exec(ctx, q.userSetPasswordStmt, userSetPassword, arg.PasswordHash, arg.TenantID, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -330,7 +330,7 @@ type UserUpdateParams struct {
 }
 
 func (q *Queries) UserUpdate(ctx context.Context, arg UserUpdateParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, userUpdate,
+	result, err := q.exec(ctx, q.userUpdateStmt, userUpdate,
 		arg.Email,
 		arg.Name,
 		arg.Locale,
