@@ -1,7 +1,9 @@
 package chat_test
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -232,6 +234,101 @@ func TestPublishTopicConcurrentRetries(t *testing.T) {
 		}
 		if got := len(w.pub.of(chat.EventMessageNew)); got != n {
 			t.Fatalf("published %d message.new events, want %d", got, n)
+		}
+	})
+}
+
+// gatedStore records the size of every TopicPostBatch call and holds the
+// first one until release is closed.
+type gatedStore struct {
+	chat.Store
+	entered, release chan struct{}
+	mu               sync.Mutex
+	batches          []int
+}
+
+func (g *gatedStore) TopicPostBatch(ctx context.Context, posts []chat.TopicPost) error {
+	g.mu.Lock()
+	g.batches = append(g.batches, len(posts))
+	first := len(g.batches) == 1
+	g.mu.Unlock()
+	if first {
+		close(g.entered)
+		<-g.release
+	}
+	return g.Store.TopicPostBatch(ctx, posts)
+}
+
+// Concurrent plain posts on a node share batches (group commit): while one
+// batch commits, the posts that arrive queue and go together in the next,
+// at most one per topic per batch, so that each topic's seqs reach the
+// broker in order. Every post is stored once, with gap-free seqs, and
+// published after its commit.
+func TestPlainPostsShareBatches(t *testing.T) {
+	t.Parallel()
+	onCoreEngines(t, func(t *testing.T, w *coreWorld) {
+		g := &gatedStore{Store: w.f.Store, entered: make(chan struct{}), release: make(chan struct{})}
+		svc := chat.NewService(chat.Config{Store: g, Publisher: w.pub, Clock: w.clock, PostBatches: 1})
+		ctx := w.as(t, w.member)
+		const topics = 4
+		chs := []chat.Channel{chat.TopicChannel(w.topic.ID)}
+		for i := 1; i < topics; i++ {
+			chs = append(chs, chat.TopicChannel(w.f.NewTopic(t, w.topic.GroupID, fmt.Sprint("batch ", i)).ID))
+		}
+
+		var wg sync.WaitGroup
+		errs := make(chan error, 1+2*topics)
+		post := func(ch chat.Channel, body string) {
+			wg.Go(func() {
+				_, err := svc.Publish(ctx, chat.PublishInput{Channel: ch, Body: body, ClientMsgID: body})
+				errs <- err
+			})
+		}
+		post(chs[0], "first") // the batch that holds the store
+		<-g.entered
+		for round := range 2 {
+			for i, ch := range chs {
+				post(ch, fmt.Sprintf("r%d-t%d", round, i))
+			}
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for svc.QueuedPosts() < 2*topics {
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d posts queued", svc.QueuedPosts())
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(g.release)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			coreNoErr(t, err, "publish")
+		}
+
+		g.mu.Lock()
+		batches := slices.Clone(g.batches)
+		g.mu.Unlock()
+		if want := []int{1, topics, topics}; !slices.Equal(batches, want) {
+			t.Fatalf("batch sizes %v, want %v", batches, want)
+		}
+		for i, ch := range chs {
+			evs, _, err := svc.Events(ctx, ch, 0, 10)
+			coreNoErr(t, err, "events")
+			want := 2
+			if i == 0 {
+				want = 3
+			}
+			if len(evs) != want {
+				t.Fatalf("%s: %d events, want %d", ch, len(evs), want)
+			}
+			for k, ev := range evs {
+				if ev.Seq != int64(k+1) || ev.Message.Seq != ev.Seq {
+					t.Fatalf("%s: event %d has seq %d (message %d)", ch, k, ev.Seq, ev.Message.Seq)
+				}
+			}
+		}
+		if n := len(w.pub.of(chat.EventMessageNew)); n != 1+2*topics {
+			t.Fatalf("published %d message.new events, want %d", n, 1+2*topics)
 		}
 	})
 }
