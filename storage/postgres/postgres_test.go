@@ -25,19 +25,39 @@ func TestMain(m *testing.M) {
 // open returns a store on a fresh migrated database, closed when t ends.
 func open(t *testing.T) *postgres.Store {
 	t.Helper()
+	return openNodes(t, 1)[0]
+}
+
+// openNodes returns n stores (pools) on one fresh migrated database, as n
+// nodes would have, closed when t ends.
+func openNodes(t *testing.T, n int) []*postgres.Store {
+	t.Helper()
 	url := pgtest.NewDatabase(t)
-	s, err := postgres.Open(t.Context(), url, zerolog.Nop())
-	if err != nil {
-		t.Fatalf("open: %v", err)
+	out := make([]*postgres.Store, n)
+	for i := range out {
+		s, err := postgres.Open(t.Context(), url, zerolog.Nop())
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		// Registered after pgtest's drop, so it runs first.
+		t.Cleanup(func() { s.Close() })
+		out[i] = s
 	}
-	// Registered after pgtest's drop, so it runs first.
-	t.Cleanup(func() { s.Close() })
-	return s
+	return out
 }
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) chat.Store { return open(t) })
+	storetest.Run(t, storetest.Engine{
+		New: func(t *testing.T) chat.Store { return open(t) },
+		NewNodes: func(t *testing.T, n int) []chat.Store {
+			var out []chat.Store
+			for _, s := range openNodes(t, n) {
+				out = append(out, s)
+			}
+			return out
+		},
+	})
 }
 
 // Two nodes starting at once on an empty database both succeed, and the

@@ -105,9 +105,21 @@ func newSQLiteStore(t *testing.T) *sqlite.Store {
 	return open(t, path)
 }
 
+// newNodes opens n stores on one fresh database, as n processes sharing
+// the file would.
+func newNodes(t *testing.T, n int) []chat.Store {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	copyFile(t, templatePath(t), path)
+	out := make([]chat.Store, n)
+	for i := range out {
+		out[i] = open(t, path)
+	}
+	return out
+}
+
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, newStore)
+	storetest.Run(t, storetest.Engine{New: newStore, NewNodes: newNodes})
 }
 
 func TestReopenKeepsData(t *testing.T) {

@@ -3,7 +3,8 @@
 //
 // Each area of the suite lives in its own file and registers itself from
 // init(), so engineers can add areas without editing each other's files.
-// An implementation's test calls Run with a constructor of fresh stores.
+// An implementation's test calls Run with its Engine: constructors of
+// fresh stores.
 //
 // Conventions the suite holds both engines to, beyond chat.Store's
 // comments: a Create/Insert method keeps a non-zero CreatedAt (UpdatedAt for
@@ -25,19 +26,43 @@ import (
 // t.Cleanup by the constructor).
 type NewStoreFunc = func(t *testing.T) chat.Store
 
+// NewNodesFunc returns n stores on one fresh, empty, migrated database, as
+// n nodes (PostgreSQL) or processes (SQLite) sharing it open it; each is
+// owned by t.
+type NewNodesFunc = func(t *testing.T, n int) []chat.Store
+
+// Engine is what an implementation's test gives Run.
+type Engine struct {
+	// New makes a fresh store; every area uses it.
+	New NewStoreFunc
+	// NewNodes makes several stores on one database, for the areas that
+	// hold an engine to its promises across nodes (commit order, seqs).
+	NewNodes NewNodesFunc
+}
+
 // AreaFunc tests one area of the Store contract.
 type AreaFunc = func(t *testing.T, newStore NewStoreFunc)
+
+// EngineAreaFunc tests an area that needs more of the Engine than fresh
+// stores.
+type EngineAreaFunc = func(t *testing.T, e Engine)
 
 // registry is the one piece of package state: Go offers no other way for
 // separate files to contribute tests to Run without editing a shared list.
 var registry = struct {
 	sync.Mutex
-	areas map[string]AreaFunc
-}{areas: map[string]AreaFunc{}}
+	areas map[string]EngineAreaFunc
+}{areas: map[string]EngineAreaFunc{}}
 
 // Register adds a named area; each area file calls it from init().
 // Registering a name twice panics, since it is a programming error.
 func Register(name string, fn AreaFunc) {
+	RegisterEngine(name, func(t *testing.T, e Engine) { fn(t, e.New) })
+}
+
+// RegisterEngine adds a named area that needs the whole Engine, as
+// Register does.
+func RegisterEngine(name string, fn EngineAreaFunc) {
 	registry.Lock()
 	defer registry.Unlock()
 	if _, dup := registry.areas[name]; dup {
@@ -58,11 +83,14 @@ func Areas() []string {
 	return names
 }
 
-// Run runs every registered conformance test against stores made by
-// newStore; each call of newStore returns a fresh, empty, migrated store of
-// its own. Areas run in parallel with each other.
-func Run(t *testing.T, newStore NewStoreFunc) {
+// Run runs every registered conformance test against stores made by e;
+// each call of e.New returns a fresh, empty, migrated store of its own.
+// Areas run in parallel with each other.
+func Run(t *testing.T, e Engine) {
 	t.Helper()
+	if e.New == nil || e.NewNodes == nil {
+		t.Fatal("storetest: Engine needs New and NewNodes")
+	}
 	names := Areas()
 	if len(names) == 0 {
 		t.Fatal("storetest: no areas registered")
@@ -73,7 +101,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		registry.Unlock()
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			fn(t, newStore)
+			fn(t, e)
 		})
 	}
 }

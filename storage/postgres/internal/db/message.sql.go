@@ -967,10 +967,10 @@ WITH input AS (
     -- Per post, by primary keys (LIMIT 1 keeps the planner from joining
     -- whole tables for what it takes to be many posts).
     SELECT i.ord, i.tenant_id, i.topic_id, i.author_id, i.client_msg_id, i.body, i.created_at,
-           x.email_notify, x.last_message_at
+           x.email_notify
     FROM input i
     CROSS JOIN LATERAL (
-        SELECT t.email_notify, t.last_message_at
+        SELECT t.email_notify
         FROM topics t
         JOIN tenants tn ON tn.id = t.tenant_id
         JOIN groups g ON g.tenant_id = t.tenant_id AND g.id = t.group_id
@@ -987,14 +987,25 @@ WITH input AS (
     ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + EXCLUDED.last_seq
     WHERE cs.tenant_id = EXCLUDED.tenant_id
     RETURNING cs.id AS topic_id, cs.last_seq
+), prev AS (
+    -- The topic's message time as its previous message's writer left it:
+    -- read with a row lock once its counter row is held (the join with
+    -- next), because the statement's snapshot predates the commits of the
+    -- batches it waited for there, and a locking read sees the newest
+    -- version. Taken after the counter row, as the touch below and the
+    -- general path take it, so it adds no lock order.
+    SELECT t.id AS topic_id, t.last_message_at
+    FROM topics t JOIN next nx ON nx.topic_id = t.id
+    FOR NO KEY UPDATE OF t
 ), seqd AS (
     SELECT a.ord, a.tenant_id, a.topic_id, a.author_id, a.client_msg_id, a.body, a.created_at, a.email_notify,
            (nx.last_seq - c.n + row_number() OVER (PARTITION BY a.topic_id ORDER BY a.ord))::bigint AS seq,
-           COALESCE(lag(a.created_at) OVER (PARTITION BY a.topic_id ORDER BY a.ord), a.last_message_at) AS prev_message_at,
+           COALESCE(lag(a.created_at) OVER (PARTITION BY a.topic_id ORDER BY a.ord), p.last_message_at) AS prev_message_at,
            row_number() OVER (PARTITION BY a.topic_id ORDER BY a.ord DESC) = 1 AS newest
     FROM access a
     JOIN counts c ON c.topic_id = a.topic_id
     JOIN next nx ON nx.topic_id = a.topic_id
+    JOIN prev p ON p.topic_id = a.topic_id
 ), msg AS (
     INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind, body, created_at)
     SELECT s.tenant_id, 'topic', s.topic_id, s.seq, s.author_id, s.client_msg_id, 'text', s.body, s.created_at
@@ -1048,12 +1059,13 @@ type TopicPostBatchRow struct {
 // author a member; the one place this engine writes it, held to the Go
 // rule by storetest's topic access table), the topic's next seq, the
 // message, its event, the topic's message time, and the notification job
-// when the topic emails. Rows come back (ord, id, seq) for the stored
-// posts; a post whose author may not read its topic is left out and writes
-// nothing. Seqs of one topic follow ord. The counter rows are locked in
+// when the topic emails (with the topic's previous message time, read once
+// the counter row is held: see prev). Rows come back (ord, id, seq) for
+// the stored posts; a post whose author may not read its topic is left out
+// and writes nothing. Seqs of one topic follow ord. The counter rows are locked in
 // topic order and all before any message is written (the ORDER BY of the
-// message insert needs every seq first), and a topic's row is updated only
-// by the holder of its counter row, so concurrent batches and transactions
+// message insert needs every seq first), and a topic's row is locked and
+// updated only by the holder of its counter row, so concurrent batches and transactions
 // of the general path cannot deadlock. Any error (a used client id) fails
 // the whole statement and writes nothing: seqs stay gap-free.
 func (q *Queries) TopicPostBatch(ctx context.Context, arg TopicPostBatchParams) ([]TopicPostBatchRow, error) {
