@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -14,14 +15,17 @@ import (
 // clockTicks is USER_HZ on Linux.
 const clockTicks = 100
 
-// cpuOfComm sums the CPU time (user+system) of every process whose command
-// name is one of comms, from /proc.
-func cpuOfComm(comms []string) time.Duration {
+// cpuOfComm sums, per command name in comms, the CPU time (user+system)
+// of every process of that name, from /proc. Every process of the name
+// counts, also one serving someone else (the machine's PostgreSQL serves
+// other databases too); a process that exits between two readings takes
+// its time with it.
+func cpuOfComm(comms []string) map[string]time.Duration {
+	out := map[string]time.Duration{}
 	if len(comms) == 0 {
-		return 0
+		return out
 	}
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var ticks int64
 	for _, path := range stats {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -33,13 +37,7 @@ func cpuOfComm(comms []string) time.Duration {
 			continue
 		}
 		comm := s[open+1 : close]
-		match := false
-		for _, c := range comms {
-			if comm == c {
-				match = true
-			}
-		}
-		if !match {
+		if !slices.Contains(comms, comm) {
 			continue
 		}
 		f := strings.Fields(s[close+1:])
@@ -48,9 +46,9 @@ func cpuOfComm(comms []string) time.Duration {
 		}
 		ut, _ := strconv.ParseInt(f[11], 10, 64)
 		st, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += ut + st
+		out[comm] += time.Duration(ut+st) * time.Second / clockTicks
 	}
-	return time.Duration(ticks) * time.Second / clockTicks
+	return out
 }
 
 // selfCPU is the load tool's own CPU time (user+system): it shares the
@@ -98,6 +96,10 @@ type nodeMetrics struct {
 	Goroutines float64 `json:"goroutines"`
 	HeapBytes  float64 `json:"heap_inuse_bytes"`
 	StackBytes float64 `json:"stack_inuse_bytes"`
+	// GCCycles counts completed garbage collections: heap in use
+	// includes garbage not yet collected, so a memory figure read with
+	// no cycle since the connections were made overstates the heap.
+	GCCycles float64 `json:"gc_cycles"`
 }
 
 // scrape reads the Prometheus text format for the few series we need.
@@ -131,6 +133,8 @@ func scrape(url string) (nodeMetrics, error) {
 			m.HeapBytes = v
 		case "go_memstats_stack_inuse_bytes":
 			m.StackBytes = v
+		case "go_gc_duration_seconds_count":
+			m.GCCycles = v
 		}
 	}
 	return m, sc.Err()
