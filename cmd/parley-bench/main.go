@@ -63,7 +63,8 @@ type config struct {
 	worldFile     string // the saved set-up to use instead of setting up (or to write, with setupOnly)
 	drain         time.Duration
 	connectConc   int
-	cpuComms      []string
+	cpuSources    []cpuSource
+	cpuComms      []string // the names of cpuSources
 	jsonOut       string
 	cpuProfile    string
 	// reader is how connections are read: "epoll" (the default, "" too)
@@ -77,7 +78,7 @@ type config struct {
 
 func parseFlags(args []string) (config, error) {
 	var c config
-	var ws, metrics, comms string
+	var ws, metrics, comms, cpuPIDs, cpuPGDB string
 	fs := flag.NewFlagSet("parley-bench", flag.ContinueOnError)
 	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "base URL for the JSON API (setup and logins)")
 	fs.StringVar(&ws, "ws", "", "comma-separated WebSocket URLs; clients are spread over them round-robin (default: <url>/ws)")
@@ -98,7 +99,9 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.worldFile, "world", "", "with -setup-only: file to save the set-up to (JSON, holds session cookies); else: a saved set-up to use instead of setting up")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "how long to wait for the last deliveries after publishing stops")
 	fs.IntVar(&c.connectConc, "connect-concurrency", 50, "simultaneous connection attempts")
-	fs.StringVar(&comms, "cpu-comm", "", "comma-separated process names whose CPU time to report (e.g. postgres,redis-server)")
+	fs.StringVar(&comms, "cpu-comm", "", "comma-separated process names whose CPU time to report, every process of each name (e.g. postgres,redis-server)")
+	fs.StringVar(&cpuPIDs, "cpu-pid", "", "comma-separated name=pid: report the CPU time of each process and its descendants under name (e.g. redis-server=123,nginx=456)")
+	fs.StringVar(&cpuPGDB, "cpu-pg-db", "", "report the CPU time of the PostgreSQL server serving this database (postmaster and children, less other databases' backends) as postgres")
 	fs.StringVar(&c.jsonOut, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load tool itself while publishing to this file")
 	fs.StringVar(&c.reader, "reader", "epoll", "how to read the connections: epoll (a few goroutines wait on all sockets; Linux, ws:// only) or goroutine (one per connection)")
@@ -116,8 +119,13 @@ func parseFlags(args []string) (config, error) {
 	}
 	c.wsURLs = split(ws, "ws"+strings.TrimPrefix(c.url, "http")+"/ws")
 	c.metricsURLs = split(metrics, c.url+"/metrics")
-	if comms != "" {
-		c.cpuComms = strings.Split(comms, ",")
+	srcs, err := parseCPUSources(comms, cpuPIDs, cpuPGDB)
+	if err != nil {
+		return c, err
+	}
+	c.cpuSources = srcs
+	for _, s := range srcs {
+		c.cpuComms = append(c.cpuComms, s.name)
 	}
 	if c.users <= 0 {
 		c.users = min(c.clients, 100)
@@ -208,7 +216,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	// The baseline, before any connection: with -world on a fresh
 	// process, memory as the process has it after starting.
 	before := scrapeAll(cfg.metricsURLs)
-	self0, machine0, comm0 := selfCPU(), machineCPU(), cpuOfComm(cfg.cpuComms)
+	self0, machine0, comm0 := selfCPU(), machineCPU(), cpuOf(cfg.cpuSources)
 	st := newStats()
 	var p *poller
 	if cfg.reader != "goroutine" {
@@ -258,7 +266,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 			a.ServerCPUSeconds += connected[i].CPUSeconds - before[i].CPUSeconds
 		}
 		a.ServerCPUPerConnUS = a.ServerCPUSeconds * 1e6 / float64(len(clients))
-		comm1 := cpuOfComm(cfg.cpuComms)
+		comm1 := cpuOf(cfg.cpuSources)
 		res.CPUComm = map[string]float64{}
 		for _, c := range cfg.cpuComms {
 			res.CPUComm[c] = (comm1[c] - comm0[c]).Seconds()
@@ -273,7 +281,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	if cfg.idle {
 		return idle(ctx, cfg, res, before)
 	}
-	cpuComm0 := cpuOfComm(cfg.cpuComms)
+	cpuComm0 := cpuOf(cfg.cpuSources)
 	self0, machine0 = selfCPU(), machineCPU()
 	mid := scrapeAll(cfg.metricsURLs)
 	if cfg.cpuProfile != "" {
@@ -292,7 +300,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	publishTime := min(time.Since(t2), cfg.duration)
 	elapsed := doneAt.Sub(t2)
 	after := scrapeAll(cfg.metricsURLs)
-	cpuComm1 := cpuOfComm(cfg.cpuComms)
+	cpuComm1 := cpuOf(cfg.cpuSources)
 	res.CPUComm = map[string]float64{}
 	for _, c := range cfg.cpuComms {
 		d := (cpuComm1[c] - cpuComm0[c]).Seconds()
@@ -421,23 +429,39 @@ func publish(ctx context.Context, c *client, pub int, interval time.Duration, st
 	retry := time.NewTicker(time.Second)
 	defer retry.Stop()
 	started := false
+	left := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(inflight)
+	}
+	// The end of publishing is seen at once, and the publisher returns
+	// with its last ack, not at the next tick: the run's window (deliveries
+	// per second, CPU) is the publishing and the draining, no more.
+	done := ctx.Done()
 	for n := 0; ; {
 		select {
+		case <-done:
+			done = nil
+			if drainUntil.IsZero() {
+				drainUntil = time.Now().Add(20 * time.Second)
+			}
+			if left() == 0 {
+				return
+			}
+			continue
 		case f := <-c.acks:
 			take(f)
+			if !drainUntil.IsZero() && left() == 0 {
+				return
+			}
 			continue
 		case <-retry.C:
 			if now := c.connects.Load(); now != connects {
 				connects = now
 				resend(context.WithoutCancel(ctx))
 			}
-			if !drainUntil.IsZero() {
-				mu.Lock()
-				left := len(inflight)
-				mu.Unlock()
-				if left == 0 || time.Now().After(drainUntil) {
-					return
-				}
+			if !drainUntil.IsZero() && (left() == 0 || time.Now().After(drainUntil)) {
+				return
 			}
 			continue
 		case <-jitter.C:

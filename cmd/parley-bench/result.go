@@ -23,12 +23,18 @@ type configView struct {
 	Accept             bool     `json:"accept"`
 	ConnectConcurrency int      `json:"connect_concurrency"`
 	CPUComms           []string `json:"cpu_comms,omitempty"`
+	// CPUSources says what each of CPUComms counts.
+	CPUSources []string `json:"cpu_sources,omitempty"`
 }
 
 func cfgView(c config) configView {
-	return configView{URL: c.url, WS: c.wsURLs, Clients: c.clients, Channels: c.channels, Publishers: c.publishers,
+	v := configView{URL: c.url, WS: c.wsURLs, Clients: c.clients, Channels: c.channels, Publishers: c.publishers,
 		Users: c.users, Rate: c.rate, Duration: c.duration.String(), Churn: c.churn, Idle: c.idle, Accept: c.accept,
 		ConnectConcurrency: c.connectConc, CPUComms: c.cpuComms}
+	for _, s := range c.cpuSources {
+		v.CPUSources = append(v.CPUSources, s.String())
+	}
+	return v
 }
 
 type nodeDelta struct {

@@ -133,6 +133,7 @@ if [ "$nodes" = 2 ]; then
 	redis_port=$(freeport)
 	redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 &
 	PIDS+=($!)
+	redis_pid=$!
 	redis_env=("PARLEY_REDIS_URL=redis://127.0.0.1:$redis_port/0")
 	public="http://127.0.0.1:$lb_port"
 fi
@@ -178,14 +179,18 @@ if [ "$nodes" = 2 ]; then
 		docs/deploy/nginx.conf >"$WORK/nginx.conf"
 	nginx -c "$WORK/nginx.conf" -p "$WORK" -e "$WORK/error.log" -g 'daemon off;' &
 	PIDS+=($!)
+	nginx_pid=$!
 	url="http://127.0.0.1:$lb_port"
 	waitready "$url/readyz"
 	ws="ws${url#http}/ws"
 	metrics="${node_urls[0]}/metrics,${node_urls[1]}/metrics"
 fi
 
+# CPU of the other processes: the PostgreSQL server of our database (not
+# its backends of other databases, nor other PostgreSQL servers on the
+# machine), and our own redis-server and nginx (with its workers).
 pg_comm=()
-[ "$ENGINE" = postgres ] && pg_comm=(-cpu-comm postgres)
+[ "$ENGINE" = postgres ] && pg_comm=(-cpu-pg-db "$DB")
 case $scenario in
 idle) # 1: memory and goroutines per idle authenticated connection
 	args=(-idle -clients "$CLIENTS" -channels 1000 -users 100) ;;
@@ -198,7 +203,7 @@ persisted) # 4: 10,000 connections in 1,000 channels of 10, 1,000 msg/s
 rate) # 5: the same, at RATE msg/s
 	args=(-clients 10000 -channels 1000 -publishers 1000 -rate "${RATE:-5000}" -users 100 "${pg_comm[@]}") ;;
 cluster) # 6: scenario 4 over two nodes behind nginx, events via Redis
-	args=(-clients 10000 -channels 1000 -publishers 1000 -rate 1000 -users 100 -cpu-comm postgres,redis-server,nginx) ;;
+	args=(-clients 10000 -channels 1000 -publishers 1000 -rate 1000 -users 100 "${pg_comm[@]}" -cpu-pid "redis-server=$redis_pid,nginx=$nginx_pid") ;;
 *)
 	echo "unknown scenario $scenario; $usage" >&2
 	exit 2
