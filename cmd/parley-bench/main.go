@@ -16,7 +16,15 @@
 // shares with the server as it can; -reader goroutine reads each with a
 // coder/websocket reader of its own.
 //
-// See docs/performance.md for the scenarios and their figures.
+// The set-up can be split from the measurement, so that the measured
+// server process did none of it (logins hash passwords with argon2id,
+// about 19 MiB each, and connections made afterwards reuse that freed
+// heap): -setup-only -world FILE sets up, logs the users in and saves
+// their sessions and the channels to FILE; a later -world FILE run (against
+// a restarted server on the same database) uses them instead of setting up.
+// -accept measures connections accepted per second and nothing else.
+//
+// See docs/performance.md and tools/bench/run.sh for the scenarios.
 package main
 
 import (
@@ -28,7 +36,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -51,9 +58,13 @@ type config struct {
 	duration      time.Duration
 	churn         float64
 	idle          bool
+	accept        bool   // connect every client as fast as the server accepts, report the rate, stop
+	setupOnly     bool   // set up and save the world to worldFile, measure nothing
+	worldFile     string // the saved set-up to use instead of setting up (or to write, with setupOnly)
 	drain         time.Duration
 	connectConc   int
-	cpuComms      []string
+	cpuSources    []cpuSource
+	cpuComms      []string // the names of cpuSources
 	jsonOut       string
 	cpuProfile    string
 	// reader is how connections are read: "epoll" (the default, "" too)
@@ -67,7 +78,7 @@ type config struct {
 
 func parseFlags(args []string) (config, error) {
 	var c config
-	var ws, metrics, comms string
+	var ws, metrics, comms, cpuPIDs, cpuPGDB string
 	fs := flag.NewFlagSet("parley-bench", flag.ContinueOnError)
 	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "base URL for the JSON API (setup and logins)")
 	fs.StringVar(&ws, "ws", "", "comma-separated WebSocket URLs; clients are spread over them round-robin (default: <url>/ws)")
@@ -83,9 +94,14 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to publish")
 	fs.Float64Var(&c.churn, "churn", 0, "reconnects per second of random non-publishing clients (resume with since)")
 	fs.BoolVar(&c.idle, "idle", false, "connect and subscribe, then hold idle for -duration and report memory per connection")
+	fs.BoolVar(&c.accept, "accept", false, "connect and subscribe every client (-connect-concurrency at once), report connections accepted per second, stop")
+	fs.BoolVar(&c.setupOnly, "setup-only", false, "only set up (users, group, topics, logins) and save it to -world; measure nothing")
+	fs.StringVar(&c.worldFile, "world", "", "with -setup-only: file to save the set-up to (JSON, holds session cookies); else: a saved set-up to use instead of setting up")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "how long to wait for the last deliveries after publishing stops")
 	fs.IntVar(&c.connectConc, "connect-concurrency", 50, "simultaneous connection attempts")
-	fs.StringVar(&comms, "cpu-comm", "", "comma-separated process names whose CPU time to report (e.g. postgres,redis-server)")
+	fs.StringVar(&comms, "cpu-comm", "", "comma-separated process names whose CPU time to report, every process of each name (e.g. postgres,redis-server)")
+	fs.StringVar(&cpuPIDs, "cpu-pid", "", "comma-separated name=pid: report the CPU time of each process and its descendants under name (e.g. redis-server=123,nginx=456)")
+	fs.StringVar(&cpuPGDB, "cpu-pg-db", "", "report the CPU time of the PostgreSQL server serving this database (postmaster and children, less other databases' backends) as postgres")
 	fs.StringVar(&c.jsonOut, "json", "", "write the results as JSON to this file")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load tool itself while publishing to this file")
 	fs.StringVar(&c.reader, "reader", "epoll", "how to read the connections: epoll (a few goroutines wait on all sockets; Linux, ws:// only) or goroutine (one per connection)")
@@ -103,14 +119,19 @@ func parseFlags(args []string) (config, error) {
 	}
 	c.wsURLs = split(ws, "ws"+strings.TrimPrefix(c.url, "http")+"/ws")
 	c.metricsURLs = split(metrics, c.url+"/metrics")
-	if comms != "" {
-		c.cpuComms = strings.Split(comms, ",")
+	srcs, err := parseCPUSources(comms, cpuPIDs, cpuPGDB)
+	if err != nil {
+		return c, err
+	}
+	c.cpuSources = srcs
+	for _, s := range srcs {
+		c.cpuComms = append(c.cpuComms, s.name)
 	}
 	if c.users <= 0 {
 		c.users = min(c.clients, 100)
 	}
 	switch {
-	case c.adminEmail == "" || c.adminPassword == "":
+	case (c.worldFile == "" || c.setupOnly) && (c.adminEmail == "" || c.adminPassword == ""):
 		return c, errors.New("-admin-email and -admin-password (or PARLEY_ADMIN_EMAIL/PASSWORD) are required")
 	case c.clients <= 0 || c.channels <= 0 || c.publishers < 0 || c.publishers > c.clients:
 		return c, errors.New("need clients > 0, channels > 0 and 0 <= publishers <= clients")
@@ -118,6 +139,10 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("-rate must be positive")
 	case c.reader != "epoll" && c.reader != "goroutine":
 		return c, errors.New("-reader is epoll or goroutine")
+	case c.setupOnly && c.worldFile == "":
+		return c, errors.New("-setup-only needs -world FILE to save the set-up to")
+	case c.idle && c.accept:
+		return c, errors.New("-idle and -accept are different scenarios")
 	}
 	return c, nil
 }
@@ -133,11 +158,22 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.setupOnly {
+		t0 := time.Now()
+		if err := setupOnly(ctx, cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "parley-bench:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("parley-bench: set up %d users and %d channels in %.1f s; saved to %s\n",
+			cfg.users, cfg.channels, time.Since(t0).Seconds(), cfg.worldFile)
+		return
+	}
 	res, err := run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "parley-bench:", err)
 		os.Exit(1)
 	}
+	res.CommandLine = os.Args
 	res.print(os.Stdout)
 	if cfg.jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
@@ -151,15 +187,36 @@ func main() {
 	}
 }
 
+// setupOnly sets up and saves the world to cfg.worldFile.
+func setupOnly(ctx context.Context, cfg config) error {
+	w, err := setup(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return saveWorld(cfg.worldFile, w)
+}
+
 func run(ctx context.Context, cfg config) (*result, error) {
 	res := &result{Config: cfgView(cfg)}
 	t0 := time.Now()
-	w, err := setup(ctx, cfg)
+	var w *world
+	var err error
+	if cfg.worldFile != "" {
+		// Set up by an earlier -setup-only: this server process may have
+		// done nothing yet, so what is measured from here is its own.
+		w, err = loadWorld(cfg.worldFile, cfg)
+	} else {
+		w, err = setup(ctx, cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
 	res.SetupSeconds = time.Since(t0).Seconds()
+	res.World = cfg.worldFile
+	// The baseline, before any connection: with -world on a fresh
+	// process, memory as the process has it after starting.
 	before := scrapeAll(cfg.metricsURLs)
+	self0, machine0, comm0 := selfCPU(), machineCPU(), cpuOf(cfg.cpuSources)
 	st := newStats()
 	var p *poller
 	if cfg.reader != "goroutine" {
@@ -196,10 +253,36 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	connectTime := time.Since(t1)
 	res.ConnectPerSecond = float64(len(clients)) / connectTime.Seconds()
 	res.Connect = st.connectLatency.summary()
+	if cfg.accept {
+		connected := scrapeAll(cfg.metricsURLs)
+		a := &acceptResult{
+			Connection:  "TCP connect + WebSocket upgrade (session cookie checked) + subscribe answered (subscribed frame)",
+			Connections: len(clients), Concurrency: cfg.connectConc, Seconds: connectTime.Seconds(),
+			PerSecond: res.ConnectPerSecond, Latency: res.Connect, DialFailures: st.dialFailures.Load(),
+			BenchCPUSeconds: (selfCPU() - self0).Seconds(), MachineBusySeconds: (machineCPU() - machine0).Seconds(),
+		}
+		for i := range connected {
+			res.Nodes = append(res.Nodes, nodeDelta{URL: cfg.metricsURLs[i], Before: before[i], After: connected[i]})
+			a.ServerCPUSeconds += connected[i].CPUSeconds - before[i].CPUSeconds
+		}
+		a.ServerCPUPerConnUS = a.ServerCPUSeconds * 1e6 / float64(len(clients))
+		comm1 := cpuOf(cfg.cpuSources)
+		res.CPUComm = map[string]float64{}
+		for _, c := range cfg.cpuComms {
+			res.CPUComm[c] = (comm1[c] - comm0[c]).Seconds()
+			res.CPUCommSeconds += res.CPUComm[c]
+		}
+		a.CPUCommPerConnUS = res.CPUCommSeconds * 1e6 / float64(len(clients))
+		res.Accept = a
+		res.Verified = st.errors.Load() == 0
+		res.Errors, res.ErrorSample, res.DialFailures = st.errors.Load(), st.errSample, st.dialFailures.Load()
+		return res, nil
+	}
 	if cfg.idle {
 		return idle(ctx, cfg, res, before)
 	}
-	cpuComm0, self0, machine0 := cpuOfComm(cfg.cpuComms), selfCPU(), machineCPU()
+	cpuComm0 := cpuOf(cfg.cpuSources)
+	self0, machine0 = selfCPU(), machineCPU()
 	mid := scrapeAll(cfg.metricsURLs)
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)
@@ -217,7 +300,13 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	publishTime := min(time.Since(t2), cfg.duration)
 	elapsed := doneAt.Sub(t2)
 	after := scrapeAll(cfg.metricsURLs)
-	res.CPUCommSeconds = (cpuOfComm(cfg.cpuComms) - cpuComm0).Seconds()
+	cpuComm1 := cpuOf(cfg.cpuSources)
+	res.CPUComm = map[string]float64{}
+	for _, c := range cfg.cpuComms {
+		d := (cpuComm1[c] - cpuComm0[c]).Seconds()
+		res.CPUComm[c] = d
+		res.CPUCommSeconds += d
+	}
 	res.BenchCPUSeconds = (selfCPU() - self0).Seconds()
 	res.MachineBusySeconds = (machineCPU() - machine0).Seconds()
 	res.WallSeconds = elapsed.Seconds()
@@ -340,23 +429,39 @@ func publish(ctx context.Context, c *client, pub int, interval time.Duration, st
 	retry := time.NewTicker(time.Second)
 	defer retry.Stop()
 	started := false
+	left := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(inflight)
+	}
+	// The end of publishing is seen at once, and the publisher returns
+	// with its last ack, not at the next tick: the run's window (deliveries
+	// per second, CPU) is the publishing and the draining, no more.
+	done := ctx.Done()
 	for n := 0; ; {
 		select {
+		case <-done:
+			done = nil
+			if drainUntil.IsZero() {
+				drainUntil = time.Now().Add(20 * time.Second)
+			}
+			if left() == 0 {
+				return
+			}
+			continue
 		case f := <-c.acks:
 			take(f)
+			if !drainUntil.IsZero() && left() == 0 {
+				return
+			}
 			continue
 		case <-retry.C:
 			if now := c.connects.Load(); now != connects {
 				connects = now
 				resend(context.WithoutCancel(ctx))
 			}
-			if !drainUntil.IsZero() {
-				mu.Lock()
-				left := len(inflight)
-				mu.Unlock()
-				if left == 0 || time.Now().After(drainUntil) {
-					return
-				}
+			if !drainUntil.IsZero() && (left() == 0 || time.Now().After(drainUntil)) {
+				return
 			}
 			continue
 		case <-jitter.C:
@@ -431,17 +536,23 @@ func idle(ctx context.Context, cfg config, res *result, before []nodeMetrics) (*
 	for i := range after {
 		res.Nodes = append(res.Nodes, nodeDelta{URL: cfg.metricsURLs[i], Before: before[i], After: after[i]})
 	}
-	var rss, heap, stack, gor float64
+	var rss, heap, stack, gor, gcs float64
+	id := &idleResult{Connections: cfg.clients, SetupFromWorld: cfg.worldFile != ""}
 	for i := range after {
 		rss += after[i].RSSBytes - before[i].RSSBytes
 		heap += after[i].HeapBytes - before[i].HeapBytes
 		stack += after[i].StackBytes - before[i].StackBytes
 		gor += after[i].Goroutines - before[i].Goroutines
+		gcs += after[i].GCCycles - before[i].GCCycles
+		id.RSSBeforeMiB += before[i].RSSBytes / (1 << 20)
+		id.RSSAfterMiB += after[i].RSSBytes / (1 << 20)
+		id.HeapBeforeMiB += before[i].HeapBytes / (1 << 20)
+		id.HeapAfterMiB += after[i].HeapBytes / (1 << 20)
 	}
-	res.Idle = &idleResult{Connections: cfg.clients, RSSPerConnKiB: rss / n / 1024, HeapPerConnKiB: heap / n / 1024,
-		StackPerConnKiB: stack / n / 1024, GoroutinesPerConn: gor / n}
+	id.RSSPerConnKiB, id.HeapPerConnKiB, id.StackPerConnKiB, id.GoroutinesPerConn = rss/n/1024, heap/n/1024, stack/n/1024, gor/n
+	id.GCCycles = gcs
+	res.Idle = id
 	res.Verified = true
-	_ = runtime.NumGoroutine
 	return res, nil
 }
 

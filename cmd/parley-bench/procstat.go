@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,14 +15,81 @@ import (
 // clockTicks is USER_HZ on Linux.
 const clockTicks = 100
 
-// cpuOfComm sums the CPU time (user+system) of every process whose command
-// name is one of comms, from /proc.
-func cpuOfComm(comms []string) time.Duration {
-	if len(comms) == 0 {
-		return 0
+// cpuSource is a set of other processes whose CPU time a run reports
+// under name: every process of a command name (comm; also those serving
+// someone else, such as another PostgreSQL on the machine), a process and
+// its descendants (pid), or the PostgreSQL server serving database pgDB
+// (pgDB: its postmaster and children, less the client backends of other
+// databases). A process that exits between two readings takes its time
+// with it.
+type cpuSource struct {
+	name string
+	comm string
+	pid  int
+	pgDB string
+}
+
+func (s cpuSource) String() string {
+	switch {
+	case s.pid != 0:
+		return fmt.Sprintf("%s (pid %d and descendants)", s.name, s.pid)
+	case s.pgDB != "":
+		return fmt.Sprintf("%s (the server of database %s, less other databases' backends)", s.name, s.pgDB)
 	}
+	return fmt.Sprintf("%s (every process named %s)", s.name, s.comm)
+}
+
+// parseCPUSources reads -cpu-comm (names), -cpu-pid (name=pid,...) and
+// -cpu-pg-db.
+func parseCPUSources(comms, pids, pgDB string) ([]cpuSource, error) {
+	var out []cpuSource
+	seen := map[string]bool{}
+	add := func(s cpuSource) error {
+		if s.name == "" || seen[s.name] {
+			return fmt.Errorf("CPU source %q is empty or given twice (-cpu-comm, -cpu-pid, -cpu-pg-db)", s.name)
+		}
+		seen[s.name] = true
+		out = append(out, s)
+		return nil
+	}
+	if comms != "" {
+		for _, c := range strings.Split(comms, ",") {
+			if err := add(cpuSource{name: c, comm: c}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if pids != "" {
+		for _, np := range strings.Split(pids, ",") {
+			name, p, ok := strings.Cut(np, "=")
+			pid, err := strconv.Atoi(p)
+			if !ok || err != nil || pid <= 0 {
+				return nil, fmt.Errorf("-cpu-pid: %q is not name=pid", np)
+			}
+			if err := add(cpuSource{name: name, pid: pid}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if pgDB != "" {
+		if err := add(cpuSource{name: "postgres", pgDB: pgDB}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+type procInfo struct {
+	pid, ppid int
+	comm      string
+	cpu       time.Duration
+}
+
+// readProcs reads every process's command name, parent and CPU time
+// (user+system) from /proc.
+func readProcs() map[int]procInfo {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var ticks int64
+	out := make(map[int]procInfo, len(stats))
 	for _, path := range stats {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -32,25 +100,99 @@ func cpuOfComm(comms []string) time.Duration {
 		if open < 0 || close < open {
 			continue
 		}
-		comm := s[open+1 : close]
-		match := false
-		for _, c := range comms {
-			if comm == c {
-				match = true
-			}
-		}
-		if !match {
-			continue
-		}
 		f := strings.Fields(s[close+1:])
 		if len(f) < 13 {
 			continue
 		}
+		pid, _ := strconv.Atoi(strings.TrimSpace(s[:open]))
+		ppid, _ := strconv.Atoi(f[1])
 		ut, _ := strconv.ParseInt(f[11], 10, 64)
 		st, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += ut + st
+		out[pid] = procInfo{pid: pid, ppid: ppid, comm: s[open+1 : close], cpu: time.Duration(ut+st) * time.Second / clockTicks}
 	}
-	return time.Duration(ticks) * time.Second / clockTicks
+	return out
+}
+
+// pgBackendDB returns the database of a PostgreSQL client backend from its
+// process title ("postgres: [cluster: ]user db host(port) state"), ""
+// for other processes of the server (checkpointer, walwriter, ...).
+func pgBackendDB(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return ""
+	}
+	return pgTitleDB(strings.ReplaceAll(string(b), "\x00", " "))
+}
+
+// pgTitleDB is pgBackendDB of a process title.
+func pgTitleDB(title string) string {
+	title, ok := strings.CutPrefix(title, "postgres: ")
+	if !ok {
+		return ""
+	}
+	f := strings.Fields(title)
+	if len(f) > 0 && strings.HasSuffix(f[0], ":") {
+		f = f[1:] // cluster_name
+	}
+	if len(f) >= 3 && (strings.Contains(f[2], "(") || f[2] == "[local]") {
+		return f[1]
+	}
+	return ""
+}
+
+// cpuOf reads the CPU time of each source.
+func cpuOf(sources []cpuSource) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	if len(sources) == 0 {
+		return out
+	}
+	procs := readProcs()
+	children := map[int][]int{}
+	for _, p := range procs {
+		children[p.ppid] = append(children[p.ppid], p.pid)
+	}
+	for _, src := range sources {
+		var sum time.Duration
+		switch {
+		case src.comm != "":
+			for _, p := range procs {
+				if p.comm == src.comm {
+					sum += p.cpu
+				}
+			}
+		case src.pid != 0:
+			stack := []int{src.pid}
+			for len(stack) > 0 {
+				pid := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				sum += procs[pid].cpu
+				stack = append(stack, children[pid]...)
+			}
+		case src.pgDB != "":
+			// The postmaster is the parent of a backend of the database.
+			postmaster := 0
+			dbs := map[int]string{}
+			for _, p := range procs {
+				if p.comm == "postgres" {
+					dbs[p.pid] = pgBackendDB(p.pid)
+					if dbs[p.pid] == src.pgDB {
+						postmaster = p.ppid
+					}
+				}
+			}
+			if postmaster == 0 {
+				continue // no backend of it (yet)
+			}
+			sum += procs[postmaster].cpu
+			for _, c := range children[postmaster] {
+				if db := dbs[c]; db == "" || db == src.pgDB {
+					sum += procs[c].cpu
+				}
+			}
+		}
+		out[src.name] = sum
+	}
+	return out
 }
 
 // selfCPU is the load tool's own CPU time (user+system): it shares the
@@ -98,6 +240,10 @@ type nodeMetrics struct {
 	Goroutines float64 `json:"goroutines"`
 	HeapBytes  float64 `json:"heap_inuse_bytes"`
 	StackBytes float64 `json:"stack_inuse_bytes"`
+	// GCCycles counts completed garbage collections: heap in use
+	// includes garbage not yet collected, so a memory figure read with
+	// no cycle since the connections were made overstates the heap.
+	GCCycles float64 `json:"gc_cycles"`
 }
 
 // scrape reads the Prometheus text format for the few series we need.
@@ -131,6 +277,8 @@ func scrape(url string) (nodeMetrics, error) {
 			m.HeapBytes = v
 		case "go_memstats_stack_inuse_bytes":
 			m.StackBytes = v
+		case "go_gc_duration_seconds_count":
+			m.GCCycles = v
 		}
 	}
 	return m, sc.Err()

@@ -78,6 +78,12 @@ func (a *api) cookieHeader() string {
 type world struct {
 	cookies  []string // one session cookie per bench user
 	channels []string // "topic:<id>"
+	// What -setup-only saves besides (see worldFile).
+	url     string
+	prefix  string
+	groupID int64
+	emails  []string
+	userIDs []int64
 }
 
 // setup creates (as the tenant admin) the bench users, one group holding
@@ -148,7 +154,8 @@ func setup(ctx context.Context, cfg config) (*world, error) {
 		map[string]any{"user_ids": userIDs}, nil); err != nil {
 		return nil, fmt.Errorf("set members: %w", err)
 	}
-	w := &world{cookies: make([]string, cfg.users), channels: make([]string, cfg.channels)}
+	w := &world{cookies: make([]string, cfg.users), channels: make([]string, cfg.channels),
+		url: cfg.url, prefix: cfg.prefix, groupID: g.ID, emails: emails, userIDs: userIDs}
 	// Topics are created by a member holding messenger manager.
 	first, err := newAPI(cfg.url)
 	if err != nil {

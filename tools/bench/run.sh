@@ -1,29 +1,72 @@
 #!/usr/bin/env bash
 # Runs one parley-bench scenario of docs/performance.md against throwaway
 # parley nodes (and, for the two-node scenario, a private redis-server and
-# nginx with docs/deploy/nginx.conf) on a throwaway database on the local
-# PostgreSQL. Everything listens on 127.0.0.1 and is removed afterwards.
+# nginx with docs/deploy/nginx.conf) on a throwaway database: a database on
+# the local PostgreSQL (ENGINE=postgres) or the embedded SQLite file in a
+# throwaway data directory (ENGINE=sqlite). Everything listens on 127.0.0.1
+# and is removed afterwards.
 #
-#   tools/bench/run.sh idle|fanout|persisted|rate|cluster [extra parley-bench flags]
+#   [ENGINE=postgres|sqlite] tools/bench/run.sh idle|accept|fanout|persisted|rate|cluster [extra parley-bench flags]
+#
+# Every scenario sets up first (users, group, topics, logins) with
+# parley-bench -setup-only into a world file, then stops the node(s) with
+# SIGTERM and starts NEW node processes on the same database and data
+# directories, and measures with -world: the measured processes did no
+# set-up (argon2id logins leave ~19 MiB of freed heap each, which later
+# connections would reuse) and their baseline is taken before the first
+# connection.
+#
+# Scenarios:
+#   idle       memory and goroutines per idle authenticated connection (CLIENTS, default 10000)
+#   accept     WebSocket connections accepted per second (CLIENTS, default 10000;
+#              CONCURRENCY attempts at once, default 500)
+#   fanout     one channel, 5,000 subscribers, 20 publishes/s
+#   persisted  10,000 connections in 1,000 channels of 10, 1,000 msg/s
+#   rate       the same at RATE msg/s
+#   cluster    persisted over two nodes behind nginx, events via Redis (postgres only)
 #
 # Environment:
+#   ENGINE        postgres (default) or sqlite (the embedded default: no
+#                 PARLEY_DATABASE_URL, PARLEY_DATA_DIR a throwaway directory)
 #   PG_ADMIN_URL  admin URL of the PostgreSQL server
 #                 (default postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)
 #   PG_PARAMS     extra query parameters of the node's database URL (e.g. pool_max_conns=8)
 #   RATE          publish rate for the "rate" scenario (default 5000)
-#   DURATION      publishing (or idle holding) time (default 30s)
-#   OUT           directory for <scenario>.json and <scenario>.txt (default docs/perf)
+#   DURATION      publishing (or idle holding) time (default 30s; idle: 2m10s,
+#                 so that Go's forced GC, at least every 2 minutes, runs before
+#                 memory is read)
+#   CLIENTS       connections of idle and accept (default 10000)
+#   CONCURRENCY   simultaneous connection attempts of accept (default 500)
+#   OUT           directory for $ENGINE-<scenario>.json and .txt (default docs/perf)
 #   PROFILE=1     build parley with net/http/pprof (tools/bench/pprof.go.txt, as
 #                 an overlay: the tree is not touched) and save a CPU profile of
-#                 node 1 taken while publishing to $OUT/<scenario>.cpu.pprof (and a heap profile)
+#                 node 1 taken while publishing, and a heap profile, to
+#                 $PROFILE_DIR/$ENGINE-<scenario>.{cpu,heap}.pprof
+#   PROFILE_DIR   default /tmp/parley-bench-profiles (profiles are not committed)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-scenario=${1:?usage: $0 idle|fanout|persisted|rate|cluster [parley-bench flags]}
+usage="usage: [ENGINE=postgres|sqlite] $0 idle|accept|fanout|persisted|rate|cluster [parley-bench flags]"
+scenario=${1:?$usage}
 shift
+command_line="$(printf '%q ' "ENGINE=${ENGINE:-postgres}" ${RATE:+"RATE=$RATE"} ${DURATION:+"DURATION=$DURATION"} ${CLIENTS:+"CLIENTS=$CLIENTS"} ${CONCURRENCY:+"CONCURRENCY=$CONCURRENCY"} ${PG_PARAMS:+"PG_PARAMS=$PG_PARAMS"} ${PROFILE:+"PROFILE=$PROFILE"} tools/bench/run.sh "$scenario" "$@")"
+ENGINE=${ENGINE:-postgres}
+case $ENGINE in
+postgres | sqlite) ;;
+*)
+	echo "ENGINE is postgres or sqlite, not $ENGINE" >&2
+	exit 2
+	;;
+esac
+if [ "$scenario" = cluster ] && [ "$ENGINE" = sqlite ]; then
+	echo "the cluster scenario needs PostgreSQL: two nodes share one database, and SQLite is the single-node embedded default (run it with ENGINE=postgres)" >&2
+	exit 2
+fi
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
-DURATION=${DURATION:-30s}
+DURATION=${DURATION:-$([ "$scenario" = idle ] && echo 2m10s || echo 30s)}
+CLIENTS=${CLIENTS:-10000}
 OUT=${OUT:-docs/perf}
+PROFILE_DIR=${PROFILE_DIR:-/tmp/parley-bench-profiles}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
@@ -34,15 +77,18 @@ WORK=$(mktemp -d /tmp/parley-bench.XXXXXX)
 chmod 777 "$WORK" # nginx workers may run as nobody
 DB=parley_bench_$(date +%s)_$$
 PIDS=()
+NODE_PIDS=()
 cleanup() {
-	for pid in "${PIDS[@]}"; do
+	for pid in "${NODE_PIDS[@]}" "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
-	for pid in "${PIDS[@]}"; do
+	for pid in "${NODE_PIDS[@]}" "${PIDS[@]}"; do
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$pid" 2>/dev/null || true
 	done
-	psql "$PG_ADMIN_URL" -qAtc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+	if [ "$ENGINE" = postgres ]; then
+		psql "$PG_ADMIN_URL" -qAtc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -62,15 +108,20 @@ overlay=()
 if [ "${PROFILE:-}" = 1 ]; then
 	printf '{"Replace":{"%s/cmd/parley/zz_bench_pprof.go":"%s/tools/bench/pprof.go.txt"}}\n' "$ROOT" "$ROOT" >"$WORK/overlay.json"
 	overlay=(-overlay "$WORK/overlay.json")
+	mkdir -p "$PROFILE_DIR"
 fi
 go build "${overlay[@]}" -o "$WORK/parley" ./cmd/parley
 go build -o "$WORK/parley-bench" ./cmd/parley-bench
 
-psql "$PG_ADMIN_URL" -qAtc "CREATE DATABASE $DB" >/dev/null
-dburl=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); q="&".join(x for x in [p.query, sys.argv[3]] if x); print(u.urlunparse(p._replace(path="/"+sys.argv[2], query=q)))' "$PG_ADMIN_URL" "$DB" "${PG_PARAMS:-}")
+db_env=()
+if [ "$ENGINE" = postgres ]; then
+	psql "$PG_ADMIN_URL" -qAtc "CREATE DATABASE $DB" >/dev/null
+	dburl=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); q="&".join(x for x in [p.query, sys.argv[3]] if x); print(u.urlunparse(p._replace(path="/"+sys.argv[2], query=q)))' "$PG_ADMIN_URL" "$DB" "${PG_PARAMS:-}")
+	db_env=("PARLEY_DATABASE_URL=$dburl")
+fi
 
-name=$scenario
-[ "$scenario" = rate ] && name=rate-${RATE:-5000}
+name=$ENGINE-$scenario
+[ "$scenario" = rate ] && name=$ENGINE-rate-${RATE:-5000}
 nodes=1
 [ "$scenario" = cluster ] && nodes=2
 admin_email=admin@bench.example
@@ -82,24 +133,40 @@ if [ "$nodes" = 2 ]; then
 	redis_port=$(freeport)
 	redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 &
 	PIDS+=($!)
+	redis_pid=$!
 	redis_env=("PARLEY_REDIS_URL=redis://127.0.0.1:$redis_port/0")
 	public="http://127.0.0.1:$lb_port"
 fi
 node_urls=()
-pprof_port=$(freeport)
+node_ports=()
 for i in $(seq "$nodes"); do
-	port=$(freeport)
-	public=${public:-http://127.0.0.1:$port}
-	env PARLEY_LISTEN="127.0.0.1:$port" PARLEY_PUBLIC_URL="$public" PARLEY_DATABASE_URL="$dburl" \
-		PARLEY_SESSION_KEYS="$sessionkey" PARLEY_ADMIN_EMAIL=$admin_email PARLEY_ADMIN_PASSWORD=$admin_password \
-		PARLEY_DATA_DIR="$WORK/node$i" PARLEY_LOG_FORMAT=json PARLEY_LOG_LEVEL=${LOG_LEVEL:-warn} \
-		PARLEY_BENCH_PPROF="$([ "$i" = 1 ] && echo "127.0.0.1:$pprof_port")" "${redis_env[@]}" \
-		"$WORK/parley" >"$WORK/node$i.log" 2>&1 &
-	PIDS+=($!)
-	node_urls+=("http://127.0.0.1:$port")
-	# Nodes start one after the other: the first migrates and creates the admin.
-	waitready "http://127.0.0.1:$port/readyz"
+	node_ports+=("$(freeport)")
+	node_urls+=("http://127.0.0.1:${node_ports[$((i - 1))]}")
 done
+public=${public:-${node_urls[0]}}
+pprof_port=$(freeport)
+# start_nodes starts every node (the data directories and the database stay
+# from one start to the next) and waits until each is ready.
+start_nodes() { # log suffix
+	NODE_PIDS=()
+	for i in $(seq "$nodes"); do
+		env PARLEY_LISTEN="127.0.0.1:${node_ports[$((i - 1))]}" PARLEY_PUBLIC_URL="$public" "${db_env[@]}" \
+			PARLEY_SESSION_KEYS="$sessionkey" PARLEY_ADMIN_EMAIL=$admin_email PARLEY_ADMIN_PASSWORD=$admin_password \
+			PARLEY_DATA_DIR="$WORK/node$i" PARLEY_LOG_FORMAT=json PARLEY_LOG_LEVEL=${LOG_LEVEL:-warn} \
+			PARLEY_BENCH_PPROF="$([ "$i" = 1 ] && echo "127.0.0.1:$pprof_port")" "${redis_env[@]}" \
+			"$WORK/parley" >"$WORK/node$i$1.log" 2>&1 &
+		NODE_PIDS+=($!)
+		# Nodes start one after the other: the first migrates and creates the admin.
+		waitready "${node_urls[$((i - 1))]}/readyz"
+	done
+}
+# stop_nodes stops every node with SIGTERM and waits for it to exit.
+stop_nodes() {
+	for pid in "${NODE_PIDS[@]}"; do kill -TERM "$pid"; done
+	for pid in "${NODE_PIDS[@]}"; do wait "$pid" || true; done
+	NODE_PIDS=()
+}
+start_nodes .setup
 url=${node_urls[0]}
 ws="ws${url#http}/ws"
 metrics="$url/metrics"
@@ -112,57 +179,88 @@ if [ "$nodes" = 2 ]; then
 		docs/deploy/nginx.conf >"$WORK/nginx.conf"
 	nginx -c "$WORK/nginx.conf" -p "$WORK" -e "$WORK/error.log" -g 'daemon off;' &
 	PIDS+=($!)
+	nginx_pid=$!
 	url="http://127.0.0.1:$lb_port"
 	waitready "$url/readyz"
 	ws="ws${url#http}/ws"
 	metrics="${node_urls[0]}/metrics,${node_urls[1]}/metrics"
 fi
 
-common=(-url "$url" -ws "$ws" -metrics "$metrics" -admin-email $admin_email -admin-password $admin_password
-	-duration "$DURATION" -json "$OUT/$name.json")
+# CPU of the other processes: the PostgreSQL server of our database (not
+# its backends of other databases, nor other PostgreSQL servers on the
+# machine), and our own redis-server and nginx (with its workers).
+pg_comm=()
+[ "$ENGINE" = postgres ] && pg_comm=(-cpu-pg-db "$DB")
 case $scenario in
 idle) # 1: memory and goroutines per idle authenticated connection
-	args=(-idle -clients ${CLIENTS:-10000} -channels 1000 -users 100) ;;
-fanout) # 2: one channel, 5,000 subscribers, 20 publishes/s
-	args=(-clients 5000 -channels 1 -publishers 20 -rate 20 -users 100) ;;
-persisted) # 3: 10,000 connections in 1,000 channels of 10, 1,000 msg/s
-	args=(-clients 10000 -channels 1000 -publishers 1000 -rate 1000 -users 100 -cpu-comm postgres) ;;
-rate) # 4: the same, at RATE msg/s
-	args=(-clients 10000 -channels 1000 -publishers 1000 -rate "${RATE:-5000}" -users 100 -cpu-comm postgres) ;;
-cluster) # 5: scenario 3 over two nodes behind nginx, events via Redis
-	args=(-clients 10000 -channels 1000 -publishers 1000 -rate 1000 -users 100 -cpu-comm postgres,redis-server,nginx) ;;
+	args=(-idle -clients "$CLIENTS" -channels 1000 -users 100) ;;
+accept) # 2: connections accepted per second, from nothing, CONCURRENCY at once
+	args=(-accept -clients "$CLIENTS" -channels 1000 -users 100 -connect-concurrency "${CONCURRENCY:-500}" "${pg_comm[@]}") ;;
+fanout) # 3: one channel, 5,000 subscribers, 20 publishes/s
+	args=(-clients 5000 -channels 1 -publishers 20 -rate 20 -users 100 "${pg_comm[@]}") ;;
+persisted) # 4: 10,000 connections in 1,000 channels of 10, 1,000 msg/s
+	args=(-clients 10000 -channels 1000 -publishers 1000 -rate 1000 -users 100 "${pg_comm[@]}") ;;
+rate) # 5: the same, at RATE msg/s
+	args=(-clients 10000 -channels 1000 -publishers 1000 -rate "${RATE:-5000}" -users 100 "${pg_comm[@]}") ;;
+cluster) # 6: scenario 4 over two nodes behind nginx, events via Redis
+	args=(-clients 10000 -channels 1000 -publishers 1000 -rate 1000 -users 100 "${pg_comm[@]}" -cpu-pid "redis-server=$redis_pid,nginx=$nginx_pid") ;;
 *)
-	echo "unknown scenario $scenario" >&2
+	echo "unknown scenario $scenario; $usage" >&2
 	exit 2
 	;;
 esac
 
+# The set-up, on processes that are then stopped: -users and -channels
+# (the last given wins, so extra flags may change them) say how much.
+world="$WORK/world.json"
+setup_args=(-url "$url" -admin-email $admin_email -admin-password $admin_password -publishers 0)
+sizes=()
+for f in "${args[@]}" "$@"; do
+	case $f in -users=* | -channels=* | -clients=*) sizes+=("$f") ;; esac
+done
+prev=
+for f in "${args[@]}" "$@"; do
+	case $prev in -users | -channels | -clients) sizes+=("$prev" "$f") ;; esac
+	prev=$f
+done
+"$WORK/parley-bench" -setup-only -world "$world" "${setup_args[@]}" "${sizes[@]}"
+stop_nodes
+start_nodes ""
+[ "$nodes" = 2 ] && waitready "$url/readyz"
+
+bench=("$WORK/parley-bench" -world "$world" -url "$url" -ws "$ws" -metrics "$metrics"
+	-duration "$DURATION" -json "$OUT/$name.json" "${args[@]}" "$@")
+
 if [ "${PROFILE:-}" = 1 ]; then
 	(
 		# Profile node 1 once publishing has started (acks counted), or for
-		# idle once every connection is up.
+		# idle and accept once connections are coming in.
 		series=parley_hub_publish_duration_seconds_count want=1
-		[ "$scenario" = idle ] && series=parley_hub_connections want=$((${CLIENTS:-10000} * 99 / 100))
+		[ "$scenario" = idle ] && series=parley_hub_connections want=$((CLIENTS * 99 / 100))
+		[ "$scenario" = accept ] && series=parley_hub_connections want=1
 		for _ in $(seq 3000); do
 			n=$(curl -fsS "${node_urls[0]}/metrics" 2>/dev/null | awk -v s="$series" '$1 == s {print int($2)}')
 			[ -n "$n" ] && [ "$n" -ge "$want" ] && break
 			sleep 0.2
 		done
-		sleep 2
-		curl -fsS -o "$OUT/$name.cpu.pprof" "http://127.0.0.1:$pprof_port/debug/pprof/profile?seconds=${PROFILE_SECONDS:-15}"
-		curl -fsS -o "$OUT/$name.heap.pprof" "http://127.0.0.1:$pprof_port/debug/pprof/heap?gc=1"
+		[ "$scenario" = accept ] || sleep 2
+		curl -fsS -o "$PROFILE_DIR/$name.cpu.pprof" "http://127.0.0.1:$pprof_port/debug/pprof/profile?seconds=${PROFILE_SECONDS:-15}"
+		curl -fsS -o "$PROFILE_DIR/$name.heap.pprof" "http://127.0.0.1:$pprof_port/debug/pprof/heap?gc=1"
+		echo "# profiles: $PROFILE_DIR/$name.cpu.pprof, $PROFILE_DIR/$name.heap.pprof" >&2
 	) &
 	profiler=$!
 fi
 
 {
-	echo "# scenario $scenario, $(date -u +%FT%TZ)"
+	echo "# scenario $scenario on $ENGINE, $(date -u +%FT%TZ), $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . 2>/dev/null || echo ' (uncommitted changes)')"
 	echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3)"
 	echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "# parley-bench ${args[*]} $* (plus -url/-ws/-metrics/-admin-*/-duration $DURATION)"
+	echo "# command: $command_line"
+	echo "# set-up by parley-bench -setup-only $(printf '%q ' "${sizes[@]}")on node processes since stopped; measured on fresh ones"
+	echo "# parley-bench $(printf '%q ' "${bench[@]:1}" | sed "s|$WORK|\$WORK|g")"
 } | tee "$OUT/$name.txt"
 set +e
-"$WORK/parley-bench" "${common[@]}" "${args[@]}" "$@" | tee -a "$OUT/$name.txt"
+"${bench[@]}" | tee -a "$OUT/$name.txt"
 rc=${PIPESTATUS[0]}
 set -e
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/$name.txt"
