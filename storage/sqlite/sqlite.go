@@ -69,6 +69,7 @@ type Store struct {
 
 	// Set on the root Store only.
 	readDB, writeDB *sql.DB
+	checkpoints     *checkpointer
 
 	// Set on a Store bound to a transaction.
 	tx *sql.Tx
@@ -107,7 +108,9 @@ func Open(ctx context.Context, path string, log zerolog.Logger) (*Store, error) 
 		return path + "?" + q.Encode()
 	}
 
-	writeDSN := dsn("journal_mode(WAL)") + "&_txlock=immediate"
+	// The writer never checkpoints itself: the checkpointer does, off the
+	// commit path (checkpoint.go).
+	writeDSN := dsn("journal_mode(WAL)", "wal_autocheckpoint(0)") + "&_txlock=immediate"
 	writeDB, err := sql.Open("sqlite", writeDSN)
 	if err != nil {
 		return nil, chat.Internal(err, "sqlite: open writer")
@@ -154,12 +157,21 @@ func Open(ctx context.Context, path string, log zerolog.Logger) (*Store, error) 
 		_ = writeDB.Close()
 		return nil, chat.Internal(err, "sqlite: prepare statements")
 	}
+	cpDB, err := sql.Open("sqlite", dsn())
+	if err != nil {
+		_ = errors.Join(read.Close(), write.Close(), readDB.Close(), writeDB.Close())
+		return nil, chat.Internal(err, "sqlite: open checkpointer")
+	}
+	cpDB.SetMaxOpenConns(1)
+	cpDB.SetConnMaxLifetime(0)
+	cpDB.SetConnMaxIdleTime(0)
 	return &Store{
-		log:     log,
-		readDB:  readDB,
-		writeDB: writeDB,
-		read:    read,
-		write:   write,
+		log:         log,
+		readDB:      readDB,
+		writeDB:     writeDB,
+		checkpoints: startCheckpointer(cpDB, log),
+		read:        read,
+		write:       write,
 	}, nil
 }
 
@@ -189,7 +201,7 @@ func (s *Store) Close() error {
 	if s.tx != nil {
 		return nil
 	}
-	return errors.Join(s.read.Close(), s.write.Close(), s.readDB.Close(), s.writeDB.Close())
+	return errors.Join(s.read.Close(), s.write.Close(), s.readDB.Close(), s.writeDB.Close(), s.checkpoints.stop())
 }
 
 // InTx runs fn in one IMMEDIATE transaction; a nested call joins it.
