@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"parley/chat/smtp/smtptest"
+	"parley/mail/smtptest"
 	"parley/tools/leakcheck"
 )
 
