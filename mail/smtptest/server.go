@@ -1,29 +1,31 @@
-// Package smtptest runs a real SMTP server in-process for tests: a minimal
-// RFC 5321 receiver over a net.Listener on 127.0.0.1 that records every
-// message it accepts, speaks STARTTLS or implicit TLS with a throwaway
-// self-signed certificate, checks AUTH PLAIN, and can be told to refuse the
-// next messages with 4xx (temporary) or 5xx (permanent) replies.
+// Package smtptest runs a real SMTP server in-process for tests: a
+// github.com/emersion/go-smtp server on 127.0.0.1 whose backend records
+// every message it accepts. It speaks STARTTLS or implicit TLS with a
+// throwaway self-signed certificate, checks AUTH PLAIN (github.com/emersion/go-sasl),
+// and can be told to refuse the next messages or recipients with 4xx
+// (temporary) or 5xx (permanent) replies.
 //
-// It is a test double for a mail relay, not a mail server: no relaying, no
-// pipelining, no SIZE limit beyond a fixed safety cap.
+// It is a test double for a mail relay, not a mail server: nothing is
+// relayed, and messages are capped at a fixed safety size.
 package smtptest
 
 import (
-	"bufio"
-	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 )
 
 // Mode is how the server offers TLS.
@@ -81,15 +83,14 @@ const idleTimeout = 30 * time.Second
 
 // Server is a running SMTP server. Its methods are safe for concurrent use.
 type Server struct {
-	opts      Options
-	ln        net.Listener
-	tlsConfig *tls.Config
-	roots     *x509.CertPool
-	wg        sync.WaitGroup
+	opts   Options
+	ln     *listener
+	smtp   *smtp.Server
+	roots  *x509.CertPool
+	served chan struct{} // closed when Serve has returned
 
 	mu       sync.Mutex
 	closed   bool
-	conns    map[net.Conn]struct{}
 	messages []Message
 	failData []int // reply codes for the next DATA ends
 	failRcpt []int // reply codes for the next RCPT commands
@@ -102,20 +103,40 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("smtptest: listen: %w", err)
 	}
 	s := &Server{
-		opts:      opts,
-		ln:        ln,
-		tlsConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		roots:     roots,
-		conns:     make(map[net.Conn]struct{}),
-		accepted:  make(chan struct{}, 1),
+		opts:     opts,
+		ln:       &listener{Listener: tcp, conns: make(map[*conn]struct{})},
+		roots:    roots,
+		served:   make(chan struct{}),
+		accepted: make(chan struct{}, 1),
 	}
-	s.wg.Add(1)
-	go s.acceptLoop()
+	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	srv := smtp.NewServer(backend{s})
+	srv.Domain = "localhost"
+	srv.ReadTimeout = idleTimeout
+	srv.WriteTimeout = idleTimeout
+	srv.MaxMessageBytes = maxMessageBytes
+	// AUTH is offered on plain connections too, as a careless relay
+	// would: refusing to send a password in clear is the client's job,
+	// and the mailer's tests check that it does.
+	srv.AllowInsecureAuth = true
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	var ln net.Listener = s.ln
+	switch opts.Mode {
+	case StartTLS:
+		srv.TLSConfig = tlsConfig // go-smtp offers STARTTLS when it has a config
+	case ImplicitTLS:
+		ln = tls.NewListener(ln, tlsConfig) // go-smtp handshakes *tls.Conn first
+	}
+	s.smtp = srv
+	go func() {
+		defer close(s.served)
+		_ = srv.Serve(ln)
+	}()
 	return s, nil
 }
 
@@ -210,42 +231,13 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	err := s.ln.Close()
-	for c := range s.conns {
-		_ = c.Close()
-	}
 	s.mu.Unlock()
-	s.wg.Wait()
+	// go-smtp's Close does not wait and its Shutdown does not end idle
+	// sessions: end them here, then let Shutdown wait for their goroutines.
+	err := s.ln.closeAll()
+	_ = s.smtp.Shutdown(context.Background()) // the listener is closed already
+	<-s.served
 	return err
-}
-
-func (s *Server) acceptLoop() {
-	defer s.wg.Done()
-	for {
-		conn, err := s.ln.Accept()
-		if err != nil {
-			return // closed
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			_ = conn.Close()
-			return
-		}
-		s.conns[conn] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			defer func() {
-				s.mu.Lock()
-				delete(s.conns, conn)
-				s.mu.Unlock()
-				_ = conn.Close()
-			}()
-			s.serve(conn)
-		}()
-	}
 }
 
 func (s *Server) popFailure(queue *[]int) int {
@@ -269,257 +261,134 @@ func (s *Server) record(m Message) {
 	}
 }
 
-// session is one client connection's state.
+// backend makes a session per connection (and again after STARTTLS).
+type backend struct{ s *Server }
+
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{s: b.s, conn: c}, nil
+}
+
+// session is one SMTP session's state.
 type session struct {
 	s        *Server
-	conn     net.Conn
-	r        *bufio.Reader
-	tls      bool
-	helo     bool
+	conn     *smtp.Conn
 	authUser string
 	from     string
-	hasFrom  bool
 	to       []string
 }
 
-var errQuit = errors.New("quit")
+var _ smtp.AuthSession = (*session)(nil)
 
-func (s *Server) serve(conn net.Conn) {
-	sess := &session{s: s, conn: conn}
-	if s.opts.Mode == ImplicitTLS {
-		tc := tls.Server(conn, s.tlsConfig)
-		_ = tc.SetDeadline(time.Now().Add(idleTimeout))
-		if err := tc.Handshake(); err != nil {
-			return
-		}
-		sess.conn = tc
-		sess.tls = true
+func (c *session) AuthMechanisms() []string {
+	if c.s.opts.Username == "" {
+		return nil // no AUTH in EHLO
 	}
-	sess.r = bufio.NewReader(sess.conn)
-	if sess.reply(220, "localhost ESMTP smtptest") != nil {
-		return
-	}
-	for {
-		line, err := sess.readLine()
-		if err != nil {
-			return
-		}
-		if err := sess.command(line); err != nil {
-			return
-		}
-	}
+	return []string{sasl.Plain}
 }
 
-func (c *session) reply(code int, lines ...string) error {
-	var b strings.Builder
-	for i, l := range lines {
-		sep := "-"
-		if i == len(lines)-1 {
-			sep = " "
-		}
-		fmt.Fprintf(&b, "%d%s%s\r\n", code, sep, l)
+func (c *session) Auth(mech string) (sasl.Server, error) {
+	if c.s.opts.Username == "" {
+		return nil, smtp.ErrAuthUnsupported
 	}
-	_ = c.conn.SetWriteDeadline(time.Now().Add(idleTimeout))
-	_, err := io.WriteString(c.conn, b.String())
+	if mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(_, username, password string) error {
+		if username != c.s.opts.Username || password != c.s.opts.Password {
+			return smtp.ErrAuthFailed // 535 5.7.8
+		}
+		c.authUser = username
+		return nil
+	}), nil
+}
+
+func (c *session) Mail(from string, _ *smtp.MailOptions) error {
+	if c.s.opts.Username != "" && c.authUser == "" {
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+	}
+	c.Reset()
+	c.from = from
+	return nil
+}
+
+func (c *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if code := c.s.popFailure(&c.s.failRcpt); code != 0 {
+		return refusal(code, "recipient")
+	}
+	c.to = append(c.to, to)
+	return nil
+}
+
+func (c *session) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err // *smtp.SMTPError for a message over the size cap
+	}
+	if code := c.s.popFailure(&c.s.failData); code != 0 {
+		return refusal(code, "message")
+	}
+	_, isTLS := c.conn.TLSConnectionState()
+	c.s.record(Message{From: c.from, To: slices.Clone(c.to), Data: data, TLS: isTLS, AuthUser: c.authUser})
+	return nil
+}
+
+func (c *session) Reset() { c.from, c.to = "", nil }
+
+func (c *session) Logout() error { return nil }
+
+// refusal is the reply FailNext and FailNextRcpt asked for, with a
+// plausible RFC 3463 status.
+func refusal(code int, what string) error {
+	return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{code / 100, 0, 0},
+		Message: "smtptest: " + what + " refused as instructed"}
+}
+
+// listener keeps track of the connections it accepted so that Close can
+// end them all, including ones go-smtp has not registered yet.
+type listener struct {
+	net.Listener
+
+	mu     sync.Mutex
+	closed bool
+	conns  map[*conn]struct{}
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	c := &conn{Conn: nc, l: l}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		_ = nc.Close()
+	} else {
+		l.conns[c] = struct{}{}
+	}
+	return c, nil
+}
+
+// closeAll closes the listener and every open connection.
+func (l *listener) closeAll() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	err := l.Listener.Close()
+	for c := range l.conns {
+		_ = c.Conn.Close()
+	}
 	return err
 }
 
-// readLine reads one CRLF- (or LF-) terminated line without its ending.
-func (c *session) readLine() (string, error) {
-	_ = c.conn.SetReadDeadline(time.Now().Add(idleTimeout))
-	var line []byte
-	for {
-		chunk, err := c.r.ReadSlice('\n')
-		line = append(line, chunk...)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			return "", err
-		}
-		if len(line) > maxMessageBytes {
-			return "", errors.New("line too long")
-		}
-	}
-	return strings.TrimRight(string(line), "\r\n"), nil
+type conn struct {
+	net.Conn
+	l *listener
 }
 
-func (c *session) resetTransaction() {
-	c.from, c.hasFrom, c.to = "", false, nil
-}
-
-func (c *session) command(line string) error {
-	verb, arg, _ := strings.Cut(line, " ")
-	switch strings.ToUpper(verb) {
-	case "EHLO":
-		c.helo = true
-		c.resetTransaction()
-		lines := []string{"localhost greets " + arg, "8BITMIME", "ENHANCEDSTATUSCODES"}
-		if c.s.opts.Mode == StartTLS && !c.tls {
-			lines = append(lines, "STARTTLS")
-		}
-		if c.s.opts.Username != "" {
-			lines = append(lines, "AUTH PLAIN")
-		}
-		return c.reply(250, lines...)
-	case "HELO":
-		c.helo = true
-		c.resetTransaction()
-		return c.reply(250, "localhost")
-	case "STARTTLS":
-		if c.s.opts.Mode != StartTLS || c.tls {
-			return c.reply(502, "5.5.1 STARTTLS not available")
-		}
-		if err := c.reply(220, "2.0.0 Ready to start TLS"); err != nil {
-			return err
-		}
-		tc := tls.Server(c.conn, c.s.tlsConfig)
-		_ = tc.SetDeadline(time.Now().Add(idleTimeout))
-		if err := tc.Handshake(); err != nil {
-			return err
-		}
-		// RFC 3207: forget everything learned before TLS.
-		c.conn, c.r, c.tls = tc, bufio.NewReader(tc), true
-		c.helo, c.authUser = false, ""
-		c.resetTransaction()
-		return nil
-	case "AUTH":
-		return c.auth(arg)
-	case "MAIL":
-		if !c.helo {
-			return c.reply(503, "5.5.1 EHLO first")
-		}
-		if c.s.opts.Username != "" && c.authUser == "" {
-			return c.reply(530, "5.7.0 Authentication required")
-		}
-		addr, ok := pathArg(arg, "FROM:")
-		if !ok {
-			return c.reply(501, "5.5.4 Syntax: MAIL FROM:<address>")
-		}
-		c.resetTransaction()
-		c.from, c.hasFrom = addr, true
-		return c.reply(250, "2.1.0 OK")
-	case "RCPT":
-		if !c.hasFrom {
-			return c.reply(503, "5.5.1 MAIL first")
-		}
-		addr, ok := pathArg(arg, "TO:")
-		if !ok || addr == "" {
-			return c.reply(501, "5.5.4 Syntax: RCPT TO:<address>")
-		}
-		if code := c.s.popFailure(&c.s.failRcpt); code != 0 {
-			return c.reply(code, enhanced(code)+" smtptest: recipient refused as instructed")
-		}
-		c.to = append(c.to, addr)
-		return c.reply(250, "2.1.5 OK")
-	case "DATA":
-		if len(c.to) == 0 {
-			return c.reply(503, "5.5.1 RCPT first")
-		}
-		return c.data()
-	case "RSET":
-		c.resetTransaction()
-		return c.reply(250, "2.0.0 OK")
-	case "NOOP":
-		return c.reply(250, "2.0.0 OK")
-	case "VRFY":
-		return c.reply(252, "2.1.5 Cannot VRFY")
-	case "QUIT":
-		_ = c.reply(221, "2.0.0 Bye")
-		return errQuit
-	default:
-		return c.reply(500, "5.5.2 Command not recognized")
-	}
-}
-
-// pathArg extracts the address from "FROM:<a@b> PARAMS" (or TO:).
-func pathArg(arg, prefix string) (string, bool) {
-	if len(arg) < len(prefix) || !strings.EqualFold(arg[:len(prefix)], prefix) {
-		return "", false
-	}
-	rest := strings.TrimSpace(arg[len(prefix):])
-	if !strings.HasPrefix(rest, "<") {
-		return "", false
-	}
-	end := strings.IndexByte(rest, '>')
-	if end < 0 {
-		return "", false
-	}
-	return rest[1:end], true
-}
-
-func (c *session) auth(arg string) error {
-	if c.s.opts.Username == "" {
-		return c.reply(502, "5.5.1 AUTH not available")
-	}
-	if c.authUser != "" {
-		return c.reply(503, "5.5.1 Already authenticated")
-	}
-	mech, initial, _ := strings.Cut(arg, " ")
-	if !strings.EqualFold(mech, "PLAIN") {
-		return c.reply(504, "5.5.4 Unrecognized authentication type")
-	}
-	if initial == "" {
-		if err := c.reply(334, ""); err != nil {
-			return err
-		}
-		line, err := c.readLine()
-		if err != nil {
-			return err
-		}
-		if line == "*" {
-			return c.reply(501, "5.0.0 Authentication cancelled")
-		}
-		initial = line
-	}
-	raw, err := base64.StdEncoding.DecodeString(initial)
-	if err != nil {
-		return c.reply(501, "5.5.2 Cannot decode response")
-	}
-	// authzid NUL authcid NUL password (RFC 4616).
-	parts := bytes.Split(raw, []byte{0})
-	if len(parts) != 3 || string(parts[1]) != c.s.opts.Username || string(parts[2]) != c.s.opts.Password {
-		return c.reply(535, "5.7.8 Authentication credentials invalid")
-	}
-	c.authUser = string(parts[1])
-	return c.reply(235, "2.7.0 Authentication successful")
-}
-
-func (c *session) data() error {
-	if err := c.reply(354, "Start mail input; end with <CRLF>.<CRLF>"); err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	tooBig := false
-	for {
-		line, err := c.readLine()
-		if err != nil {
-			return err
-		}
-		if line == "." {
-			break
-		}
-		line = strings.TrimPrefix(line, ".") // dot-unstuffing (RFC 5321 4.5.2)
-		if buf.Len()+len(line) > maxMessageBytes {
-			tooBig = true
-			continue
-		}
-		buf.WriteString(line)
-		buf.WriteString("\r\n")
-	}
-	msg := Message{From: c.from, To: c.to, Data: buf.Bytes(), TLS: c.tls, AuthUser: c.authUser}
-	c.resetTransaction()
-	if tooBig {
-		return c.reply(552, "5.3.4 Message too big")
-	}
-	if code := c.s.popFailure(&c.s.failData); code != 0 {
-		return c.reply(code, enhanced(code)+" smtptest: message refused as instructed")
-	}
-	c.s.record(msg)
-	return c.reply(250, "2.0.0 OK queued")
-}
-
-// enhanced is a plausible RFC 3463 status for a reply code.
-func enhanced(code int) string {
-	return fmt.Sprintf("%d.0.0", code/100)
+func (c *conn) Close() error {
+	c.l.mu.Lock()
+	delete(c.l.conns, c)
+	c.l.mu.Unlock()
+	return c.Conn.Close()
 }
