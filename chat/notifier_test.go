@@ -15,10 +15,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"parley/chat"
-	"parley/chat/smtp"
-	"parley/chat/smtp/smtptest"
 	"parley/hub"
 	"parley/hub/redistest"
+	"parley/mail"
+	"parley/mail/smtptest"
 	"parley/storage/pgtest"
 	"parley/storage/postgres"
 	"parley/storage/sqlite"
@@ -116,8 +116,8 @@ func newNtWorld(t *testing.T, st chat.Store) *ntWorld {
 	w := &ntWorld{st: st, clock: &ntClock{now: storetest.Now().Truncate(time.Second)}, events: &ntEvents{},
 		presence: hub.NewMemoryPresence(), smtp: smtptest.New(t, smtptest.Options{})}
 	w.svc = w.newService(st, w.presence)
-	m, err := smtp.New(smtp.Config{URL: w.smtp.URL(), Timeout: 10 * time.Second})
-	ntNoErr(t, "smtp.New", err)
+	m, err := mail.NewSMTP(mail.SMTPConfig{URL: w.smtp.URL(), Timeout: 10 * time.Second})
+	ntNoErr(t, "mail.NewSMTP", err)
 	w.mailer = m
 	w.notifier = w.newNotifier(t, w.svc)
 	w.f = storetest.NewFixture(t, st, "notify")

@@ -36,9 +36,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"parley/chat"
-	"parley/chat/smtp"
 	"parley/frontend"
 	"parley/hub"
+	"parley/mail"
 	"parley/storage/postgres"
 	"parley/storage/sqlite"
 )
@@ -294,7 +294,7 @@ func (m *Main) newMailer() (chat.Mailer, error) {
 		m.Log.Info().Str("component", "main").Msg("PARLEY_SMTP_URL is not set: no notification email is sent")
 		return nil, nil
 	}
-	mm, err := smtp.New(smtp.Config{URL: m.Config.SMTPURL})
+	mm, err := mail.NewSMTP(mail.SMTPConfig{URL: m.Config.SMTPURL})
 	if err != nil {
 		return nil, fmt.Errorf("PARLEY_SMTP_URL: %w", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"parley/chat/smtp/smtptest"
+	"parley/mail/smtptest"
 )
 
 // A real parley process configured by its operator with PARLEY_SMTP_URL

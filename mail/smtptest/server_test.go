@@ -8,14 +8,15 @@ import (
 	"strings"
 	"testing"
 
-	"parley/chat/smtp/smtptest"
+	"parley/mail/smtptest"
 	"parley/tools/leakcheck"
 )
 
 func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
-// The standard library client is an independent check of the server's
-// protocol handling (the mailer's tests use go-mail).
+// The standard library client is an independent check of how the go-smtp
+// server is set up: modes, AUTH, failure injection (the mailer's tests use
+// go-mail).
 func dial(t *testing.T, srv *smtptest.Server, mode smtptest.Mode) *smtp.Client {
 	t.Helper()
 	tlsConfig := &tls.Config{RootCAs: srv.RootCAs(), ServerName: "127.0.0.1"}

@@ -1,4 +1,4 @@
-package smtp_test
+package mail_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"parley/chat"
-	"parley/chat/smtp"
-	"parley/chat/smtp/smtptest"
+	"parley/mail"
+	"parley/mail/smtptest"
 	"parley/tools/leakcheck"
 )
 
@@ -32,11 +32,11 @@ func serverURL(srv *smtptest.Server, scheme string, withAuth bool, query string)
 	return u.String()
 }
 
-func newMailer(t *testing.T, cfg smtp.Config) *smtp.Mailer {
+func newMailer(t *testing.T, cfg mail.SMTPConfig) *mail.SMTP {
 	t.Helper()
-	m, err := smtp.New(cfg)
+	m, err := mail.NewSMTP(cfg)
 	if err != nil {
-		t.Fatalf("smtp.New(%q): %v", cfg.URL, err)
+		t.Fatalf("mail.NewSMTP(%q): %v", cfg.URL, err)
 	}
 	return m
 }
@@ -94,7 +94,7 @@ func TestSendModes(t *testing.T) {
 				opts.Username, opts.Password = testUser, testPass
 			}
 			srv := smtptest.New(t, opts)
-			m := newMailer(t, smtp.Config{URL: serverURL(srv, tt.scheme, tt.auth, tt.query), RootCAs: srv.RootCAs()})
+			m := newMailer(t, mail.SMTPConfig{URL: serverURL(srv, tt.scheme, tt.auth, tt.query), RootCAs: srv.RootCAs()})
 			email := finnishEmail()
 			if err := m.Send(t.Context(), email); err != nil {
 				t.Fatalf("Send: %v", err)
@@ -171,7 +171,7 @@ func assertFinnishEmail(t *testing.T, got smtptest.Message, email chat.Email) {
 func TestSendSinglePart(t *testing.T) {
 	t.Parallel()
 	srv := smtptest.New(t, smtptest.Options{})
-	m := newMailer(t, smtp.Config{URL: serverURL(srv, "smtp", false, "tls=none"), From: "default@parley.example", FromName: "Parley"})
+	m := newMailer(t, mail.SMTPConfig{URL: serverURL(srv, "smtp", false, "tls=none"), From: "default@parley.example", FromName: "Parley"})
 
 	textOnly := chat.Email{To: "a@example.com", Subject: "s", Text: "only text ä"}
 	htmlOnly := chat.Email{To: "a@example.com", Subject: "s", HTML: "<p>only html ö</p>"}
@@ -227,7 +227,7 @@ func TestHeaderInjectionInNamesAndSubject(t *testing.T) {
 		{"subject bare CR", func(e *chat.Email) { e.Subject = "Eve\rBcc: victim@example.com\rX-Injected: yes" }, func(p *smtptest.Parsed) string { return p.Subject }},
 	}
 	srv := smtptest.New(t, smtptest.Options{})
-	m := newMailer(t, smtp.Config{URL: serverURL(srv, "smtp", false, "tls=none")})
+	m := newMailer(t, mail.SMTPConfig{URL: serverURL(srv, "smtp", false, "tls=none")})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			email := chat.Email{From: "noreply@parley.example", To: "bob@example.com", Subject: "hi", Text: "body", HTML: "<p>body</p>", ReplyTo: "r@parley.example"}
@@ -266,7 +266,7 @@ func TestHeaderInjectionInNamesAndSubject(t *testing.T) {
 func TestInvalidAddressesAreRefused(t *testing.T) {
 	t.Parallel()
 	srv := smtptest.New(t, smtptest.Options{})
-	m := newMailer(t, smtp.Config{URL: serverURL(srv, "smtp", false, "tls=none")})
+	m := newMailer(t, mail.SMTPConfig{URL: serverURL(srv, "smtp", false, "tls=none")})
 	tests := []struct {
 		name string
 		edit func(*chat.Email)
@@ -315,7 +315,7 @@ func TestServerRepliesAreClassified(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := smtptest.New(t, smtptest.Options{Mode: smtptest.StartTLS, Username: testUser, Password: testPass})
-			m := newMailer(t, smtp.Config{URL: serverURL(srv, "smtp", true, "starttls=required"), RootCAs: srv.RootCAs()})
+			m := newMailer(t, mail.SMTPConfig{URL: serverURL(srv, "smtp", true, "starttls=required"), RootCAs: srv.RootCAs()})
 			tt.fail(srv)
 			err := m.Send(t.Context(), finnishEmail())
 			t.Logf("Send: %v", err)
@@ -350,17 +350,17 @@ func TestSessionFailuresAreClassified(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		cfg      smtp.Config
+		cfg      mail.SMTPConfig
 		wantCode string
 	}{
-		{"wrong password", smtp.Config{URL: wrongPass.String(), RootCAs: tlsSrv.RootCAs()}, chat.EInternal},
-		{"untrusted certificate, implicit TLS", smtp.Config{URL: serverURL(tlsSrv, "smtps", true, "")}, chat.EInternal},
-		{"untrusted certificate, STARTTLS", smtp.Config{URL: serverURL(startTLSSrv, "smtp", true, "")}, chat.EInternal},
-		{"STARTTLS required but not offered", smtp.Config{URL: serverURL(plainSrv, "smtp", false, "starttls=required")}, chat.EInternal},
+		{"wrong password", mail.SMTPConfig{URL: wrongPass.String(), RootCAs: tlsSrv.RootCAs()}, chat.EInternal},
+		{"untrusted certificate, implicit TLS", mail.SMTPConfig{URL: serverURL(tlsSrv, "smtps", true, "")}, chat.EInternal},
+		{"untrusted certificate, STARTTLS", mail.SMTPConfig{URL: serverURL(startTLSSrv, "smtp", true, "")}, chat.EInternal},
+		{"STARTTLS required but not offered", mail.SMTPConfig{URL: serverURL(plainSrv, "smtp", false, "starttls=required")}, chat.EInternal},
 		// Opportunistic STARTTLS against a server without it: the password
 		// must not go out in clear, so the send fails instead.
-		{"credentials without TLS", smtp.Config{URL: serverURL(plainAuthSrv, "smtp", true, "")}, chat.EInternal},
-		{"auth required but not configured", smtp.Config{URL: serverURL(plainAuthSrv, "smtp", false, "tls=none")}, chat.EInternal},
+		{"credentials without TLS", mail.SMTPConfig{URL: serverURL(plainAuthSrv, "smtp", true, "")}, chat.EInternal},
+		{"auth required but not configured", mail.SMTPConfig{URL: serverURL(plainAuthSrv, "smtp", false, "tls=none")}, chat.EInternal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -389,7 +389,7 @@ func TestInsecureSkipVerify(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			t.Parallel()
 			srv := smtptest.New(t, smtptest.Options{Mode: mode, Username: testUser, Password: testPass})
-			m := newMailer(t, smtp.Config{URL: srv.URL()}) // URL() opts out of verification
+			m := newMailer(t, mail.SMTPConfig{URL: srv.URL()}) // URL() opts out of verification
 			if err := m.Send(t.Context(), finnishEmail()); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
@@ -408,7 +408,7 @@ func TestConnectionRefusedIsTemporary(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	m := newMailer(t, smtp.Config{URL: "smtp://" + addr + "?tls=none"})
+	m := newMailer(t, mail.SMTPConfig{URL: "smtp://" + addr + "?tls=none"})
 	if err := m.Send(t.Context(), finnishEmail()); !chat.IsCode(err, chat.EUnavailable) {
 		t.Fatalf("Send = %v, want %s", err, chat.EUnavailable)
 	}
@@ -448,7 +448,7 @@ func silentServer(t *testing.T) string {
 
 func TestTimeoutIsTemporary(t *testing.T) {
 	t.Parallel()
-	m := newMailer(t, smtp.Config{URL: "smtp://" + silentServer(t) + "?tls=none&timeout=100ms"})
+	m := newMailer(t, mail.SMTPConfig{URL: "smtp://" + silentServer(t) + "?tls=none&timeout=100ms"})
 	err := m.Send(t.Context(), finnishEmail())
 	if !chat.IsCode(err, chat.EUnavailable) {
 		t.Fatalf("Send = %v, want %s", err, chat.EUnavailable)
@@ -458,7 +458,7 @@ func TestTimeoutIsTemporary(t *testing.T) {
 func TestCancelledContextStopsSend(t *testing.T) {
 	t.Parallel()
 	// A long timeout: only the context can end this send.
-	m := newMailer(t, smtp.Config{URL: "smtp://" + silentServer(t) + "?tls=none&timeout=1h"})
+	m := newMailer(t, mail.SMTPConfig{URL: "smtp://" + silentServer(t) + "?tls=none&timeout=1h"})
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() { errc <- m.Send(ctx, finnishEmail()) }()
@@ -472,7 +472,7 @@ func TestCancelledContextStopsSend(t *testing.T) {
 func TestConcurrentSends(t *testing.T) {
 	t.Parallel()
 	srv := smtptest.New(t, smtptest.Options{Mode: smtptest.StartTLS, Username: testUser, Password: testPass})
-	m := newMailer(t, smtp.Config{URL: serverURL(srv, "smtp", true, ""), RootCAs: srv.RootCAs()})
+	m := newMailer(t, mail.SMTPConfig{URL: serverURL(srv, "smtp", true, ""), RootCAs: srv.RootCAs()})
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -502,8 +502,8 @@ func TestNewValidatesURL(t *testing.T) {
 		"smtps://mail.example.com?insecure_skip_verify=true",
 	}
 	for _, u := range valid {
-		if _, err := smtp.New(smtp.Config{URL: u}); err != nil {
-			t.Errorf("New(%q) = %v, want ok", u, err)
+		if _, err := mail.NewSMTP(mail.SMTPConfig{URL: u}); err != nil {
+			t.Errorf("NewSMTP(%q) = %v, want ok", u, err)
 		}
 	}
 	invalid := []string{
@@ -527,22 +527,22 @@ func TestNewValidatesURL(t *testing.T) {
 		"smtp://mail.example.com?tls=none&tls=none",
 	}
 	for _, u := range invalid {
-		if _, err := smtp.New(smtp.Config{URL: u}); !chat.IsCode(err, chat.EInvalid) {
-			t.Errorf("New(%q) = %v, want %s", u, err, chat.EInvalid)
+		if _, err := mail.NewSMTP(mail.SMTPConfig{URL: u}); !chat.IsCode(err, chat.EInvalid) {
+			t.Errorf("NewSMTP(%q) = %v, want %s", u, err, chat.EInvalid)
 		}
 	}
-	if _, err := smtp.New(smtp.Config{URL: "smtp://mail.example.com", From: "not an address"}); !chat.IsCode(err, chat.EInvalid) {
-		t.Errorf("New with invalid default From = %v, want %s", err, chat.EInvalid)
+	if _, err := mail.NewSMTP(mail.SMTPConfig{URL: "smtp://mail.example.com", From: "not an address"}); !chat.IsCode(err, chat.EInvalid) {
+		t.Errorf("NewSMTP with invalid default From = %v, want %s", err, chat.EInvalid)
 	}
 	// The password never appears in errors or the mailer's description.
-	m, err := smtp.New(smtp.Config{URL: "smtps://user:hunter2@mail.example.com"})
+	m, err := mail.NewSMTP(mail.SMTPConfig{URL: "smtps://user:hunter2@mail.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := m.String(); strings.Contains(s, "hunter2") || s != "smtps://user@mail.example.com:465" {
 		t.Errorf("String() = %q", s)
 	}
-	if _, err := smtp.New(smtp.Config{URL: "smtp://user:hunter2@mail.example.com:x"}); err == nil || strings.Contains(err.Error(), "hunter2") {
-		t.Errorf("New with bad port = %v, want an error without the password", err)
+	if _, err := mail.NewSMTP(mail.SMTPConfig{URL: "smtp://user:hunter2@mail.example.com:x"}); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("NewSMTP with bad port = %v, want an error without the password", err)
 	}
 }

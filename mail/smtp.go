@@ -1,7 +1,9 @@
-// Package smtp is Parley's chat.Mailer: it sends email through an SMTP
-// server with github.com/wneessen/go-mail, one connection per message.
+// Package mail adapts chat's mail port: SMTP is Parley's chat.Mailer, which
+// sends email through an SMTP server with github.com/wneessen/go-mail, one
+// connection per message. What to send and to whom stays in chat (templates,
+// notification policy); this package only delivers.
 //
-// The server is configured with one URL (PARLEY_SMTP_URL):
+// The SMTP server is configured with one URL (PARLEY_SMTP_URL):
 //
 //	smtp://user:pass@mail.example.com:587
 //	    Submission with STARTTLS when the server offers it (the default
@@ -26,7 +28,7 @@
 //	                          tests only, never in production
 //
 // Unknown parameters are an error, so a typo cannot silently weaken TLS.
-package smtp
+package mail
 
 import (
 	"context"
@@ -46,19 +48,19 @@ import (
 	"syscall"
 	"time"
 
-	mail "github.com/wneessen/go-mail"
+	gomail "github.com/wneessen/go-mail"
 
 	"parley/chat"
 )
 
-var _ chat.Mailer = (*Mailer)(nil)
+var _ chat.Mailer = (*SMTP)(nil)
 
 // DefaultTimeout bounds connecting and each SMTP command when neither
-// Config.Timeout nor the URL's timeout parameter is set.
+// SMTPConfig.Timeout nor the URL's timeout parameter is set.
 const DefaultTimeout = 30 * time.Second
 
-// Config configures a Mailer. Only URL is required.
-type Config struct {
+// SMTPConfig configures an SMTP mailer. Only URL is required.
+type SMTPConfig struct {
 	// URL is the server and how to reach it; see the package doc.
 	URL string
 	// Timeout bounds connecting and each SMTP command. Zero means the
@@ -72,37 +74,37 @@ type Config struct {
 	FromName string
 }
 
-// Mailer sends email over SMTP. It is safe for concurrent use; each Send
+// SMTP sends email over SMTP. It is safe for concurrent use; each Send
 // opens its own connection.
-type Mailer struct {
+type SMTP struct {
 	host        string
 	port        int
 	implicitTLS bool
-	tlsPolicy   mail.TLSPolicy
+	tlsPolicy   gomail.TLSPolicy
 	username    string
 	password    string
-	authType    mail.SMTPAuthType
+	authType    gomail.SMTPAuthType
 	timeout     time.Duration
 	tlsConfig   *tls.Config
 	from        string
 	fromName    string
 }
 
-// New parses cfg.URL and returns a Mailer. It does not connect: a mail
-// server that is down at startup must not stop the chat server.
-func New(cfg Config) (*Mailer, error) {
+// NewSMTP parses cfg.URL and returns an SMTP mailer. It does not connect:
+// a mail server that is down at startup must not stop the chat server.
+func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil {
 		// url's error text repeats the URL, password included.
 		return nil, chat.Errorf(chat.EInvalid, "smtp: invalid URL")
 	}
-	m := &Mailer{timeout: cfg.Timeout, tlsPolicy: mail.TLSOpportunistic, from: cfg.From, fromName: cfg.FromName}
+	m := &SMTP{timeout: cfg.Timeout, tlsPolicy: gomail.TLSOpportunistic, from: cfg.From, fromName: cfg.FromName}
 	var defaultPort int
 	switch u.Scheme {
 	case "smtp":
-		defaultPort = mail.DefaultPortTLS
+		defaultPort = gomail.DefaultPortTLS
 	case "smtps":
-		defaultPort = mail.DefaultPortSSL
+		defaultPort = gomail.DefaultPortSSL
 		m.implicitTLS = true
 	default:
 		return nil, chat.Errorf(chat.EInvalid, "smtp: URL scheme must be smtp or smtps, not %q", u.Scheme)
@@ -126,7 +128,7 @@ func New(cfg Config) (*Mailer, error) {
 	}
 
 	insecure := false
-	m.authType = mail.SMTPAuthAutoDiscover
+	m.authType = gomail.SMTPAuthAutoDiscover
 	for key, values := range u.Query() {
 		if len(values) != 1 {
 			return nil, chat.Errorf(chat.EInvalid, "smtp: URL parameter %q given %d times", key, len(values))
@@ -140,16 +142,16 @@ func New(cfg Config) (*Mailer, error) {
 			if m.implicitTLS {
 				return nil, chat.Errorf(chat.EInvalid, "smtp: smtps:// cannot have tls=none")
 			}
-			m.tlsPolicy = mail.NoTLS
+			m.tlsPolicy = gomail.NoTLS
 		case "starttls":
 			if m.implicitTLS {
 				return nil, chat.Errorf(chat.EInvalid, "smtp: smtps:// is implicit TLS; starttls does not apply")
 			}
 			switch v {
 			case "required":
-				m.tlsPolicy = mail.TLSMandatory
+				m.tlsPolicy = gomail.TLSMandatory
 			case "opportunistic":
-				m.tlsPolicy = mail.TLSOpportunistic
+				m.tlsPolicy = gomail.TLSOpportunistic
 			default:
 				return nil, chat.Errorf(chat.EInvalid, "smtp: starttls=%q: want required or opportunistic", v)
 			}
@@ -164,15 +166,15 @@ func New(cfg Config) (*Mailer, error) {
 		case "auth":
 			switch strings.ToLower(v) {
 			case "auto":
-				m.authType = mail.SMTPAuthAutoDiscover
+				m.authType = gomail.SMTPAuthAutoDiscover
 			case "plain":
-				m.authType = mail.SMTPAuthPlain
+				m.authType = gomail.SMTPAuthPlain
 			case "login":
-				m.authType = mail.SMTPAuthLogin
+				m.authType = gomail.SMTPAuthLogin
 			case "cram-md5":
-				m.authType = mail.SMTPAuthCramMD5
+				m.authType = gomail.SMTPAuthCramMD5
 			case "scram-sha-256":
-				m.authType = mail.SMTPAuthSCRAMSHA256
+				m.authType = gomail.SMTPAuthSCRAMSHA256
 			default:
 				return nil, chat.Errorf(chat.EInvalid, "smtp: auth=%q: want plain, login, cram-md5, scram-sha-256 or auto", v)
 			}
@@ -184,7 +186,7 @@ func New(cfg Config) (*Mailer, error) {
 			return nil, chat.Errorf(chat.EInvalid, "smtp: unknown URL parameter %q", key)
 		}
 	}
-	if m.tlsPolicy == mail.NoTLS && m.username != "" {
+	if m.tlsPolicy == gomail.NoTLS && m.username != "" {
 		return nil, chat.Errorf(chat.EInvalid, "smtp: tls=none with credentials would send the password in clear")
 	}
 	if m.timeout == 0 {
@@ -215,25 +217,25 @@ func New(cfg Config) (*Mailer, error) {
 //
 // Send returns nil once the server accepted the message, even if closing
 // the session afterwards fails, so an accepted email is never retried.
-func (m *Mailer) Send(ctx context.Context, e chat.Email) error {
+func (m *SMTP) Send(ctx context.Context, e chat.Email) error {
 	msg, err := m.message(e)
 	if err != nil {
 		return err
 	}
 	d := &dialer{sendCtx: ctx, implicitTLS: m.implicitTLS, tlsConfig: m.tlsConfig}
 	defer d.close()
-	opts := []mail.Option{
-		mail.WithPort(m.port),
-		mail.WithTimeout(m.timeout),
-		mail.WithTLSPolicy(m.tlsPolicy),
-		mail.WithTLSConfig(m.tlsConfig),
-		mail.WithDialContextFunc(d.dial),
-		mail.WithoutNoop(),
+	opts := []gomail.Option{
+		gomail.WithPort(m.port),
+		gomail.WithTimeout(m.timeout),
+		gomail.WithTLSPolicy(m.tlsPolicy),
+		gomail.WithTLSConfig(m.tlsConfig),
+		gomail.WithDialContextFunc(d.dial),
+		gomail.WithoutNoop(),
 	}
 	if m.username != "" {
-		opts = append(opts, mail.WithSMTPAuth(m.authType), mail.WithUsername(m.username), mail.WithPassword(m.password))
+		opts = append(opts, gomail.WithSMTPAuth(m.authType), gomail.WithUsername(m.username), gomail.WithPassword(m.password))
 	}
-	client, err := mail.NewClient(m.host, opts...)
+	client, err := gomail.NewClient(m.host, opts...)
 	if err != nil {
 		return chat.Internal(err, "smtp: client")
 	}
@@ -298,7 +300,7 @@ func (d *dialer) close() {
 // message builds the go-mail message from e through its typed setters
 // only, after refusing line breaks anywhere in a header field: no field of
 // e can add a header.
-func (m *Mailer) message(e chat.Email) (*mail.Msg, error) {
+func (m *SMTP) message(e chat.Email) (*gomail.Msg, error) {
 	fromAddr, fromName := e.From, e.FromName
 	if fromAddr == "" {
 		fromAddr, fromName = m.from, m.fromName
@@ -318,7 +320,7 @@ func (m *Mailer) message(e chat.Email) (*mail.Msg, error) {
 		return nil, chat.Errorf(chat.EInvalid, "email has no body")
 	}
 
-	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(from)
 	msg.ToMailAddress(to)
 	if e.ReplyTo != "" {
@@ -335,12 +337,12 @@ func (m *Mailer) message(e chat.Email) (*mail.Msg, error) {
 	// one, so HTML-capable clients show the HTML.
 	switch {
 	case e.Text != "" && e.HTML != "":
-		msg.SetBodyString(mail.TypeTextPlain, e.Text)
-		msg.AddAlternativeString(mail.TypeTextHTML, e.HTML)
+		msg.SetBodyString(gomail.TypeTextPlain, e.Text)
+		msg.AddAlternativeString(gomail.TypeTextHTML, e.HTML)
 	case e.Text != "":
-		msg.SetBodyString(mail.TypeTextPlain, e.Text)
+		msg.SetBodyString(gomail.TypeTextPlain, e.Text)
 	default:
-		msg.SetBodyString(mail.TypeTextHTML, e.HTML)
+		msg.SetBodyString(gomail.TypeTextHTML, e.HTML)
 	}
 	return msg, nil
 }
@@ -416,7 +418,7 @@ func classify(ctx context.Context, err error, st stage) error {
 	}
 	unavailable := &chat.Error{Code: chat.EUnavailable, Message: "mail server unavailable, try again later", Err: err}
 
-	var sendErr *mail.SendError
+	var sendErr *gomail.SendError
 	if errors.As(err, &sendErr) {
 		code := sendErr.ErrorCode()
 		switch {
@@ -430,7 +432,7 @@ func classify(ctx context.Context, err error, st stage) error {
 			return &chat.Error{Code: chat.EInvalid, Message: "mail server refused the email", Err: err}
 		}
 		switch sendErr.Reason {
-		case mail.ErrGetSender, mail.ErrGetRcpts, mail.ErrNoUnencoded:
+		case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
 			return &chat.Error{Code: chat.EInvalid, Message: "email cannot be sent", Err: err}
 		}
 		// No reply code: the connection broke mid-transaction.
@@ -480,7 +482,7 @@ func isTransient(err error) bool {
 }
 
 // String describes the mailer for logs, without the password.
-func (m *Mailer) String() string {
+func (m *SMTP) String() string {
 	scheme := "smtp"
 	if m.implicitTLS {
 		scheme = "smtps"
