@@ -606,70 +606,14 @@ func (s *Service) UserUpdate(ctx context.Context, tenantID, id int64, patch User
 	if err != nil {
 		return User{}, err
 	}
-	admin := p.Superuser || p.TenantAdmin()
-	self := p.TenantID == tenantID && p.UserID == id
-	switch {
-	case admin:
-	case self && patch.selfOnly():
-	case self:
-		return User{}, Errorf(EForbidden, "only tenant admins may change email, roles, companies, manager or status")
-	default:
-		if _, err := s.UserGet(ctx, tenantID, id); err != nil {
-			return User{}, err
-		}
-		return User{}, Errorf(EForbidden, "only tenant admins may change other users")
+	if err := s.mayPatchUser(ctx, p, tenantID, id, patch); err != nil {
+		return User{}, err
 	}
-	if patch.Superuser != nil && !p.Superuser {
-		return User{}, Errorf(EForbidden, "only operators may grant or remove operator rights")
-	}
-	if self && patch.Active != nil && !*patch.Active {
-		return User{}, Errorf(EInvalid, "you cannot deactivate yourself")
-	}
-
 	// Validate everything before writing anything.
-	var email, name, locale string
-	if patch.Email != nil {
-		if email, err = NormalizeEmail(*patch.Email); err != nil {
-			return User{}, err
-		}
-	}
-	if patch.Name != nil {
-		if name, err = ValidateName("name", *patch.Name, MaxNameLen); err != nil {
-			return User{}, err
-		}
-	}
-	if patch.Locale != nil {
-		if locale, err = ValidateLocale(*patch.Locale); err != nil {
-			return User{}, err
-		}
-	}
-	var companyIDs, roleIDs []int64
-	if patch.CompanyIDs != nil {
-		companyIDs = *patch.CompanyIDs
-	}
-	if patch.RoleIDs != nil {
-		roleIDs = *patch.RoleIDs
-	}
-	if patch.ManagerID != nil && *patch.ManagerID == id {
-		return User{}, Errorf(EInvalid, "a user cannot be their own manager")
-	}
-	companies, roles, err := checkRefs(ctx, s.store, tenantID, companyIDs, roleIDs, patch.ManagerID)
+	v, err := s.validUserPatch(ctx, p, tenantID, id, patch)
 	if err != nil {
 		return User{}, err
 	}
-	if self && patch.RoleIDs != nil && p.TenantAdmin() && !p.Superuser {
-		all, err := s.store.RoleList(ctx, tenantID)
-		if err != nil {
-			return User{}, err
-		}
-		keepsAdmin := slices.ContainsFunc(all, func(r Role) bool {
-			return r.Key == RoleTenantAdmin && slices.Contains(roles, r.ID)
-		})
-		if !keepsAdmin {
-			return User{}, Errorf(EInvalid, "you cannot remove your own tenant admin role")
-		}
-	}
-
 	var u User
 	var revoke bool
 	err = s.store.InTx(ctx, func(tx Store) error {
@@ -681,44 +625,7 @@ func (s *Service) UserUpdate(ctx context.Context, tenantID, id int64, patch User
 			// Else a tenant admin could take over an operator's account.
 			return Errorf(EForbidden, "only operators may change an operator's account")
 		}
-		if patch.Email != nil {
-			u.Email = email
-		}
-		if patch.Name != nil {
-			u.Name = name
-		}
-		if patch.Locale != nil {
-			u.Locale = locale
-		}
-		if patch.Active != nil {
-			revoke = revoke || (u.Active && !*patch.Active)
-			u.Active = *patch.Active
-		}
-		if patch.Superuser != nil {
-			revoke = revoke || u.Superuser != *patch.Superuser
-			u.Superuser = *patch.Superuser
-		}
-		if patch.CompanyIDs != nil {
-			// Open sockets hold the principal's companies, which decide
-			// what it sees: they must reconnect with the new ones.
-			revoke = revoke || !slices.Equal(uniqueIDs(u.CompanyIDs), companies)
-			u.CompanyIDs = companies
-		}
-		if patch.RoleIDs != nil {
-			revoke = revoke || !slices.Equal(uniqueIDs(u.RoleIDs), roles)
-			u.RoleIDs = roles
-		}
-		if patch.ManagerID != nil {
-			if *patch.ManagerID == 0 {
-				u.ManagerID = nil
-			} else {
-				m := *patch.ManagerID
-				u.ManagerID = &m
-			}
-		}
-		if patch.EmailNotifications != nil {
-			u.EmailNotifications = *patch.EmailNotifications
-		}
+		revoke = v.apply(&u)
 		return tx.UserUpdate(ctx, u)
 	})
 	if err != nil {
@@ -730,6 +637,134 @@ func (s *Service) UserUpdate(ctx context.Context, tenantID, id int64, patch User
 		}
 	}
 	return u, nil
+}
+
+// mayPatchUser is UserUpdate's permission rule: admins change anything
+// (operator rights only operators), users only their own name, locale
+// and email notifications, and nobody deactivates themselves.
+func (s *Service) mayPatchUser(ctx context.Context, p *Principal, tenantID, id int64, patch UserPatch) error {
+	admin := p.Superuser || p.TenantAdmin()
+	self := p.TenantID == tenantID && p.UserID == id
+	switch {
+	case admin:
+	case self && patch.selfOnly():
+	case self:
+		return Errorf(EForbidden, "only tenant admins may change email, roles, companies, manager or status")
+	default:
+		if _, err := s.UserGet(ctx, tenantID, id); err != nil {
+			return err
+		}
+		return Errorf(EForbidden, "only tenant admins may change other users")
+	}
+	if patch.Superuser != nil && !p.Superuser {
+		return Errorf(EForbidden, "only operators may grant or remove operator rights")
+	}
+	if self && patch.Active != nil && !*patch.Active {
+		return Errorf(EInvalid, "you cannot deactivate yourself")
+	}
+	return nil
+}
+
+// validatedUserPatch is a UserPatch whose values are checked and
+// normalized: companies and roles exist in the tenant, the manager is
+// another user of it.
+type validatedUserPatch struct {
+	UserPatch
+	email, name, locale string
+	companies, roles    []int64
+}
+
+func (s *Service) validUserPatch(ctx context.Context, p *Principal, tenantID, id int64, patch UserPatch) (validatedUserPatch, error) {
+	v := validatedUserPatch{UserPatch: patch}
+	var err error
+	if patch.Email != nil {
+		if v.email, err = NormalizeEmail(*patch.Email); err != nil {
+			return v, err
+		}
+	}
+	if patch.Name != nil {
+		if v.name, err = ValidateName("name", *patch.Name, MaxNameLen); err != nil {
+			return v, err
+		}
+	}
+	if patch.Locale != nil {
+		if v.locale, err = ValidateLocale(*patch.Locale); err != nil {
+			return v, err
+		}
+	}
+	var companyIDs, roleIDs []int64
+	if patch.CompanyIDs != nil {
+		companyIDs = *patch.CompanyIDs
+	}
+	if patch.RoleIDs != nil {
+		roleIDs = *patch.RoleIDs
+	}
+	if patch.ManagerID != nil && *patch.ManagerID == id {
+		return v, Errorf(EInvalid, "a user cannot be their own manager")
+	}
+	if v.companies, v.roles, err = checkRefs(ctx, s.store, tenantID, companyIDs, roleIDs, patch.ManagerID); err != nil {
+		return v, err
+	}
+	self := p.TenantID == tenantID && p.UserID == id
+	if self && patch.RoleIDs != nil && p.TenantAdmin() && !p.Superuser {
+		return v, s.keepsOwnAdminRole(ctx, tenantID, v.roles)
+	}
+	return v, nil
+}
+
+// keepsOwnAdminRole refuses a tenant admin's change of their own roles
+// that would drop the tenant admin role (they would lock themselves out).
+func (s *Service) keepsOwnAdminRole(ctx context.Context, tenantID int64, roles []int64) error {
+	all, err := s.store.RoleList(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(all, func(r Role) bool { return r.Key == RoleTenantAdmin && slices.Contains(roles, r.ID) }) {
+		return Errorf(EInvalid, "you cannot remove your own tenant admin role")
+	}
+	return nil
+}
+
+// apply writes the patch into u and reports whether u's sessions must
+// end: deactivated, or operator rights, companies or roles changed (open
+// sockets hold the principal's companies and roles, which decide what it
+// sees, so they must reconnect with the new ones).
+func (v validatedUserPatch) apply(u *User) (revoke bool) {
+	if v.Email != nil {
+		u.Email = v.email
+	}
+	if v.Name != nil {
+		u.Name = v.name
+	}
+	if v.Locale != nil {
+		u.Locale = v.locale
+	}
+	if v.Active != nil {
+		revoke = revoke || (u.Active && !*v.Active)
+		u.Active = *v.Active
+	}
+	if v.Superuser != nil {
+		revoke = revoke || u.Superuser != *v.Superuser
+		u.Superuser = *v.Superuser
+	}
+	if v.CompanyIDs != nil {
+		revoke = revoke || !slices.Equal(uniqueIDs(u.CompanyIDs), v.companies)
+		u.CompanyIDs = v.companies
+	}
+	if v.RoleIDs != nil {
+		revoke = revoke || !slices.Equal(uniqueIDs(u.RoleIDs), v.roles)
+		u.RoleIDs = v.roles
+	}
+	if v.ManagerID != nil {
+		u.ManagerID = nil
+		if m := *v.ManagerID; m != 0 {
+			u.ManagerID = &m
+		}
+	}
+	if v.EmailNotifications != nil {
+		u.EmailNotifications = *v.EmailNotifications
+	}
+	return revoke
 }
 
 // UserResetPassword sets a user's password (a generated one when password

@@ -251,29 +251,12 @@ func (n *Notifier) expand(ctx context.Context, j NotifyJob) error {
 	if err != nil {
 		return err
 	}
-	var recipients []Recipient
-	var canRead func(userID int64) (bool, error)
-	if ev.topic != nil {
-		g, err := st.GroupGet(ctx, j.TenantID, ev.topic.GroupID)
-		if IsCode(err, ENotFound) {
-			return n.drop(ctx, j)
-		}
-		if err != nil {
-			return err
-		}
-		recipients = TopicRecipients(g.MemberIDs, ev.topic.EmailNotify, m.Mentions)
-		// Mirrors topicForRead for the whole group at once: messenger
-		// on, topic and group active, an active member.
-		open := ev.tenant.Settings.MessengerEnabled && ev.topic.Active && g.Active
-		canRead = func(id int64) (bool, error) { return open && ev.users[id].Active, nil }
-	} else {
-		parties, err := n.conversationParties(ctx, j.TenantID, *ev.conv)
-		if err != nil {
-			return err
-		}
-		recipients = ConversationRecipients(j.Reason, parties, m.AuthorID, m.Mentions)
-		th := thread{ch: j.Channel}
-		canRead = func(id int64) (bool, error) { return n.svc.userCanRead(ctx, st, j.TenantID, id, th) }
+	recipients, canRead, err := n.recipients(ctx, j, m, ev)
+	if IsCode(err, ENotFound) {
+		return n.drop(ctx, j) // the topic's group was deleted meanwhile
+	}
+	if err != nil {
+		return err
 	}
 	ids := []int64{m.AuthorID}
 	for _, r := range recipients {
@@ -282,41 +265,95 @@ func (n *Notifier) expand(ctx context.Context, j NotifyJob) error {
 	if err := n.loadUsers(ctx, j.TenantID, ids, ev.users); err != nil {
 		return err
 	}
+	w, err := n.decide(ctx, j, m, ev, recipients, canRead)
+	if err != nil {
+		return err
+	}
+	if err := n.commitExpansion(ctx, j, w); err != nil {
+		return err
+	}
+	inApp := w.inApp
+	for i := range inApp {
+		n.svc.publishNotificationEvent(ctx, j.TenantID, inApp[i].UserID, NotificationEvent{Notification: &inApp[i]})
+	}
+	return nil
+}
 
+// recipients lists who an event job concerns, with the read check that
+// decides whether each may still see the thread.
+func (n *Notifier) recipients(ctx context.Context, j NotifyJob, m Message, ev event) ([]Recipient, func(userID int64) (bool, error), error) {
+	st := n.svc.store
+	if ev.topic == nil {
+		parties, err := n.conversationParties(ctx, j.TenantID, *ev.conv)
+		if err != nil {
+			return nil, nil, err
+		}
+		th := thread{ch: j.Channel}
+		canRead := func(id int64) (bool, error) { return n.svc.userCanRead(ctx, st, j.TenantID, id, th) }
+		return ConversationRecipients(j.Reason, parties, m.AuthorID, m.Mentions), canRead, nil
+	}
+	g, err := st.GroupGet(ctx, j.TenantID, ev.topic.GroupID)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The topic read rule for the whole group at once, for its active
+	// members.
+	canRead := func(id int64) (bool, error) {
+		acc := TopicReadAccess{MessengerOn: ev.tenant.Settings.MessengerEnabled, GroupActive: g.Active,
+			Member: slices.Contains(g.MemberIDs, id)}
+		return acc.Allows(*ev.topic) && ev.users[id].Active, nil
+	}
+	return TopicRecipients(g.MemberIDs, ev.topic.EmailNotify, m.Mentions), canRead, nil
+}
+
+// expansion is what one event job becomes.
+type expansion struct {
+	inApp     []Notification
+	jobs      []NotifyJob
+	decisions []NotifyDecision
+}
+
+// decide applies the notification policy to each recipient.
+func (n *Notifier) decide(ctx context.Context, j NotifyJob, m Message, ev event, recipients []Recipient,
+	canRead func(userID int64) (bool, error)) (expansion, error) {
+	var w expansion
 	now := n.svc.clock.Now()
 	due := m.CreatedAt.Add(n.svc.cfg.NotifyDelay)
-	var inApp []Notification
-	var jobs []NotifyJob
-	var decisions []NotifyDecision
 	for _, r := range recipients {
 		ok, err := canRead(r.UserID)
 		if err != nil {
-			return err
+			return w, err
 		}
 		muted := false
 		if ok && r.UserID != m.AuthorID {
-			if muted, err = st.MuteGet(ctx, j.TenantID, r.UserID, j.Channel); err != nil {
-				return err
+			if muted, err = n.svc.store.MuteGet(ctx, j.TenantID, r.UserID, j.Channel); err != nil {
+				return w, err
 			}
 		}
 		f := ev.facts(r, m, j)
 		f.CanRead, f.Muted, f.EmailOn = ok, muted, ev.users[r.UserID].EmailNotifications
 		f.InApp = InAppFor(r.Reason) && ok && !muted && r.UserID != m.AuthorID
 		if f.InApp {
-			inApp = append(inApp, Notification{TenantID: j.TenantID, UserID: r.UserID, Kind: string(r.Reason),
+			w.inApp = append(w.inApp, Notification{TenantID: j.TenantID, UserID: r.UserID, Kind: string(r.Reason),
 				Channel: j.Channel, MessageID: &m.ID, Title: ev.title(), CreatedAt: now})
 		}
 		switch out := DecideEmail(f); {
 		case out != OutcomeSent:
-			decisions = append(decisions, n.decision(j, r, out, ""))
+			w.decisions = append(w.decisions, n.decision(j, r, out, ""))
 		case n.cfg.Mailer == nil:
-			decisions = append(decisions, n.decision(j, r, OutcomeFailed, "email is not configured"))
+			w.decisions = append(w.decisions, n.decision(j, r, OutcomeFailed, "email is not configured"))
 		default:
-			jobs = append(jobs, NotifyJob{TenantID: j.TenantID, UserID: r.UserID, Reason: r.Reason, Channel: j.Channel,
+			w.jobs = append(w.jobs, NotifyJob{TenantID: j.TenantID, UserID: r.UserID, Reason: r.Reason, Channel: j.Channel,
 				MessageID: m.ID, PrevMessageAt: j.PrevMessageAt, DueAt: due, CreatedAt: now})
 		}
 	}
-	err = st.InTx(ctx, func(tx Store) error {
+	return w, nil
+}
+
+// commitExpansion replaces the event job by its expansion in one
+// transaction.
+func (n *Notifier) commitExpansion(ctx context.Context, j NotifyJob, w expansion) error {
+	return n.svc.store.InTx(ctx, func(tx Store) error {
 		// Deleting first locks the row: a second worker expanding the
 		// same job after a lease ran out waits here, then finds it gone.
 		if err := tx.NotifyJobDone(ctx, j.ID); err != nil {
@@ -325,30 +362,23 @@ func (n *Notifier) expand(ctx context.Context, j NotifyJob) error {
 			}
 			return err
 		}
-		for i := range inApp {
-			if err := tx.NotificationCreate(ctx, &inApp[i]); err != nil {
+		for i := range w.inApp {
+			if err := tx.NotificationCreate(ctx, &w.inApp[i]); err != nil {
 				return err
 			}
 		}
-		for i := range jobs {
-			if err := tx.NotifyJobEnqueue(ctx, &jobs[i]); err != nil {
+		for i := range w.jobs {
+			if err := tx.NotifyJobEnqueue(ctx, &w.jobs[i]); err != nil {
 				return err
 			}
 		}
-		for i := range decisions {
-			if err := tx.NotifyDecisionRecord(ctx, &decisions[i]); err != nil {
+		for i := range w.decisions {
+			if err := tx.NotifyDecisionRecord(ctx, &w.decisions[i]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	for i := range inApp {
-		n.svc.publishNotificationEvent(ctx, j.TenantID, inApp[i].UserID, NotificationEvent{Notification: &inApp[i]})
-	}
-	return nil
 }
 
 // event is what a job's thread looks like when the worker handles it.
