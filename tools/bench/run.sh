@@ -19,7 +19,7 @@
 # Scenarios:
 #   idle       memory and goroutines per idle authenticated connection (CLIENTS, default 10000)
 #   accept     WebSocket connections accepted per second (CLIENTS, default 10000;
-#              CONCURRENCY attempts at once, default 500)
+#              CONCURRENCY attempts at once, default 1000)
 #   fanout     one channel, 5,000 subscribers, 20 publishes/s
 #   persisted  10,000 connections in 1,000 channels of 10, 1,000 msg/s
 #   rate       the same at RATE msg/s
@@ -36,7 +36,7 @@
 #                 so that Go's forced GC, at least every 2 minutes, runs before
 #                 memory is read)
 #   CLIENTS       connections of idle and accept (default 10000)
-#   CONCURRENCY   simultaneous connection attempts of accept (default 500)
+#   CONCURRENCY   simultaneous connection attempts of accept (default 1000)
 #   OUT           directory for $ENGINE-<scenario>.json and .txt (default docs/perf)
 #   PROFILE=1     build parley with net/http/pprof (tools/bench/pprof.go.txt, as
 #                 an overlay: the tree is not touched) and save a CPU profile of
@@ -49,7 +49,7 @@ ROOT=$PWD
 usage="usage: [ENGINE=postgres|sqlite] $0 idle|accept|fanout|persisted|rate|cluster [parley-bench flags]"
 scenario=${1:?$usage}
 shift
-command_line="$(printf '%q ' "ENGINE=${ENGINE:-postgres}" ${RATE:+"RATE=$RATE"} ${DURATION:+"DURATION=$DURATION"} ${CLIENTS:+"CLIENTS=$CLIENTS"} ${CONCURRENCY:+"CONCURRENCY=$CONCURRENCY"} ${PG_PARAMS:+"PG_PARAMS=$PG_PARAMS"} ${PROFILE:+"PROFILE=$PROFILE"} tools/bench/run.sh "$scenario" "$@")"
+command_line="$(printf '%q ' "ENGINE=${ENGINE:-postgres}" ${RATE:+"RATE=$RATE"} ${DURATION:+"DURATION=$DURATION"} ${CLIENTS:+"CLIENTS=$CLIENTS"} ${CONCURRENCY:+"CONCURRENCY=$CONCURRENCY"} ${PG_PARAMS:+"PG_PARAMS=$PG_PARAMS"} ${PROFILE:+"PROFILE=$PROFILE"} ${OUT:+"OUT=$OUT"} tools/bench/run.sh "$scenario" "$@")"
 ENGINE=${ENGINE:-postgres}
 case $ENGINE in
 postgres | sqlite) ;;
@@ -195,7 +195,7 @@ case $scenario in
 idle) # 1: memory and goroutines per idle authenticated connection
 	args=(-idle -clients "$CLIENTS" -channels 1000 -users 100) ;;
 accept) # 2: connections accepted per second, from nothing, CONCURRENCY at once
-	args=(-accept -clients "$CLIENTS" -channels 1000 -users 100 -connect-concurrency "${CONCURRENCY:-500}" "${pg_comm[@]}") ;;
+	args=(-accept -clients "$CLIENTS" -channels 1000 -users 100 -connect-concurrency "${CONCURRENCY:-1000}" "${pg_comm[@]}") ;;
 fanout) # 3: one channel, 5,000 subscribers, 20 publishes/s
 	args=(-clients 5000 -channels 1 -publishers 20 -rate 20 -users 100 "${pg_comm[@]}") ;;
 persisted) # 4: 10,000 connections in 1,000 channels of 10, 1,000 msg/s
