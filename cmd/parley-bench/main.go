@@ -266,12 +266,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 			a.ServerCPUSeconds += connected[i].CPUSeconds - before[i].CPUSeconds
 		}
 		a.ServerCPUPerConnUS = a.ServerCPUSeconds * 1e6 / float64(len(clients))
-		comm1 := cpuOf(cfg.cpuSources)
-		res.CPUComm = map[string]float64{}
-		for _, c := range cfg.cpuComms {
-			res.CPUComm[c] = (comm1[c] - comm0[c]).Seconds()
-			res.CPUCommSeconds += res.CPUComm[c]
-		}
+		res.setCPUComm(cfg, comm0, cpuOf(cfg.cpuSources))
 		a.CPUCommPerConnUS = res.CPUCommSeconds * 1e6 / float64(len(clients))
 		res.Accept = a
 		res.Verified = st.errors.Load() == 0
@@ -300,18 +295,22 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	publishTime := min(time.Since(t2), cfg.duration)
 	elapsed := doneAt.Sub(t2)
 	after := scrapeAll(cfg.metricsURLs)
-	cpuComm1 := cpuOf(cfg.cpuSources)
-	res.CPUComm = map[string]float64{}
-	for _, c := range cfg.cpuComms {
-		d := (cpuComm1[c] - cpuComm0[c]).Seconds()
-		res.CPUComm[c] = d
-		res.CPUCommSeconds += d
-	}
+	res.setCPUComm(cfg, cpuComm0, cpuOf(cfg.cpuSources))
 	res.BenchCPUSeconds = (selfCPU() - self0).Seconds()
 	res.MachineBusySeconds = (machineCPU() - machine0).Seconds()
 	res.WallSeconds = elapsed.Seconds()
 	res.fill(cfg, clients, st, publishTime, elapsed, mid, after)
 	return res, nil
+}
+
+// setCPUComm sets the CPU the -cpu-* processes spent between two
+// readings, per name and in total.
+func (r *result) setCPUComm(cfg config, before, after map[string]time.Duration) {
+	r.CPUComm = map[string]float64{}
+	for _, c := range cfg.cpuComms {
+		r.CPUComm[c] = (after[c] - before[c]).Seconds()
+		r.CPUCommSeconds += r.CPUComm[c]
+	}
 }
 
 // runPublishers publishes at the configured total rate for the duration,
