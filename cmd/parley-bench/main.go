@@ -216,7 +216,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	// The baseline, before any connection: with -world on a fresh
 	// process, memory as the process has it after starting.
 	before := scrapeAll(cfg.metricsURLs)
-	self0, machine0, comm0 := selfCPU(), machineCPU(), cpuOf(cfg.cpuSources)
+	comm0 := cpuOf(cfg.cpuSources)
 	st := newStats()
 	var p *poller
 	if cfg.reader != "goroutine" {
@@ -246,11 +246,13 @@ func run(ctx context.Context, cfg config) (*result, error) {
 			c.close()
 		}
 	}()
-	t1 := time.Now()
+	// The tool's and the machine's CPU are read right at the start and the
+	// end of what is timed, so that they cover the same window.
+	self0, machine0, t1 := selfCPU(), machineCPU(), time.Now()
 	if err := parallel(ctx, len(clients), cfg.connectConc, func(i int) error { return clients[i].connectRetrying(ctx) }); err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	connectTime := time.Since(t1)
+	connectTime, self1, machine1 := time.Since(t1), selfCPU(), machineCPU()
 	res.ConnectPerSecond = float64(len(clients)) / connectTime.Seconds()
 	res.Connect = st.connectLatency.summary()
 	if cfg.accept {
@@ -259,7 +261,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 			Connection:  "TCP connect + WebSocket upgrade (session cookie checked) + subscribe answered (subscribed frame)",
 			Connections: len(clients), Concurrency: cfg.connectConc, Seconds: connectTime.Seconds(),
 			PerSecond: res.ConnectPerSecond, Latency: res.Connect, DialFailures: st.dialFailures.Load(),
-			BenchCPUSeconds: (selfCPU() - self0).Seconds(), MachineBusySeconds: (machineCPU() - machine0).Seconds(),
+			BenchCPUSeconds: (self1 - self0).Seconds(), MachineBusySeconds: (machine1 - machine0).Seconds(),
 		}
 		for i := range connected {
 			res.Nodes = append(res.Nodes, nodeDelta{URL: cfg.metricsURLs[i], Before: before[i], After: connected[i]})
@@ -277,7 +279,6 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		return idle(ctx, cfg, res, before)
 	}
 	cpuComm0 := cpuOf(cfg.cpuSources)
-	self0, machine0 = selfCPU(), machineCPU()
 	mid := scrapeAll(cfg.metricsURLs)
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)
@@ -290,14 +291,15 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	t2 := time.Now()
+	self0, machine0, t2 := selfCPU(), machineCPU(), time.Now()
 	doneAt := runPublishers(ctx, cfg, clients, st)
+	self1, machine1 = selfCPU(), machineCPU()
 	publishTime := min(time.Since(t2), cfg.duration)
 	elapsed := doneAt.Sub(t2)
 	after := scrapeAll(cfg.metricsURLs)
 	res.setCPUComm(cfg, cpuComm0, cpuOf(cfg.cpuSources))
-	res.BenchCPUSeconds = (selfCPU() - self0).Seconds()
-	res.MachineBusySeconds = (machineCPU() - machine0).Seconds()
+	res.BenchCPUSeconds = (self1 - self0).Seconds()
+	res.MachineBusySeconds = (machine1 - machine0).Seconds()
 	res.WallSeconds = elapsed.Seconds()
 	res.fill(cfg, clients, st, publishTime, elapsed, mid, after)
 	return res, nil

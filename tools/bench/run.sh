@@ -58,6 +58,13 @@ postgres | sqlite) ;;
 	exit 2
 	;;
 esac
+case $scenario in
+idle | accept | fanout | persisted | rate | cluster) ;;
+*)
+	echo "unknown scenario $scenario; $usage" >&2
+	exit 2
+	;;
+esac
 if [ "$scenario" = cluster ] && [ "$ENGINE" = sqlite ]; then
 	echo "the cluster scenario needs PostgreSQL: two nodes share one database, and SQLite is the single-node embedded default (run it with ENGINE=postgres)" >&2
 	exit 2
