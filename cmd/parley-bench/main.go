@@ -301,7 +301,11 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	res.BenchCPUSeconds = (self1 - self0).Seconds()
 	res.MachineBusySeconds = (machine1 - machine0).Seconds()
 	res.WallSeconds = elapsed.Seconds()
-	res.fill(cfg, clients, st, publishTime, elapsed, mid, after)
+	// A server that falls behind acks after publishing has stopped: the
+	// acked rate is over the time until the last ack, not the publishing.
+	ackTime := max(publishTime, time.Unix(0, st.lastAck.Load()).Sub(t2))
+	res.AckSeconds = ackTime.Seconds()
+	res.fill(cfg, clients, st, ackTime, elapsed, mid, after)
 	return res, nil
 }
 
@@ -403,6 +407,7 @@ func publish(ctx context.Context, c *client, pub int, interval time.Duration, st
 		mu.Unlock()
 		if ok && f.Type == "ack" {
 			st.acked.Add(1)
+			st.lastAck.Store(time.Now().UnixNano())
 			st.ackLatency.record(time.Since(p.at))
 			st.noteAck(c.channel, f.Seq)
 		}
