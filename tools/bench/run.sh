@@ -258,6 +258,7 @@ if [ "${PROFILE:-}" = 1 ]; then
 	profiler=$!
 fi
 
+rm -f "$OUT/$name".failed.*.log # of an earlier run
 {
 	echo "# scenario $scenario on $ENGINE, $(date -u +%FT%TZ), $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . 2>/dev/null || echo ' (uncommitted changes)')"
 	echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3)"
