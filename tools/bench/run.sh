@@ -42,7 +42,7 @@
 #                 an overlay: the tree is not touched) and save a CPU profile of
 #                 node 1 taken while publishing, and a heap profile, to
 #                 $PROFILE_DIR/$ENGINE-<scenario>.{cpu,heap}.pprof
-#   PROFILE_DIR   default /tmp/parley-bench-profiles (profiles are not committed)
+#   PROFILE_DIR   default bench-profiles/ in the repo (git-ignored, like *.pprof)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -73,7 +73,7 @@ PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode
 DURATION=${DURATION:-$([ "$scenario" = idle ] && echo 2m10s || echo 30s)}
 CLIENTS=${CLIENTS:-10000}
 OUT=${OUT:-docs/perf}
-PROFILE_DIR=${PROFILE_DIR:-/tmp/parley-bench-profiles}
+PROFILE_DIR=${PROFILE_DIR:-$ROOT/bench-profiles}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
