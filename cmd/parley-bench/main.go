@@ -216,7 +216,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	// The baseline, before any connection: with -world on a fresh
 	// process, memory as the process has it after starting.
 	before := scrapeAll(cfg.metricsURLs)
-	self0, machine0, comm0 := selfCPU(), machineCPU(), cpuOf(cfg.cpuSources)
+	comm0 := cpuOf(cfg.cpuSources)
 	st := newStats()
 	var p *poller
 	if cfg.reader != "goroutine" {
@@ -246,11 +246,13 @@ func run(ctx context.Context, cfg config) (*result, error) {
 			c.close()
 		}
 	}()
-	t1 := time.Now()
+	// The tool's and the machine's CPU are read right at the start and the
+	// end of what is timed, so that they cover the same window.
+	self0, machine0, t1 := selfCPU(), machineCPU(), time.Now()
 	if err := parallel(ctx, len(clients), cfg.connectConc, func(i int) error { return clients[i].connectRetrying(ctx) }); err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	connectTime := time.Since(t1)
+	connectTime, self1, machine1 := time.Since(t1), selfCPU(), machineCPU()
 	res.ConnectPerSecond = float64(len(clients)) / connectTime.Seconds()
 	res.Connect = st.connectLatency.summary()
 	if cfg.accept {
@@ -259,19 +261,14 @@ func run(ctx context.Context, cfg config) (*result, error) {
 			Connection:  "TCP connect + WebSocket upgrade (session cookie checked) + subscribe answered (subscribed frame)",
 			Connections: len(clients), Concurrency: cfg.connectConc, Seconds: connectTime.Seconds(),
 			PerSecond: res.ConnectPerSecond, Latency: res.Connect, DialFailures: st.dialFailures.Load(),
-			BenchCPUSeconds: (selfCPU() - self0).Seconds(), MachineBusySeconds: (machineCPU() - machine0).Seconds(),
+			BenchCPUSeconds: (self1 - self0).Seconds(), MachineBusySeconds: (machine1 - machine0).Seconds(),
 		}
 		for i := range connected {
 			res.Nodes = append(res.Nodes, nodeDelta{URL: cfg.metricsURLs[i], Before: before[i], After: connected[i]})
 			a.ServerCPUSeconds += connected[i].CPUSeconds - before[i].CPUSeconds
 		}
 		a.ServerCPUPerConnUS = a.ServerCPUSeconds * 1e6 / float64(len(clients))
-		comm1 := cpuOf(cfg.cpuSources)
-		res.CPUComm = map[string]float64{}
-		for _, c := range cfg.cpuComms {
-			res.CPUComm[c] = (comm1[c] - comm0[c]).Seconds()
-			res.CPUCommSeconds += res.CPUComm[c]
-		}
+		res.setCPUComm(cfg, comm0, cpuOf(cfg.cpuSources))
 		a.CPUCommPerConnUS = res.CPUCommSeconds * 1e6 / float64(len(clients))
 		res.Accept = a
 		res.Verified = st.errors.Load() == 0
@@ -282,7 +279,6 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		return idle(ctx, cfg, res, before)
 	}
 	cpuComm0 := cpuOf(cfg.cpuSources)
-	self0, machine0 = selfCPU(), machineCPU()
 	mid := scrapeAll(cfg.metricsURLs)
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)
@@ -295,23 +291,32 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	t2 := time.Now()
+	self0, machine0, t2 := selfCPU(), machineCPU(), time.Now()
 	doneAt := runPublishers(ctx, cfg, clients, st)
+	self1, machine1 = selfCPU(), machineCPU()
 	publishTime := min(time.Since(t2), cfg.duration)
 	elapsed := doneAt.Sub(t2)
 	after := scrapeAll(cfg.metricsURLs)
-	cpuComm1 := cpuOf(cfg.cpuSources)
-	res.CPUComm = map[string]float64{}
-	for _, c := range cfg.cpuComms {
-		d := (cpuComm1[c] - cpuComm0[c]).Seconds()
-		res.CPUComm[c] = d
-		res.CPUCommSeconds += d
-	}
-	res.BenchCPUSeconds = (selfCPU() - self0).Seconds()
-	res.MachineBusySeconds = (machineCPU() - machine0).Seconds()
+	res.setCPUComm(cfg, cpuComm0, cpuOf(cfg.cpuSources))
+	res.BenchCPUSeconds = (self1 - self0).Seconds()
+	res.MachineBusySeconds = (machine1 - machine0).Seconds()
 	res.WallSeconds = elapsed.Seconds()
-	res.fill(cfg, clients, st, publishTime, elapsed, mid, after)
+	// A server that falls behind acks after publishing has stopped: the
+	// acked rate is over the time until the last ack, not the publishing.
+	ackTime := max(publishTime, time.Unix(0, st.lastAck.Load()).Sub(t2))
+	res.AckSeconds = ackTime.Seconds()
+	res.fill(cfg, clients, st, ackTime, elapsed, mid, after)
 	return res, nil
+}
+
+// setCPUComm sets the CPU the -cpu-* processes spent between two
+// readings, per name and in total.
+func (r *result) setCPUComm(cfg config, before, after map[string]time.Duration) {
+	r.CPUComm = map[string]float64{}
+	for _, c := range cfg.cpuComms {
+		r.CPUComm[c] = (after[c] - before[c]).Seconds()
+		r.CPUCommSeconds += r.CPUComm[c]
+	}
 }
 
 // runPublishers publishes at the configured total rate for the duration,
@@ -402,6 +407,7 @@ func publish(ctx context.Context, c *client, pub int, interval time.Duration, st
 		mu.Unlock()
 		if ok && f.Type == "ack" {
 			st.acked.Add(1)
+			st.lastAck.Store(time.Now().UnixNano())
 			st.ackLatency.record(time.Since(p.at))
 			st.noteAck(c.channel, f.Seq)
 		}

@@ -99,9 +99,12 @@ type result struct {
 	Idle             *idleResult   `json:"idle,omitempty"`
 	Accept           *acceptResult `json:"accept,omitempty"`
 
-	Published        int64    `json:"published"`
-	Acked            int64    `json:"acked"`
+	Published int64 `json:"published"`
+	Acked     int64 `json:"acked"`
+	// PublishPerSecond is acked publishes per second over AckSeconds:
+	// the publishing time, or until the last ack when that came later.
 	PublishPerSecond float64  `json:"publish_per_second"`
+	AckSeconds       float64  `json:"ack_seconds"`
 	Expected         int64    `json:"expected_deliveries"`
 	Delivered        int64    `json:"delivered"`
 	DeliveredPerSec  float64  `json:"delivered_per_second"`
@@ -141,9 +144,9 @@ type result struct {
 }
 
 // fill computes the figures and verifies every delivery.
-func (r *result) fill(cfg config, clients []*client, st *stats, publishTime, elapsed time.Duration, before, after []nodeMetrics) {
+func (r *result) fill(cfg config, clients []*client, st *stats, ackTime, elapsed time.Duration, before, after []nodeMetrics) {
 	r.Published, r.Acked = st.published.Load(), st.acked.Load()
-	r.PublishPerSecond = float64(r.Acked) / publishTime.Seconds()
+	r.PublishPerSecond = float64(r.Acked) / ackTime.Seconds()
 	r.Delivered = st.delivered.Load()
 	r.DeliveredPerSec = float64(r.Delivered) / elapsed.Seconds()
 	r.Latency, r.AckLatency = st.latency.summary(), st.ackLatency.summary()
@@ -238,6 +241,9 @@ func (r *result) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  publish:    %d sent, %d acked (%.0f/s); ack p50 %.1f ms, p99 %.1f ms\n",
 		r.Published, r.Acked, r.PublishPerSecond, r.AckLatency.P50, r.AckLatency.P99)
+	if publishing, err := time.ParseDuration(c.Duration); err == nil && r.AckSeconds > publishing.Seconds()+1 {
+		fmt.Fprintf(w, "              the server fell behind: acks came in over %.1f s of a %s publishing time\n", r.AckSeconds, c.Duration)
+	}
 	fmt.Fprintf(w, "  delivery:   %d of %d expected, %.0f/s (asked %.0f/s)\n", r.Delivered, r.Expected, r.DeliveredPerSec, r.AskedDeliveries)
 	fmt.Fprintf(w, "  latency:    p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.1f ms\n", r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max)
 	fmt.Fprintf(w, "  server CPU: %.2f s; %.1f µs per delivery, %.1f µs per message\n", r.ServerCPUSeconds, r.CPUPerDeliveryUS, r.CPUPerMessageUS)

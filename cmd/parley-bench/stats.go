@@ -55,6 +55,7 @@ type stats struct {
 	delivered      atomic.Int64
 	published      atomic.Int64
 	acked          atomic.Int64
+	lastAck        atomic.Int64 // unix nanoseconds of the latest ack
 	errors         atomic.Int64
 	reloads        atomic.Int64
 	dialFailures   atomic.Int64

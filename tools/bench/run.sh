@@ -19,7 +19,7 @@
 # Scenarios:
 #   idle       memory and goroutines per idle authenticated connection (CLIENTS, default 10000)
 #   accept     WebSocket connections accepted per second (CLIENTS, default 10000;
-#              CONCURRENCY attempts at once, default 500)
+#              CONCURRENCY attempts at once, default 1000)
 #   fanout     one channel, 5,000 subscribers, 20 publishes/s
 #   persisted  10,000 connections in 1,000 channels of 10, 1,000 msg/s
 #   rate       the same at RATE msg/s
@@ -36,25 +36,32 @@
 #                 so that Go's forced GC, at least every 2 minutes, runs before
 #                 memory is read)
 #   CLIENTS       connections of idle and accept (default 10000)
-#   CONCURRENCY   simultaneous connection attempts of accept (default 500)
+#   CONCURRENCY   simultaneous connection attempts of accept (default 1000)
 #   OUT           directory for $ENGINE-<scenario>.json and .txt (default docs/perf)
 #   PROFILE=1     build parley with net/http/pprof (tools/bench/pprof.go.txt, as
 #                 an overlay: the tree is not touched) and save a CPU profile of
 #                 node 1 taken while publishing, and a heap profile, to
 #                 $PROFILE_DIR/$ENGINE-<scenario>.{cpu,heap}.pprof
-#   PROFILE_DIR   default /tmp/parley-bench-profiles (profiles are not committed)
+#   PROFILE_DIR   default bench-profiles/ in the repo (git-ignored, like *.pprof)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 usage="usage: [ENGINE=postgres|sqlite] $0 idle|accept|fanout|persisted|rate|cluster [parley-bench flags]"
 scenario=${1:?$usage}
 shift
-command_line="$(printf '%q ' "ENGINE=${ENGINE:-postgres}" ${RATE:+"RATE=$RATE"} ${DURATION:+"DURATION=$DURATION"} ${CLIENTS:+"CLIENTS=$CLIENTS"} ${CONCURRENCY:+"CONCURRENCY=$CONCURRENCY"} ${PG_PARAMS:+"PG_PARAMS=$PG_PARAMS"} ${PROFILE:+"PROFILE=$PROFILE"} tools/bench/run.sh "$scenario" "$@")"
+command_line="$(printf '%q ' "ENGINE=${ENGINE:-postgres}" ${RATE:+"RATE=$RATE"} ${DURATION:+"DURATION=$DURATION"} ${CLIENTS:+"CLIENTS=$CLIENTS"} ${CONCURRENCY:+"CONCURRENCY=$CONCURRENCY"} ${PG_PARAMS:+"PG_PARAMS=$PG_PARAMS"} ${PROFILE:+"PROFILE=$PROFILE"} ${OUT:+"OUT=$OUT"} tools/bench/run.sh "$scenario" "$@")"
 ENGINE=${ENGINE:-postgres}
 case $ENGINE in
 postgres | sqlite) ;;
 *)
 	echo "ENGINE is postgres or sqlite, not $ENGINE" >&2
+	exit 2
+	;;
+esac
+case $scenario in
+idle | accept | fanout | persisted | rate | cluster) ;;
+*)
+	echo "unknown scenario $scenario; $usage" >&2
 	exit 2
 	;;
 esac
@@ -66,7 +73,7 @@ PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode
 DURATION=${DURATION:-$([ "$scenario" = idle ] && echo 2m10s || echo 30s)}
 CLIENTS=${CLIENTS:-10000}
 OUT=${OUT:-docs/perf}
-PROFILE_DIR=${PROFILE_DIR:-/tmp/parley-bench-profiles}
+PROFILE_DIR=${PROFILE_DIR:-$ROOT/bench-profiles}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
@@ -195,7 +202,7 @@ case $scenario in
 idle) # 1: memory and goroutines per idle authenticated connection
 	args=(-idle -clients "$CLIENTS" -channels 1000 -users 100) ;;
 accept) # 2: connections accepted per second, from nothing, CONCURRENCY at once
-	args=(-accept -clients "$CLIENTS" -channels 1000 -users 100 -connect-concurrency "${CONCURRENCY:-500}" "${pg_comm[@]}") ;;
+	args=(-accept -clients "$CLIENTS" -channels 1000 -users 100 -connect-concurrency "${CONCURRENCY:-1000}" "${pg_comm[@]}") ;;
 fanout) # 3: one channel, 5,000 subscribers, 20 publishes/s
 	args=(-clients 5000 -channels 1 -publishers 20 -rate 20 -users 100 "${pg_comm[@]}") ;;
 persisted) # 4: 10,000 connections in 1,000 channels of 10, 1,000 msg/s
@@ -251,6 +258,7 @@ if [ "${PROFILE:-}" = 1 ]; then
 	profiler=$!
 fi
 
+rm -f "$OUT/$name".failed.*.log # of an earlier run
 {
 	echo "# scenario $scenario on $ENGINE, $(date -u +%FT%TZ), $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . 2>/dev/null || echo ' (uncommitted changes)')"
 	echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3)"
