@@ -162,6 +162,13 @@ type MessageStore interface {
 	// author used the ClientMsgID before); such a post writes nothing. The
 	// returned error concerns the batch: nothing of it may be assumed
 	// stored (a lost connection leaves it unknown whether it committed).
+	//
+	// "At that moment": SQLite decides under the write lock, so nothing
+	// can change between the check and the commit. PostgreSQL decides on
+	// the statement's snapshot: every change committed before the
+	// statement starts is seen; one that commits while the statement waits
+	// for a topic's counter row is not (the post then commits just after
+	// it).
 	TopicPostBatch(ctx context.Context, posts []TopicPost) error
 	// ChannelLastSeq returns the counter without changing it.
 	ChannelLastSeq(ctx context.Context, tenantID int64, ch Channel) (int64, error)
