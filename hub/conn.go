@@ -15,9 +15,12 @@ import (
 	"parley/chat"
 )
 
-// conn is one WebSocket connection. Its reader and its writer run in two
-// goroutines of their own (the HTTP handler returns after the upgrade);
-// both end on one cancel.
+// conn is one WebSocket connection. Its reader runs in a goroutine of its
+// own (the HTTP handler returns after the upgrade); its writer runs only
+// while there is something to write: a frame queued when none is running
+// starts one, and it ends when it finds the queue empty. An idle
+// connection so holds one goroutine stack, not two. Both end on one
+// cancel, and the reader's goroutine joins the writer before it ends.
 type conn struct {
 	h    *Hub
 	id   string
@@ -34,10 +37,12 @@ type conn struct {
 	queue   [][]byte
 	qbytes  int
 	qclosed bool
-	// wake is all the writer waits on: a frame in an empty queue, a close
-	// request and the end of ctx signal it. One channel costs a wake-up a
-	// fraction of a select over three.
-	wake        chan struct{}
+	// The writer, under qmu: writing while one runs (it clears it only
+	// on finding the queue empty and no close asked, under qmu), wstate
+	// whether one may start (see writerState). writers joins them.
+	writing     bool
+	wstate      writerState
+	writers     sync.WaitGroup
 	stopped     atomic.Bool   // ctx ended; read instead of ctx.Err, whose cold cache line cost 4 %
 	closeAsked  atomic.Bool   // closeCh is closed
 	space       chan struct{} // the writer wrote a batch while spaceWaiters > 0
@@ -97,24 +102,82 @@ func (c *conn) enqueueUncounted(frame []byte) bool {
 		c.close(CloseSlowConsumer, reasonSlowConsumer)
 		return false
 	}
-	// A queue that holds frames already has the writer's attention: the
-	// writer goes to sleep only after finding the queue empty.
-	idle := len(c.queue) == 0
 	c.queue = append(c.queue, frame)
 	c.qbytes += len(frame)
+	start := c.claimWriterLocked()
 	c.qmu.Unlock()
-	if idle {
-		c.signal()
+	if start {
+		go c.writeLoop()
 	}
 	return true
 }
 
-// signal wakes the writer.
-func (c *conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+// writerState says whether a writer may start.
+type writerState uint8
+
+const (
+	writerNotYet  writerState = iota // frames queue up until serve starts writing
+	writerAllowed                    // a frame or a close request starts one
+	writerDone                       // the reader ended: none starts again
+)
+
+// claimWriterLocked reports whether the caller, holding qmu, is to start
+// a writer (go c.writeLoop()): none runs and one may. It counts the
+// writer in writers before qmu is released.
+func (c *conn) claimWriterLocked() bool {
+	if c.writing || c.wstate != writerAllowed || c.stopped.Load() {
+		return false
 	}
+	c.writing = true
+	c.writers.Add(1)
+	return true
+}
+
+// signal starts the writer unless one runs; it finds the queue and the
+// close request as they are.
+func (c *conn) signal() {
+	c.qmu.Lock()
+	start := c.claimWriterLocked()
+	c.qmu.Unlock()
+	if start {
+		go c.writeLoop()
+	}
+}
+
+// startWriting lets writers start, and starts one for what was queued or
+// asked before (serve's first frames).
+func (c *conn) startWriting() {
+	c.qmu.Lock()
+	c.wstate = writerAllowed
+	start := (len(c.queue) > 0 || c.closing()) && c.claimWriterLocked()
+	c.qmu.Unlock()
+	if start {
+		go c.writeLoop()
+	}
+}
+
+// stopWriting keeps writers from starting again and waits for the one
+// running, if any. The reader's goroutine calls it once the reader ended
+// (and ctx with it).
+func (c *conn) stopWriting() {
+	c.qmu.Lock()
+	c.wstate = writerDone
+	c.qmu.Unlock()
+	c.writers.Wait()
+}
+
+// writerIdle reports, under qmu, that the queue is empty and no close
+// was asked, and then marks the writer as gone: the next frame or close
+// request starts another. close stores closeAsked before it takes qmu,
+// so a close is either seen here or starts the next writer.
+func (c *conn) writerIdle() bool {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if len(c.queue) > 0 || c.closing() {
+		return false
+	}
+	c.writing = false
+	return true
 }
 
 // send enqueues a server frame without blocking (fan-out and control).
@@ -138,12 +201,12 @@ func (c *conn) push(frame []byte) {
 			return
 		}
 		if c.qbytes == 0 || c.qbytes+len(frame) <= c.h.cfg.SendQueueBytes {
-			idle := len(c.queue) == 0
 			c.queue = append(c.queue, frame)
 			c.qbytes += len(frame)
+			start := c.claimWriterLocked()
 			c.qmu.Unlock()
-			if idle {
-				c.signal()
+			if start {
+				go c.writeLoop()
 			}
 			c.h.m.messagesOut.Inc()
 			return
@@ -212,38 +275,40 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 		c.closeCode, c.closeReason = code, reason
 		c.closeAsked.Store(true)
 		close(c.closeCh)
-		c.signal()
+		c.signal() // after closeAsked: see writerIdle
 	})
 }
 
 // closing reports whether a close was requested.
 func (c *conn) closing() bool { return c.closeAsked.Load() }
 
-// writeLoop is the connection's writer: it drains the queue in batches,
-// pings, and performs the close the hub or the reader asked for.
+// writeLoop is the connection's writer, started by claimWriterLocked: it
+// drains the queue in batches and performs the close the hub or the
+// reader asked for. It ends when it finds the queue empty (idle), or with
+// the connection (after a close, a write error or the end of ctx, which
+// it cancels, as the writer always did).
 func (c *conn) writeLoop() {
-	defer c.cancel()
-	// Armed only once stored: heartbeat re-arms it through the pointer.
-	ping := time.AfterFunc(time.Hour, c.heartbeat)
-	ping.Stop()
-	c.pingTimer.Store(ping)
-	ping.Reset(c.h.cfg.PingInterval)
-	defer ping.Stop()
+	defer c.writers.Done()
 	for {
-		<-c.wake
 		switch {
 		case c.stopped.Load():
+			c.cancel()
 			return
 		case c.closing():
 			c.finish()
+			c.cancel()
 			return
 		}
 		if err := c.flush(true); err != nil {
 			if !errors.Is(err, errClosing) {
 				c.logWriteError(err)
+				c.cancel()
 				return
 			}
-			c.signal() // handle the close at the top
+			continue // handle the close at the top
+		}
+		if c.writerIdle() {
+			return
 		}
 	}
 }

@@ -11,7 +11,8 @@ import (
 // time, so what one holds while it waits is what a node's memory is made
 // of (docs/performance.md, scenario 1). Two things dominate it: the
 // buffers coder/websocket keeps from the hijacked HTTP connection, and the
-// stacks of the reader and writer goroutines.
+// stack of the reader goroutine (the writer runs only while it has
+// something to write).
 
 // Buffer sizes of a connection's socket. net/http hands over 4 KiB for
 // each; client frames are small (and bigger ones are read straight into
