@@ -28,8 +28,8 @@ type conn struct {
 	sock *socket // the socket under ws, which the writer writes to; nil in tests without one
 	p    *chat.Principal
 
-	ctx    context.Context
-	cancel context.CancelFunc
+	ctx       context.Context
+	cancelCtx context.CancelFunc // see cancel
 
 	// The outgoing queue is bounded in bytes, counting frames queued and
 	// frames taken by the writer until written.
@@ -63,7 +63,7 @@ type conn struct {
 	closeReason string
 
 	smu  sync.Mutex
-	subs map[chat.Channel]*subscription
+	subs []connSub // see subIndex
 
 	// Reader-only state.
 	limiter   tokenBucket
@@ -285,14 +285,13 @@ func (c *conn) closing() bool { return c.closeAsked.Load() }
 // writeLoop is the connection's writer, started by claimWriterLocked: it
 // drains the queue in batches and performs the close the hub or the
 // reader asked for. It ends when it finds the queue empty (idle), or with
-// the connection (after a close, a write error or the end of ctx, which
-// it cancels, as the writer always did).
+// the connection: at the end of ctx, or after a close or a write error,
+// which cancel the connection.
 func (c *conn) writeLoop() {
 	defer c.writers.Done()
 	for {
 		switch {
 		case c.stopped.Load():
-			c.cancel()
 			return
 		case c.closing():
 			c.finish()
@@ -460,12 +459,33 @@ func isNormalClose(err error) bool {
 	return false
 }
 
+// stop ends the connection's context; a running writer sees it before
+// its next batch, and none starts after it.
+func (c *conn) stop() {
+	c.stopped.Store(true)
+	c.cancelCtx()
+}
+
+// cancel is the one cancel that ends a connection: it stops it and closes
+// the socket, which ends the reader's Read. (The reader reads with a
+// context that never ends: coder/websocket would register a context.AfterFunc
+// on c.ctx for every Read, which an idle connection holds for as long as
+// it idles; closing the socket is what that callback did.) The reader,
+// ending by itself, only stops (see readLoop).
+func (c *conn) cancel() {
+	c.stop()
+	if c.ws != nil {
+		_ = c.ws.CloseNow()
+	}
+}
+
 // readLoop is the connection's reader: it rate-limits every frame before
-// anything else and handles them one by one.
+// anything else and handles them one by one. It ends on a read error,
+// which cancel causes by closing the socket.
 func (c *conn) readLoop() {
-	defer c.cancel()
+	defer c.stop()
 	for {
-		typ, data, err := c.ws.Read(c.ctx)
+		typ, data, err := c.ws.Read(context.Background())
 		c.readProgress.Add(1)
 		if err != nil {
 			if !isNormalClose(err) && c.ctx.Err() == nil && websocket.CloseStatus(err) == -1 {
@@ -527,18 +547,46 @@ func (c *conn) sendError(id json.RawMessage, err error) {
 	c.reply(errorFrame{Type: "error", ID: id, Code: code, Message: chat.ErrorMessage(err)})
 }
 
+// connSub is one entry of a connection's subscriptions.
+type connSub struct {
+	name chat.Channel
+	s    *subscription
+}
+
+// subIndex returns the index of the subscription to name in c.subs, or
+// -1. Under smu. A slice searched linearly, not a map: every connection
+// holds one or a few subscriptions (its user channel and what it
+// subscribed to), and a map's first group costs an idle connection a
+// few hundred bytes more than a small slice.
+func (c *conn) subIndex(name chat.Channel) int {
+	for i := range c.subs {
+		if c.subs[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// removeSubAt removes c.subs[i]. Under smu.
+func (c *conn) removeSubAt(i int) {
+	last := len(c.subs) - 1
+	c.subs[i] = c.subs[last]
+	c.subs[last] = connSub{}
+	c.subs = c.subs[:last]
+}
+
 // addSub records s as the subscription to name unless there is one, or
 // the connection already has too many.
 func (c *conn) addSub(name chat.Channel, s *subscription) error {
 	c.smu.Lock()
 	defer c.smu.Unlock()
-	if _, dup := c.subs[name]; dup {
+	if c.subIndex(name) >= 0 {
 		return chat.Errorf(chat.EConflict, "already subscribed to %s", name)
 	}
 	if len(c.subs) >= c.h.cfg.MaxSubscriptions {
 		return chat.Errorf(chat.ETooLarge, "at most %d subscriptions per connection", c.h.cfg.MaxSubscriptions)
 	}
-	c.subs[name] = s
+	c.subs = append(c.subs, connSub{name: name, s: s})
 	return nil
 }
 
@@ -546,8 +594,12 @@ func (c *conn) addSub(name chat.Channel, s *subscription) error {
 func (c *conn) takeSub(ch chat.Channel) *subscription {
 	c.smu.Lock()
 	defer c.smu.Unlock()
-	s := c.subs[ch]
-	delete(c.subs, ch)
+	i := c.subIndex(ch)
+	if i < 0 {
+		return nil
+	}
+	s := c.subs[i].s
+	c.removeSubAt(i)
 	return s
 }
 
@@ -555,10 +607,11 @@ func (c *conn) takeSub(ch chat.Channel) *subscription {
 func (c *conn) dropSub(s *subscription) bool {
 	c.smu.Lock()
 	defer c.smu.Unlock()
-	if c.subs[s.ch.name] != s {
+	i := c.subIndex(s.ch.name)
+	if i < 0 || c.subs[i].s != s {
 		return false
 	}
-	delete(c.subs, s.ch.name)
+	c.removeSubAt(i)
 	return true
 }
 
@@ -566,9 +619,9 @@ func (c *conn) allSubs() []*subscription {
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	out := make([]*subscription, 0, len(c.subs))
-	for _, s := range c.subs {
-		out = append(out, s)
+	for _, e := range c.subs {
+		out = append(out, e.s)
 	}
-	c.subs = make(map[chat.Channel]*subscription)
+	c.subs = nil
 	return out
 }

@@ -258,21 +258,15 @@ func (h *Hub) newConn(ws *websocket.Conn, p *chat.Principal) *conn {
 	id := hex.EncodeToString(b[:])
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &conn{
-		h:       h,
-		id:      id,
-		ws:      ws,
-		p:       p,
-		ctx:     ctx,
-		space:   make(chan struct{}, 1),
-		closeCh: make(chan struct{}),
-		subs:    make(map[chat.Channel]*subscription),
-		limiter: newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst),
-	}
-	// A running writer sees stopped before its next batch; none starts
-	// after it.
-	c.cancel = func() {
-		c.stopped.Store(true)
-		cancel()
+		h:         h,
+		id:        id,
+		ws:        ws,
+		p:         p,
+		ctx:       ctx,
+		cancelCtx: cancel,
+		space:     make(chan struct{}, 1),
+		closeCh:   make(chan struct{}),
+		limiter:   newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst),
 	}
 	return c
 }
