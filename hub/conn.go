@@ -44,8 +44,8 @@ type conn struct {
 	wstate      writerState
 	writers     sync.WaitGroup
 	stopped     atomic.Bool   // ctx ended; read instead of ctx.Err, whose cold cache line cost 4 %
-	closeAsked  atomic.Bool   // closeCh is closed
-	space       chan struct{} // the writer wrote a batch while spaceWaiters > 0
+	closeAsked  atomic.Bool   // close was called
+	space       chan struct{} // the writer wrote a batch while spaceWaiters > 0, or close was called
 	spaceWaiter atomic.Int32
 
 	// The heartbeat runs on its timer's goroutine, not the writer's:
@@ -58,7 +58,6 @@ type conn struct {
 	readBusy     atomic.Bool
 
 	closeOnce   sync.Once
-	closeCh     chan struct{}
 	closeCode   websocket.StatusCode
 	closeReason string
 
@@ -222,10 +221,14 @@ func (c *conn) push(frame []byte) {
 			defer c.spaceWaiter.Add(-1)
 			continue
 		}
-		select {
-		case <-c.space:
-		case <-c.closeCh:
+		if c.closing() {
 			return
+		}
+		select {
+		case <-c.space: // room, or a close request (see close)
+			if c.closing() {
+				return
+			}
 		case <-c.ctx.Done():
 			return
 		case <-timeout:
@@ -255,10 +258,11 @@ func (c *conn) waitSpace(ctx context.Context) error {
 	c.spaceWaiter.Add(1)
 	defer c.spaceWaiter.Add(-1)
 	for c.queuedBytes() > c.h.cfg.SendQueueBytes/2 {
-		select {
-		case <-c.space:
-		case <-c.closeCh:
+		if c.closing() {
 			return errClosing
+		}
+		select {
+		case <-c.space: // room, or a close request (see close)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -269,12 +273,18 @@ func (c *conn) waitSpace(ctx context.Context) error {
 var errClosing = errors.New("connection closing")
 
 // close asks the writer to close the socket with code; the first call
-// wins. It does no I/O.
+// wins. It does no I/O. A reader waiting for room in the queue (push,
+// waitSpace) is woken through space and sees closing: it looks at
+// closing before every wait and after every wake-up, and the token sent
+// here, or one already buffered, wakes it after closeAsked is set.
 func (c *conn) close(code websocket.StatusCode, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeReason = code, reason
 		c.closeAsked.Store(true)
-		close(c.closeCh)
+		select {
+		case c.space <- struct{}{}:
+		default:
+		}
 		c.signal() // after closeAsked: see writerIdle
 	})
 }
@@ -497,10 +507,8 @@ func (c *conn) readLoop() {
 			c.protocolViolation(nil, "frames are JSON text messages")
 			continue
 		}
-		select {
-		case <-c.closeCh:
+		if c.closing() {
 			continue // closing: read on until the close handshake ends
-		default:
 		}
 		for line := range bytes.SplitSeq(data, []byte{'\n'}) {
 			if len(bytes.TrimSpace(line)) == 0 {

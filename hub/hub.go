@@ -265,7 +265,6 @@ func (h *Hub) newConn(ws *websocket.Conn, p *chat.Principal) *conn {
 		ctx:       ctx,
 		cancelCtx: cancel,
 		space:     make(chan struct{}, 1),
-		closeCh:   make(chan struct{}),
 		limiter:   newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst),
 	}
 	return c
