@@ -15,9 +15,12 @@ import (
 	"parley/chat"
 )
 
-// conn is one WebSocket connection. Its reader and its writer run in two
-// goroutines of their own (the HTTP handler returns after the upgrade);
-// both end on one cancel.
+// conn is one WebSocket connection. Its reader runs in a goroutine of its
+// own (the HTTP handler returns after the upgrade); its writer runs only
+// while there is something to write: a frame queued when none is running
+// starts one, and it ends when it finds the queue empty. An idle
+// connection so holds one goroutine stack, not two. Both end on one
+// cancel, and the reader's goroutine joins the writer before it ends.
 type conn struct {
 	h    *Hub
 	id   string
@@ -25,8 +28,8 @@ type conn struct {
 	sock *socket // the socket under ws, which the writer writes to; nil in tests without one
 	p    *chat.Principal
 
-	ctx    context.Context
-	cancel context.CancelFunc
+	ctx       context.Context
+	cancelCtx context.CancelFunc // see cancel
 
 	// The outgoing queue is bounded in bytes, counting frames queued and
 	// frames taken by the writer until written.
@@ -34,13 +37,15 @@ type conn struct {
 	queue   [][]byte
 	qbytes  int
 	qclosed bool
-	// wake is all the writer waits on: a frame in an empty queue, a close
-	// request and the end of ctx signal it. One channel costs a wake-up a
-	// fraction of a select over three.
-	wake        chan struct{}
+	// The writer, under qmu: writing while one runs (it clears it only
+	// on finding the queue empty and no close asked, under qmu), wstate
+	// whether one may start (see writerState). writers joins them.
+	writing     bool
+	wstate      writerState
+	writers     sync.WaitGroup
 	stopped     atomic.Bool   // ctx ended; read instead of ctx.Err, whose cold cache line cost 4 %
-	closeAsked  atomic.Bool   // closeCh is closed
-	space       chan struct{} // the writer wrote a batch while spaceWaiters > 0
+	closeAsked  atomic.Bool   // close was called
+	space       chan struct{} // the writer wrote a batch while spaceWaiters > 0, or close was called
 	spaceWaiter atomic.Int32
 
 	// The heartbeat runs on its timer's goroutine, not the writer's:
@@ -53,12 +58,11 @@ type conn struct {
 	readBusy     atomic.Bool
 
 	closeOnce   sync.Once
-	closeCh     chan struct{}
 	closeCode   websocket.StatusCode
 	closeReason string
 
 	smu  sync.Mutex
-	subs map[chat.Channel]*subscription
+	subs []connSub // see subIndex
 
 	// Reader-only state.
 	limiter   tokenBucket
@@ -97,24 +101,82 @@ func (c *conn) enqueueUncounted(frame []byte) bool {
 		c.close(CloseSlowConsumer, reasonSlowConsumer)
 		return false
 	}
-	// A queue that holds frames already has the writer's attention: the
-	// writer goes to sleep only after finding the queue empty.
-	idle := len(c.queue) == 0
 	c.queue = append(c.queue, frame)
 	c.qbytes += len(frame)
+	start := c.claimWriterLocked()
 	c.qmu.Unlock()
-	if idle {
-		c.signal()
+	if start {
+		go c.writeLoop()
 	}
 	return true
 }
 
-// signal wakes the writer.
-func (c *conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+// writerState says whether a writer may start.
+type writerState uint8
+
+const (
+	writerNotYet  writerState = iota // frames queue up until serve starts writing
+	writerAllowed                    // a frame or a close request starts one
+	writerDone                       // the reader ended: none starts again
+)
+
+// claimWriterLocked reports whether the caller, holding qmu, is to start
+// a writer (go c.writeLoop()): none runs and one may. It counts the
+// writer in writers before qmu is released.
+func (c *conn) claimWriterLocked() bool {
+	if c.writing || c.wstate != writerAllowed || c.stopped.Load() {
+		return false
 	}
+	c.writing = true
+	c.writers.Add(1)
+	return true
+}
+
+// signal starts the writer unless one runs; it finds the queue and the
+// close request as they are.
+func (c *conn) signal() {
+	c.qmu.Lock()
+	start := c.claimWriterLocked()
+	c.qmu.Unlock()
+	if start {
+		go c.writeLoop()
+	}
+}
+
+// startWriting lets writers start, and starts one for what was queued or
+// asked before (serve's first frames).
+func (c *conn) startWriting() {
+	c.qmu.Lock()
+	c.wstate = writerAllowed
+	start := (len(c.queue) > 0 || c.closing()) && c.claimWriterLocked()
+	c.qmu.Unlock()
+	if start {
+		go c.writeLoop()
+	}
+}
+
+// stopWriting keeps writers from starting again and waits for the one
+// running, if any. The reader's goroutine calls it once the reader ended
+// (and ctx with it).
+func (c *conn) stopWriting() {
+	c.qmu.Lock()
+	c.wstate = writerDone
+	c.qmu.Unlock()
+	c.writers.Wait()
+}
+
+// writerIdle reports, under qmu, that the queue is empty and no close
+// was asked, and then marks the writer as gone: the next frame or close
+// request starts another. close stores closeAsked before it takes qmu,
+// so a close is either seen here or starts the next writer.
+func (c *conn) writerIdle() bool {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if len(c.queue) > 0 || c.closing() {
+		return false
+	}
+	c.writing = false
+	return true
 }
 
 // send enqueues a server frame without blocking (fan-out and control).
@@ -138,12 +200,12 @@ func (c *conn) push(frame []byte) {
 			return
 		}
 		if c.qbytes == 0 || c.qbytes+len(frame) <= c.h.cfg.SendQueueBytes {
-			idle := len(c.queue) == 0
 			c.queue = append(c.queue, frame)
 			c.qbytes += len(frame)
+			start := c.claimWriterLocked()
 			c.qmu.Unlock()
-			if idle {
-				c.signal()
+			if start {
+				go c.writeLoop()
 			}
 			c.h.m.messagesOut.Inc()
 			return
@@ -159,10 +221,14 @@ func (c *conn) push(frame []byte) {
 			defer c.spaceWaiter.Add(-1)
 			continue
 		}
-		select {
-		case <-c.space:
-		case <-c.closeCh:
+		if c.closing() {
 			return
+		}
+		select {
+		case <-c.space: // room, or a close request (see close)
+			if c.closing() {
+				return
+			}
 		case <-c.ctx.Done():
 			return
 		case <-timeout:
@@ -192,10 +258,11 @@ func (c *conn) waitSpace(ctx context.Context) error {
 	c.spaceWaiter.Add(1)
 	defer c.spaceWaiter.Add(-1)
 	for c.queuedBytes() > c.h.cfg.SendQueueBytes/2 {
-		select {
-		case <-c.space:
-		case <-c.closeCh:
+		if c.closing() {
 			return errClosing
+		}
+		select {
+		case <-c.space: // room, or a close request (see close)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -206,44 +273,51 @@ func (c *conn) waitSpace(ctx context.Context) error {
 var errClosing = errors.New("connection closing")
 
 // close asks the writer to close the socket with code; the first call
-// wins. It does no I/O.
+// wins. It does no I/O. A reader waiting for room in the queue (push,
+// waitSpace) is woken through space and sees closing: it looks at
+// closing before every wait and after every wake-up, and the token sent
+// here, or one already buffered, wakes it after closeAsked is set.
 func (c *conn) close(code websocket.StatusCode, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeReason = code, reason
 		c.closeAsked.Store(true)
-		close(c.closeCh)
-		c.signal()
+		select {
+		case c.space <- struct{}{}:
+		default:
+		}
+		c.signal() // after closeAsked: see writerIdle
 	})
 }
 
 // closing reports whether a close was requested.
 func (c *conn) closing() bool { return c.closeAsked.Load() }
 
-// writeLoop is the connection's writer: it drains the queue in batches,
-// pings, and performs the close the hub or the reader asked for.
+// writeLoop is the connection's writer, started by claimWriterLocked: it
+// drains the queue in batches and performs the close the hub or the
+// reader asked for. It ends when it finds the queue empty (idle), or with
+// the connection: at the end of ctx, or after a close or a write error,
+// which cancel the connection.
 func (c *conn) writeLoop() {
-	defer c.cancel()
-	// Armed only once stored: heartbeat re-arms it through the pointer.
-	ping := time.AfterFunc(time.Hour, c.heartbeat)
-	ping.Stop()
-	c.pingTimer.Store(ping)
-	ping.Reset(c.h.cfg.PingInterval)
-	defer ping.Stop()
+	defer c.writers.Done()
 	for {
-		<-c.wake
 		switch {
 		case c.stopped.Load():
 			return
 		case c.closing():
 			c.finish()
+			c.cancel()
 			return
 		}
 		if err := c.flush(true); err != nil {
 			if !errors.Is(err, errClosing) {
 				c.logWriteError(err)
+				c.cancel()
 				return
 			}
-			c.signal() // handle the close at the top
+			continue // handle the close at the top
+		}
+		if c.writerIdle() {
+			return
 		}
 	}
 }
@@ -395,12 +469,33 @@ func isNormalClose(err error) bool {
 	return false
 }
 
+// stop ends the connection's context; a running writer sees it before
+// its next batch, and none starts after it.
+func (c *conn) stop() {
+	c.stopped.Store(true)
+	c.cancelCtx()
+}
+
+// cancel is the one cancel that ends a connection: it stops it and closes
+// the socket, which ends the reader's Read. (The reader reads with a
+// context that never ends: coder/websocket would register a context.AfterFunc
+// on c.ctx for every Read, which an idle connection holds for as long as
+// it idles; closing the socket is what that callback did.) The reader,
+// ending by itself, only stops (see readLoop).
+func (c *conn) cancel() {
+	c.stop()
+	if c.ws != nil {
+		_ = c.ws.CloseNow()
+	}
+}
+
 // readLoop is the connection's reader: it rate-limits every frame before
-// anything else and handles them one by one.
+// anything else and handles them one by one. It ends on a read error,
+// which cancel causes by closing the socket.
 func (c *conn) readLoop() {
-	defer c.cancel()
+	defer c.stop()
 	for {
-		typ, data, err := c.ws.Read(c.ctx)
+		typ, data, err := c.ws.Read(context.Background())
 		c.readProgress.Add(1)
 		if err != nil {
 			if !isNormalClose(err) && c.ctx.Err() == nil && websocket.CloseStatus(err) == -1 {
@@ -412,10 +507,8 @@ func (c *conn) readLoop() {
 			c.protocolViolation(nil, "frames are JSON text messages")
 			continue
 		}
-		select {
-		case <-c.closeCh:
+		if c.closing() {
 			continue // closing: read on until the close handshake ends
-		default:
 		}
 		for line := range bytes.SplitSeq(data, []byte{'\n'}) {
 			if len(bytes.TrimSpace(line)) == 0 {
@@ -462,18 +555,46 @@ func (c *conn) sendError(id json.RawMessage, err error) {
 	c.reply(errorFrame{Type: "error", ID: id, Code: code, Message: chat.ErrorMessage(err)})
 }
 
+// connSub is one entry of a connection's subscriptions.
+type connSub struct {
+	name chat.Channel
+	s    *subscription
+}
+
+// subIndex returns the index of the subscription to name in c.subs, or
+// -1. Under smu. A slice searched linearly, not a map: every connection
+// holds one or a few subscriptions (its user channel and what it
+// subscribed to), and a map's first group costs an idle connection a
+// few hundred bytes more than a small slice.
+func (c *conn) subIndex(name chat.Channel) int {
+	for i := range c.subs {
+		if c.subs[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// removeSubAt removes c.subs[i]. Under smu.
+func (c *conn) removeSubAt(i int) {
+	last := len(c.subs) - 1
+	c.subs[i] = c.subs[last]
+	c.subs[last] = connSub{}
+	c.subs = c.subs[:last]
+}
+
 // addSub records s as the subscription to name unless there is one, or
 // the connection already has too many.
 func (c *conn) addSub(name chat.Channel, s *subscription) error {
 	c.smu.Lock()
 	defer c.smu.Unlock()
-	if _, dup := c.subs[name]; dup {
+	if c.subIndex(name) >= 0 {
 		return chat.Errorf(chat.EConflict, "already subscribed to %s", name)
 	}
 	if len(c.subs) >= c.h.cfg.MaxSubscriptions {
 		return chat.Errorf(chat.ETooLarge, "at most %d subscriptions per connection", c.h.cfg.MaxSubscriptions)
 	}
-	c.subs[name] = s
+	c.subs = append(c.subs, connSub{name: name, s: s})
 	return nil
 }
 
@@ -481,8 +602,12 @@ func (c *conn) addSub(name chat.Channel, s *subscription) error {
 func (c *conn) takeSub(ch chat.Channel) *subscription {
 	c.smu.Lock()
 	defer c.smu.Unlock()
-	s := c.subs[ch]
-	delete(c.subs, ch)
+	i := c.subIndex(ch)
+	if i < 0 {
+		return nil
+	}
+	s := c.subs[i].s
+	c.removeSubAt(i)
 	return s
 }
 
@@ -490,10 +615,11 @@ func (c *conn) takeSub(ch chat.Channel) *subscription {
 func (c *conn) dropSub(s *subscription) bool {
 	c.smu.Lock()
 	defer c.smu.Unlock()
-	if c.subs[s.ch.name] != s {
+	i := c.subIndex(s.ch.name)
+	if i < 0 || c.subs[i].s != s {
 		return false
 	}
-	delete(c.subs, s.ch.name)
+	c.removeSubAt(i)
 	return true
 }
 
@@ -501,9 +627,9 @@ func (c *conn) allSubs() []*subscription {
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	out := make([]*subscription, 0, len(c.subs))
-	for _, s := range c.subs {
-		out = append(out, s)
+	for _, e := range c.subs {
+		out = append(out, e.s)
 	}
-	c.subs = make(map[chat.Channel]*subscription)
+	c.subs = nil
 	return out
 }

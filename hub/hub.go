@@ -241,6 +241,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				c.logger().Error().Interface("panic", v).Bytes("stack", debug.Stack()).Msg("connection panicked")
 				c.cancel()
 				_ = c.ws.CloseNow()
+				c.stopWriting()
+				if t := c.pingTimer.Load(); t != nil {
+					t.Stop()
+				}
 				h.disconnect(c)
 			}
 		}()
@@ -254,22 +258,14 @@ func (h *Hub) newConn(ws *websocket.Conn, p *chat.Principal) *conn {
 	id := hex.EncodeToString(b[:])
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &conn{
-		h:       h,
-		id:      id,
-		ws:      ws,
-		p:       p,
-		ctx:     ctx,
-		wake:    make(chan struct{}, 1),
-		space:   make(chan struct{}, 1),
-		closeCh: make(chan struct{}),
-		subs:    make(map[chat.Channel]*subscription),
-		limiter: newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst),
-	}
-	// The writer waits on wake alone, so the end of the context wakes it.
-	c.cancel = func() {
-		cancel()
-		c.stopped.Store(true)
-		c.signal()
+		h:         h,
+		id:        id,
+		ws:        ws,
+		p:         p,
+		ctx:       ctx,
+		cancelCtx: cancel,
+		space:     make(chan struct{}, 1),
+		limiter:   newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst),
 	}
 	return c
 }
@@ -322,10 +318,16 @@ func (h *Hub) serve(c *conn) {
 	c.send(subscribedFrame{Type: "subscribed", Channel: userCh})
 	s.ch.release(s, 0)
 
-	var writer sync.WaitGroup
-	writer.Go(c.writeLoop)
+	// The heartbeat runs on its timer's goroutine; it is armed only once
+	// stored, since heartbeat re-arms it through the pointer.
+	ping := time.AfterFunc(time.Hour, c.heartbeat)
+	ping.Stop()
+	c.pingTimer.Store(ping)
+	ping.Reset(h.cfg.PingInterval)
+	c.startWriting()
 	c.readLoop()
-	writer.Wait()
+	c.stopWriting()
+	ping.Stop()
 	_ = c.ws.CloseNow()
 	h.disconnect(c)
 }

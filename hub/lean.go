@@ -11,16 +11,19 @@ import (
 // time, so what one holds while it waits is what a node's memory is made
 // of (docs/performance.md, scenario 1). Two things dominate it: the
 // buffers coder/websocket keeps from the hijacked HTTP connection, and the
-// stacks of the reader and writer goroutines.
+// stack of the reader goroutine (the writer runs only while it has
+// something to write).
 
 // Buffer sizes of a connection's socket. net/http hands over 4 KiB for
-// each; client frames are small (and bigger ones are read straight into
-// the message). coder/websocket writes only control frames through its
-// buffered writer (at most 127 bytes each; the writer frames the messages
-// itself, see socket), so a small one does.
+// each; client frames are small (a typical request fits in 256 bytes,
+// and bigger ones are read straight into the message). coder/websocket
+// writes only control frames through its buffered writer, at most 127
+// bytes each (a 2-byte header and at most 125 bytes of payload; the
+// writer frames the messages itself, see socket), so 128 bytes hold any
+// of them whole and it reaches the socket in one Write.
 const (
-	socketReadBuffer  = 512
-	socketWriteBuffer = 256
+	socketReadBuffer  = 256
+	socketWriteBuffer = 128
 )
 
 // leanHijacker hands coder/websocket smaller buffers than net/http's on
