@@ -28,13 +28,11 @@ func (s *Store) categorySetRoles(ctx context.Context, tenantID, categoryID int64
 	if err := s.write.CategoryRolesDelete(ctx, db.CategoryRolesDeleteParams{TenantID: tenantID, CategoryID: categoryID}); err != nil {
 		return dbErr(err, "category roles")
 	}
-	for _, r := range roleIDs {
-		err := s.write.CategoryRoleInsert(ctx, db.CategoryRoleInsertParams{TenantID: tenantID, CategoryID: categoryID, RoleID: r})
-		if err != nil {
-			return dbErr(err, "role")
-		}
+	if len(roleIDs) == 0 {
+		return nil
 	}
-	return nil
+	err := s.write.CategoryRolesInsert(ctx, db.CategoryRolesInsertParams{TenantID: tenantID, CategoryID: categoryID, RoleIds: idsJSON(roleIDs)})
+	return dbErr(err, "role")
 }
 
 func (s *Store) CategoryCreate(ctx context.Context, c *chat.Category) error {
@@ -147,13 +145,11 @@ func (s *Store) conversationSetRoles(ctx context.Context, tenantID, conversation
 	if err := s.write.ConversationRolesDelete(ctx, db.ConversationRolesDeleteParams{TenantID: tenantID, ConversationID: conversationID}); err != nil {
 		return dbErr(err, "conversation roles")
 	}
-	for _, r := range roleIDs {
-		err := s.write.ConversationRoleInsert(ctx, db.ConversationRoleInsertParams{TenantID: tenantID, ConversationID: conversationID, RoleID: r})
-		if err != nil {
-			return dbErr(err, "role")
-		}
+	if len(roleIDs) == 0 {
+		return nil
 	}
-	return nil
+	err := s.write.ConversationRolesInsert(ctx, db.ConversationRolesInsertParams{TenantID: tenantID, ConversationID: conversationID, RoleIds: idsJSON(roleIDs)})
+	return dbErr(err, "role")
 }
 
 // ConversationCreate inserts c with its roles; Status "" is StatusNew and a

@@ -83,7 +83,7 @@ func (s *Store) withAttachments(ctx context.Context, tenantID int64, rows []mess
 	if len(ids) == 0 {
 		return out, nil
 	}
-	atts, err := s.read.AttachmentsByMessages(ctx, db.AttachmentsByMessagesParams{TenantID: tenantID, MessageIds: idsJSON(ids)})
+	atts, err := s.read.AttachmentListByMessages(ctx, db.AttachmentListByMessagesParams{TenantID: tenantID, MessageIds: idsJSON(ids)})
 	if err != nil {
 		return nil, dbErr(err, "attachments")
 	}
@@ -155,7 +155,7 @@ func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
 			if n != int64(len(attIDs)) {
 				return chat.NotFound("attachment")
 			}
-			rows, err := ts.read.AttachmentsByMessages(ctx, db.AttachmentsByMessagesParams{TenantID: m.TenantID, MessageIds: idsJSON([]int64{id})})
+			rows, err := ts.read.AttachmentListByMessages(ctx, db.AttachmentListByMessagesParams{TenantID: m.TenantID, MessageIds: idsJSON([]int64{id})})
 			if err != nil {
 				return dbErr(err, "attachments")
 			}
@@ -198,10 +198,10 @@ func (s *Store) MessageDelete(ctx context.Context, tenantID, id int64, at time.T
 	return s.InTx(ctx, func(tx chat.Store) error {
 		ts := tx.(*Store)
 		v := micros(at)
-		if err := mustAffect("message")(ts.write.MessageDelete(ctx, db.MessageDeleteParams{TenantID: tenantID, ID: id, DeletedAt: &v})); err != nil {
+		if err := mustAffect("message")(ts.write.MessageTombstone(ctx, db.MessageTombstoneParams{TenantID: tenantID, ID: id, DeletedAt: &v})); err != nil {
 			return err
 		}
-		err := ts.write.AttachmentsDeleteByMessage(ctx, db.AttachmentsDeleteByMessageParams{TenantID: tenantID, MessageID: &id})
+		err := ts.write.AttachmentDeleteByMessage(ctx, db.AttachmentDeleteByMessageParams{TenantID: tenantID, MessageID: &id})
 		return dbErr(err, "attachments")
 	})
 }

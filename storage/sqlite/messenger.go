@@ -43,13 +43,11 @@ func (s *Store) GroupCreate(ctx context.Context, g *chat.Group) error {
 }
 
 func (s *Store) groupAddMembers(ctx context.Context, tenantID, groupID int64, userIDs []int64) error {
-	for _, u := range userIDs {
-		err := s.write.GroupMemberInsert(ctx, db.GroupMemberInsertParams{TenantID: tenantID, GroupID: groupID, UserID: u})
-		if err != nil {
-			return dbErr(err, "group member")
-		}
+	if len(userIDs) == 0 {
+		return nil
 	}
-	return nil
+	err := s.write.GroupMembersInsert(ctx, db.GroupMembersInsertParams{TenantID: tenantID, GroupID: groupID, UserIds: idsJSON(userIDs)})
+	return dbErr(err, "group member")
 }
 
 func (s *Store) GroupGet(ctx context.Context, tenantID, id int64) (chat.Group, error) {

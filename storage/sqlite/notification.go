@@ -68,7 +68,7 @@ func (s *Store) NotifyJobClaim(ctx context.Context, now, leaseUntil time.Time, n
 }
 
 func (s *Store) NotifyJobDone(ctx context.Context, id int64) error {
-	return mustAffect("notification job")(s.write.NotifyJobDone(ctx, id))
+	return mustAffect("notification job")(s.write.NotifyJobDelete(ctx, id))
 }
 
 func (s *Store) NotifyJobRetry(ctx context.Context, id int64, dueAt time.Time, lastError string) error {

@@ -78,13 +78,13 @@ func (s *Store) checkManager(ctx context.Context, tenantID int64, managerID *int
 }
 
 func (s *Store) userSetLinks(ctx context.Context, tenantID, userID int64, companyIDs, roleIDs []int64) error {
-	for _, c := range companyIDs {
-		if err := s.write.UserCompanyInsert(ctx, db.UserCompanyInsertParams{TenantID: tenantID, UserID: userID, CompanyID: c}); err != nil {
+	if len(companyIDs) > 0 {
+		if err := s.write.UserCompaniesInsert(ctx, db.UserCompaniesInsertParams{TenantID: tenantID, UserID: userID, CompanyIds: idsJSON(companyIDs)}); err != nil {
 			return dbErr(err, "company")
 		}
 	}
-	for _, r := range roleIDs {
-		if err := s.write.UserRoleInsert(ctx, db.UserRoleInsertParams{TenantID: tenantID, UserID: userID, RoleID: r}); err != nil {
+	if len(roleIDs) > 0 {
+		if err := s.write.UserRolesInsert(ctx, db.UserRolesInsertParams{TenantID: tenantID, UserID: userID, RoleIds: idsJSON(roleIDs)}); err != nil {
 			return dbErr(err, "role")
 		}
 	}
