@@ -343,13 +343,15 @@ func fromMicrosPtr(v *int64) *time.Time {
 	return &t
 }
 
-// limit clamps a caller's limit for methods that take an int.
+// limit converts a caller's "at most n" to the int64 a query takes: 0 or
+// less is chat.DefaultPageSize, more than chat.MaxBatchSize is
+// chat.MaxBatchSize, on both engines.
 func limit(n int) int64 {
-	if n <= 0 {
+	switch {
+	case n <= 0:
 		return chat.DefaultPageSize
-	}
-	if n > chat.MaxPageSize*10 {
-		return chat.MaxPageSize * 10
+	case n > chat.MaxBatchSize:
+		return chat.MaxBatchSize
 	}
 	return int64(n)
 }
