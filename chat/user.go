@@ -96,6 +96,11 @@ type Page struct {
 const (
 	DefaultPageSize = 50
 	MaxPageSize     = 200
+	// MaxBatchSize bounds the limit of the store methods that take "at
+	// most limit" as an int (MessageHistory, ChannelEventsSince,
+	// NotifyJobClaim, ...): both engines answer a limit of 0 or less with
+	// DefaultPageSize and one above MaxBatchSize with MaxBatchSize.
+	MaxBatchSize = 10 * MaxPageSize
 )
 
 // Normalize clamps the limit.

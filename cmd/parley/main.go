@@ -90,9 +90,6 @@ const sqliteFile = "parley.db"
 // openStore opens (and migrates) the configured database.
 func openStore(ctx context.Context, c Config, log zerolog.Logger) (chat.Store, error) {
 	if c.DatabaseURL != "" {
-		if err := postgres.Migrate(ctx, c.DatabaseURL); err != nil {
-			return nil, fmt.Errorf("PostgreSQL: %w", operatorError(err))
-		}
 		st, err := postgres.Open(ctx, c.DatabaseURL, log)
 		if err != nil {
 			return nil, fmt.Errorf("PostgreSQL: %w", operatorError(err))

@@ -37,7 +37,7 @@ func (s *Store) ChannelNextSeq(ctx context.Context, tenantID int64, ch chat.Chan
 }
 
 func (s *Store) ChannelLastSeq(ctx context.Context, tenantID int64, ch chat.Channel) (int64, error) {
-	seq, err := s.q.ChannelSeqLast(ctx, db.ChannelSeqLastParams{TenantID: tenantID, Kind: string(ch.Kind), ID: ch.ID})
+	seq, err := s.q.ChannelSeqGet(ctx, db.ChannelSeqGetParams{TenantID: tenantID, Kind: string(ch.Kind), ID: ch.ID})
 	return seq, translate(err, "channel")
 }
 

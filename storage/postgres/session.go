@@ -102,5 +102,5 @@ func (s *Store) LoginFailureCount(ctx context.Context, key string, since time.Ti
 }
 
 func (s *Store) LoginFailureClear(ctx context.Context, key string) error {
-	return translate(s.q.LoginFailureClear(ctx, key), "login failures")
+	return translate(s.q.LoginFailureDelete(ctx, key), "login failures")
 }

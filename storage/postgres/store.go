@@ -6,7 +6,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"math"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -47,9 +46,13 @@ func (s *Store) PostStatements() (run, refused int64) {
 	return s.postStatements.Load(), s.postsRefused.Load()
 }
 
-// Open connects to the database at url. It does not migrate; call Migrate
-// first.
+// Open migrates the database at url to the newest schema (Migrate: nodes
+// opening at the same moment take turns on an advisory lock) and connects
+// to it, as sqlite.Open migrates its file.
 func Open(ctx context.Context, url string, log zerolog.Logger) (*Store, error) {
+	if err := Migrate(ctx, url); err != nil {
+		return nil, err
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, chat.Internal(err, "parse database url")
@@ -190,15 +193,15 @@ func orNow(t time.Time) time.Time {
 	return t
 }
 
-// limit converts a caller's "at most n" to the int32 a query takes; 0 or
-// less means the default page size. It never lowers n otherwise: a caller
-// that reads until a short batch must not be cut off early.
+// limit converts a caller's "at most n" to the int32 a query takes: 0 or
+// less is chat.DefaultPageSize, more than chat.MaxBatchSize is
+// chat.MaxBatchSize, on both engines.
 func limit(n int) int32 {
 	switch {
 	case n <= 0:
 		return chat.DefaultPageSize
-	case n > math.MaxInt32:
-		return math.MaxInt32
+	case n > chat.MaxBatchSize:
+		return chat.MaxBatchSize
 	}
 	return int32(n)
 }

@@ -143,7 +143,7 @@ func (s *Store) RoleUpdate(ctx context.Context, r chat.Role) error {
 // RoleDelete removes a tenant-defined role; a built-in role is EInvalid.
 func (s *Store) RoleDelete(ctx context.Context, tenantID, id int64) error {
 	return s.inTx(ctx, func(tx *Store) error {
-		n, err := tx.q.RoleDeleteCustom(ctx, db.RoleDeleteCustomParams{TenantID: tenantID, ID: id})
+		n, err := tx.q.RoleDelete(ctx, db.RoleDeleteParams{TenantID: tenantID, ID: id})
 		if err != nil {
 			return translate(err, "role")
 		}

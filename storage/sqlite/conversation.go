@@ -26,15 +26,13 @@ func toCategory(r db.CategoryGetRow) (chat.Category, error) {
 
 func (s *Store) categorySetRoles(ctx context.Context, tenantID, categoryID int64, roleIDs []int64) error {
 	if err := s.write.CategoryRolesDelete(ctx, db.CategoryRolesDeleteParams{TenantID: tenantID, CategoryID: categoryID}); err != nil {
-		return dbErr(err, "category roles")
+		return translate(err, "category roles")
 	}
-	for _, r := range roleIDs {
-		err := s.write.CategoryRoleInsert(ctx, db.CategoryRoleInsertParams{TenantID: tenantID, CategoryID: categoryID, RoleID: r})
-		if err != nil {
-			return dbErr(err, "role")
-		}
+	if len(roleIDs) == 0 {
+		return nil
 	}
-	return nil
+	err := s.write.CategoryRolesInsert(ctx, db.CategoryRolesInsertParams{TenantID: tenantID, CategoryID: categoryID, RoleIds: idsJSON(roleIDs)})
+	return translate(err, "role")
 }
 
 func (s *Store) CategoryCreate(ctx context.Context, c *chat.Category) error {
@@ -45,7 +43,7 @@ func (s *Store) CategoryCreate(ctx context.Context, c *chat.Category) error {
 			RetentionDays: int64Ptr(c.RetentionDays), Active: c.Active,
 		})
 		if err != nil {
-			return dbErr(err, "category")
+			return translate(err, "category")
 		}
 		if err := ts.categorySetRoles(ctx, c.TenantID, id, c.RoleIDs); err != nil {
 			return err
@@ -58,7 +56,7 @@ func (s *Store) CategoryCreate(ctx context.Context, c *chat.Category) error {
 func (s *Store) CategoryGet(ctx context.Context, tenantID, id int64) (chat.Category, error) {
 	r, err := s.read.CategoryGet(ctx, db.CategoryGetParams{TenantID: tenantID, ID: id})
 	if err != nil {
-		return chat.Category{}, dbErr(err, "category")
+		return chat.Category{}, translate(err, "category")
 	}
 	return toCategory(r)
 }
@@ -66,7 +64,7 @@ func (s *Store) CategoryGet(ctx context.Context, tenantID, id int64) (chat.Categ
 func (s *Store) CategoryList(ctx context.Context, tenantID int64) ([]chat.Category, error) {
 	rows, err := s.read.CategoryList(ctx, tenantID)
 	if err != nil {
-		return nil, dbErr(err, "categories")
+		return nil, translate(err, "categories")
 	}
 	out := make([]chat.Category, 0, len(rows))
 	for _, r := range rows {
@@ -145,15 +143,13 @@ func toConversations[R ~struct {
 
 func (s *Store) conversationSetRoles(ctx context.Context, tenantID, conversationID int64, roleIDs []int64) error {
 	if err := s.write.ConversationRolesDelete(ctx, db.ConversationRolesDeleteParams{TenantID: tenantID, ConversationID: conversationID}); err != nil {
-		return dbErr(err, "conversation roles")
+		return translate(err, "conversation roles")
 	}
-	for _, r := range roleIDs {
-		err := s.write.ConversationRoleInsert(ctx, db.ConversationRoleInsertParams{TenantID: tenantID, ConversationID: conversationID, RoleID: r})
-		if err != nil {
-			return dbErr(err, "role")
-		}
+	if len(roleIDs) == 0 {
+		return nil
 	}
-	return nil
+	err := s.write.ConversationRolesInsert(ctx, db.ConversationRolesInsertParams{TenantID: tenantID, ConversationID: conversationID, RoleIds: idsJSON(roleIDs)})
+	return translate(err, "role")
 }
 
 // ConversationCreate inserts c with its roles; Status "" is StatusNew and a
@@ -187,7 +183,7 @@ func (s *Store) ConversationCreate(ctx context.Context, c *chat.Conversation) er
 			CreatedAt:          micros(created),
 		})
 		if err != nil {
-			return dbErrRef(err, "conversation", "category")
+			return translateRef(err, "conversation", "category")
 		}
 		if err := ts.conversationSetRoles(ctx, c.TenantID, id, c.RoleIDs); err != nil {
 			return err
@@ -200,7 +196,7 @@ func (s *Store) ConversationCreate(ctx context.Context, c *chat.Conversation) er
 func (s *Store) ConversationGet(ctx context.Context, tenantID, id int64) (chat.Conversation, error) {
 	r, err := s.read.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id})
 	if err != nil {
-		return chat.Conversation{}, dbErr(err, "conversation")
+		return chat.Conversation{}, translate(err, "conversation")
 	}
 	return toConversation(r)
 }
@@ -223,13 +219,13 @@ func (s *Store) ConversationList(ctx context.Context, tenantID int64, f chat.Con
 		// The cursor names a conversation; its activity time is the key.
 		at, err := s.read.ConversationActivity(ctx, db.ConversationActivityParams{TenantID: tenantID, ID: page.After})
 		if err != nil {
-			return nil, dbErr(err, "conversation")
+			return nil, translate(err, "conversation")
 		}
 		params.HasCursor, params.CursorAt, params.CursorID = true, at, page.After
 	}
 	rows, err := s.read.ConversationList(ctx, params)
 	if err != nil {
-		return nil, dbErr(err, "conversations")
+		return nil, translate(err, "conversations")
 	}
 	return toConversations(rows)
 }
@@ -265,7 +261,7 @@ func (s *Store) ConversationsExpired(ctx context.Context, tenantID int64, retent
 		TenantID: tenantID, RetentionDays: int64(retentionDays), Now: micros(now), Lim: limit(n),
 	})
 	if err != nil {
-		return nil, dbErr(err, "conversations")
+		return nil, translate(err, "conversations")
 	}
 	return toConversations(rows)
 }
@@ -279,7 +275,7 @@ func (s *Store) ConversationDelete(ctx context.Context, tenantID, id int64) erro
 		ts := tx.(*Store)
 		q := ts.write
 		if _, err := ts.read.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id}); err != nil {
-			return dbErr(err, "conversation")
+			return translate(err, "conversation")
 		}
 		kind := string(chat.KindConversation)
 		steps := []struct {
@@ -313,7 +309,7 @@ func (s *Store) ConversationDelete(ctx context.Context, tenantID, id int64) erro
 		}
 		for _, st := range steps {
 			if err := st.run(); err != nil {
-				return dbErr(err, "conversation "+st.what)
+				return translate(err, "conversation "+st.what)
 			}
 		}
 		return mustAffect("conversation")(q.ConversationDelete(ctx, db.ConversationDeleteParams{TenantID: tenantID, ID: id}))
@@ -326,7 +322,7 @@ func (s *Store) RetentionRunRecord(ctx context.Context, r *chat.RetentionRun) er
 		TenantID: r.TenantID, StartedAt: micros(started), Deleted: r.Deleted, Node: r.Node,
 	})
 	if err != nil {
-		return dbErr(err, "retention run")
+		return translate(err, "retention run")
 	}
 	r.ID, r.StartedAt = id, started
 	return nil
@@ -336,7 +332,7 @@ func (s *Store) RetentionRunRecord(ctx context.Context, r *chat.RetentionRun) er
 func (s *Store) RetentionRunList(ctx context.Context, tenantID int64, n int) ([]chat.RetentionRun, error) {
 	rows, err := s.read.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)})
 	if err != nil {
-		return nil, dbErr(err, "retention runs")
+		return nil, translate(err, "retention runs")
 	}
 	out := make([]chat.RetentionRun, len(rows))
 	for i, r := range rows {

@@ -26,14 +26,14 @@ func persisted(ch chat.Channel) error {
 func (s *Store) ChannelNextSeq(ctx context.Context, tenantID int64, ch chat.Channel) (int64, error) {
 	seq, err := s.write.ChannelSeqNext(ctx, db.ChannelSeqNextParams{TenantID: tenantID, Kind: string(ch.Kind), ID: ch.ID})
 	if err != nil {
-		return 0, dbErr(err, "channel")
+		return 0, translate(err, "channel")
 	}
 	return seq, nil
 }
 
 func (s *Store) ChannelLastSeq(ctx context.Context, tenantID int64, ch chat.Channel) (int64, error) {
 	seq, err := s.read.ChannelSeqGet(ctx, db.ChannelSeqGetParams{TenantID: tenantID, Kind: string(ch.Kind), ID: ch.ID})
-	return seq, dbErr(err, "channel")
+	return seq, translate(err, "channel")
 }
 
 // messageRow is the shape every message query returns.
@@ -83,9 +83,9 @@ func (s *Store) withAttachments(ctx context.Context, tenantID int64, rows []mess
 	if len(ids) == 0 {
 		return out, nil
 	}
-	atts, err := s.read.AttachmentsByMessages(ctx, db.AttachmentsByMessagesParams{TenantID: tenantID, MessageIds: idsJSON(ids)})
+	atts, err := s.read.AttachmentListByMessages(ctx, db.AttachmentListByMessagesParams{TenantID: tenantID, MessageIds: idsJSON(ids)})
 	if err != nil {
-		return nil, dbErr(err, "attachments")
+		return nil, translate(err, "attachments")
 	}
 	byMessage := make(map[int64][]chat.Attachment, len(ids))
 	for _, a := range atts {
@@ -144,20 +144,20 @@ func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
 			CreatedAt:   micros(created),
 		})
 		if err != nil {
-			return dbErrConflict(err, "message", "message was already sent")
+			return translateConflict(err, "message", "message was already sent")
 		}
 		var atts []chat.Attachment
 		if len(attIDs) > 0 {
 			n, err := ts.write.AttachmentLink(ctx, db.AttachmentLinkParams{TenantID: m.TenantID, MessageID: &id, Ids: idsJSON(attIDs)})
 			if err != nil {
-				return dbErr(err, "attachment")
+				return translate(err, "attachment")
 			}
 			if n != int64(len(attIDs)) {
 				return chat.NotFound("attachment")
 			}
-			rows, err := ts.read.AttachmentsByMessages(ctx, db.AttachmentsByMessagesParams{TenantID: m.TenantID, MessageIds: idsJSON([]int64{id})})
+			rows, err := ts.read.AttachmentListByMessages(ctx, db.AttachmentListByMessagesParams{TenantID: m.TenantID, MessageIds: idsJSON([]int64{id})})
 			if err != nil {
-				return dbErr(err, "attachments")
+				return translate(err, "attachments")
 			}
 			for _, r := range rows {
 				atts = append(atts, toAttachment(db.AttachmentGetRow(r)))
@@ -171,7 +171,7 @@ func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
 func (s *Store) MessageGet(ctx context.Context, tenantID, id int64) (chat.Message, error) {
 	r, err := s.read.MessageGet(ctx, db.MessageGetParams{TenantID: tenantID, ID: id})
 	if err != nil {
-		return chat.Message{}, dbErr(err, "message")
+		return chat.Message{}, translate(err, "message")
 	}
 	return s.oneMessage(ctx, tenantID, r)
 }
@@ -182,7 +182,7 @@ func (s *Store) MessageByClientID(ctx context.Context, tenantID, authorID int64,
 	}
 	r, err := s.read.MessageByClientID(ctx, db.MessageByClientIDParams{TenantID: tenantID, AuthorID: authorID, ClientMsgID: &clientMsgID})
 	if err != nil {
-		return chat.Message{}, dbErr(err, "message")
+		return chat.Message{}, translate(err, "message")
 	}
 	return s.oneMessage(ctx, tenantID, messageRow(r))
 }
@@ -198,11 +198,11 @@ func (s *Store) MessageDelete(ctx context.Context, tenantID, id int64, at time.T
 	return s.InTx(ctx, func(tx chat.Store) error {
 		ts := tx.(*Store)
 		v := micros(at)
-		if err := mustAffect("message")(ts.write.MessageDelete(ctx, db.MessageDeleteParams{TenantID: tenantID, ID: id, DeletedAt: &v})); err != nil {
+		if err := mustAffect("message")(ts.write.MessageTombstone(ctx, db.MessageTombstoneParams{TenantID: tenantID, ID: id, DeletedAt: &v})); err != nil {
 			return err
 		}
-		err := ts.write.AttachmentsDeleteByMessage(ctx, db.AttachmentsDeleteByMessageParams{TenantID: tenantID, MessageID: &id})
-		return dbErr(err, "attachments")
+		err := ts.write.AttachmentDeleteByMessage(ctx, db.AttachmentDeleteByMessageParams{TenantID: tenantID, MessageID: &id})
+		return translate(err, "attachments")
 	})
 }
 
@@ -214,7 +214,7 @@ func (s *Store) MessageHistory(ctx context.Context, tenantID int64, ch chat.Chan
 		TenantID: tenantID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, BeforeSeq: beforeSeq, Lim: limit(n),
 	})
 	if err != nil {
-		return nil, dbErr(err, "messages")
+		return nil, translate(err, "messages")
 	}
 	conv := make([]messageRow, len(rows))
 	for i, r := range rows {
@@ -232,7 +232,7 @@ func (s *Store) ChannelEventInsert(ctx context.Context, tenantID int64, ch chat.
 		Type: string(typ), MessageID: messageID, CreatedAt: micros(orNow(at)),
 	})
 	if err != nil {
-		return dbErrConflict(err, "channel event", "sequence number is already taken")
+		return translateConflict(err, "channel event", "sequence number is already taken")
 	}
 	return mustAffect("message")(n, nil)
 }
@@ -242,7 +242,7 @@ func (s *Store) ChannelEventsSince(ctx context.Context, tenantID int64, ch chat.
 		TenantID: tenantID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, Since: since, Lim: limit(n),
 	})
 	if err != nil {
-		return nil, dbErr(err, "channel events")
+		return nil, translate(err, "channel events")
 	}
 	conv := make([]messageRow, len(rows))
 	for i, r := range rows {
@@ -264,7 +264,7 @@ func (s *Store) ReadStateSet(ctx context.Context, tenantID, userID int64, ch cha
 		TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, Seq: seq,
 	})
 	if err != nil {
-		return 0, dbErrRef(err, "read state", "user")
+		return 0, translateRef(err, "read state", "user")
 	}
 	return stored, nil
 }
@@ -275,7 +275,7 @@ func (s *Store) ReadStateList(ctx context.Context, tenantID, userID int64, chs [
 	}
 	rows, err := s.read.ReadStateList(ctx, db.ReadStateListParams{TenantID: tenantID, UserID: userID, Channels: channelsJSON(chs)})
 	if err != nil {
-		return nil, dbErr(err, "read states")
+		return nil, translate(err, "read states")
 	}
 	out := make([]chat.ReadState, len(rows))
 	for i, r := range rows {
@@ -308,7 +308,7 @@ func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string,
 		Query: match, TenantID: tenantID, TopicIds: idsJSON(topics), ConversationIds: idsJSON(conversations), Lim: limit(n),
 	})
 	if err != nil {
-		return nil, dbErr(err, "search")
+		return nil, translate(err, "search")
 	}
 	conv := make([]messageRow, len(rows))
 	for i, r := range rows {
@@ -340,7 +340,7 @@ func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data [
 		Size: int64(len(data)), Data: data, CreatedAt: micros(created),
 	})
 	if err != nil {
-		return dbErr(err, "attachment")
+		return translate(err, "attachment")
 	}
 	a.ID, a.CreatedAt, a.Size, a.MessageID = id, created, int64(len(data)), nil
 	return nil
@@ -349,7 +349,7 @@ func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data [
 func (s *Store) AttachmentGet(ctx context.Context, tenantID, id int64) (chat.Attachment, error) {
 	r, err := s.read.AttachmentGet(ctx, db.AttachmentGetParams{TenantID: tenantID, ID: id})
 	if err != nil {
-		return chat.Attachment{}, dbErr(err, "attachment")
+		return chat.Attachment{}, translate(err, "attachment")
 	}
 	return toAttachment(r), nil
 }
@@ -357,7 +357,7 @@ func (s *Store) AttachmentGet(ctx context.Context, tenantID, id int64) (chat.Att
 func (s *Store) AttachmentData(ctx context.Context, tenantID, id int64) ([]byte, error) {
 	data, err := s.read.AttachmentData(ctx, db.AttachmentDataParams{TenantID: tenantID, ID: id})
 	if err != nil {
-		return nil, dbErr(err, "attachment")
+		return nil, translate(err, "attachment")
 	}
 	if data == nil {
 		data = []byte{}
@@ -367,7 +367,7 @@ func (s *Store) AttachmentData(ctx context.Context, tenantID, id int64) ([]byte,
 
 func (s *Store) AttachmentDeleteUnlinked(ctx context.Context, before time.Time) (int64, error) {
 	n, err := s.write.AttachmentDeleteUnlinked(ctx, micros(before))
-	return n, dbErr(err, "attachments")
+	return n, translate(err, "attachments")
 }
 
 func toDraft(r db.Draft) chat.Draft {
@@ -396,7 +396,7 @@ func (s *Store) DraftSave(ctx context.Context, d *chat.Draft) error {
 			Subject: d.Subject, Body: d.Body, Data: d.Data, UpdatedAt: micros(updated),
 		})
 		if err != nil {
-			return dbErrRef(err, "draft", "user")
+			return translateRef(err, "draft", "user")
 		}
 		d.ID, d.UpdatedAt = id, updated
 		return nil
@@ -415,7 +415,7 @@ func (s *Store) DraftSave(ctx context.Context, d *chat.Draft) error {
 func (s *Store) DraftGet(ctx context.Context, tenantID, userID, id int64) (chat.Draft, error) {
 	r, err := s.read.DraftGet(ctx, db.DraftGetParams{TenantID: tenantID, UserID: userID, ID: id})
 	if err != nil {
-		return chat.Draft{}, dbErr(err, "draft")
+		return chat.Draft{}, translate(err, "draft")
 	}
 	return toDraft(r), nil
 }
@@ -423,7 +423,7 @@ func (s *Store) DraftGet(ctx context.Context, tenantID, userID, id int64) (chat.
 func (s *Store) DraftList(ctx context.Context, tenantID, userID int64) ([]chat.Draft, error) {
 	rows, err := s.read.DraftList(ctx, db.DraftListParams{TenantID: tenantID, UserID: userID})
 	if err != nil {
-		return nil, dbErr(err, "drafts")
+		return nil, translate(err, "drafts")
 	}
 	out := make([]chat.Draft, len(rows))
 	for i, r := range rows {

@@ -32,7 +32,7 @@ func (s *Store) GroupCreate(ctx context.Context, g *chat.Group) error {
 			TenantID: g.TenantID, Name: g.Name, Description: g.Description, Active: g.Active, CreatedAt: micros(created),
 		})
 		if err != nil {
-			return dbErr(err, "group")
+			return translate(err, "group")
 		}
 		if err := ts.groupAddMembers(ctx, g.TenantID, id, g.MemberIDs); err != nil {
 			return err
@@ -43,19 +43,17 @@ func (s *Store) GroupCreate(ctx context.Context, g *chat.Group) error {
 }
 
 func (s *Store) groupAddMembers(ctx context.Context, tenantID, groupID int64, userIDs []int64) error {
-	for _, u := range userIDs {
-		err := s.write.GroupMemberInsert(ctx, db.GroupMemberInsertParams{TenantID: tenantID, GroupID: groupID, UserID: u})
-		if err != nil {
-			return dbErr(err, "group member")
-		}
+	if len(userIDs) == 0 {
+		return nil
 	}
-	return nil
+	err := s.write.GroupMembersInsert(ctx, db.GroupMembersInsertParams{TenantID: tenantID, GroupID: groupID, UserIds: idsJSON(userIDs)})
+	return translate(err, "group member")
 }
 
 func (s *Store) GroupGet(ctx context.Context, tenantID, id int64) (chat.Group, error) {
 	r, err := s.read.GroupGet(ctx, db.GroupGetParams{TenantID: tenantID, ID: id})
 	if err != nil {
-		return chat.Group{}, dbErr(err, "group")
+		return chat.Group{}, translate(err, "group")
 	}
 	return toGroup(r)
 }
@@ -64,7 +62,7 @@ func (s *Store) GroupList(ctx context.Context, tenantID, memberID int64, page ch
 	page = page.Normalize()
 	rows, err := s.read.GroupList(ctx, db.GroupListParams{TenantID: tenantID, MemberID: memberID, After: page.After, Lim: int64(page.Limit)})
 	if err != nil {
-		return nil, dbErr(err, "groups")
+		return nil, translate(err, "groups")
 	}
 	out := make([]chat.Group, 0, len(rows))
 	for _, r := range rows {
@@ -90,7 +88,7 @@ func (s *Store) GroupSetMembers(ctx context.Context, tenantID, groupID int64, us
 			return err
 		}
 		if err := ts.write.GroupMembersDelete(ctx, db.GroupMembersDeleteParams{TenantID: tenantID, GroupID: groupID}); err != nil {
-			return dbErr(err, "group members")
+			return translate(err, "group members")
 		}
 		return ts.groupAddMembers(ctx, tenantID, groupID, userIDs)
 	})
@@ -98,7 +96,7 @@ func (s *Store) GroupSetMembers(ctx context.Context, tenantID, groupID int64, us
 
 func (s *Store) GroupIsMember(ctx context.Context, tenantID, groupID, userID int64) (bool, error) {
 	ok, err := s.read.GroupIsMember(ctx, db.GroupIsMemberParams{TenantID: tenantID, GroupID: groupID, UserID: userID})
-	return ok, dbErr(err, "group member")
+	return ok, translate(err, "group member")
 }
 
 func toTopic(r db.TopicGetRow) chat.Topic {
@@ -129,7 +127,7 @@ func (s *Store) TopicCreate(ctx context.Context, t *chat.Topic) error {
 		CreatedAt:             micros(created),
 	})
 	if err != nil {
-		return dbErrRef(err, "topic", "group")
+		return translateRef(err, "topic", "group")
 	}
 	t.ID, t.CreatedAt = id, created
 	return nil
@@ -138,7 +136,7 @@ func (s *Store) TopicCreate(ctx context.Context, t *chat.Topic) error {
 func (s *Store) TopicGet(ctx context.Context, tenantID, id int64) (chat.Topic, error) {
 	r, err := s.read.TopicGet(ctx, db.TopicGetParams{TenantID: tenantID, ID: id})
 	if err != nil {
-		return chat.Topic{}, dbErr(err, "topic")
+		return chat.Topic{}, translate(err, "topic")
 	}
 	return toTopic(r), nil
 }
@@ -149,7 +147,7 @@ func (s *Store) TopicListByGroups(ctx context.Context, tenantID int64, groupIDs 
 	}
 	rows, err := s.read.TopicListByGroups(ctx, db.TopicListByGroupsParams{TenantID: tenantID, GroupIds: idsJSON(groupIDs), ActiveOnly: activeOnly})
 	if err != nil {
-		return nil, dbErr(err, "topics")
+		return nil, translate(err, "topics")
 	}
 	out := make([]chat.Topic, len(rows))
 	for i, r := range rows {
@@ -179,7 +177,7 @@ func (s *Store) TopicTouch(ctx context.Context, tenantID, id int64, at time.Time
 func (s *Store) TopicAccess(ctx context.Context, tenantID, topicID, userID int64) (chat.Topic, chat.TopicReadAccess, error) {
 	r, err := s.read.TopicAccess(ctx, db.TopicAccessParams{TenantID: tenantID, ID: topicID, UserID: userID})
 	if err != nil {
-		return chat.Topic{}, chat.TopicReadAccess{}, dbErr(err, "topic")
+		return chat.Topic{}, chat.TopicReadAccess{}, translate(err, "topic")
 	}
 	return toTopic(db.TopicGetRow{Topic: r.Topic, LastSeq: r.LastSeq}),
 		chat.TopicReadAccess{MessengerOn: r.MessengerEnabled != 0, GroupActive: r.GroupActive != 0, Member: r.Member != 0}, nil

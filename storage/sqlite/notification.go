@@ -29,7 +29,7 @@ func (s *Store) NotifyJobEnqueue(ctx context.Context, j *chat.NotifyJob) error {
 		CreatedAt:     micros(created),
 	})
 	if err != nil {
-		return dbErr(err, "notification job")
+		return translate(err, "notification job")
 	}
 	j.ID, j.CreatedAt, j.DueAt, j.Attempts = id, created, due.UTC().Truncate(time.Microsecond), 0
 	return nil
@@ -56,7 +56,7 @@ func toNotifyJob(r db.NotifyJob) chat.NotifyJob {
 func (s *Store) NotifyJobClaim(ctx context.Context, now, leaseUntil time.Time, n int) ([]chat.NotifyJob, error) {
 	rows, err := s.write.NotifyJobClaim(ctx, db.NotifyJobClaimParams{LeaseUntil: micros(leaseUntil), Now: micros(now), Lim: limit(n)})
 	if err != nil {
-		return nil, dbErr(err, "notification jobs")
+		return nil, translate(err, "notification jobs")
 	}
 	out := make([]chat.NotifyJob, len(rows))
 	for i, r := range rows {
@@ -68,7 +68,7 @@ func (s *Store) NotifyJobClaim(ctx context.Context, now, leaseUntil time.Time, n
 }
 
 func (s *Store) NotifyJobDone(ctx context.Context, id int64) error {
-	return mustAffect("notification job")(s.write.NotifyJobDone(ctx, id))
+	return mustAffect("notification job")(s.write.NotifyJobDelete(ctx, id))
 }
 
 func (s *Store) NotifyJobRetry(ctx context.Context, id int64, dueAt time.Time, lastError string) error {
@@ -89,7 +89,7 @@ func (s *Store) NotifyDecisionRecord(ctx context.Context, d *chat.NotifyDecision
 		CreatedAt:   micros(created),
 	})
 	if err != nil {
-		return dbErr(err, "notification decision")
+		return translate(err, "notification decision")
 	}
 	d.ID, d.CreatedAt = id, created
 	return nil
@@ -103,7 +103,7 @@ func (s *Store) NotifyDecisionList(ctx context.Context, tenantID, userID, messag
 		TenantID: tenantID, UserID: userID, MessageID: messageID, After: page.After, Lim: int64(page.Limit),
 	})
 	if err != nil {
-		return nil, dbErr(err, "notification decisions")
+		return nil, translate(err, "notification decisions")
 	}
 	out := make([]chat.NotifyDecision, len(rows))
 	for i, r := range rows {
@@ -136,7 +136,7 @@ func (s *Store) NotificationCreate(ctx context.Context, n *chat.Notification) er
 		CreatedAt:   micros(created),
 	})
 	if err != nil {
-		return dbErrRef(err, "notification", "user")
+		return translateRef(err, "notification", "user")
 	}
 	n.ID, n.CreatedAt = id, created
 	return nil
@@ -146,7 +146,7 @@ func (s *Store) NotificationList(ctx context.Context, tenantID, userID int64, pa
 	page = page.Normalize()
 	rows, err := s.read.NotificationList(ctx, db.NotificationListParams{TenantID: tenantID, UserID: userID, After: page.After, Lim: int64(page.Limit)})
 	if err != nil {
-		return nil, dbErr(err, "notifications")
+		return nil, translate(err, "notifications")
 	}
 	return notificationsFromRows(rows), nil
 }
@@ -155,7 +155,7 @@ func (s *Store) NotificationListNewest(ctx context.Context, tenantID, userID, be
 	page := chat.Page{Limit: limit}.Normalize()
 	rows, err := s.read.NotificationListNewest(ctx, db.NotificationListNewestParams{TenantID: tenantID, UserID: userID, Before: before, Lim: int64(page.Limit)})
 	if err != nil {
-		return nil, dbErr(err, "notifications")
+		return nil, translate(err, "notifications")
 	}
 	return notificationsFromRows(rows), nil
 }
@@ -186,24 +186,24 @@ func (s *Store) NotificationMarkRead(ctx context.Context, tenantID, userID, id i
 func (s *Store) NotificationMarkAllRead(ctx context.Context, tenantID, userID, upTo int64, at time.Time) (int64, error) {
 	v := micros(at)
 	n, err := s.write.NotificationMarkAllRead(ctx, db.NotificationMarkAllReadParams{TenantID: tenantID, UserID: userID, UpTo: upTo, ReadAt: &v})
-	return n, dbErr(err, "notifications")
+	return n, translate(err, "notifications")
 }
 
 func (s *Store) NotificationUnreadCount(ctx context.Context, tenantID, userID int64) (int64, error) {
 	n, err := s.read.NotificationUnreadCount(ctx, db.NotificationUnreadCountParams{TenantID: tenantID, UserID: userID})
-	return n, dbErr(err, "notifications")
+	return n, translate(err, "notifications")
 }
 
 func (s *Store) MuteSet(ctx context.Context, tenantID, userID int64, ch chat.Channel, muted bool) error {
 	if !muted {
 		err := s.write.MuteDelete(ctx, db.MuteDeleteParams{TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID})
-		return dbErr(err, "mute")
+		return translate(err, "mute")
 	}
 	err := s.write.MuteInsert(ctx, db.MuteInsertParams{TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID})
-	return dbErrRef(err, "mute", "user")
+	return translateRef(err, "mute", "user")
 }
 
 func (s *Store) MuteGet(ctx context.Context, tenantID, userID int64, ch chat.Channel) (bool, error) {
 	ok, err := s.read.MuteGet(ctx, db.MuteGetParams{TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID})
-	return ok, dbErr(err, "mute")
+	return ok, translate(err, "mute")
 }

@@ -25,7 +25,7 @@ func (s *Store) SessionCreate(ctx context.Context, ss chat.Session) error {
 		UserAgent:  ss.UserAgent,
 	})
 	if err != nil {
-		return dbErrRef(err, "session", "user")
+		return translateRef(err, "session", "user")
 	}
 	return nil
 }
@@ -33,7 +33,7 @@ func (s *Store) SessionCreate(ctx context.Context, ss chat.Session) error {
 func (s *Store) SessionGet(ctx context.Context, id string) (chat.Session, error) {
 	r, err := s.read.SessionGet(ctx, id)
 	if err != nil {
-		return chat.Session{}, dbErr(err, "session")
+		return chat.Session{}, translate(err, "session")
 	}
 	return chat.Session{
 		ID:         r.ID,
@@ -58,7 +58,7 @@ func (s *Store) SessionsAlive(ctx context.Context, ids []string, now, idleAfter,
 	}
 	rows, err := s.read.SessionsAlive(ctx, db.SessionsAliveParams{Ids: ids, Now: micros(now), IdleAfter: micros(idleAfter)})
 	if err != nil {
-		return nil, dbErr(err, "sessions")
+		return nil, translate(err, "sessions")
 	}
 	touch := make([]string, 0, len(rows))
 	for _, r := range rows {
@@ -67,7 +67,7 @@ func (s *Store) SessionsAlive(ctx context.Context, ids []string, now, idleAfter,
 	}
 	if len(touch) > 0 {
 		if _, err := s.write.SessionsTouch(ctx, db.SessionsTouchParams{Ids: touch, Now: micros(now), TouchBefore: micros(touchBefore)}); err != nil {
-			return nil, dbErr(err, "sessions")
+			return nil, translate(err, "sessions")
 		}
 	}
 	return alive, nil
@@ -80,7 +80,7 @@ func (s *Store) SessionDelete(ctx context.Context, id string) error {
 func (s *Store) SessionDeleteByUser(ctx context.Context, tenantID, userID int64) ([]string, error) {
 	ids, err := s.write.SessionDeleteByUser(ctx, db.SessionDeleteByUserParams{TenantID: tenantID, UserID: userID})
 	if err != nil {
-		return nil, dbErr(err, "sessions")
+		return nil, translate(err, "sessions")
 	}
 	return ids, nil
 }
@@ -89,7 +89,7 @@ func (s *Store) SessionDeleteExpired(ctx context.Context, expiredBefore, idleBef
 	n, err := s.write.SessionDeleteExpired(ctx, db.SessionDeleteExpiredParams{
 		ExpiredBefore: micros(expiredBefore), IdleBefore: micros(idleBefore),
 	})
-	return n, dbErr(err, "sessions")
+	return n, translate(err, "sessions")
 }
 
 func (s *Store) LoginFailureAdd(ctx context.Context, key string, at, since time.Time) (int64, error) {
@@ -97,20 +97,20 @@ func (s *Store) LoginFailureAdd(ctx context.Context, key string, at, since time.
 	err := s.InTx(ctx, func(tx chat.Store) error {
 		ts := tx.(*Store)
 		if err := ts.write.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Key: key, FailedAt: micros(at)}); err != nil {
-			return dbErr(err, "login failure")
+			return translate(err, "login failure")
 		}
 		var err error
 		n, err = ts.read.LoginFailureCount(ctx, db.LoginFailureCountParams{Key: key, Since: micros(since)})
-		return dbErr(err, "login failures")
+		return translate(err, "login failures")
 	})
 	return n, err
 }
 
 func (s *Store) LoginFailureCount(ctx context.Context, key string, since time.Time) (int64, error) {
 	n, err := s.read.LoginFailureCount(ctx, db.LoginFailureCountParams{Key: key, Since: micros(since)})
-	return n, dbErr(err, "login failures")
+	return n, translate(err, "login failures")
 }
 
 func (s *Store) LoginFailureClear(ctx context.Context, key string) error {
-	return dbErr(s.write.LoginFailureDelete(ctx, key), "login failures")
+	return translate(s.write.LoginFailureDelete(ctx, key), "login failures")
 }

@@ -217,12 +217,12 @@ func (s *Store) InTx(ctx context.Context, fn func(tx chat.Store) error) error {
 	}
 	conn, err := s.writeDB.Conn(ctx)
 	if err != nil {
-		return dbErr(err, "transaction")
+		return translate(err, "transaction")
 	}
 	defer conn.Close() // back to the pool once the transaction has ended
 	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
-		return dbErr(err, "transaction")
+		return translate(err, "transaction")
 	}
 	q := s.write.WithTx(tx) // the writer's prepared statements
 	txStore := &Store{log: s.log, tx: tx, read: q, write: q}
@@ -243,14 +243,15 @@ func (s *Store) InTx(ctx context.Context, fn func(tx chat.Store) error) error {
 		return chat.Internal(err, "transaction")
 	}
 	if err := tx.Commit(); err != nil {
-		return dbErr(err, "commit")
+		return translate(err, "commit")
 	}
 	return nil
 }
 
-// dbErr translates a driver error into chat's vocabulary; what names the
-// thing concerned ("user", "message"). Every method returns through it.
-func dbErr(err error, what string) error {
+// translate turns a driver error into chat's vocabulary, as postgres's
+// translate does; what names the thing concerned ("user", "message").
+// Every method returns through it.
+func translate(err error, what string) error {
 	if err == nil {
 		return nil
 	}
@@ -277,19 +278,21 @@ func dbErr(err error, what string) error {
 	return chat.Internal(err, what)
 }
 
-// dbErrRef is dbErr for a statement whose only foreign key points at ref:
+// translateRef is translate for a statement whose only foreign key points
+// at ref:
 // a missing reference answers "<ref> not found".
-func dbErrRef(err error, what, ref string) error {
-	err = dbErr(err, what)
+func translateRef(err error, what, ref string) error {
+	err = translate(err, what)
 	if chat.IsCode(err, chat.ENotFound) {
 		return &chat.Error{Code: chat.ENotFound, Message: ref + " not found", Err: errors.Unwrap(err)}
 	}
 	return err
 }
 
-// dbErrConflict is dbErr with a specific message for a unique violation.
-func dbErrConflict(err error, what, message string) error {
-	err = dbErr(err, what)
+// translateConflict is translate with a specific message for a unique
+// violation.
+func translateConflict(err error, what, message string) error {
+	err = translate(err, what)
 	if chat.IsCode(err, chat.EConflict) {
 		return &chat.Error{Code: chat.EConflict, Message: message, Err: errors.Unwrap(err)}
 	}
@@ -301,7 +304,7 @@ func dbErrConflict(err error, what, message string) error {
 func mustAffect(what string) func(n int64, err error) error {
 	return func(n int64, err error) error {
 		if err != nil {
-			return dbErr(err, what)
+			return translate(err, what)
 		}
 		if n == 0 {
 			return chat.NotFound(what)
@@ -343,13 +346,15 @@ func fromMicrosPtr(v *int64) *time.Time {
 	return &t
 }
 
-// limit clamps a caller's limit for methods that take an int.
+// limit converts a caller's "at most n" to the int64 a query takes: 0 or
+// less is chat.DefaultPageSize, more than chat.MaxBatchSize is
+// chat.MaxBatchSize, on both engines.
 func limit(n int) int64 {
-	if n <= 0 {
+	switch {
+	case n <= 0:
 		return chat.DefaultPageSize
-	}
-	if n > chat.MaxPageSize*10 {
-		return chat.MaxPageSize * 10
+	case n > chat.MaxBatchSize:
+		return chat.MaxBatchSize
 	}
 	return int64(n)
 }

@@ -32,7 +32,7 @@ func (s *Store) TenantCreate(ctx context.Context, t *chat.Tenant) error {
 	created := orNow(t.CreatedAt)
 	id, err := s.write.TenantInsert(ctx, db.TenantInsertParams{Name: t.Name, Settings: settings, CreatedAt: micros(created)})
 	if err != nil {
-		return dbErr(err, "tenant")
+		return translate(err, "tenant")
 	}
 	t.ID, t.CreatedAt = id, created
 	return nil
@@ -41,7 +41,7 @@ func (s *Store) TenantCreate(ctx context.Context, t *chat.Tenant) error {
 func (s *Store) TenantGet(ctx context.Context, id int64) (chat.Tenant, error) {
 	r, err := s.read.TenantGet(ctx, id)
 	if err != nil {
-		return chat.Tenant{}, dbErr(err, "tenant")
+		return chat.Tenant{}, translate(err, "tenant")
 	}
 	return toTenant(r)
 }
@@ -50,7 +50,7 @@ func (s *Store) TenantList(ctx context.Context, page chat.Page) ([]chat.Tenant, 
 	page = page.Normalize()
 	rows, err := s.read.TenantList(ctx, db.TenantListParams{After: page.After, Lim: int64(page.Limit)})
 	if err != nil {
-		return nil, dbErr(err, "tenants")
+		return nil, translate(err, "tenants")
 	}
 	out := make([]chat.Tenant, 0, len(rows))
 	for _, r := range rows {
@@ -73,7 +73,7 @@ func (s *Store) TenantUpdate(ctx context.Context, t chat.Tenant) error {
 
 func (s *Store) TenantCount(ctx context.Context) (int64, error) {
 	n, err := s.read.TenantCount(ctx)
-	return n, dbErr(err, "tenants")
+	return n, translate(err, "tenants")
 }
 
 func toCompany(r db.Company) chat.Company {
@@ -84,7 +84,7 @@ func (s *Store) CompanyCreate(ctx context.Context, c *chat.Company) error {
 	created := orNow(c.CreatedAt)
 	id, err := s.write.CompanyInsert(ctx, db.CompanyInsertParams{TenantID: c.TenantID, Name: c.Name, CreatedAt: micros(created)})
 	if err != nil {
-		return dbErr(err, "company")
+		return translate(err, "company")
 	}
 	c.ID, c.CreatedAt = id, created
 	return nil
@@ -93,7 +93,7 @@ func (s *Store) CompanyCreate(ctx context.Context, c *chat.Company) error {
 func (s *Store) CompanyGet(ctx context.Context, tenantID, id int64) (chat.Company, error) {
 	r, err := s.read.CompanyGet(ctx, db.CompanyGetParams{TenantID: tenantID, ID: id})
 	if err != nil {
-		return chat.Company{}, dbErr(err, "company")
+		return chat.Company{}, translate(err, "company")
 	}
 	return toCompany(r), nil
 }
@@ -102,7 +102,7 @@ func (s *Store) CompanyList(ctx context.Context, tenantID int64, page chat.Page)
 	page = page.Normalize()
 	rows, err := s.read.CompanyList(ctx, db.CompanyListParams{TenantID: tenantID, After: page.After, Lim: int64(page.Limit)})
 	if err != nil {
-		return nil, dbErr(err, "companies")
+		return nil, translate(err, "companies")
 	}
 	out := make([]chat.Company, len(rows))
 	for i, r := range rows {
@@ -122,7 +122,7 @@ func toRole(r db.Role) chat.Role {
 func (s *Store) RoleCreate(ctx context.Context, r *chat.Role) error {
 	id, err := s.write.RoleInsert(ctx, db.RoleInsertParams{TenantID: r.TenantID, Key: string(r.Key), Name: r.Name, Handler: r.Handler})
 	if err != nil {
-		return dbErr(err, "role")
+		return translate(err, "role")
 	}
 	r.ID = id
 	return nil
@@ -131,7 +131,7 @@ func (s *Store) RoleCreate(ctx context.Context, r *chat.Role) error {
 func (s *Store) RoleGet(ctx context.Context, tenantID, id int64) (chat.Role, error) {
 	r, err := s.read.RoleGet(ctx, db.RoleGetParams{TenantID: tenantID, ID: id})
 	if err != nil {
-		return chat.Role{}, dbErr(err, "role")
+		return chat.Role{}, translate(err, "role")
 	}
 	return toRole(r), nil
 }
@@ -139,7 +139,7 @@ func (s *Store) RoleGet(ctx context.Context, tenantID, id int64) (chat.Role, err
 func (s *Store) RoleList(ctx context.Context, tenantID int64) ([]chat.Role, error) {
 	rows, err := s.read.RoleList(ctx, tenantID)
 	if err != nil {
-		return nil, dbErr(err, "roles")
+		return nil, translate(err, "roles")
 	}
 	out := make([]chat.Role, len(rows))
 	for i, r := range rows {

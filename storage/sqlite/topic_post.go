@@ -52,7 +52,7 @@ func (s *Store) topicPost(ctx context.Context, p *chat.TopicPost) error {
 		// undoes only itself, so the seq would stay taken (a gap).
 		used, err := s.write.MessageClientIDUsed(ctx, db.MessageClientIDUsedParams{AuthorID: m.AuthorID, ClientMsgID: &m.ClientMsgID})
 		if err != nil {
-			return dbErr(err, "message")
+			return translate(err, "message")
 		}
 		if used != 0 {
 			p.Err = chat.Errorf(chat.EConflict, "message was already sent")

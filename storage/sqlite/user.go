@@ -55,7 +55,7 @@ func (s *Store) UserCreate(ctx context.Context, u *chat.User, passwordHash strin
 			CreatedAt:          micros(created),
 		})
 		if err != nil {
-			return dbErrConflict(err, "user", "email is already in use")
+			return translateConflict(err, "user", "email is already in use")
 		}
 		if err := ts.userSetLinks(ctx, u.TenantID, id, u.CompanyIDs, u.RoleIDs); err != nil {
 			return err
@@ -72,20 +72,20 @@ func (s *Store) checkManager(ctx context.Context, tenantID int64, managerID *int
 		return nil
 	}
 	if _, err := s.read.UserGet(ctx, db.UserGetParams{TenantID: tenantID, ID: *managerID}); err != nil {
-		return dbErr(err, "manager")
+		return translate(err, "manager")
 	}
 	return nil
 }
 
 func (s *Store) userSetLinks(ctx context.Context, tenantID, userID int64, companyIDs, roleIDs []int64) error {
-	for _, c := range companyIDs {
-		if err := s.write.UserCompanyInsert(ctx, db.UserCompanyInsertParams{TenantID: tenantID, UserID: userID, CompanyID: c}); err != nil {
-			return dbErr(err, "company")
+	if len(companyIDs) > 0 {
+		if err := s.write.UserCompaniesInsert(ctx, db.UserCompaniesInsertParams{TenantID: tenantID, UserID: userID, CompanyIds: idsJSON(companyIDs)}); err != nil {
+			return translate(err, "company")
 		}
 	}
-	for _, r := range roleIDs {
-		if err := s.write.UserRoleInsert(ctx, db.UserRoleInsertParams{TenantID: tenantID, UserID: userID, RoleID: r}); err != nil {
-			return dbErr(err, "role")
+	if len(roleIDs) > 0 {
+		if err := s.write.UserRolesInsert(ctx, db.UserRolesInsertParams{TenantID: tenantID, UserID: userID, RoleIds: idsJSON(roleIDs)}); err != nil {
+			return translate(err, "role")
 		}
 	}
 	return nil
@@ -94,7 +94,7 @@ func (s *Store) userSetLinks(ctx context.Context, tenantID, userID int64, compan
 func (s *Store) UserGet(ctx context.Context, tenantID, id int64) (chat.User, error) {
 	r, err := s.read.UserGet(ctx, db.UserGetParams{TenantID: tenantID, ID: id})
 	if err != nil {
-		return chat.User{}, dbErr(err, "user")
+		return chat.User{}, translate(err, "user")
 	}
 	return toUser(r)
 }
@@ -102,7 +102,7 @@ func (s *Store) UserGet(ctx context.Context, tenantID, id int64) (chat.User, err
 func (s *Store) UserByEmail(ctx context.Context, email string) (chat.User, string, error) {
 	r, err := s.read.UserByEmail(ctx, email)
 	if err != nil {
-		return chat.User{}, "", dbErr(err, "user")
+		return chat.User{}, "", translate(err, "user")
 	}
 	u, err := toUser(userRow{User: r.User, CompanyIds: r.CompanyIds, RoleIds: r.RoleIds})
 	if err != nil {
@@ -125,7 +125,7 @@ func (s *Store) UserList(ctx context.Context, tenantID int64, f chat.UserFilter,
 		Lim:        int64(page.Limit),
 	})
 	if err != nil {
-		return nil, dbErr(err, "users")
+		return nil, translate(err, "users")
 	}
 	out := make([]chat.User, 0, len(rows))
 	for _, r := range rows {
@@ -156,16 +156,16 @@ func (s *Store) UserUpdate(ctx context.Context, u chat.User) error {
 			EmailNotifications: u.EmailNotifications,
 		})
 		if err != nil {
-			return dbErrConflict(err, "user", "email is already in use")
+			return translateConflict(err, "user", "email is already in use")
 		}
 		if err := mustAffect("user")(n, nil); err != nil {
 			return err
 		}
 		if err := ts.write.UserCompaniesDelete(ctx, db.UserCompaniesDeleteParams{TenantID: u.TenantID, UserID: u.ID}); err != nil {
-			return dbErr(err, "user companies")
+			return translate(err, "user companies")
 		}
 		if err := ts.write.UserRolesDelete(ctx, db.UserRolesDeleteParams{TenantID: u.TenantID, UserID: u.ID}); err != nil {
-			return dbErr(err, "user roles")
+			return translate(err, "user roles")
 		}
 		return ts.userSetLinks(ctx, u.TenantID, u.ID, u.CompanyIDs, u.RoleIDs)
 	})
@@ -177,5 +177,5 @@ func (s *Store) UserSetPassword(ctx context.Context, tenantID, id int64, passwor
 
 func (s *Store) UserCount(ctx context.Context) (int64, error) {
 	n, err := s.read.UserCount(ctx)
-	return n, dbErr(err, "users")
+	return n, translate(err, "users")
 }

@@ -12,7 +12,7 @@ ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
 WHERE cs.tenant_id = EXCLUDED.tenant_id
 RETURNING cs.last_seq;
 
--- name: ChannelSeqLast :one
+-- name: ChannelSeqGet :one
 SELECT COALESCE((SELECT last_seq FROM channel_seqs
                  WHERE tenant_id = @tenant_id AND kind = @kind AND id = @id), 0)::bigint;
 

@@ -37,5 +37,5 @@ INSERT INTO login_failures (key, failed_at) VALUES (@key, @failed_at);
 -- name: LoginFailureCount :one
 SELECT count(*) FROM login_failures WHERE key = @key AND failed_at >= @since;
 
--- name: LoginFailureClear :exec
+-- name: LoginFailureDelete :exec
 DELETE FROM login_failures WHERE key = @key;

@@ -54,6 +54,6 @@ ORDER BY id;
 UPDATE roles SET name = @name, handler = @handler
 WHERE tenant_id = @tenant_id AND id = @id;
 
--- name: RoleDeleteCustom :execrows
+-- name: RoleDelete :execrows
 -- Built-in roles (key <> '') are never deleted; memberships cascade.
 DELETE FROM roles WHERE tenant_id = @tenant_id AND id = @id AND key = '';

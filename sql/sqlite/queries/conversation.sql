@@ -5,9 +5,10 @@ INSERT INTO categories (tenant_id, name_en, name_fi, retention_days, active)
 VALUES (@tenant_id, @name_en, @name_fi, @retention_days, @active)
 RETURNING id;
 
--- name: CategoryRoleInsert :exec
+-- name: CategoryRolesInsert :exec
+-- @role_ids is a JSON array of ids.
 INSERT INTO category_roles (tenant_id, category_id, role_id)
-VALUES (@tenant_id, @category_id, @role_id)
+SELECT @tenant_id, @category_id, j.value FROM json_each(CAST(@role_ids AS TEXT)) j WHERE true
 ON CONFLICT DO NOTHING;
 
 -- name: CategoryRolesDelete :exec
@@ -40,9 +41,10 @@ VALUES (@tenant_id, @subject, @category_id, @status, @creator_id, @handler_id,
     @notify_admins, @last_activity_at, @created_at)
 RETURNING id;
 
--- name: ConversationRoleInsert :exec
+-- name: ConversationRolesInsert :exec
+-- @role_ids is a JSON array of ids.
 INSERT INTO conversation_roles (tenant_id, conversation_id, role_id)
-VALUES (@tenant_id, @conversation_id, @role_id)
+SELECT @tenant_id, @conversation_id, j.value FROM json_each(CAST(@role_ids AS TEXT)) j WHERE true
 ON CONFLICT DO NOTHING;
 
 -- name: ConversationRolesDelete :exec

@@ -48,7 +48,7 @@ SELECT CAST(EXISTS (SELECT 1 FROM messages
 UPDATE messages SET body = @body, edited_at = @edited_at
 WHERE tenant_id = @tenant_id AND id = @id AND deleted_at IS NULL;
 
--- name: MessageDelete :execrows
+-- name: MessageTombstone :execrows
 -- Deleting twice keeps the first deletion time.
 UPDATE messages SET body = '', mentions = '[]', deleted_at = COALESCE(deleted_at, @deleted_at)
 WHERE tenant_id = @tenant_id AND id = @id;
@@ -128,7 +128,7 @@ SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, cre
 FROM attachments
 WHERE tenant_id = @tenant_id AND id = @id;
 
--- name: AttachmentsByMessages :many
+-- name: AttachmentListByMessages :many
 SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
 FROM attachments
 WHERE tenant_id = @tenant_id
@@ -138,7 +138,7 @@ ORDER BY id;
 -- name: AttachmentData :one
 SELECT data FROM attachments WHERE tenant_id = @tenant_id AND id = @id;
 
--- name: AttachmentsDeleteByMessage :exec
+-- name: AttachmentDeleteByMessage :exec
 DELETE FROM attachments WHERE tenant_id = @tenant_id AND message_id = @message_id;
 
 -- name: AttachmentDeleteUnlinked :execrows

@@ -30,9 +30,10 @@ WHERE tenant_id = @tenant_id AND id = @id;
 -- name: GroupMembersDelete :exec
 DELETE FROM group_members WHERE tenant_id = @tenant_id AND group_id = @group_id;
 
--- name: GroupMemberInsert :exec
+-- name: GroupMembersInsert :exec
+-- @user_ids is a JSON array of ids.
 INSERT INTO group_members (tenant_id, group_id, user_id)
-VALUES (@tenant_id, @group_id, @user_id)
+SELECT @tenant_id, @group_id, j.value FROM json_each(CAST(@user_ids AS TEXT)) j WHERE true
 ON CONFLICT DO NOTHING;
 
 -- name: GroupIsMember :one

@@ -17,7 +17,7 @@ WHERE id IN (SELECT j.id FROM notify_jobs j
              LIMIT @lim)
 RETURNING *;
 
--- name: NotifyJobDone :execrows
+-- name: NotifyJobDelete :execrows
 DELETE FROM notify_jobs WHERE id = @id;
 
 -- name: NotifyJobRetry :execrows

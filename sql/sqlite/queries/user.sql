@@ -7,17 +7,19 @@ VALUES (@tenant_id, @email, @name, @locale, @active, @superuser, @manager_id,
         @email_notifications, @password_hash, @created_at)
 RETURNING id;
 
--- name: UserCompanyInsert :exec
+-- name: UserCompaniesInsert :exec
+-- @company_ids is a JSON array of ids.
 INSERT INTO user_companies (tenant_id, user_id, company_id)
-VALUES (@tenant_id, @user_id, @company_id)
+SELECT @tenant_id, @user_id, j.value FROM json_each(CAST(@company_ids AS TEXT)) j WHERE true
 ON CONFLICT DO NOTHING;
 
 -- name: UserCompaniesDelete :exec
 DELETE FROM user_companies WHERE tenant_id = @tenant_id AND user_id = @user_id;
 
--- name: UserRoleInsert :exec
+-- name: UserRolesInsert :exec
+-- @role_ids is a JSON array of ids.
 INSERT INTO user_roles (tenant_id, user_id, role_id)
-VALUES (@tenant_id, @user_id, @role_id)
+SELECT @tenant_id, @user_id, j.value FROM json_each(CAST(@role_ids AS TEXT)) j WHERE true
 ON CONFLICT DO NOTHING;
 
 -- name: UserRolesDelete :exec

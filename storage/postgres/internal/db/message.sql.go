@@ -310,19 +310,19 @@ func (q *Queries) ChannelEventsSince(ctx context.Context, arg ChannelEventsSince
 	return items, nil
 }
 
-const channelSeqLast = `-- name: ChannelSeqLast :one
+const channelSeqGet = `-- name: ChannelSeqGet :one
 SELECT COALESCE((SELECT last_seq FROM channel_seqs
                  WHERE tenant_id = $1 AND kind = $2 AND id = $3), 0)::bigint
 `
 
-type ChannelSeqLastParams struct {
+type ChannelSeqGetParams struct {
 	TenantID int64
 	Kind     string
 	ID       int64
 }
 
-func (q *Queries) ChannelSeqLast(ctx context.Context, arg ChannelSeqLastParams) (int64, error) {
-	row := q.db.QueryRow(ctx, channelSeqLast, arg.TenantID, arg.Kind, arg.ID)
+func (q *Queries) ChannelSeqGet(ctx context.Context, arg ChannelSeqGetParams) (int64, error) {
+	row := q.db.QueryRow(ctx, channelSeqGet, arg.TenantID, arg.Kind, arg.ID)
 	var column_1 int64
 	err := row.Scan(&column_1)
 	return column_1, err

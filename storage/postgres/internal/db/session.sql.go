@@ -10,15 +10,6 @@ import (
 	"time"
 )
 
-const loginFailureClear = `-- name: LoginFailureClear :exec
-DELETE FROM login_failures WHERE key = $1
-`
-
-func (q *Queries) LoginFailureClear(ctx context.Context, key string) error {
-	_, err := q.db.Exec(ctx, loginFailureClear, key)
-	return err
-}
-
 const loginFailureCount = `-- name: LoginFailureCount :one
 SELECT count(*) FROM login_failures WHERE key = $1 AND failed_at >= $2
 `
@@ -33,6 +24,15 @@ func (q *Queries) LoginFailureCount(ctx context.Context, arg LoginFailureCountPa
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const loginFailureDelete = `-- name: LoginFailureDelete :exec
+DELETE FROM login_failures WHERE key = $1
+`
+
+func (q *Queries) LoginFailureDelete(ctx context.Context, key string) error {
+	_, err := q.db.Exec(ctx, loginFailureDelete, key)
+	return err
 }
 
 const loginFailureInsert = `-- name: LoginFailureInsert :exec

@@ -107,18 +107,18 @@ func (q *Queries) CompanyUpdate(ctx context.Context, arg CompanyUpdateParams) (i
 	return result.RowsAffected(), nil
 }
 
-const roleDeleteCustom = `-- name: RoleDeleteCustom :execrows
+const roleDelete = `-- name: RoleDelete :execrows
 DELETE FROM roles WHERE tenant_id = $1 AND id = $2 AND key = ''
 `
 
-type RoleDeleteCustomParams struct {
+type RoleDeleteParams struct {
 	TenantID int64
 	ID       int64
 }
 
 // Built-in roles (key <> ”) are never deleted; memberships cascade.
-func (q *Queries) RoleDeleteCustom(ctx context.Context, arg RoleDeleteCustomParams) (int64, error) {
-	result, err := q.db.Exec(ctx, roleDeleteCustom, arg.TenantID, arg.ID)
+func (q *Queries) RoleDelete(ctx context.Context, arg RoleDeleteParams) (int64, error) {
+	result, err := q.db.Exec(ctx, roleDelete, arg.TenantID, arg.ID)
 	if err != nil {
 		return 0, err
 	}

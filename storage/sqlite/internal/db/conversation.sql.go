@@ -114,23 +114,6 @@ func (q *Queries) CategoryList(ctx context.Context, tenantID int64) ([]CategoryL
 	return items, nil
 }
 
-const categoryRoleInsert = `-- name: CategoryRoleInsert :exec
-INSERT INTO category_roles (tenant_id, category_id, role_id)
-VALUES (?1, ?2, ?3)
-ON CONFLICT DO NOTHING
-`
-
-type CategoryRoleInsertParams struct {
-	TenantID   int64
-	CategoryID int64
-	RoleID     int64
-}
-
-func (q *Queries) CategoryRoleInsert(ctx context.Context, arg CategoryRoleInsertParams) error {
-	_, err := q.exec(ctx, q.categoryRoleInsertStmt, categoryRoleInsert, arg.TenantID, arg.CategoryID, arg.RoleID)
-	return err
-}
-
 const categoryRolesDelete = `-- name: CategoryRolesDelete :exec
 DELETE FROM category_roles WHERE tenant_id = ?1 AND category_id = ?2
 `
@@ -142,6 +125,24 @@ type CategoryRolesDeleteParams struct {
 
 func (q *Queries) CategoryRolesDelete(ctx context.Context, arg CategoryRolesDeleteParams) error {
 	_, err := q.exec(ctx, q.categoryRolesDeleteStmt, categoryRolesDelete, arg.TenantID, arg.CategoryID)
+	return err
+}
+
+const categoryRolesInsert = `-- name: CategoryRolesInsert :exec
+INSERT INTO category_roles (tenant_id, category_id, role_id)
+SELECT ?1, ?2, j.value FROM json_each(CAST(?3 AS TEXT)) j WHERE true
+ON CONFLICT DO NOTHING
+`
+
+type CategoryRolesInsertParams struct {
+	TenantID   int64
+	CategoryID int64
+	RoleIds    string
+}
+
+// @role_ids is a JSON array of ids.
+func (q *Queries) CategoryRolesInsert(ctx context.Context, arg CategoryRolesInsertParams) error {
+	_, err := q.exec(ctx, q.categoryRolesInsertStmt, categoryRolesInsert, arg.TenantID, arg.CategoryID, arg.RoleIds)
 	return err
 }
 
@@ -536,23 +537,6 @@ func (q *Queries) ConversationList(ctx context.Context, arg ConversationListPara
 	return items, nil
 }
 
-const conversationRoleInsert = `-- name: ConversationRoleInsert :exec
-INSERT INTO conversation_roles (tenant_id, conversation_id, role_id)
-VALUES (?1, ?2, ?3)
-ON CONFLICT DO NOTHING
-`
-
-type ConversationRoleInsertParams struct {
-	TenantID       int64
-	ConversationID int64
-	RoleID         int64
-}
-
-func (q *Queries) ConversationRoleInsert(ctx context.Context, arg ConversationRoleInsertParams) error {
-	_, err := q.exec(ctx, q.conversationRoleInsertStmt, conversationRoleInsert, arg.TenantID, arg.ConversationID, arg.RoleID)
-	return err
-}
-
 const conversationRolesDelete = `-- name: ConversationRolesDelete :exec
 DELETE FROM conversation_roles WHERE tenant_id = ?1 AND conversation_id = ?2
 `
@@ -564,6 +548,24 @@ type ConversationRolesDeleteParams struct {
 
 func (q *Queries) ConversationRolesDelete(ctx context.Context, arg ConversationRolesDeleteParams) error {
 	_, err := q.exec(ctx, q.conversationRolesDeleteStmt, conversationRolesDelete, arg.TenantID, arg.ConversationID)
+	return err
+}
+
+const conversationRolesInsert = `-- name: ConversationRolesInsert :exec
+INSERT INTO conversation_roles (tenant_id, conversation_id, role_id)
+SELECT ?1, ?2, j.value FROM json_each(CAST(?3 AS TEXT)) j WHERE true
+ON CONFLICT DO NOTHING
+`
+
+type ConversationRolesInsertParams struct {
+	TenantID       int64
+	ConversationID int64
+	RoleIds        string
+}
+
+// @role_ids is a JSON array of ids.
+func (q *Queries) ConversationRolesInsert(ctx context.Context, arg ConversationRolesInsertParams) error {
+	_, err := q.exec(ctx, q.conversationRolesInsertStmt, conversationRolesInsert, arg.TenantID, arg.ConversationID, arg.RoleIds)
 	return err
 }
 

@@ -27,6 +27,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.attachmentDataStmt, err = db.PrepareContext(ctx, attachmentData); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentData: %w", err)
 	}
+	if q.attachmentDeleteByMessageStmt, err = db.PrepareContext(ctx, attachmentDeleteByMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentDeleteByMessage: %w", err)
+	}
 	if q.attachmentDeleteUnlinkedStmt, err = db.PrepareContext(ctx, attachmentDeleteUnlinked); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentDeleteUnlinked: %w", err)
 	}
@@ -39,11 +42,8 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.attachmentLinkStmt, err = db.PrepareContext(ctx, attachmentLink); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentLink: %w", err)
 	}
-	if q.attachmentsByMessagesStmt, err = db.PrepareContext(ctx, attachmentsByMessages); err != nil {
-		return nil, fmt.Errorf("error preparing query AttachmentsByMessages: %w", err)
-	}
-	if q.attachmentsDeleteByMessageStmt, err = db.PrepareContext(ctx, attachmentsDeleteByMessage); err != nil {
-		return nil, fmt.Errorf("error preparing query AttachmentsDeleteByMessage: %w", err)
+	if q.attachmentListByMessagesStmt, err = db.PrepareContext(ctx, attachmentListByMessages); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentListByMessages: %w", err)
 	}
 	if q.categoryGetStmt, err = db.PrepareContext(ctx, categoryGet); err != nil {
 		return nil, fmt.Errorf("error preparing query CategoryGet: %w", err)
@@ -54,11 +54,11 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.categoryListStmt, err = db.PrepareContext(ctx, categoryList); err != nil {
 		return nil, fmt.Errorf("error preparing query CategoryList: %w", err)
 	}
-	if q.categoryRoleInsertStmt, err = db.PrepareContext(ctx, categoryRoleInsert); err != nil {
-		return nil, fmt.Errorf("error preparing query CategoryRoleInsert: %w", err)
-	}
 	if q.categoryRolesDeleteStmt, err = db.PrepareContext(ctx, categoryRolesDelete); err != nil {
 		return nil, fmt.Errorf("error preparing query CategoryRolesDelete: %w", err)
+	}
+	if q.categoryRolesInsertStmt, err = db.PrepareContext(ctx, categoryRolesInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query CategoryRolesInsert: %w", err)
 	}
 	if q.categoryUpdateStmt, err = db.PrepareContext(ctx, categoryUpdate); err != nil {
 		return nil, fmt.Errorf("error preparing query CategoryUpdate: %w", err)
@@ -126,11 +126,11 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.conversationListStmt, err = db.PrepareContext(ctx, conversationList); err != nil {
 		return nil, fmt.Errorf("error preparing query ConversationList: %w", err)
 	}
-	if q.conversationRoleInsertStmt, err = db.PrepareContext(ctx, conversationRoleInsert); err != nil {
-		return nil, fmt.Errorf("error preparing query ConversationRoleInsert: %w", err)
-	}
 	if q.conversationRolesDeleteStmt, err = db.PrepareContext(ctx, conversationRolesDelete); err != nil {
 		return nil, fmt.Errorf("error preparing query ConversationRolesDelete: %w", err)
+	}
+	if q.conversationRolesInsertStmt, err = db.PrepareContext(ctx, conversationRolesInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationRolesInsert: %w", err)
 	}
 	if q.conversationUpdateStmt, err = db.PrepareContext(ctx, conversationUpdate); err != nil {
 		return nil, fmt.Errorf("error preparing query ConversationUpdate: %w", err)
@@ -165,11 +165,11 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.groupListStmt, err = db.PrepareContext(ctx, groupList); err != nil {
 		return nil, fmt.Errorf("error preparing query GroupList: %w", err)
 	}
-	if q.groupMemberInsertStmt, err = db.PrepareContext(ctx, groupMemberInsert); err != nil {
-		return nil, fmt.Errorf("error preparing query GroupMemberInsert: %w", err)
-	}
 	if q.groupMembersDeleteStmt, err = db.PrepareContext(ctx, groupMembersDelete); err != nil {
 		return nil, fmt.Errorf("error preparing query GroupMembersDelete: %w", err)
+	}
+	if q.groupMembersInsertStmt, err = db.PrepareContext(ctx, groupMembersInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query GroupMembersInsert: %w", err)
 	}
 	if q.groupUpdateStmt, err = db.PrepareContext(ctx, groupUpdate); err != nil {
 		return nil, fmt.Errorf("error preparing query GroupUpdate: %w", err)
@@ -189,9 +189,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.messageClientIDUsedStmt, err = db.PrepareContext(ctx, messageClientIDUsed); err != nil {
 		return nil, fmt.Errorf("error preparing query MessageClientIDUsed: %w", err)
 	}
-	if q.messageDeleteStmt, err = db.PrepareContext(ctx, messageDelete); err != nil {
-		return nil, fmt.Errorf("error preparing query MessageDelete: %w", err)
-	}
 	if q.messageEditStmt, err = db.PrepareContext(ctx, messageEdit); err != nil {
 		return nil, fmt.Errorf("error preparing query MessageEdit: %w", err)
 	}
@@ -206,6 +203,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.messageSearchStmt, err = db.PrepareContext(ctx, messageSearch); err != nil {
 		return nil, fmt.Errorf("error preparing query MessageSearch: %w", err)
+	}
+	if q.messageTombstoneStmt, err = db.PrepareContext(ctx, messageTombstone); err != nil {
+		return nil, fmt.Errorf("error preparing query MessageTombstone: %w", err)
 	}
 	if q.muteDeleteStmt, err = db.PrepareContext(ctx, muteDelete); err != nil {
 		return nil, fmt.Errorf("error preparing query MuteDelete: %w", err)
@@ -243,8 +243,8 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.notifyJobClaimStmt, err = db.PrepareContext(ctx, notifyJobClaim); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyJobClaim: %w", err)
 	}
-	if q.notifyJobDoneStmt, err = db.PrepareContext(ctx, notifyJobDone); err != nil {
-		return nil, fmt.Errorf("error preparing query NotifyJobDone: %w", err)
+	if q.notifyJobDeleteStmt, err = db.PrepareContext(ctx, notifyJobDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyJobDelete: %w", err)
 	}
 	if q.notifyJobInsertStmt, err = db.PrepareContext(ctx, notifyJobInsert); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyJobInsert: %w", err)
@@ -342,8 +342,8 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.userCompaniesDeleteStmt, err = db.PrepareContext(ctx, userCompaniesDelete); err != nil {
 		return nil, fmt.Errorf("error preparing query UserCompaniesDelete: %w", err)
 	}
-	if q.userCompanyInsertStmt, err = db.PrepareContext(ctx, userCompanyInsert); err != nil {
-		return nil, fmt.Errorf("error preparing query UserCompanyInsert: %w", err)
+	if q.userCompaniesInsertStmt, err = db.PrepareContext(ctx, userCompaniesInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query UserCompaniesInsert: %w", err)
 	}
 	if q.userCountStmt, err = db.PrepareContext(ctx, userCount); err != nil {
 		return nil, fmt.Errorf("error preparing query UserCount: %w", err)
@@ -357,11 +357,11 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.userListStmt, err = db.PrepareContext(ctx, userList); err != nil {
 		return nil, fmt.Errorf("error preparing query UserList: %w", err)
 	}
-	if q.userRoleInsertStmt, err = db.PrepareContext(ctx, userRoleInsert); err != nil {
-		return nil, fmt.Errorf("error preparing query UserRoleInsert: %w", err)
-	}
 	if q.userRolesDeleteStmt, err = db.PrepareContext(ctx, userRolesDelete); err != nil {
 		return nil, fmt.Errorf("error preparing query UserRolesDelete: %w", err)
+	}
+	if q.userRolesInsertStmt, err = db.PrepareContext(ctx, userRolesInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query UserRolesInsert: %w", err)
 	}
 	if q.userSetPasswordStmt, err = db.PrepareContext(ctx, userSetPassword); err != nil {
 		return nil, fmt.Errorf("error preparing query UserSetPassword: %w", err)
@@ -377,6 +377,11 @@ func (q *Queries) Close() error {
 	if q.attachmentDataStmt != nil {
 		if cerr := q.attachmentDataStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing attachmentDataStmt: %w", cerr)
+		}
+	}
+	if q.attachmentDeleteByMessageStmt != nil {
+		if cerr := q.attachmentDeleteByMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentDeleteByMessageStmt: %w", cerr)
 		}
 	}
 	if q.attachmentDeleteUnlinkedStmt != nil {
@@ -399,14 +404,9 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing attachmentLinkStmt: %w", cerr)
 		}
 	}
-	if q.attachmentsByMessagesStmt != nil {
-		if cerr := q.attachmentsByMessagesStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing attachmentsByMessagesStmt: %w", cerr)
-		}
-	}
-	if q.attachmentsDeleteByMessageStmt != nil {
-		if cerr := q.attachmentsDeleteByMessageStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing attachmentsDeleteByMessageStmt: %w", cerr)
+	if q.attachmentListByMessagesStmt != nil {
+		if cerr := q.attachmentListByMessagesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentListByMessagesStmt: %w", cerr)
 		}
 	}
 	if q.categoryGetStmt != nil {
@@ -424,14 +424,14 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing categoryListStmt: %w", cerr)
 		}
 	}
-	if q.categoryRoleInsertStmt != nil {
-		if cerr := q.categoryRoleInsertStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing categoryRoleInsertStmt: %w", cerr)
-		}
-	}
 	if q.categoryRolesDeleteStmt != nil {
 		if cerr := q.categoryRolesDeleteStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing categoryRolesDeleteStmt: %w", cerr)
+		}
+	}
+	if q.categoryRolesInsertStmt != nil {
+		if cerr := q.categoryRolesInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing categoryRolesInsertStmt: %w", cerr)
 		}
 	}
 	if q.categoryUpdateStmt != nil {
@@ -544,14 +544,14 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing conversationListStmt: %w", cerr)
 		}
 	}
-	if q.conversationRoleInsertStmt != nil {
-		if cerr := q.conversationRoleInsertStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing conversationRoleInsertStmt: %w", cerr)
-		}
-	}
 	if q.conversationRolesDeleteStmt != nil {
 		if cerr := q.conversationRolesDeleteStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing conversationRolesDeleteStmt: %w", cerr)
+		}
+	}
+	if q.conversationRolesInsertStmt != nil {
+		if cerr := q.conversationRolesInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationRolesInsertStmt: %w", cerr)
 		}
 	}
 	if q.conversationUpdateStmt != nil {
@@ -609,14 +609,14 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing groupListStmt: %w", cerr)
 		}
 	}
-	if q.groupMemberInsertStmt != nil {
-		if cerr := q.groupMemberInsertStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing groupMemberInsertStmt: %w", cerr)
-		}
-	}
 	if q.groupMembersDeleteStmt != nil {
 		if cerr := q.groupMembersDeleteStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing groupMembersDeleteStmt: %w", cerr)
+		}
+	}
+	if q.groupMembersInsertStmt != nil {
+		if cerr := q.groupMembersInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing groupMembersInsertStmt: %w", cerr)
 		}
 	}
 	if q.groupUpdateStmt != nil {
@@ -649,11 +649,6 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing messageClientIDUsedStmt: %w", cerr)
 		}
 	}
-	if q.messageDeleteStmt != nil {
-		if cerr := q.messageDeleteStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing messageDeleteStmt: %w", cerr)
-		}
-	}
 	if q.messageEditStmt != nil {
 		if cerr := q.messageEditStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing messageEditStmt: %w", cerr)
@@ -677,6 +672,11 @@ func (q *Queries) Close() error {
 	if q.messageSearchStmt != nil {
 		if cerr := q.messageSearchStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing messageSearchStmt: %w", cerr)
+		}
+	}
+	if q.messageTombstoneStmt != nil {
+		if cerr := q.messageTombstoneStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing messageTombstoneStmt: %w", cerr)
 		}
 	}
 	if q.muteDeleteStmt != nil {
@@ -739,9 +739,9 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing notifyJobClaimStmt: %w", cerr)
 		}
 	}
-	if q.notifyJobDoneStmt != nil {
-		if cerr := q.notifyJobDoneStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing notifyJobDoneStmt: %w", cerr)
+	if q.notifyJobDeleteStmt != nil {
+		if cerr := q.notifyJobDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyJobDeleteStmt: %w", cerr)
 		}
 	}
 	if q.notifyJobInsertStmt != nil {
@@ -904,9 +904,9 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing userCompaniesDeleteStmt: %w", cerr)
 		}
 	}
-	if q.userCompanyInsertStmt != nil {
-		if cerr := q.userCompanyInsertStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing userCompanyInsertStmt: %w", cerr)
+	if q.userCompaniesInsertStmt != nil {
+		if cerr := q.userCompaniesInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userCompaniesInsertStmt: %w", cerr)
 		}
 	}
 	if q.userCountStmt != nil {
@@ -929,14 +929,14 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing userListStmt: %w", cerr)
 		}
 	}
-	if q.userRoleInsertStmt != nil {
-		if cerr := q.userRoleInsertStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing userRoleInsertStmt: %w", cerr)
-		}
-	}
 	if q.userRolesDeleteStmt != nil {
 		if cerr := q.userRolesDeleteStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing userRolesDeleteStmt: %w", cerr)
+		}
+	}
+	if q.userRolesInsertStmt != nil {
+		if cerr := q.userRolesInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing userRolesInsertStmt: %w", cerr)
 		}
 	}
 	if q.userSetPasswordStmt != nil {
@@ -989,17 +989,17 @@ type Queries struct {
 	db                               DBTX
 	tx                               *sql.Tx
 	attachmentDataStmt               *sql.Stmt
+	attachmentDeleteByMessageStmt    *sql.Stmt
 	attachmentDeleteUnlinkedStmt     *sql.Stmt
 	attachmentGetStmt                *sql.Stmt
 	attachmentInsertStmt             *sql.Stmt
 	attachmentLinkStmt               *sql.Stmt
-	attachmentsByMessagesStmt        *sql.Stmt
-	attachmentsDeleteByMessageStmt   *sql.Stmt
+	attachmentListByMessagesStmt     *sql.Stmt
 	categoryGetStmt                  *sql.Stmt
 	categoryInsertStmt               *sql.Stmt
 	categoryListStmt                 *sql.Stmt
-	categoryRoleInsertStmt           *sql.Stmt
 	categoryRolesDeleteStmt          *sql.Stmt
+	categoryRolesInsertStmt          *sql.Stmt
 	categoryUpdateStmt               *sql.Stmt
 	channelDraftsDeleteStmt          *sql.Stmt
 	channelEventInsertStmt           *sql.Stmt
@@ -1022,8 +1022,8 @@ type Queries struct {
 	conversationGetStmt              *sql.Stmt
 	conversationInsertStmt           *sql.Stmt
 	conversationListStmt             *sql.Stmt
-	conversationRoleInsertStmt       *sql.Stmt
 	conversationRolesDeleteStmt      *sql.Stmt
+	conversationRolesInsertStmt      *sql.Stmt
 	conversationUpdateStmt           *sql.Stmt
 	conversationsExpiredStmt         *sql.Stmt
 	draftDeleteStmt                  *sql.Stmt
@@ -1035,20 +1035,20 @@ type Queries struct {
 	groupInsertStmt                  *sql.Stmt
 	groupIsMemberStmt                *sql.Stmt
 	groupListStmt                    *sql.Stmt
-	groupMemberInsertStmt            *sql.Stmt
 	groupMembersDeleteStmt           *sql.Stmt
+	groupMembersInsertStmt           *sql.Stmt
 	groupUpdateStmt                  *sql.Stmt
 	loginFailureCountStmt            *sql.Stmt
 	loginFailureDeleteStmt           *sql.Stmt
 	loginFailureInsertStmt           *sql.Stmt
 	messageByClientIDStmt            *sql.Stmt
 	messageClientIDUsedStmt          *sql.Stmt
-	messageDeleteStmt                *sql.Stmt
 	messageEditStmt                  *sql.Stmt
 	messageGetStmt                   *sql.Stmt
 	messageHistoryStmt               *sql.Stmt
 	messageInsertStmt                *sql.Stmt
 	messageSearchStmt                *sql.Stmt
+	messageTombstoneStmt             *sql.Stmt
 	muteDeleteStmt                   *sql.Stmt
 	muteGetStmt                      *sql.Stmt
 	muteInsertStmt                   *sql.Stmt
@@ -1061,7 +1061,7 @@ type Queries struct {
 	notifyDecisionInsertStmt         *sql.Stmt
 	notifyDecisionListStmt           *sql.Stmt
 	notifyJobClaimStmt               *sql.Stmt
-	notifyJobDoneStmt                *sql.Stmt
+	notifyJobDeleteStmt              *sql.Stmt
 	notifyJobInsertStmt              *sql.Stmt
 	notifyJobRetryStmt               *sql.Stmt
 	readStateListStmt                *sql.Stmt
@@ -1094,13 +1094,13 @@ type Queries struct {
 	topicUpdateStmt                  *sql.Stmt
 	userByEmailStmt                  *sql.Stmt
 	userCompaniesDeleteStmt          *sql.Stmt
-	userCompanyInsertStmt            *sql.Stmt
+	userCompaniesInsertStmt          *sql.Stmt
 	userCountStmt                    *sql.Stmt
 	userGetStmt                      *sql.Stmt
 	userInsertStmt                   *sql.Stmt
 	userListStmt                     *sql.Stmt
-	userRoleInsertStmt               *sql.Stmt
 	userRolesDeleteStmt              *sql.Stmt
+	userRolesInsertStmt              *sql.Stmt
 	userSetPasswordStmt              *sql.Stmt
 	userUpdateStmt                   *sql.Stmt
 }
@@ -1110,17 +1110,17 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		db:                               tx,
 		tx:                               tx,
 		attachmentDataStmt:               q.attachmentDataStmt,
+		attachmentDeleteByMessageStmt:    q.attachmentDeleteByMessageStmt,
 		attachmentDeleteUnlinkedStmt:     q.attachmentDeleteUnlinkedStmt,
 		attachmentGetStmt:                q.attachmentGetStmt,
 		attachmentInsertStmt:             q.attachmentInsertStmt,
 		attachmentLinkStmt:               q.attachmentLinkStmt,
-		attachmentsByMessagesStmt:        q.attachmentsByMessagesStmt,
-		attachmentsDeleteByMessageStmt:   q.attachmentsDeleteByMessageStmt,
+		attachmentListByMessagesStmt:     q.attachmentListByMessagesStmt,
 		categoryGetStmt:                  q.categoryGetStmt,
 		categoryInsertStmt:               q.categoryInsertStmt,
 		categoryListStmt:                 q.categoryListStmt,
-		categoryRoleInsertStmt:           q.categoryRoleInsertStmt,
 		categoryRolesDeleteStmt:          q.categoryRolesDeleteStmt,
+		categoryRolesInsertStmt:          q.categoryRolesInsertStmt,
 		categoryUpdateStmt:               q.categoryUpdateStmt,
 		channelDraftsDeleteStmt:          q.channelDraftsDeleteStmt,
 		channelEventInsertStmt:           q.channelEventInsertStmt,
@@ -1143,8 +1143,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		conversationGetStmt:              q.conversationGetStmt,
 		conversationInsertStmt:           q.conversationInsertStmt,
 		conversationListStmt:             q.conversationListStmt,
-		conversationRoleInsertStmt:       q.conversationRoleInsertStmt,
 		conversationRolesDeleteStmt:      q.conversationRolesDeleteStmt,
+		conversationRolesInsertStmt:      q.conversationRolesInsertStmt,
 		conversationUpdateStmt:           q.conversationUpdateStmt,
 		conversationsExpiredStmt:         q.conversationsExpiredStmt,
 		draftDeleteStmt:                  q.draftDeleteStmt,
@@ -1156,20 +1156,20 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		groupInsertStmt:                  q.groupInsertStmt,
 		groupIsMemberStmt:                q.groupIsMemberStmt,
 		groupListStmt:                    q.groupListStmt,
-		groupMemberInsertStmt:            q.groupMemberInsertStmt,
 		groupMembersDeleteStmt:           q.groupMembersDeleteStmt,
+		groupMembersInsertStmt:           q.groupMembersInsertStmt,
 		groupUpdateStmt:                  q.groupUpdateStmt,
 		loginFailureCountStmt:            q.loginFailureCountStmt,
 		loginFailureDeleteStmt:           q.loginFailureDeleteStmt,
 		loginFailureInsertStmt:           q.loginFailureInsertStmt,
 		messageByClientIDStmt:            q.messageByClientIDStmt,
 		messageClientIDUsedStmt:          q.messageClientIDUsedStmt,
-		messageDeleteStmt:                q.messageDeleteStmt,
 		messageEditStmt:                  q.messageEditStmt,
 		messageGetStmt:                   q.messageGetStmt,
 		messageHistoryStmt:               q.messageHistoryStmt,
 		messageInsertStmt:                q.messageInsertStmt,
 		messageSearchStmt:                q.messageSearchStmt,
+		messageTombstoneStmt:             q.messageTombstoneStmt,
 		muteDeleteStmt:                   q.muteDeleteStmt,
 		muteGetStmt:                      q.muteGetStmt,
 		muteInsertStmt:                   q.muteInsertStmt,
@@ -1182,7 +1182,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		notifyDecisionInsertStmt:         q.notifyDecisionInsertStmt,
 		notifyDecisionListStmt:           q.notifyDecisionListStmt,
 		notifyJobClaimStmt:               q.notifyJobClaimStmt,
-		notifyJobDoneStmt:                q.notifyJobDoneStmt,
+		notifyJobDeleteStmt:              q.notifyJobDeleteStmt,
 		notifyJobInsertStmt:              q.notifyJobInsertStmt,
 		notifyJobRetryStmt:               q.notifyJobRetryStmt,
 		readStateListStmt:                q.readStateListStmt,
@@ -1215,13 +1215,13 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		topicUpdateStmt:                  q.topicUpdateStmt,
 		userByEmailStmt:                  q.userByEmailStmt,
 		userCompaniesDeleteStmt:          q.userCompaniesDeleteStmt,
-		userCompanyInsertStmt:            q.userCompanyInsertStmt,
+		userCompaniesInsertStmt:          q.userCompaniesInsertStmt,
 		userCountStmt:                    q.userCountStmt,
 		userGetStmt:                      q.userGetStmt,
 		userInsertStmt:                   q.userInsertStmt,
 		userListStmt:                     q.userListStmt,
-		userRoleInsertStmt:               q.userRoleInsertStmt,
 		userRolesDeleteStmt:              q.userRolesDeleteStmt,
+		userRolesInsertStmt:              q.userRolesInsertStmt,
 		userSetPasswordStmt:              q.userSetPasswordStmt,
 		userUpdateStmt:                   q.userUpdateStmt,
 	}

@@ -25,6 +25,20 @@ func (q *Queries) AttachmentData(ctx context.Context, arg AttachmentDataParams) 
 	return data, err
 }
 
+const attachmentDeleteByMessage = `-- name: AttachmentDeleteByMessage :exec
+DELETE FROM attachments WHERE tenant_id = ?1 AND message_id = ?2
+`
+
+type AttachmentDeleteByMessageParams struct {
+	TenantID  int64
+	MessageID *int64
+}
+
+func (q *Queries) AttachmentDeleteByMessage(ctx context.Context, arg AttachmentDeleteByMessageParams) error {
+	_, err := q.exec(ctx, q.attachmentDeleteByMessageStmt, attachmentDeleteByMessage, arg.TenantID, arg.MessageID)
+	return err
+}
+
 const attachmentDeleteUnlinked = `-- name: AttachmentDeleteUnlinked :execrows
 DELETE FROM attachments WHERE message_id IS NULL AND created_at < ?1
 `
@@ -127,7 +141,7 @@ func (q *Queries) AttachmentLink(ctx context.Context, arg AttachmentLinkParams) 
 	return result.RowsAffected()
 }
 
-const attachmentsByMessages = `-- name: AttachmentsByMessages :many
+const attachmentListByMessages = `-- name: AttachmentListByMessages :many
 SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
 FROM attachments
 WHERE tenant_id = ?1
@@ -135,12 +149,12 @@ WHERE tenant_id = ?1
 ORDER BY id
 `
 
-type AttachmentsByMessagesParams struct {
+type AttachmentListByMessagesParams struct {
 	TenantID   int64
 	MessageIds string
 }
 
-type AttachmentsByMessagesRow struct {
+type AttachmentListByMessagesRow struct {
 	ID          int64
 	TenantID    int64
 	MessageID   *int64
@@ -151,15 +165,15 @@ type AttachmentsByMessagesRow struct {
 	CreatedAt   int64
 }
 
-func (q *Queries) AttachmentsByMessages(ctx context.Context, arg AttachmentsByMessagesParams) ([]AttachmentsByMessagesRow, error) {
-	rows, err := q.query(ctx, q.attachmentsByMessagesStmt, attachmentsByMessages, arg.TenantID, arg.MessageIds)
+func (q *Queries) AttachmentListByMessages(ctx context.Context, arg AttachmentListByMessagesParams) ([]AttachmentListByMessagesRow, error) {
+	rows, err := q.query(ctx, q.attachmentListByMessagesStmt, attachmentListByMessages, arg.TenantID, arg.MessageIds)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []AttachmentsByMessagesRow
+	var items []AttachmentListByMessagesRow
 	for rows.Next() {
-		var i AttachmentsByMessagesRow
+		var i AttachmentListByMessagesRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.TenantID,
@@ -181,20 +195,6 @@ func (q *Queries) AttachmentsByMessages(ctx context.Context, arg AttachmentsByMe
 		return nil, err
 	}
 	return items, nil
-}
-
-const attachmentsDeleteByMessage = `-- name: AttachmentsDeleteByMessage :exec
-DELETE FROM attachments WHERE tenant_id = ?1 AND message_id = ?2
-`
-
-type AttachmentsDeleteByMessageParams struct {
-	TenantID  int64
-	MessageID *int64
-}
-
-func (q *Queries) AttachmentsDeleteByMessage(ctx context.Context, arg AttachmentsDeleteByMessageParams) error {
-	_, err := q.exec(ctx, q.attachmentsDeleteByMessageStmt, attachmentsDeleteByMessage, arg.TenantID, arg.MessageID)
-	return err
 }
 
 const channelEventInsert = `-- name: ChannelEventInsert :execrows
@@ -568,26 +568,6 @@ func (q *Queries) MessageClientIDUsed(ctx context.Context, arg MessageClientIDUs
 	return used, err
 }
 
-const messageDelete = `-- name: MessageDelete :execrows
-UPDATE messages SET body = '', mentions = '[]', deleted_at = COALESCE(deleted_at, ?1)
-WHERE tenant_id = ?2 AND id = ?3
-`
-
-type MessageDeleteParams struct {
-	DeletedAt *int64
-	TenantID  int64
-	ID        int64
-}
-
-// Deleting twice keeps the first deletion time.
-func (q *Queries) MessageDelete(ctx context.Context, arg MessageDeleteParams) (int64, error) {
-	result, err := q.exec(ctx, q.messageDeleteStmt, messageDelete, arg.DeletedAt, arg.TenantID, arg.ID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected()
-}
-
 const messageEdit = `-- name: MessageEdit :execrows
 UPDATE messages SET body = ?1, edited_at = ?2
 WHERE tenant_id = ?3 AND id = ?4 AND deleted_at IS NULL
@@ -836,6 +816,26 @@ func (q *Queries) MessageSearch(ctx context.Context, arg MessageSearchParams) ([
 		return nil, err
 	}
 	return items, nil
+}
+
+const messageTombstone = `-- name: MessageTombstone :execrows
+UPDATE messages SET body = '', mentions = '[]', deleted_at = COALESCE(deleted_at, ?1)
+WHERE tenant_id = ?2 AND id = ?3
+`
+
+type MessageTombstoneParams struct {
+	DeletedAt *int64
+	TenantID  int64
+	ID        int64
+}
+
+// Deleting twice keeps the first deletion time.
+func (q *Queries) MessageTombstone(ctx context.Context, arg MessageTombstoneParams) (int64, error) {
+	result, err := q.exec(ctx, q.messageTombstoneStmt, messageTombstone, arg.DeletedAt, arg.TenantID, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
 }
 
 const readStateList = `-- name: ReadStateList :many

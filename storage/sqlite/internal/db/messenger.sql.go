@@ -149,23 +149,6 @@ func (q *Queries) GroupList(ctx context.Context, arg GroupListParams) ([]GroupLi
 	return items, nil
 }
 
-const groupMemberInsert = `-- name: GroupMemberInsert :exec
-INSERT INTO group_members (tenant_id, group_id, user_id)
-VALUES (?1, ?2, ?3)
-ON CONFLICT DO NOTHING
-`
-
-type GroupMemberInsertParams struct {
-	TenantID int64
-	GroupID  int64
-	UserID   int64
-}
-
-func (q *Queries) GroupMemberInsert(ctx context.Context, arg GroupMemberInsertParams) error {
-	_, err := q.exec(ctx, q.groupMemberInsertStmt, groupMemberInsert, arg.TenantID, arg.GroupID, arg.UserID)
-	return err
-}
-
 const groupMembersDelete = `-- name: GroupMembersDelete :exec
 DELETE FROM group_members WHERE tenant_id = ?1 AND group_id = ?2
 `
@@ -177,6 +160,24 @@ type GroupMembersDeleteParams struct {
 
 func (q *Queries) GroupMembersDelete(ctx context.Context, arg GroupMembersDeleteParams) error {
 	_, err := q.exec(ctx, q.groupMembersDeleteStmt, groupMembersDelete, arg.TenantID, arg.GroupID)
+	return err
+}
+
+const groupMembersInsert = `-- name: GroupMembersInsert :exec
+INSERT INTO group_members (tenant_id, group_id, user_id)
+SELECT ?1, ?2, j.value FROM json_each(CAST(?3 AS TEXT)) j WHERE true
+ON CONFLICT DO NOTHING
+`
+
+type GroupMembersInsertParams struct {
+	TenantID int64
+	GroupID  int64
+	UserIds  string
+}
+
+// @user_ids is a JSON array of ids.
+func (q *Queries) GroupMembersInsert(ctx context.Context, arg GroupMembersInsertParams) error {
+	_, err := q.exec(ctx, q.groupMembersInsertStmt, groupMembersInsert, arg.TenantID, arg.GroupID, arg.UserIds)
 	return err
 }
 

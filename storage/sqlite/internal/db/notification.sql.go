@@ -441,12 +441,12 @@ func (q *Queries) NotifyJobClaim(ctx context.Context, arg NotifyJobClaimParams) 
 	return items, nil
 }
 
-const notifyJobDone = `-- name: NotifyJobDone :execrows
+const notifyJobDelete = `-- name: NotifyJobDelete :execrows
 DELETE FROM notify_jobs WHERE id = ?1
 `
 
-func (q *Queries) NotifyJobDone(ctx context.Context, id int64) (int64, error) {
-	result, err := q.exec(ctx, q.notifyJobDoneStmt, notifyJobDone, id)
+func (q *Queries) NotifyJobDelete(ctx context.Context, id int64) (int64, error) {
+	result, err := q.exec(ctx, q.notifyJobDeleteStmt, notifyJobDelete, id)
 	if err != nil {
 		return 0, err
 	}

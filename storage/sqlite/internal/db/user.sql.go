@@ -58,20 +58,21 @@ func (q *Queries) UserCompaniesDelete(ctx context.Context, arg UserCompaniesDele
 	return err
 }
 
-const userCompanyInsert = `-- name: UserCompanyInsert :exec
+const userCompaniesInsert = `-- name: UserCompaniesInsert :exec
 INSERT INTO user_companies (tenant_id, user_id, company_id)
-VALUES (?1, ?2, ?3)
+SELECT ?1, ?2, j.value FROM json_each(CAST(?3 AS TEXT)) j WHERE true
 ON CONFLICT DO NOTHING
 `
 
-type UserCompanyInsertParams struct {
-	TenantID  int64
-	UserID    int64
-	CompanyID int64
+type UserCompaniesInsertParams struct {
+	TenantID   int64
+	UserID     int64
+	CompanyIds string
 }
 
-func (q *Queries) UserCompanyInsert(ctx context.Context, arg UserCompanyInsertParams) error {
-	_, err := q.exec(ctx, q.userCompanyInsertStmt, userCompanyInsert, arg.TenantID, arg.UserID, arg.CompanyID)
+// @company_ids is a JSON array of ids.
+func (q *Queries) UserCompaniesInsert(ctx context.Context, arg UserCompaniesInsertParams) error {
+	_, err := q.exec(ctx, q.userCompaniesInsertStmt, userCompaniesInsert, arg.TenantID, arg.UserID, arg.CompanyIds)
 	return err
 }
 
@@ -261,23 +262,6 @@ func (q *Queries) UserList(ctx context.Context, arg UserListParams) ([]UserListR
 	return items, nil
 }
 
-const userRoleInsert = `-- name: UserRoleInsert :exec
-INSERT INTO user_roles (tenant_id, user_id, role_id)
-VALUES (?1, ?2, ?3)
-ON CONFLICT DO NOTHING
-`
-
-type UserRoleInsertParams struct {
-	TenantID int64
-	UserID   int64
-	RoleID   int64
-}
-
-func (q *Queries) UserRoleInsert(ctx context.Context, arg UserRoleInsertParams) error {
-	_, err := q.exec(ctx, q.userRoleInsertStmt, userRoleInsert, arg.TenantID, arg.UserID, arg.RoleID)
-	return err
-}
-
 const userRolesDelete = `-- name: UserRolesDelete :exec
 DELETE FROM user_roles WHERE tenant_id = ?1 AND user_id = ?2
 `
@@ -289,6 +273,24 @@ type UserRolesDeleteParams struct {
 
 func (q *Queries) UserRolesDelete(ctx context.Context, arg UserRolesDeleteParams) error {
 	_, err := q.exec(ctx, q.userRolesDeleteStmt, userRolesDelete, arg.TenantID, arg.UserID)
+	return err
+}
+
+const userRolesInsert = `-- name: UserRolesInsert :exec
+INSERT INTO user_roles (tenant_id, user_id, role_id)
+SELECT ?1, ?2, j.value FROM json_each(CAST(?3 AS TEXT)) j WHERE true
+ON CONFLICT DO NOTHING
+`
+
+type UserRolesInsertParams struct {
+	TenantID int64
+	UserID   int64
+	RoleIds  string
+}
+
+// @role_ids is a JSON array of ids.
+func (q *Queries) UserRolesInsert(ctx context.Context, arg UserRolesInsertParams) error {
+	_, err := q.exec(ctx, q.userRolesInsertStmt, userRolesInsert, arg.TenantID, arg.UserID, arg.RoleIds)
 	return err
 }
 
