@@ -160,10 +160,8 @@ func DetectAttachmentType(filename string, data []byte) (string, string, error) 
 	if d, bad := hasExt(strings.ToLower(baseName(filename)), executableExts, markupExts); bad {
 		return "", "", Errorf(EInvalid, "files named %s are not allowed", d)
 	}
-	for _, m := range executableMagic {
-		if bytes.HasPrefix(data, m) {
-			return "", "", Errorf(EInvalid, "programs and scripts are not allowed")
-		}
+	if isExecutable(data) {
+		return "", "", Errorf(EInvalid, "programs and scripts are not allowed")
 	}
 	t, ok := sniff(ext, data)
 	if !ok {
@@ -226,19 +224,47 @@ func looksLikeMarkup(data []byte) bool {
 	return false
 }
 
+// Limits of the archive check. An archive is opened to the last entry of
+// its last nested archive; one that is deeper, has more entries or would
+// unpack to more than these is refused rather than checked in part.
+const (
+	// MaxArchiveDepth counts the upload itself: 3 allows an archive in an
+	// archive in the upload.
+	MaxArchiveDepth = 3
+	// MaxArchiveEntries bounds the entries of all levels together.
+	MaxArchiveEntries = 10000
+	// MaxArchiveUnpackedBytes bounds the uncompressed size of all entries
+	// of all levels together (archive/zip enforces the declared sizes
+	// while reading, so a lying header fails the read).
+	MaxArchiveUnpackedBytes = 256 << 20
+	// maxNestedArchiveBytes bounds one nested archive, which is read into
+	// memory to be opened.
+	maxNestedArchiveBytes = 32 << 20
+	// sniffBytes of every other entry are read to judge its content.
+	sniffBytes = 512
+)
+
+// archiveBudget is what is left of the limits while one upload's archives
+// are checked.
+type archiveBudget struct {
+	entries  int
+	unpacked uint64
+}
+
 // sniffZip tells office documents from plain archives and refuses archives
-// that carry programs or macros.
+// that carry programs or macros, by name or by content, at any depth.
 func sniffZip(data []byte) (fileType, bool) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return fileType{}, false
 	}
+	budget := &archiveBudget{entries: MaxArchiveEntries, unpacked: MaxArchiveUnpackedBytes}
+	if !archiveClean(zr, 1, budget) {
+		return fileType{}, false
+	}
 	var word, excel, powerpoint, contentTypes bool
 	for _, f := range zr.File {
 		name := strings.ToLower(f.Name)
-		if _, bad := hasExt(name, executableExts); bad || strings.HasSuffix(name, "vbaproject.bin") {
-			return fileType{}, false
-		}
 		switch {
 		case name == "[content_types].xml":
 			contentTypes = true
@@ -270,6 +296,85 @@ func sniffZip(data []byte) (fileType, bool) {
 		return typePPTX, true
 	}
 	return typeZIP, true
+}
+
+// archiveClean reports whether no entry of zr, at depth, nor of any
+// archive inside it, is a program or macro by name or by content, and
+// the whole stays within budget. Entries that cannot be read (encrypted,
+// unknown compression, corrupt) cannot be checked and make it unclean.
+func archiveClean(zr *zip.Reader, depth int, budget *archiveBudget) bool {
+	if depth > MaxArchiveDepth {
+		return false
+	}
+	budget.entries -= len(zr.File)
+	if budget.entries < 0 {
+		return false
+	}
+	for _, f := range zr.File {
+		if f.UncompressedSize64 > budget.unpacked {
+			return false
+		}
+		budget.unpacked -= f.UncompressedSize64
+	}
+	for _, f := range zr.File {
+		name := strings.ToLower(f.Name)
+		if _, bad := hasExt(name, executableExts); bad || strings.HasSuffix(name, "vbaproject.bin") {
+			return false
+		}
+		if f.FileInfo().IsDir() && f.UncompressedSize64 == 0 {
+			continue
+		}
+		if f.Flags&0x1 != 0 { // encrypted: its content cannot be judged
+			return false
+		}
+		if !entryClean(f, depth, budget) {
+			return false
+		}
+	}
+	return true
+}
+
+// entryClean judges one archive entry by its bytes: programs are refused,
+// archives are opened and checked in turn.
+func entryClean(f *zip.File, depth int, budget *archiveBudget) bool {
+	rc, err := f.Open()
+	if err != nil {
+		return false
+	}
+	defer func() { _ = rc.Close() }()
+	head, err := io.ReadAll(io.LimitReader(rc, sniffBytes)) // a short or corrupt entry fails here
+	if err != nil {
+		return false
+	}
+	if isExecutable(head) {
+		return false
+	}
+	if !bytes.HasPrefix(head, []byte("PK\x03\x04")) {
+		return true
+	}
+	if f.UncompressedSize64 > maxNestedArchiveBytes {
+		return false
+	}
+	rest, err := io.ReadAll(io.LimitReader(rc, maxNestedArchiveBytes))
+	if err != nil {
+		return false
+	}
+	inner := append(head, rest...)
+	zr, err := zip.NewReader(bytes.NewReader(inner), int64(len(inner)))
+	if err != nil {
+		return false
+	}
+	return archiveClean(zr, depth+1, budget)
+}
+
+// isExecutable reports whether data starts like a program or script.
+func isExecutable(data []byte) bool {
+	for _, m := range executableMagic {
+		if bytes.HasPrefix(data, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasExt reports whether the lower-case name (trailing dots and spaces
