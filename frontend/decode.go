@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -48,6 +49,8 @@ func decodeError(err error) error {
 	switch {
 	case errors.As(err, &tooLarge):
 		return chat.Errorf(chat.ETooLarge, "request body is larger than %d bytes", tooLarge.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return chat.Errorf(chat.EInvalid, "the request body was not sent in time")
 	case errors.Is(err, io.EOF):
 		return chat.Errorf(chat.EInvalid, "request body is empty; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
