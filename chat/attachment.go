@@ -212,12 +212,115 @@ func sniff(ext string, data []byte) (fileType, bool) {
 	return fileType{}, false
 }
 
-// looksLikeMarkup catches HTML and SVG that the sniffer calls text, so no
-// browser ever renders an upload as a page.
+// looksLikeMarkup catches HTML, XHTML and SVG that the sniffer calls
+// text, so no browser ever renders an upload as a page. The whole upload
+// is scanned, not only its head (a browser finds a tag after any amount
+// of filler): a tag of an element that renders or runs something, with
+// or without a namespace prefix (<h:script>), a tag with an event
+// handler attribute (<x onclick=...>) or declaring the XHTML, SVG or
+// MathML namespace, a doctype or an XML declaration.
 func looksLikeMarkup(data []byte) bool {
-	head := bytes.ToLower(bytes.TrimLeftFunc(data[:min(len(data), 1024)], unicode.IsSpace))
-	for _, tag := range []string{"<svg", "<?xml", "<html", "<!doctype", "<script", "<head", "<body", "<iframe"} {
-		if bytes.Contains(head, []byte(tag)) {
+	for i := bytes.IndexByte(data, '<'); i >= 0; {
+		rest := data[i+1:]
+		if markupTagAt(rest) {
+			return true
+		}
+		j := bytes.IndexByte(rest, '<')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// markupElements render, load or run something when a browser parses a
+// page holding them.
+var markupElements = []string{
+	"html", "head", "body", "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
+	"img", "image", "svg", "math", "video", "audio", "source", "track", "picture", "link", "meta", "base",
+	"form", "input", "button", "textarea", "select", "isindex", "details", "marquee", "template", "xml",
+	"animate", "set", "foreignobject", "use", "portal", "noscript", "title", "xmp", "plaintext",
+}
+
+// markupNamespaces declare a document a browser renders as a page.
+var markupNamespaces = []string{"http://www.w3.org/1999/xhtml", "http://www.w3.org/2000/svg", "http://www.w3.org/1998/math/mathml"}
+
+// markupTagAt reports whether b, the bytes after a '<', starts a tag a
+// browser would act on.
+func markupTagAt(b []byte) bool {
+	if hasPrefixFold(b, "!doctype") || hasPrefixFold(b, "?xml") {
+		return true
+	}
+	// The element name, and its local part after any namespace prefix.
+	n := 0
+	for n < len(b) && (isNameByte(b[n]) || b[n] == ':') {
+		n++
+	}
+	if n == 0 {
+		return false
+	}
+	name := b[:n]
+	if k := bytes.LastIndexByte(name, ':'); k >= 0 {
+		name = name[k+1:]
+	}
+	if n < len(b) && !isTagDelim(b[n]) {
+		return false
+	}
+	for _, e := range markupElements {
+		if len(name) == len(e) && hasPrefixFold(name, e) {
+			return true
+		}
+	}
+	// Any element with an event handler attribute (<x onclick=...>) or a
+	// page's namespace. The attributes end at the next '>' or '<', so the
+	// whole scan stays linear.
+	end := bytes.IndexAny(b[n:], "<>")
+	if end < 0 {
+		end = len(b) - n
+	}
+	attrs := b[n : n+end]
+	if containsFold(attrs, "xmlns") {
+		for _, ns := range markupNamespaces {
+			if containsFold(attrs, ns) {
+				return true
+			}
+		}
+	}
+	for k := 0; k+2 < len(attrs); k++ {
+		if isTagDelim(attrs[k]) && hasPrefixFold(attrs[k+1:], "on") {
+			m := k + 3
+			for m < len(attrs) && isNameByte(attrs[m]) {
+				m++
+			}
+			for m < len(attrs) && (attrs[m] == ' ' || attrs[m] == '\t' || attrs[m] == '\n' || attrs[m] == '\r') {
+				m++
+			}
+			if m > k+3 && m < len(attrs) && attrs[m] == '=' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+}
+
+// isTagDelim: what may follow an element name in a tag.
+func isTagDelim(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '/' || c == '>'
+}
+
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], []byte(prefix))
+}
+
+func containsFold(b []byte, s string) bool {
+	first := []byte{s[0], s[0] &^ 0x20}
+	for i := 0; i+len(s) <= len(b); i++ {
+		if (b[i] == first[0] || b[i] == first[1]) && bytes.EqualFold(b[i:i+len(s)], []byte(s)) {
 			return true
 		}
 	}
