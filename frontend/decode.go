@@ -123,20 +123,30 @@ func cursorParam(r *http.Request, name, msg string) (int64, error) {
 // pageOf reads ?after= and ?limit=.
 func pageOf(r *http.Request) (chat.Page, error) {
 	var p chat.Page
-	q := r.URL.Query()
 	after, err := cursorParam(r, "after", "after must be a cursor from a previous page's next")
 	if err != nil {
 		return p, err
 	}
 	p.After = after
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return p, chat.Errorf(chat.EInvalid, "limit must be a number from 1 to %d", chat.MaxPageSize)
-		}
-		p.Limit = n
+	if p.Limit, err = limitParam(r, 0, chat.MaxPageSize); err != nil {
+		return p, err
 	}
 	return p.Normalize(), nil
+}
+
+// limitParam reads ?limit= as a number from 1 to most (def when absent).
+// A limit outside the range is refused rather than clamped, as the API
+// documents it.
+func limitParam(r *http.Request, def, most int) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		return 0, chat.Errorf(chat.EInvalid, "limit must be a number from 1 to %d", most)
+	}
+	return n, nil
 }
 
 // idsOf reads a repeated or comma-separated id query parameter.
