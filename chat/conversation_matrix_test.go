@@ -210,6 +210,11 @@ func TestConversationCreateMatrix(t *testing.T) {
 		_, err = w.svc.CreateConversation(w.as(t, a.handlerA), chat.NewConversationInput{CategoryID: a.cat.ID,
 			Subject: "x", Body: "y", ExternalEmails: []string{"not an address"}})
 		storetest.WantCode(t, err, chat.EInvalid)
+		for _, addr := range []string{"x@localhost", "x@[127.0.0.1]"} {
+			_, err = w.svc.CreateConversation(w.as(t, a.handlerA), chat.NewConversationInput{CategoryID: a.cat.ID,
+				Subject: "x", Body: "y", ExternalEmails: []string{addr}})
+			storetest.WantCode(t, err, chat.EInvalid)
+		}
 		_, err = w.svc.CreateConversation(w.as(t, a.EmployeeA), chat.NewConversationInput{CategoryID: a.cat.ID, Subject: " ", Body: "y"})
 		storetest.WantCode(t, err, chat.EInvalid)
 		_, err = w.svc.CreateConversation(w.as(t, a.EmployeeA), chat.NewConversationInput{CategoryID: b.cat.ID, Subject: "x", Body: "y"})

@@ -440,7 +440,7 @@ func (s *Service) checkAdminCandidate(ctx context.Context, st Store, p *Principa
 func addEmails(have, add []string) ([]string, error) {
 	out := slices.Clone(have)
 	for _, a := range add {
-		e, err := NormalizeEmail(a)
+		e, err := NormalizeExternalEmail(a)
 		if err != nil {
 			return nil, err
 		}
