@@ -246,7 +246,8 @@ func (m *Main) startHub(ctx context.Context, fe *frontend.Server) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hc := hub.Config{Service: m.svc, Broker: broker, Presence: presence, Authenticate: fe.Authenticate,
-		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck}
+		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck,
+		MaxSocketsPerUser: m.Config.MaxSocketsPerUser}
 	if m.hubOptions != nil {
 		m.hubOptions(&hc)
 	}
