@@ -7,7 +7,7 @@ SQLC ?= $(GO) tool -modfile=tools/sqlc.mod sqlc
 all: build
 
 # The full suite: services (started privately unless PARLEY_TEST_* are set),
-# go test -race ./..., gofmt, go vet, sqlc diff.
+# go test -race ./..., then the checks (make check).
 test:
 	tools/test.sh
 
@@ -16,7 +16,8 @@ test-short:
 	tools/with-services.sh $(GO) test -short -count=1 ./...
 	tools/check.sh
 
-# Static checks only (no services): gofmt, go vet, sqlc diff.
+# Static checks only (no services): gofmt, go vet, go mod tidy -diff,
+# staticcheck, sqlc diff.
 check:
 	tools/check.sh
 

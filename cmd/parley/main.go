@@ -223,6 +223,7 @@ func (m *Main) startHub(ctx context.Context, fe *frontend.Server) error {
 		}
 		m.redis = redis.NewClient(opts)
 		if err := m.redis.Ping(ctx).Err(); err != nil {
+			//lint:ignore ST1005 Redis is a proper noun, like the PARLEY_REDIS_URL prefix above
 			return fmt.Errorf("Redis: %w", err)
 		}
 		prefix := c.RedisPrefix + ":"
