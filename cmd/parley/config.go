@@ -261,6 +261,8 @@ func (c Config) Cluster() bool { return c.DatabaseURL != "" || c.RedisURL != "" 
 // sessionKeyFile is where the embedded default keeps its generated key.
 const sessionKeyFile = "session.key"
 
+var errMissingSessionKeys = errors.New("PARLEY_SESSION_KEYS is required with PostgreSQL or Redis: every node must seal cookies with the same keys (generate one with `openssl rand -base64 48`)")
+
 // sessionKeys returns the configured keys, or on a single node the key
 // kept in the data directory, generated on first use.
 func (c Config) sessionKeys() ([][]byte, error) {
@@ -272,7 +274,7 @@ func (c Config) sessionKeys() ([][]byte, error) {
 		return keys, nil
 	}
 	if c.Cluster() {
-		return nil, errors.New("PARLEY_SESSION_KEYS is required with PostgreSQL or Redis: every node must seal cookies with the same keys (generate one with `openssl rand -base64 48`)")
+		return nil, errMissingSessionKeys
 	}
 	path := filepath.Join(c.DataDir, sessionKeyFile)
 	b, err := os.ReadFile(path)
