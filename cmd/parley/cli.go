@@ -172,13 +172,14 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		return usagef("%s", errMissingSessionKeys)
 	}
 	log := newLogger(cfg, c.stderr)
+	useRedisLogger(log)
 	m := NewMain(cfg, log, c.stdout)
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
 	select {
 	case <-ctx.Done():
-		log.Info().Msg("stopping")
+		log.Info().Str("component", "main").Msg("stopping")
 	case err := <-m.Wait():
 		_ = m.Close()
 		return fmt.Errorf("server stopped: %w", err)

@@ -276,6 +276,9 @@ func (c Config) sessionKeys() ([][]byte, error) {
 	if c.Cluster() {
 		return nil, errMissingSessionKeys
 	}
+	if err := checkDataDir(c.DataDir); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(c.DataDir, sessionKeyFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {

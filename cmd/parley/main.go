@@ -100,8 +100,8 @@ func openStore(ctx context.Context, c Config, log zerolog.Logger) (chat.Store, e
 		log.Info().Str("component", "storage").Str("engine", "postgres").Msg("database ready")
 		return st, nil
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if err := checkDataDir(c.DataDir); err != nil {
+		return nil, err
 	}
 	path := filepath.Join(c.DataDir, sqliteFile)
 	st, err := sqlite.Open(ctx, path, log)
