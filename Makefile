@@ -11,10 +11,10 @@ all: build
 test:
 	tools/test.sh
 
-# Fast feedback: go test -short against the same services, then the checks.
+# Fast feedback: go test -short (no race detector; the slowest tests skip)
+# against the same services, then the checks.
 test-short:
-	tools/with-services.sh $(GO) test -short -count=1 ./...
-	tools/check.sh
+	PARLEY_TEST_SHORT=1 tools/test.sh
 
 # Static checks only (no services): gofmt, go vet, go mod tidy -diff,
 # staticcheck, sqlc diff.
