@@ -7,16 +7,17 @@ SQLC ?= $(GO) tool -modfile=tools/sqlc.mod sqlc
 all: build
 
 # The full suite: services (started privately unless PARLEY_TEST_* are set),
-# go test -race ./..., gofmt, go vet, sqlc diff.
+# go test -race ./..., then the checks (make check).
 test:
 	tools/test.sh
 
-# Fast feedback: go test -short against the same services, then the checks.
+# Fast feedback: go test -short (no race detector; the slowest tests skip)
+# against the same services, then the checks.
 test-short:
-	tools/with-services.sh $(GO) test -short -count=1 ./...
-	tools/check.sh
+	PARLEY_TEST_SHORT=1 tools/test.sh
 
-# Static checks only (no services): gofmt, go vet, sqlc diff.
+# Static checks only (no services): gofmt, go vet, go mod tidy -diff,
+# staticcheck, sqlc diff.
 check:
 	tools/check.sh
 

@@ -160,10 +160,8 @@ func DetectAttachmentType(filename string, data []byte) (string, string, error) 
 	if d, bad := hasExt(strings.ToLower(baseName(filename)), executableExts, markupExts); bad {
 		return "", "", Errorf(EInvalid, "files named %s are not allowed", d)
 	}
-	for _, m := range executableMagic {
-		if bytes.HasPrefix(data, m) {
-			return "", "", Errorf(EInvalid, "programs and scripts are not allowed")
-		}
+	if isExecutable(data) {
+		return "", "", Errorf(EInvalid, "programs and scripts are not allowed")
 	}
 	t, ok := sniff(ext, data)
 	if !ok {
@@ -214,31 +212,162 @@ func sniff(ext string, data []byte) (fileType, bool) {
 	return fileType{}, false
 }
 
-// looksLikeMarkup catches HTML and SVG that the sniffer calls text, so no
-// browser ever renders an upload as a page.
+// looksLikeMarkup catches HTML, XHTML and SVG that the sniffer calls
+// text, so no browser ever renders an upload as a page. The whole upload
+// is scanned, not only its head (a browser finds a tag after any amount
+// of filler): a tag of an element that renders or runs something, with
+// or without a namespace prefix (<h:script>), a tag with an event
+// handler attribute (<x onclick=...>) or declaring the XHTML, SVG or
+// MathML namespace, a doctype or an XML declaration.
 func looksLikeMarkup(data []byte) bool {
-	head := bytes.ToLower(bytes.TrimLeftFunc(data[:min(len(data), 1024)], unicode.IsSpace))
-	for _, tag := range []string{"<svg", "<?xml", "<html", "<!doctype", "<script", "<head", "<body", "<iframe"} {
-		if bytes.Contains(head, []byte(tag)) {
+	for i := bytes.IndexByte(data, '<'); i >= 0; {
+		rest := data[i+1:]
+		if markupTagAt(rest) {
+			return true
+		}
+		j := bytes.IndexByte(rest, '<')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// markupElements render, load or run something when a browser parses a
+// page holding them.
+var markupElements = []string{
+	"html", "head", "body", "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
+	"img", "image", "svg", "math", "video", "audio", "source", "track", "picture", "link", "meta", "base",
+	"form", "input", "button", "textarea", "select", "isindex", "details", "marquee", "template", "xml",
+	"animate", "set", "foreignobject", "use", "portal", "noscript", "title", "xmp", "plaintext",
+}
+
+// markupNamespaces declare a document a browser renders as a page.
+var markupNamespaces = []string{"http://www.w3.org/1999/xhtml", "http://www.w3.org/2000/svg", "http://www.w3.org/1998/math/mathml"}
+
+// markupTagAt reports whether b, the bytes after a '<', starts a tag a
+// browser would act on.
+func markupTagAt(b []byte) bool {
+	if hasPrefixFold(b, "!doctype") || hasPrefixFold(b, "?xml") {
+		return true
+	}
+	// The element name, and its local part after any namespace prefix.
+	n := 0
+	for n < len(b) && (isNameByte(b[n]) || b[n] == ':') {
+		n++
+	}
+	if n == 0 {
+		return false
+	}
+	name := b[:n]
+	if k := bytes.LastIndexByte(name, ':'); k >= 0 {
+		name = name[k+1:]
+	}
+	if n < len(b) && !isTagDelim(b[n]) {
+		return false
+	}
+	for _, e := range markupElements {
+		if len(name) == len(e) && hasPrefixFold(name, e) {
+			return true
+		}
+	}
+	// Any element with an event handler attribute (<x onclick=...>) or a
+	// page's namespace. The attributes end at the next '>' or '<', so the
+	// whole scan stays linear.
+	end := bytes.IndexAny(b[n:], "<>")
+	if end < 0 {
+		end = len(b) - n
+	}
+	attrs := b[n : n+end]
+	if containsFold(attrs, "xmlns") {
+		for _, ns := range markupNamespaces {
+			if containsFold(attrs, ns) {
+				return true
+			}
+		}
+	}
+	for k := 0; k+2 < len(attrs); k++ {
+		if isTagDelim(attrs[k]) && hasPrefixFold(attrs[k+1:], "on") {
+			m := k + 3
+			for m < len(attrs) && isNameByte(attrs[m]) {
+				m++
+			}
+			for m < len(attrs) && (attrs[m] == ' ' || attrs[m] == '\t' || attrs[m] == '\n' || attrs[m] == '\r') {
+				m++
+			}
+			if m > k+3 && m < len(attrs) && attrs[m] == '=' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+}
+
+// isTagDelim: what may follow an element name in a tag.
+func isTagDelim(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '/' || c == '>'
+}
+
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], []byte(prefix))
+}
+
+func containsFold(b []byte, s string) bool {
+	first := []byte{s[0], s[0] &^ 0x20}
+	for i := 0; i+len(s) <= len(b); i++ {
+		if (b[i] == first[0] || b[i] == first[1]) && bytes.EqualFold(b[i:i+len(s)], []byte(s)) {
 			return true
 		}
 	}
 	return false
 }
 
+// Limits of the archive check. An archive is opened to the last entry of
+// its last nested archive; one that is deeper, has more entries or would
+// unpack to more than these is refused rather than checked in part.
+const (
+	// MaxArchiveDepth counts the upload itself: 3 allows an archive in an
+	// archive in the upload.
+	MaxArchiveDepth = 3
+	// MaxArchiveEntries bounds the entries of all levels together.
+	MaxArchiveEntries = 10000
+	// MaxArchiveUnpackedBytes bounds the uncompressed size of all entries
+	// of all levels together (archive/zip enforces the declared sizes
+	// while reading, so a lying header fails the read).
+	MaxArchiveUnpackedBytes = 256 << 20
+	// maxNestedArchiveBytes bounds one nested archive, which is read into
+	// memory to be opened.
+	maxNestedArchiveBytes = 32 << 20
+	// sniffBytes of every other entry are read to judge its content.
+	sniffBytes = 512
+)
+
+// archiveBudget is what is left of the limits while one upload's archives
+// are checked.
+type archiveBudget struct {
+	entries  int
+	unpacked uint64
+}
+
 // sniffZip tells office documents from plain archives and refuses archives
-// that carry programs or macros.
+// that carry programs or macros, by name or by content, at any depth.
 func sniffZip(data []byte) (fileType, bool) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return fileType{}, false
 	}
+	budget := &archiveBudget{entries: MaxArchiveEntries, unpacked: MaxArchiveUnpackedBytes}
+	if !archiveClean(zr, 1, budget) {
+		return fileType{}, false
+	}
 	var word, excel, powerpoint, contentTypes bool
 	for _, f := range zr.File {
 		name := strings.ToLower(f.Name)
-		if _, bad := hasExt(name, executableExts); bad || strings.HasSuffix(name, "vbaproject.bin") {
-			return fileType{}, false
-		}
 		switch {
 		case name == "[content_types].xml":
 			contentTypes = true
@@ -270,6 +399,85 @@ func sniffZip(data []byte) (fileType, bool) {
 		return typePPTX, true
 	}
 	return typeZIP, true
+}
+
+// archiveClean reports whether no entry of zr, at depth, nor of any
+// archive inside it, is a program or macro by name or by content, and
+// the whole stays within budget. Entries that cannot be read (encrypted,
+// unknown compression, corrupt) cannot be checked and make it unclean.
+func archiveClean(zr *zip.Reader, depth int, budget *archiveBudget) bool {
+	if depth > MaxArchiveDepth {
+		return false
+	}
+	budget.entries -= len(zr.File)
+	if budget.entries < 0 {
+		return false
+	}
+	for _, f := range zr.File {
+		if f.UncompressedSize64 > budget.unpacked {
+			return false
+		}
+		budget.unpacked -= f.UncompressedSize64
+	}
+	for _, f := range zr.File {
+		name := strings.ToLower(f.Name)
+		if _, bad := hasExt(name, executableExts); bad || strings.HasSuffix(name, "vbaproject.bin") {
+			return false
+		}
+		if f.FileInfo().IsDir() && f.UncompressedSize64 == 0 {
+			continue
+		}
+		if f.Flags&0x1 != 0 { // encrypted: its content cannot be judged
+			return false
+		}
+		if !entryClean(f, depth, budget) {
+			return false
+		}
+	}
+	return true
+}
+
+// entryClean judges one archive entry by its bytes: programs are refused,
+// archives are opened and checked in turn.
+func entryClean(f *zip.File, depth int, budget *archiveBudget) bool {
+	rc, err := f.Open()
+	if err != nil {
+		return false
+	}
+	defer func() { _ = rc.Close() }()
+	head, err := io.ReadAll(io.LimitReader(rc, sniffBytes)) // a short or corrupt entry fails here
+	if err != nil {
+		return false
+	}
+	if isExecutable(head) {
+		return false
+	}
+	if !bytes.HasPrefix(head, []byte("PK\x03\x04")) {
+		return true
+	}
+	if f.UncompressedSize64 > maxNestedArchiveBytes {
+		return false
+	}
+	rest, err := io.ReadAll(io.LimitReader(rc, maxNestedArchiveBytes))
+	if err != nil {
+		return false
+	}
+	inner := append(head, rest...)
+	zr, err := zip.NewReader(bytes.NewReader(inner), int64(len(inner)))
+	if err != nil {
+		return false
+	}
+	return archiveClean(zr, depth+1, budget)
+}
+
+// isExecutable reports whether data starts like a program or script.
+func isExecutable(data []byte) bool {
+	for _, m := range executableMagic {
+		if bytes.HasPrefix(data, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasExt reports whether the lower-case name (trailing dots and spaces

@@ -3,6 +3,8 @@ package chat_test
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
+	"hash/crc32"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,6 +32,94 @@ func attZip(t *testing.T, names ...string) []byte {
 	return buf.Bytes()
 }
 
+// attZipOf builds an archive of name/content pairs.
+func attZipOf(t *testing.T, pairs ...string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		f, err := zw.Create(pairs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = f.Write([]byte(pairs[i+1]))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// attZipRaw builds an archive of one stored entry with the given header
+// fields, to test headers that zip.Writer would not write.
+func attZipRaw(t *testing.T, h zip.FileHeader, data string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h.Method = zip.Store
+	h.CompressedSize64 = uint64(len(data))
+	h.CRC32 = crc32.ChecksumIEEE([]byte(data))
+	f, err := zw.CreateRaw(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Write([]byte(data))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestAttachmentArchiveInspection: archives are opened recursively and
+// their entries judged by content, within depth, entry-count and
+// unpacked-size limits.
+func TestAttachmentArchiveInspection(t *testing.T) {
+	t.Parallel()
+	pe := "MZ\x90\x00\x03\x00\x00\x00 This program cannot be run in DOS mode."
+	clean := attZipOf(t, "a.txt", "hello", "b.pdf", "%PDF-1.7\n")
+	nest := func(levels int, inner []byte) []byte {
+		for range levels {
+			inner = attZipOf(t, "inner.zip", string(inner))
+		}
+		return inner
+	}
+	many := make([]string, 0, 2*(chat.MaxArchiveEntries+1))
+	for i := range chat.MaxArchiveEntries + 1 {
+		many = append(many, fmt.Sprintf("f%d.txt", i), "")
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		ok   bool
+	}{
+		{"clean zip", clean, true},
+		{"zip in zip", nest(1, clean), true},
+		{"at the depth limit", nest(chat.MaxArchiveDepth-1, clean), true},
+		{"docx in zip", attZipOf(t, "contract.docx", string(attZip(t, "[Content_Types].xml", "word/document.xml"))), true},
+		{"empty entries", attZipOf(t, "dir/", "", "empty.txt", ""), true},
+
+		{"pe named report.pdf", attZipOf(t, "report.pdf", pe), false},
+		{"elf named photo.png", attZipOf(t, "photo.png", "\x7fELF\x02\x01\x01"), false},
+		{"script named readme.txt", attZipOf(t, "readme.txt", "#!/bin/sh\nrm -rf ~\n"), false},
+		{"pe named report.pdf in zip in zip", nest(2, attZipOf(t, "report.pdf", pe)), false},
+		{"exe name in nested zip", nest(1, attZip(t, "setup.exe")), false},
+		{"macros in nested docx", attZipOf(t, "book.xlsx", string(attZip(t, "[Content_Types].xml", "xl/vbaProject.bin"))), false},
+		{"too deep", nest(chat.MaxArchiveDepth, clean), false},
+		{"too many entries", attZipOf(t, many...), false},
+		{"unpacks too large", attZipRaw(t, zip.FileHeader{Name: "big.txt", UncompressedSize64: chat.MaxArchiveUnpackedBytes + 1}, "x"), false},
+		{"encrypted entry", attZipRaw(t, zip.FileHeader{Name: "secret.txt", Flags: 0x1, UncompressedSize64: 1}, "x"), false},
+		{"corrupt entry", attZipRaw(t, zip.FileHeader{Name: "lie.txt", UncompressedSize64: 100}, "x"), false},
+	} {
+		ct, _, err := chat.DetectAttachmentType("files.zip", tc.data)
+		if tc.ok && err != nil {
+			t.Errorf("%s: refused: %v", tc.name, err)
+		}
+		if !tc.ok && chat.ErrorCode(err) != chat.EInvalid {
+			t.Errorf("%s: accepted as %q (err %v), want refused", tc.name, ct, err)
+		}
+	}
+}
+
 var attPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
 
 func TestAttachmentTypeDetection(t *testing.T) {
@@ -54,6 +144,17 @@ func TestAttachmentTypeDetection(t *testing.T) {
 		{"html as text", "notes.txt", []byte("<!DOCTYPE html><script>alert(1)</script>"), ""},
 		{"svg", "logo.png", []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script/></svg>`), ""},
 		{"html name", "page.html", []byte("hello"), ""},
+		{"html after filler", "notes.txt", append(bytes.Repeat([]byte("filler "), 300), "<script>alert(1)</script>"...), ""},
+		{"bare img onerror", "notes.txt", []byte("look: <img src=x onerror=alert(1)>"), ""},
+		{"img onerror after filler", "notes.txt", append(bytes.Repeat([]byte("a"), 4096), "<IMG SRC=x OnError=alert(1)>"...), ""},
+		{"namespaced xhtml", "notes.txt", []byte(`<html xmlns="http://www.w3.org/1999/xhtml"><p>hi</p></html>`), ""},
+		{"prefixed xhtml", "notes.txt", []byte(`<h:p xmlns:h="http://www.w3.org/1999/xhtml">hi</h:p>`), ""},
+		{"prefixed script", "notes.txt", []byte(`text <h:script>alert(1)</h:script>`), ""},
+		{"svg onload", "notes.txt", []byte(`hello <svg onload=alert(1)>`), ""},
+		{"any tag with a handler", "notes.txt", []byte("hi <x-y onmouseover = alert(1)>"), ""},
+		{"iframe late", "data.csv", append(bytes.Repeat([]byte("a;b\n"), 2000), "<iframe src=//evil>"...), ""},
+		{"comparisons are text", "notes.txt", []byte("if a<b and x <y or 3 < 4, see <https://example.com>; ok <3\n"), "text/plain; charset=utf-8"},
+		{"words after lt are text", "notes.txt", []byte("<note> one <online> two <button-less> three <onion> four\n"), "text/plain; charset=utf-8"},
 		{"unknown binary", "data.dat", []byte{0, 1, 2, 3, 4, 5, 0xff, 0xfe}, ""},
 		{"empty", "empty.txt", nil, ""},
 		{"macro document", "evil.docm", docx, ""},

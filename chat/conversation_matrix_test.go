@@ -150,8 +150,8 @@ func TestConversationCreateMatrix(t *testing.T) {
 			{"same receiver roles", ". . . . . . N", chat.NewConversationInput{RoleIDs: a.cat.RoleIDs}},
 			{"related team member", "F . . N N . N", chat.NewConversationInput{RelatedUserID: &a.EmployeeA.ID}},
 			{"related person outside team", "F F . N N . N", chat.NewConversationInput{RelatedUserID: &a.colleagueA.ID}},
-			{"related own company", ". . . F F . N", chat.NewConversationInput{RelatedCompanyID: &a.CompanyA.ID}},
-			{"related other company", "F F F . F . N", chat.NewConversationInput{RelatedCompanyID: &a.CompanyB.ID}},
+			{"related own company", ". . . N N . N", chat.NewConversationInput{RelatedCompanyID: &a.CompanyA.ID}},
+			{"related other company", "N N N . N . N", chat.NewConversationInput{RelatedCompanyID: &a.CompanyB.ID}},
 			{"external email", "F F . . . F N", chat.NewConversationInput{ExternalEmails: []string{"auditor@example.com"}}},
 			{"notify administrators", "F F . . . . N", chat.NewConversationInput{NotifyAdmins: true}},
 			{"designated administrator", "F F . . . . N", chat.NewConversationInput{AdminID: &a.Admin.ID}},
@@ -187,10 +187,34 @@ func TestConversationCreateMatrix(t *testing.T) {
 			}
 		}
 
+		// A company the caller may not relate to and one that does not
+		// exist answer alike, on creation and on the receiver preview:
+		// no answer tells which company ids exist.
+		missing := a.CompanyB.ID + 1<<30
+		for _, actor := range []chat.User{a.EmployeeA, a.Manager, a.handlerA, a.Handler} {
+			var answers []string
+			for _, id := range []int64{a.CompanyB.ID, missing} {
+				in := chat.NewConversationInput{CategoryID: a.cat.ID, Subject: "x", Body: "y", RelatedCompanyID: &id}
+				_, err := w.svc.CreateConversation(w.as(t, actor), in)
+				storetest.WantNotFound(t, err)
+				_, perr := w.svc.ReceiverPreview(w.as(t, actor), in)
+				storetest.WantNotFound(t, perr)
+				answers = append(answers, err.Error(), perr.Error())
+			}
+			if answers[0] != answers[2] || answers[1] != answers[3] {
+				t.Errorf("%s: not yours %q/%q, not there %q/%q", actor.Name, answers[0], answers[1], answers[2], answers[3])
+			}
+		}
+
 		// Bad input.
 		_, err = w.svc.CreateConversation(w.as(t, a.handlerA), chat.NewConversationInput{CategoryID: a.cat.ID,
 			Subject: "x", Body: "y", ExternalEmails: []string{"not an address"}})
 		storetest.WantCode(t, err, chat.EInvalid)
+		for _, addr := range []string{"x@localhost", "x@[127.0.0.1]"} {
+			_, err = w.svc.CreateConversation(w.as(t, a.handlerA), chat.NewConversationInput{CategoryID: a.cat.ID,
+				Subject: "x", Body: "y", ExternalEmails: []string{addr}})
+			storetest.WantCode(t, err, chat.EInvalid)
+		}
 		_, err = w.svc.CreateConversation(w.as(t, a.EmployeeA), chat.NewConversationInput{CategoryID: a.cat.ID, Subject: " ", Body: "y"})
 		storetest.WantCode(t, err, chat.EInvalid)
 		_, err = w.svc.CreateConversation(w.as(t, a.EmployeeA), chat.NewConversationInput{CategoryID: b.cat.ID, Subject: "x", Body: "y"})

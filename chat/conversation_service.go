@@ -363,28 +363,29 @@ func (s *Service) relate(ctx context.Context, st Store, p *Principal, f tenantFa
 		}
 		return nil, nil, err
 	}
-	if person != nil && !slices.Contains(person.CompanyIDs, *companyID) {
-		return nil, nil, Errorf(EInvalid, "the related person is not employed by the related company")
-	}
+	// A company the caller may not relate to answers as nonexistent, like
+	// CompanyGet: a different answer would tell which ids exist.
+	var allowed bool
 	switch {
 	case p.InCompany(*companyID), p.TenantAdmin():
+		allowed = true
 	case p.Handler:
-		if restricted {
-			return nil, nil, Errorf(EForbidden, "you are not assigned to that company")
-		}
+		allowed = !restricted
 	case p.HasRole(RoleManager):
-		ok := person != nil // the team member's own company, checked above
-		if !ok {
+		// The team member's own company, or one of the team's.
+		allowed = person != nil && slices.Contains(person.CompanyIDs, *companyID)
+		if !allowed {
 			var err error
-			if ok, err = teamHasCompany(ctx, st, p, *companyID); err != nil {
+			if allowed, err = teamHasCompany(ctx, st, p, *companyID); err != nil {
 				return nil, nil, err
 			}
 		}
-		if !ok {
-			return nil, nil, Errorf(EForbidden, "a manager may name only their own or their team's companies")
-		}
-	default:
-		return nil, nil, Errorf(EForbidden, "you may relate a conversation only to your own company")
+	}
+	if !allowed {
+		return nil, nil, NotFound("company")
+	}
+	if person != nil && !slices.Contains(person.CompanyIDs, *companyID) {
+		return nil, nil, Errorf(EInvalid, "the related person is not employed by the related company")
 	}
 	return companyID, userIDOf(person), nil
 }
@@ -439,7 +440,7 @@ func (s *Service) checkAdminCandidate(ctx context.Context, st Store, p *Principa
 func addEmails(have, add []string) ([]string, error) {
 	out := slices.Clone(have)
 	for _, a := range add {
-		e, err := NormalizeEmail(a)
+		e, err := NormalizeExternalEmail(a)
 		if err != nil {
 			return nil, err
 		}

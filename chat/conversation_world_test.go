@@ -22,8 +22,6 @@ import (
 type cvEngine struct {
 	name string
 	open func(t *testing.T) chat.Store
-	// again opens a second store on the same database (a second node).
-	again func(t *testing.T, first chat.Store) chat.Store
 }
 
 var cvEngines = []cvEngine{

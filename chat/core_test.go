@@ -84,6 +84,20 @@ func TestValidation(t *testing.T) {
 			t.Errorf("email %q accepted (%v)", bad, err)
 		}
 	}
+	// External addresses must be on a public domain: not the server's own
+	// machine or network.
+	for _, good := range []string{"auditor@example.com", "a.b+c@mail.example.co.uk", "x@xn--bcher-kva.example", "x@bücher.de"} {
+		if _, err := chat.NormalizeExternalEmail(good); err != nil {
+			t.Errorf("external email %q refused: %v", good, err)
+		}
+	}
+	for _, bad := range []string{"x@localhost", "x@[127.0.0.1]", "x@[ipv6:::1]", "x@127.0.0.1", "x@10.0.0.1", "x@intranet",
+		"x@mail.localhost", "x@printer.local", "x@db.internal", "x@host.test", "x@a.invalid", "x@router.home.arpa",
+		"x@1.0.0.127.in-addr.arpa", "x@localhost.", "x@-bad.example", "x@a..example", "not an address"} {
+		if _, err := chat.NormalizeExternalEmail(bad); !chat.IsCode(err, chat.EInvalid) {
+			t.Errorf("external email %q accepted (%v)", bad, err)
+		}
+	}
 	if _, err := chat.ValidateName("name", strings.Repeat("ä", chat.MaxNameLen), chat.MaxNameLen); err != nil {
 		t.Errorf("max-length name refused: %v", err)
 	}

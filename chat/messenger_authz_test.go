@@ -81,7 +81,6 @@ type msMatrixWorld struct {
 	group  chat.Group
 	topic  chat.Topic
 	poster chat.User // a member whose messages are "other's"
-	needle string    // a word only in one message of topic
 }
 
 const msNeedle = "matrixneedle"

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -51,6 +52,56 @@ func NormalizeEmail(s string) (string, error) {
 		return "", Errorf(EInvalid, "email %q is not a valid address", s)
 	}
 	return s, nil
+}
+
+// NormalizeExternalEmail is NormalizeEmail for an address outside the
+// tenant that Parley will send mail to: its domain must be a public DNS
+// name. Address literals (x@[127.0.0.1]), numeric hosts (x@10.0.0.1),
+// single-label hosts (x@intranet) and reserved or local-only names
+// (localhost, .local, .internal, .test, .invalid, .home.arpa, …) are
+// refused, so a handler cannot make the server mail its own machine or
+// network.
+func NormalizeExternalEmail(s string) (string, error) {
+	e, err := NormalizeEmail(s)
+	if err != nil {
+		return "", err
+	}
+	domain := strings.TrimSuffix(e[strings.LastIndexByte(e, '@')+1:], ".")
+	if !publicDomain(domain) {
+		return "", Errorf(EInvalid, "email %q is not an address on a public domain", e)
+	}
+	return e, nil
+}
+
+// localTLDs are top-level names that never resolve on the public
+// internet (RFC 2606, 6761, 6762, 8375 and common private use).
+var localTLDs = []string{"localhost", "local", "localdomain", "internal", "invalid", "test", "arpa", "lan",
+	"intranet", "corp", "home", "private", "onion", "alt"}
+
+// publicDomain reports whether d (lower case) looks like a public DNS name:
+// at least two labels of letters, digits and inner hyphens (or non-ASCII
+// for internationalised names), a top-level label that is not numeric and
+// not a local-only name.
+func publicDomain(d string) bool {
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r >= 0x80) {
+				return false
+			}
+		}
+	}
+	tld := labels[len(labels)-1]
+	if strings.Trim(tld, "0123456789") == "" || slices.Contains(localTLDs, tld) {
+		return false
+	}
+	return true
 }
 
 // ValidateName checks a display name or title: required, bounded, no

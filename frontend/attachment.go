@@ -42,6 +42,7 @@ func viewAttachment(a chat.Attachment) attachmentView {
 func (s *Server) attachmentUpload(w http.ResponseWriter, r *http.Request) error {
 	// Bound the whole body: the service stops reading the file at its
 	// limit, but other multipart parts would be read without end.
+	extendBodyDeadline(w, s.cfg.UploadReadTimeout)
 	limited := &maxBody{ReadCloser: http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)}
 	r.Body = limited
 	name, body := r.URL.Query().Get("filename"), io.Reader(r.Body)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -48,6 +49,8 @@ func decodeError(err error) error {
 	switch {
 	case errors.As(err, &tooLarge):
 		return chat.Errorf(chat.ETooLarge, "request body is larger than %d bytes", tooLarge.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return chat.Errorf(chat.EInvalid, "the request body was not sent in time")
 	case errors.Is(err, io.EOF):
 		return chat.Errorf(chat.EInvalid, "request body is empty; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -120,20 +123,30 @@ func cursorParam(r *http.Request, name, msg string) (int64, error) {
 // pageOf reads ?after= and ?limit=.
 func pageOf(r *http.Request) (chat.Page, error) {
 	var p chat.Page
-	q := r.URL.Query()
 	after, err := cursorParam(r, "after", "after must be a cursor from a previous page's next")
 	if err != nil {
 		return p, err
 	}
 	p.After = after
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return p, chat.Errorf(chat.EInvalid, "limit must be a number from 1 to %d", chat.MaxPageSize)
-		}
-		p.Limit = n
+	if p.Limit, err = limitParam(r, 0, chat.MaxPageSize); err != nil {
+		return p, err
 	}
 	return p.Normalize(), nil
+}
+
+// limitParam reads ?limit= as a number from 1 to most (def when absent).
+// A limit outside the range is refused rather than clamped, as the API
+// documents it.
+func limitParam(r *http.Request, def, most int) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		return 0, chat.Errorf(chat.EInvalid, "limit must be a number from 1 to %d", most)
+	}
+	return n, nil
 }
 
 // idsOf reads a repeated or comma-separated id query parameter.

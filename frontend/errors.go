@@ -39,7 +39,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		code, status = chat.EInternal, http.StatusInternalServerError
 	}
-	if status >= 500 {
+	switch {
+	case status >= 500 && r.Context().Err() != nil:
+		// The client went away mid-request: the failure is the
+		// cancellation's, not a fault of the server.
+		s.log.Debug().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("client went away")
+	case status >= 500:
 		s.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("request failed")
 	}
 	if wait := chat.ErrorRetryAfter(err); wait > 0 && w.Header().Get("Retry-After") == "" {

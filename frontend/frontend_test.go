@@ -335,6 +335,15 @@ func TestBadInput(t *testing.T) {
 	}
 	want(t, "bad cursor", c.do("GET", "/api/v1/users?after=abc", nil), 400, chat.EInvalid)
 	want(t, "bad limit", c.do("GET", "/api/v1/users?limit=0", nil), 400, chat.EInvalid)
+	// ?limit= is 1 to 200 (search 1 to 50, history 1 to 500) as documented:
+	// outside it is refused, not clamped.
+	for _, path := range []string{"/api/v1/users?limit=201", "/api/v1/users?limit=-1", "/api/v1/companies?limit=1000",
+		"/api/v1/notifications?limit=201", "/api/v1/conversations?limit=201", "/api/v1/search?q=x&limit=51"} {
+		want(t, path, c.do("GET", path, nil), 400, chat.EInvalid)
+	}
+	for _, path := range []string{"/api/v1/users?limit=1", "/api/v1/users?limit=200", "/api/v1/search?q=x&limit=50"} {
+		want(t, path, c.do("GET", path, nil), 200, "")
+	}
 	want(t, "bad id", c.do("GET", "/api/v1/users/abc", nil), 404, chat.ENotFound)
 	want(t, "unknown endpoint", c.do("GET", "/api/v1/nothing", nil), 404, chat.ENotFound)
 	res := c.do("PUT", "/api/v1/me", nil)

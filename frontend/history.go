@@ -15,13 +15,10 @@ func (s *Server) historyPage(r *http.Request, ch chat.Channel) ([]chat.Message, 
 	if err != nil {
 		return nil, "", err
 	}
-	limit := chat.DefaultReplayPage
-	if v := r.URL.Query().Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
-			return nil, "", chat.Errorf(chat.EInvalid, "limit must be a number from 1 to %d", chat.MaxReplayPage)
-		}
+	limit, err := limitParam(r, chat.DefaultReplayPage, chat.MaxReplayPage)
+	if err != nil {
+		return nil, "", err
 	}
-	limit = min(limit, chat.MaxReplayPage)
 	msgs, err := s.svc.History(r.Context(), ch, before, limit)
 	if err != nil {
 		return nil, "", err

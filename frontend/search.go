@@ -2,7 +2,6 @@ package frontend
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"parley/chat"
@@ -28,13 +27,9 @@ type searchHitView struct {
 // search answers ?q=words&limit=n, newest first.
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	limit := 0
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return chat.Errorf(chat.EInvalid, "limit must be a number from 1 to %d", chat.MaxSearchLimit)
-		}
-		limit = n
+	limit, err := limitParam(r, 0, chat.MaxSearchLimit)
+	if err != nil {
+		return err
 	}
 	hits, err := s.svc.Search(r.Context(), q.Get("q"), limit)
 	if err != nil {

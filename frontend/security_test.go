@@ -1,13 +1,17 @@
 package frontend_test
 
 import (
+	"bufio"
 	"bytes"
+	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -73,6 +77,48 @@ func TestUploadBodyIsBounded(t *testing.T) {
 	want(t, "raw body over the limit", emp.raw("POST", "/api/v1/attachments?filename=a.txt", "text/plain",
 		strings.NewReader(strings.Repeat("y", 8<<10))), http.StatusRequestEntityTooLarge, chat.ETooLarge)
 	want(t, "small upload", upload(t, emp, "a.txt", []byte("hello")), http.StatusCreated, "")
+}
+
+// A client that sends its headers and then trickles the body (here: one
+// byte, then nothing) does not hold the connection: the body has
+// BodyReadTimeout (uploads UploadReadTimeout) to arrive, then the request
+// fails and the connection is closed.
+func TestSlowRequestBodyIsCutOff(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *frontend.Config) {
+		c.BodyReadTimeout, c.UploadReadTimeout = 50*time.Millisecond, 50*time.Millisecond
+	})
+	emp := e.client()
+	emp.as(e.employee)
+	var cookie string
+	for _, c := range emp.http.Jar.Cookies(mustURL(t, e.ts.URL)) {
+		cookie += c.Name + "=" + c.Value
+	}
+	for _, tc := range []struct{ name, head, first string }{
+		{"login", "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n", "{"},
+		{"upload", "POST /api/v1/attachments?filename=a.txt HTTP/1.1\r\nHost: x\r\nCookie: " + cookie +
+			"\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n", "h"},
+	} {
+		conn, err := net.Dial("tcp", e.ts.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = conn.Close() }()
+		if _, err := io.WriteString(conn, tc.head+tc.first); err != nil {
+			t.Fatal(err)
+		}
+		// The client sends nothing more. This deadline only keeps a server
+		// that waits forever from hanging the test.
+		_ = conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: no answer while the body trickles: %v", tc.name, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusBadRequest || !res.Close {
+			t.Fatalf("%s: status %d close %v (%s), want 400 and the connection closed", tc.name, res.StatusCode, res.Close, body)
+		}
+	}
 }
 
 // A server whose public URL is https tells browsers to stay on https

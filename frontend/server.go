@@ -51,6 +51,13 @@ type Config struct {
 	// included; keep it above chat.Config.MaxAttachmentBytes (default
 	// 26 MiB).
 	MaxUploadBytes int64
+	// BodyReadTimeout bounds the time a client has to send a request body
+	// once its headers are in (default 30 s); UploadReadTimeout replaces
+	// it for uploads (default 10 min). A body that is not complete by then
+	// fails and the connection is closed, so a client trickling a byte at
+	// a time cannot hold a connection forever. Requests without a body
+	// (WebSocket upgrades among them) are not affected.
+	BodyReadTimeout, UploadReadTimeout time.Duration
 }
 
 // Server is the HTTP front of Parley.
@@ -78,6 +85,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 26 << 20
+	}
+	if cfg.BodyReadTimeout <= 0 {
+		cfg.BodyReadTimeout = 30 * time.Second
+	}
+	if cfg.UploadReadTimeout <= 0 {
+		cfg.UploadReadTimeout = 10 * time.Minute
 	}
 	pub, err := url.Parse(cfg.PublicURL)
 	if err != nil || (pub.Scheme != "http" && pub.Scheme != "https") || pub.Host == "" {
@@ -107,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, chat.Errorf(chat.EForbidden, "cross-origin request refused"))
 	}))
-	s.handler = s.recoverPanics(securityHeaders(pub.Scheme == "https", cop.Handler(s.mux)))
+	s.handler = s.recoverPanics(securityHeaders(pub.Scheme == "https", s.bodyDeadline(cop.Handler(s.mux))))
 	return s, nil
 }
 
@@ -233,6 +246,29 @@ func securityHeaders(https bool, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bodyDeadline gives a request with a body BodyReadTimeout to send it:
+// the connection's read deadline, which net/http clears itself when the
+// body has been read to its end (so a handler that works longer is not
+// cut off) and resets for the connection's next request. http.Server's
+// ReadTimeout would do the same for every request, WebSocket upgrades
+// included, which must stay open. A handler that expects a longer body
+// moves the deadline with extendBodyDeadline.
+func (s *Server) bodyDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+			// Not every ResponseWriter supports deadlines (httptest's
+			// recorder does not); there is nothing to bound then.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyReadTimeout))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// extendBodyDeadline gives the rest of r's body d from now.
+func extendBodyDeadline(w http.ResponseWriter, d time.Duration) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
 }
 
 // recoverPanics turns a panicking handler into a logged 500.

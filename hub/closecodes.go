@@ -50,6 +50,12 @@ const (
 	// CloseRateLimited: the client kept sending frames after being told it
 	// was rate limited. Reconnect only after a long backoff (at least 10 s).
 	CloseRateLimited websocket.StatusCode = 4008
+
+	// CloseTooManySockets: the user already has Config.MaxSocketsPerUser
+	// sockets open on this node (too many tabs, or a client that leaks
+	// sockets). Reconnect only after a long backoff (at least 30 s); a
+	// client may tell the user to close other tabs.
+	CloseTooManySockets websocket.StatusCode = 4009
 )
 
 // Close reasons sent with the codes (short and static, as RFC 6455 asks).
@@ -61,4 +67,5 @@ const (
 	reasonProtocol     = "protocol error"
 	reasonUnavailable  = "try again later"
 	reasonInternal     = "internal error"
+	reasonTooMany      = "too many connections"
 )

@@ -79,6 +79,11 @@ type Config struct {
 	// MaxReplay is the largest gap a subscribe with since replays; beyond
 	// it the client gets a reload frame instead. Zero: 10,000.
 	MaxReplay int64
+	// MaxSocketsPerUser bounds the open sockets of one user on this node;
+	// the socket over it is closed with CloseTooManySockets as soon as it
+	// is accepted (the browser sees the code, which an HTTP refusal of the
+	// upgrade would hide). Zero: 20. Negative: no limit.
+	MaxSocketsPerUser int
 	// MaxSubscriptions bounds the subscriptions of one connection.
 	// Zero: 1,000.
 	MaxSubscriptions int
@@ -127,6 +132,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxReplay == 0 {
 		c.MaxReplay = 10_000
+	}
+	if c.MaxSocketsPerUser == 0 {
+		c.MaxSocketsPerUser = 20
 	}
 	if c.MaxSubscriptions == 0 {
 		c.MaxSubscriptions = 1000

@@ -46,6 +46,7 @@ type Hub struct {
 	closed   bool
 	closing  atomic.Bool
 	connWG   sync.WaitGroup
+	perUser  *userConns
 
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
@@ -82,6 +83,7 @@ func New(cfg Config) *Hub {
 		m:            newMetrics(cfg.Registerer),
 		channels:     make(map[string]*channelState),
 		conns:        make(map[*conn]struct{}),
+		perUser:      newUserConns(cfg.MaxSocketsPerUser),
 		bgCtx:        ctx,
 		bgCancel:     cancel,
 		shutdownDone: make(chan struct{}),
@@ -221,9 +223,14 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(h.cfg.ReadLimit)
 
+	if !h.perUser.acquire(p.TenantID, p.UserID) {
+		_ = ws.Close(CloseTooManySockets, reasonTooMany)
+		return
+	}
 	c := h.newConn(ws, p)
 	c.sock = hj.conn
 	if !h.register(c) {
+		h.perUser.release(p.TenantID, p.UserID)
 		_ = ws.Close(CloseGoingAway, reasonShutdown)
 		return
 	}
@@ -289,6 +296,7 @@ func (h *Hub) serve(c *conn) {
 		delete(h.conns, c)
 		h.mu.Unlock()
 		h.m.connections.Dec()
+		h.perUser.release(c.p.TenantID, c.p.UserID)
 	}()
 	defer c.cancel()
 

@@ -12,10 +12,24 @@ services_start
 mkdir -p test-artifacts
 failed=()
 
-printf '\n==> go test -race %s\n' "${PARLEY_TEST_PACKAGES:-./...}"
-# Plain output (not -json) so the usual ok/FAIL/--- FAIL lines are readable
-# in CI logs; a copy is kept in test-artifacts/go-test.log.
-if go test -race -count=1 -timeout "${PARLEY_TEST_TIMEOUT:-20m}" ${PARLEY_TEST_FLAGS:-} ${PARLEY_TEST_PACKAGES:-./...} 2>&1 |
+# PARLEY_TEST_SHORT=1 (make test-short): go test -short without the race
+# detector, where the slowest tests (browser, multi-node, soak) skip.
+# Otherwise the full suite, which must not skip anything.
+mode=(-race)
+summary=(-no-skip)
+if [ -n "${PARLEY_TEST_SHORT:-}" ]; then
+	mode=(-short)
+	summary=()
+fi
+printf '\n==> go test %s %s\n' "${mode[*]}" "${PARLEY_TEST_PACKAGES:-./...}"
+# go test -json (kept in test-artifacts/go-test.json) through
+# tools/testsummary, which prints the usual ok/FAIL/--- FAIL lines and the
+# output of failed tests, then the counts of tests run, failed and skipped
+# and the slowest tests; the same text is kept in test-artifacts/go-test.log.
+go build -o test-artifacts/testsummary ./tools/testsummary
+if go test "${mode[@]}" -json -count=1 -timeout "${PARLEY_TEST_TIMEOUT:-20m}" ${PARLEY_TEST_FLAGS:-} ${PARLEY_TEST_PACKAGES:-./...} 2>&1 |
+	tee test-artifacts/go-test.json |
+	test-artifacts/testsummary "${summary[@]}" |
 	tee test-artifacts/go-test.log; then
 	:
 else

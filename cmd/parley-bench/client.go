@@ -406,8 +406,6 @@ func body(pub, n int, at time.Time) string {
 	return "bench|" + strconv.FormatInt(at.UnixNano(), 10) + "|" + strconv.Itoa(pub) + "|" + strconv.Itoa(n)
 }
 
-func sentAt(b string) (time.Time, bool) { return sentAtBytes([]byte(b)) }
-
 // sentAtBytes reads the send time from a body (bench|<unix ns>|pub|n)
 // without allocating.
 func sentAtBytes(b []byte) (time.Time, bool) {

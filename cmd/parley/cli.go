@@ -57,16 +57,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "migrate":
 		err = c.migrate(ctx, rest)
 	case "user", "tenant":
-		sub := ""
-		if len(rest) > 0 {
-			sub, rest = rest[0], rest[1:]
+		if len(rest) == 0 {
+			// A bare group: which commands it has, and a failed exit.
+			fmt.Fprintf(stderr, "parley %s: a command is missing\n\n%s", cmd, groupUsage(cmd))
+			return exitUsage
+		}
+		sub := rest[0]
+		rest = rest[1:]
+		if sub == "help" || sub == "-h" || sub == "-help" || sub == "--help" {
+			fmt.Fprint(stdout, groupUsage(cmd))
+			return exitOK
 		}
 		err = c.admin(ctx, cmd, sub, rest)
 	case "help":
 		fmt.Fprint(stdout, usageText)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "parley: unknown command %q\n\n%s", cmd, usageText)
+		fmt.Fprintf(stderr, "parley: unknown command %q\nRun \"parley --help\" for the commands.\n", cmd)
 		return exitUsage
 	}
 	var usage usageError
@@ -82,6 +89,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 }
 
+// groupUsage lists the commands of a group (user, tenant), from usageText.
+func groupUsage(group string) string {
+	var b strings.Builder
+	b.WriteString("Usage:\n")
+	for line := range strings.SplitSeq(usageText, "\n") {
+		if strings.HasPrefix(line, "  parley "+group+" ") {
+			b.WriteString(line + "\n")
+		}
+	}
+	fmt.Fprintf(&b, "\nRun \"parley %s <command> --help\" for a command's flags.\n", group)
+	return b.String()
+}
+
 // usageError is a wrong command line.
 type usageError struct{ msg string }
 
@@ -93,7 +113,10 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 // named in only (all when none).
 func (c *cli) flags(name, summary string, only ...string) (*flag.FlagSet, func() (Config, error)) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	// The flag package's own printing (the error and the whole usage on
+	// every mistake) is silenced: parse prints --help to stdout and a
+	// mistake as one line with a hint.
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: %s [flags]\n\n%s\n\nFlags:\n", name, summary)
 		fs.PrintDefaults()
@@ -101,16 +124,20 @@ func (c *cli) flags(name, summary string, only ...string) (*flag.FlagSet, func()
 	return fs, configFlags(fs, c.getenv, only...)
 }
 
-// parse parses args and resolves the configuration.
-func parse(fs *flag.FlagSet, args []string, config func() (Config, error)) (Config, error) {
+// parse parses args and resolves the configuration. --help prints the
+// command's usage to stdout; a wrong flag is one line and a hint.
+func (c *cli) parse(fs *flag.FlagSet, args []string, config func() (Config, error)) (Config, error) {
+	hint := fmt.Sprintf("\nRun \"%s --help\" for its flags.", strings.TrimSuffix(fs.Name(), " [serve]"))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(c.stdout)
+			fs.Usage()
 			return Config{}, err
 		}
-		return Config{}, usageError{err.Error()}
+		return Config{}, usageError{err.Error() + hint}
 	}
 	if fs.NArg() > 0 {
-		return Config{}, usagef("unexpected argument %q", fs.Arg(0))
+		return Config{}, usagef("unexpected argument %q%s", fs.Arg(0), hint)
 	}
 	cfg, err := config()
 	if err != nil {
@@ -134,19 +161,25 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	fs, config := c.flags("parley [serve]", "Runs the chat server. With no configuration it uses a SQLite file in ./data and an\nin-process broker, creates the first admin on an empty database and prints the login.\n\n"+strings.TrimSpace(usageText[strings.Index(usageText, "Usage:"):]))
 	envDemo, _ := strconv.ParseBool(c.getenv("PARLEY_DEMO"))
 	demo := fs.Bool("demo", envDemo, "seed a demo tenant with companies and users in every role into an empty database and print their logins (env PARLEY_DEMO)")
-	cfg, err := parse(fs, args, config)
+	cfg, err := c.parse(fs, args, config)
 	if err != nil {
 		return err
 	}
 	cfg.Demo = *demo
+	// A configuration error like a too-short key: the same exit status
+	// (2) whether the keys are missing or wrong.
+	if cfg.Cluster() && len(cfg.SessionKeys) == 0 {
+		return usagef("%s", errMissingSessionKeys)
+	}
 	log := newLogger(cfg, c.stderr)
+	useRedisLogger(log)
 	m := NewMain(cfg, log, c.stdout)
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
 	select {
 	case <-ctx.Done():
-		log.Info().Msg("stopping")
+		log.Info().Str("component", "main").Msg("stopping")
 	case err := <-m.Wait():
 		_ = m.Close()
 		return fmt.Errorf("server stopped: %w", err)
@@ -157,7 +190,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 // migrate brings the database to the newest schema and exits.
 func (c *cli) migrate(ctx context.Context, args []string) error {
 	fs, config := c.flags("parley migrate", "Brings the configured database to the newest schema. The server migrates at startup\ntoo; run this to migrate ahead of a deploy. Safe to run on several nodes at once.", storageOptions...)
-	cfg, err := parse(fs, args, config)
+	cfg, err := c.parse(fs, args, config)
 	if err != nil {
 		return err
 	}
@@ -180,12 +213,12 @@ func (c *cli) admin(ctx context.Context, noun, verb string, args []string) error
 	}
 	do, ok := commands[noun+" "+verb]
 	if !ok {
-		return usagef("unknown command %q; see parley --help", strings.TrimSpace("parley "+noun+" "+verb))
+		return usagef("unknown command %q\nRun \"parley %s --help\" for its commands.", "parley "+noun+" "+verb, noun)
 	}
 	a := &adminCmd{cli: c}
 	fs, config := c.flags("parley "+noun+" "+verb, adminSummaries[noun+" "+verb], storageOptions...)
 	a.define(fs, noun+" "+verb)
-	cfg, err := parse(fs, args, config)
+	cfg, err := c.parse(fs, args, config)
 	if err != nil {
 		return err
 	}

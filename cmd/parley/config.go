@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +54,11 @@ type Config struct {
 	// so that people who read the message meanwhile get none.
 	NotifyDelay time.Duration // PARLEY_NOTIFY_DELAY, default 2m
 
+	// MaxSocketsPerUser caps one user's open WebSockets on a node; the one
+	// over it is closed with close code 4009. As in hub.Config, zero is
+	// the default 20 and negative no limit (the variable's 0).
+	MaxSocketsPerUser int // PARLEY_MAX_SOCKETS_PER_USER, default 20, 0: no limit
+
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string // PARLEY_METRICS_TOKEN, default "": no login
 
@@ -88,6 +94,7 @@ var options = []option{
 	{"session-recheck", "10s", "how often open sockets' sessions are revalidated (closes those revoked by the CLI or expired)", false},
 	{"client-ip-header", "", "header from a trusted proxy carrying the client address (X-Forwarded-For, X-Real-IP)", false},
 	{"shutdown-timeout", "15s", "how long a stop waits for in-flight requests", false},
+	{"max-sockets-per-user", "20", "open WebSockets one user may have on a node (the next is closed with code 4009); 0: no limit", false},
 	{"metrics-token", "", "bearer token /metrics requires (Authorization: Bearer ...); empty: no login, block /metrics at the balancer", true},
 	{"log-level", "info", "debug, info, warn or error", false},
 	{"log-format", "auto", "json, console, or auto (console on a terminal)", false},
@@ -206,6 +213,11 @@ func buildConfig(raw map[string]string) (Config, error) {
 		}
 		*dst = d
 	}
+	if n, err := strconv.Atoi(raw["max-sockets-per-user"]); err != nil || n < 0 {
+		errs = append(errs, fmt.Errorf("PARLEY_MAX_SOCKETS_PER_USER: %q is not a number of sockets (0: no limit)", raw["max-sockets-per-user"]))
+	} else if c.MaxSocketsPerUser = n; n == 0 {
+		c.MaxSocketsPerUser = -1
+	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("PARLEY_LISTEN: %q is not host:port (e.g. :8080)", c.Listen))
 	}
@@ -249,6 +261,8 @@ func (c Config) Cluster() bool { return c.DatabaseURL != "" || c.RedisURL != "" 
 // sessionKeyFile is where the embedded default keeps its generated key.
 const sessionKeyFile = "session.key"
 
+var errMissingSessionKeys = errors.New("PARLEY_SESSION_KEYS is required with PostgreSQL or Redis: every node must seal cookies with the same keys (generate one with `openssl rand -base64 48`)")
+
 // sessionKeys returns the configured keys, or on a single node the key
 // kept in the data directory, generated on first use.
 func (c Config) sessionKeys() ([][]byte, error) {
@@ -260,7 +274,10 @@ func (c Config) sessionKeys() ([][]byte, error) {
 		return keys, nil
 	}
 	if c.Cluster() {
-		return nil, errors.New("PARLEY_SESSION_KEYS is required with PostgreSQL or Redis: every node must seal cookies with the same keys (generate one with `openssl rand -base64 48`)")
+		return nil, errMissingSessionKeys
+	}
+	if err := checkDataDir(c.DataDir); err != nil {
+		return nil, err
 	}
 	path := filepath.Join(c.DataDir, sessionKeyFile)
 	b, err := os.ReadFile(path)

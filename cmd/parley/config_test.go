@@ -29,7 +29,7 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 	if c.Listen != ":8080" || c.DataDir != "./data" || c.PublicURL != "" || c.DatabaseURL != "" || c.RedisURL != "" ||
 		c.AdminEmail != "admin@example.com" || c.SessionLifetime != 168*time.Hour || c.SessionIdleTimeout != 12*time.Hour ||
-		c.LogLevel != "info" || c.LogFormat != "auto" || c.Cluster() {
+		c.LogLevel != "info" || c.LogFormat != "auto" || c.MaxSocketsPerUser != 20 || c.Cluster() {
 		t.Fatalf("defaults: %+v", c)
 	}
 
@@ -48,6 +48,12 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Fatalf("flags over env over defaults: %+v", c)
 	}
 
+	for v, want := range map[string]int{"5": 5, "0": -1} { // 0: no limit, which hub.Config spells negative
+		if c, err := loadConfig(t, map[string]string{"PARLEY_MAX_SOCKETS_PER_USER": v}); err != nil || c.MaxSocketsPerUser != want {
+			t.Errorf("PARLEY_MAX_SOCKETS_PER_USER=%s: %d %v, want %d", v, c.MaxSocketsPerUser, err, want)
+		}
+	}
+
 	for name, tc := range map[string]struct {
 		env  map[string]string
 		args []string
@@ -64,6 +70,7 @@ func TestConfigPrecedence(t *testing.T) {
 		"flag and flag file":    {nil, []string{"--admin-password", "x", "--admin-password-file", secret}, "not both"},
 		"bad mail from":         {map[string]string{"PARLEY_MAIL_FROM": "nobody"}, nil, "PARLEY_MAIL_FROM"},
 		"redis without scheme":  {map[string]string{"PARLEY_REDIS_URL": "localhost:6379"}, nil, "redis://"},
+		"negative socket cap":   {map[string]string{"PARLEY_MAX_SOCKETS_PER_USER": "-1"}, nil, "PARLEY_MAX_SOCKETS_PER_USER"},
 		"empty data dir sqlite": {map[string]string{"PARLEY_DATA_DIR": ""}, []string{"--data-dir", ""}, "PARLEY_DATA_DIR"},
 	} {
 		if _, err := loadConfig(t, tc.env, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -362,9 +362,9 @@ func TestCLI(t *testing.T) {
 	env := []string{"PARLEY_DATA_DIR=" + t.TempDir()}
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"user", "create", "--help"},
 		{"user", "reset-password", "--help"}, {"user", "deactivate", "--help"}, {"tenant", "create", "--help"}, {"tenant", "list", "--help"}} {
-		_, errOut, code := command(t, env, args...)
-		if code != 0 || !strings.Contains(errOut, "Usage:") || !strings.Contains(errOut, "PARLEY_") {
-			t.Fatalf("parley %v: exit %d\n%s", args, code, errOut)
+		out, errOut, code := command(t, env, args...)
+		if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, "PARLEY_") || errOut != "" {
+			t.Fatalf("parley %v: exit %d\n%s%s", args, code, out, errOut)
 		}
 	}
 	if _, errOut, code := command(t, env, "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {

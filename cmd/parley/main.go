@@ -97,8 +97,8 @@ func openStore(ctx context.Context, c Config, log zerolog.Logger) (chat.Store, e
 		log.Info().Str("component", "storage").Str("engine", "postgres").Msg("database ready")
 		return st, nil
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if err := checkDataDir(c.DataDir); err != nil {
+		return nil, err
 	}
 	path := filepath.Join(c.DataDir, sqliteFile)
 	st, err := sqlite.Open(ctx, path, log)
@@ -230,6 +230,7 @@ func (m *Main) connectBroker(ctx context.Context) error {
 	}
 	m.redis = redis.NewClient(opts)
 	if err := m.redis.Ping(ctx).Err(); err != nil {
+		//lint:ignore ST1005 Redis is a proper noun, like the PARLEY_REDIS_URL prefix above
 		return fmt.Errorf("Redis: %w", err)
 	}
 	prefix := c.RedisPrefix + ":"
@@ -254,7 +255,8 @@ func (m *Main) startHub(fe *frontend.Server) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hc := hub.Config{Service: m.svc, Broker: m.broker, Presence: m.presence, Authenticate: fe.Authenticate,
-		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck}
+		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck,
+		MaxSocketsPerUser: m.Config.MaxSocketsPerUser}
 	if m.hubOptions != nil {
 		m.hubOptions(&hc)
 	}
@@ -378,9 +380,10 @@ func metricsHandler(next http.Handler, token string) http.Handler {
 	if token == "" {
 		return next
 	}
-	want := []byte("Bearer " + token)
+	want := []byte(token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		got, ok := bearerToken(r)
+		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
 			http.Error(w, "metrics need a bearer token", http.StatusUnauthorized)
 			return

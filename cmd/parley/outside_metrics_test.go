@@ -49,5 +49,16 @@ func TestOutsideMetricsToken(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "parley_hub_connections") {
 		t.Fatalf("with token: %d %.200s", code, body)
 	}
+	// The scheme is case-insensitive; the token is not.
+	for _, auth := range []string{"bearer " + token, "BEARER " + token, "Bearer  " + token} {
+		if code, _ := get(auth); code != http.StatusOK {
+			t.Fatalf("%q: %d", auth, code)
+		}
+	}
+	for _, auth := range []string{"Bearer " + strings.ToUpper(token), "Basic " + token, token, "Bearer" + token} {
+		if code, _ := get(auth); code != http.StatusUnauthorized {
+			t.Fatalf("%q: %d", auth, code)
+		}
+	}
 	p.stop()
 }

@@ -237,14 +237,6 @@ func (s *server) stop(sig os.Signal) {
 	}
 }
 
-// restart kills the server (no graceful shutdown) and starts it again on
-// the same data dir and port.
-func (s *server) restart() {
-	s.t.Helper()
-	s.stop(syscall.SIGKILL)
-	s.start()
-}
-
 // ---- API client for setting up and checking ----
 
 type client struct {
@@ -692,8 +684,6 @@ func (b *browser) msgAction(text, action string) {
 	})()`, jsStr(text), jsStr(action))
 	b.waitJS(action+" on "+text, js)
 }
-
-func itoa(n int64) string { return fmt.Sprint(n) }
 
 // enter presses Enter in the element as a real keyboard does. chromedp's
 // kb.Enter sends a separate "char" event that inserts a newline even when

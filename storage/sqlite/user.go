@@ -104,7 +104,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (chat.User, strin
 	if err != nil {
 		return chat.User{}, "", translate(err, "user")
 	}
-	u, err := toUser(userRow{User: r.User, CompanyIds: r.CompanyIds, RoleIds: r.RoleIds})
+	u, err := toUser(userRow(r))
 	if err != nil {
 		return chat.User{}, "", err
 	}

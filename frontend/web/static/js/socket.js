@@ -20,6 +20,7 @@ export const Close = {
   PROTOCOL_ERROR: 4002,
   AUTH_REVOKED: 4003,
   RATE_LIMITED: 4008,
+  TOO_MANY_SOCKETS: 4009,
 };
 
 const BASE_DELAY = 1000;
@@ -270,6 +271,9 @@ export class Socket extends Emitter {
         break;
       case Close.RATE_LIMITED:
         delay = Math.max(10000, delay) + Math.random() * 5000;
+        break;
+      case Close.TOO_MANY_SOCKETS:
+        delay = Math.max(30000, delay) + Math.random() * 15000;
         break;
     }
     this.retryAt = Date.now() + delay;
