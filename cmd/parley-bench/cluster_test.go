@@ -200,6 +200,7 @@ func newCluster(t *testing.T, balancer string) *cluster {
 		"PARLEY_DATABASE_URL=" + pgtest.NewDatabase(t),
 		fmt.Sprintf("PARLEY_REDIS_URL=redis://127.0.0.1:%d/0", redisPort),
 		"PARLEY_SESSION_KEYS=" + hex.EncodeToString(key),
+		"PARLEY_MAX_SOCKETS_PER_USER=0", // the load tool opens many sockets per user
 		"PARLEY_PUBLIC_URL=" + c.lbURL,
 		"PARLEY_ADMIN_EMAIL=" + c.admin[0],
 		"PARLEY_ADMIN_PASSWORD=" + c.admin[1],

@@ -35,6 +35,7 @@ func newSingle(t *testing.T) *single {
 		"PARLEY_PUBLIC_URL=http://" + s.addr,
 		"PARLEY_DATA_DIR=" + filepath.Join(dir, "data"),
 		"PARLEY_SESSION_KEYS=" + hex.EncodeToString(key),
+		"PARLEY_MAX_SOCKETS_PER_USER=0", // the load tool opens many sockets per user
 		"PARLEY_ADMIN_EMAIL=admin@single.example",
 		"PARLEY_ADMIN_PASSWORD=" + clusterAdminPassword,
 		"PARLEY_LOG_FORMAT=json",

@@ -158,7 +158,7 @@ start_nodes() { # log suffix
 	NODE_PIDS=()
 	for i in $(seq "$nodes"); do
 		env PARLEY_LISTEN="127.0.0.1:${node_ports[$((i - 1))]}" PARLEY_PUBLIC_URL="$public" "${db_env[@]}" \
-			PARLEY_SESSION_KEYS="$sessionkey" PARLEY_ADMIN_EMAIL=$admin_email PARLEY_ADMIN_PASSWORD=$admin_password \
+			PARLEY_SESSION_KEYS="$sessionkey" PARLEY_MAX_SOCKETS_PER_USER=0 PARLEY_ADMIN_EMAIL=$admin_email PARLEY_ADMIN_PASSWORD=$admin_password \
 			PARLEY_DATA_DIR="$WORK/node$i" PARLEY_LOG_FORMAT=json PARLEY_LOG_LEVEL=${LOG_LEVEL:-warn} \
 			PARLEY_BENCH_PPROF="$([ "$i" = 1 ] && echo "127.0.0.1:$pprof_port")" "${redis_env[@]}" \
 			"$WORK/parley" >"$WORK/node$i$1.log" 2>&1 &
