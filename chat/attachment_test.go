@@ -3,7 +3,6 @@ package chat_test
 import (
 	"archive/zip"
 	"bytes"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -117,7 +116,7 @@ func TestAttachmentFilenameSanitising(t *testing.T) {
 // can see the message afterwards.
 func TestAttachmentUpload(t *testing.T) {
 	t.Parallel()
-	w := newCvWorld(t, cvOpenSQLite(t, filepath.Join(t.TempDir(), "parley.db")), chat.Config{MaxAttachmentBytes: 1024})
+	w := newCvWorld(t, newSQLite(t), chat.Config{MaxAttachmentBytes: 1024})
 	a := w.a
 	ctx := w.as(t, a.EmployeeA)
 	stored := func() int64 {
