@@ -2,7 +2,6 @@ package chat_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -11,7 +10,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"parley/chat"
-	"parley/storage/sqlite"
 )
 
 const adminTestPassword = "correct horse battery"
@@ -38,11 +36,7 @@ type adminTenant struct {
 func newAdminWorld(t *testing.T) *adminWorld {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), zerolog.Nop())
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := newSQLite(t)
 	svc := chat.NewService(chat.Config{Store: st, Logger: zerolog.Nop()})
 	w := &adminWorld{svc: svc, store: st}
 	w.op = chat.OperatorContext(ctx)

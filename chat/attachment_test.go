@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"hash/crc32"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -218,7 +217,7 @@ func TestAttachmentFilenameSanitising(t *testing.T) {
 // can see the message afterwards.
 func TestAttachmentUpload(t *testing.T) {
 	t.Parallel()
-	w := newCvWorld(t, cvOpenSQLite(t, filepath.Join(t.TempDir(), "parley.db")), chat.Config{MaxAttachmentBytes: 1024})
+	w := newCvWorld(t, newSQLite(t), chat.Config{MaxAttachmentBytes: 1024})
 	a := w.a
 	ctx := w.as(t, a.EmployeeA)
 	stored := func() int64 {

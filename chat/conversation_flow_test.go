@@ -14,8 +14,8 @@ import (
 // gap-free sequence numbers, notification jobs and live events.
 func TestConversationFlow(t *testing.T) {
 	t.Parallel()
-	cvOnEngines(t, func(t *testing.T, open func(t *testing.T) chat.Store) {
-		w := newCvWorld(t, open(t), chat.Config{})
+	onEngines(t, func(t *testing.T, e engine) {
+		w := newCvWorld(t, e.open(t), chat.Config{})
 		a := w.a
 		ctx := t.Context()
 		customer, handler := w.as(t, a.EmployeeA), w.as(t, a.Handler)

@@ -27,8 +27,8 @@ func cvCode(s string) string {
 // routed to the message-handler role.
 func TestConversationAuthorizationMatrix(t *testing.T) {
 	t.Parallel()
-	cvOnEngines(t, func(t *testing.T, open func(t *testing.T) chat.Store) {
-		w := newCvWorld(t, open(t), chat.Config{})
+	onEngines(t, func(t *testing.T, e engine) {
+		w := newCvWorld(t, e.open(t), chat.Config{})
 		a, b := w.a, w.b
 		w.setVisibility(t, a, true)
 		w.setVisibility(t, b, true)
@@ -126,8 +126,8 @@ func TestConversationAuthorizationMatrix(t *testing.T) {
 // conversation, with company-based visibility on.
 func TestConversationCreateMatrix(t *testing.T) {
 	t.Parallel()
-	cvOnEngines(t, func(t *testing.T, open func(t *testing.T) chat.Store) {
-		w := newCvWorld(t, open(t), chat.Config{})
+	onEngines(t, func(t *testing.T, e engine) {
+		w := newCvWorld(t, e.open(t), chat.Config{})
 		a, b := w.a, w.b
 		w.setVisibility(t, a, true)
 		adminRole := a.Roles[chat.RoleTenantAdmin].ID
@@ -227,8 +227,8 @@ func TestConversationCreateMatrix(t *testing.T) {
 // list is exactly who can read.
 func TestConversationAccessFollowsRoles(t *testing.T) {
 	t.Parallel()
-	cvOnEngines(t, func(t *testing.T, open func(t *testing.T) chat.Store) {
-		w := newCvWorld(t, open(t), chat.Config{})
+	onEngines(t, func(t *testing.T, e engine) {
+		w := newCvWorld(t, e.open(t), chat.Config{})
 		a := w.a
 		ctx := t.Context()
 		w.setVisibility(t, a, true)

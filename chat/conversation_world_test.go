@@ -2,116 +2,16 @@ package chat_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"parley/chat"
-	"parley/storage/pgtest"
-	"parley/storage/postgres"
-	"parley/storage/sqlite"
 	"parley/storage/storetest"
 )
-
-// cvEngine opens a fresh store; cvEngines are both real engines.
-type cvEngine struct {
-	name string
-	open func(t *testing.T) chat.Store
-}
-
-var cvEngines = []cvEngine{
-	{
-		name: "sqlite",
-		open: func(t *testing.T) chat.Store {
-			return cvOpenSQLite(t, filepath.Join(t.TempDir(), "parley.db"))
-		},
-	},
-	{
-		name: "postgres",
-		open: func(t *testing.T) chat.Store {
-			return cvOpenPostgres(t, pgtest.NewDatabase(t))
-		},
-	},
-}
-
-func cvOpenSQLite(t *testing.T, path string) chat.Store {
-	st, err := sqlite.Open(t.Context(), path, zerolog.Nop())
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
-
-func cvOpenPostgres(t *testing.T, url string) chat.Store {
-	st, err := postgres.Open(t.Context(), url, zerolog.Nop())
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
-
-// cvOnEngines runs fn once per engine, in parallel.
-func cvOnEngines(t *testing.T, fn func(t *testing.T, open func(t *testing.T) chat.Store)) {
-	for _, e := range cvEngines {
-		t.Run(e.name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, e.open)
-		})
-	}
-}
-
-// cvClock is a chat.Clock the test moves.
-type cvClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *cvClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *cvClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t.UTC().Truncate(time.Microsecond)
-}
-
-func (c *cvClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// cvRecorder keeps published events; the service publishes synchronously
-// after commit.
-type cvRecorder struct {
-	mu  sync.Mutex
-	evs []chat.Event
-}
-
-func (r *cvRecorder) Publish(_ context.Context, ev chat.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.evs = append(r.evs, ev)
-	return nil
-}
-
-func (r *cvRecorder) take() []chat.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	evs := r.evs
-	r.evs = nil
-	return evs
-}
 
 // usersWith returns the user ids of user channels that got typ.
 func cvUsersWith(evs []chat.Event, typ chat.EventType) []int64 {
@@ -129,8 +29,8 @@ func cvUsersWith(evs []chat.Event, typ chat.EventType) []int64 {
 type cvWorld struct {
 	svc   *chat.Service
 	st    chat.Store
-	pub   *cvRecorder
-	clock *cvClock
+	pub   *recorder
+	clock *fakeClock
 	a, b  *cvTenant
 }
 
@@ -146,7 +46,7 @@ type cvTenant struct {
 
 func newCvWorld(t *testing.T, st chat.Store, cfg chat.Config) *cvWorld {
 	t.Helper()
-	w := &cvWorld{st: st, pub: &cvRecorder{}, clock: &cvClock{}}
+	w := &cvWorld{st: st, pub: &recorder{}, clock: &fakeClock{}}
 	w.clock.Set(time.Now())
 	cfg.Store, cfg.Publisher, cfg.Clock, cfg.Logger = st, w.pub, w.clock, zerolog.Nop()
 	w.svc = chat.NewService(cfg)

@@ -8,81 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"parley/chat"
-	"parley/storage/pgtest"
-	"parley/storage/postgres"
-	"parley/storage/sqlite"
 	"parley/storage/storetest"
 )
-
-// coreEngines opens a fresh store per engine; both must behave the same.
-var coreEngines = []struct {
-	name string
-	open func(t *testing.T) chat.Store
-}{
-	{"sqlite", func(t *testing.T) chat.Store {
-		st, err := sqlite.Open(t.Context(), t.TempDir()+"/parley.db", zerolog.Nop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}},
-	{"postgres", func(t *testing.T) chat.Store {
-		st, err := postgres.Open(t.Context(), pgtest.NewDatabase(t), zerolog.Nop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}},
-}
-
-// coreClock is a controllable chat.Clock.
-type coreClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *coreClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *coreClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// corePublisher records published events.
-type corePublisher struct {
-	mu  sync.Mutex
-	evs []chat.Event
-}
-
-func (p *corePublisher) Publish(_ context.Context, ev chat.Event) error {
-	p.mu.Lock()
-	p.evs = append(p.evs, ev)
-	p.mu.Unlock()
-	return nil
-}
-
-func (p *corePublisher) of(typ chat.EventType) []chat.Event {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []chat.Event
-	for _, ev := range p.evs {
-		if ev.Type == typ {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
 
 type coreWorld struct {
 	svc   *chat.Service
 	f     *storetest.Fixture
-	pub   *corePublisher
-	clock *coreClock
+	pub   *recorder
+	clock *fakeClock
 	topic chat.Topic
 	// member and other are in the topic's group; outsider is not.
 	member, other, outsider chat.User
@@ -90,7 +24,7 @@ type coreWorld struct {
 
 func newCoreWorld(t *testing.T, st chat.Store) *coreWorld {
 	f := storetest.NewFixture(t, st, "core")
-	w := &coreWorld{f: f, pub: &corePublisher{}, clock: &coreClock{now: storetest.Now()}}
+	w := &coreWorld{f: f, pub: &recorder{}, clock: &fakeClock{now: storetest.Now()}}
 	w.svc = chat.NewService(chat.Config{Store: st, Publisher: w.pub, Clock: w.clock})
 	w.member, w.other, w.outsider = f.EmployeeA, f.Manager, f.EmployeeB
 	g := f.NewGroup(t, "core group", w.member.ID, w.other.ID, f.Admin.ID)
@@ -111,12 +45,7 @@ func (w *coreWorld) as(t *testing.T, u chat.User) context.Context {
 }
 
 func onCoreEngines(t *testing.T, fn func(t *testing.T, w *coreWorld)) {
-	for _, e := range coreEngines {
-		t.Run(e.name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, newCoreWorld(t, e.open(t)))
-		})
-	}
+	onEngines(t, func(t *testing.T, e engine) { fn(t, newCoreWorld(t, e.open(t))) })
 }
 
 func coreNoErr(t *testing.T, err error, what string) {

@@ -1,7 +1,6 @@
 package chat_test
 
 import (
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -11,7 +10,7 @@ import (
 
 func TestDrafts(t *testing.T) {
 	t.Parallel()
-	w := newCvWorld(t, cvOpenSQLite(t, filepath.Join(t.TempDir(), "parley.db")), chat.Config{})
+	w := newCvWorld(t, newSQLite(t), chat.Config{})
 	a := w.a
 	laptop, phone := w.as(t, a.EmployeeA), w.as(t, a.EmployeeA) // two devices, one user
 	other := w.as(t, a.EmployeeB)
@@ -60,7 +59,7 @@ func TestDrafts(t *testing.T) {
 
 func TestCategories(t *testing.T) {
 	t.Parallel()
-	w := newCvWorld(t, cvOpenSQLite(t, filepath.Join(t.TempDir(), "parley.db")), chat.Config{})
+	w := newCvWorld(t, newSQLite(t), chat.Config{})
 	a, b := w.a, w.b
 	admin, emp := w.as(t, a.Admin), w.as(t, a.EmployeeA)
 	h := a.Roles[chat.RoleMessageHandler].ID
@@ -112,7 +111,7 @@ func TestCategories(t *testing.T) {
 // own companies' people and the handler side; tenant admins everyone.
 func TestDirectoryScope(t *testing.T) {
 	t.Parallel()
-	w := newCvWorld(t, cvOpenSQLite(t, filepath.Join(t.TempDir(), "parley.db")), chat.Config{})
+	w := newCvWorld(t, newSQLite(t), chat.Config{})
 	a := w.a
 	ctx := t.Context()
 	find := func(u chat.User) []int64 {

@@ -87,7 +87,7 @@ const msNeedle = "matrixneedle"
 
 func TestMessengerAuthorizationMatrix(t *testing.T) {
 	t.Parallel()
-	onEngines(t, func(t *testing.T, w *msWorld) {
+	onMsEngines(t, func(t *testing.T, w *msWorld) {
 		mw := &msMatrixWorld{msWorld: w}
 		var actors [2][]msActor // [0] tenant A, [1] tenant B, in column order
 		for i, mt := range []*msTenant{w.a, w.b} {

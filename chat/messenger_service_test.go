@@ -4,76 +4,19 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"parley/chat"
-	"parley/storage/pgtest"
-	"parley/storage/postgres"
-	"parley/storage/sqlite"
 	"parley/storage/storetest"
 )
 
-// msEngines are the real stores the messenger tests run on.
-var msEngines = []struct {
-	name string
-	open func(t *testing.T) chat.Store
-}{
-	{"sqlite", func(t *testing.T) chat.Store {
-		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "parley.db"), zerolog.Nop())
-		if err != nil {
-			t.Fatalf("open sqlite: %v", err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		return st
-	}},
-	{"postgres", func(t *testing.T) chat.Store {
-		st, err := postgres.Open(t.Context(), pgtest.NewDatabase(t), zerolog.Nop())
-		if err != nil {
-			t.Fatalf("open postgres: %v", err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		return st
-	}},
-}
-
-// onEngines runs fn once per engine, in parallel.
-func onEngines(t *testing.T, fn func(t *testing.T, w *msWorld)) {
-	for _, e := range msEngines {
-		t.Run(e.name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, newMsWorld(t, e.open(t)))
-		})
-	}
-}
-
-// msRecorder is a chat.Publisher that keeps what was published. The
-// service publishes synchronously after commit, so a returned call's events
-// are already here.
-type msRecorder struct {
-	mu  sync.Mutex
-	evs []chat.Event
-}
-
-func (r *msRecorder) Publish(_ context.Context, ev chat.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.evs = append(r.evs, ev)
-	return nil
-}
-
-// take returns the events published since the last take.
-func (r *msRecorder) take() []chat.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	evs := r.evs
-	r.evs = nil
-	return evs
+// onMsEngines runs fn on a messenger world once per engine, in parallel.
+func onMsEngines(t *testing.T, fn func(t *testing.T, w *msWorld)) {
+	onEngines(t, func(t *testing.T, e engine) { fn(t, newMsWorld(t, e.open(t))) })
 }
 
 func findEvent(evs []chat.Event, ch chat.Channel, typ chat.EventType) (chat.Event, bool) {
@@ -89,7 +32,7 @@ func findEvent(evs []chat.Event, ch chat.Channel, typ chat.EventType) (chat.Even
 type msWorld struct {
 	svc  *chat.Service
 	st   chat.Store
-	pub  *msRecorder
+	pub  *recorder
 	a, b *msTenant
 }
 
@@ -106,7 +49,7 @@ type msTenant struct {
 
 func newMsWorld(t *testing.T, st chat.Store) *msWorld {
 	t.Helper()
-	pub := &msRecorder{}
+	pub := &recorder{}
 	w := &msWorld{st: st, pub: pub, svc: chat.NewService(chat.Config{Store: st, Publisher: pub, Logger: zerolog.Nop()})}
 	w.a = w.newTenant(t, "alpha")
 	w.b = w.newTenant(t, "beta")
@@ -173,7 +116,7 @@ func topicIDs(gvs []chat.GroupView) []int64 {
 
 func TestMessengerGroupsAndMembers(t *testing.T) {
 	t.Parallel()
-	onEngines(t, func(t *testing.T, w *msWorld) {
+	onMsEngines(t, func(t *testing.T, w *msWorld) {
 		a := w.a
 		admin := w.as(t, a.Admin)
 		g, err := w.svc.CreateGroup(admin, chat.GroupInput{Name: "  Payroll  ", Description: "Payments processing", Active: true})
@@ -240,7 +183,7 @@ func TestMessengerGroupsAndMembers(t *testing.T) {
 
 func TestMessengerTopicSettings(t *testing.T) {
 	t.Parallel()
-	onEngines(t, func(t *testing.T, w *msWorld) {
+	onMsEngines(t, func(t *testing.T, w *msWorld) {
 		a := w.a
 		mgr := w.as(t, a.mgr)
 		for _, tc := range []struct {
@@ -282,7 +225,7 @@ func TestMessengerTopicSettings(t *testing.T) {
 
 func TestMessengerTopicDeactivation(t *testing.T) {
 	t.Parallel()
-	onEngines(t, func(t *testing.T, w *msWorld) {
+	onMsEngines(t, func(t *testing.T, w *msWorld) {
 		a := w.a
 		mgr, member := w.as(t, a.mgr), w.as(t, a.member)
 		ch := chat.TopicChannel(a.topic.ID)
@@ -356,7 +299,7 @@ func TestMessengerTopicDeactivation(t *testing.T) {
 
 func TestMessengerMembershipLive(t *testing.T) {
 	t.Parallel()
-	onEngines(t, func(t *testing.T, w *msWorld) {
+	onMsEngines(t, func(t *testing.T, w *msWorld) {
 		a := w.a
 		admin, outsider := w.as(t, a.Admin), w.as(t, a.outsider)
 		ch := chat.TopicChannel(a.topic.ID)
@@ -395,7 +338,7 @@ func TestMessengerMembershipLive(t *testing.T) {
 
 func TestMessengerUnreadAndMentions(t *testing.T) {
 	t.Parallel()
-	onEngines(t, func(t *testing.T, w *msWorld) {
+	onMsEngines(t, func(t *testing.T, w *msWorld) {
 		a := w.a
 		mgr, member := w.as(t, a.mgr), w.as(t, a.member)
 		second, err := w.svc.CreateTopic(mgr, a.group.ID, chat.TopicInput{Name: "second", Active: true})
@@ -481,7 +424,7 @@ func TestMessengerUnreadAndMentions(t *testing.T) {
 
 func TestMessengerSwitch(t *testing.T) {
 	t.Parallel()
-	onEngines(t, func(t *testing.T, w *msWorld) {
+	onMsEngines(t, func(t *testing.T, w *msWorld) {
 		a := w.a
 		member, admin := w.as(t, a.member), w.as(t, a.Admin)
 		ch := chat.TopicChannel(a.topic.ID)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,54 +19,8 @@ import (
 	"parley/mail"
 	"parley/mail/smtptest"
 	"parley/storage/pgtest"
-	"parley/storage/postgres"
-	"parley/storage/sqlite"
 	"parley/storage/storetest"
 )
-
-// ntClock is a clock the test moves by hand.
-type ntClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *ntClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *ntClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// ntEvents records published events.
-type ntEvents struct {
-	mu  sync.Mutex
-	evs []chat.Event
-}
-
-func (r *ntEvents) Publish(_ context.Context, ev chat.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.evs = append(r.evs, ev)
-	return nil
-}
-
-// notifications returns the notification events published to a user.
-func (r *ntEvents) notifications(userID int64) []chat.NotificationEvent {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []chat.NotificationEvent
-	for _, ev := range r.evs {
-		if ev.Channel == chat.UserChannel(userID) && ev.Type == chat.EventNotification {
-			out = append(out, ev.Data.(chat.NotificationEvent))
-		}
-	}
-	return out
-}
 
 const (
 	ntDelay     = 2 * time.Minute
@@ -80,8 +33,8 @@ const (
 type ntWorld struct {
 	st       chat.Store
 	svc      *chat.Service
-	clock    *ntClock
-	events   *ntEvents
+	clock    *fakeClock
+	events   *recorder
 	presence *hub.MemoryPresence
 	smtp     *smtptest.Server
 	mailer   chat.Mailer
@@ -93,27 +46,9 @@ type ntWorld struct {
 	topic                   chat.Topic
 }
 
-func ntSQLite(t *testing.T) chat.Store {
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "parley.db"), zerolog.Nop())
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
-
-func ntPostgres(t *testing.T, url string) chat.Store {
-	st, err := postgres.Open(t.Context(), url, zerolog.Nop())
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
-
 func newNtWorld(t *testing.T, st chat.Store) *ntWorld {
 	t.Helper()
-	w := &ntWorld{st: st, clock: &ntClock{now: storetest.Now().Truncate(time.Second)}, events: &ntEvents{},
+	w := &ntWorld{st: st, clock: &fakeClock{now: storetest.Now().Truncate(time.Second)}, events: &recorder{},
 		presence: hub.NewMemoryPresence(), smtp: smtptest.New(t, smtptest.Options{})}
 	w.svc = w.newService(st, w.presence)
 	m, err := mail.NewSMTP(mail.SMTPConfig{URL: w.smtp.URL(), Timeout: 10 * time.Second})
@@ -209,7 +144,7 @@ func ntNoErr(t *testing.T, what string, err error) {
 
 func TestNotifierOfflineMemberGetsOneEmail(t *testing.T) {
 	t.Parallel()
-	w := newNtWorld(t, ntSQLite(t))
+	w := newNtWorld(t, newSQLite(t))
 	ch := chat.TopicChannel(w.topic.ID)
 	m := w.post(t, w.author, ch, "The salary run for March is late")
 
@@ -261,7 +196,7 @@ func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
 func TestNotifierIntervalAndMentions(t *testing.T) {
 	t.Parallel()
-	w := newNtWorld(t, ntSQLite(t))
+	w := newNtWorld(t, newSQLite(t))
 	ch := chat.TopicChannel(w.topic.ID)
 	first := w.post(t, w.author, ch, "first")
 	w.clock.Advance(ntInterval - time.Second)
@@ -292,7 +227,7 @@ func TestNotifierIntervalAndMentions(t *testing.T) {
 
 func TestNotifierRecheckAtSendTime(t *testing.T) {
 	t.Parallel()
-	w := newNtWorld(t, ntSQLite(t))
+	w := newNtWorld(t, newSQLite(t))
 	ch := chat.TopicChannel(w.topic.ID)
 	m := w.post(t, w.author, ch, "hello")
 	w.step(t)
@@ -311,7 +246,7 @@ func TestNotifierRecheckAtSendTime(t *testing.T) {
 
 func TestNotifierMutesAndPreferences(t *testing.T) {
 	t.Parallel()
-	w := newNtWorld(t, ntSQLite(t))
+	w := newNtWorld(t, newSQLite(t))
 	ch := chat.TopicChannel(w.topic.ID)
 	ntNoErr(t, "SetMuted", w.svc.SetMuted(w.as(t, w.member), ch, true))
 	muted, err := w.svc.Muted(w.as(t, w.member), ch)
@@ -348,7 +283,7 @@ func TestNotifierMutesAndPreferences(t *testing.T) {
 
 func TestNotifierTopicOffOnlyMentions(t *testing.T) {
 	t.Parallel()
-	w := newNtWorld(t, ntSQLite(t))
+	w := newNtWorld(t, newSQLite(t))
 	w.topic.EmailNotify = false
 	ntNoErr(t, "TopicUpdate", w.st.TopicUpdate(t.Context(), w.topic))
 	ch := chat.TopicChannel(w.topic.ID)
@@ -368,7 +303,7 @@ func TestNotifierTopicOffOnlyMentions(t *testing.T) {
 
 func TestNotifierExcerptAndFinnish(t *testing.T) {
 	t.Parallel()
-	w := newNtWorld(t, ntSQLite(t))
+	w := newNtWorld(t, newSQLite(t))
 	w.f.Tenant.Settings.EmailExcerpts = true
 	w.f.Tenant.Settings.MailFrom = "palkat@tilitoimisto.example"
 	w.f.Tenant.Settings.ReplyTo = "tuki@tilitoimisto.example"
@@ -406,7 +341,7 @@ func TestNotifierExcerptAndFinnish(t *testing.T) {
 
 func TestNotifierTemporaryFailureIsRetried(t *testing.T) {
 	t.Parallel()
-	w := newNtWorld(t, ntSQLite(t))
+	w := newNtWorld(t, newSQLite(t))
 	w.group.MemberIDs = []int64{w.author.ID, w.member.ID}
 	ntNoErr(t, "GroupSetMembers", w.st.GroupSetMembers(t.Context(), w.f.Tenant.ID, w.group.ID, w.group.MemberIDs))
 	m := w.post(t, w.author, chat.TopicChannel(w.topic.ID), "hello")
@@ -435,7 +370,7 @@ func TestNotifierTemporaryFailureIsRetried(t *testing.T) {
 
 func TestNotifierGivesUp(t *testing.T) {
 	t.Parallel()
-	w := newNtWorld(t, ntSQLite(t))
+	w := newNtWorld(t, newSQLite(t))
 	ch := chat.TopicChannel(w.topic.ID)
 	// member's mailbox refuses for good; member2's server keeps failing
 	// temporarily past MaxAttempts (3).
@@ -464,7 +399,7 @@ func TestNotifierGivesUp(t *testing.T) {
 
 func TestNotifierHeaderInjection(t *testing.T) {
 	t.Parallel()
-	w := newNtWorld(t, ntSQLite(t))
+	w := newNtWorld(t, newSQLite(t))
 	evil := "Mallory\r\nBcc: spy@evil.example\r\nX-Injected: yes"
 	w.author.Name = evil
 	ntNoErr(t, "UserUpdate", w.st.UserUpdate(t.Context(), w.author))
@@ -505,7 +440,7 @@ func TestNotifierHeaderInjection(t *testing.T) {
 
 func TestNotifierRunAndStop(t *testing.T) {
 	t.Parallel()
-	w := newNtWorld(t, ntSQLite(t))
+	w := newNtWorld(t, newSQLite(t))
 	w.notifier.Stop() // before Run: Run then returns at once
 	if err := w.notifier.Run(t.Context()); err != nil {
 		t.Fatalf("Run after Stop: %v", err)
@@ -534,7 +469,7 @@ func TestNotifierRunAndStop(t *testing.T) {
 
 func TestNotificationService(t *testing.T) {
 	t.Parallel()
-	w := newNtWorld(t, ntSQLite(t))
+	w := newNtWorld(t, newSQLite(t))
 	ch := chat.TopicChannel(w.topic.ID)
 	m := w.post(t, w.author, ch, "ping", w.member.ID)
 	w.step(t)
@@ -589,7 +524,7 @@ func TestNotificationService(t *testing.T) {
 func TestNotifierTwoNodesOnePostgresOutbox(t *testing.T) {
 	t.Parallel()
 	url := pgtest.NewDatabase(t)
-	w := newNtWorld(t, ntPostgres(t, url))
+	w := newNtWorld(t, openPostgres(t, url))
 	emp := w.f.Roles[chat.RoleEmployee].ID
 	members := []int64{w.author.ID}
 	var addrs []string
@@ -600,7 +535,7 @@ func TestNotifierTwoNodesOnePostgresOutbox(t *testing.T) {
 	}
 	ntNoErr(t, "GroupSetMembers", w.st.GroupSetMembers(t.Context(), w.f.Tenant.ID, w.group.ID, members))
 	// Node 2: its own store (pool) on the same database.
-	svc2 := w.newService(ntPostgres(t, url), w.presence)
+	svc2 := w.newService(openPostgres(t, url), w.presence)
 	// Small batches make the two nodes compete for the jobs.
 	small := func(svc *chat.Service) *chat.Notifier {
 		n, err := chat.NewNotifier(svc, chat.NotifierConfig{Mailer: w.mailer, Logger: zerolog.Nop(), BatchSize: 2})
@@ -649,7 +584,7 @@ func TestNotifierTwoNodesOnePostgresOutbox(t *testing.T) {
 
 func TestNotifierConversation(t *testing.T) {
 	t.Parallel()
-	w := newNtWorld(t, ntSQLite(t))
+	w := newNtWorld(t, newSQLite(t))
 	f := w.f
 	handlerRole := f.Roles[chat.RoleMessageHandler].ID
 	handler2 := f.NewUser(t, "handler2", nil, []int64{handlerRole})
@@ -728,7 +663,7 @@ func (w *ntWorld) lastMessage(t *testing.T, ch chat.Channel) chat.Message {
 func TestNotifierOnlineOnAnotherNode(t *testing.T) {
 	t.Parallel()
 	url := pgtest.NewDatabase(t)
-	w := newNtWorld(t, ntPostgres(t, url))
+	w := newNtWorld(t, openPostgres(t, url))
 	r := redistest.New(t)
 	presA := hub.NewRedisPresence(r.NewClient("node-a"), r.Prefix, hub.RedisPresenceOptions{NodeID: "a"})
 	presB := hub.NewRedisPresence(r.NewClient("node-b"), r.Prefix, hub.RedisPresenceOptions{NodeID: "b"})
@@ -738,7 +673,7 @@ func TestNotifierOnlineOnAnotherNode(t *testing.T) {
 	ntNoErr(t, "presence on node B", presB.Add(t.Context(), w.f.Tenant.ID, w.member.ID))
 
 	// Node B's user posts through node B's own store.
-	svcB := w.newService(ntPostgres(t, url), presB)
+	svcB := w.newService(openPostgres(t, url), presB)
 	ctxB := chat.WithPrincipal(t.Context(), principalOf(t, w, svcB, w.author))
 	m, err := svcB.Publish(ctxB, chat.PublishInput{Channel: chat.TopicChannel(w.topic.ID), Body: "hello"})
 	ntNoErr(t, "Publish on node B", err)

@@ -1,7 +1,6 @@
 package chat_test
 
 import (
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"parley/chat"
-	"parley/storage/pgtest"
 	"parley/storage/storetest"
 )
 
@@ -22,8 +20,8 @@ const retDay = 24 * time.Hour
 // preview named exactly the deleted ones and the run is recorded.
 func TestRetention(t *testing.T) {
 	t.Parallel()
-	cvOnEngines(t, func(t *testing.T, open func(t *testing.T) chat.Store) {
-		w := newCvWorld(t, open(t), chat.Config{})
+	onEngines(t, func(t *testing.T, e engine) {
+		w := newCvWorld(t, e.open(t), chat.Config{})
 		a := w.a
 		ctx := t.Context()
 		admin := w.as(t, a.Admin)
@@ -123,72 +121,57 @@ func TestRetention(t *testing.T) {
 // conversation is deleted, and counted, exactly once.
 func TestRetentionConcurrentNodes(t *testing.T) {
 	t.Parallel()
-	engines := []struct {
-		name string
-		open func(t *testing.T) (chat.Store, chat.Store)
-	}{
-		{"sqlite", func(t *testing.T) (chat.Store, chat.Store) {
-			path := filepath.Join(t.TempDir(), "parley.db")
-			return cvOpenSQLite(t, path), cvOpenSQLite(t, path)
-		}},
-		{"postgres", func(t *testing.T) (chat.Store, chat.Store) {
-			url := pgtest.NewDatabase(t)
-			return cvOpenPostgres(t, url), cvOpenPostgres(t, url)
-		}},
-	}
-	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			t.Parallel()
-			st1, st2 := e.open(t)
-			f := storetest.NewFixture(t, st1, "ret")
-			cat := f.NewCategory(t, "General", f.Roles[chat.RoleMessageHandler].ID)
-			const expired = 130 // more than one batch
-			var want []int64
-			for i := range expired + 5 {
-				c := f.NewConversation(t, cat, f.EmployeeA.ID, "old")
-				if i >= expired {
-					c.LastActivityAt = f.Now.Add(chat.DefaultRetentionDays * retDay)
-					storetest.NoErr(t, st1.ConversationUpdate(t.Context(), c), "ConversationUpdate")
-					continue
-				}
-				f.PostMessage(t, chat.ConversationChannel(c.ID), f.EmployeeA.ID, "hello")
-				want = append(want, c.ID)
+	onEngines(t, func(t *testing.T, e engine) {
+		stores := e.nodes(t, 2)
+		st1, st2 := stores[0], stores[1]
+		f := storetest.NewFixture(t, st1, "ret")
+		cat := f.NewCategory(t, "General", f.Roles[chat.RoleMessageHandler].ID)
+		const expired = 130 // more than one batch
+		var want []int64
+		for i := range expired + 5 {
+			c := f.NewConversation(t, cat, f.EmployeeA.ID, "old")
+			if i >= expired {
+				c.LastActivityAt = f.Now.Add(chat.DefaultRetentionDays * retDay)
+				storetest.NoErr(t, st1.ConversationUpdate(t.Context(), c), "ConversationUpdate")
+				continue
 			}
-			clock := &cvClock{}
-			clock.Set(f.Now.Add((chat.DefaultRetentionDays + 1) * retDay))
-			nodes := []*chat.Service{
-				chat.NewService(chat.Config{Store: st1, Clock: clock, Logger: zerolog.Nop()}),
-				chat.NewService(chat.Config{Store: st2, Clock: clock, Logger: zerolog.Nop()}),
+			f.PostMessage(t, chat.ConversationChannel(c.ID), f.EmployeeA.ID, "hello")
+			want = append(want, c.ID)
+		}
+		clock := &fakeClock{}
+		clock.Set(f.Now.Add((chat.DefaultRetentionDays + 1) * retDay))
+		nodes := []*chat.Service{
+			chat.NewService(chat.Config{Store: st1, Clock: clock, Logger: zerolog.Nop()}),
+			chat.NewService(chat.Config{Store: st2, Clock: clock, Logger: zerolog.Nop()}),
+		}
+		runs := make([]chat.RetentionRun, len(nodes))
+		errs := make([]error, len(nodes))
+		var wg sync.WaitGroup
+		for i, svc := range nodes {
+			wg.Go(func() { runs[i], errs[i] = svc.RunRetention(t.Context(), f.Tenant.ID, "node") })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			storetest.NoErr(t, err, "node run")
+			t.Logf("node %d deleted %d", i, runs[i].Deleted)
+		}
+		if total := runs[0].Deleted + runs[1].Deleted; total != expired {
+			t.Fatalf("nodes deleted %d + %d = %d, want %d", runs[0].Deleted, runs[1].Deleted, total, expired)
+		}
+		left, err := st1.ConversationList(t.Context(), f.Tenant.ID, chat.ConversationFilter{AllOfTenant: true}, chat.Page{Limit: 200})
+		storetest.NoErr(t, err, "ConversationList")
+		if len(left) != 5 {
+			t.Fatalf("%d conversations left, want 5", len(left))
+		}
+		for _, c := range left {
+			if slices.Contains(want, c.ID) {
+				t.Fatalf("expired conversation %d survived", c.ID)
 			}
-			runs := make([]chat.RetentionRun, len(nodes))
-			errs := make([]error, len(nodes))
-			var wg sync.WaitGroup
-			for i, svc := range nodes {
-				wg.Go(func() { runs[i], errs[i] = svc.RunRetention(t.Context(), f.Tenant.ID, "node") })
-			}
-			wg.Wait()
-			for i, err := range errs {
-				storetest.NoErr(t, err, "node run")
-				t.Logf("node %d deleted %d", i, runs[i].Deleted)
-			}
-			if total := runs[0].Deleted + runs[1].Deleted; total != expired {
-				t.Fatalf("nodes deleted %d + %d = %d, want %d", runs[0].Deleted, runs[1].Deleted, total, expired)
-			}
-			left, err := st1.ConversationList(t.Context(), f.Tenant.ID, chat.ConversationFilter{AllOfTenant: true}, chat.Page{Limit: 200})
-			storetest.NoErr(t, err, "ConversationList")
-			if len(left) != 5 {
-				t.Fatalf("%d conversations left, want 5", len(left))
-			}
-			for _, c := range left {
-				if slices.Contains(want, c.ID) {
-					t.Fatalf("expired conversation %d survived", c.ID)
-				}
-			}
-			recorded, err := st1.RetentionRunList(t.Context(), f.Tenant.ID, 10)
-			storetest.NoErr(t, err, "RetentionRunList")
-			if len(recorded) != 2 {
-				t.Fatalf("%d runs recorded, want 2", len(recorded))
-			}
-		})
-	}
+		}
+		recorded, err := st1.RetentionRunList(t.Context(), f.Tenant.ID, 10)
+		storetest.NoErr(t, err, "RetentionRunList")
+		if len(recorded) != 2 {
+			t.Fatalf("%d runs recorded, want 2", len(recorded))
+		}
+	})
 }

@@ -10,7 +10,7 @@ import (
 
 func TestSearch(t *testing.T) {
 	t.Parallel()
-	onEngines(t, func(t *testing.T, w *msWorld) {
+	onMsEngines(t, func(t *testing.T, w *msWorld) {
 		a, b := w.a, w.b
 		member, outsider := w.as(t, a.member), w.as(t, a.outsider)
 		ch := chat.TopicChannel(a.topic.ID)

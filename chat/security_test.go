@@ -243,39 +243,36 @@ func TestVisibleUsers(t *testing.T) {
 // them is recorded: at most LoginMaxPerAccount wrong passwords are checked.
 func TestParallelLoginGuessesAreThrottled(t *testing.T) {
 	t.Parallel()
-	for _, e := range coreEngines {
-		t.Run(e.name, func(t *testing.T) {
-			t.Parallel()
-			st := e.open(t)
-			f := storetest.NewFixture(t, st, "guess")
-			svc := chat.NewService(chat.Config{Store: st, LoginMaxPerAccount: 3})
-			hash, err := chat.HashPassword("the right password")
-			coreNoErr(t, err, "hash")
-			coreNoErr(t, st.UserSetPassword(t.Context(), f.EmployeeA.TenantID, f.EmployeeA.ID, hash), "set password")
-			const n = 8
-			codes := make(chan string, n)
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Go(func() {
-					_, _, err := svc.Login(t.Context(), f.EmployeeA.Email, "wrong guess "+strconv.Itoa(i), "10.0.0.1", "ua")
-					codes <- chat.ErrorCode(err)
-				})
+	onEngines(t, func(t *testing.T, e engine) {
+		st := e.open(t)
+		f := storetest.NewFixture(t, st, "guess")
+		svc := chat.NewService(chat.Config{Store: st, LoginMaxPerAccount: 3})
+		hash, err := chat.HashPassword("the right password")
+		coreNoErr(t, err, "hash")
+		coreNoErr(t, st.UserSetPassword(t.Context(), f.EmployeeA.TenantID, f.EmployeeA.ID, hash), "set password")
+		const n = 8
+		codes := make(chan string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				_, _, err := svc.Login(t.Context(), f.EmployeeA.Email, "wrong guess "+strconv.Itoa(i), "10.0.0.1", "ua")
+				codes <- chat.ErrorCode(err)
+			})
+		}
+		wg.Wait()
+		close(codes)
+		checked := 0
+		for c := range codes {
+			switch c {
+			case chat.EUnauthenticated:
+				checked++
+			case chat.ERateLimited:
+			default:
+				t.Fatalf("unexpected answer %q", c)
 			}
-			wg.Wait()
-			close(codes)
-			checked := 0
-			for c := range codes {
-				switch c {
-				case chat.EUnauthenticated:
-					checked++
-				case chat.ERateLimited:
-				default:
-					t.Fatalf("unexpected answer %q", c)
-				}
-			}
-			if checked > 3 {
-				t.Fatalf("%d parallel guesses were checked, want at most 3", checked)
-			}
-		})
-	}
+		}
+		if checked > 3 {
+			t.Fatalf("%d parallel guesses were checked, want at most 3", checked)
+		}
+	})
 }

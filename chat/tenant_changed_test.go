@@ -10,7 +10,7 @@ import (
 // live (tenant.changed with what), and nobody in another tenant.
 func TestTenantChangedEvents(t *testing.T) {
 	t.Parallel()
-	onEngines(t, func(t *testing.T, w *msWorld) {
+	onMsEngines(t, func(t *testing.T, w *msWorld) {
 		a := w.a
 		admin := w.as(t, a.Admin)
 		told := func(what string) {

@@ -11,8 +11,6 @@ import (
 	"parley/chat"
 )
 
-func init() { Register("message", testMessages) }
-
 // threadFixture is a fixture with a group, two topics and a conversation,
 // the channels the message tests write to.
 type threadFixture struct {
@@ -54,682 +52,683 @@ func wantIDs(t testing.TB, what string, got, want []int64) {
 	}
 }
 
-func testMessages(t *testing.T, newStore NewStoreFunc) {
-	s := newStore(t)
-
-	t.Run("Seq", func(t *testing.T) {
-		t.Parallel()
-		ctx := t.Context()
-		a := newThreadFixture(t, s, "seq-a")
-		b := newThreadFixture(t, s, "seq-b")
-
-		last, err := s.ChannelLastSeq(ctx, a.Tenant.ID, a.T1)
-		NoErr(t, err, "ChannelLastSeq of a new channel")
-		if last != 0 {
-			t.Fatalf("last seq of a new channel = %d, want 0", last)
-		}
-		for want := int64(1); want <= 3; want++ {
-			seq, err := s.ChannelNextSeq(ctx, a.Tenant.ID, a.T1)
-			NoErr(t, err, "ChannelNextSeq")
-			if seq != want {
-				t.Fatalf("ChannelNextSeq = %d, want %d", seq, want)
-			}
-		}
-		// Channels count independently.
-		seq, err := s.ChannelNextSeq(ctx, a.Tenant.ID, a.Conv)
-		NoErr(t, err, "ChannelNextSeq conversation")
-		if seq != 1 {
-			t.Fatalf("first seq of the conversation = %d, want 1", seq)
-		}
-		last, err = s.ChannelLastSeq(ctx, a.Tenant.ID, a.T1)
-		NoErr(t, err, "ChannelLastSeq")
-		if last != 3 {
-			t.Fatalf("ChannelLastSeq = %d, want 3", last)
-		}
-
-		// Another tenant cannot take or read a's counter, and a channel
-		// that does not exist has none.
-		_, err = s.ChannelNextSeq(ctx, b.Tenant.ID, a.T1)
-		WantNotFound(t, err)
-		_, err = s.ChannelNextSeq(ctx, a.Tenant.ID, chat.TopicChannel(a.Topic.ID+1_000_000))
-		WantNotFound(t, err)
-		_, err = s.ChannelNextSeq(ctx, a.Tenant.ID, chat.UserChannel(a.EmployeeA.ID))
-		WantNotFound(t, err)
-		last, err = s.ChannelLastSeq(ctx, b.Tenant.ID, a.T1)
-		NoErr(t, err, "ChannelLastSeq other tenant")
-		if last != 0 {
-			t.Fatalf("other tenant's ChannelLastSeq = %d, want 0", last)
-		}
-		last, err = s.ChannelLastSeq(ctx, a.Tenant.ID, a.T1)
-		NoErr(t, err, "ChannelLastSeq")
-		if last != 3 {
-			t.Fatalf("ChannelLastSeq after other tenant's attempt = %d, want 3", last)
-		}
-		tp, err := s.TopicGet(ctx, a.Tenant.ID, a.Topic.ID)
-		NoErr(t, err, "TopicGet")
-		if tp.LastSeq != 3 {
-			t.Fatalf("Topic.LastSeq = %d, want 3", tp.LastSeq)
-		}
-
-		// A rolled-back transaction gives its number back.
-		errRollback := chat.Errorf(chat.EInvalid, "roll back")
-		err = s.InTx(ctx, func(tx chat.Store) error {
-			if _, err := tx.ChannelNextSeq(ctx, a.Tenant.ID, a.T1); err != nil {
-				return err
-			}
-			return errRollback
-		})
-		WantCode(t, err, chat.EInvalid)
-		seq, err = s.ChannelNextSeq(ctx, a.Tenant.ID, a.T1)
-		NoErr(t, err, "ChannelNextSeq after rollback")
-		if seq != 4 {
-			t.Fatalf("seq after a rolled-back one = %d, want 4", seq)
-		}
+func testMessages(t *testing.T, e Engine) {
+	runShared(t, e.New, []check{
+		{name: "Seq", fn: testMessageSeq},
+		{name: "SeqConcurrent", fn: testMessageSeqConcurrent},
+		{name: "InsertGet", fn: testMessageInsertGet},
+		{name: "ClientMsgID", fn: testMessageClientMsgID},
+		{name: "EditDelete", fn: testMessageEditDelete},
+		{name: "History", fn: testMessageHistory},
+		{name: "EventsSince", fn: testMessageEventsSince},
+		{name: "ReadState", fn: testMessageReadState},
+		{name: "Search", fn: testMessageSearch},
+		{name: "Attachments", fn: testMessageAttachments},
+		// The clean-up spans tenants.
+		{name: "AttachmentDeleteUnlinked", fn: testMessageAttachmentDeleteUnlinked, own: true},
+		{name: "Drafts", fn: testMessageDrafts},
 	})
+}
 
-	t.Run("SeqConcurrent", func(t *testing.T) {
-		t.Parallel()
-		ctx := t.Context()
-		f := newThreadFixture(t, s, "seq-concurrent")
-		const n = 24
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs <- s.InTx(ctx, func(tx chat.Store) error {
-					seq, err := tx.ChannelNextSeq(ctx, f.Tenant.ID, f.T1)
-					if err != nil {
-						return err
-					}
-					m := chat.Message{TenantID: f.Tenant.ID, Channel: f.T1, Seq: seq, AuthorID: f.EmployeeA.ID,
-						Kind: chat.MessageText, Body: fmt.Sprintf("message %d", i), ClientMsgID: fmt.Sprintf("c%d", i)}
-					if err := tx.MessageInsert(ctx, &m); err != nil {
-						return err
-					}
-					return tx.ChannelEventInsert(ctx, f.Tenant.ID, f.T1, seq, chat.EventMessageNew, m.ID, m.CreatedAt)
-				})
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			NoErr(t, err, "concurrent post")
-		}
-		evs, err := s.ChannelEventsSince(ctx, f.Tenant.ID, f.T1, 0, 100)
-		NoErr(t, err, "ChannelEventsSince")
-		if len(evs) != n {
-			t.Fatalf("%d events, want %d", len(evs), n)
-		}
-		for i, ev := range evs {
-			if ev.Seq != int64(i+1) || ev.Message.Seq != ev.Seq {
-				t.Fatalf("event %d has seq %d (message seq %d), want %d", i, ev.Seq, ev.Message.Seq, i+1)
-			}
-		}
-	})
+func testMessageSeq(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "seq-a")
+	b := newThreadFixture(t, s, "seq-b")
 
-	t.Run("InsertGet", func(t *testing.T) {
-		t.Parallel()
-		ctx := t.Context()
-		a := newThreadFixture(t, s, "insert-a")
-		b := newThreadFixture(t, s, "insert-b")
-		first := a.PostMessage(t, a.T1, a.Manager.ID, "first")
-
-		at := Now().Add(-time.Minute)
-		m := chat.Message{
-			TenantID: a.Tenant.ID, Channel: a.T1, Seq: 2, AuthorID: a.EmployeeA.ID, ClientMsgID: "client-1",
-			Kind: chat.MessageText, Body: "hello @manager", ReplyToID: &first.ID,
-			Mentions: []int64{a.Manager.ID, a.Admin.ID}, CreatedAt: at,
+	last, err := s.ChannelLastSeq(ctx, a.Tenant.ID, a.T1)
+	NoErr(t, err, "ChannelLastSeq of a new channel")
+	if last != 0 {
+		t.Fatalf("last seq of a new channel = %d, want 0", last)
+	}
+	for want := int64(1); want <= 3; want++ {
+		seq, err := s.ChannelNextSeq(ctx, a.Tenant.ID, a.T1)
+		NoErr(t, err, "ChannelNextSeq")
+		if seq != want {
+			t.Fatalf("ChannelNextSeq = %d, want %d", seq, want)
 		}
-		NoErr(t, s.MessageInsert(ctx, &m), "MessageInsert")
-		if m.ID == 0 {
-			t.Fatal("MessageInsert did not set ID")
-		}
-		SameTime(t, "CreatedAt kept", m.CreatedAt, at)
+	}
+	// Channels count independently.
+	seq, err := s.ChannelNextSeq(ctx, a.Tenant.ID, a.Conv)
+	NoErr(t, err, "ChannelNextSeq conversation")
+	if seq != 1 {
+		t.Fatalf("first seq of the conversation = %d, want 1", seq)
+	}
+	last, err = s.ChannelLastSeq(ctx, a.Tenant.ID, a.T1)
+	NoErr(t, err, "ChannelLastSeq")
+	if last != 3 {
+		t.Fatalf("ChannelLastSeq = %d, want 3", last)
+	}
 
-		got, err := s.MessageGet(ctx, a.Tenant.ID, m.ID)
-		NoErr(t, err, "MessageGet")
-		if got.ID != m.ID || got.TenantID != a.Tenant.ID || got.Channel != a.T1 || got.Seq != 2 ||
-			got.AuthorID != a.EmployeeA.ID || got.AuthorName != a.EmployeeA.Name || got.ClientMsgID != "client-1" ||
-			got.Kind != chat.MessageText || got.Body != "hello @manager" ||
-			got.ReplyToID == nil || *got.ReplyToID != first.ID || got.EditedAt != nil || got.DeletedAt != nil {
-			t.Fatalf("MessageGet = %+v, want %+v", got, m)
-		}
-		SameIDs(t, "Mentions", got.Mentions, m.Mentions)
-		SameTime(t, "CreatedAt", got.CreatedAt, at)
+	// Another tenant cannot take or read a's counter, and a channel
+	// that does not exist has none.
+	_, err = s.ChannelNextSeq(ctx, b.Tenant.ID, a.T1)
+	WantNotFound(t, err)
+	_, err = s.ChannelNextSeq(ctx, a.Tenant.ID, chat.TopicChannel(a.Topic.ID+1_000_000))
+	WantNotFound(t, err)
+	_, err = s.ChannelNextSeq(ctx, a.Tenant.ID, chat.UserChannel(a.EmployeeA.ID))
+	WantNotFound(t, err)
+	last, err = s.ChannelLastSeq(ctx, b.Tenant.ID, a.T1)
+	NoErr(t, err, "ChannelLastSeq other tenant")
+	if last != 0 {
+		t.Fatalf("other tenant's ChannelLastSeq = %d, want 0", last)
+	}
+	last, err = s.ChannelLastSeq(ctx, a.Tenant.ID, a.T1)
+	NoErr(t, err, "ChannelLastSeq")
+	if last != 3 {
+		t.Fatalf("ChannelLastSeq after other tenant's attempt = %d, want 3", last)
+	}
+	tp, err := s.TopicGet(ctx, a.Tenant.ID, a.Topic.ID)
+	NoErr(t, err, "TopicGet")
+	if tp.LastSeq != 3 {
+		t.Fatalf("Topic.LastSeq = %d, want 3", tp.LastSeq)
+	}
 
-		// A status message without client id, author or mentions.
-		st := chat.Message{TenantID: a.Tenant.ID, Channel: a.Conv, Seq: 1, AuthorID: a.Handler.ID, Kind: chat.MessageStatus, Body: "status: open"}
-		NoErr(t, s.MessageInsert(ctx, &st), "MessageInsert status")
-		if st.CreatedAt.IsZero() {
-			t.Fatal("MessageInsert did not set CreatedAt")
-		}
-		got, err = s.MessageGet(ctx, a.Tenant.ID, st.ID)
-		NoErr(t, err, "MessageGet status")
-		if got.Kind != chat.MessageStatus || got.ClientMsgID != "" || len(got.Mentions) != 0 || got.ReplyToID != nil {
-			t.Fatalf("status message = %+v", got)
-		}
-		SameTime(t, "CreatedAt set", got.CreatedAt, st.CreatedAt)
-
-		_, err = s.MessageGet(ctx, b.Tenant.ID, m.ID)
-		WantNotFound(t, err)
-		_, err = s.MessageGet(ctx, a.Tenant.ID, m.ID+1_000_000)
-		WantNotFound(t, err)
-
-		// User channels are live only: they keep no messages or events.
-		live := chat.Message{TenantID: a.Tenant.ID, Channel: chat.UserChannel(a.EmployeeA.ID), Seq: 1, AuthorID: a.EmployeeA.ID, Kind: chat.MessageText, Body: "x"}
-		WantCode(t, s.MessageInsert(ctx, &live), chat.EInvalid)
-		WantCode(t, s.ChannelEventInsert(ctx, a.Tenant.ID, chat.UserChannel(a.EmployeeA.ID), 1, chat.EventMessageNew, m.ID, Now()), chat.EInvalid)
-	})
-
-	t.Run("ClientMsgID", func(t *testing.T) {
-		t.Parallel()
-		ctx := t.Context()
-		a := newThreadFixture(t, s, "client-a")
-		b := newThreadFixture(t, s, "client-b")
-		post := func(tx chat.Store, author int64, clientID, body string) (chat.Message, error) {
-			seq, err := tx.ChannelNextSeq(ctx, a.Tenant.ID, a.T1)
-			if err != nil {
-				return chat.Message{}, err
-			}
-			m := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, Seq: seq, AuthorID: author, ClientMsgID: clientID, Kind: chat.MessageText, Body: body}
-			return m, tx.MessageInsert(ctx, &m)
-		}
-		var orig chat.Message
-		NoErr(t, s.InTx(ctx, func(tx chat.Store) (err error) {
-			orig, err = post(tx, a.EmployeeA.ID, "retry-me", "original")
+	// A rolled-back transaction gives its number back.
+	errRollback := chat.Errorf(chat.EInvalid, "roll back")
+	err = s.InTx(ctx, func(tx chat.Store) error {
+		if _, err := tx.ChannelNextSeq(ctx, a.Tenant.ID, a.T1); err != nil {
 			return err
-		}), "first send")
-
-		// The retry conflicts; its transaction rolls back with its seq.
-		err := s.InTx(ctx, func(tx chat.Store) error {
-			_, err := post(tx, a.EmployeeA.ID, "retry-me", "duplicate")
-			return err
-		})
-		WantCode(t, err, chat.EConflict)
-		got, err := s.MessageByClientID(ctx, a.Tenant.ID, a.EmployeeA.ID, "retry-me")
-		NoErr(t, err, "MessageByClientID")
-		if got.ID != orig.ID || got.Body != "original" || got.Seq != 1 {
-			t.Fatalf("MessageByClientID = %+v, want the original %+v", got, orig)
 		}
-		last, err := s.ChannelLastSeq(ctx, a.Tenant.ID, a.T1)
-		NoErr(t, err, "ChannelLastSeq")
-		if last != 1 {
-			t.Fatalf("last seq after a conflicting retry = %d, want 1", last)
-		}
-
-		// The id is unique per author only; empty ids never conflict.
-		NoErr(t, s.InTx(ctx, func(tx chat.Store) error {
-			if _, err := post(tx, a.Manager.ID, "retry-me", "other author"); err != nil {
-				return err
-			}
-			if _, err := post(tx, a.Manager.ID, "", "no id 1"); err != nil {
-				return err
-			}
-			_, err := post(tx, a.Manager.ID, "", "no id 2")
-			return err
-		}), "same client id, other author")
-
-		_, err = s.MessageByClientID(ctx, b.Tenant.ID, a.EmployeeA.ID, "retry-me")
-		WantNotFound(t, err)
-		_, err = s.MessageByClientID(ctx, a.Tenant.ID, a.EmployeeA.ID, "never-sent")
-		WantNotFound(t, err)
+		return errRollback
 	})
+	WantCode(t, err, chat.EInvalid)
+	seq, err = s.ChannelNextSeq(ctx, a.Tenant.ID, a.T1)
+	NoErr(t, err, "ChannelNextSeq after rollback")
+	if seq != 4 {
+		t.Fatalf("seq after a rolled-back one = %d, want 4", seq)
+	}
+}
 
-	t.Run("EditDelete", func(t *testing.T) {
-		t.Parallel()
-		ctx := t.Context()
-		a := newThreadFixture(t, s, "edit-a")
-		b := newThreadFixture(t, s, "edit-b")
-		att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: "a.txt", ContentType: "text/plain"}
-		NoErr(t, s.AttachmentCreate(ctx, &att, []byte("data")), "AttachmentCreate")
-		m := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, Seq: 1, AuthorID: a.EmployeeA.ID, Kind: chat.MessageText,
-			Body: "typo", Mentions: []int64{a.Manager.ID}, Attachments: []chat.Attachment{{ID: att.ID}}}
-		NoErr(t, s.MessageInsert(ctx, &m), "MessageInsert")
-
-		editedAt := Now()
-		NoErr(t, s.MessageEdit(ctx, a.Tenant.ID, m.ID, "fixed", editedAt), "MessageEdit")
-		WantNotFound(t, s.MessageEdit(ctx, b.Tenant.ID, m.ID, "hijacked", editedAt))
-		WantNotFound(t, s.MessageEdit(ctx, a.Tenant.ID, m.ID+1_000_000, "x", editedAt))
-		got, err := s.MessageGet(ctx, a.Tenant.ID, m.ID)
-		NoErr(t, err, "MessageGet")
-		if got.Body != "fixed" || got.EditedAt == nil {
-			t.Fatalf("after edit = %+v", got)
-		}
-		SameTime(t, "EditedAt", *got.EditedAt, editedAt)
-
-		WantNotFound(t, s.MessageDelete(ctx, b.Tenant.ID, m.ID, Now()))
-		got, err = s.MessageGet(ctx, a.Tenant.ID, m.ID)
-		NoErr(t, err, "MessageGet")
-		if got.DeletedAt != nil || got.Body != "fixed" {
-			t.Fatalf("another tenant's delete changed the message: %+v", got)
-		}
-
-		deletedAt := Now()
-		NoErr(t, s.MessageDelete(ctx, a.Tenant.ID, m.ID, deletedAt), "MessageDelete")
-		got, err = s.MessageGet(ctx, a.Tenant.ID, m.ID)
-		NoErr(t, err, "MessageGet tombstone")
-		if got.Body != "" || got.DeletedAt == nil || got.Seq != 1 || len(got.Attachments) != 0 || len(got.Mentions) != 0 {
-			t.Fatalf("tombstone = %+v", got)
-		}
-		SameTime(t, "DeletedAt", *got.DeletedAt, deletedAt)
-		_, err = s.AttachmentGet(ctx, a.Tenant.ID, att.ID)
-		WantNotFound(t, err)
-		_, err = s.AttachmentData(ctx, a.Tenant.ID, att.ID)
-		WantNotFound(t, err)
-
-		// A tombstone cannot be edited; deleting again keeps it as it is.
-		WantNotFound(t, s.MessageEdit(ctx, a.Tenant.ID, m.ID, "back to life", Now()))
-		NoErr(t, s.MessageDelete(ctx, a.Tenant.ID, m.ID, Now().Add(time.Hour)), "MessageDelete again")
-		got, err = s.MessageGet(ctx, a.Tenant.ID, m.ID)
-		NoErr(t, err, "MessageGet tombstone")
-		if got.Body != "" || got.DeletedAt == nil {
-			t.Fatalf("tombstone after second delete = %+v", got)
-		}
-		SameTime(t, "DeletedAt after second delete", *got.DeletedAt, deletedAt)
-		WantNotFound(t, s.MessageDelete(ctx, a.Tenant.ID, m.ID+1_000_000, Now()))
-	})
-
-	t.Run("History", func(t *testing.T) {
-		t.Parallel()
-		ctx := t.Context()
-		a := newThreadFixture(t, s, "history-a")
-		b := newThreadFixture(t, s, "history-b")
-		var posted []chat.Message
-		for i := range 7 {
-			posted = append(posted, a.PostMessage(t, a.T1, a.EmployeeA.ID, fmt.Sprintf("m%d", i+1)))
-		}
-		a.PostMessage(t, a.T2, a.EmployeeA.ID, "elsewhere")
-		b.PostMessage(t, b.T1, b.EmployeeA.ID, "other tenant")
-
-		page := func(before int64, limit int) []int64 {
-			t.Helper()
-			ms, err := s.MessageHistory(ctx, a.Tenant.ID, a.T1, before, limit)
-			NoErr(t, err, "MessageHistory")
-			seqs := make([]int64, len(ms))
-			for i, m := range ms {
-				seqs[i] = m.Seq
-				if m.Channel != a.T1 || m.Body != posted[m.Seq-1].Body || m.ID != posted[m.Seq-1].ID {
-					t.Fatalf("history message %+v does not match what was posted", m)
-				}
-			}
-			return seqs
-		}
-		wantIDs(t, "newest page", page(0, 3), []int64{7, 6, 5})
-		wantIDs(t, "second page", page(5, 3), []int64{4, 3, 2})
-		wantIDs(t, "last page", page(2, 3), []int64{1})
-		wantIDs(t, "past the start", page(1, 3), nil)
-		wantIDs(t, "all", page(0, 100), []int64{7, 6, 5, 4, 3, 2, 1})
-
-		ms, err := s.MessageHistory(ctx, b.Tenant.ID, a.T1, 0, 10)
-		NoErr(t, err, "MessageHistory other tenant")
-		if len(ms) != 0 {
-			t.Fatalf("another tenant reads %d messages of a's topic", len(ms))
-		}
-	})
-
-	t.Run("EventsSince", func(t *testing.T) {
-		t.Parallel()
-		ctx := t.Context()
-		a := newThreadFixture(t, s, "events-a")
-		b := newThreadFixture(t, s, "events-b")
-		m1 := a.PostMessage(t, a.Conv, a.EmployeeA.ID, "one")
-		m2 := a.PostMessage(t, a.Conv, a.Handler.ID, "two")
-		m3 := a.PostMessage(t, a.Conv, a.EmployeeA.ID, "three")
-		change := func(typ chat.EventType, id int64, apply func(tx chat.Store) error) {
-			t.Helper()
-			NoErr(t, s.InTx(ctx, func(tx chat.Store) error {
-				if err := apply(tx); err != nil {
-					return err
-				}
-				seq, err := tx.ChannelNextSeq(ctx, a.Tenant.ID, a.Conv)
+func testMessageSeqConcurrent(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	f := newThreadFixture(t, s, "seq-concurrent")
+	const n = 24
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.InTx(ctx, func(tx chat.Store) error {
+				seq, err := tx.ChannelNextSeq(ctx, f.Tenant.ID, f.T1)
 				if err != nil {
 					return err
 				}
-				return tx.ChannelEventInsert(ctx, a.Tenant.ID, a.Conv, seq, typ, id, Now())
-			}), string(typ))
-		}
-		change(chat.EventMessageEdited, m2.ID, func(tx chat.Store) error {
-			return tx.MessageEdit(ctx, a.Tenant.ID, m2.ID, "two, edited", Now())
-		})
-		change(chat.EventMessageDeleted, m3.ID, func(tx chat.Store) error {
-			return tx.MessageDelete(ctx, a.Tenant.ID, m3.ID, Now())
-		})
-
-		evs, err := s.ChannelEventsSince(ctx, a.Tenant.ID, a.Conv, 0, 100)
-		NoErr(t, err, "ChannelEventsSince")
-		type ev struct {
-			seq  int64
-			typ  chat.EventType
-			msg  int64
-			body string
-		}
-		want := []ev{
-			{1, chat.EventMessageNew, m1.ID, "one"},
-			{2, chat.EventMessageNew, m2.ID, "two, edited"},
-			{3, chat.EventMessageNew, m3.ID, ""},
-			{4, chat.EventMessageEdited, m2.ID, "two, edited"},
-			{5, chat.EventMessageDeleted, m3.ID, ""},
-		}
-		if len(evs) != len(want) {
-			t.Fatalf("%d events, want %d: %+v", len(evs), len(want), evs)
-		}
-		for i, w := range want {
-			e := evs[i]
-			if e.Seq != w.seq || e.Type != w.typ || e.Message.ID != w.msg || e.Message.Body != w.body {
-				t.Fatalf("event %d = {%d %s msg %d %q}, want %+v", i, e.Seq, e.Type, e.Message.ID, e.Message.Body, w)
-			}
-		}
-		if evs[1].Message.EditedAt == nil || evs[2].Message.DeletedAt == nil || evs[0].Message.AuthorName != a.EmployeeA.Name {
-			t.Fatalf("events do not carry the messages' current state: %+v", evs)
-		}
-
-		evs, err = s.ChannelEventsSince(ctx, a.Tenant.ID, a.Conv, 3, 1)
-		NoErr(t, err, "ChannelEventsSince limited")
-		if len(evs) != 1 || evs[0].Seq != 4 {
-			t.Fatalf("events since 3, limit 1 = %+v, want seq 4", evs)
-		}
-		evs, err = s.ChannelEventsSince(ctx, a.Tenant.ID, a.Conv, 5, 10)
-		NoErr(t, err, "ChannelEventsSince at the end")
-		if len(evs) != 0 {
-			t.Fatalf("events since the last = %+v, want none", evs)
-		}
-
-		// Another tenant sees nothing and cannot add events about a's
-		// messages, to its own channel or to a's.
-		evs, err = s.ChannelEventsSince(ctx, b.Tenant.ID, a.Conv, 0, 10)
-		NoErr(t, err, "ChannelEventsSince other tenant")
-		if len(evs) != 0 {
-			t.Fatalf("another tenant reads %d events of a's conversation", len(evs))
-		}
-		WantNotFound(t, s.ChannelEventInsert(ctx, b.Tenant.ID, b.Conv, 1, chat.EventMessageNew, m1.ID, Now()))
-		// A seq is taken once.
-		WantCode(t, s.ChannelEventInsert(ctx, a.Tenant.ID, a.Conv, 5, chat.EventMessageEdited, m1.ID, Now()), chat.EConflict)
-	})
-
-	t.Run("ReadState", func(t *testing.T) {
-		t.Parallel()
-		ctx := t.Context()
-		a := newThreadFixture(t, s, "read-a")
-		b := newThreadFixture(t, s, "read-b")
-		u := a.EmployeeA.ID
-		for _, step := range []struct{ set, want int64 }{{5, 5}, {3, 5}, {5, 5}, {7, 7}} {
-			got, err := s.ReadStateSet(ctx, a.Tenant.ID, u, a.T1, step.set)
-			NoErr(t, err, "ReadStateSet")
-			if got != step.want {
-				t.Fatalf("ReadStateSet(%d) = %d, want %d", step.set, got, step.want)
-			}
-		}
-		_, err := s.ReadStateSet(ctx, a.Tenant.ID, u, a.Conv, 2)
-		NoErr(t, err, "ReadStateSet conversation")
-		_, err = s.ReadStateSet(ctx, a.Tenant.ID, a.Manager.ID, a.T2, 9)
-		NoErr(t, err, "ReadStateSet other user")
-
-		list, err := s.ReadStateList(ctx, a.Tenant.ID, u, []chat.Channel{a.T1, a.T2, a.Conv})
-		NoErr(t, err, "ReadStateList")
-		got := map[chat.Channel]int64{}
-		for _, rs := range list {
-			if rs.UserID != u {
-				t.Fatalf("ReadStateList returned another user's marker %+v", rs)
-			}
-			got[rs.Channel] = rs.Seq
-		}
-		if len(got) != 2 || got[a.T1] != 7 || got[a.Conv] != 2 {
-			t.Fatalf("ReadStateList = %+v, want topic one at 7 and the conversation at 2", list)
-		}
-		list, err = s.ReadStateList(ctx, a.Tenant.ID, u, []chat.Channel{a.T2})
-		NoErr(t, err, "ReadStateList unread channel")
-		if len(list) != 0 {
-			t.Fatalf("ReadStateList of a never-read channel = %+v, want none", list)
-		}
-
-		// Tenant b cannot move or read a's markers.
-		_, err = s.ReadStateSet(ctx, b.Tenant.ID, u, a.T1, 100)
-		WantNotFound(t, err)
-		list, err = s.ReadStateList(ctx, b.Tenant.ID, u, []chat.Channel{a.T1})
-		NoErr(t, err, "ReadStateList other tenant")
-		if len(list) != 0 {
-			t.Fatalf("another tenant reads markers: %+v", list)
-		}
-		list, err = s.ReadStateList(ctx, a.Tenant.ID, u, []chat.Channel{a.T1})
-		NoErr(t, err, "ReadStateList")
-		if len(list) != 1 || list[0].Seq != 7 {
-			t.Fatalf("marker after another tenant's attempt = %+v, want 7", list)
-		}
-	})
-
-	t.Run("Search", func(t *testing.T) {
-		t.Parallel()
-		ctx := t.Context()
-		a := newThreadFixture(t, s, "search-a")
-		b := newThreadFixture(t, s, "search-b")
-		march := a.PostMessage(t, a.T1, a.EmployeeA.ID, "Payroll question about March")
-		holiday := a.PostMessage(t, a.T1, a.Manager.ID, "holiday pay")
-		done := a.PostMessage(t, a.T1, a.Manager.ID, "payroll done.")
-		conv := a.PostMessage(t, a.Conv, a.EmployeeA.ID, "my payroll is late")
-		secret := a.PostMessage(t, a.T2, a.Manager.ID, "payroll secret")
-		b.PostMessage(t, b.T1, b.EmployeeA.ID, "payroll of tenant b")
-
-		search := func(tenantID int64, q string, chs ...chat.Channel) []int64 {
-			t.Helper()
-			ms, err := s.MessageSearch(ctx, tenantID, q, chs, 50)
-			NoErr(t, err, fmt.Sprintf("MessageSearch(%q)", q))
-			for _, m := range ms {
-				if m.TenantID != tenantID || !slices.Contains(chs, m.Channel) {
-					t.Fatalf("MessageSearch(%q) returned %+v outside the given tenant and channels", q, m)
+				m := chat.Message{TenantID: f.Tenant.ID, Channel: f.T1, Seq: seq, AuthorID: f.EmployeeA.ID,
+					Kind: chat.MessageText, Body: fmt.Sprintf("message %d", i), ClientMsgID: fmt.Sprintf("c%d", i)}
+				if err := tx.MessageInsert(ctx, &m); err != nil {
+					return err
 				}
-			}
-			return msgIDs(ms)
+				return tx.ChannelEventInsert(ctx, f.Tenant.ID, f.T1, seq, chat.EventMessageNew, m.ID, m.CreatedAt)
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		NoErr(t, err, "concurrent post")
+	}
+	evs, err := s.ChannelEventsSince(ctx, f.Tenant.ID, f.T1, 0, 100)
+	NoErr(t, err, "ChannelEventsSince")
+	if len(evs) != n {
+		t.Fatalf("%d events, want %d", len(evs), n)
+	}
+	for i, ev := range evs {
+		if ev.Seq != int64(i+1) || ev.Message.Seq != ev.Seq {
+			t.Fatalf("event %d has seq %d (message seq %d), want %d", i, ev.Seq, ev.Message.Seq, i+1)
 		}
-		wantIDs(t, "payroll in topic one", search(a.Tenant.ID, "payroll", a.T1), []int64{done.ID, march.ID})
-		wantIDs(t, "case-insensitive, every word", search(a.Tenant.ID, "PAYROLL march", a.T1), []int64{march.ID})
-		wantIDs(t, "several channels", search(a.Tenant.ID, "payroll", a.T1, a.Conv), []int64{conv.ID, done.ID, march.ID})
-		wantIDs(t, "whole words", search(a.Tenant.ID, "pay", a.T1), []int64{holiday.ID})
-		wantIDs(t, "topic two only", search(a.Tenant.ID, "payroll", a.T2), []int64{secret.ID})
-		wantIDs(t, "no channels", search(a.Tenant.ID, "payroll"), nil)
-		wantIDs(t, "empty query", search(a.Tenant.ID, "  ", a.T1), nil)
-		wantIDs(t, "other tenant with a's channels", search(b.Tenant.ID, "payroll", a.T1, a.T2, a.Conv), nil)
+	}
+}
 
-		// Search syntax in the query is just text.
-		for _, q := range []string{`payroll" OR "holiday`, "pay*", "NEAR(payroll march)", "body:payroll", "-payroll", `"`, "payroll AND", "(", "^payroll", "'; DROP TABLE messages; --"} {
-			search(a.Tenant.ID, q, a.T1)
+func testMessageInsertGet(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "insert-a")
+	b := newThreadFixture(t, s, "insert-b")
+	first := a.PostMessage(t, a.T1, a.Manager.ID, "first")
+
+	at := Now().Add(-time.Minute)
+	m := chat.Message{
+		TenantID: a.Tenant.ID, Channel: a.T1, Seq: 2, AuthorID: a.EmployeeA.ID, ClientMsgID: "client-1",
+		Kind: chat.MessageText, Body: "hello @manager", ReplyToID: &first.ID,
+		Mentions: []int64{a.Manager.ID, a.Admin.ID}, CreatedAt: at,
+	}
+	NoErr(t, s.MessageInsert(ctx, &m), "MessageInsert")
+	if m.ID == 0 {
+		t.Fatal("MessageInsert did not set ID")
+	}
+	SameTime(t, "CreatedAt kept", m.CreatedAt, at)
+
+	got, err := s.MessageGet(ctx, a.Tenant.ID, m.ID)
+	NoErr(t, err, "MessageGet")
+	if got.ID != m.ID || got.TenantID != a.Tenant.ID || got.Channel != a.T1 || got.Seq != 2 ||
+		got.AuthorID != a.EmployeeA.ID || got.AuthorName != a.EmployeeA.Name || got.ClientMsgID != "client-1" ||
+		got.Kind != chat.MessageText || got.Body != "hello @manager" ||
+		got.ReplyToID == nil || *got.ReplyToID != first.ID || got.EditedAt != nil || got.DeletedAt != nil {
+		t.Fatalf("MessageGet = %+v, want %+v", got, m)
+	}
+	SameIDs(t, "Mentions", got.Mentions, m.Mentions)
+	SameTime(t, "CreatedAt", got.CreatedAt, at)
+
+	// A status message without client id, author or mentions.
+	st := chat.Message{TenantID: a.Tenant.ID, Channel: a.Conv, Seq: 1, AuthorID: a.Handler.ID, Kind: chat.MessageStatus, Body: "status: open"}
+	NoErr(t, s.MessageInsert(ctx, &st), "MessageInsert status")
+	if st.CreatedAt.IsZero() {
+		t.Fatal("MessageInsert did not set CreatedAt")
+	}
+	got, err = s.MessageGet(ctx, a.Tenant.ID, st.ID)
+	NoErr(t, err, "MessageGet status")
+	if got.Kind != chat.MessageStatus || got.ClientMsgID != "" || len(got.Mentions) != 0 || got.ReplyToID != nil {
+		t.Fatalf("status message = %+v", got)
+	}
+	SameTime(t, "CreatedAt set", got.CreatedAt, st.CreatedAt)
+
+	_, err = s.MessageGet(ctx, b.Tenant.ID, m.ID)
+	WantNotFound(t, err)
+	_, err = s.MessageGet(ctx, a.Tenant.ID, m.ID+1_000_000)
+	WantNotFound(t, err)
+
+	// User channels are live only: they keep no messages or events.
+	live := chat.Message{TenantID: a.Tenant.ID, Channel: chat.UserChannel(a.EmployeeA.ID), Seq: 1, AuthorID: a.EmployeeA.ID, Kind: chat.MessageText, Body: "x"}
+	WantCode(t, s.MessageInsert(ctx, &live), chat.EInvalid)
+	WantCode(t, s.ChannelEventInsert(ctx, a.Tenant.ID, chat.UserChannel(a.EmployeeA.ID), 1, chat.EventMessageNew, m.ID, Now()), chat.EInvalid)
+}
+
+func testMessageClientMsgID(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "client-a")
+	b := newThreadFixture(t, s, "client-b")
+	post := func(tx chat.Store, author int64, clientID, body string) (chat.Message, error) {
+		seq, err := tx.ChannelNextSeq(ctx, a.Tenant.ID, a.T1)
+		if err != nil {
+			return chat.Message{}, err
 		}
+		m := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, Seq: seq, AuthorID: author, ClientMsgID: clientID, Kind: chat.MessageText, Body: body}
+		return m, tx.MessageInsert(ctx, &m)
+	}
+	var orig chat.Message
+	NoErr(t, s.InTx(ctx, func(tx chat.Store) (err error) {
+		orig, err = post(tx, a.EmployeeA.ID, "retry-me", "original")
+		return err
+	}), "first send")
 
-		// The index follows edits and deletes.
-		NoErr(t, s.MessageEdit(ctx, a.Tenant.ID, holiday.ID, "vacation pay", Now()), "MessageEdit")
-		wantIDs(t, "old word after edit", search(a.Tenant.ID, "holiday", a.T1), nil)
-		wantIDs(t, "new word after edit", search(a.Tenant.ID, "vacation", a.T1), []int64{holiday.ID})
-		NoErr(t, s.MessageDelete(ctx, a.Tenant.ID, done.ID, Now()), "MessageDelete")
-		wantIDs(t, "after delete", search(a.Tenant.ID, "payroll", a.T1), []int64{march.ID})
-
-		ms, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{a.T1, a.Conv}, 1)
-		NoErr(t, err, "MessageSearch limited")
-		if len(ms) != 1 || ms[0].ID != conv.ID || ms[0].AuthorName != a.EmployeeA.Name || ms[0].Body != conv.Body {
-			t.Fatalf("MessageSearch limit 1 = %+v, want the newest match", ms)
-		}
+	// The retry conflicts; its transaction rolls back with its seq.
+	err := s.InTx(ctx, func(tx chat.Store) error {
+		_, err := post(tx, a.EmployeeA.ID, "retry-me", "duplicate")
+		return err
 	})
+	WantCode(t, err, chat.EConflict)
+	got, err := s.MessageByClientID(ctx, a.Tenant.ID, a.EmployeeA.ID, "retry-me")
+	NoErr(t, err, "MessageByClientID")
+	if got.ID != orig.ID || got.Body != "original" || got.Seq != 1 {
+		t.Fatalf("MessageByClientID = %+v, want the original %+v", got, orig)
+	}
+	last, err := s.ChannelLastSeq(ctx, a.Tenant.ID, a.T1)
+	NoErr(t, err, "ChannelLastSeq")
+	if last != 1 {
+		t.Fatalf("last seq after a conflicting retry = %d, want 1", last)
+	}
 
-	t.Run("Attachments", func(t *testing.T) {
-		t.Parallel()
-		ctx := t.Context()
-		a := newThreadFixture(t, s, "attach-a")
-		b := newThreadFixture(t, s, "attach-b")
-		data := make([]byte, 70_000)
-		for i := range data {
-			data[i] = byte(i * 7)
+	// The id is unique per author only; empty ids never conflict.
+	NoErr(t, s.InTx(ctx, func(tx chat.Store) error {
+		if _, err := post(tx, a.Manager.ID, "retry-me", "other author"); err != nil {
+			return err
 		}
-		att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: "payslip.pdf", ContentType: "application/pdf"}
-		NoErr(t, s.AttachmentCreate(ctx, &att, data), "AttachmentCreate")
-		if att.ID == 0 || att.CreatedAt.IsZero() {
-			t.Fatalf("AttachmentCreate did not set ID and CreatedAt: %+v", att)
+		if _, err := post(tx, a.Manager.ID, "", "no id 1"); err != nil {
+			return err
 		}
-		empty := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: "empty.txt", ContentType: "text/plain"}
-		NoErr(t, s.AttachmentCreate(ctx, &empty, []byte{}), "AttachmentCreate empty")
+		_, err := post(tx, a.Manager.ID, "", "no id 2")
+		return err
+	}), "same client id, other author")
 
-		got, err := s.AttachmentGet(ctx, a.Tenant.ID, att.ID)
-		NoErr(t, err, "AttachmentGet")
-		if got.ID != att.ID || got.TenantID != a.Tenant.ID || got.UploaderID != a.EmployeeA.ID || got.Filename != "payslip.pdf" ||
-			got.ContentType != "application/pdf" || got.Size != int64(len(data)) || got.MessageID != nil {
-			t.Fatalf("AttachmentGet = %+v", got)
-		}
-		SameTime(t, "attachment CreatedAt", got.CreatedAt, att.CreatedAt)
-		gotData, err := s.AttachmentData(ctx, a.Tenant.ID, att.ID)
-		NoErr(t, err, "AttachmentData")
-		if !bytes.Equal(gotData, data) {
-			t.Fatalf("AttachmentData returned %d bytes that differ from the %d stored", len(gotData), len(data))
-		}
-		gotData, err = s.AttachmentData(ctx, a.Tenant.ID, empty.ID)
-		NoErr(t, err, "AttachmentData empty")
-		if len(gotData) != 0 {
-			t.Fatalf("empty attachment has %d bytes", len(gotData))
-		}
+	_, err = s.MessageByClientID(ctx, b.Tenant.ID, a.EmployeeA.ID, "retry-me")
+	WantNotFound(t, err)
+	_, err = s.MessageByClientID(ctx, a.Tenant.ID, a.EmployeeA.ID, "never-sent")
+	WantNotFound(t, err)
+}
 
-		_, err = s.AttachmentGet(ctx, b.Tenant.ID, att.ID)
-		WantNotFound(t, err)
-		_, err = s.AttachmentData(ctx, b.Tenant.ID, att.ID)
-		WantNotFound(t, err)
+func testMessageEditDelete(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "edit-a")
+	b := newThreadFixture(t, s, "edit-b")
+	att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: "a.txt", ContentType: "text/plain"}
+	NoErr(t, s.AttachmentCreate(ctx, &att, []byte("data")), "AttachmentCreate")
+	m := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, Seq: 1, AuthorID: a.EmployeeA.ID, Kind: chat.MessageText,
+		Body: "typo", Mentions: []int64{a.Manager.ID}, Attachments: []chat.Attachment{{ID: att.ID}}}
+	NoErr(t, s.MessageInsert(ctx, &m), "MessageInsert")
 
-		// Tenant b cannot claim a's upload.
-		bm := chat.Message{TenantID: b.Tenant.ID, Channel: b.T1, Seq: 1, AuthorID: b.EmployeeA.ID, Kind: chat.MessageText,
-			Body: "steal", Attachments: []chat.Attachment{{ID: att.ID}}}
-		err = s.InTx(ctx, func(tx chat.Store) error { return tx.MessageInsert(ctx, &bm) })
-		WantNotFound(t, err)
+	editedAt := Now()
+	NoErr(t, s.MessageEdit(ctx, a.Tenant.ID, m.ID, "fixed", editedAt), "MessageEdit")
+	WantNotFound(t, s.MessageEdit(ctx, b.Tenant.ID, m.ID, "hijacked", editedAt))
+	WantNotFound(t, s.MessageEdit(ctx, a.Tenant.ID, m.ID+1_000_000, "x", editedAt))
+	got, err := s.MessageGet(ctx, a.Tenant.ID, m.ID)
+	NoErr(t, err, "MessageGet")
+	if got.Body != "fixed" || got.EditedAt == nil {
+		t.Fatalf("after edit = %+v", got)
+	}
+	SameTime(t, "EditedAt", *got.EditedAt, editedAt)
 
-		m := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, Seq: 1, AuthorID: a.EmployeeA.ID, Kind: chat.MessageText,
-			Body: "see attached", Attachments: []chat.Attachment{{ID: att.ID}, {ID: empty.ID}}}
-		NoErr(t, s.MessageInsert(ctx, &m), "MessageInsert with attachments")
-		msg, err := s.MessageGet(ctx, a.Tenant.ID, m.ID)
-		NoErr(t, err, "MessageGet")
-		if len(msg.Attachments) != 2 {
-			t.Fatalf("message has %d attachments, want 2", len(msg.Attachments))
-		}
-		for _, ma := range msg.Attachments {
-			if ma.MessageID == nil || *ma.MessageID != m.ID {
-				t.Fatalf("attachment %+v is not linked to message %d", ma, m.ID)
-			}
-		}
-		SameIDs(t, "attachment ids", []int64{msg.Attachments[0].ID, msg.Attachments[1].ID}, []int64{att.ID, empty.ID})
-		hist, err := s.MessageHistory(ctx, a.Tenant.ID, a.T1, 0, 10)
+	WantNotFound(t, s.MessageDelete(ctx, b.Tenant.ID, m.ID, Now()))
+	got, err = s.MessageGet(ctx, a.Tenant.ID, m.ID)
+	NoErr(t, err, "MessageGet")
+	if got.DeletedAt != nil || got.Body != "fixed" {
+		t.Fatalf("another tenant's delete changed the message: %+v", got)
+	}
+
+	deletedAt := Now()
+	NoErr(t, s.MessageDelete(ctx, a.Tenant.ID, m.ID, deletedAt), "MessageDelete")
+	got, err = s.MessageGet(ctx, a.Tenant.ID, m.ID)
+	NoErr(t, err, "MessageGet tombstone")
+	if got.Body != "" || got.DeletedAt == nil || got.Seq != 1 || len(got.Attachments) != 0 || len(got.Mentions) != 0 {
+		t.Fatalf("tombstone = %+v", got)
+	}
+	SameTime(t, "DeletedAt", *got.DeletedAt, deletedAt)
+	_, err = s.AttachmentGet(ctx, a.Tenant.ID, att.ID)
+	WantNotFound(t, err)
+	_, err = s.AttachmentData(ctx, a.Tenant.ID, att.ID)
+	WantNotFound(t, err)
+
+	// A tombstone cannot be edited; deleting again keeps it as it is.
+	WantNotFound(t, s.MessageEdit(ctx, a.Tenant.ID, m.ID, "back to life", Now()))
+	NoErr(t, s.MessageDelete(ctx, a.Tenant.ID, m.ID, Now().Add(time.Hour)), "MessageDelete again")
+	got, err = s.MessageGet(ctx, a.Tenant.ID, m.ID)
+	NoErr(t, err, "MessageGet tombstone")
+	if got.Body != "" || got.DeletedAt == nil {
+		t.Fatalf("tombstone after second delete = %+v", got)
+	}
+	SameTime(t, "DeletedAt after second delete", *got.DeletedAt, deletedAt)
+	WantNotFound(t, s.MessageDelete(ctx, a.Tenant.ID, m.ID+1_000_000, Now()))
+}
+
+func testMessageHistory(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "history-a")
+	b := newThreadFixture(t, s, "history-b")
+	var posted []chat.Message
+	for i := range 7 {
+		posted = append(posted, a.PostMessage(t, a.T1, a.EmployeeA.ID, fmt.Sprintf("m%d", i+1)))
+	}
+	a.PostMessage(t, a.T2, a.EmployeeA.ID, "elsewhere")
+	b.PostMessage(t, b.T1, b.EmployeeA.ID, "other tenant")
+
+	page := func(before int64, limit int) []int64 {
+		t.Helper()
+		ms, err := s.MessageHistory(ctx, a.Tenant.ID, a.T1, before, limit)
 		NoErr(t, err, "MessageHistory")
-		if len(hist) != 1 || len(hist[0].Attachments) != 2 {
-			t.Fatalf("history does not carry attachments: %+v", hist)
+		seqs := make([]int64, len(ms))
+		for i, m := range ms {
+			seqs[i] = m.Seq
+			if m.Channel != a.T1 || m.Body != posted[m.Seq-1].Body || m.ID != posted[m.Seq-1].ID {
+				t.Fatalf("history message %+v does not match what was posted", m)
+			}
 		}
+		return seqs
+	}
+	wantIDs(t, "newest page", page(0, 3), []int64{7, 6, 5})
+	wantIDs(t, "second page", page(5, 3), []int64{4, 3, 2})
+	wantIDs(t, "last page", page(2, 3), []int64{1})
+	wantIDs(t, "past the start", page(1, 3), nil)
+	wantIDs(t, "all", page(0, 100), []int64{7, 6, 5, 4, 3, 2, 1})
 
-		// An attachment belongs to one message.
-		m2 := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, Seq: 2, AuthorID: a.EmployeeA.ID, Kind: chat.MessageText,
-			Body: "again", Attachments: []chat.Attachment{{ID: att.ID}}}
-		err = s.InTx(ctx, func(tx chat.Store) error { return tx.MessageInsert(ctx, &m2) })
-		WantNotFound(t, err)
+	ms, err := s.MessageHistory(ctx, b.Tenant.ID, a.T1, 0, 10)
+	NoErr(t, err, "MessageHistory other tenant")
+	if len(ms) != 0 {
+		t.Fatalf("another tenant reads %d messages of a's topic", len(ms))
+	}
+}
+
+func testMessageEventsSince(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "events-a")
+	b := newThreadFixture(t, s, "events-b")
+	m1 := a.PostMessage(t, a.Conv, a.EmployeeA.ID, "one")
+	m2 := a.PostMessage(t, a.Conv, a.Handler.ID, "two")
+	m3 := a.PostMessage(t, a.Conv, a.EmployeeA.ID, "three")
+	change := func(typ chat.EventType, id int64, apply func(tx chat.Store) error) {
+		t.Helper()
+		NoErr(t, s.InTx(ctx, func(tx chat.Store) error {
+			if err := apply(tx); err != nil {
+				return err
+			}
+			seq, err := tx.ChannelNextSeq(ctx, a.Tenant.ID, a.Conv)
+			if err != nil {
+				return err
+			}
+			return tx.ChannelEventInsert(ctx, a.Tenant.ID, a.Conv, seq, typ, id, Now())
+		}), string(typ))
+	}
+	change(chat.EventMessageEdited, m2.ID, func(tx chat.Store) error {
+		return tx.MessageEdit(ctx, a.Tenant.ID, m2.ID, "two, edited", Now())
+	})
+	change(chat.EventMessageDeleted, m3.ID, func(tx chat.Store) error {
+		return tx.MessageDelete(ctx, a.Tenant.ID, m3.ID, Now())
 	})
 
-	t.Run("AttachmentDeleteUnlinked", func(t *testing.T) {
-		t.Parallel()
-		ctx := t.Context()
-		s := newStore(t) // the clean-up spans tenants
-		a := newThreadFixture(t, s, "unlinked-a")
-		b := newThreadFixture(t, s, "unlinked-b")
-		old := Now().Add(-2 * time.Hour)
-		mk := func(f *threadFixture, created time.Time) chat.Attachment {
-			at := chat.Attachment{TenantID: f.Tenant.ID, UploaderID: f.EmployeeA.ID, Filename: "f", ContentType: "text/plain", CreatedAt: created}
-			NoErr(t, s.AttachmentCreate(ctx, &at, []byte("x")), "AttachmentCreate")
-			SameTime(t, "CreatedAt kept", at.CreatedAt, created)
-			return at
+	evs, err := s.ChannelEventsSince(ctx, a.Tenant.ID, a.Conv, 0, 100)
+	NoErr(t, err, "ChannelEventsSince")
+	type ev struct {
+		seq  int64
+		typ  chat.EventType
+		msg  int64
+		body string
+	}
+	want := []ev{
+		{1, chat.EventMessageNew, m1.ID, "one"},
+		{2, chat.EventMessageNew, m2.ID, "two, edited"},
+		{3, chat.EventMessageNew, m3.ID, ""},
+		{4, chat.EventMessageEdited, m2.ID, "two, edited"},
+		{5, chat.EventMessageDeleted, m3.ID, ""},
+	}
+	if len(evs) != len(want) {
+		t.Fatalf("%d events, want %d: %+v", len(evs), len(want), evs)
+	}
+	for i, w := range want {
+		e := evs[i]
+		if e.Seq != w.seq || e.Type != w.typ || e.Message.ID != w.msg || e.Message.Body != w.body {
+			t.Fatalf("event %d = {%d %s msg %d %q}, want %+v", i, e.Seq, e.Type, e.Message.ID, e.Message.Body, w)
 		}
-		oldA, oldB, fresh, linked := mk(a, old), mk(b, old), mk(a, Now()), mk(a, old)
-		m := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, Seq: 1, AuthorID: a.EmployeeA.ID, Kind: chat.MessageText,
-			Body: "linked", Attachments: []chat.Attachment{{ID: linked.ID}}}
-		NoErr(t, s.MessageInsert(ctx, &m), "MessageInsert")
+	}
+	if evs[1].Message.EditedAt == nil || evs[2].Message.DeletedAt == nil || evs[0].Message.AuthorName != a.EmployeeA.Name {
+		t.Fatalf("events do not carry the messages' current state: %+v", evs)
+	}
 
-		n, err := s.AttachmentDeleteUnlinked(ctx, Now().Add(-time.Hour))
-		NoErr(t, err, "AttachmentDeleteUnlinked")
-		if n != 2 {
-			t.Fatalf("AttachmentDeleteUnlinked removed %d, want 2", n)
-		}
-		_, err = s.AttachmentGet(ctx, a.Tenant.ID, oldA.ID)
-		WantNotFound(t, err)
-		_, err = s.AttachmentGet(ctx, b.Tenant.ID, oldB.ID)
-		WantNotFound(t, err)
-		_, err = s.AttachmentGet(ctx, a.Tenant.ID, fresh.ID)
-		NoErr(t, err, "fresh upload kept")
-		_, err = s.AttachmentGet(ctx, a.Tenant.ID, linked.ID)
-		NoErr(t, err, "linked attachment kept")
-	})
+	evs, err = s.ChannelEventsSince(ctx, a.Tenant.ID, a.Conv, 3, 1)
+	NoErr(t, err, "ChannelEventsSince limited")
+	if len(evs) != 1 || evs[0].Seq != 4 {
+		t.Fatalf("events since 3, limit 1 = %+v, want seq 4", evs)
+	}
+	evs, err = s.ChannelEventsSince(ctx, a.Tenant.ID, a.Conv, 5, 10)
+	NoErr(t, err, "ChannelEventsSince at the end")
+	if len(evs) != 0 {
+		t.Fatalf("events since the last = %+v, want none", evs)
+	}
 
-	t.Run("Drafts", func(t *testing.T) {
-		t.Parallel()
-		ctx := t.Context()
-		a := newThreadFixture(t, s, "drafts-a")
-		b := newThreadFixture(t, s, "drafts-b")
-		u := a.EmployeeA.ID
+	// Another tenant sees nothing and cannot add events about a's
+	// messages, to its own channel or to a's.
+	evs, err = s.ChannelEventsSince(ctx, b.Tenant.ID, a.Conv, 0, 10)
+	NoErr(t, err, "ChannelEventsSince other tenant")
+	if len(evs) != 0 {
+		t.Fatalf("another tenant reads %d events of a's conversation", len(evs))
+	}
+	WantNotFound(t, s.ChannelEventInsert(ctx, b.Tenant.ID, b.Conv, 1, chat.EventMessageNew, m1.ID, Now()))
+	// A seq is taken once.
+	WantCode(t, s.ChannelEventInsert(ctx, a.Tenant.ID, a.Conv, 5, chat.EventMessageEdited, m1.ID, Now()), chat.EConflict)
+}
 
-		newConv := chat.Draft{TenantID: a.Tenant.ID, UserID: u, Subject: "about my salary", Body: "Hi,", Data: `{"category_id":1}`}
-		NoErr(t, s.DraftSave(ctx, &newConv), "DraftSave new conversation")
-		if newConv.ID == 0 || newConv.UpdatedAt.IsZero() {
-			t.Fatalf("DraftSave did not set ID and UpdatedAt: %+v", newConv)
+func testMessageReadState(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "read-a")
+	b := newThreadFixture(t, s, "read-b")
+	u := a.EmployeeA.ID
+	for _, step := range []struct{ set, want int64 }{{5, 5}, {3, 5}, {5, 5}, {7, 7}} {
+		got, err := s.ReadStateSet(ctx, a.Tenant.ID, u, a.T1, step.set)
+		NoErr(t, err, "ReadStateSet")
+		if got != step.want {
+			t.Fatalf("ReadStateSet(%d) = %d, want %d", step.set, got, step.want)
 		}
-		at := Now().Add(-time.Minute)
-		reply := chat.Draft{TenantID: a.Tenant.ID, UserID: u, Channel: &a.T1, Body: "half a reply", UpdatedAt: at}
-		NoErr(t, s.DraftSave(ctx, &reply), "DraftSave reply")
-		SameTime(t, "UpdatedAt kept", reply.UpdatedAt, at)
-		other := chat.Draft{TenantID: a.Tenant.ID, UserID: a.Manager.ID, Channel: &a.T1, Body: "manager's"}
-		NoErr(t, s.DraftSave(ctx, &other), "DraftSave other user")
+	}
+	_, err := s.ReadStateSet(ctx, a.Tenant.ID, u, a.Conv, 2)
+	NoErr(t, err, "ReadStateSet conversation")
+	_, err = s.ReadStateSet(ctx, a.Tenant.ID, a.Manager.ID, a.T2, 9)
+	NoErr(t, err, "ReadStateSet other user")
 
-		got, err := s.DraftGet(ctx, a.Tenant.ID, u, newConv.ID)
-		NoErr(t, err, "DraftGet")
-		if got.Channel != nil || got.Subject != newConv.Subject || got.Body != "Hi," || got.Data != newConv.Data || got.UserID != u {
-			t.Fatalf("DraftGet = %+v, want %+v", got, newConv)
+	list, err := s.ReadStateList(ctx, a.Tenant.ID, u, []chat.Channel{a.T1, a.T2, a.Conv})
+	NoErr(t, err, "ReadStateList")
+	got := map[chat.Channel]int64{}
+	for _, rs := range list {
+		if rs.UserID != u {
+			t.Fatalf("ReadStateList returned another user's marker %+v", rs)
 		}
-		got, err = s.DraftGet(ctx, a.Tenant.ID, u, reply.ID)
-		NoErr(t, err, "DraftGet reply")
-		if got.Channel == nil || *got.Channel != a.T1 || got.Body != "half a reply" {
-			t.Fatalf("DraftGet reply = %+v", got)
-		}
-		SameTime(t, "UpdatedAt", got.UpdatedAt, at)
+		got[rs.Channel] = rs.Seq
+	}
+	if len(got) != 2 || got[a.T1] != 7 || got[a.Conv] != 2 {
+		t.Fatalf("ReadStateList = %+v, want topic one at 7 and the conversation at 2", list)
+	}
+	list, err = s.ReadStateList(ctx, a.Tenant.ID, u, []chat.Channel{a.T2})
+	NoErr(t, err, "ReadStateList unread channel")
+	if len(list) != 0 {
+		t.Fatalf("ReadStateList of a never-read channel = %+v, want none", list)
+	}
 
-		list, err := s.DraftList(ctx, a.Tenant.ID, u)
-		NoErr(t, err, "DraftList")
-		if len(list) != 2 {
-			t.Fatalf("DraftList has %d drafts, want 2", len(list))
-		}
-		SameIDs(t, "drafts", []int64{list[0].ID, list[1].ID}, []int64{newConv.ID, reply.ID})
+	// Tenant b cannot move or read a's markers.
+	_, err = s.ReadStateSet(ctx, b.Tenant.ID, u, a.T1, 100)
+	WantNotFound(t, err)
+	list, err = s.ReadStateList(ctx, b.Tenant.ID, u, []chat.Channel{a.T1})
+	NoErr(t, err, "ReadStateList other tenant")
+	if len(list) != 0 {
+		t.Fatalf("another tenant reads markers: %+v", list)
+	}
+	list, err = s.ReadStateList(ctx, a.Tenant.ID, u, []chat.Channel{a.T1})
+	NoErr(t, err, "ReadStateList")
+	if len(list) != 1 || list[0].Seq != 7 {
+		t.Fatalf("marker after another tenant's attempt = %+v, want 7", list)
+	}
+}
 
-		// Drafts are private to their user and tenant.
-		_, err = s.DraftGet(ctx, a.Tenant.ID, a.Manager.ID, reply.ID)
-		WantNotFound(t, err)
-		_, err = s.DraftGet(ctx, b.Tenant.ID, u, reply.ID)
-		WantNotFound(t, err)
-		list, err = s.DraftList(ctx, b.Tenant.ID, u)
-		NoErr(t, err, "DraftList other tenant")
-		if len(list) != 0 {
-			t.Fatalf("another tenant lists %d of a's drafts", len(list))
-		}
-		hijack := chat.Draft{ID: reply.ID, TenantID: a.Tenant.ID, UserID: a.Manager.ID, Body: "hijack"}
-		WantNotFound(t, s.DraftSave(ctx, &hijack))
-		hijack = chat.Draft{ID: reply.ID, TenantID: b.Tenant.ID, UserID: b.EmployeeA.ID, Body: "hijack"}
-		WantNotFound(t, s.DraftSave(ctx, &hijack))
-		WantNotFound(t, s.DraftDelete(ctx, a.Tenant.ID, a.Manager.ID, reply.ID))
-		WantNotFound(t, s.DraftDelete(ctx, b.Tenant.ID, u, reply.ID))
-		foreign := chat.Draft{TenantID: b.Tenant.ID, UserID: u, Body: "user of another tenant"}
-		WantNotFound(t, s.DraftSave(ctx, &foreign))
+func testMessageSearch(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "search-a")
+	b := newThreadFixture(t, s, "search-b")
+	march := a.PostMessage(t, a.T1, a.EmployeeA.ID, "Payroll question about March")
+	holiday := a.PostMessage(t, a.T1, a.Manager.ID, "holiday pay")
+	done := a.PostMessage(t, a.T1, a.Manager.ID, "payroll done.")
+	conv := a.PostMessage(t, a.Conv, a.EmployeeA.ID, "my payroll is late")
+	secret := a.PostMessage(t, a.T2, a.Manager.ID, "payroll secret")
+	b.PostMessage(t, b.T1, b.EmployeeA.ID, "payroll of tenant b")
 
-		// Saving again replaces the draft.
-		reply.Body, reply.UpdatedAt = "a whole reply", time.Time{}
-		NoErr(t, s.DraftSave(ctx, &reply), "DraftSave update")
-		got, err = s.DraftGet(ctx, a.Tenant.ID, u, reply.ID)
-		NoErr(t, err, "DraftGet updated")
-		if got.Body != "a whole reply" || !got.UpdatedAt.After(at) {
-			t.Fatalf("updated draft = %+v", got)
+	search := func(tenantID int64, q string, chs ...chat.Channel) []int64 {
+		t.Helper()
+		ms, err := s.MessageSearch(ctx, tenantID, q, chs, 50)
+		NoErr(t, err, fmt.Sprintf("MessageSearch(%q)", q))
+		for _, m := range ms {
+			if m.TenantID != tenantID || !slices.Contains(chs, m.Channel) {
+				t.Fatalf("MessageSearch(%q) returned %+v outside the given tenant and channels", q, m)
+			}
 		}
+		return msgIDs(ms)
+	}
+	wantIDs(t, "payroll in topic one", search(a.Tenant.ID, "payroll", a.T1), []int64{done.ID, march.ID})
+	wantIDs(t, "case-insensitive, every word", search(a.Tenant.ID, "PAYROLL march", a.T1), []int64{march.ID})
+	wantIDs(t, "several channels", search(a.Tenant.ID, "payroll", a.T1, a.Conv), []int64{conv.ID, done.ID, march.ID})
+	wantIDs(t, "whole words", search(a.Tenant.ID, "pay", a.T1), []int64{holiday.ID})
+	wantIDs(t, "topic two only", search(a.Tenant.ID, "payroll", a.T2), []int64{secret.ID})
+	wantIDs(t, "no channels", search(a.Tenant.ID, "payroll"), nil)
+	wantIDs(t, "empty query", search(a.Tenant.ID, "  ", a.T1), nil)
+	wantIDs(t, "other tenant with a's channels", search(b.Tenant.ID, "payroll", a.T1, a.T2, a.Conv), nil)
 
-		NoErr(t, s.DraftDelete(ctx, a.Tenant.ID, u, reply.ID), "DraftDelete")
-		_, err = s.DraftGet(ctx, a.Tenant.ID, u, reply.ID)
-		WantNotFound(t, err)
-		WantNotFound(t, s.DraftDelete(ctx, a.Tenant.ID, u, reply.ID))
-		list, err = s.DraftList(ctx, a.Tenant.ID, u)
-		NoErr(t, err, "DraftList after delete")
-		if len(list) != 1 || list[0].ID != newConv.ID {
-			t.Fatalf("drafts after delete = %+v", list)
+	// Search syntax in the query is just text.
+	for _, q := range []string{`payroll" OR "holiday`, "pay*", "NEAR(payroll march)", "body:payroll", "-payroll", `"`, "payroll AND", "(", "^payroll", "'; DROP TABLE messages; --"} {
+		search(a.Tenant.ID, q, a.T1)
+	}
+
+	// The index follows edits and deletes.
+	NoErr(t, s.MessageEdit(ctx, a.Tenant.ID, holiday.ID, "vacation pay", Now()), "MessageEdit")
+	wantIDs(t, "old word after edit", search(a.Tenant.ID, "holiday", a.T1), nil)
+	wantIDs(t, "new word after edit", search(a.Tenant.ID, "vacation", a.T1), []int64{holiday.ID})
+	NoErr(t, s.MessageDelete(ctx, a.Tenant.ID, done.ID, Now()), "MessageDelete")
+	wantIDs(t, "after delete", search(a.Tenant.ID, "payroll", a.T1), []int64{march.ID})
+
+	ms, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{a.T1, a.Conv}, 1)
+	NoErr(t, err, "MessageSearch limited")
+	if len(ms) != 1 || ms[0].ID != conv.ID || ms[0].AuthorName != a.EmployeeA.Name || ms[0].Body != conv.Body {
+		t.Fatalf("MessageSearch limit 1 = %+v, want the newest match", ms)
+	}
+}
+
+func testMessageAttachments(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "attach-a")
+	b := newThreadFixture(t, s, "attach-b")
+	data := make([]byte, 70_000)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: "payslip.pdf", ContentType: "application/pdf"}
+	NoErr(t, s.AttachmentCreate(ctx, &att, data), "AttachmentCreate")
+	if att.ID == 0 || att.CreatedAt.IsZero() {
+		t.Fatalf("AttachmentCreate did not set ID and CreatedAt: %+v", att)
+	}
+	empty := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: "empty.txt", ContentType: "text/plain"}
+	NoErr(t, s.AttachmentCreate(ctx, &empty, []byte{}), "AttachmentCreate empty")
+
+	got, err := s.AttachmentGet(ctx, a.Tenant.ID, att.ID)
+	NoErr(t, err, "AttachmentGet")
+	if got.ID != att.ID || got.TenantID != a.Tenant.ID || got.UploaderID != a.EmployeeA.ID || got.Filename != "payslip.pdf" ||
+		got.ContentType != "application/pdf" || got.Size != int64(len(data)) || got.MessageID != nil {
+		t.Fatalf("AttachmentGet = %+v", got)
+	}
+	SameTime(t, "attachment CreatedAt", got.CreatedAt, att.CreatedAt)
+	gotData, err := s.AttachmentData(ctx, a.Tenant.ID, att.ID)
+	NoErr(t, err, "AttachmentData")
+	if !bytes.Equal(gotData, data) {
+		t.Fatalf("AttachmentData returned %d bytes that differ from the %d stored", len(gotData), len(data))
+	}
+	gotData, err = s.AttachmentData(ctx, a.Tenant.ID, empty.ID)
+	NoErr(t, err, "AttachmentData empty")
+	if len(gotData) != 0 {
+		t.Fatalf("empty attachment has %d bytes", len(gotData))
+	}
+
+	_, err = s.AttachmentGet(ctx, b.Tenant.ID, att.ID)
+	WantNotFound(t, err)
+	_, err = s.AttachmentData(ctx, b.Tenant.ID, att.ID)
+	WantNotFound(t, err)
+
+	// Tenant b cannot claim a's upload.
+	bm := chat.Message{TenantID: b.Tenant.ID, Channel: b.T1, Seq: 1, AuthorID: b.EmployeeA.ID, Kind: chat.MessageText,
+		Body: "steal", Attachments: []chat.Attachment{{ID: att.ID}}}
+	err = s.InTx(ctx, func(tx chat.Store) error { return tx.MessageInsert(ctx, &bm) })
+	WantNotFound(t, err)
+
+	m := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, Seq: 1, AuthorID: a.EmployeeA.ID, Kind: chat.MessageText,
+		Body: "see attached", Attachments: []chat.Attachment{{ID: att.ID}, {ID: empty.ID}}}
+	NoErr(t, s.MessageInsert(ctx, &m), "MessageInsert with attachments")
+	msg, err := s.MessageGet(ctx, a.Tenant.ID, m.ID)
+	NoErr(t, err, "MessageGet")
+	if len(msg.Attachments) != 2 {
+		t.Fatalf("message has %d attachments, want 2", len(msg.Attachments))
+	}
+	for _, ma := range msg.Attachments {
+		if ma.MessageID == nil || *ma.MessageID != m.ID {
+			t.Fatalf("attachment %+v is not linked to message %d", ma, m.ID)
 		}
-	})
+	}
+	SameIDs(t, "attachment ids", []int64{msg.Attachments[0].ID, msg.Attachments[1].ID}, []int64{att.ID, empty.ID})
+	hist, err := s.MessageHistory(ctx, a.Tenant.ID, a.T1, 0, 10)
+	NoErr(t, err, "MessageHistory")
+	if len(hist) != 1 || len(hist[0].Attachments) != 2 {
+		t.Fatalf("history does not carry attachments: %+v", hist)
+	}
+
+	// An attachment belongs to one message.
+	m2 := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, Seq: 2, AuthorID: a.EmployeeA.ID, Kind: chat.MessageText,
+		Body: "again", Attachments: []chat.Attachment{{ID: att.ID}}}
+	err = s.InTx(ctx, func(tx chat.Store) error { return tx.MessageInsert(ctx, &m2) })
+	WantNotFound(t, err)
+}
+
+func testMessageAttachmentDeleteUnlinked(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "unlinked-a")
+	b := newThreadFixture(t, s, "unlinked-b")
+	old := Now().Add(-2 * time.Hour)
+	mk := func(f *threadFixture, created time.Time) chat.Attachment {
+		at := chat.Attachment{TenantID: f.Tenant.ID, UploaderID: f.EmployeeA.ID, Filename: "f", ContentType: "text/plain", CreatedAt: created}
+		NoErr(t, s.AttachmentCreate(ctx, &at, []byte("x")), "AttachmentCreate")
+		SameTime(t, "CreatedAt kept", at.CreatedAt, created)
+		return at
+	}
+	oldA, oldB, fresh, linked := mk(a, old), mk(b, old), mk(a, Now()), mk(a, old)
+	m := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, Seq: 1, AuthorID: a.EmployeeA.ID, Kind: chat.MessageText,
+		Body: "linked", Attachments: []chat.Attachment{{ID: linked.ID}}}
+	NoErr(t, s.MessageInsert(ctx, &m), "MessageInsert")
+
+	n, err := s.AttachmentDeleteUnlinked(ctx, Now().Add(-time.Hour))
+	NoErr(t, err, "AttachmentDeleteUnlinked")
+	if n != 2 {
+		t.Fatalf("AttachmentDeleteUnlinked removed %d, want 2", n)
+	}
+	_, err = s.AttachmentGet(ctx, a.Tenant.ID, oldA.ID)
+	WantNotFound(t, err)
+	_, err = s.AttachmentGet(ctx, b.Tenant.ID, oldB.ID)
+	WantNotFound(t, err)
+	_, err = s.AttachmentGet(ctx, a.Tenant.ID, fresh.ID)
+	NoErr(t, err, "fresh upload kept")
+	_, err = s.AttachmentGet(ctx, a.Tenant.ID, linked.ID)
+	NoErr(t, err, "linked attachment kept")
+}
+
+func testMessageDrafts(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "drafts-a")
+	b := newThreadFixture(t, s, "drafts-b")
+	u := a.EmployeeA.ID
+
+	newConv := chat.Draft{TenantID: a.Tenant.ID, UserID: u, Subject: "about my salary", Body: "Hi,", Data: `{"category_id":1}`}
+	NoErr(t, s.DraftSave(ctx, &newConv), "DraftSave new conversation")
+	if newConv.ID == 0 || newConv.UpdatedAt.IsZero() {
+		t.Fatalf("DraftSave did not set ID and UpdatedAt: %+v", newConv)
+	}
+	at := Now().Add(-time.Minute)
+	reply := chat.Draft{TenantID: a.Tenant.ID, UserID: u, Channel: &a.T1, Body: "half a reply", UpdatedAt: at}
+	NoErr(t, s.DraftSave(ctx, &reply), "DraftSave reply")
+	SameTime(t, "UpdatedAt kept", reply.UpdatedAt, at)
+	other := chat.Draft{TenantID: a.Tenant.ID, UserID: a.Manager.ID, Channel: &a.T1, Body: "manager's"}
+	NoErr(t, s.DraftSave(ctx, &other), "DraftSave other user")
+
+	got, err := s.DraftGet(ctx, a.Tenant.ID, u, newConv.ID)
+	NoErr(t, err, "DraftGet")
+	if got.Channel != nil || got.Subject != newConv.Subject || got.Body != "Hi," || got.Data != newConv.Data || got.UserID != u {
+		t.Fatalf("DraftGet = %+v, want %+v", got, newConv)
+	}
+	got, err = s.DraftGet(ctx, a.Tenant.ID, u, reply.ID)
+	NoErr(t, err, "DraftGet reply")
+	if got.Channel == nil || *got.Channel != a.T1 || got.Body != "half a reply" {
+		t.Fatalf("DraftGet reply = %+v", got)
+	}
+	SameTime(t, "UpdatedAt", got.UpdatedAt, at)
+
+	list, err := s.DraftList(ctx, a.Tenant.ID, u)
+	NoErr(t, err, "DraftList")
+	if len(list) != 2 {
+		t.Fatalf("DraftList has %d drafts, want 2", len(list))
+	}
+	SameIDs(t, "drafts", []int64{list[0].ID, list[1].ID}, []int64{newConv.ID, reply.ID})
+
+	// Drafts are private to their user and tenant.
+	_, err = s.DraftGet(ctx, a.Tenant.ID, a.Manager.ID, reply.ID)
+	WantNotFound(t, err)
+	_, err = s.DraftGet(ctx, b.Tenant.ID, u, reply.ID)
+	WantNotFound(t, err)
+	list, err = s.DraftList(ctx, b.Tenant.ID, u)
+	NoErr(t, err, "DraftList other tenant")
+	if len(list) != 0 {
+		t.Fatalf("another tenant lists %d of a's drafts", len(list))
+	}
+	hijack := chat.Draft{ID: reply.ID, TenantID: a.Tenant.ID, UserID: a.Manager.ID, Body: "hijack"}
+	WantNotFound(t, s.DraftSave(ctx, &hijack))
+	hijack = chat.Draft{ID: reply.ID, TenantID: b.Tenant.ID, UserID: b.EmployeeA.ID, Body: "hijack"}
+	WantNotFound(t, s.DraftSave(ctx, &hijack))
+	WantNotFound(t, s.DraftDelete(ctx, a.Tenant.ID, a.Manager.ID, reply.ID))
+	WantNotFound(t, s.DraftDelete(ctx, b.Tenant.ID, u, reply.ID))
+	foreign := chat.Draft{TenantID: b.Tenant.ID, UserID: u, Body: "user of another tenant"}
+	WantNotFound(t, s.DraftSave(ctx, &foreign))
+
+	// Saving again replaces the draft.
+	reply.Body, reply.UpdatedAt = "a whole reply", time.Time{}
+	NoErr(t, s.DraftSave(ctx, &reply), "DraftSave update")
+	got, err = s.DraftGet(ctx, a.Tenant.ID, u, reply.ID)
+	NoErr(t, err, "DraftGet updated")
+	if got.Body != "a whole reply" || !got.UpdatedAt.After(at) {
+		t.Fatalf("updated draft = %+v", got)
+	}
+
+	NoErr(t, s.DraftDelete(ctx, a.Tenant.ID, u, reply.ID), "DraftDelete")
+	_, err = s.DraftGet(ctx, a.Tenant.ID, u, reply.ID)
+	WantNotFound(t, err)
+	WantNotFound(t, s.DraftDelete(ctx, a.Tenant.ID, u, reply.ID))
+	list, err = s.DraftList(ctx, a.Tenant.ID, u)
+	NoErr(t, err, "DraftList after delete")
+	if len(list) != 1 || list[0].ID != newConv.ID {
+		t.Fatalf("drafts after delete = %+v", list)
+	}
 }

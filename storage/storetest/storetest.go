@@ -1,10 +1,10 @@
 // Package storetest is the conformance suite every chat.Store
 // implementation runs: one behaviour for PostgreSQL and SQLite.
 //
-// Each area of the suite lives in its own file and registers itself from
-// init(), so engineers can add areas without editing each other's files.
-// An implementation's test calls Run with its Engine: constructors of
-// fresh stores.
+// Each area of the suite lives in its own file; areas, in this file, lists
+// them all. An area is a list of checks, one named function per behaviour,
+// each run as a subtest. An implementation's test calls Run with its
+// Engine: constructors of fresh stores.
 //
 // Conventions the suite holds both engines to, beyond chat.Store's
 // comments: a Create/Insert method keeps a non-zero CreatedAt (UpdatedAt for
@@ -14,9 +14,6 @@
 package storetest
 
 import (
-	"fmt"
-	"sort"
-	"sync"
 	"testing"
 
 	"parley/chat"
@@ -40,68 +37,71 @@ type Engine struct {
 	NewNodes NewNodesFunc
 }
 
-// AreaFunc tests one area of the Store contract.
-type AreaFunc = func(t *testing.T, newStore NewStoreFunc)
-
-// EngineAreaFunc tests an area that needs more of the Engine than fresh
-// stores.
-type EngineAreaFunc = func(t *testing.T, e Engine)
-
-// registry is the one piece of package state: Go offers no other way for
-// separate files to contribute tests to Run without editing a shared list.
-var registry = struct {
-	sync.Mutex
-	areas map[string]EngineAreaFunc
-}{areas: map[string]EngineAreaFunc{}}
-
-// Register adds a named area; each area file calls it from init().
-// Registering a name twice panics, since it is a programming error.
-func Register(name string, fn AreaFunc) {
-	RegisterEngine(name, func(t *testing.T, e Engine) { fn(t, e.New) })
+// areas is the suite, in the order Run starts it: each area is one
+// parallel subtest of Run, and a new area is a line here.
+var areas = []struct {
+	name string
+	run  func(t *testing.T, e Engine)
+}{
+	{"conversation", testConversations},
+	{"message", testMessages},
+	{"messenger", testMessenger},
+	{"notification", testNotifications},
+	{"session", testSession},
+	{"tenant", testTenant},
+	{"topic post", testTopicPost},
+	{"user", testUser},
 }
 
-// RegisterEngine adds a named area that needs the whole Engine, as
-// Register does.
-func RegisterEngine(name string, fn EngineAreaFunc) {
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.areas[name]; dup {
-		panic(fmt.Sprintf("storetest: area %q registered twice", name))
-	}
-	registry.areas[name] = fn
-}
-
-// Areas returns the registered area names in order.
-func Areas() []string {
-	registry.Lock()
-	defer registry.Unlock()
-	names := make([]string, 0, len(registry.areas))
-	for n := range registry.areas {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Run runs every registered conformance test against stores made by e;
-// each call of e.New returns a fresh, empty, migrated store of its own.
-// Areas run in parallel with each other.
+// Run runs every area of the suite against stores made by e; each call of
+// e.New returns a fresh, empty, migrated store of its own. Areas run in
+// parallel with each other.
 func Run(t *testing.T, e Engine) {
 	t.Helper()
 	if e.New == nil || e.NewNodes == nil {
 		t.Fatal("storetest: Engine needs New and NewNodes")
 	}
-	names := Areas()
-	if len(names) == 0 {
-		t.Fatal("storetest: no areas registered")
-	}
-	for _, name := range names {
-		registry.Lock()
-		fn := registry.areas[name]
-		registry.Unlock()
-		t.Run(name, func(t *testing.T) {
+	for _, a := range areas {
+		t.Run(a.name, func(t *testing.T) {
 			t.Parallel()
-			fn(t, e)
+			a.run(t, e)
+		})
+	}
+}
+
+// A check is one behaviour of an area, run as a parallel subtest named
+// after it, so that a failure names the behaviour.
+type check struct {
+	name string
+	fn   func(t *testing.T, s chat.Store)
+	// own runs the check on a fresh store of its own instead of the
+	// area's shared one (see runShared), for a check that reads across
+	// tenants.
+	own bool
+}
+
+// runFresh runs each check on a fresh store of its own.
+func runFresh(t *testing.T, newStore NewStoreFunc, checks []check) {
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.fn(t, newStore(t))
+		})
+	}
+}
+
+// runShared runs the checks on one store of the area, each in tenants of
+// its own, except a check marked own, which gets a fresh store.
+func runShared(t *testing.T, newStore NewStoreFunc, checks []check) {
+	shared := newStore(t)
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s := shared
+			if c.own {
+				s = newStore(t)
+			}
+			c.fn(t, s)
 		})
 	}
 }

@@ -11,8 +11,6 @@ import (
 	"parley/chat"
 )
 
-func init() { RegisterEngine("topic post", testTopicPost) }
-
 // The publish port: Store.TopicPostBatch, held to the Go read rule
 // (TopicAccess + TopicReadAccess.Allows), per-post outcomes, seqs, the
 // outbox, and commit order across nodes.
@@ -23,7 +21,7 @@ func testTopicPost(t *testing.T, e Engine) {
 	})
 	t.Run("AccessAtCommit", func(t *testing.T) {
 		t.Parallel()
-		testTopicPostAccessAtCommit(t, e.New)
+		testTopicPostAccessAtCommit(t, e)
 	})
 	t.Run("Idempotency", func(t *testing.T) {
 		t.Parallel()
@@ -334,8 +332,23 @@ type accessCase struct {
 // and the Go rule (TopicAccess facts + TopicReadAccess.Allows) to the same
 // answer for every combination of the facts, and both to the table.
 func testTopicPostAccessTable(t *testing.T, s chat.Store) {
-	on, off, other := NewFixture(t, s, "access-on"), NewFixture(t, s, "access-off"), NewFixture(t, s, "access-other")
 	var clock postClock
+	cases := accessCases(t, s)
+	// Sequential: the cases share the store and its job queue.
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { testAccessCase(t, s, &clock, c) })
+	}
+
+	// All the cases in one batch, twice over in opposite orders: allowed
+	// and refused posts mixed on the same topics, each decided as if alone.
+	t.Run("OneBatch", func(t *testing.T) { testAccessOneBatch(t, s, &clock, cases) })
+}
+
+// accessCases makes the table's tenants, groups and topics: every
+// combination of messenger, group and topic state and membership, and a
+// topic the author's tenant does not have.
+func accessCases(t *testing.T, s chat.Store) []accessCase {
+	on, off, other := NewFixture(t, s, "access-on"), NewFixture(t, s, "access-off"), NewFixture(t, s, "access-other")
 	var cases []accessCase
 	for _, f := range []*Fixture{on, off} {
 		// EmployeeB is a member of another group of the tenant: being a
@@ -377,74 +390,73 @@ func testTopicPostAccessTable(t *testing.T, s chat.Store) {
 	if n := len(cases); n != 18 {
 		t.Fatalf("test bug: %d cases", n)
 	}
+	return cases
+}
 
-	// watched are the topics whose state a refused post must leave alone;
-	// the nonexistent one has none.
-	watched := func(c accessCase) []postTopic {
-		if c.name == "nonexistent_topic" {
-			return nil
-		}
-		return []postTopic{c.topic}
+// watched are the topics whose state a refused post must leave alone;
+// the nonexistent one has none.
+func watched(c accessCase) []postTopic {
+	if c.name == "nonexistent_topic" {
+		return nil
 	}
-	// Sequential: the cases share the store and its job queue.
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			ctx := t.Context()
-			tp, acc, err := s.TopicAccess(ctx, c.f.Tenant.ID, c.topic.ID, c.author)
-			var goAllows bool
-			if c.missing {
-				WantNotFound(t, err)
-			} else {
-				NoErr(t, err, "TopicAccess")
-				if tp.ID != c.topic.ID || tp.TenantID != c.f.Tenant.ID || tp.Active != c.active || acc != c.facts {
-					t.Fatalf("TopicAccess = topic %d (tenant %d, active %v), %+v; want topic %d (tenant %d, active %v), %+v",
-						tp.ID, tp.TenantID, tp.Active, acc, c.topic.ID, c.f.Tenant.ID, c.active, c.facts)
-				}
-				goAllows = acc.Allows(tp)
-			}
-			if goAllows != c.allowed {
-				t.Fatalf("the Go rule (TopicAccess + Allows) says %v, the table %v", goAllows, c.allowed)
-			}
-			posts := []chat.TopicPost{clock.post(c.f, c.topic.ID, c.author, "one-"+c.name)}
-			want := chat.ENotFound
+	return []postTopic{c.topic}
+}
+
+// testAccessCase: the Go rule gives the table's answer for c, and
+// TopicPostBatch stores c's post exactly when the Go rule allows it.
+func testAccessCase(t *testing.T, s chat.Store, clock *postClock, c accessCase) {
+	ctx := t.Context()
+	tp, acc, err := s.TopicAccess(ctx, c.f.Tenant.ID, c.topic.ID, c.author)
+	var goAllows bool
+	if c.missing {
+		WantNotFound(t, err)
+	} else {
+		NoErr(t, err, "TopicAccess")
+		if tp.ID != c.topic.ID || tp.TenantID != c.f.Tenant.ID || tp.Active != c.active || acc != c.facts {
+			t.Fatalf("TopicAccess = topic %d (tenant %d, active %v), %+v; want topic %d (tenant %d, active %v), %+v",
+				tp.ID, tp.TenantID, tp.Active, acc, c.topic.ID, c.f.Tenant.ID, c.active, c.facts)
+		}
+		goAllows = acc.Allows(tp)
+	}
+	if goAllows != c.allowed {
+		t.Fatalf("the Go rule (TopicAccess + Allows) says %v, the table %v", goAllows, c.allowed)
+	}
+	posts := []chat.TopicPost{clock.post(c.f, c.topic.ID, c.author, "one-"+c.name)}
+	want := chat.ENotFound
+	if c.allowed {
+		want = ""
+	}
+	before := snapshot(t, s, watched(c)...)
+	NoErr(t, s.TopicPostBatch(ctx, posts), "TopicPostBatch")
+	if stored := posts[0].Err == nil; stored != goAllows {
+		t.Fatalf("TopicPostBatch stored=%v (%v), but the Go rule allows=%v: the engine's predicate and the Go rule disagree",
+			stored, posts[0].Err, goAllows)
+	}
+	checkBatch(t, s, posts, []string{want}, before, watched(c)...)
+}
+
+func testAccessOneBatch(t *testing.T, s chat.Store, clock *postClock, cases []accessCase) {
+	var posts []chat.TopicPost
+	var want []string
+	var tps []postTopic
+	seen := map[int64]bool{}
+	for round, order := range [][]accessCase{cases, reversed(cases)} {
+		for _, c := range order {
+			posts = append(posts, clock.post(c.f, c.topic.ID, c.author, fmt.Sprintf("batch%d-%s", round, c.name)))
 			if c.allowed {
-				want = ""
+				want = append(want, "")
+			} else {
+				want = append(want, chat.ENotFound)
 			}
-			before := snapshot(t, s, watched(c)...)
-			NoErr(t, s.TopicPostBatch(ctx, posts), "TopicPostBatch")
-			if stored := posts[0].Err == nil; stored != goAllows {
-				t.Fatalf("TopicPostBatch stored=%v (%v), but the Go rule allows=%v: the engine's predicate and the Go rule disagree",
-					stored, posts[0].Err, goAllows)
-			}
-			checkBatch(t, s, posts, []string{want}, before, watched(c)...)
-		})
-	}
-
-	// All the cases in one batch, twice over in opposite orders: allowed
-	// and refused posts mixed on the same topics, each decided as if alone.
-	t.Run("OneBatch", func(t *testing.T) {
-		var posts []chat.TopicPost
-		var want []string
-		var tps []postTopic
-		seen := map[int64]bool{}
-		for round, order := range [][]accessCase{cases, reversed(cases)} {
-			for _, c := range order {
-				posts = append(posts, clock.post(c.f, c.topic.ID, c.author, fmt.Sprintf("batch%d-%s", round, c.name)))
-				if c.allowed {
-					want = append(want, "")
-				} else {
-					want = append(want, chat.ENotFound)
-				}
-				for _, tp := range watched(c) {
-					if !seen[tp.ID] {
-						seen[tp.ID] = true
-						tps = append(tps, tp)
-					}
+			for _, tp := range watched(c) {
+				if !seen[tp.ID] {
+					seen[tp.ID] = true
+					tps = append(tps, tp)
 				}
 			}
 		}
-		postBatch(t, s, posts, want, tps...)
-	})
+	}
+	postBatch(t, s, posts, want, tps...)
 }
 
 func reversed[T any](s []T) []T {
@@ -467,96 +479,100 @@ func activeName(b bool) string {
 	return "inactive"
 }
 
+// nf is the outcome of a refused post.
+const nf = chat.ENotFound
+
 // Access is decided when the batch runs: a change committed just before
 // refuses that post, and the others of the batch are stored.
-func testTopicPostAccessAtCommit(t *testing.T, newStore NewStoreFunc) {
-	const nf = chat.ENotFound
-	t.Run("MemberRemoved", func(t *testing.T) {
-		t.Parallel()
-		s := newStore(t)
-		f := NewFixture(t, s, "removed")
-		var clock postClock
-		g := f.NewGroup(t, "g", f.EmployeeA.ID, f.Manager.ID)
-		tp := watch(newPostTopic(t, f, g.ID, "t", true, true))
-		postBatch(t, s, []chat.TopicPost{clock.post(f, tp.ID, f.EmployeeA.ID, "before")}, []string{""}, tp)
-		NoErr(t, s.GroupSetMembers(t.Context(), f.Tenant.ID, g.ID, []int64{f.Manager.ID}), "GroupSetMembers")
-		postBatch(t, s, []chat.TopicPost{
-			clock.post(f, tp.ID, f.EmployeeA.ID, "a1"),
-			clock.post(f, tp.ID, f.Manager.ID, "m1"),
-			clock.post(f, tp.ID, f.EmployeeA.ID, "a2"),
-		}, []string{nf, "", nf}, tp)
+func testTopicPostAccessAtCommit(t *testing.T, e Engine) {
+	runFresh(t, e.New, []check{
+		{name: "MemberRemoved", fn: testAccessAtCommitMemberRemoved},
+		{name: "MemberAdded", fn: testAccessAtCommitMemberAdded},
+		{name: "TopicDeactivated", fn: testAccessAtCommitTopicDeactivated},
+		{name: "GroupDeactivated", fn: testAccessAtCommitGroupDeactivated},
+		{name: "MessengerOff", fn: testAccessAtCommitMessengerOff},
 	})
-	t.Run("MemberAdded", func(t *testing.T) {
-		t.Parallel()
-		s := newStore(t)
-		f := NewFixture(t, s, "added")
-		var clock postClock
-		g := f.NewGroup(t, "g", f.Manager.ID)
-		tp := watch(newPostTopic(t, f, g.ID, "t", true, true))
-		postBatch(t, s, []chat.TopicPost{clock.post(f, tp.ID, f.EmployeeA.ID, "before")}, []string{nf}, tp)
-		NoErr(t, s.GroupSetMembers(t.Context(), f.Tenant.ID, g.ID, []int64{f.Manager.ID, f.EmployeeA.ID}), "GroupSetMembers")
-		postBatch(t, s, []chat.TopicPost{
-			clock.post(f, tp.ID, f.EmployeeA.ID, "a1"),
-			clock.post(f, tp.ID, f.Manager.ID, "m1"),
-		}, []string{"", ""}, tp)
-	})
-	t.Run("TopicDeactivated", func(t *testing.T) {
-		t.Parallel()
-		s := newStore(t)
-		f := NewFixture(t, s, "topic-off")
-		var clock postClock
-		g := f.NewGroup(t, "g", f.EmployeeA.ID)
-		t1 := newPostTopic(t, f, g.ID, "t1", true, true)
-		t2 := newPostTopic(t, f, g.ID, "t2", true, true)
-		w1, w2 := watch(t1), watch(t2)
-		postBatch(t, s, []chat.TopicPost{clock.post(f, t1.ID, f.EmployeeA.ID, "b1"), clock.post(f, t2.ID, f.EmployeeA.ID, "b2")},
-			[]string{"", ""}, w1, w2)
-		t1.Active = false
-		NoErr(t, s.TopicUpdate(t.Context(), t1), "TopicUpdate inactive")
-		postBatch(t, s, []chat.TopicPost{
-			clock.post(f, t1.ID, f.EmployeeA.ID, "a1"),
-			clock.post(f, t2.ID, f.EmployeeA.ID, "a2"),
-			clock.post(f, t1.ID, f.EmployeeA.ID, "a3"),
-		}, []string{nf, "", nf}, w1, w2)
-	})
-	t.Run("GroupDeactivated", func(t *testing.T) {
-		t.Parallel()
-		s := newStore(t)
-		f := NewFixture(t, s, "group-off")
-		var clock postClock
-		g1 := f.NewGroup(t, "g1", f.EmployeeA.ID)
-		g2 := f.NewGroup(t, "g2", f.EmployeeA.ID)
-		w1 := watch(newPostTopic(t, f, g1.ID, "t1", true, true))
-		w2 := watch(newPostTopic(t, f, g2.ID, "t2", true, true))
-		postBatch(t, s, []chat.TopicPost{clock.post(f, w1.ID, f.EmployeeA.ID, "b1"), clock.post(f, w2.ID, f.EmployeeA.ID, "b2")},
-			[]string{"", ""}, w1, w2)
-		g, err := s.GroupGet(t.Context(), f.Tenant.ID, g1.ID)
-		NoErr(t, err, "GroupGet")
-		g.Active = false
-		NoErr(t, s.GroupUpdate(t.Context(), g), "GroupUpdate inactive")
-		postBatch(t, s, []chat.TopicPost{
-			clock.post(f, w2.ID, f.EmployeeA.ID, "a1"),
-			clock.post(f, w1.ID, f.EmployeeA.ID, "a2"),
-			clock.post(f, w2.ID, f.EmployeeA.ID, "a3"),
-		}, []string{"", nf, ""}, w1, w2)
-	})
-	t.Run("MessengerOff", func(t *testing.T) {
-		t.Parallel()
-		s := newStore(t)
-		f, f2 := NewFixture(t, s, "messenger-off"), NewFixture(t, s, "messenger-still-on")
-		var clock postClock
-		w1 := watch(newPostTopic(t, f, f.NewGroup(t, "g", f.EmployeeA.ID).ID, "t", true, true))
-		w2 := watch(newPostTopic(t, f2, f2.NewGroup(t, "g", f2.EmployeeA.ID).ID, "t", true, true))
-		postBatch(t, s, []chat.TopicPost{clock.post(f, w1.ID, f.EmployeeA.ID, "b1"), clock.post(f2, w2.ID, f2.EmployeeA.ID, "b2")},
-			[]string{"", ""}, w1, w2)
-		setMessenger(t, f, false)
-		postBatch(t, s, []chat.TopicPost{
-			clock.post(f, w1.ID, f.EmployeeA.ID, "a1"),
-			clock.post(f2, w2.ID, f2.EmployeeA.ID, "a2"),
-		}, []string{nf, ""}, w1, w2)
-		setMessenger(t, f, true)
-		postBatch(t, s, []chat.TopicPost{clock.post(f, w1.ID, f.EmployeeA.ID, "a3")}, []string{""}, w1, w2)
-	})
+}
+
+func testAccessAtCommitMemberRemoved(t *testing.T, s chat.Store) {
+	f := NewFixture(t, s, "removed")
+	var clock postClock
+	g := f.NewGroup(t, "g", f.EmployeeA.ID, f.Manager.ID)
+	tp := watch(newPostTopic(t, f, g.ID, "t", true, true))
+	postBatch(t, s, []chat.TopicPost{clock.post(f, tp.ID, f.EmployeeA.ID, "before")}, []string{""}, tp)
+	NoErr(t, s.GroupSetMembers(t.Context(), f.Tenant.ID, g.ID, []int64{f.Manager.ID}), "GroupSetMembers")
+	postBatch(t, s, []chat.TopicPost{
+		clock.post(f, tp.ID, f.EmployeeA.ID, "a1"),
+		clock.post(f, tp.ID, f.Manager.ID, "m1"),
+		clock.post(f, tp.ID, f.EmployeeA.ID, "a2"),
+	}, []string{nf, "", nf}, tp)
+}
+
+func testAccessAtCommitMemberAdded(t *testing.T, s chat.Store) {
+	f := NewFixture(t, s, "added")
+	var clock postClock
+	g := f.NewGroup(t, "g", f.Manager.ID)
+	tp := watch(newPostTopic(t, f, g.ID, "t", true, true))
+	postBatch(t, s, []chat.TopicPost{clock.post(f, tp.ID, f.EmployeeA.ID, "before")}, []string{nf}, tp)
+	NoErr(t, s.GroupSetMembers(t.Context(), f.Tenant.ID, g.ID, []int64{f.Manager.ID, f.EmployeeA.ID}), "GroupSetMembers")
+	postBatch(t, s, []chat.TopicPost{
+		clock.post(f, tp.ID, f.EmployeeA.ID, "a1"),
+		clock.post(f, tp.ID, f.Manager.ID, "m1"),
+	}, []string{"", ""}, tp)
+}
+
+func testAccessAtCommitTopicDeactivated(t *testing.T, s chat.Store) {
+	f := NewFixture(t, s, "topic-off")
+	var clock postClock
+	g := f.NewGroup(t, "g", f.EmployeeA.ID)
+	t1 := newPostTopic(t, f, g.ID, "t1", true, true)
+	t2 := newPostTopic(t, f, g.ID, "t2", true, true)
+	w1, w2 := watch(t1), watch(t2)
+	postBatch(t, s, []chat.TopicPost{clock.post(f, t1.ID, f.EmployeeA.ID, "b1"), clock.post(f, t2.ID, f.EmployeeA.ID, "b2")},
+		[]string{"", ""}, w1, w2)
+	t1.Active = false
+	NoErr(t, s.TopicUpdate(t.Context(), t1), "TopicUpdate inactive")
+	postBatch(t, s, []chat.TopicPost{
+		clock.post(f, t1.ID, f.EmployeeA.ID, "a1"),
+		clock.post(f, t2.ID, f.EmployeeA.ID, "a2"),
+		clock.post(f, t1.ID, f.EmployeeA.ID, "a3"),
+	}, []string{nf, "", nf}, w1, w2)
+}
+
+func testAccessAtCommitGroupDeactivated(t *testing.T, s chat.Store) {
+	f := NewFixture(t, s, "group-off")
+	var clock postClock
+	g1 := f.NewGroup(t, "g1", f.EmployeeA.ID)
+	g2 := f.NewGroup(t, "g2", f.EmployeeA.ID)
+	w1 := watch(newPostTopic(t, f, g1.ID, "t1", true, true))
+	w2 := watch(newPostTopic(t, f, g2.ID, "t2", true, true))
+	postBatch(t, s, []chat.TopicPost{clock.post(f, w1.ID, f.EmployeeA.ID, "b1"), clock.post(f, w2.ID, f.EmployeeA.ID, "b2")},
+		[]string{"", ""}, w1, w2)
+	g, err := s.GroupGet(t.Context(), f.Tenant.ID, g1.ID)
+	NoErr(t, err, "GroupGet")
+	g.Active = false
+	NoErr(t, s.GroupUpdate(t.Context(), g), "GroupUpdate inactive")
+	postBatch(t, s, []chat.TopicPost{
+		clock.post(f, w2.ID, f.EmployeeA.ID, "a1"),
+		clock.post(f, w1.ID, f.EmployeeA.ID, "a2"),
+		clock.post(f, w2.ID, f.EmployeeA.ID, "a3"),
+	}, []string{"", nf, ""}, w1, w2)
+}
+
+func testAccessAtCommitMessengerOff(t *testing.T, s chat.Store) {
+	f, f2 := NewFixture(t, s, "messenger-off"), NewFixture(t, s, "messenger-still-on")
+	var clock postClock
+	w1 := watch(newPostTopic(t, f, f.NewGroup(t, "g", f.EmployeeA.ID).ID, "t", true, true))
+	w2 := watch(newPostTopic(t, f2, f2.NewGroup(t, "g", f2.EmployeeA.ID).ID, "t", true, true))
+	postBatch(t, s, []chat.TopicPost{clock.post(f, w1.ID, f.EmployeeA.ID, "b1"), clock.post(f2, w2.ID, f2.EmployeeA.ID, "b2")},
+		[]string{"", ""}, w1, w2)
+	setMessenger(t, f, false)
+	postBatch(t, s, []chat.TopicPost{
+		clock.post(f, w1.ID, f.EmployeeA.ID, "a1"),
+		clock.post(f2, w2.ID, f2.EmployeeA.ID, "a2"),
+	}, []string{nf, ""}, w1, w2)
+	setMessenger(t, f, true)
+	postBatch(t, s, []chat.TopicPost{clock.post(f, w1.ID, f.EmployeeA.ID, "a3")}, []string{""}, w1, w2)
 }
 
 // A client id is unique per author: a used one is EConflict and writes
@@ -700,27 +716,71 @@ func testTopicPostOutbox(t *testing.T, newStore NewStoreFunc) {
 // store only ever sees a gap-free prefix), and each job's PrevMessageAt is
 // the time of the message before it.
 func testTopicPostConcurrency(t *testing.T, newNodes NewNodesFunc) {
-	nodes := newNodes(t, 2)
-	ctx := t.Context()
-	f := NewFixture(t, nodes[0], "nodes")
-	authors := []int64{f.EmployeeA.ID, f.Manager.ID, f.Admin.ID}
-	g := f.NewGroup(t, "g", authors...)
-	var topics []postTopic
+	c := &concurrencyCase{nodes: newNodes(t, 2)}
+	f := NewFixture(t, c.nodes[0], "nodes")
+	c.f = f
+	c.authors = []int64{f.EmployeeA.ID, f.Manager.ID, f.Admin.ID}
+	g := f.NewGroup(t, "g", c.authors...)
 	for i := range 4 {
-		topics = append(topics, watch(newPostTopic(t, f, g.ID, fmt.Sprintf("t%d", i), true, i%2 == 0)))
+		c.topics = append(c.topics, watch(newPostTopic(t, f, g.ID, fmt.Sprintf("t%d", i), true, i%2 == 0)))
 	}
-	var clock postClock
 
-	const posters, rounds, perBatch = 8, 6, 8 // each batch: every topic twice
-	results := make([][][]chat.TopicPost, posters)
-	errs := make(chan error, posters*rounds+16)
+	errs := make(chan error, concurrencyPosters*concurrencyRounds+16)
 	var wg sync.WaitGroup
-	for p := range posters {
+	c.postBatches(t, &wg, errs)
+	// Meanwhile the general path (InTx: next seq, message, event, topic
+	// time) posts on both nodes to the same topics.
+	c.postGeneral(t, &wg, errs)
+	// A reader on each node checks every snapshot is a gap-free prefix:
+	// a seq is never visible before all lower seqs of its topic.
+	var done atomic.Bool
+	readers := c.readPrefixes(t, &done, errs)
+	wg.Wait()
+	done.Store(true)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	bySeq := c.wantSeqs(t)
+	jobs := c.wantTopics(t, bySeq)
+	c.wantQueuedJobs(t, jobs)
+}
+
+// concurrencyPosters goroutines each post concurrencyRounds batches of
+// concurrencyPerBatch posts (every topic twice); concurrencyGeneral
+// messages per node take the general path.
+const concurrencyPosters, concurrencyRounds, concurrencyPerBatch, concurrencyGeneral = 8, 6, 8, 12
+
+// concurrencyCase is the Concurrency check's world: topics of f's group
+// on two nodes, and what each poster stored.
+type concurrencyCase struct {
+	nodes   []chat.Store
+	f       *Fixture
+	authors []int64
+	topics  []postTopic
+	clock   postClock
+	// results[p][r] is poster p's batch of round r; generalPosted[n] the
+	// general path's messages on node n.
+	results       [][][]chat.TopicPost
+	generalPosted [][]chat.Message
+}
+
+// postBatches starts the batch posters, alternating between the nodes.
+func (c *concurrencyCase) postBatches(t *testing.T, wg *sync.WaitGroup, errs chan<- error) {
+	ctx, nodes, f, authors, topics, clock := t.Context(), c.nodes, c.f, c.authors, c.topics, &c.clock
+	results := make([][][]chat.TopicPost, concurrencyPosters)
+	c.results = results
+	for p := range concurrencyPosters {
 		node := nodes[p%2]
-		results[p] = make([][]chat.TopicPost, rounds)
+		results[p] = make([][]chat.TopicPost, concurrencyRounds)
 		wg.Go(func() {
-			for r := range rounds {
-				posts := make([]chat.TopicPost, perBatch)
+			for r := range concurrencyRounds {
+				posts := make([]chat.TopicPost, concurrencyPerBatch)
 				for k := range posts {
 					// The start rotates, so batches name their topics in
 					// different orders.
@@ -735,13 +795,16 @@ func testTopicPostConcurrency(t *testing.T, newNodes NewNodesFunc) {
 			}
 		})
 	}
-	// Meanwhile the general path (InTx: next seq, message, event, topic
-	// time) posts on both nodes to the same topics.
-	const general = 12
+}
+
+// postGeneral starts a general-path poster on each node.
+func (c *concurrencyCase) postGeneral(t *testing.T, wg *sync.WaitGroup, errs chan<- error) {
+	ctx, nodes, f, authors, topics, clock := t.Context(), c.nodes, c.f, c.authors, c.topics, &c.clock
 	generalPosted := make([][]chat.Message, 2)
+	c.generalPosted = generalPosted
 	for n, node := range nodes {
 		wg.Go(func() {
-			for i := range general {
+			for i := range concurrencyGeneral {
 				tp := topics[(i+n)%len(topics)]
 				m := chat.Message{TenantID: f.Tenant.ID, Channel: chat.TopicChannel(tp.ID), AuthorID: authors[i%len(authors)],
 					ClientMsgID: fmt.Sprintf("general-n%d-%d", n, i), Kind: chat.MessageText, Body: "general", CreatedAt: clock.next()}
@@ -767,9 +830,11 @@ func testTopicPostConcurrency(t *testing.T, newNodes NewNodesFunc) {
 			}
 		})
 	}
-	// A reader on each node checks every snapshot is a gap-free prefix:
-	// a seq is never visible before all lower seqs of its topic.
-	var done atomic.Bool
+}
+
+// readPrefixes starts a reader on each node that runs until done.
+func (c *concurrencyCase) readPrefixes(t *testing.T, done *atomic.Bool, errs chan<- error) *sync.WaitGroup {
+	ctx, nodes, f, topics := t.Context(), c.nodes, c.f, c.topics
 	var readers sync.WaitGroup
 	for _, node := range nodes {
 		readers.Go(func() {
@@ -787,18 +852,14 @@ func testTopicPostConcurrency(t *testing.T, newNodes NewNodesFunc) {
 			}
 		})
 	}
-	wg.Wait()
-	done.Store(true)
-	readers.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
+	return &readers
+}
 
-	s := nodes[1]
+// wantSeqs checks each batch's seqs (consecutive in post order, above the
+// poster's earlier batches, never given twice) and returns every message
+// by topic and seq.
+func (c *concurrencyCase) wantSeqs(t *testing.T) map[int64]map[int64]chat.Message {
+	topics, results, generalPosted := c.topics, c.results, c.generalPosted
 	// Every message by seq, per topic.
 	bySeq := map[int64]map[int64]chat.Message{}
 	for _, tp := range topics {
@@ -810,7 +871,7 @@ func testTopicPostConcurrency(t *testing.T, newNodes NewNodesFunc) {
 		}
 		bySeq[m.Channel.ID][m.Seq] = m
 	}
-	for p := range posters {
+	for p := range concurrencyPosters {
 		last := map[int64]int64{} // topic -> highest seq of p's earlier batches
 		for r, posts := range results[p] {
 			inBatch := map[int64]int64{}
@@ -843,6 +904,13 @@ func testTopicPostConcurrency(t *testing.T, newNodes NewNodesFunc) {
 			add(m)
 		}
 	}
+	return bySeq
+}
+
+// wantTopics checks each topic's events and last message time against
+// the posts, and returns the jobs the batch posts should have queued.
+func (c *concurrencyCase) wantTopics(t *testing.T, bySeq map[int64]map[int64]chat.Message) []wantJob {
+	ctx, s, f, topics := t.Context(), c.nodes[1], c.f, c.topics
 	var jobs []wantJob
 	for _, tp := range topics {
 		ch := chat.TopicChannel(tp.ID)
@@ -872,6 +940,13 @@ func testTopicPostConcurrency(t *testing.T, newNodes NewNodesFunc) {
 			t.Fatalf("%s: LastMessageAt %s, want the time of the last seq's message %s", ch, fmtTime(st.LastMessageAt), fmtTime(prev))
 		}
 	}
+	return jobs
+}
+
+// wantQueuedJobs checks the queued jobs: one per batch post on an
+// emailing topic, with the previous message's time.
+func (c *concurrencyCase) wantQueuedJobs(t *testing.T, jobs []wantJob) {
+	ctx, s := t.Context(), c.nodes[1]
 	// Jobs by message; their due times are checked by the other areas.
 	got, err := s.NotifyJobClaim(ctx, farFuture, farLease, 100000)
 	NoErr(t, err, "NotifyJobClaim")
