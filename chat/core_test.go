@@ -135,3 +135,15 @@ func TestErrorVocabulary(t *testing.T) {
 type errFake string
 
 func (e errFake) Error() string { return string(e) }
+
+// Both engines bound "at most n" with BatchLimit.
+func TestBatchLimit(t *testing.T) {
+	for n, want := range map[int]int{
+		-1: chat.DefaultPageSize, 0: chat.DefaultPageSize, 1: 1,
+		chat.MaxBatchSize: chat.MaxBatchSize, chat.MaxBatchSize + 1: chat.MaxBatchSize, 1 << 40: chat.MaxBatchSize,
+	} {
+		if got := chat.BatchLimit(n); got != want {
+			t.Errorf("BatchLimit(%d) = %d, want %d", n, got, want)
+		}
+	}
+}

@@ -154,6 +154,15 @@ const (
 	MaxBatchSize = 10 * MaxPageSize
 )
 
+// BatchLimit is the limit a store method taking "at most n" applies:
+// DefaultPageSize for 0 or less, at most MaxBatchSize. Both engines call it.
+func BatchLimit(n int) int {
+	if n <= 0 {
+		return DefaultPageSize
+	}
+	return min(n, MaxBatchSize)
+}
+
 // Normalize clamps the limit.
 func (p Page) Normalize() Page {
 	if p.Limit <= 0 {

@@ -196,15 +196,7 @@ func orNow(t time.Time) time.Time {
 // limit converts a caller's "at most n" to the int32 a query takes: 0 or
 // less is chat.DefaultPageSize, more than chat.MaxBatchSize is
 // chat.MaxBatchSize, on both engines.
-func limit(n int) int32 {
-	switch {
-	case n <= 0:
-		return chat.DefaultPageSize
-	case n > chat.MaxBatchSize:
-		return chat.MaxBatchSize
-	}
-	return int32(n)
-}
+func limit(n int) int32 { return int32(chat.BatchLimit(n)) }
 
 // page returns the keyset cursor and limit of p.
 func page(p chat.Page) (after int64, lim int32) {

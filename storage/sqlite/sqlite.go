@@ -349,12 +349,4 @@ func fromMicrosPtr(v *int64) *time.Time {
 // limit converts a caller's "at most n" to the int64 a query takes: 0 or
 // less is chat.DefaultPageSize, more than chat.MaxBatchSize is
 // chat.MaxBatchSize, on both engines.
-func limit(n int) int64 {
-	switch {
-	case n <= 0:
-		return chat.DefaultPageSize
-	case n > chat.MaxBatchSize:
-		return chat.MaxBatchSize
-	}
-	return int64(n)
-}
+func limit(n int) int64 { return int64(chat.BatchLimit(n)) }
