@@ -137,7 +137,7 @@ var errUnchanged = errors.New("conversation unchanged")
 // notification (and notify_admins, external_email when asked).
 // Errors: EUnauthenticated, ENotFound (category, company, person),
 // EForbidden (a field the caller's role may not set), EInvalid, ETooLarge.
-func (s *Service) CreateConversation(ctx context.Context, in NewConversationInput) (ConversationView, error) {
+func (s *ConversationService) CreateConversation(ctx context.Context, in NewConversationInput) (ConversationView, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return ConversationView{}, err
@@ -234,7 +234,7 @@ func (s *Service) CreateConversation(ctx context.Context, in NewConversationInpu
 
 // conversationByClientID finds the conversation an earlier attempt with
 // the same client_msg_id created.
-func (s *Service) conversationByClientID(ctx context.Context, p *Principal, clientMsgID string) (ConversationView, bool, error) {
+func (s *ConversationService) conversationByClientID(ctx context.Context, p *Principal, clientMsgID string) (ConversationView, bool, error) {
 	m, err := s.store.MessageByClientID(ctx, p.TenantID, p.UserID, clientMsgID)
 	if IsCode(err, ENotFound) {
 		return ConversationView{}, false, nil
@@ -255,7 +255,7 @@ func (s *Service) conversationByClientID(ctx context.Context, p *Principal, clie
 
 // planConversation checks the input against p's roles and returns the
 // conversation to create (no subject, id or times).
-func (s *Service) planConversation(ctx context.Context, st Store, p *Principal, f tenantFacts, in NewConversationInput) (Conversation, error) {
+func (s *ConversationService) planConversation(ctx context.Context, st Store, p *Principal, f tenantFacts, in NewConversationInput) (Conversation, error) {
 	cat, err := st.CategoryGet(ctx, p.TenantID, in.CategoryID)
 	if IsCode(err, ENotFound) || (err == nil && !cat.Active) {
 		return Conversation{}, NotFound("category")
@@ -320,7 +320,7 @@ func (s *Service) planConversation(ctx context.Context, st Store, p *Principal, 
 // managers their companies, their team members and the team members'
 // companies; message handlers and tenant admins anyone they may find.
 // Naming a person fills the company from the person's employment.
-func (s *Service) relate(ctx context.Context, st Store, p *Principal, f tenantFacts, companyID, userID *int64) (*int64, *int64, error) {
+func (s *ConversationService) relate(ctx context.Context, st Store, p *Principal, f tenantFacts, companyID, userID *int64) (*int64, *int64, error) {
 	privileged := p.Handler || p.TenantAdmin()
 	restricted := f.settings.CompanyVisibility && !p.TenantAdmin() && !p.Superuser
 	var person *User
@@ -422,7 +422,7 @@ func teamHasCompany(ctx context.Context, st Store, p *Principal, companyID int64
 // admin, or a message handler whom p may find. Tenant admins are not
 // subject to the company rule here: they see every conversation anyway,
 // so naming one discloses nothing.
-func (s *Service) checkAdminCandidate(ctx context.Context, st Store, p *Principal, f tenantFacts, id int64) (User, error) {
+func (s *ConversationService) checkAdminCandidate(ctx context.Context, st Store, p *Principal, f tenantFacts, id int64) (User, error) {
 	u, err := st.UserGet(ctx, p.TenantID, id)
 	if IsCode(err, ENotFound) || (err == nil && !slices.Contains(u.RoleIDs, f.adminRole) && !f.findable(p, u)) {
 		return User{}, NotFound("user")
@@ -464,7 +464,7 @@ func uniqueSorted(ids []int64) []int64 {
 
 // Conversation returns one conversation as the caller sees it.
 // Errors: EUnauthenticated, ENotFound.
-func (s *Service) Conversation(ctx context.Context, id int64) (ConversationView, error) {
+func (s *ConversationService) Conversation(ctx context.Context, id int64) (ConversationView, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return ConversationView{}, err
@@ -479,7 +479,7 @@ func (s *Service) Conversation(ctx context.Context, id int64) (ConversationView,
 // Conversations lists the conversations the caller can see, most recently
 // active first; q.Page.After is the id of the last conversation of the
 // previous page. Errors: EUnauthenticated, EInvalid.
-func (s *Service) Conversations(ctx context.Context, q ConversationQuery) ([]ConversationView, error) {
+func (s *ConversationService) Conversations(ctx context.Context, q ConversationQuery) ([]ConversationView, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -517,7 +517,7 @@ func (s *Service) Conversations(ctx context.Context, q ConversationQuery) ([]Con
 	return s.viewsFor(ctx, s.store, p, cs)
 }
 
-func (s *Service) viewFor(ctx context.Context, st Store, p *Principal, c Conversation) (ConversationView, error) {
+func (s *ConversationService) viewFor(ctx context.Context, st Store, p *Principal, c Conversation) (ConversationView, error) {
 	vs, err := s.viewsFor(ctx, st, p, []Conversation{c})
 	if err != nil {
 		return ConversationView{}, err
@@ -526,7 +526,7 @@ func (s *Service) viewFor(ctx context.Context, st Store, p *Principal, c Convers
 }
 
 // viewsFor adds read state, labels and permitted actions.
-func (s *Service) viewsFor(ctx context.Context, st Store, p *Principal, cs []Conversation) ([]ConversationView, error) {
+func (s *ConversationService) viewsFor(ctx context.Context, st Store, p *Principal, cs []Conversation) ([]ConversationView, error) {
 	out := make([]ConversationView, 0, len(cs))
 	if len(cs) == 0 {
 		return out, nil
@@ -563,8 +563,8 @@ func actionsFor(p *Principal, c Conversation) ConversationActions {
 
 // MarkConversationRead moves the caller's read marker. Errors:
 // EUnauthenticated, ENotFound, EInvalid.
-func (s *Service) MarkConversationRead(ctx context.Context, id, seq int64) (int64, error) {
-	return s.MarkRead(ctx, ConversationChannel(id), seq)
+func (s *ConversationService) MarkConversationRead(ctx context.Context, id, seq int64) (int64, error) {
+	return s.markRead(ctx, ConversationChannel(id), seq)
 }
 
 // --- receivers ---
@@ -572,7 +572,7 @@ func (s *Service) MarkConversationRead(ctx context.Context, id, seq int64) (int6
 // ReceiverPreview lists who would see a conversation started with in,
 // computed by the visibility rule itself. Errors: as CreateConversation,
 // without the subject and body checks.
-func (s *Service) ReceiverPreview(ctx context.Context, in NewConversationInput) (ReceiverList, error) {
+func (s *ConversationService) ReceiverPreview(ctx context.Context, in NewConversationInput) (ReceiverList, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return ReceiverList{}, err
@@ -590,7 +590,7 @@ func (s *Service) ReceiverPreview(ctx context.Context, in NewConversationInput) 
 
 // ConversationReceivers lists who can see the conversation now.
 // Errors: EUnauthenticated, ENotFound.
-func (s *Service) ConversationReceivers(ctx context.Context, id int64) (ReceiverList, error) {
+func (s *ConversationService) ConversationReceivers(ctx context.Context, id int64) (ReceiverList, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return ReceiverList{}, err
@@ -606,7 +606,7 @@ func (s *Service) ConversationReceivers(ctx context.Context, id int64) (Receiver
 	return s.receivers(ctx, s.store, p, f, c)
 }
 
-func (s *Service) receivers(ctx context.Context, st Store, p *Principal, f tenantFacts, c Conversation) (ReceiverList, error) {
+func (s *ConversationService) receivers(ctx context.Context, st Store, p *Principal, f tenantFacts, c Conversation) (ReceiverList, error) {
 	us, err := conversationAudience(ctx, st, f, c)
 	if err != nil {
 		return ReceiverList{}, err
@@ -734,7 +734,7 @@ func conversationEvents(ctx context.Context, st Store, before *Conversation, c C
 
 // publishConversation publishes conversationEvents after commit; failing
 // to compute them is logged, since the change is committed already.
-func (s *Service) publishConversation(ctx context.Context, st Store, before *Conversation, c Conversation) {
+func (s *ConversationService) publishConversation(ctx context.Context, st Store, before *Conversation, c Conversation) {
 	if s.cfg.Publisher == nil {
 		return
 	}
@@ -753,7 +753,7 @@ func (s *Service) publishConversation(ctx context.Context, st Store, before *Con
 // Solved one), records a status change as an event in the thread, and
 // queues the reply's notification: answered for the handler side,
 // customer_message for the customer side.
-func (s *Service) conversationPosted(ctx context.Context, st Store, p *Principal, c Conversation, m *Message) ([]Event, error) {
+func (s *MessageService) conversationPosted(ctx context.Context, st Store, p *Principal, c Conversation, m *Message) ([]Event, error) {
 	// Publish holds the conversation's sequence lock now: read it again so
 	// that a change committed meanwhile is not overwritten.
 	cur, err := st.ConversationGet(ctx, p.TenantID, c.ID)
@@ -808,7 +808,7 @@ func (s *Service) conversationPosted(ctx context.Context, st Store, p *Principal
 }
 
 // insertChange appends a MessageStatus message recording ch at seq.
-func (s *Service) insertChange(ctx context.Context, st Store, p *Principal, convID, seq int64, ch ConversationChange, at time.Time) (Message, error) {
+func (s *core) insertChange(ctx context.Context, st Store, p *Principal, convID, seq int64, ch ConversationChange, at time.Time) (Message, error) {
 	body, err := json.Marshal(ch)
 	if err != nil {
 		return Message{}, Internal(err, "encode change")
@@ -835,7 +835,7 @@ type changeFunc func(ctx context.Context, tx Store, p *Principal, f tenantFacts,
 // MessageStatus event per change in the thread (gap-free seqs), the
 // notification job of reason (if any) for the last event; then publishes
 // the events and conversation.changed to everyone who can see it.
-func (s *Service) changeConversation(ctx context.Context, id int64, reason NotifyReason, fn changeFunc) (ConversationView, error) {
+func (s *ConversationService) changeConversation(ctx context.Context, id int64, reason NotifyReason, fn changeFunc) (ConversationView, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return ConversationView{}, err
@@ -922,7 +922,7 @@ func (s *Service) changeConversation(ctx context.Context, id int64, reason Notif
 // TakeConversation makes the caller, a member of a receiver role, the
 // handler; a New conversation becomes Open. Errors: EUnauthenticated,
 // ENotFound, EForbidden.
-func (s *Service) TakeConversation(ctx context.Context, id int64) (ConversationView, error) {
+func (s *ConversationService) TakeConversation(ctx context.Context, id int64) (ConversationView, error) {
 	return s.changeConversation(ctx, id, "", func(ctx context.Context, tx Store, p *Principal, f tenantFacts, c *Conversation) ([]ConversationChange, error) {
 		if isID(c.HandlerID, p.UserID) {
 			return nil, nil
@@ -948,7 +948,7 @@ func setHandler(c *Conversation, userID int64, name string) []ConversationChange
 // receiver roles who can see it, or (userID nil) leaves it without a
 // handler. The handler, receiver-role members and tenant admins may.
 // Errors: EUnauthenticated, ENotFound, EForbidden, EInvalid.
-func (s *Service) SetConversationHandler(ctx context.Context, id int64, userID *int64) (ConversationView, error) {
+func (s *ConversationService) SetConversationHandler(ctx context.Context, id int64, userID *int64) (ConversationView, error) {
 	return s.changeConversation(ctx, id, "", func(ctx context.Context, tx Store, p *Principal, f tenantFacts, c *Conversation) ([]ConversationChange, error) {
 		if !canSetHandler(p, *c) {
 			return nil, Errorf(EForbidden, "only the handler side may hand this conversation over")
@@ -987,7 +987,7 @@ func activeUser(ctx context.Context, st Store, p *Principal, f tenantFacts, id i
 // SetConversationStatus sets Open, Waiting (the handler side asks the
 // customer) or Solved. Only the handler side may. Errors:
 // EUnauthenticated, ENotFound, EForbidden, EInvalid.
-func (s *Service) SetConversationStatus(ctx context.Context, id int64, status ConversationStatus) (ConversationView, error) {
+func (s *ConversationService) SetConversationStatus(ctx context.Context, id int64, status ConversationStatus) (ConversationView, error) {
 	switch status {
 	case StatusOpen, StatusWaiting, StatusSolved:
 	case StatusNew:
@@ -1013,7 +1013,7 @@ func (s *Service) SetConversationStatus(ctx context.Context, id int64, status Co
 // company (or, without one, by one of the creator's companies), whom the
 // caller may find. Both sides may. Errors: EUnauthenticated, ENotFound,
 // EForbidden, EInvalid.
-func (s *Service) SetCustomerAssignee(ctx context.Context, id int64, userID *int64) (ConversationView, error) {
+func (s *ConversationService) SetCustomerAssignee(ctx context.Context, id int64, userID *int64) (ConversationView, error) {
 	return s.changeConversation(ctx, id, "", func(ctx context.Context, tx Store, p *Principal, f tenantFacts, c *Conversation) ([]ConversationChange, error) {
 		if !canSetAssignee(p, *c) {
 			return nil, Errorf(EForbidden, "you may not set the customer assignee")
@@ -1054,7 +1054,7 @@ func (s *Service) SetCustomerAssignee(ctx context.Context, id int64, userID *int
 // SetConversationAdmin names (or with nil removes) the designated
 // administrator, who is notified of every customer message. The handler
 // side may. Errors: EUnauthenticated, ENotFound, EForbidden, EInvalid.
-func (s *Service) SetConversationAdmin(ctx context.Context, id int64, userID *int64) (ConversationView, error) {
+func (s *ConversationService) SetConversationAdmin(ctx context.Context, id int64, userID *int64) (ConversationView, error) {
 	return s.changeConversation(ctx, id, "", func(ctx context.Context, tx Store, p *Principal, f tenantFacts, c *Conversation) ([]ConversationChange, error) {
 		if !canSetAdmin(p, *c) {
 			return nil, Errorf(EForbidden, "only the handler side may designate the administrator")
@@ -1081,7 +1081,7 @@ func (s *Service) SetConversationAdmin(ctx context.Context, id int64, userID *in
 // AddExternalEmails adds addresses that receive the conversation by email
 // (message handlers only) and queues external_email for them. Errors:
 // EUnauthenticated, ENotFound, EForbidden, EInvalid.
-func (s *Service) AddExternalEmails(ctx context.Context, id int64, emails []string) (ConversationView, error) {
+func (s *ConversationService) AddExternalEmails(ctx context.Context, id int64, emails []string) (ConversationView, error) {
 	if len(emails) == 0 {
 		return ConversationView{}, Errorf(EInvalid, "no email address given")
 	}
@@ -1105,7 +1105,7 @@ func (s *Service) AddExternalEmails(ctx context.Context, id int64, emails []stri
 // NotifyAdministrators sends "a notification to administrators" about the
 // conversation: an event in the thread and a notify_admins job. The
 // handler side may. Errors: EUnauthenticated, ENotFound, EForbidden.
-func (s *Service) NotifyAdministrators(ctx context.Context, id int64) (ConversationView, error) {
+func (s *ConversationService) NotifyAdministrators(ctx context.Context, id int64) (ConversationView, error) {
 	return s.changeConversation(ctx, id, ReasonNotifyAdmins, func(ctx context.Context, tx Store, p *Principal, f tenantFacts, c *Conversation) ([]ConversationChange, error) {
 		if !canNotifyAdmins(p, *c) {
 			return nil, Errorf(EForbidden, "only the handler side may notify the administrators")
@@ -1136,7 +1136,7 @@ func StatusLabel(ts TenantSettings, locale string, st ConversationStatus) string
 
 // StatusLabels returns the labels of every status in the caller's
 // locale. Errors: EUnauthenticated.
-func (s *Service) StatusLabels(ctx context.Context) (map[ConversationStatus]string, error) {
+func (s *ConversationService) StatusLabels(ctx context.Context) (map[ConversationStatus]string, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
