@@ -14,7 +14,7 @@ import (
 // filters, creation with the receiver preview, the thread, replies, read
 // markers, ownership and status actions, and the retention preview and
 // run log for tenant admins. It also registers categories, attachments
-// and drafts. chat.Service decides every access; invisible and other
+// and drafts. chat.ConversationService decides every access; invisible and other
 // tenants' conversations answer 404.
 func (s *Server) registerConversations(m *http.ServeMux) {
 	const p = "/api/v1/conversations"

@@ -10,7 +10,7 @@ import (
 
 // registerMessenger adds the messenger's routes: groups, members, topics
 // and their settings, read markers, history and posting. Every handler runs
-// as the caller; chat.Service decides access (other tenants' and
+// as the caller; chat.MessengerService decides access (other tenants' and
 // non-members' groups and topics answer 404).
 func (s *Server) registerMessenger(m *http.ServeMux) {
 	const p = "/api/v1/messenger"
