@@ -99,103 +99,18 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 		return nil, chat.Errorf(chat.EInvalid, "smtp: invalid URL")
 	}
 	m := &SMTP{timeout: cfg.Timeout, tlsPolicy: gomail.TLSOpportunistic, from: cfg.From, fromName: cfg.FromName}
-	var defaultPort int
-	switch u.Scheme {
-	case "smtp":
-		defaultPort = gomail.DefaultPortTLS
-	case "smtps":
-		defaultPort = gomail.DefaultPortSSL
-		m.implicitTLS = true
-	default:
-		return nil, chat.Errorf(chat.EInvalid, "smtp: URL scheme must be smtp or smtps, not %q", u.Scheme)
+	if err := m.setEndpoint(u); err != nil {
+		return nil, err
 	}
-	m.host = u.Hostname()
-	if m.host == "" {
-		return nil, chat.Errorf(chat.EInvalid, "smtp: URL has no host")
+	insecure, err := m.setParams(u.Query())
+	if err != nil {
+		return nil, err
 	}
-	m.port = defaultPort
-	if p := u.Port(); p != "" {
-		if m.port, err = strconv.Atoi(p); err != nil || m.port < 1 || m.port > 65535 {
-			return nil, chat.Errorf(chat.EInvalid, "smtp: invalid port %q", p)
-		}
-	}
-	if u.User != nil {
-		m.username = u.User.Username()
-		m.password, _ = u.User.Password()
-	}
-	if u.Path != "" && u.Path != "/" {
-		return nil, chat.Errorf(chat.EInvalid, "smtp: URL must not have a path")
-	}
-
-	insecure := false
-	m.authType = gomail.SMTPAuthAutoDiscover
-	for key, values := range u.Query() {
-		if len(values) != 1 {
-			return nil, chat.Errorf(chat.EInvalid, "smtp: URL parameter %q given %d times", key, len(values))
-		}
-		v := values[0]
-		switch key {
-		case "tls":
-			if v != "none" {
-				return nil, chat.Errorf(chat.EInvalid, "smtp: tls=%q: the only value is none", v)
-			}
-			if m.implicitTLS {
-				return nil, chat.Errorf(chat.EInvalid, "smtp: smtps:// cannot have tls=none")
-			}
-			m.tlsPolicy = gomail.NoTLS
-		case "starttls":
-			if m.implicitTLS {
-				return nil, chat.Errorf(chat.EInvalid, "smtp: smtps:// is implicit TLS; starttls does not apply")
-			}
-			switch v {
-			case "required":
-				m.tlsPolicy = gomail.TLSMandatory
-			case "opportunistic":
-				m.tlsPolicy = gomail.TLSOpportunistic
-			default:
-				return nil, chat.Errorf(chat.EInvalid, "smtp: starttls=%q: want required or opportunistic", v)
-			}
-		case "timeout":
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return nil, chat.Errorf(chat.EInvalid, "smtp: timeout=%q: want a positive duration like 30s", v)
-			}
-			if m.timeout == 0 {
-				m.timeout = d
-			}
-		case "auth":
-			switch strings.ToLower(v) {
-			case "auto":
-				m.authType = gomail.SMTPAuthAutoDiscover
-			case "plain":
-				m.authType = gomail.SMTPAuthPlain
-			case "login":
-				m.authType = gomail.SMTPAuthLogin
-			case "cram-md5":
-				m.authType = gomail.SMTPAuthCramMD5
-			case "scram-sha-256":
-				m.authType = gomail.SMTPAuthSCRAMSHA256
-			default:
-				return nil, chat.Errorf(chat.EInvalid, "smtp: auth=%q: want plain, login, cram-md5, scram-sha-256 or auto", v)
-			}
-		case "insecure_skip_verify":
-			if insecure, err = strconv.ParseBool(v); err != nil {
-				return nil, chat.Errorf(chat.EInvalid, "smtp: insecure_skip_verify=%q: want true or false", v)
-			}
-		default:
-			return nil, chat.Errorf(chat.EInvalid, "smtp: unknown URL parameter %q", key)
-		}
-	}
-	if m.tlsPolicy == gomail.NoTLS && m.username != "" {
-		return nil, chat.Errorf(chat.EInvalid, "smtp: tls=none with credentials would send the password in clear")
+	if err := m.validate(); err != nil {
+		return nil, err
 	}
 	if m.timeout == 0 {
 		m.timeout = DefaultTimeout
-	}
-	if m.from != "" {
-		if _, err := parseAddress(m.from, "From"); err != nil {
-			return nil, err
-		}
 	}
 	m.tlsConfig = &tls.Config{
 		ServerName:         m.host,
@@ -204,6 +119,141 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 		InsecureSkipVerify: insecure, //nolint:gosec // opt-in URL flag for tests, documented
 	}
 	return m, nil
+}
+
+// setEndpoint takes scheme, host, port and credentials from u.
+func (m *SMTP) setEndpoint(u *url.URL) error {
+	switch u.Scheme {
+	case "smtp":
+		m.port = gomail.DefaultPortTLS
+	case "smtps":
+		m.port = gomail.DefaultPortSSL
+		m.implicitTLS = true
+	default:
+		return chat.Errorf(chat.EInvalid, "smtp: URL scheme must be smtp or smtps, not %q", u.Scheme)
+	}
+	m.host = u.Hostname()
+	if m.host == "" {
+		return chat.Errorf(chat.EInvalid, "smtp: URL has no host")
+	}
+	if p := u.Port(); p != "" {
+		var err error
+		if m.port, err = strconv.Atoi(p); err != nil || m.port < 1 || m.port > 65535 {
+			return chat.Errorf(chat.EInvalid, "smtp: invalid port %q", p)
+		}
+	}
+	if u.User != nil {
+		m.username = u.User.Username()
+		m.password, _ = u.User.Password()
+	}
+	if u.Path != "" && u.Path != "/" {
+		return chat.Errorf(chat.EInvalid, "smtp: URL must not have a path")
+	}
+	return nil
+}
+
+// setParams applies the URL's query parameters; unknown ones are an error
+// so a typo cannot silently weaken TLS. It returns insecure_skip_verify.
+func (m *SMTP) setParams(q url.Values) (insecure bool, err error) {
+	m.authType = gomail.SMTPAuthAutoDiscover
+	for key, values := range q {
+		if len(values) != 1 {
+			return false, chat.Errorf(chat.EInvalid, "smtp: URL parameter %q given %d times", key, len(values))
+		}
+		v := values[0]
+		switch key {
+		case "tls":
+			err = m.setTLS(v)
+		case "starttls":
+			err = m.setStartTLS(v)
+		case "timeout":
+			err = m.setTimeout(v)
+		case "auth":
+			m.authType, err = parseAuth(v)
+		case "insecure_skip_verify":
+			if insecure, err = strconv.ParseBool(v); err != nil {
+				err = chat.Errorf(chat.EInvalid, "smtp: insecure_skip_verify=%q: want true or false", v)
+			}
+		default:
+			err = chat.Errorf(chat.EInvalid, "smtp: unknown URL parameter %q", key)
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return insecure, nil
+}
+
+// setTLS applies tls=none: plain SMTP, never with implicit TLS.
+func (m *SMTP) setTLS(v string) error {
+	if v != "none" {
+		return chat.Errorf(chat.EInvalid, "smtp: tls=%q: the only value is none", v)
+	}
+	if m.implicitTLS {
+		return chat.Errorf(chat.EInvalid, "smtp: smtps:// cannot have tls=none")
+	}
+	m.tlsPolicy = gomail.NoTLS
+	return nil
+}
+
+// setStartTLS applies starttls=required|opportunistic to smtp:// URLs.
+func (m *SMTP) setStartTLS(v string) error {
+	if m.implicitTLS {
+		return chat.Errorf(chat.EInvalid, "smtp: smtps:// is implicit TLS; starttls does not apply")
+	}
+	switch v {
+	case "required":
+		m.tlsPolicy = gomail.TLSMandatory
+	case "opportunistic":
+		m.tlsPolicy = gomail.TLSOpportunistic
+	default:
+		return chat.Errorf(chat.EInvalid, "smtp: starttls=%q: want required or opportunistic", v)
+	}
+	return nil
+}
+
+// setTimeout validates timeout=; SMTPConfig.Timeout, when set, wins.
+func (m *SMTP) setTimeout(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return chat.Errorf(chat.EInvalid, "smtp: timeout=%q: want a positive duration like 30s", v)
+	}
+	if m.timeout == 0 {
+		m.timeout = d
+	}
+	return nil
+}
+
+// authTypes maps the auth= values to go-mail's mechanisms.
+var authTypes = map[string]gomail.SMTPAuthType{
+	"auto":          gomail.SMTPAuthAutoDiscover,
+	"plain":         gomail.SMTPAuthPlain,
+	"login":         gomail.SMTPAuthLogin,
+	"cram-md5":      gomail.SMTPAuthCramMD5,
+	"scram-sha-256": gomail.SMTPAuthSCRAMSHA256,
+}
+
+// parseAuth reads auth=, case-insensitively.
+func parseAuth(v string) (gomail.SMTPAuthType, error) {
+	t, ok := authTypes[strings.ToLower(v)]
+	if !ok {
+		return "", chat.Errorf(chat.EInvalid, "smtp: auth=%q: want plain, login, cram-md5, scram-sha-256 or auto", v)
+	}
+	return t, nil
+}
+
+// validate checks the rules that span parameters: no password in clear,
+// and a default sender that is a valid address.
+func (m *SMTP) validate() error {
+	if m.tlsPolicy == gomail.NoTLS && m.username != "" {
+		return chat.Errorf(chat.EInvalid, "smtp: tls=none with credentials would send the password in clear")
+	}
+	if m.from != "" {
+		if _, err := parseAddress(m.from, "From"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Send delivers e. Errors are *chat.Error:
