@@ -196,6 +196,14 @@ type MessageStore interface {
 	// ChannelEventsSince returns events with seq > since in seq order, at
 	// most limit, each with the current state of its message.
 	ChannelEventsSince(ctx context.Context, tenantID int64, ch Channel, since int64, limit int) ([]ChannelEvent, error)
+	// ChannelEventsAfter is ChannelEventsSince for many channels in one
+	// query: for each cursor the events of its channel with
+	// cursor.Seq < seq <= cursor.Seq+limit (seqs are gap-free, so at most
+	// limit per channel; limit as BatchLimit), ordered by channel (kind,
+	// id) and seq; each event's Message.Channel says whose it is. Cursors
+	// of user channels find nothing. More than MaxCursors cursors is
+	// EInvalid.
+	ChannelEventsAfter(ctx context.Context, tenantID int64, cursors []ChannelCursor, limit int) ([]ChannelEvent, error)
 
 	// ReadStateSet moves the user's read marker forward (never back) and
 	// returns the marker now stored.

@@ -69,6 +69,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.channelEventInsertStmt, err = db.PrepareContext(ctx, channelEventInsert); err != nil {
 		return nil, fmt.Errorf("error preparing query ChannelEventInsert: %w", err)
 	}
+	if q.channelEventsAfterStmt, err = db.PrepareContext(ctx, channelEventsAfter); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelEventsAfter: %w", err)
+	}
 	if q.channelEventsSinceStmt, err = db.PrepareContext(ctx, channelEventsSince); err != nil {
 		return nil, fmt.Errorf("error preparing query ChannelEventsSince: %w", err)
 	}
@@ -447,6 +450,11 @@ func (q *Queries) Close() error {
 	if q.channelEventInsertStmt != nil {
 		if cerr := q.channelEventInsertStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing channelEventInsertStmt: %w", cerr)
+		}
+	}
+	if q.channelEventsAfterStmt != nil {
+		if cerr := q.channelEventsAfterStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelEventsAfterStmt: %w", cerr)
 		}
 	}
 	if q.channelEventsSinceStmt != nil {
@@ -1003,6 +1011,7 @@ type Queries struct {
 	categoryUpdateStmt               *sql.Stmt
 	channelDraftsDeleteStmt          *sql.Stmt
 	channelEventInsertStmt           *sql.Stmt
+	channelEventsAfterStmt           *sql.Stmt
 	channelEventsSinceStmt           *sql.Stmt
 	channelMessagesDeleteStmt        *sql.Stmt
 	channelMutesDeleteStmt           *sql.Stmt
@@ -1124,6 +1133,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		categoryUpdateStmt:               q.categoryUpdateStmt,
 		channelDraftsDeleteStmt:          q.channelDraftsDeleteStmt,
 		channelEventInsertStmt:           q.channelEventInsertStmt,
+		channelEventsAfterStmt:           q.channelEventsAfterStmt,
 		channelEventsSinceStmt:           q.channelEventsSinceStmt,
 		channelMessagesDeleteStmt:        q.channelMessagesDeleteStmt,
 		channelMutesDeleteStmt:           q.channelMutesDeleteStmt,
