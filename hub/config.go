@@ -94,6 +94,22 @@ type Config struct {
 	// RequestTimeout bounds each service call made for a client frame.
 	// Zero: 15 s.
 	RequestTimeout time.Duration
+
+	// PollInterval is how often, while the broker is down or a channel's
+	// broker subscription is unconfirmed, the node reads the events of the
+	// channels its clients follow from the database (one query per tenant
+	// for up to chat.MaxCursors channels): the delay of cross-node
+	// delivery during a broker outage. Zero: 1 s. Negative: never (the
+	// node then delivers only its own publishes until the broker is back).
+	PollInterval time.Duration
+	// BrokerWait is how long a channel's first subscriber waits for the
+	// broker to confirm the subscription before being served by the poll
+	// instead. Zero: 2 s.
+	BrokerWait time.Duration
+	// GapWait is how long an event that arrives ahead of its predecessor
+	// waits for it before the gap is read from the database: concurrent
+	// publishers reach the broker in any order. Zero: 50 ms.
+	GapWait time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -144,5 +160,14 @@ func (c *Config) setDefaults() {
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 15 * time.Second
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = time.Second
+	}
+	if c.BrokerWait == 0 {
+		c.BrokerWait = 2 * time.Second
+	}
+	if c.GapWait == 0 {
+		c.GapWait = 50 * time.Millisecond
 	}
 }

@@ -45,8 +45,11 @@ type Hub struct {
 	conns    map[*conn]struct{}
 	closed   bool
 	closing  atomic.Bool
-	connWG   sync.WaitGroup
-	perUser  *userConns
+	// brokerDown: the broker lost its connection (HandleDisconnect) and
+	// has not reconnected; channels are caught up from the database.
+	brokerDown atomic.Bool
+	connWG     sync.WaitGroup
+	perUser    *userConns
 
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
@@ -88,9 +91,13 @@ func New(cfg Config) *Hub {
 		bgCancel:     cancel,
 		shutdownDone: make(chan struct{}),
 	}
+	h.m.brokerUp.Set(1)
 	h.broker.SetHandler(h)
 	if cfg.SessionRecheck > 0 {
 		h.spawn(h.recheckLoop)
+	}
+	if cfg.PollInterval > 0 {
+		h.spawn(h.pollLoop)
 	}
 	return h
 }
@@ -176,6 +183,10 @@ func (h *Hub) HandleMessage(channel string, payload []byte) {
 // so every persisted channel is read again from its cursor.
 func (h *Hub) HandleReconnect() {
 	h.m.brokerReconnects.Inc()
+	if h.brokerDown.Swap(false) {
+		h.m.brokerUp.Set(1)
+		h.log.Info().Msg("broker up again: live delivery through the broker, channels read once more from the database")
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, ch := range h.channels {
@@ -183,6 +194,7 @@ func (h *Hub) HandleReconnect() {
 			continue
 		}
 		ch.mu.Lock()
+		ch.unconfirmed = false // every subscription was sent again
 		switch {
 		case len(ch.subs) == 0:
 			// Nobody to owe anything; the next subscriber fixes the cursor.
@@ -446,6 +458,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 				ch.graceTimer.Stop()
 				ch.graceTimer = nil
 			}
+			ch.stopGapTimer()
 			ch.mu.Unlock()
 		}
 		h.mu.Unlock()
