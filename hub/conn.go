@@ -93,11 +93,15 @@ func (c *conn) enqueueUncounted(frame []byte) bool {
 		return false
 	}
 	if c.qbytes+len(frame) > c.h.cfg.SendQueueBytes {
+		queued := c.qbytes
 		c.qclosed = true
 		c.queue = nil
 		c.qmu.Unlock()
 		c.h.m.queueDrops.Inc()
 		c.h.m.slowConsumers.Inc()
+		// Not on this goroutine: fan-out calls enqueue under the
+		// channel's lock and does no I/O there.
+		go c.logSlowConsumer(queued, len(frame), "send queue full")
 		c.close(CloseSlowConsumer, reasonSlowConsumer)
 		return false
 	}
@@ -233,10 +237,12 @@ func (c *conn) push(frame []byte) {
 			return
 		case <-timeout:
 			c.qmu.Lock()
+			queued := c.qbytes
 			c.qclosed, c.queue = true, nil
 			c.qmu.Unlock()
 			c.h.m.queueDrops.Inc()
 			c.h.m.slowConsumers.Inc()
+			c.logSlowConsumer(queued, len(frame), "no room in the send queue in time")
 			c.close(CloseSlowConsumer, reasonSlowConsumer)
 			return
 		}
@@ -447,6 +453,13 @@ func (c *conn) finish() {
 func (c *conn) logger() *zerolog.Logger {
 	l := c.h.log.With().Str("conn", c.id).Int64("tenant", c.p.TenantID).Int64("user", c.p.UserID).Logger()
 	return &l
+}
+
+// logSlowConsumer records a slow-consumer disconnect: who, and how much
+// was queued; never what.
+func (c *conn) logSlowConsumer(queued, frame int, why string) {
+	c.logger().Warn().Int("queued_bytes", queued).Int("frame_bytes", frame).
+		Int("limit_bytes", c.h.cfg.SendQueueBytes).Str("reason", why).Msg("slow consumer disconnected")
 }
 
 func (c *conn) logWriteError(err error) {

@@ -53,6 +53,10 @@ type Config struct {
 	// NotifyDelay is how long a notification email waits after its event,
 	// so that people who read the message meanwhile get none.
 	NotifyDelay time.Duration // PARLEY_NOTIFY_DELAY, default 2m
+	// PollInterval is how often, while Redis is down, a node reads the
+	// channels its clients follow from the database (cross-node delivery
+	// delay during the outage; one query per tenant per period).
+	PollInterval time.Duration // PARLEY_POLL_INTERVAL, default 1s
 
 	// MaxSocketsPerUser caps one user's open WebSockets on a node; the one
 	// over it is closed with close code 4009. As in hub.Config, zero is
@@ -94,6 +98,7 @@ var options = []option{
 	{"session-recheck", "10s", "how often open sockets' sessions are revalidated (closes those revoked by the CLI or expired)", false},
 	{"client-ip-header", "", "header from a trusted proxy carrying the client address (X-Forwarded-For, X-Real-IP)", false},
 	{"shutdown-timeout", "15s", "how long a stop waits for in-flight requests", false},
+	{"poll-interval", "1s", "while Redis is down: how often each node reads the channels its clients follow from the database", false},
 	{"max-sockets-per-user", "20", "open WebSockets one user may have on a node (the next is closed with code 4009); 0: no limit", false},
 	{"metrics-token", "", "bearer token /metrics requires (Authorization: Bearer ...); empty: no login, block /metrics at the balancer", true},
 	{"log-level", "info", "debug, info, warn or error", false},
@@ -205,7 +210,7 @@ func buildConfig(raw map[string]string) (Config, error) {
 	var errs []error
 	for name, dst := range map[string]*time.Duration{
 		"session-lifetime": &c.SessionLifetime, "session-idle-timeout": &c.SessionIdleTimeout, "shutdown-timeout": &c.ShutdownTimeout,
-		"notify-delay": &c.NotifyDelay, "session-recheck": &c.SessionRecheck,
+		"notify-delay": &c.NotifyDelay, "session-recheck": &c.SessionRecheck, "poll-interval": &c.PollInterval,
 	} {
 		d, err := time.ParseDuration(raw[name])
 		if err != nil || d <= 0 {

@@ -256,7 +256,7 @@ func (m *Main) startHub(fe *frontend.Server) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hc := hub.Config{Service: m.svc, Broker: m.broker, Presence: m.presence, Authenticate: fe.Authenticate,
 		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck,
-		MaxSocketsPerUser: m.Config.MaxSocketsPerUser}
+		MaxSocketsPerUser: m.Config.MaxSocketsPerUser, PollInterval: m.Config.PollInterval}
 	if m.hubOptions != nil {
 		m.hubOptions(&hc)
 	}
