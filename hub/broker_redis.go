@@ -49,10 +49,23 @@ type RedisBroker struct {
 	down        atomic.Bool // the receive loop lost its connection
 	publishFail atomic.Bool // the last publish failed (logged once per streak)
 
+	out        chan outMsg   // publishes the sender has yet to send
+	sent       chan struct{} // closed when the sender ended
 	cancel     context.CancelFunc
 	done       chan struct{}
 	reconnects atomic.Int64
+	dropped    atomic.Int64
 }
+
+// outMsg is one publish on its way to Redis.
+type outMsg struct {
+	key     string
+	payload []byte
+}
+
+// publishQueue bounds the publishes waiting for Redis; beyond it they are
+// dropped (the other nodes read them from the database).
+const publishQueue = 8192
 
 var _ Broker = (*RedisBroker)(nil)
 
@@ -73,10 +86,13 @@ func NewRedisBroker(client *redis.Client, prefix string, opts RedisBrokerOptions
 		subs:    make(map[string]struct{}),
 		waiters: make(map[string][]chan struct{}),
 		late:    make(map[string]struct{}),
+		out:     make(chan outMsg, publishQueue),
+		sent:    make(chan struct{}),
 		cancel:  cancel,
 		done:    make(chan struct{}),
 	}
 	go b.receive(ctx)
+	go b.send(ctx)
 	return b
 }
 
@@ -90,26 +106,75 @@ func (b *RedisBroker) SetHandler(h BrokerHandler) {
 	b.mu.Unlock()
 }
 
-// Publish implements Broker. The payload goes to this node's handler first
-// (HandleLocal), so the node's own subscribers never wait for Redis; then
-// to Redis for the other nodes. A failed Redis publish is logged once per
-// run of failures and not returned: the event is committed, this node
-// delivered it, and the other nodes read it from the database (their
-// catch-up poll while Redis is down, or a gap fill).
+// Publish implements Broker without waiting for Redis. The payload goes to
+// this node's handler first (HandleLocal), so the node's own subscribers
+// never wait for Redis, then to a queue the sender pipelines to Redis in
+// order. A publish Redis does not take (down, hung, the queue full) is
+// dropped and logged once per run of failures, not returned: the event is
+// committed, this node delivered it, and the other nodes read it from the
+// database (their catch-up poll while Redis is down, or a gap fill).
 func (b *RedisBroker) Publish(ctx context.Context, channel string, payload []byte) error {
 	if h := b.getHandler(); h != nil {
 		h.HandleLocal(channel, payload)
 	}
-	if err := b.client.Publish(ctx, b.prefix+channel, payload).Err(); err != nil {
-		if !b.publishFail.Swap(true) {
-			b.log.Warn().Err(err).Msg("redis publish failed; other nodes catch up from the database")
-		}
-		return nil
-	}
-	if b.publishFail.Swap(false) {
-		b.log.Info().Msg("redis publish works again")
+	select {
+	case b.out <- outMsg{key: b.prefix + channel, payload: payload}:
+	default:
+		b.dropped.Add(1)
+		b.publishFailed(errors.New("publish queue full"))
 	}
 	return nil
+}
+
+// Dropped counts publishes that did not reach Redis.
+func (b *RedisBroker) Dropped() int64 { return b.dropped.Load() }
+
+func (b *RedisBroker) publishFailed(err error) {
+	if !b.publishFail.Swap(true) {
+		b.log.Warn().Err(err).Msg("redis publish failed; other nodes catch up from the database")
+	}
+}
+
+// send is the only writer of publishes: it sends what is queued, up to 256
+// at a time in one pipeline, so one node's publishes reach Redis in order.
+func (b *RedisBroker) send(ctx context.Context) {
+	defer close(b.sent)
+	batch := make([]outMsg, 0, 256)
+	flush := func(ctx context.Context) {
+		pipe := b.client.Pipeline()
+		for _, m := range batch {
+			pipe.Publish(ctx, m.key, m.payload)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			b.dropped.Add(int64(len(batch)))
+			b.publishFailed(err)
+		} else if b.publishFail.Swap(false) {
+			b.log.Info().Msg("redis publish works again")
+		}
+		clear(batch)
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case m := <-b.out:
+			batch = append(batch, m)
+		case <-ctx.Done():
+			// Closing: what is queued gets one short try.
+			for len(b.out) > 0 && len(batch) < cap(batch) {
+				batch = append(batch, <-b.out)
+			}
+			if len(batch) > 0 {
+				fctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				flush(fctx)
+				cancel()
+			}
+			return
+		}
+		for len(batch) < cap(batch) && len(b.out) > 0 {
+			batch = append(batch, <-b.out)
+		}
+		flush(ctx)
+	}
 }
 
 // Subscribe implements Broker: it waits for Redis to confirm the
@@ -187,6 +252,7 @@ func (b *RedisBroker) Close() error {
 	b.cancel()
 	_ = ps.Close()
 	<-b.done
+	<-b.sent
 	return nil
 }
 

@@ -72,9 +72,23 @@ type config struct {
 	reader  string
 	pollers int           // epoll goroutines (default 2)
 	gather  time.Duration // the epoll reader's pause after a wait with few sockets
-	// during runs while publishing (fault injection in tests).
-	during func(ctx context.Context)
+	// during runs while publishing (fault injection in tests); window
+	// marks the fault's start and end, whose latencies are reported apart.
+	during func(ctx context.Context, window window)
 }
+
+// wsURLOf is client i's WebSocket URL. Client i follows channel i mod M
+// and the publishers are the first clients, so plain round-robin would put
+// every channel's subscribers on its publisher's node (M a multiple of
+// the URLs); shifting by one URL per round of M spreads each channel's
+// subscribers over every URL.
+func (cfg config) wsURLOf(i int) string {
+	n := len(cfg.wsURLs)
+	return cfg.wsURLs[(i+i/max(cfg.channels, 1))%n]
+}
+
+// window marks a stretch of the run (by send time).
+type window struct{ open, close func() }
 
 func parseFlags(args []string) (config, error) {
 	var c config
@@ -218,6 +232,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	before := scrapeAll(cfg.metricsURLs)
 	comm0 := cpuOf(cfg.cpuSources)
 	st := newStats()
+	st.urlOf, st.nodes = cfg.wsURLOf, len(cfg.wsURLs)
 	var p *poller
 	if cfg.reader != "goroutine" {
 		for _, u := range cfg.wsURLs {
@@ -238,7 +253,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	}
 	clients := make([]*client, cfg.clients)
 	for i := range clients {
-		clients[i] = newClient(i, cfg.wsURLs[i%len(cfg.wsURLs)], w.cookies[i%len(w.cookies)], w.channels[i%len(w.channels)], st)
+		clients[i] = newClient(i, cfg.wsURLOf(i), w.cookies[i%len(w.cookies)], w.channels[i%len(w.channels)], st)
 		clients[i].poller = p
 	}
 	defer func() {
@@ -370,7 +385,7 @@ func runPublishers(ctx context.Context, cfg config, clients []*client, st *stats
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cfg.during(pubCtx)
+			cfg.during(pubCtx, window{open: func() { st.openWindow(time.Now()) }, close: func() { st.closeWindow(time.Now()) }})
 		}()
 	}
 	wg.Wait()
