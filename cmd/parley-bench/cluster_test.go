@@ -397,6 +397,9 @@ func TestClusterRedisDown(t *testing.T) {
 		t.Errorf("a cross-node delivery took %.0f ms", r.CrossNode.Max)
 	}
 	for i := range c.nodes {
+		sum, n := metricOf(t, c.nodeURL(i), "parley_hub_catchup_poll_duration_seconds_sum"), metricOf(t, c.nodeURL(i), "parley_hub_catchup_poll_duration_seconds_count")
+		t.Logf("FIGURES node %d: %.0f catch-up polls, mean %.2f ms, %.0f events delivered by the poll first", i+1, n, sum/n*1000,
+			metricOf(t, c.nodeURL(i), "parley_hub_catchup_events_total"))
 		for _, m := range []string{"parley_hub_catchup_events_total", "parley_hub_catchup_polls_total"} {
 			if v := metricOf(t, c.nodeURL(i), m); v <= 0 {
 				t.Errorf("node %d: %s = %v", i+1, m, v)
