@@ -425,7 +425,7 @@ func (s *MessageService) ResyncEvents(ctx context.Context, tenantID int64, ch Ch
 // CatchUpEvents is ResyncEvents for many channels of one tenant in one
 // store query (Store.ChannelEventsAfter): the hub's catch-up poll while
 // its broker is down. No authorization check, as for ResyncEvents.
-func (s *Service) CatchUpEvents(ctx context.Context, tenantID int64, cursors []ChannelCursor, limit int) ([]ChannelEvent, error) {
+func (s *MessageService) CatchUpEvents(ctx context.Context, tenantID int64, cursors []ChannelCursor, limit int) ([]ChannelEvent, error) {
 	evs, err := s.store.ChannelEventsAfter(ctx, tenantID, cursors, clampPage(limit))
 	if err != nil {
 		return nil, err

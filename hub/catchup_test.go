@@ -73,7 +73,7 @@ func storeCluster(t *testing.T, st chat.Store, principals map[string]*chat.Princ
 		svc := chat.NewService(chat.Config{Store: st, Publisher: Publisher{Broker: b}, Logger: zerolog.Nop()})
 		reg := prometheus.NewRegistry()
 		cfg := Config{
-			Service:  svc,
+			Service:  hubDomain{svc.Sessions, svc.Messages, svc.Directory},
 			Broker:   b,
 			Presence: NewMemoryPresence(),
 			Authenticate: func(r *http.Request) (*chat.Principal, error) {
@@ -105,6 +105,13 @@ func storeCluster(t *testing.T, st chat.Store, principals map[string]*chat.Princ
 		nodes[i] = &storeNode{env: &env{t: t, hub: h, srv: srv, broker: b, reg: reg}, broker: b}
 	}
 	return nodes
+}
+
+// hubDomain is the domain as cmd/parley wires it for the hub.
+type hubDomain struct {
+	*chat.SessionService
+	*chat.MessageService
+	*chat.DirectoryService
 }
 
 // storeEngines are the real stores the catch-up tests run on.
