@@ -702,3 +702,41 @@ func principalOf(t *testing.T, w *ntWorld, svc *chat.Service, u chat.User) *chat
 	ntNoErr(t, "Authenticate", err)
 	return p
 }
+
+// A worker that claimed a batch and failed its first send temporarily
+// gives the untried rest back at once: another worker claims them without
+// waiting for the lease, and their attempts are not counted.
+func TestNotifierReleasesUntriedJobs(t *testing.T) {
+	t.Parallel()
+	w := newNtWorld(t, newSQLite(t))
+	emp := w.f.Roles[chat.RoleEmployee].ID
+	members := []int64{w.author.ID}
+	for i := range 4 {
+		members = append(members, w.f.NewUser(t, "batch"+itoa(int64(i)), nil, []int64{emp}).ID)
+	}
+	ntNoErr(t, "GroupSetMembers", w.st.GroupSetMembers(t.Context(), w.f.Tenant.ID, w.group.ID, members))
+	w.post(t, w.author, chat.TopicChannel(w.topic.ID), "batch")
+	w.step(t) // expands into four email jobs
+	w.clock.Advance(ntDelay)
+	batch, err := chat.NewNotifier(w.svc, chat.NotifierConfig{Mailer: w.mailer, Logger: zerolog.Nop(), BatchSize: 4,
+		PollInterval: time.Hour})
+	ntNoErr(t, "NewNotifier", err)
+	w.smtp.FailNext(1, 451)
+	got, err := batch.ProcessDue(t.Context())
+	ntNoErr(t, "ProcessDue", err)
+	if got != 1 {
+		t.Fatalf("the batch worker worked %d jobs, want 1 (the failed send) and the rest released", got)
+	}
+	// The lease has not moved on: only released jobs can be claimed.
+	for i := range 3 {
+		if n := w.step(t); n != 1 {
+			t.Fatalf("claim %d of the released jobs took %d", i, n)
+		}
+	}
+	if n := w.step(t); n != 0 {
+		t.Fatalf("%d more jobs due before the retry", n)
+	}
+	if n := len(w.smtp.Messages()); n != 3 {
+		t.Fatalf("%d emails, want the 3 released ones", n)
+	}
+}
