@@ -43,7 +43,7 @@ func TestServerDownAnswersUnavailable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	calls := map[string]func() error{
-		"UserGet": func() error { _, err := s.UserGet(ctx, f.Tenant.ID, f.EmployeeA.ID); return err },
+		"UserGet":    func() error { _, err := s.UserGet(ctx, f.Tenant.ID, f.EmployeeA.ID); return err },
 		"SessionGet": func() error { _, err := s.SessionGet(ctx, "no-such-session"); return err },
 		"SessionsAlive": func() error {
 			_, err := s.SessionsAlive(ctx, []string{"x"}, time.Now(), time.Now(), time.Now())
