@@ -27,7 +27,7 @@ const MaxFilenameBytes = 200
 // message claims it (Publish or CreateConversation with its id).
 // Errors: EUnauthenticated, ETooLarge (over Config.MaxAttachmentBytes),
 // EInvalid (empty, disallowed type, executable).
-func (s *Service) UploadAttachment(ctx context.Context, filename string, r io.Reader) (Attachment, error) {
+func (s *MessageService) UploadAttachment(ctx context.Context, filename string, r io.Reader) (Attachment, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return Attachment{}, err
@@ -55,7 +55,7 @@ func (s *Service) UploadAttachment(ctx context.Context, filename string, r io.Re
 // OpenAttachment returns an attachment and its bytes to a user who can see
 // the message it belongs to, or to its uploader before it is attached.
 // Anything else is ENotFound. Errors: EUnauthenticated, ENotFound.
-func (s *Service) OpenAttachment(ctx context.Context, id int64) (Attachment, []byte, error) {
+func (s *MessageService) OpenAttachment(ctx context.Context, id int64) (Attachment, []byte, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return Attachment{}, nil, err

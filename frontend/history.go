@@ -19,7 +19,7 @@ func (s *Server) historyPage(r *http.Request, ch chat.Channel) ([]chat.Message, 
 	if err != nil {
 		return nil, "", err
 	}
-	msgs, err := s.svc.History(r.Context(), ch, before, limit)
+	msgs, err := s.messages.History(r.Context(), ch, before, limit)
 	if err != nil {
 		return nil, "", err
 	}
