@@ -22,8 +22,10 @@ type Config struct {
 	// NewRedisPresence.
 	Presence Presence
 	// Authenticate finds the principal of an upgrade request (required,
-	// injected by the wiring: frontend owns cookies). An error or a nil
-	// principal answers 401 before the WebSocket is accepted.
+	// injected by the wiring: frontend owns cookies). Before the WebSocket
+	// is accepted, an EUnauthenticated error or a nil principal answers
+	// 401 (log in), an EUnavailable one 503 with Retry-After (the session
+	// could not be checked: retry), anything else 500.
 	Authenticate func(r *http.Request) (*chat.Principal, error)
 
 	// Logger receives the hub's logs. Zero: logs are discarded.

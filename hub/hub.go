@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"math"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -203,8 +204,11 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := h.cfg.Authenticate(r)
-	if err != nil || p == nil || p.UserID == 0 {
-		http.Error(w, "login required", http.StatusUnauthorized)
+	if err == nil && (p == nil || p.UserID == 0) {
+		err = chat.Errorf(chat.EUnauthenticated, "login required")
+	}
+	if err != nil {
+		h.refuseUpgrade(w, err)
 		return
 	}
 	if h.closing.Load() {
@@ -257,6 +261,25 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}()
 		h.serve(c)
 	}()
+}
+
+// refuseUpgrade answers a WebSocket upgrade whose session could not be
+// accepted. 401 tells the client to log in, so it is sent only when the
+// session is known to be invalid: a session that could not be checked
+// (the database is down) answers 503 with Retry-After, and the client
+// keeps its login and retries.
+func (h *Hub) refuseUpgrade(w http.ResponseWriter, err error) {
+	switch chat.ErrorCode(err) {
+	case chat.EUnauthenticated:
+		http.Error(w, "login required", http.StatusUnauthorized)
+	case chat.EUnavailable:
+		h.log.Warn().Err(err).Msg("session could not be checked")
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(chat.ErrorRetryAfter(err).Seconds()))))
+		http.Error(w, "temporarily unavailable; try again in a moment", http.StatusServiceUnavailable)
+	default:
+		h.log.Error().Err(err).Msg("session could not be checked")
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
 }
 
 func (h *Hub) newConn(ws *websocket.Conn, p *chat.Principal) *conn {
