@@ -123,6 +123,9 @@ func start(t *testing.T, env []string, args ...string) *proc {
 // launch runs parley without waiting for anything.
 func launch(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the parley binary as a process: skipped under -short")
+	}
 	return launchBinary(t, binary, env, args...)
 }
 
