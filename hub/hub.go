@@ -426,10 +426,12 @@ func (h *Hub) recheck() {
 	}
 }
 
-// Shutdown stops accepting connections, closes every socket with
-// CloseGoingAway and waits for the connections to end. When ctx ends
-// first, the remaining sockets are dropped without a close handshake.
-// It may be called more than once.
+// Shutdown stops accepting connections and closes every socket with
+// CloseGoingAway: every connection's writer sends its close frame at
+// once (after what was queued for it), then Shutdown waits for the close
+// handshakes for at most Config.CloseDrain and drops the sockets still
+// open. When ctx ends first, they are dropped then. It returns once every
+// connection has ended, and may be called more than once.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.shutdownOnce.Do(func() {
 		defer close(h.shutdownDone)
@@ -458,15 +460,16 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 			h.connWG.Wait()
 			close(done)
 		}()
+		drain := time.NewTimer(h.cfg.CloseDrain)
+		defer drain.Stop()
 		select {
 		case <-done:
+		case <-drain.C:
+			h.dropAll(conns)
 		case <-ctx.Done():
-			for _, c := range conns {
-				c.cancel()
-				_ = c.ws.CloseNow()
-			}
-			<-done
+			h.dropAll(conns)
 		}
+		<-done
 
 		h.bgMu.Lock()
 		h.bgClosed = true
@@ -479,6 +482,26 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// dropAll closes the sockets of connections still open without a
+// handshake. The socket itself is closed: coder/websocket's CloseNow does
+// nothing to a connection whose Close is waiting for the handshake.
+func (h *Hub) dropAll(conns []*conn) {
+	n := 0
+	for _, c := range conns {
+		c.stop()
+		if c.sock != nil {
+			if c.sock.Conn.Close() == nil {
+				n++
+			}
+		} else {
+			_ = c.ws.CloseNow()
+		}
+	}
+	if n > 0 {
+		h.log.Info().Int("sockets", n).Dur("drain", h.cfg.CloseDrain).Msg("dropped the sockets that had not finished closing")
 	}
 }
 
