@@ -292,7 +292,7 @@ set -e
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/$name.txt"
 if [ "$scenario" = proxy ]; then
 	echo "# $PROXY errors and warnings: $(cat "$WORK"/error.log "$WORK"/haproxy.log 2>/dev/null | grep -ciE 'emerg|alert|crit|error|warn|open files|not enough')" | tee -a "$OUT/$name.txt"
-	cat "$WORK"/error.log "$WORK"/haproxy.log 2>/dev/null | head -5 | tee -a "$OUT/$name.txt"
+	{ cat "$WORK"/error.log "$WORK"/haproxy.log 2>/dev/null || true; } | head -5 | tee -a "$OUT/$name.txt"
 fi
 if [ "$scenario" = shutdown ]; then
 	wait "${NODE_PIDS[0]}" || true
