@@ -465,7 +465,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		select {
 		case <-done:
 		case <-drain.C:
-			h.dropAll(conns)
+			h.dropAnswerless(ctx, conns, done)
 		case <-ctx.Done():
 			h.dropAll(conns)
 		}
@@ -485,23 +485,72 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 }
 
+// dropAnswerless runs once the drain is over: it drops every socket whose
+// close frame is out (its client had the drain to answer), and keeps
+// doing so for the sockets whose writer had not got to the frame yet (a
+// busy machine), so that every client gets 1001 before its socket goes.
+// When ctx ends first, whatever is left is dropped.
+func (h *Hub) dropAnswerless(ctx context.Context, conns []*conn, done <-chan struct{}) {
+	dropped := make([]bool, len(conns))
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	n := 0
+	for {
+		for i, c := range conns {
+			if !dropped[i] && (c.sock == nil || c.sock.closeFrameSent()) {
+				dropped[i] = true
+				if h.drop(c) {
+					n++
+				}
+			}
+		}
+		select {
+		case <-done:
+		case <-tick.C:
+			continue
+		case <-ctx.Done():
+			h.dropAll(conns)
+		}
+		break
+	}
+	if n > 0 {
+		h.log.Info().Int("sockets", n).Dur("drain", h.cfg.CloseDrain).Msg("dropped the sockets whose clients had not answered the close")
+	}
+}
+
+// closeFrameSent reports whether a close frame went out on the socket;
+// false while a write holds it.
+func (s *socket) closeFrameSent() bool {
+	if !s.mu.TryLock() {
+		return false
+	}
+	defer s.mu.Unlock()
+	return s.closeSent
+}
+
+// drop closes one connection's socket without a handshake and reports
+// whether it was still open.
+func (h *Hub) drop(c *conn) bool {
+	c.stop()
+	if c.sock != nil {
+		return c.sock.Conn.Close() == nil
+	}
+	_ = c.ws.CloseNow()
+	return false
+}
+
 // dropAll closes the sockets of connections still open without a
 // handshake. The socket itself is closed: coder/websocket's CloseNow does
 // nothing to a connection whose Close is waiting for the handshake.
 func (h *Hub) dropAll(conns []*conn) {
 	n := 0
 	for _, c := range conns {
-		c.stop()
-		if c.sock != nil {
-			if c.sock.Conn.Close() == nil {
-				n++
-			}
-		} else {
-			_ = c.ws.CloseNow()
+		if h.drop(c) {
+			n++
 		}
 	}
 	if n > 0 {
-		h.log.Info().Int("sockets", n).Dur("drain", h.cfg.CloseDrain).Msg("dropped the sockets that had not finished closing")
+		h.log.Warn().Int("sockets", n).Msg("shutdown timeout: dropped the sockets still open")
 	}
 }
 
