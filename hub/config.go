@@ -53,6 +53,12 @@ type Config struct {
 	// WriteTimeout bounds every write and every ping's wait for its pong.
 	// Zero: 10 s.
 	WriteTimeout time.Duration
+	// CloseDrain is how long Shutdown waits for clients to answer its
+	// going-away close frame before it drops the remaining sockets. The
+	// frame is on the wire by then; the answer is a courtesy, and a
+	// client that never gives it would otherwise hold the stop for the
+	// library's 5 s handshake timeout. Zero: 2 s.
+	CloseDrain time.Duration
 	// PingInterval is how often the server pings each connection; keep it
 	// well inside proxies' idle timeouts (commonly 60 s). Zero: 25 s.
 	PingInterval time.Duration
@@ -110,6 +116,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 10 * time.Second
+	}
+	if c.CloseDrain == 0 {
+		c.CloseDrain = 2 * time.Second
 	}
 	if c.PingInterval == 0 {
 		c.PingInterval = 25 * time.Second
