@@ -417,6 +417,10 @@ func (c *conn) flush(yield bool) error {
 // closes at once when the connection's context ends (the reader's Read
 // watches it).
 func (c *conn) write(b []byte) error {
+	if c.sock != nil && measureAPIWriter {
+		// MEASUREMENT ONLY: the library frames; the socket's deadline bounds it.
+		return c.ws.Write(context.Background(), websocket.MessageText, b[maxFrameHeader:])
+	}
 	if c.sock == nil {
 		ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.WriteTimeout)
 		defer cancel()
