@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"net"
 	"net/http"
-	"os"
-	"strconv"
 	"time"
 )
 
@@ -57,7 +55,7 @@ func (w *leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if br.Buffered() == 0 {
 		br = bufio.NewReaderSize(nc, socketReadBuffer)
 	}
-	return w.conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.conn, measureWriteBuffer())), nil
+	return w.conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.conn, socketWriteBuffer)), nil
 }
 
 // onFreshStack runs fn on a short-lived goroutine and waits for it. Calls
@@ -78,16 +76,4 @@ func onFreshStack(fn func()) {
 	if p != nil {
 		panic(p)
 	}
-}
-
-// MEASUREMENT ONLY (removed before merge): PARLEY_WS_WRITER=api writes
-// messages with coder/websocket's Conn.Write; PARLEY_WS_WRITE_BUFFER sets
-// its bufio writer's size.
-var measureAPIWriter = os.Getenv("PARLEY_WS_WRITER") == "api"
-
-func measureWriteBuffer() int {
-	if n, err := strconv.Atoi(os.Getenv("PARLEY_WS_WRITE_BUFFER")); err == nil && n > 0 {
-		return n
-	}
-	return socketWriteBuffer
 }
