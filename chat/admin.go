@@ -108,7 +108,7 @@ func OperatorContext(ctx context.Context) context.Context {
 // memberOf returns the caller when it may read tenantID: superusers any
 // existing tenant, everyone else their own. Errors: EUnauthenticated,
 // ENotFound.
-func (s *Service) memberOf(ctx context.Context, tenantID int64) (*Principal, error) {
+func (s *DirectoryService) memberOf(ctx context.Context, tenantID int64) (*Principal, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func (s *Service) memberOf(ctx context.Context, tenantID int64) (*Principal, err
 
 // adminOf returns the caller when it may administer tenantID. Errors:
 // EUnauthenticated, ENotFound (another tenant), EForbidden (not an admin).
-func (s *Service) adminOf(ctx context.Context, tenantID int64) (*Principal, error) {
+func (s *DirectoryService) adminOf(ctx context.Context, tenantID int64) (*Principal, error) {
 	p, err := s.memberOf(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -151,7 +151,7 @@ func requireSuperuser(ctx context.Context) (*Principal, error) {
 }
 
 // Me returns the caller. Errors: EUnauthenticated.
-func (s *Service) Me(ctx context.Context) (User, error) {
+func (s *DirectoryService) Me(ctx context.Context) (User, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return User{}, err
@@ -210,7 +210,7 @@ func validateSettings(st TenantSettings) (TenantSettings, error) {
 
 // TenantCreate creates a tenant with the built-in roles. Operators only.
 // Errors: EUnauthenticated, EForbidden, EInvalid.
-func (s *Service) TenantCreate(ctx context.Context, in TenantInput) (Tenant, error) {
+func (s *DirectoryService) TenantCreate(ctx context.Context, in TenantInput) (Tenant, error) {
 	if _, err := requireSuperuser(ctx); err != nil {
 		return Tenant{}, err
 	}
@@ -254,7 +254,7 @@ func createTenant(ctx context.Context, tx Store, name string, settings TenantSet
 
 // TenantGet returns a tenant: any to operators, their own to everyone
 // else. Errors: EUnauthenticated, ENotFound.
-func (s *Service) TenantGet(ctx context.Context, id int64) (Tenant, error) {
+func (s *DirectoryService) TenantGet(ctx context.Context, id int64) (Tenant, error) {
 	if _, err := s.memberOf(ctx, id); err != nil {
 		return Tenant{}, err
 	}
@@ -263,7 +263,7 @@ func (s *Service) TenantGet(ctx context.Context, id int64) (Tenant, error) {
 
 // TenantList lists every tenant to operators and the caller's own tenant
 // to everyone else. Errors: EUnauthenticated.
-func (s *Service) TenantList(ctx context.Context, page Page) ([]Tenant, error) {
+func (s *DirectoryService) TenantList(ctx context.Context, page Page) ([]Tenant, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -285,7 +285,7 @@ func (s *Service) TenantList(ctx context.Context, page Page) ([]Tenant, error) {
 // TenantUpdate changes a tenant's name and settings: operators any tenant,
 // tenant admins their own. Errors: EUnauthenticated, ENotFound,
 // EForbidden, EInvalid.
-func (s *Service) TenantUpdate(ctx context.Context, id int64, patch TenantPatch) (Tenant, error) {
+func (s *DirectoryService) TenantUpdate(ctx context.Context, id int64, patch TenantPatch) (Tenant, error) {
 	if _, err := s.adminOf(ctx, id); err != nil {
 		return Tenant{}, err
 	}
@@ -343,7 +343,7 @@ func (s *Service) TenantUpdate(ctx context.Context, id int64, patch TenantPatch)
 
 // CompanyCreate adds a company to a tenant. Errors: EUnauthenticated,
 // ENotFound, EForbidden, EInvalid.
-func (s *Service) CompanyCreate(ctx context.Context, tenantID int64, name string) (Company, error) {
+func (s *DirectoryService) CompanyCreate(ctx context.Context, tenantID int64, name string) (Company, error) {
 	if _, err := s.adminOf(ctx, tenantID); err != nil {
 		return Company{}, err
 	}
@@ -360,7 +360,7 @@ func (s *Service) CompanyCreate(ctx context.Context, tenantID int64, name string
 
 // CompanyGet returns a company: admins any of their tenant, everyone else
 // only the companies they belong to. Errors: EUnauthenticated, ENotFound.
-func (s *Service) CompanyGet(ctx context.Context, tenantID, id int64) (Company, error) {
+func (s *DirectoryService) CompanyGet(ctx context.Context, tenantID, id int64) (Company, error) {
 	p, err := s.memberOf(ctx, tenantID)
 	if err != nil {
 		return Company{}, err
@@ -374,7 +374,7 @@ func (s *Service) CompanyGet(ctx context.Context, tenantID, id int64) (Company, 
 
 // CompanyList lists a tenant's companies: all of them to admins, the
 // caller's own to everyone else. Errors: EUnauthenticated, ENotFound.
-func (s *Service) CompanyList(ctx context.Context, tenantID int64, page Page) ([]Company, error) {
+func (s *DirectoryService) CompanyList(ctx context.Context, tenantID int64, page Page) ([]Company, error) {
 	p, err := s.memberOf(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -407,7 +407,7 @@ func (s *Service) CompanyList(ctx context.Context, tenantID int64, page Page) ([
 
 // CompanyUpdate renames a company. Errors: EUnauthenticated, ENotFound,
 // EForbidden, EInvalid.
-func (s *Service) CompanyUpdate(ctx context.Context, tenantID, id int64, name string) (Company, error) {
+func (s *DirectoryService) CompanyUpdate(ctx context.Context, tenantID, id int64, name string) (Company, error) {
 	if _, err := s.adminOf(ctx, tenantID); err != nil {
 		return Company{}, err
 	}
@@ -483,7 +483,7 @@ func emailConflict(err error) error {
 
 // UserCreate adds a user to a tenant. Errors: EUnauthenticated, ENotFound,
 // EForbidden, EInvalid, EConflict (email in use).
-func (s *Service) UserCreate(ctx context.Context, tenantID int64, in UserInput) (User, error) {
+func (s *DirectoryService) UserCreate(ctx context.Context, tenantID int64, in UserInput) (User, error) {
 	p, err := s.adminOf(ctx, tenantID)
 	if err != nil {
 		return User{}, err
@@ -530,7 +530,7 @@ func (s *Service) UserCreate(ctx context.Context, tenantID int64, in UserInput) 
 // UserGet returns a user of a tenant: admins see every user, members
 // themselves and the active users the directory lets them find (the
 // company rule). Errors: EUnauthenticated, ENotFound.
-func (s *Service) UserGet(ctx context.Context, tenantID, id int64) (User, error) {
+func (s *DirectoryService) UserGet(ctx context.Context, tenantID, id int64) (User, error) {
 	p, err := s.memberOf(ctx, tenantID)
 	if err != nil {
 		return User{}, err
@@ -558,7 +558,7 @@ func (s *Service) UserGet(ctx context.Context, tenantID, id int64) (User, error)
 
 // UserByEmail finds a user by email: operators in any tenant, everyone
 // else in their own. Errors: EUnauthenticated, ENotFound, EInvalid.
-func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
+func (s *DirectoryService) UserByEmail(ctx context.Context, email string) (User, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return User{}, err
@@ -580,7 +580,7 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 // UserList is the user directory of a tenant: admins see every user with
 // any filter, members the active users. Errors: EUnauthenticated,
 // ENotFound.
-func (s *Service) UserList(ctx context.Context, tenantID int64, f UserFilter, page Page) ([]User, error) {
+func (s *DirectoryService) UserList(ctx context.Context, tenantID int64, f UserFilter, page Page) ([]User, error) {
 	p, err := s.memberOf(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -601,7 +601,7 @@ func (s *Service) UserList(ctx context.Context, tenantID int64, f UserFilter, pa
 // notifications. Deactivating a user or changing their roles or operator
 // flag ends every session of theirs. Errors: EUnauthenticated, ENotFound,
 // EForbidden, EInvalid, EConflict (email in use).
-func (s *Service) UserUpdate(ctx context.Context, tenantID, id int64, patch UserPatch) (User, error) {
+func (s *DirectoryService) UserUpdate(ctx context.Context, tenantID, id int64, patch UserPatch) (User, error) {
 	p, err := s.memberOf(ctx, tenantID)
 	if err != nil {
 		return User{}, err
@@ -642,7 +642,7 @@ func (s *Service) UserUpdate(ctx context.Context, tenantID, id int64, patch User
 // mayPatchUser is UserUpdate's permission rule: admins change anything
 // (operator rights only operators), users only their own name, locale
 // and email notifications, and nobody deactivates themselves.
-func (s *Service) mayPatchUser(ctx context.Context, p *Principal, tenantID, id int64, patch UserPatch) error {
+func (s *DirectoryService) mayPatchUser(ctx context.Context, p *Principal, tenantID, id int64, patch UserPatch) error {
 	admin := p.Superuser || p.TenantAdmin()
 	self := p.TenantID == tenantID && p.UserID == id
 	switch {
@@ -674,7 +674,7 @@ type validatedUserPatch struct {
 	companies, roles    []int64
 }
 
-func (s *Service) validUserPatch(ctx context.Context, p *Principal, tenantID, id int64, patch UserPatch) (validatedUserPatch, error) {
+func (s *DirectoryService) validUserPatch(ctx context.Context, p *Principal, tenantID, id int64, patch UserPatch) (validatedUserPatch, error) {
 	v := validatedUserPatch{UserPatch: patch}
 	var err error
 	if patch.Email != nil {
@@ -714,7 +714,7 @@ func (s *Service) validUserPatch(ctx context.Context, p *Principal, tenantID, id
 
 // keepsOwnAdminRole refuses a tenant admin's change of their own roles
 // that would drop the tenant admin role (they would lock themselves out).
-func (s *Service) keepsOwnAdminRole(ctx context.Context, tenantID int64, roles []int64) error {
+func (s *DirectoryService) keepsOwnAdminRole(ctx context.Context, tenantID int64, roles []int64) error {
 	all, err := s.store.RoleList(ctx, tenantID)
 	if err != nil {
 		return err
@@ -770,7 +770,7 @@ func (v validatedUserPatch) apply(u *User) (revoke bool) {
 // UserResetPassword sets a user's password (a generated one when password
 // is "") and ends every session of theirs; it returns the new password.
 // Admins only. Errors: EUnauthenticated, ENotFound, EForbidden, EInvalid.
-func (s *Service) UserResetPassword(ctx context.Context, tenantID, id int64, password string) (string, error) {
+func (s *DirectoryService) UserResetPassword(ctx context.Context, tenantID, id int64, password string) (string, error) {
 	p, err := s.adminOf(ctx, tenantID)
 	if err != nil {
 		return "", err
@@ -808,7 +808,7 @@ func (s *Service) UserResetPassword(ctx context.Context, tenantID, id int64, pas
 
 // RoleCreate adds a tenant-defined role. Errors: EUnauthenticated,
 // ENotFound, EForbidden, EInvalid.
-func (s *Service) RoleCreate(ctx context.Context, tenantID int64, in RoleInput) (Role, error) {
+func (s *DirectoryService) RoleCreate(ctx context.Context, tenantID int64, in RoleInput) (Role, error) {
 	if _, err := s.adminOf(ctx, tenantID); err != nil {
 		return Role{}, err
 	}
@@ -825,7 +825,7 @@ func (s *Service) RoleCreate(ctx context.Context, tenantID int64, in RoleInput) 
 
 // RoleGet returns a role of the tenant. Errors: EUnauthenticated,
 // ENotFound.
-func (s *Service) RoleGet(ctx context.Context, tenantID, id int64) (Role, error) {
+func (s *DirectoryService) RoleGet(ctx context.Context, tenantID, id int64) (Role, error) {
 	if _, err := s.memberOf(ctx, tenantID); err != nil {
 		return Role{}, err
 	}
@@ -834,7 +834,7 @@ func (s *Service) RoleGet(ctx context.Context, tenantID, id int64) (Role, error)
 
 // RoleList returns every role of the tenant. Errors: EUnauthenticated,
 // ENotFound.
-func (s *Service) RoleList(ctx context.Context, tenantID int64) ([]Role, error) {
+func (s *DirectoryService) RoleList(ctx context.Context, tenantID int64) ([]Role, error) {
 	if _, err := s.memberOf(ctx, tenantID); err != nil {
 		return nil, err
 	}
@@ -844,7 +844,7 @@ func (s *Service) RoleList(ctx context.Context, tenantID int64) ([]Role, error) 
 // RoleUpdate renames a role or changes whether it handles conversations.
 // Built-in roles keep their key and handler flag. Errors: EUnauthenticated,
 // ENotFound, EForbidden, EInvalid.
-func (s *Service) RoleUpdate(ctx context.Context, tenantID, id int64, patch RolePatch) (Role, error) {
+func (s *DirectoryService) RoleUpdate(ctx context.Context, tenantID, id int64, patch RolePatch) (Role, error) {
 	if _, err := s.adminOf(ctx, tenantID); err != nil {
 		return Role{}, err
 	}
@@ -884,7 +884,7 @@ func (s *Service) RoleUpdate(ctx context.Context, tenantID, id int64, patch Role
 // RoleDelete removes a tenant-defined role; its holders lose it and their
 // sessions end. Built-in roles cannot be deleted. Errors: EUnauthenticated,
 // ENotFound, EForbidden, EInvalid.
-func (s *Service) RoleDelete(ctx context.Context, tenantID, id int64) error {
+func (s *DirectoryService) RoleDelete(ctx context.Context, tenantID, id int64) error {
 	if _, err := s.adminOf(ctx, tenantID); err != nil {
 		return err
 	}
@@ -926,7 +926,7 @@ func (s *Service) RoleDelete(ctx context.Context, tenantID, id int64) error {
 // holding the tenant admin and employee roles. It checks no principal:
 // only trusted code (first run, the CLI) calls it, never an adapter.
 // Errors: EInvalid, EConflict (email in use).
-func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (Tenant, User, error) {
+func (s *DirectoryService) Bootstrap(ctx context.Context, in BootstrapInput) (Tenant, User, error) {
 	tenantName, err := ValidateName("tenant name", in.TenantName, MaxNameLen)
 	if err != nil {
 		return Tenant{}, User{}, err

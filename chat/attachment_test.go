@@ -227,46 +227,46 @@ func TestAttachmentUpload(t *testing.T) {
 		return n
 	}
 
-	_, err := w.svc.UploadAttachment(ctx, "big.txt", bytes.NewReader(bytes.Repeat([]byte("a"), 1025)))
+	_, err := w.svc.Messages.UploadAttachment(ctx, "big.txt", bytes.NewReader(bytes.Repeat([]byte("a"), 1025)))
 	storetest.WantCode(t, err, chat.ETooLarge)
-	_, err = w.svc.UploadAttachment(ctx, "invoice.pdf", bytes.NewReader([]byte("MZ\x90\x00 this is a program")))
+	_, err = w.svc.Messages.UploadAttachment(ctx, "invoice.pdf", bytes.NewReader([]byte("MZ\x90\x00 this is a program")))
 	storetest.WantCode(t, err, chat.EInvalid)
-	_, err = w.svc.UploadAttachment(ctx, "page.txt", strings.NewReader("<html><body>hi</body></html>"))
+	_, err = w.svc.Messages.UploadAttachment(ctx, "page.txt", strings.NewReader("<html><body>hi</body></html>"))
 	storetest.WantCode(t, err, chat.EInvalid)
 	if n := stored(); n != 0 {
 		t.Fatalf("refused uploads stored %d rows", n)
 	}
-	_, err = w.svc.UploadAttachment(t.Context(), "a.txt", strings.NewReader("x"))
+	_, err = w.svc.Messages.UploadAttachment(t.Context(), "a.txt", strings.NewReader("x"))
 	storetest.WantCode(t, err, chat.EUnauthenticated)
 
-	att, err := w.svc.UploadAttachment(ctx, "../../secret/Pay slip\x00.pdf", strings.NewReader("%PDF-1.4\nbody"))
+	att, err := w.svc.Messages.UploadAttachment(ctx, "../../secret/Pay slip\x00.pdf", strings.NewReader("%PDF-1.4\nbody"))
 	storetest.NoErr(t, err, "upload")
 	if att.Filename != "Pay slip.pdf" || att.ContentType != "application/pdf" || att.Size != 13 {
 		t.Fatalf("stored %+v", att)
 	}
-	_, data, err := w.svc.OpenAttachment(ctx, att.ID)
+	_, data, err := w.svc.Messages.OpenAttachment(ctx, att.ID)
 	if err != nil || string(data) != "%PDF-1.4\nbody" {
 		t.Fatalf("uploader opens own upload: %q %v", data, err)
 	}
-	_, _, err = w.svc.OpenAttachment(w.as(t, a.Handler), att.ID)
+	_, _, err = w.svc.Messages.OpenAttachment(w.as(t, a.Handler), att.ID)
 	storetest.WantNotFound(t, err) // not attached yet: only the uploader
 
 	// Someone else cannot attach it; its uploader can.
-	_, err = w.svc.CreateConversation(w.as(t, a.EmployeeB), chat.NewConversationInput{CategoryID: a.cat.ID,
+	_, err = w.svc.Conversations.CreateConversation(w.as(t, a.EmployeeB), chat.NewConversationInput{CategoryID: a.cat.ID,
 		Subject: "x", Body: "y", AttachmentIDs: []int64{att.ID}})
 	storetest.WantCode(t, err, chat.EInvalid)
 	v := w.create(t, a, a.EmployeeA, chat.NewConversationInput{AttachmentIDs: []int64{att.ID}})
 	for _, u := range []chat.User{a.EmployeeA, a.Handler, a.Admin} {
-		if _, _, err := w.svc.OpenAttachment(w.as(t, u), att.ID); err != nil {
+		if _, _, err := w.svc.Messages.OpenAttachment(w.as(t, u), att.ID); err != nil {
 			t.Fatalf("%s cannot open: %v", u.Name, err)
 		}
 	}
 	for _, u := range []chat.User{a.EmployeeB, a.Manager, w.b.Admin} {
-		_, _, err := w.svc.OpenAttachment(w.as(t, u), att.ID)
+		_, _, err := w.svc.Messages.OpenAttachment(w.as(t, u), att.ID)
 		storetest.WantNotFound(t, err)
 	}
 	// Too many attachments on one message.
 	ids := make([]int64, chat.MaxAttachmentsIn+1)
-	_, err = w.svc.Publish(ctx, chat.PublishInput{Channel: chat.ConversationChannel(v.ID), Body: "x", AttachmentIDs: ids})
+	_, err = w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: chat.ConversationChannel(v.ID), Body: "x", AttachmentIDs: ids})
 	storetest.WantCode(t, err, chat.EInvalid)
 }

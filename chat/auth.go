@@ -11,7 +11,7 @@ import (
 // Login checks email and password and opens a session. Unknown users,
 // inactive users and wrong passwords get the same answer in the same time.
 // Errors: EUnauthenticated, ERateLimited, EInternal.
-func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (Session, User, error) {
+func (s *SessionService) Login(ctx context.Context, email, password, ip, userAgent string) (Session, User, error) {
 	email, emailErr := NormalizeEmail(email)
 	accountKey, ipKey := "account:"+email, "ip:"+ip
 	if emailErr == nil {
@@ -86,7 +86,7 @@ func truncate(s string, n int) string {
 
 // Authenticate resolves a session id to its principal, ending sessions that
 // expired or sat idle too long. Errors: EUnauthenticated, EInternal.
-func (s *Service) Authenticate(ctx context.Context, sessionID string) (*Principal, error) {
+func (s *SessionService) Authenticate(ctx context.Context, sessionID string) (*Principal, error) {
 	unauth := Errorf(EUnauthenticated, "session expired; please log in again")
 	if sessionID == "" {
 		return nil, unauth
@@ -131,7 +131,7 @@ const MaxSessionsAlive = 500
 // principal in ctx): one query per call instead of Authenticate's several
 // per session. Like Authenticate it keeps the valid ones from going idle.
 // Errors: EInvalid (more than MaxSessionsAlive ids), EInternal.
-func (s *Service) SessionsAlive(ctx context.Context, ids []string) (map[string]int64, error) {
+func (s *SessionService) SessionsAlive(ctx context.Context, ids []string) (map[string]int64, error) {
 	if len(ids) > MaxSessionsAlive {
 		return nil, Errorf(EInvalid, "at most %d sessions per call", MaxSessionsAlive)
 	}
@@ -143,7 +143,7 @@ func (s *Service) SessionsAlive(ctx context.Context, ids []string) (map[string]i
 }
 
 // principalFor builds the principal of an active user from the store.
-func (s *Service) principalFor(ctx context.Context, tenantID, userID int64) (*Principal, error) {
+func (s *core) principalFor(ctx context.Context, tenantID, userID int64) (*Principal, error) {
 	u, err := s.store.UserGet(ctx, tenantID, userID)
 	if err != nil {
 		return nil, err
@@ -172,7 +172,7 @@ func (s *Service) principalFor(ctx context.Context, tenantID, userID int64) (*Pr
 }
 
 // Logout ends the caller's session.
-func (s *Service) Logout(ctx context.Context) error {
+func (s *SessionService) Logout(ctx context.Context) error {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return err
@@ -185,7 +185,7 @@ func (s *Service) Logout(ctx context.Context) error {
 }
 
 // LogoutEverywhere ends every session of the caller.
-func (s *Service) LogoutEverywhere(ctx context.Context) error {
+func (s *SessionService) LogoutEverywhere(ctx context.Context) error {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return err
@@ -195,7 +195,7 @@ func (s *Service) LogoutEverywhere(ctx context.Context) error {
 
 // revokeUserSessions deletes every session of a user and closes their
 // sockets on every node.
-func (s *Service) revokeUserSessions(ctx context.Context, tenantID, userID int64) error {
+func (s *core) revokeUserSessions(ctx context.Context, tenantID, userID int64) error {
 	if _, err := s.store.SessionDeleteByUser(ctx, tenantID, userID); err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func (s *Service) revokeUserSessions(ctx context.Context, tenantID, userID int64
 // passwords count toward the account's login throttling.
 // Errors: EUnauthenticated (wrong old password), ERateLimited, EInvalid,
 // EInternal.
-func (s *Service) ChangePassword(ctx context.Context, oldPassword, newPassword string) error {
+func (s *SessionService) ChangePassword(ctx context.Context, oldPassword, newPassword string) error {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return err
@@ -254,7 +254,7 @@ func (s *Service) ChangePassword(ctx context.Context, oldPassword, newPassword s
 }
 
 // ExpireSessions removes expired and idle sessions; run periodically.
-func (s *Service) ExpireSessions(ctx context.Context) (int64, error) {
+func (s *SessionService) ExpireSessions(ctx context.Context) (int64, error) {
 	now := s.clock.Now()
 	return s.store.SessionDeleteExpired(ctx, now, now.Add(-s.cfg.SessionIdleTimeout))
 }

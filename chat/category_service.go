@@ -36,7 +36,7 @@ func categoryAdmin(ctx context.Context) (*Principal, error) {
 	return p, nil
 }
 
-func (s *Service) validateCategory(ctx context.Context, p *Principal, in CategoryInput, c *Category) error {
+func (s *ConversationService) validateCategory(ctx context.Context, p *Principal, in CategoryInput, c *Category) error {
 	en, err := ValidateName("English name", in.NameEN, MaxCategoryName)
 	if err != nil {
 		return err
@@ -72,7 +72,7 @@ func (s *Service) validateCategory(ctx context.Context, p *Principal, in Categor
 
 // CreateCategory adds a category. Errors: EUnauthenticated, EForbidden,
 // EInvalid.
-func (s *Service) CreateCategory(ctx context.Context, in CategoryInput) (Category, error) {
+func (s *ConversationService) CreateCategory(ctx context.Context, in CategoryInput) (Category, error) {
 	p, err := categoryAdmin(ctx)
 	if err != nil {
 		return Category{}, err
@@ -91,7 +91,7 @@ func (s *Service) CreateCategory(ctx context.Context, in CategoryInput) (Categor
 // UpdateCategory replaces a category's names, roles, retention and (when
 // given) active flag. Existing conversations keep their receiver roles.
 // Errors: EUnauthenticated, EForbidden, ENotFound, EInvalid.
-func (s *Service) UpdateCategory(ctx context.Context, id int64, in CategoryInput) (Category, error) {
+func (s *ConversationService) UpdateCategory(ctx context.Context, id int64, in CategoryInput) (Category, error) {
 	// What the caller cannot see (another tenant's) is not found, before
 	// whether they may change it.
 	c, err := s.Category(ctx, id)
@@ -114,7 +114,7 @@ func (s *Service) UpdateCategory(ctx context.Context, id int64, in CategoryInput
 
 // Categories lists the tenant's active categories; tenant admins get the
 // inactive ones too when all is set. Errors: EUnauthenticated.
-func (s *Service) Categories(ctx context.Context, all bool) ([]Category, error) {
+func (s *ConversationService) Categories(ctx context.Context, all bool) ([]Category, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -131,7 +131,7 @@ func (s *Service) Categories(ctx context.Context, all bool) ([]Category, error) 
 
 // Category returns one category; inactive ones only to tenant admins.
 // Errors: EUnauthenticated, ENotFound.
-func (s *Service) Category(ctx context.Context, id int64) (Category, error) {
+func (s *ConversationService) Category(ctx context.Context, id int64) (Category, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return Category{}, err
@@ -148,7 +148,7 @@ func (s *Service) Category(ctx context.Context, id int64) (Category, error) {
 
 // categoriesChanged lets the tenant's open clients reload the categories
 // (the new-conversation form, list filters), after commit.
-func (s *Service) categoriesChanged(ctx context.Context, tenantID int64) {
+func (s *ConversationService) categoriesChanged(ctx context.Context, tenantID int64) {
 	t, err := s.store.TenantGet(ctx, tenantID)
 	if err == nil {
 		err = s.tenantChanged(ctx, TenantChangedData{TenantID: tenantID, MessengerEnabled: t.Settings.MessengerEnabled, What: TenantChangedCategories})

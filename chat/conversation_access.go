@@ -40,7 +40,7 @@ func roleRouted(v viewer, c Conversation, companyVisibility bool) bool {
 // conversationForRead returns the conversation when p may see it (see
 // canSeeConversation); anything else, another tenant's conversation
 // included, is ENotFound.
-func (s *Service) conversationForRead(ctx context.Context, st Store, p *Principal, id int64) (Conversation, error) {
+func (s *core) conversationForRead(ctx context.Context, st Store, p *Principal, id int64) (Conversation, error) {
 	c, err := st.ConversationGet(ctx, p.TenantID, id)
 	if err != nil {
 		return Conversation{}, err
@@ -66,7 +66,7 @@ func isParty(userID int64, c Conversation) bool {
 func isID(p *int64, id int64) bool { return p != nil && *p == id }
 
 // checkConversationPost: everyone who can see a conversation may reply.
-func (s *Service) checkConversationPost(ctx context.Context, st Store, p *Principal, c Conversation) error {
+func (s *MessageService) checkConversationPost(ctx context.Context, st Store, p *Principal, c Conversation) error {
 	return nil
 }
 

@@ -22,7 +22,7 @@ func TestConversationFlow(t *testing.T) {
 		w.pub.take()
 
 		att := w.upload(t, a.EmployeeA)
-		v, err := w.svc.CreateConversation(customer, chat.NewConversationInput{Subject: "Late payslip",
+		v, err := w.svc.Conversations.CreateConversation(customer, chat.NewConversationInput{Subject: "Late payslip",
 			CategoryID: a.cat.ID, Body: "Where is my payslip?", AttachmentIDs: []int64{att.ID}})
 		storetest.NoErr(t, err, "create")
 		c := v.Conversation
@@ -42,7 +42,7 @@ func TestConversationFlow(t *testing.T) {
 		if rs := cvReasons(w.jobs(t)); !slices.Equal(rs, []chat.NotifyReason{chat.ReasonNewConversation}) {
 			t.Fatalf("jobs after create = %v", rs)
 		}
-		hv, err := w.svc.Conversation(handler, c.ID)
+		hv, err := w.svc.Conversations.Conversation(handler, c.ID)
 		storetest.NoErr(t, err, "handler reads")
 		if hv.Unread != 1 || !hv.Can.Take || hv.Can.AddExternalEmail != true {
 			t.Fatalf("handler view: unread %d, can %+v", hv.Unread, hv.Can)
@@ -54,13 +54,13 @@ func TestConversationFlow(t *testing.T) {
 			if who == "handler" {
 				ctx = handler
 			}
-			m, err := w.svc.Publish(ctx, chat.PublishInput{Channel: ch, Body: body})
+			m, err := w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: ch, Body: body})
 			storetest.NoErr(t, err, "publish "+who)
 			return m
 		}
 		status := func(want chat.ConversationStatus) {
 			t.Helper()
-			got, err := w.svc.Conversation(customer, c.ID)
+			got, err := w.svc.Conversations.Conversation(customer, c.ID)
 			storetest.NoErr(t, err, "read")
 			if got.Status != want {
 				t.Fatalf("status = %s, want %s", got.Status, want)
@@ -68,7 +68,7 @@ func TestConversationFlow(t *testing.T) {
 		}
 		setStatus := func(st chat.ConversationStatus) {
 			t.Helper()
-			_, err := w.svc.SetConversationStatus(handler, c.ID, st)
+			_, err := w.svc.Conversations.SetConversationStatus(handler, c.ID, st)
 			storetest.NoErr(t, err, "set status "+string(st))
 		}
 
@@ -78,11 +78,11 @@ func TestConversationFlow(t *testing.T) {
 		status(chat.StatusOpen)
 		setStatus(chat.StatusWaiting) // the handler side asks the customer
 		status(chat.StatusWaiting)
-		_, err = w.svc.SetConversationStatus(customer, c.ID, chat.StatusSolved)
+		_, err = w.svc.Conversations.SetConversationStatus(customer, c.ID, chat.StatusSolved)
 		storetest.WantCode(t, err, chat.EForbidden)
 		post("customer", "Here is the info.") // the customer answers: back to Open
 		status(chat.StatusOpen)
-		_, err = w.svc.TakeConversation(handler, c.ID)
+		_, err = w.svc.Conversations.TakeConversation(handler, c.ID)
 		storetest.NoErr(t, err, "take")
 		setStatus(chat.StatusSolved)
 		status(chat.StatusSolved)
@@ -94,7 +94,7 @@ func TestConversationFlow(t *testing.T) {
 
 		// The thread: every message and every change, in gap-free order,
 		// each change with who and when.
-		hist, err := w.svc.History(customer, ch, 0, 100)
+		hist, err := w.svc.Messages.History(customer, ch, 0, 100)
 		storetest.NoErr(t, err, "history")
 		slices.Reverse(hist)
 		type step struct {
@@ -143,7 +143,7 @@ func TestConversationFlow(t *testing.T) {
 		if len(hist[0].Attachments) != 1 || hist[0].Attachments[0].ID != att.ID {
 			t.Fatalf("first message attachments = %+v", hist[0].Attachments)
 		}
-		evsReplay, last, err := w.svc.Events(customer, ch, 0, 100)
+		evsReplay, last, err := w.svc.Messages.Events(customer, ch, 0, 100)
 		storetest.NoErr(t, err, "events")
 		if last != int64(len(want)) || len(evsReplay) != len(want) {
 			t.Fatalf("replay: last %d, %d events", last, len(evsReplay))
@@ -157,7 +157,7 @@ func TestConversationFlow(t *testing.T) {
 
 		// Unread: the handler has read nothing since taking it... except
 		// its own entries, which mark the author's read state.
-		hv, err = w.svc.Conversation(handler, c.ID)
+		hv, err = w.svc.Conversations.Conversation(handler, c.ID)
 		storetest.NoErr(t, err, "handler view")
 		if hv.Unread != 0 || hv.HandlerID == nil || *hv.HandlerID != hand {
 			t.Fatalf("handler view: unread %d handler %v", hv.Unread, hv.HandlerID)
@@ -168,34 +168,34 @@ func TestConversationFlow(t *testing.T) {
 		storetest.NoErr(t, err, "TenantGet")
 		tt.Settings.StatusLabels = map[string]map[chat.ConversationStatus]string{"en": {chat.StatusWaiting: "Attentive", chat.StatusSolved: "Answered"}}
 		storetest.NoErr(t, w.st.TenantUpdate(ctx, tt), "TenantUpdate")
-		cv, err := w.svc.Conversation(customer, c.ID)
+		cv, err := w.svc.Conversations.Conversation(customer, c.ID)
 		storetest.NoErr(t, err, "read")
 		if cv.StatusLabel != "Answered" {
 			t.Fatalf("label = %q", cv.StatusLabel)
 		}
-		labels, err := w.svc.StatusLabels(customer)
+		labels, err := w.svc.Conversations.StatusLabels(customer)
 		storetest.NoErr(t, err, "labels")
 		if labels[chat.StatusWaiting] != "Attentive" || labels[chat.StatusNew] != "New" {
 			t.Fatalf("labels = %v", labels)
 		}
 
 		// Lists and filters.
-		list, err := w.svc.Conversations(handler, chat.ConversationQuery{Status: chat.StatusSolved})
+		list, err := w.svc.Conversations.Conversations(handler, chat.ConversationQuery{Status: chat.StatusSolved})
 		storetest.NoErr(t, err, "list solved")
 		if len(list) != 1 || list[0].ID != c.ID {
 			t.Fatalf("solved list = %+v", list)
 		}
-		list, err = w.svc.Conversations(handler, chat.ConversationQuery{Status: chat.StatusOpen})
+		list, err = w.svc.Conversations.Conversations(handler, chat.ConversationQuery{Status: chat.StatusOpen})
 		storetest.NoErr(t, err, "list open")
 		if len(list) != 0 {
 			t.Fatalf("open list = %d", len(list))
 		}
-		list, err = w.svc.Conversations(w.as(t, a.EmployeeB), chat.ConversationQuery{})
+		list, err = w.svc.Conversations.Conversations(w.as(t, a.EmployeeB), chat.ConversationQuery{})
 		storetest.NoErr(t, err, "list other employee")
 		if len(list) != 0 {
 			t.Fatalf("another employee sees %d conversations", len(list))
 		}
-		list, err = w.svc.Conversations(w.as(t, a.handlerA), chat.ConversationQuery{HandlerID: hand, CompanyID: a.CompanyA.ID, CategoryID: a.cat.ID})
+		list, err = w.svc.Conversations.Conversations(w.as(t, a.handlerA), chat.ConversationQuery{HandlerID: hand, CompanyID: a.CompanyA.ID, CategoryID: a.cat.ID})
 		storetest.NoErr(t, err, "list filtered")
 		if len(list) != 1 {
 			t.Fatalf("filtered list = %d", len(list))

@@ -52,47 +52,47 @@ func TestConversationAuthorizationMatrix(t *testing.T) {
 			do   func(ctx context.Context, tg target) error
 		}{
 			{"read", ". N N N . N N . N N", func(ctx context.Context, tg target) error {
-				_, err := w.svc.Conversation(ctx, tg.conv)
+				_, err := w.svc.Conversations.Conversation(ctx, tg.conv)
 				return err
 			}},
 			{"reply", ". N N N . N N . N N", func(ctx context.Context, tg target) error {
-				_, err := w.svc.Publish(ctx, chat.PublishInput{Channel: chat.ConversationChannel(tg.conv), Body: "reply"})
+				_, err := w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: chat.ConversationChannel(tg.conv), Body: "reply"})
 				return err
 			}},
 			{"download attachment", ". N N N . N N . N N", func(ctx context.Context, tg target) error {
-				_, _, err := w.svc.OpenAttachment(ctx, tg.att)
+				_, _, err := w.svc.Messages.OpenAttachment(ctx, tg.att)
 				return err
 			}},
 			{"take", "F N N N . N N F N N", func(ctx context.Context, tg target) error {
-				_, err := w.svc.TakeConversation(ctx, tg.conv)
+				_, err := w.svc.Conversations.TakeConversation(ctx, tg.conv)
 				return err
 			}},
 			{"hand over", "F N N N . N N . N N", func(ctx context.Context, tg target) error {
-				_, err := w.svc.SetConversationHandler(ctx, tg.conv, &a.handlerA.ID)
+				_, err := w.svc.Conversations.SetConversationHandler(ctx, tg.conv, &a.handlerA.ID)
 				return err
 			}},
 			{"change status", "F N N N . N N . N N", func(ctx context.Context, tg target) error {
-				_, err := w.svc.SetConversationStatus(ctx, tg.conv, chat.StatusWaiting)
+				_, err := w.svc.Conversations.SetConversationStatus(ctx, tg.conv, chat.StatusWaiting)
 				return err
 			}},
 			{"set assignee", ". N N N . N N . N N", func(ctx context.Context, tg target) error {
-				_, err := w.svc.SetCustomerAssignee(ctx, tg.conv, &a.colleagueA.ID)
+				_, err := w.svc.Conversations.SetCustomerAssignee(ctx, tg.conv, &a.colleagueA.ID)
 				return err
 			}},
 			{"set admin", "F N N N . N N . N N", func(ctx context.Context, tg target) error {
-				_, err := w.svc.SetConversationAdmin(ctx, tg.conv, &a.Admin.ID)
+				_, err := w.svc.Conversations.SetConversationAdmin(ctx, tg.conv, &a.Admin.ID)
 				return err
 			}},
 			{"add external email", "F N N N . N N F N N", func(ctx context.Context, tg target) error {
-				_, err := w.svc.AddExternalEmails(ctx, tg.conv, []string{"auditor@example.com"})
+				_, err := w.svc.Conversations.AddExternalEmails(ctx, tg.conv, []string{"auditor@example.com"})
 				return err
 			}},
 			{"notify administrators", "F N N N . N N . N N", func(ctx context.Context, tg target) error {
-				_, err := w.svc.NotifyAdministrators(ctx, tg.conv)
+				_, err := w.svc.Conversations.NotifyAdministrators(ctx, tg.conv)
 				return err
 			}},
 			{"receivers", ". N N N . N N . N N", func(ctx context.Context, tg target) error {
-				_, err := w.svc.ConversationReceivers(ctx, tg.conv)
+				_, err := w.svc.Conversations.ConversationReceivers(ctx, tg.conv)
 				return err
 			}},
 		}
@@ -161,7 +161,7 @@ func TestConversationCreateMatrix(t *testing.T) {
 			for i, actor := range actors {
 				in := fl.in
 				in.CategoryID, in.Subject, in.Body = a.cat.ID, "Subject", "Body"
-				_, err := w.svc.CreateConversation(w.as(t, actor.u), in)
+				_, err := w.svc.Conversations.CreateConversation(w.as(t, actor.u), in)
 				if got, want := chat.ErrorCode(err), cvCode(strings.Trim(codes[i], ".")); got != want {
 					t.Errorf("%s as %s: code %q, want %q (%v)", fl.name, actor.name, got, want, err)
 				}
@@ -171,15 +171,15 @@ func TestConversationCreateMatrix(t *testing.T) {
 		// Naming a person fills the company from their employment; the
 		// related person is neither notified nor given access.
 		mgr := w.as(t, a.Manager)
-		v, err := w.svc.CreateConversation(mgr, chat.NewConversationInput{CategoryID: a.cat.ID, Subject: "Sick leave",
+		v, err := w.svc.Conversations.CreateConversation(mgr, chat.NewConversationInput{CategoryID: a.cat.ID, Subject: "Sick leave",
 			Body: "About my team member", RelatedUserID: &a.EmployeeA.ID})
 		storetest.NoErr(t, err, "manager creates")
 		if v.RelatedCompanyID == nil || *v.RelatedCompanyID != a.CompanyA.ID {
 			t.Fatalf("related company = %v, want the person's company", v.RelatedCompanyID)
 		}
-		_, err = w.svc.Conversation(w.as(t, a.EmployeeA), v.ID)
+		_, err = w.svc.Conversations.Conversation(w.as(t, a.EmployeeA), v.ID)
 		storetest.WantNotFound(t, err)
-		recv, err := w.svc.ConversationReceivers(w.as(t, a.Admin), v.ID)
+		recv, err := w.svc.Conversations.ConversationReceivers(w.as(t, a.Admin), v.ID)
 		storetest.NoErr(t, err, "receivers")
 		for _, r := range recv.Receivers {
 			if r.UserID == a.EmployeeA.ID {
@@ -195,9 +195,9 @@ func TestConversationCreateMatrix(t *testing.T) {
 			var answers []string
 			for _, id := range []int64{a.CompanyB.ID, missing} {
 				in := chat.NewConversationInput{CategoryID: a.cat.ID, Subject: "x", Body: "y", RelatedCompanyID: &id}
-				_, err := w.svc.CreateConversation(w.as(t, actor), in)
+				_, err := w.svc.Conversations.CreateConversation(w.as(t, actor), in)
 				storetest.WantNotFound(t, err)
-				_, perr := w.svc.ReceiverPreview(w.as(t, actor), in)
+				_, perr := w.svc.Conversations.ReceiverPreview(w.as(t, actor), in)
 				storetest.WantNotFound(t, perr)
 				answers = append(answers, err.Error(), perr.Error())
 			}
@@ -207,17 +207,17 @@ func TestConversationCreateMatrix(t *testing.T) {
 		}
 
 		// Bad input.
-		_, err = w.svc.CreateConversation(w.as(t, a.handlerA), chat.NewConversationInput{CategoryID: a.cat.ID,
+		_, err = w.svc.Conversations.CreateConversation(w.as(t, a.handlerA), chat.NewConversationInput{CategoryID: a.cat.ID,
 			Subject: "x", Body: "y", ExternalEmails: []string{"not an address"}})
 		storetest.WantCode(t, err, chat.EInvalid)
 		for _, addr := range []string{"x@localhost", "x@[127.0.0.1]"} {
-			_, err = w.svc.CreateConversation(w.as(t, a.handlerA), chat.NewConversationInput{CategoryID: a.cat.ID,
+			_, err = w.svc.Conversations.CreateConversation(w.as(t, a.handlerA), chat.NewConversationInput{CategoryID: a.cat.ID,
 				Subject: "x", Body: "y", ExternalEmails: []string{addr}})
 			storetest.WantCode(t, err, chat.EInvalid)
 		}
-		_, err = w.svc.CreateConversation(w.as(t, a.EmployeeA), chat.NewConversationInput{CategoryID: a.cat.ID, Subject: " ", Body: "y"})
+		_, err = w.svc.Conversations.CreateConversation(w.as(t, a.EmployeeA), chat.NewConversationInput{CategoryID: a.cat.ID, Subject: " ", Body: "y"})
 		storetest.WantCode(t, err, chat.EInvalid)
-		_, err = w.svc.CreateConversation(w.as(t, a.EmployeeA), chat.NewConversationInput{CategoryID: b.cat.ID, Subject: "x", Body: "y"})
+		_, err = w.svc.Conversations.CreateConversation(w.as(t, a.EmployeeA), chat.NewConversationInput{CategoryID: b.cat.ID, Subject: "x", Body: "y"})
 		storetest.WantNotFound(t, err)
 	})
 }
@@ -238,7 +238,7 @@ func TestConversationAccessFollowsRoles(t *testing.T) {
 		// who can read the conversation.
 		checkReceivers := func() {
 			t.Helper()
-			recv, err := w.svc.ConversationReceivers(w.as(t, a.Admin), v.ID)
+			recv, err := w.svc.Conversations.ConversationReceivers(w.as(t, a.Admin), v.ID)
 			storetest.NoErr(t, err, "receivers")
 			var listed, readers []int64
 			for _, r := range recv.Receivers {
@@ -247,7 +247,7 @@ func TestConversationAccessFollowsRoles(t *testing.T) {
 			users, err := w.st.UserList(ctx, a.Tenant.ID, chat.UserFilter{}, chat.Page{Limit: 100})
 			storetest.NoErr(t, err, "UserList")
 			for _, u := range users {
-				if _, err := w.svc.Conversation(w.as(t, u), v.ID); err == nil {
+				if _, err := w.svc.Conversations.Conversation(w.as(t, u), v.ID); err == nil {
 					readers = append(readers, u.ID)
 				}
 			}
@@ -267,9 +267,9 @@ func TestConversationAccessFollowsRoles(t *testing.T) {
 		col.RoleIDs = []int64{emp, h}
 		storetest.NoErr(t, w.st.UserUpdate(ctx, col), "UserUpdate")
 
-		_, err = w.svc.Conversation(w.as(t, ha), v.ID)
+		_, err = w.svc.Conversations.Conversation(w.as(t, ha), v.ID)
 		storetest.WantNotFound(t, err)
-		hist, err := w.svc.History(w.as(t, col), chat.ConversationChannel(v.ID), 0, 10)
+		hist, err := w.svc.Messages.History(w.as(t, col), chat.ConversationChannel(v.ID), 0, 10)
 		storetest.NoErr(t, err, "new role member reads history")
 		if len(hist) != 1 {
 			t.Fatalf("history = %d", len(hist))
@@ -278,7 +278,7 @@ func TestConversationAccessFollowsRoles(t *testing.T) {
 
 		// Company visibility off: the handler without a company sees it.
 		w.setVisibility(t, a, false)
-		_, err = w.svc.Conversation(w.as(t, a.Handler), v.ID)
+		_, err = w.svc.Conversations.Conversation(w.as(t, a.Handler), v.ID)
 		storetest.NoErr(t, err, "handler without company, visibility off")
 		checkReceivers()
 	})

@@ -137,24 +137,14 @@ var errUnchanged = errors.New("conversation unchanged")
 // notification (and notify_admins, external_email when asked).
 // Errors: EUnauthenticated, ENotFound (category, company, person),
 // EForbidden (a field the caller's role may not set), EInvalid, ETooLarge.
-func (s *Service) CreateConversation(ctx context.Context, in NewConversationInput) (ConversationView, error) {
+func (s *ConversationService) CreateConversation(ctx context.Context, in NewConversationInput) (ConversationView, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return ConversationView{}, err
 	}
-	subject, err := ValidateName("subject", in.Subject, MaxSubjectLen)
+	subject, body, err := validNewConversation(in)
 	if err != nil {
 		return ConversationView{}, err
-	}
-	body, err := validateBody(in.Body, len(in.AttachmentIDs))
-	if err != nil {
-		return ConversationView{}, err
-	}
-	if len(in.ClientMsgID) > MaxClientMsgID {
-		return ConversationView{}, Errorf(EInvalid, "client_msg_id is longer than %d characters", MaxClientMsgID)
-	}
-	if len(in.AttachmentIDs) > MaxAttachmentsIn {
-		return ConversationView{}, Errorf(EInvalid, "at most %d attachments per message", MaxAttachmentsIn)
 	}
 	if in.ClientMsgID != "" {
 		if v, ok, err := s.conversationByClientID(ctx, p, in.ClientMsgID); ok || err != nil {
@@ -164,61 +154,13 @@ func (s *Service) CreateConversation(ctx context.Context, in NewConversationInpu
 	var c Conversation
 	var first Message
 	err = s.store.InTx(ctx, func(tx Store) error {
-		facts, err := loadTenantFacts(ctx, tx, p.TenantID)
-		if err != nil {
-			return err
-		}
-		c, err = s.planConversation(ctx, tx, p, facts, in)
-		if err != nil {
-			return err
-		}
-		now := s.clock.Now()
-		c.Subject, c.CreatedAt, c.LastActivityAt = subject, now, now
-		if err := tx.ConversationCreate(ctx, &c); err != nil {
-			return err
-		}
-		atts, err := s.claimAttachments(ctx, tx, p, in.AttachmentIDs)
-		if err != nil {
-			return err
-		}
-		ch := ConversationChannel(c.ID)
-		seq, err := tx.ChannelNextSeq(ctx, p.TenantID, ch)
-		if err != nil {
-			return err
-		}
-		first = Message{TenantID: p.TenantID, Channel: ch, Seq: seq, AuthorID: p.UserID, AuthorName: p.Name,
-			ClientMsgID: in.ClientMsgID, Kind: MessageText, Body: body, Attachments: atts, CreatedAt: now}
-		if err := tx.MessageInsert(ctx, &first); err != nil {
-			return err
-		}
-		if err := tx.ChannelEventInsert(ctx, p.TenantID, ch, seq, EventMessageNew, first.ID, now); err != nil {
-			return err
-		}
-		c.LastSeq = seq
-		reasons := []NotifyReason{ReasonNewConversation}
-		if c.NotifyAdmins {
-			reasons = append(reasons, ReasonNotifyAdmins)
-		}
-		if len(c.ExternalEmails) > 0 {
-			reasons = append(reasons, ReasonExternalEmail)
-		}
-		for _, r := range reasons {
-			if err := tx.NotifyJobEnqueue(ctx, &NotifyJob{TenantID: p.TenantID, Reason: r, Channel: ch,
-				MessageID: first.ID, DueAt: now}); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ReadStateSet(ctx, p.TenantID, p.UserID, ch, seq); err != nil {
-			return err
-		}
-		if in.DraftID != 0 {
-			if err := tx.DraftDelete(ctx, p.TenantID, p.UserID, in.DraftID); err != nil && !IsCode(err, ENotFound) {
-				return err
-			}
-		}
-		return nil
+		var err error
+		c, first, err = s.insertConversation(ctx, tx, p, in, subject, body)
+		return err
 	})
 	if IsCode(err, EConflict) && in.ClientMsgID != "" {
+		// A parallel attempt with the same client id won: answer with its
+		// conversation.
 		if v, ok, err2 := s.conversationByClientID(ctx, p, in.ClientMsgID); ok || err2 != nil {
 			return v, err2
 		}
@@ -232,9 +174,92 @@ func (s *Service) CreateConversation(ctx context.Context, in NewConversationInpu
 	return s.viewFor(ctx, s.store, p, c)
 }
 
+// validNewConversation checks what a new conversation's input may hold
+// before anything is read, and returns its subject and first body.
+func validNewConversation(in NewConversationInput) (subject, body string, err error) {
+	if subject, err = ValidateName("subject", in.Subject, MaxSubjectLen); err != nil {
+		return "", "", err
+	}
+	if body, err = validateBody(in.Body, len(in.AttachmentIDs)); err != nil {
+		return "", "", err
+	}
+	if len(in.ClientMsgID) > MaxClientMsgID {
+		return "", "", Errorf(EInvalid, "client_msg_id is longer than %d characters", MaxClientMsgID)
+	}
+	if len(in.AttachmentIDs) > MaxAttachmentsIn {
+		return "", "", Errorf(EInvalid, "at most %d attachments per message", MaxAttachmentsIn)
+	}
+	return subject, body, nil
+}
+
+// insertConversation stores the conversation planned for in, with its
+// first message, its notify jobs and the author's read marker, in tx.
+func (s *ConversationService) insertConversation(ctx context.Context, tx Store, p *Principal, in NewConversationInput, subject, body string) (Conversation, Message, error) {
+	facts, err := loadTenantFacts(ctx, tx, p.TenantID)
+	if err != nil {
+		return Conversation{}, Message{}, err
+	}
+	c, err := s.planConversation(ctx, tx, p, facts, in)
+	if err != nil {
+		return Conversation{}, Message{}, err
+	}
+	now := s.clock.Now()
+	c.Subject, c.CreatedAt, c.LastActivityAt = subject, now, now
+	if err := tx.ConversationCreate(ctx, &c); err != nil {
+		return Conversation{}, Message{}, err
+	}
+	atts, err := s.claimAttachments(ctx, tx, p, in.AttachmentIDs)
+	if err != nil {
+		return Conversation{}, Message{}, err
+	}
+	ch := ConversationChannel(c.ID)
+	seq, err := tx.ChannelNextSeq(ctx, p.TenantID, ch)
+	if err != nil {
+		return Conversation{}, Message{}, err
+	}
+	first := Message{TenantID: p.TenantID, Channel: ch, Seq: seq, AuthorID: p.UserID, AuthorName: p.Name,
+		ClientMsgID: in.ClientMsgID, Kind: MessageText, Body: body, Attachments: atts, CreatedAt: now}
+	if err := tx.MessageInsert(ctx, &first); err != nil {
+		return Conversation{}, Message{}, err
+	}
+	if err := tx.ChannelEventInsert(ctx, p.TenantID, ch, seq, EventMessageNew, first.ID, now); err != nil {
+		return Conversation{}, Message{}, err
+	}
+	c.LastSeq = seq
+	for _, r := range newConversationReasons(c) {
+		if err := tx.NotifyJobEnqueue(ctx, &NotifyJob{TenantID: p.TenantID, Reason: r, Channel: ch,
+			MessageID: first.ID, DueAt: now}); err != nil {
+			return Conversation{}, Message{}, err
+		}
+	}
+	if _, err := tx.ReadStateSet(ctx, p.TenantID, p.UserID, ch, seq); err != nil {
+		return Conversation{}, Message{}, err
+	}
+	if in.DraftID != 0 {
+		if err := tx.DraftDelete(ctx, p.TenantID, p.UserID, in.DraftID); err != nil && !IsCode(err, ENotFound) {
+			return Conversation{}, Message{}, err
+		}
+	}
+	return c, first, nil
+}
+
+// newConversationReasons are the notifications a new conversation causes:
+// its receivers always, the administrators and external recipients when
+// the conversation asks for them.
+func newConversationReasons(c Conversation) []NotifyReason {
+	reasons := []NotifyReason{ReasonNewConversation}
+	if c.NotifyAdmins {
+		reasons = append(reasons, ReasonNotifyAdmins)
+	}
+	if len(c.ExternalEmails) > 0 {
+		reasons = append(reasons, ReasonExternalEmail)
+	}
+	return reasons
+}
+
 // conversationByClientID finds the conversation an earlier attempt with
 // the same client_msg_id created.
-func (s *Service) conversationByClientID(ctx context.Context, p *Principal, clientMsgID string) (ConversationView, bool, error) {
+func (s *ConversationService) conversationByClientID(ctx context.Context, p *Principal, clientMsgID string) (ConversationView, bool, error) {
 	m, err := s.store.MessageByClientID(ctx, p.TenantID, p.UserID, clientMsgID)
 	if IsCode(err, ENotFound) {
 		return ConversationView{}, false, nil
@@ -255,7 +280,7 @@ func (s *Service) conversationByClientID(ctx context.Context, p *Principal, clie
 
 // planConversation checks the input against p's roles and returns the
 // conversation to create (no subject, id or times).
-func (s *Service) planConversation(ctx context.Context, st Store, p *Principal, f tenantFacts, in NewConversationInput) (Conversation, error) {
+func (s *ConversationService) planConversation(ctx context.Context, st Store, p *Principal, f tenantFacts, in NewConversationInput) (Conversation, error) {
 	cat, err := st.CategoryGet(ctx, p.TenantID, in.CategoryID)
 	if IsCode(err, ENotFound) || (err == nil && !cat.Active) {
 		return Conversation{}, NotFound("category")
@@ -320,35 +345,14 @@ func (s *Service) planConversation(ctx context.Context, st Store, p *Principal, 
 // managers their companies, their team members and the team members'
 // companies; message handlers and tenant admins anyone they may find.
 // Naming a person fills the company from the person's employment.
-func (s *Service) relate(ctx context.Context, st Store, p *Principal, f tenantFacts, companyID, userID *int64) (*int64, *int64, error) {
-	privileged := p.Handler || p.TenantAdmin()
+func (s *ConversationService) relate(ctx context.Context, st Store, p *Principal, f tenantFacts, companyID, userID *int64) (*int64, *int64, error) {
 	restricted := f.settings.CompanyVisibility && !p.TenantAdmin() && !p.Superuser
-	var person *User
-	if userID != nil {
-		if !privileged && !p.HasRole(RoleManager) {
-			return nil, nil, Errorf(EForbidden, "only managers and message handlers may name a related person")
-		}
-		u, err := st.UserGet(ctx, p.TenantID, *userID)
-		if IsCode(err, ENotFound) || (err == nil && !f.findable(p, u)) {
-			return nil, nil, NotFound("person")
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if !privileged && !isID(u.ManagerID, p.UserID) && u.ID != p.UserID {
-			return nil, nil, Errorf(EForbidden, "a manager may name only members of their team")
-		}
-		person = &u
+	person, err := relatedPerson(ctx, st, p, f, userID)
+	if err != nil {
+		return nil, nil, err
 	}
 	if companyID == nil && person != nil && len(person.CompanyIDs) > 0 {
-		ids := uniqueSorted(person.CompanyIDs)
-		pick := ids[0]
-		if restricted {
-			if i := slices.IndexFunc(ids, p.InCompany); i >= 0 {
-				pick = ids[i]
-			}
-		}
-		companyID = &pick
+		companyID = personsCompany(p, person, restricted)
 	}
 	if companyID == nil {
 		if person == nil && !p.Handler && len(p.CompanyIDs) > 0 {
@@ -365,21 +369,9 @@ func (s *Service) relate(ctx context.Context, st Store, p *Principal, f tenantFa
 	}
 	// A company the caller may not relate to answers as nonexistent, like
 	// CompanyGet: a different answer would tell which ids exist.
-	var allowed bool
-	switch {
-	case p.InCompany(*companyID), p.TenantAdmin():
-		allowed = true
-	case p.Handler:
-		allowed = !restricted
-	case p.HasRole(RoleManager):
-		// The team member's own company, or one of the team's.
-		allowed = person != nil && slices.Contains(person.CompanyIDs, *companyID)
-		if !allowed {
-			var err error
-			if allowed, err = teamHasCompany(ctx, st, p, *companyID); err != nil {
-				return nil, nil, err
-			}
-		}
+	allowed, err := mayRelateCompany(ctx, st, p, person, *companyID, restricted)
+	if err != nil {
+		return nil, nil, err
 	}
 	if !allowed {
 		return nil, nil, NotFound("company")
@@ -388,6 +380,62 @@ func (s *Service) relate(ctx context.Context, st Store, p *Principal, f tenantFa
 		return nil, nil, Errorf(EInvalid, "the related person is not employed by the related company")
 	}
 	return companyID, userIDOf(person), nil
+}
+
+// relatedPerson is the person userID names (nil for none) if p may relate
+// a conversation to them: handlers and admins anyone they can find,
+// managers their team members and themselves.
+func relatedPerson(ctx context.Context, st Store, p *Principal, f tenantFacts, userID *int64) (*User, error) {
+	if userID == nil {
+		return nil, nil
+	}
+	privileged := p.Handler || p.TenantAdmin()
+	if !privileged && !p.HasRole(RoleManager) {
+		return nil, Errorf(EForbidden, "only managers and message handlers may name a related person")
+	}
+	u, err := st.UserGet(ctx, p.TenantID, *userID)
+	if IsCode(err, ENotFound) || (err == nil && !f.findable(p, u)) {
+		return nil, NotFound("person")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !privileged && !isID(u.ManagerID, p.UserID) && u.ID != p.UserID {
+		return nil, Errorf(EForbidden, "a manager may name only members of their team")
+	}
+	return &u, nil
+}
+
+// personsCompany is the company a conversation about person relates to
+// when none is named: the lowest of theirs, or under company visibility the
+// first one p shares with them.
+func personsCompany(p *Principal, person *User, restricted bool) *int64 {
+	ids := uniqueSorted(person.CompanyIDs)
+	pick := ids[0]
+	if restricted {
+		if i := slices.IndexFunc(ids, p.InCompany); i >= 0 {
+			pick = ids[i]
+		}
+	}
+	return &pick
+}
+
+// mayRelateCompany reports whether p may relate a conversation to the
+// company: their own, any for admins, any for handlers unless company
+// visibility restricts them, and for managers one of their team's.
+func mayRelateCompany(ctx context.Context, st Store, p *Principal, person *User, companyID int64, restricted bool) (bool, error) {
+	switch {
+	case p.InCompany(companyID), p.TenantAdmin():
+		return true, nil
+	case p.Handler:
+		return !restricted, nil
+	case p.HasRole(RoleManager):
+		if person != nil && slices.Contains(person.CompanyIDs, companyID) {
+			return true, nil
+		}
+		return teamHasCompany(ctx, st, p, companyID)
+	}
+	return false, nil
 }
 
 func userIDOf(u *User) *int64 {
@@ -422,7 +470,7 @@ func teamHasCompany(ctx context.Context, st Store, p *Principal, companyID int64
 // admin, or a message handler whom p may find. Tenant admins are not
 // subject to the company rule here: they see every conversation anyway,
 // so naming one discloses nothing.
-func (s *Service) checkAdminCandidate(ctx context.Context, st Store, p *Principal, f tenantFacts, id int64) (User, error) {
+func (s *ConversationService) checkAdminCandidate(ctx context.Context, st Store, p *Principal, f tenantFacts, id int64) (User, error) {
 	u, err := st.UserGet(ctx, p.TenantID, id)
 	if IsCode(err, ENotFound) || (err == nil && !slices.Contains(u.RoleIDs, f.adminRole) && !f.findable(p, u)) {
 		return User{}, NotFound("user")
@@ -464,7 +512,7 @@ func uniqueSorted(ids []int64) []int64 {
 
 // Conversation returns one conversation as the caller sees it.
 // Errors: EUnauthenticated, ENotFound.
-func (s *Service) Conversation(ctx context.Context, id int64) (ConversationView, error) {
+func (s *ConversationService) Conversation(ctx context.Context, id int64) (ConversationView, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return ConversationView{}, err
@@ -479,7 +527,7 @@ func (s *Service) Conversation(ctx context.Context, id int64) (ConversationView,
 // Conversations lists the conversations the caller can see, most recently
 // active first; q.Page.After is the id of the last conversation of the
 // previous page. Errors: EUnauthenticated, EInvalid.
-func (s *Service) Conversations(ctx context.Context, q ConversationQuery) ([]ConversationView, error) {
+func (s *ConversationService) Conversations(ctx context.Context, q ConversationQuery) ([]ConversationView, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -517,7 +565,7 @@ func (s *Service) Conversations(ctx context.Context, q ConversationQuery) ([]Con
 	return s.viewsFor(ctx, s.store, p, cs)
 }
 
-func (s *Service) viewFor(ctx context.Context, st Store, p *Principal, c Conversation) (ConversationView, error) {
+func (s *ConversationService) viewFor(ctx context.Context, st Store, p *Principal, c Conversation) (ConversationView, error) {
 	vs, err := s.viewsFor(ctx, st, p, []Conversation{c})
 	if err != nil {
 		return ConversationView{}, err
@@ -526,7 +574,7 @@ func (s *Service) viewFor(ctx context.Context, st Store, p *Principal, c Convers
 }
 
 // viewsFor adds read state, labels and permitted actions.
-func (s *Service) viewsFor(ctx context.Context, st Store, p *Principal, cs []Conversation) ([]ConversationView, error) {
+func (s *ConversationService) viewsFor(ctx context.Context, st Store, p *Principal, cs []Conversation) ([]ConversationView, error) {
 	out := make([]ConversationView, 0, len(cs))
 	if len(cs) == 0 {
 		return out, nil
@@ -563,8 +611,8 @@ func actionsFor(p *Principal, c Conversation) ConversationActions {
 
 // MarkConversationRead moves the caller's read marker. Errors:
 // EUnauthenticated, ENotFound, EInvalid.
-func (s *Service) MarkConversationRead(ctx context.Context, id, seq int64) (int64, error) {
-	return s.MarkRead(ctx, ConversationChannel(id), seq)
+func (s *ConversationService) MarkConversationRead(ctx context.Context, id, seq int64) (int64, error) {
+	return s.markRead(ctx, ConversationChannel(id), seq)
 }
 
 // --- receivers ---
@@ -572,7 +620,7 @@ func (s *Service) MarkConversationRead(ctx context.Context, id, seq int64) (int6
 // ReceiverPreview lists who would see a conversation started with in,
 // computed by the visibility rule itself. Errors: as CreateConversation,
 // without the subject and body checks.
-func (s *Service) ReceiverPreview(ctx context.Context, in NewConversationInput) (ReceiverList, error) {
+func (s *ConversationService) ReceiverPreview(ctx context.Context, in NewConversationInput) (ReceiverList, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return ReceiverList{}, err
@@ -590,7 +638,7 @@ func (s *Service) ReceiverPreview(ctx context.Context, in NewConversationInput) 
 
 // ConversationReceivers lists who can see the conversation now.
 // Errors: EUnauthenticated, ENotFound.
-func (s *Service) ConversationReceivers(ctx context.Context, id int64) (ReceiverList, error) {
+func (s *ConversationService) ConversationReceivers(ctx context.Context, id int64) (ReceiverList, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return ReceiverList{}, err
@@ -606,7 +654,7 @@ func (s *Service) ConversationReceivers(ctx context.Context, id int64) (Receiver
 	return s.receivers(ctx, s.store, p, f, c)
 }
 
-func (s *Service) receivers(ctx context.Context, st Store, p *Principal, f tenantFacts, c Conversation) (ReceiverList, error) {
+func (s *ConversationService) receivers(ctx context.Context, st Store, p *Principal, f tenantFacts, c Conversation) (ReceiverList, error) {
 	us, err := conversationAudience(ctx, st, f, c)
 	if err != nil {
 		return ReceiverList{}, err
@@ -734,7 +782,7 @@ func conversationEvents(ctx context.Context, st Store, before *Conversation, c C
 
 // publishConversation publishes conversationEvents after commit; failing
 // to compute them is logged, since the change is committed already.
-func (s *Service) publishConversation(ctx context.Context, st Store, before *Conversation, c Conversation) {
+func (s *ConversationService) publishConversation(ctx context.Context, st Store, before *Conversation, c Conversation) {
 	if s.cfg.Publisher == nil {
 		return
 	}
@@ -753,7 +801,7 @@ func (s *Service) publishConversation(ctx context.Context, st Store, before *Con
 // Solved one), records a status change as an event in the thread, and
 // queues the reply's notification: answered for the handler side,
 // customer_message for the customer side.
-func (s *Service) conversationPosted(ctx context.Context, st Store, p *Principal, c Conversation, m *Message) ([]Event, error) {
+func (s *MessageService) conversationPosted(ctx context.Context, st Store, p *Principal, c Conversation, m *Message) ([]Event, error) {
 	// Publish holds the conversation's sequence lock now: read it again so
 	// that a change committed meanwhile is not overwritten.
 	cur, err := st.ConversationGet(ctx, p.TenantID, c.ID)
@@ -808,7 +856,7 @@ func (s *Service) conversationPosted(ctx context.Context, st Store, p *Principal
 }
 
 // insertChange appends a MessageStatus message recording ch at seq.
-func (s *Service) insertChange(ctx context.Context, st Store, p *Principal, convID, seq int64, ch ConversationChange, at time.Time) (Message, error) {
+func (s *core) insertChange(ctx context.Context, st Store, p *Principal, convID, seq int64, ch ConversationChange, at time.Time) (Message, error) {
 	body, err := json.Marshal(ch)
 	if err != nil {
 		return Message{}, Internal(err, "encode change")
@@ -835,7 +883,7 @@ type changeFunc func(ctx context.Context, tx Store, p *Principal, f tenantFacts,
 // MessageStatus event per change in the thread (gap-free seqs), the
 // notification job of reason (if any) for the last event; then publishes
 // the events and conversation.changed to everyone who can see it.
-func (s *Service) changeConversation(ctx context.Context, id int64, reason NotifyReason, fn changeFunc) (ConversationView, error) {
+func (s *ConversationService) changeConversation(ctx context.Context, id int64, reason NotifyReason, fn changeFunc) (ConversationView, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return ConversationView{}, err
@@ -876,26 +924,7 @@ func (s *Service) changeConversation(ctx context.Context, id int64, reason Notif
 		if err := tx.ConversationUpdate(ctx, c); err != nil {
 			return err
 		}
-		for i, change := range changes {
-			if i > 0 {
-				if seq, err = tx.ChannelNextSeq(ctx, p.TenantID, ch); err != nil {
-					return err
-				}
-			}
-			m, err := s.insertChange(ctx, tx, p, id, seq, change, now)
-			if err != nil {
-				return err
-			}
-			msgs = append(msgs, m)
-		}
-		c.LastSeq = seq
-		if reason != "" {
-			if err := tx.NotifyJobEnqueue(ctx, &NotifyJob{TenantID: p.TenantID, Reason: reason, Channel: ch,
-				MessageID: msgs[len(msgs)-1].ID, DueAt: now}); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ReadStateSet(ctx, p.TenantID, p.UserID, ch, seq); err != nil {
+		if msgs, c.LastSeq, err = s.recordChanges(ctx, tx, p, id, seq, changes, reason, now); err != nil {
 			return err
 		}
 		after = c
@@ -919,10 +948,42 @@ func (s *Service) changeConversation(ctx context.Context, id int64, reason Notif
 	return s.viewFor(ctx, s.store, p, after)
 }
 
+// recordChanges writes one status message per change, the first at seq
+// (already taken) and the others at the next seqs, the notify job for
+// reason (none when empty) and the author's read marker; it returns the
+// messages and the last seq.
+func (s *ConversationService) recordChanges(ctx context.Context, tx Store, p *Principal, id, seq int64, changes []ConversationChange, reason NotifyReason, now time.Time) ([]Message, int64, error) {
+	ch := ConversationChannel(id)
+	var msgs []Message
+	for i, change := range changes {
+		if i > 0 {
+			var err error
+			if seq, err = tx.ChannelNextSeq(ctx, p.TenantID, ch); err != nil {
+				return nil, 0, err
+			}
+		}
+		m, err := s.insertChange(ctx, tx, p, id, seq, change, now)
+		if err != nil {
+			return nil, 0, err
+		}
+		msgs = append(msgs, m)
+	}
+	if reason != "" {
+		if err := tx.NotifyJobEnqueue(ctx, &NotifyJob{TenantID: p.TenantID, Reason: reason, Channel: ch,
+			MessageID: msgs[len(msgs)-1].ID, DueAt: now}); err != nil {
+			return nil, 0, err
+		}
+	}
+	if _, err := tx.ReadStateSet(ctx, p.TenantID, p.UserID, ch, seq); err != nil {
+		return nil, 0, err
+	}
+	return msgs, seq, nil
+}
+
 // TakeConversation makes the caller, a member of a receiver role, the
 // handler; a New conversation becomes Open. Errors: EUnauthenticated,
 // ENotFound, EForbidden.
-func (s *Service) TakeConversation(ctx context.Context, id int64) (ConversationView, error) {
+func (s *ConversationService) TakeConversation(ctx context.Context, id int64) (ConversationView, error) {
 	return s.changeConversation(ctx, id, "", func(ctx context.Context, tx Store, p *Principal, f tenantFacts, c *Conversation) ([]ConversationChange, error) {
 		if isID(c.HandlerID, p.UserID) {
 			return nil, nil
@@ -948,7 +1009,7 @@ func setHandler(c *Conversation, userID int64, name string) []ConversationChange
 // receiver roles who can see it, or (userID nil) leaves it without a
 // handler. The handler, receiver-role members and tenant admins may.
 // Errors: EUnauthenticated, ENotFound, EForbidden, EInvalid.
-func (s *Service) SetConversationHandler(ctx context.Context, id int64, userID *int64) (ConversationView, error) {
+func (s *ConversationService) SetConversationHandler(ctx context.Context, id int64, userID *int64) (ConversationView, error) {
 	return s.changeConversation(ctx, id, "", func(ctx context.Context, tx Store, p *Principal, f tenantFacts, c *Conversation) ([]ConversationChange, error) {
 		if !canSetHandler(p, *c) {
 			return nil, Errorf(EForbidden, "only the handler side may hand this conversation over")
@@ -987,7 +1048,7 @@ func activeUser(ctx context.Context, st Store, p *Principal, f tenantFacts, id i
 // SetConversationStatus sets Open, Waiting (the handler side asks the
 // customer) or Solved. Only the handler side may. Errors:
 // EUnauthenticated, ENotFound, EForbidden, EInvalid.
-func (s *Service) SetConversationStatus(ctx context.Context, id int64, status ConversationStatus) (ConversationView, error) {
+func (s *ConversationService) SetConversationStatus(ctx context.Context, id int64, status ConversationStatus) (ConversationView, error) {
 	switch status {
 	case StatusOpen, StatusWaiting, StatusSolved:
 	case StatusNew:
@@ -1013,7 +1074,7 @@ func (s *Service) SetConversationStatus(ctx context.Context, id int64, status Co
 // company (or, without one, by one of the creator's companies), whom the
 // caller may find. Both sides may. Errors: EUnauthenticated, ENotFound,
 // EForbidden, EInvalid.
-func (s *Service) SetCustomerAssignee(ctx context.Context, id int64, userID *int64) (ConversationView, error) {
+func (s *ConversationService) SetCustomerAssignee(ctx context.Context, id int64, userID *int64) (ConversationView, error) {
 	return s.changeConversation(ctx, id, "", func(ctx context.Context, tx Store, p *Principal, f tenantFacts, c *Conversation) ([]ConversationChange, error) {
 		if !canSetAssignee(p, *c) {
 			return nil, Errorf(EForbidden, "you may not set the customer assignee")
@@ -1054,7 +1115,7 @@ func (s *Service) SetCustomerAssignee(ctx context.Context, id int64, userID *int
 // SetConversationAdmin names (or with nil removes) the designated
 // administrator, who is notified of every customer message. The handler
 // side may. Errors: EUnauthenticated, ENotFound, EForbidden, EInvalid.
-func (s *Service) SetConversationAdmin(ctx context.Context, id int64, userID *int64) (ConversationView, error) {
+func (s *ConversationService) SetConversationAdmin(ctx context.Context, id int64, userID *int64) (ConversationView, error) {
 	return s.changeConversation(ctx, id, "", func(ctx context.Context, tx Store, p *Principal, f tenantFacts, c *Conversation) ([]ConversationChange, error) {
 		if !canSetAdmin(p, *c) {
 			return nil, Errorf(EForbidden, "only the handler side may designate the administrator")
@@ -1081,7 +1142,7 @@ func (s *Service) SetConversationAdmin(ctx context.Context, id int64, userID *in
 // AddExternalEmails adds addresses that receive the conversation by email
 // (message handlers only) and queues external_email for them. Errors:
 // EUnauthenticated, ENotFound, EForbidden, EInvalid.
-func (s *Service) AddExternalEmails(ctx context.Context, id int64, emails []string) (ConversationView, error) {
+func (s *ConversationService) AddExternalEmails(ctx context.Context, id int64, emails []string) (ConversationView, error) {
 	if len(emails) == 0 {
 		return ConversationView{}, Errorf(EInvalid, "no email address given")
 	}
@@ -1105,7 +1166,7 @@ func (s *Service) AddExternalEmails(ctx context.Context, id int64, emails []stri
 // NotifyAdministrators sends "a notification to administrators" about the
 // conversation: an event in the thread and a notify_admins job. The
 // handler side may. Errors: EUnauthenticated, ENotFound, EForbidden.
-func (s *Service) NotifyAdministrators(ctx context.Context, id int64) (ConversationView, error) {
+func (s *ConversationService) NotifyAdministrators(ctx context.Context, id int64) (ConversationView, error) {
 	return s.changeConversation(ctx, id, ReasonNotifyAdmins, func(ctx context.Context, tx Store, p *Principal, f tenantFacts, c *Conversation) ([]ConversationChange, error) {
 		if !canNotifyAdmins(p, *c) {
 			return nil, Errorf(EForbidden, "only the handler side may notify the administrators")
@@ -1136,7 +1197,7 @@ func StatusLabel(ts TenantSettings, locale string, st ConversationStatus) string
 
 // StatusLabels returns the labels of every status in the caller's
 // locale. Errors: EUnauthenticated.
-func (s *Service) StatusLabels(ctx context.Context) (map[ConversationStatus]string, error) {
+func (s *ConversationService) StatusLabels(ctx context.Context) (map[ConversationStatus]string, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err

@@ -110,7 +110,7 @@ func (w *cvWorld) create(t *testing.T, tn *cvTenant, u chat.User, in chat.NewCon
 	if in.Body == "" {
 		in.Body = "Hello, **why** is my payslip late?"
 	}
-	v, err := w.svc.CreateConversation(w.as(t, u), in)
+	v, err := w.svc.Conversations.CreateConversation(w.as(t, u), in)
 	storetest.NoErr(t, err, "CreateConversation")
 	return v
 }
@@ -118,7 +118,7 @@ func (w *cvWorld) create(t *testing.T, tn *cvTenant, u chat.User, in chat.NewCon
 // upload stores a small text attachment of u.
 func (w *cvWorld) upload(t *testing.T, u chat.User) chat.Attachment {
 	t.Helper()
-	a, err := w.svc.UploadAttachment(w.as(t, u), "notes.txt", strings.NewReader("payslip notes\n"))
+	a, err := w.svc.Messages.UploadAttachment(w.as(t, u), "notes.txt", strings.NewReader("payslip notes\n"))
 	storetest.NoErr(t, err, "UploadAttachment")
 	return a
 }

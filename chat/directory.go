@@ -20,7 +20,7 @@ const noCompany = -1
 // own tenant. A caller's own company filter is intersected with p's
 // companies, so asking for another company finds no one but the handler
 // side. Errors: those of the store.
-func (s *Service) DirectoryScope(ctx context.Context, st Store, p *Principal, f UserFilter) (UserFilter, error) {
+func (s *DirectoryService) DirectoryScope(ctx context.Context, st Store, p *Principal, f UserFilter) (UserFilter, error) {
 	if p.Superuser || p.TenantAdmin() {
 		return f, nil
 	}
@@ -114,7 +114,7 @@ const MaxVisibleUsers = 1000
 // (membership is the only rule there). The others are left out, so that
 // asking tells nothing about them, not even whether they exist.
 // Errors: EUnauthenticated, EInvalid (more than MaxVisibleUsers ids).
-func (s *Service) VisibleUsers(ctx context.Context, ids []int64) ([]int64, error) {
+func (s *DirectoryService) VisibleUsers(ctx context.Context, ids []int64) ([]int64, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func (s *Service) VisibleUsers(ctx context.Context, ids []int64) ([]int64, error
 
 // groupMates returns the members of the active messenger groups p belongs
 // to (none when the messenger is off).
-func (s *Service) groupMates(ctx context.Context, p *Principal, messengerOn bool) (map[int64]bool, error) {
+func (s *DirectoryService) groupMates(ctx context.Context, p *Principal, messengerOn bool) (map[int64]bool, error) {
 	mates := map[int64]bool{}
 	if !messengerOn {
 		return mates, nil

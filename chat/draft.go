@@ -31,7 +31,7 @@ type DraftInput struct {
 // SaveDraft creates or replaces one of the caller's drafts. A reply draft
 // needs a thread the caller can read. Errors: EUnauthenticated,
 // ENotFound, EInvalid, ETooLarge, EConflict (too many drafts).
-func (s *Service) SaveDraft(ctx context.Context, in DraftInput) (Draft, error) {
+func (s *MessageService) SaveDraft(ctx context.Context, in DraftInput) (Draft, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return Draft{}, err
@@ -68,7 +68,7 @@ func (s *Service) SaveDraft(ctx context.Context, in DraftInput) (Draft, error) {
 }
 
 // Drafts lists the caller's drafts. Errors: EUnauthenticated.
-func (s *Service) Drafts(ctx context.Context) ([]Draft, error) {
+func (s *MessageService) Drafts(ctx context.Context) ([]Draft, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (s *Service) Drafts(ctx context.Context) ([]Draft, error) {
 
 // Draft returns one of the caller's drafts; anyone else's is ENotFound.
 // Errors: EUnauthenticated, ENotFound.
-func (s *Service) Draft(ctx context.Context, id int64) (Draft, error) {
+func (s *MessageService) Draft(ctx context.Context, id int64) (Draft, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return Draft{}, err
@@ -88,7 +88,7 @@ func (s *Service) Draft(ctx context.Context, id int64) (Draft, error) {
 
 // DiscardDraft deletes one of the caller's drafts. Errors:
 // EUnauthenticated, ENotFound.
-func (s *Service) DiscardDraft(ctx context.Context, id int64) error {
+func (s *MessageService) DiscardDraft(ctx context.Context, id int64) error {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return err

@@ -15,23 +15,23 @@ func TestDrafts(t *testing.T) {
 	laptop, phone := w.as(t, a.EmployeeA), w.as(t, a.EmployeeA) // two devices, one user
 	other := w.as(t, a.EmployeeB)
 
-	d, err := w.svc.SaveDraft(laptop, chat.DraftInput{Subject: "Holiday pay", Body: "I wonder", Data: `{"category_id":1}`})
+	d, err := w.svc.Messages.SaveDraft(laptop, chat.DraftInput{Subject: "Holiday pay", Body: "I wonder", Data: `{"category_id":1}`})
 	storetest.NoErr(t, err, "save")
 	d.Body = "I wonder why"
-	d2, err := w.svc.SaveDraft(phone, chat.DraftInput{ID: d.ID, Subject: d.Subject, Body: d.Body, Data: d.Data})
+	d2, err := w.svc.Messages.SaveDraft(phone, chat.DraftInput{ID: d.ID, Subject: d.Subject, Body: d.Body, Data: d.Data})
 	storetest.NoErr(t, err, "update from another device")
-	got, err := w.svc.Draft(laptop, d.ID)
+	got, err := w.svc.Messages.Draft(laptop, d.ID)
 	storetest.NoErr(t, err, "resume")
 	if got.Body != "I wonder why" || got.Channel != nil || !got.UpdatedAt.Equal(d2.UpdatedAt) {
 		t.Fatalf("resumed %+v", got)
 	}
 	// Only the owner sees, changes or discards it.
-	_, err = w.svc.Draft(other, d.ID)
+	_, err = w.svc.Messages.Draft(other, d.ID)
 	storetest.WantNotFound(t, err)
-	_, err = w.svc.SaveDraft(other, chat.DraftInput{ID: d.ID, Body: "mine now"})
+	_, err = w.svc.Messages.SaveDraft(other, chat.DraftInput{ID: d.ID, Body: "mine now"})
 	storetest.WantNotFound(t, err)
-	storetest.WantNotFound(t, w.svc.DiscardDraft(other, d.ID))
-	list, err := w.svc.Drafts(other)
+	storetest.WantNotFound(t, w.svc.Messages.DiscardDraft(other, d.ID))
+	list, err := w.svc.Messages.Drafts(other)
 	storetest.NoErr(t, err, "list other")
 	if len(list) != 0 {
 		t.Fatalf("other user lists %d drafts", len(list))
@@ -40,20 +40,20 @@ func TestDrafts(t *testing.T) {
 	// A reply draft needs a thread the user can read.
 	v := w.create(t, a, a.EmployeeA, chat.NewConversationInput{})
 	ch := chat.ConversationChannel(v.ID)
-	_, err = w.svc.SaveDraft(other, chat.DraftInput{Channel: &ch, Body: "x"})
+	_, err = w.svc.Messages.SaveDraft(other, chat.DraftInput{Channel: &ch, Body: "x"})
 	storetest.WantNotFound(t, err)
-	reply, err := w.svc.SaveDraft(phone, chat.DraftInput{Channel: &ch, Body: "Thanks, and"})
+	reply, err := w.svc.Messages.SaveDraft(phone, chat.DraftInput{Channel: &ch, Body: "Thanks, and"})
 	storetest.NoErr(t, err, "reply draft")
-	list, err = w.svc.Drafts(laptop)
+	list, err = w.svc.Messages.Drafts(laptop)
 	storetest.NoErr(t, err, "list")
 	if len(list) != 2 || list[1].Channel == nil || *list[1].Channel != ch {
 		t.Fatalf("drafts = %+v", list)
 	}
-	storetest.NoErr(t, w.svc.DiscardDraft(laptop, reply.ID), "discard")
+	storetest.NoErr(t, w.svc.Messages.DiscardDraft(laptop, reply.ID), "discard")
 
 	// Sending the new conversation discards its draft.
 	_ = w.create(t, a, a.EmployeeA, chat.NewConversationInput{DraftID: d.ID})
-	_, err = w.svc.Draft(laptop, d.ID)
+	_, err = w.svc.Messages.Draft(laptop, d.ID)
 	storetest.WantNotFound(t, err)
 }
 
@@ -64,23 +64,23 @@ func TestCategories(t *testing.T) {
 	admin, emp := w.as(t, a.Admin), w.as(t, a.EmployeeA)
 	h := a.Roles[chat.RoleMessageHandler].ID
 
-	_, err := w.svc.CreateCategory(emp, chat.CategoryInput{NameEN: "Mine", RoleIDs: []int64{h}})
+	_, err := w.svc.Conversations.CreateCategory(emp, chat.CategoryInput{NameEN: "Mine", RoleIDs: []int64{h}})
 	storetest.WantCode(t, err, chat.EForbidden)
-	_, err = w.svc.CreateCategory(admin, chat.CategoryInput{NameEN: "No roles"})
+	_, err = w.svc.Conversations.CreateCategory(admin, chat.CategoryInput{NameEN: "No roles"})
 	storetest.WantCode(t, err, chat.EInvalid)
-	_, err = w.svc.CreateCategory(admin, chat.CategoryInput{NameEN: "Foreign role", RoleIDs: []int64{b.Roles[chat.RoleMessageHandler].ID}})
+	_, err = w.svc.Conversations.CreateCategory(admin, chat.CategoryInput{NameEN: "Foreign role", RoleIDs: []int64{b.Roles[chat.RoleMessageHandler].ID}})
 	storetest.WantCode(t, err, chat.EInvalid)
 	bad := 0
-	_, err = w.svc.CreateCategory(admin, chat.CategoryInput{NameEN: "Bad retention", RoleIDs: []int64{h}, RetentionDays: &bad})
+	_, err = w.svc.Conversations.CreateCategory(admin, chat.CategoryInput{NameEN: "Bad retention", RoleIDs: []int64{h}, RetentionDays: &bad})
 	storetest.WantCode(t, err, chat.EInvalid)
 
-	c, err := w.svc.CreateCategory(admin, chat.CategoryInput{NameEN: "Taxes", NameFI: "Verot", RoleIDs: []int64{h}})
+	c, err := w.svc.Conversations.CreateCategory(admin, chat.CategoryInput{NameEN: "Taxes", NameFI: "Verot", RoleIDs: []int64{h}})
 	storetest.NoErr(t, err, "create")
 	if !c.Active || c.NameFI != "Verot" {
 		t.Fatalf("created %+v", c)
 	}
 	off := false
-	_, err = w.svc.UpdateCategory(admin, c.ID, chat.CategoryInput{NameEN: "Taxes", RoleIDs: []int64{h}, Active: &off})
+	_, err = w.svc.Conversations.UpdateCategory(admin, c.ID, chat.CategoryInput{NameEN: "Taxes", RoleIDs: []int64{h}, Active: &off})
 	storetest.NoErr(t, err, "deactivate")
 	ids := func(cs []chat.Category) []int64 {
 		var out []int64
@@ -89,21 +89,21 @@ func TestCategories(t *testing.T) {
 		}
 		return out
 	}
-	list, err := w.svc.Categories(emp, true)
+	list, err := w.svc.Conversations.Categories(emp, true)
 	storetest.NoErr(t, err, "list")
 	if slices.Contains(ids(list), c.ID) || !slices.Contains(ids(list), a.cat.ID) {
 		t.Fatalf("employee lists %v", ids(list))
 	}
-	list, err = w.svc.Categories(admin, true)
+	list, err = w.svc.Conversations.Categories(admin, true)
 	storetest.NoErr(t, err, "admin list")
 	if !slices.Contains(ids(list), c.ID) {
 		t.Fatal("admin does not list the inactive category")
 	}
-	_, err = w.svc.CreateConversation(emp, chat.NewConversationInput{CategoryID: c.ID, Subject: "x", Body: "y"})
+	_, err = w.svc.Conversations.CreateConversation(emp, chat.NewConversationInput{CategoryID: c.ID, Subject: "x", Body: "y"})
 	storetest.WantNotFound(t, err)
-	_, err = w.svc.Category(w.as(t, b.Admin), a.cat.ID)
+	_, err = w.svc.Conversations.Category(w.as(t, b.Admin), a.cat.ID)
 	storetest.WantNotFound(t, err)
-	_, err = w.svc.UpdateCategory(w.as(t, b.Admin), a.cat.ID, chat.CategoryInput{NameEN: "x", RoleIDs: []int64{b.Roles[chat.RoleMessageHandler].ID}})
+	_, err = w.svc.Conversations.UpdateCategory(w.as(t, b.Admin), a.cat.ID, chat.CategoryInput{NameEN: "x", RoleIDs: []int64{b.Roles[chat.RoleMessageHandler].ID}})
 	storetest.WantNotFound(t, err)
 }
 
@@ -117,7 +117,7 @@ func TestDirectoryScope(t *testing.T) {
 	find := func(u chat.User) []int64 {
 		t.Helper()
 		p := chat.PrincipalFrom(w.as(t, u))
-		f, err := w.svc.DirectoryScope(ctx, w.st, p, chat.UserFilter{})
+		f, err := w.svc.Directory.DirectoryScope(ctx, w.st, p, chat.UserFilter{})
 		storetest.NoErr(t, err, "DirectoryScope")
 		us, err := w.st.UserList(ctx, a.Tenant.ID, f, chat.Page{Limit: 100})
 		storetest.NoErr(t, err, "UserList")
@@ -140,9 +140,9 @@ func TestDirectoryScope(t *testing.T) {
 	// The receiver preview hides (but counts) receivers outside the
 	// caller's directory.
 	emp := a.Roles[chat.RoleEmployee].ID
-	preview, err := w.svc.ReceiverPreview(w.as(t, a.EmployeeB), chat.NewConversationInput{CategoryID: a.cat.ID, RoleIDs: []int64{emp}})
+	preview, err := w.svc.Conversations.ReceiverPreview(w.as(t, a.EmployeeB), chat.NewConversationInput{CategoryID: a.cat.ID, RoleIDs: []int64{emp}})
 	storetest.WantCode(t, err, chat.EForbidden)
-	preview, err = w.svc.ReceiverPreview(w.as(t, a.EmployeeB), chat.NewConversationInput{CategoryID: a.cat.ID})
+	preview, err = w.svc.Conversations.ReceiverPreview(w.as(t, a.EmployeeB), chat.NewConversationInput{CategoryID: a.cat.ID})
 	storetest.NoErr(t, err, "preview")
 	var names []int64
 	for _, r := range preview.Receivers {

@@ -38,7 +38,12 @@ func validateBody(body string, attachments int) (string, error) {
 
 // Authorize reports whether the caller may read and subscribe to ch.
 // Invisible channels answer ENotFound. Errors: EUnauthenticated, ENotFound.
-func (s *Service) Authorize(ctx context.Context, ch Channel) error {
+func (s *MessageService) Authorize(ctx context.Context, ch Channel) error {
+	return s.authorize(ctx, ch)
+}
+
+// authorize is Authorize for every service that acts on a thread.
+func (s *core) authorize(ctx context.Context, ch Channel) error {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return err
@@ -56,7 +61,7 @@ type thread struct {
 }
 
 // threadFor loads ch for p, or ENotFound when p may not read it.
-func (s *Service) threadFor(ctx context.Context, st Store, p *Principal, ch Channel) (thread, error) {
+func (s *core) threadFor(ctx context.Context, st Store, p *Principal, ch Channel) (thread, error) {
 	switch ch.Kind {
 	case KindUser:
 		if ch.ID != p.UserID {
@@ -82,7 +87,7 @@ func (s *Service) threadFor(ctx context.Context, st Store, p *Principal, ch Chan
 // Publish stores a new message and delivers it live after commit. A retry
 // with the same ClientMsgID returns the original message. Errors:
 // EUnauthenticated, ENotFound, EForbidden, EInvalid, ETooLarge, EConflict.
-func (s *Service) Publish(ctx context.Context, in PublishInput) (Message, error) {
+func (s *MessageService) Publish(ctx context.Context, in PublishInput) (Message, error) {
 	m, _, err := s.PublishDedup(ctx, in)
 	return m, err
 }
@@ -90,7 +95,7 @@ func (s *Service) Publish(ctx context.Context, in PublishInput) (Message, error)
 // PublishDedup is Publish that also reports whether the message was stored
 // by an earlier attempt with the same ClientMsgID (the hub acknowledges
 // such a retry with duplicate: true).
-func (s *Service) PublishDedup(ctx context.Context, in PublishInput) (Message, bool, error) {
+func (s *MessageService) PublishDedup(ctx context.Context, in PublishInput) (Message, bool, error) {
 	m, err := s.publishMessage(ctx, in)
 	if errors.Is(err, errDuplicate) {
 		return m, true, nil
@@ -101,7 +106,7 @@ func (s *Service) PublishDedup(ctx context.Context, in PublishInput) (Message, b
 // errDuplicate marks a publish answered with the original message.
 var errDuplicate = errors.New("duplicate client_msg_id")
 
-func (s *Service) publishMessage(ctx context.Context, in PublishInput) (Message, error) {
+func (s *MessageService) publishMessage(ctx context.Context, in PublishInput) (Message, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return Message{}, err
@@ -154,7 +159,7 @@ func (s *Service) publishMessage(ctx context.Context, in PublishInput) (Message,
 
 // postPlain stores a plain topic post through group commit: the store
 // decides access by the topic read rule inside the batch's transaction.
-func (s *Service) postPlain(ctx context.Context, p *Principal, in PublishInput, body string) (Message, error) {
+func (s *MessageService) postPlain(ctx context.Context, p *Principal, in PublishInput, body string) (Message, error) {
 	post, err := s.poster.post(ctx, s.store, TopicPost{Message: s.newMessage(p, in, body)})
 	if err == nil {
 		err = post.Err
@@ -165,7 +170,7 @@ func (s *Service) postPlain(ctx context.Context, p *Principal, in PublishInput, 
 // postInTx stores a message in one transaction with every check: the
 // path of every post that is not plain (mentions, replies, attachments,
 // conversations).
-func (s *Service) postInTx(ctx context.Context, p *Principal, in PublishInput, body string) (Message, []Event, error) {
+func (s *MessageService) postInTx(ctx context.Context, p *Principal, in PublishInput, body string) (Message, []Event, error) {
 	var m Message
 	var after []Event
 	err := s.store.InTx(ctx, func(tx Store) error {
@@ -216,13 +221,13 @@ func appendMessage(ctx context.Context, tx Store, m *Message) error {
 }
 
 // newMessage is the text message in asks p to post, before it is stored.
-func (s *Service) newMessage(p *Principal, in PublishInput, body string) Message {
+func (s *MessageService) newMessage(p *Principal, in PublishInput, body string) Message {
 	return Message{TenantID: p.TenantID, Channel: in.Channel, AuthorID: p.UserID, AuthorName: p.Name,
 		ClientMsgID: in.ClientMsgID, Kind: MessageText, Body: body, ReplyToID: in.ReplyToID, CreatedAt: s.clock.Now()}
 }
 
 // existingByClientID finds the message an earlier attempt stored.
-func (s *Service) existingByClientID(ctx context.Context, p *Principal, in PublishInput) (Message, bool, error) {
+func (s *MessageService) existingByClientID(ctx context.Context, p *Principal, in PublishInput) (Message, bool, error) {
 	m, err := s.store.MessageByClientID(ctx, p.TenantID, p.UserID, in.ClientMsgID)
 	if IsCode(err, ENotFound) {
 		return Message{}, false, nil
@@ -241,7 +246,7 @@ func (s *Service) existingByClientID(ctx context.Context, p *Principal, in Publi
 // read the thread, so a mention never discloses it to an outsider. In a
 // conversation the mentioned must also be findable by the caller (the
 // company rule), so a mention cannot probe who exists or reads it.
-func (s *Service) validMentions(ctx context.Context, st Store, p *Principal, th thread, ids []int64) ([]int64, error) {
+func (s *MessageService) validMentions(ctx context.Context, st Store, p *Principal, th thread, ids []int64) ([]int64, error) {
 	var out []int64
 	var facts *tenantFacts
 	for _, id := range ids {
@@ -275,7 +280,7 @@ func (s *Service) validMentions(ctx context.Context, st Store, p *Principal, th 
 }
 
 // userCanRead reports whether another user of the tenant may read th.
-func (s *Service) userCanRead(ctx context.Context, st Store, tenantID, userID int64, th thread) (bool, error) {
+func (s *core) userCanRead(ctx context.Context, st Store, tenantID, userID int64, th thread) (bool, error) {
 	q, err := s.principalFor(ctx, tenantID, userID)
 	if IsCode(err, ENotFound) || IsCode(err, EUnauthenticated) {
 		return false, nil
@@ -292,7 +297,7 @@ func (s *Service) userCanRead(ctx context.Context, st Store, tenantID, userID in
 
 // claimAttachments checks that the uploads are the caller's own and not yet
 // attached; MessageInsert links them.
-func (s *Service) claimAttachments(ctx context.Context, st Store, p *Principal, ids []int64) ([]Attachment, error) {
+func (s *core) claimAttachments(ctx context.Context, st Store, p *Principal, ids []int64) ([]Attachment, error) {
 	var out []Attachment
 	for _, id := range ids {
 		a, err := st.AttachmentGet(ctx, p.TenantID, id)
@@ -309,18 +314,18 @@ func (s *Service) claimAttachments(ctx context.Context, st Store, p *Principal, 
 
 // EditMessage replaces the body of the caller's own message.
 // Errors: EUnauthenticated, ENotFound, EForbidden, EInvalid, ETooLarge.
-func (s *Service) EditMessage(ctx context.Context, id int64, body string) (Message, error) {
+func (s *MessageService) EditMessage(ctx context.Context, id int64, body string) (Message, error) {
 	return s.changeMessage(ctx, id, EventMessageEdited, body)
 }
 
 // DeleteMessage turns a message into a tombstone that keeps the thread's
 // shape. Authors delete their own; tenant admins any message in a topic.
 // Errors: EUnauthenticated, ENotFound, EForbidden.
-func (s *Service) DeleteMessage(ctx context.Context, id int64) (Message, error) {
+func (s *MessageService) DeleteMessage(ctx context.Context, id int64) (Message, error) {
 	return s.changeMessage(ctx, id, EventMessageDeleted, "")
 }
 
-func (s *Service) changeMessage(ctx context.Context, id int64, typ EventType, body string) (Message, error) {
+func (s *MessageService) changeMessage(ctx context.Context, id int64, typ EventType, body string) (Message, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return Message{}, err
@@ -383,7 +388,7 @@ func (s *Service) changeMessage(ctx context.Context, id int64, typ EventType, bo
 // Events replays the sequenced events of ch after since, each with the
 // current state of its message, and returns the channel's last seq.
 // Errors: EUnauthenticated, ENotFound, EInvalid.
-func (s *Service) Events(ctx context.Context, ch Channel, since int64, limit int) ([]ChannelEvent, int64, error) {
+func (s *MessageService) Events(ctx context.Context, ch Channel, since int64, limit int) ([]ChannelEvent, int64, error) {
 	if err := s.Authorize(ctx, ch); err != nil {
 		return nil, 0, err
 	}
@@ -401,7 +406,7 @@ func (s *Service) Events(ctx context.Context, ch Channel, since int64, limit int
 
 // ResyncEvents replays events without an authorization check. Only for the
 // hub's gap filling of channels whose subscribers were authorized already.
-func (s *Service) ResyncEvents(ctx context.Context, tenantID int64, ch Channel, since int64, limit int) ([]ChannelEvent, error) {
+func (s *MessageService) ResyncEvents(ctx context.Context, tenantID int64, ch Channel, since int64, limit int) ([]ChannelEvent, error) {
 	evs, err := s.store.ChannelEventsSince(ctx, tenantID, ch, max(since, 0), clampPage(limit))
 	if err != nil {
 		return nil, err
@@ -419,7 +424,7 @@ func (s *Service) ResyncEvents(ctx context.Context, tenantID int64, ch Channel, 
 
 // History returns up to limit messages older than beforeSeq (0: the
 // newest), newest first. Errors: EUnauthenticated, ENotFound, EInvalid.
-func (s *Service) History(ctx context.Context, ch Channel, beforeSeq int64, limit int) ([]Message, error) {
+func (s *MessageService) History(ctx context.Context, ch Channel, beforeSeq int64, limit int) ([]Message, error) {
 	if err := s.Authorize(ctx, ch); err != nil {
 		return nil, err
 	}
@@ -437,8 +442,14 @@ func (s *Service) History(ctx context.Context, ch Channel, beforeSeq int64, limi
 
 // MarkRead moves the caller's read marker in ch forward to seq and tells the
 // caller's other devices and the thread's readers. Errors: EUnauthenticated, ENotFound, EInvalid.
-func (s *Service) MarkRead(ctx context.Context, ch Channel, seq int64) (int64, error) {
-	if err := s.Authorize(ctx, ch); err != nil {
+func (s *MessageService) MarkRead(ctx context.Context, ch Channel, seq int64) (int64, error) {
+	return s.markRead(ctx, ch, seq)
+}
+
+// markRead is MarkRead for the services that mark a topic or a
+// conversation read on the caller's behalf.
+func (s *core) markRead(ctx context.Context, ch Channel, seq int64) (int64, error) {
+	if err := s.authorize(ctx, ch); err != nil {
 		return 0, err
 	}
 	if !ch.Persisted() || seq < 0 {
@@ -462,7 +473,7 @@ func (s *Service) MarkRead(ctx context.Context, ch Channel, seq int64) (int64, e
 }
 
 // checkPost decides whether p may write in a readable thread.
-func (s *Service) checkPost(ctx context.Context, st Store, p *Principal, th thread) error {
+func (s *MessageService) checkPost(ctx context.Context, st Store, p *Principal, th thread) error {
 	switch {
 	case th.topic != nil:
 		return s.checkTopicPost(ctx, st, p, *th.topic)
@@ -475,7 +486,7 @@ func (s *Service) checkPost(ctx context.Context, st Store, p *Principal, th thre
 // afterPost runs in the posting transaction once the message is stored:
 // thread bookkeeping and notification work. It returns events to publish
 // after commit.
-func (s *Service) afterPost(ctx context.Context, st Store, p *Principal, th thread, m *Message) ([]Event, error) {
+func (s *MessageService) afterPost(ctx context.Context, st Store, p *Principal, th thread, m *Message) ([]Event, error) {
 	switch {
 	case th.topic != nil:
 		return s.topicPosted(ctx, st, p, *th.topic, m)
@@ -494,7 +505,7 @@ type TypingData struct {
 
 // Typing tells the other readers of ch that the caller is typing. It is
 // ephemeral: nothing is stored. Errors: EUnauthenticated, ENotFound.
-func (s *Service) Typing(ctx context.Context, ch Channel) error {
+func (s *MessageService) Typing(ctx context.Context, ch Channel) error {
 	if !ch.Persisted() {
 		return Errorf(EInvalid, "cannot type in %s", ch)
 	}
@@ -508,7 +519,7 @@ func (s *Service) Typing(ctx context.Context, ch Channel) error {
 
 // fillAuthors sets AuthorName on messages from the user directory. A
 // missing name is not an error: the client shows the id.
-func (s *Service) fillAuthors(ctx context.Context, tenantID int64, msgs []Message) {
+func (s *MessageService) fillAuthors(ctx context.Context, tenantID int64, msgs []Message) {
 	var ids []int64
 	for _, m := range msgs {
 		if m.AuthorName == "" && !slices.Contains(ids, m.AuthorID) {

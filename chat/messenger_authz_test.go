@@ -187,72 +187,72 @@ func (w *msMatrixWorld) do(t *testing.T, action string, a msActor) byte {
 	}
 	switch action {
 	case "list groups":
-		gs, err := svc.Groups(ctx, chat.Page{})
+		gs, err := svc.Messenger.Groups(ctx, chat.Page{})
 		return msListed(t, err, slices.ContainsFunc(gs, func(g chat.Group) bool { return g.ID == w.group.ID }))
 	case "read group":
-		g, err := svc.Group(ctx, w.group.ID)
+		g, err := svc.Messenger.Group(ctx, w.group.ID)
 		if err == nil && g.ID != w.group.ID {
 			t.Fatalf("Group returned %+v", g)
 		}
 		return msCell(t, err)
 	case "read members":
-		_, err := svc.GroupMembers(ctx, w.group.ID)
+		_, err := svc.Messenger.GroupMembers(ctx, w.group.ID)
 		return msCell(t, err)
 	case "create group":
-		g, err := svc.CreateGroup(ctx, chat.GroupInput{Name: "made by " + a.name, Active: true})
+		g, err := svc.Messenger.CreateGroup(ctx, chat.GroupInput{Name: "made by " + a.name, Active: true})
 		if err == nil && g.TenantID != a.user.TenantID {
 			t.Fatalf("group created in tenant %d by a user of %d", g.TenantID, a.user.TenantID)
 		}
 		return msCell(t, err)
 	case "edit group":
-		_, err := svc.UpdateGroup(ctx, w.group.ID, chat.GroupInput{Name: w.group.Name, Description: "edited by " + a.name, Active: true})
+		_, err := svc.Messenger.UpdateGroup(ctx, w.group.ID, chat.GroupInput{Name: w.group.Name, Description: "edited by " + a.name, Active: true})
 		return msCell(t, err)
 	case "set members":
-		_, err := svc.SetGroupMembers(ctx, w.group.ID, w.group.MemberIDs)
+		_, err := svc.Messenger.SetGroupMembers(ctx, w.group.ID, w.group.MemberIDs)
 		return msCell(t, err)
 	case "create topic":
-		_, err := svc.CreateTopic(ctx, w.group.ID, chat.TopicInput{Name: "by " + a.name, Active: true})
+		_, err := svc.Messenger.CreateTopic(ctx, w.group.ID, chat.TopicInput{Name: "by " + a.name, Active: true})
 		return msCell(t, err)
 	case "list all topics":
-		_, err := svc.GroupTopics(ctx, w.group.ID)
+		_, err := svc.Messenger.GroupTopics(ctx, w.group.ID)
 		return msCell(t, err)
 	case "edit topic":
-		_, err := svc.UpdateTopic(ctx, w.topic.ID, chat.TopicInput{Name: w.topic.Name, EmailNotify: true,
+		_, err := svc.Messenger.UpdateTopic(ctx, w.topic.ID, chat.TopicInput{Name: w.topic.Name, EmailNotify: true,
 			NotifyInterval: time.Hour, Active: true})
 		return msCell(t, err)
 	case "list topics":
-		gvs, err := svc.Topics(ctx)
+		gvs, err := svc.Messenger.Topics(ctx)
 		return msListed(t, err, slices.Contains(topicIDs(gvs), w.topic.ID))
 	case "read topic":
-		_, err := svc.Topic(ctx, w.topic.ID)
+		_, err := svc.Messenger.Topic(ctx, w.topic.ID)
 		return msCell(t, err)
 	case "read history":
-		_, err := svc.History(ctx, ch, 0, 10)
+		_, err := svc.Messages.History(ctx, ch, 0, 10)
 		return msCell(t, err)
 	case "replay events":
-		_, _, err := svc.Events(ctx, ch, 0, 10)
+		_, _, err := svc.Messages.Events(ctx, ch, 0, 10)
 		return msCell(t, err)
 	case "post":
-		_, err := svc.Publish(ctx, chat.PublishInput{Channel: ch, Body: "posted by " + a.name})
+		_, err := svc.Messages.Publish(ctx, chat.PublishInput{Channel: ch, Body: "posted by " + a.name})
 		return msCell(t, err)
 	case "edit own":
-		_, err := svc.EditMessage(ctx, message(a.user.ID).ID, "edited")
+		_, err := svc.Messages.EditMessage(ctx, message(a.user.ID).ID, "edited")
 		return msCell(t, err)
 	case "edit other's":
-		_, err := svc.EditMessage(ctx, message(w.poster.ID).ID, "edited")
+		_, err := svc.Messages.EditMessage(ctx, message(w.poster.ID).ID, "edited")
 		return msCell(t, err)
 	case "delete own":
-		_, err := svc.DeleteMessage(ctx, message(a.user.ID).ID)
+		_, err := svc.Messages.DeleteMessage(ctx, message(a.user.ID).ID)
 		return msCell(t, err)
 	case "delete other's":
-		_, err := svc.DeleteMessage(ctx, message(w.poster.ID).ID)
+		_, err := svc.Messages.DeleteMessage(ctx, message(w.poster.ID).ID)
 		return msCell(t, err)
 	case "subscribe":
-		return msCell(t, svc.Authorize(ctx, ch))
+		return msCell(t, svc.Messages.Authorize(ctx, ch))
 	case "typing":
-		return msCell(t, svc.Typing(ctx, ch))
+		return msCell(t, svc.Messages.Typing(ctx, ch))
 	case "search":
-		hits, err := svc.Search(ctx, msNeedle, 50)
+		hits, err := svc.Messages.Search(ctx, msNeedle, 50)
 		found := false
 		for _, h := range hits {
 			if h.Channel == ch {
@@ -266,10 +266,10 @@ func (w *msMatrixWorld) do(t *testing.T, action string, a msActor) byte {
 		}
 		return msListed(t, err, found)
 	case "mark read":
-		_, err := svc.MarkTopicRead(ctx, w.topic.ID, 0)
+		_, err := svc.Messenger.MarkTopicRead(ctx, w.topic.ID, 0)
 		return msCell(t, err)
 	case "mark group read":
-		return msCell(t, svc.MarkGroupRead(ctx, w.group.ID))
+		return msCell(t, svc.Messenger.MarkGroupRead(ctx, w.group.ID))
 	}
 	t.Fatalf("unknown action %q", action)
 	return 0

@@ -118,7 +118,7 @@ const (
 
 // messengerCaller returns the caller when the tenant's messenger is on.
 // With it off nothing of the messenger exists: ENotFound.
-func (s *Service) messengerCaller(ctx context.Context, st Store) (*Principal, error) {
+func (s *MessengerService) messengerCaller(ctx context.Context, st Store) (*Principal, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -193,7 +193,7 @@ func groupForTopicManager(ctx context.Context, st Store, p *Principal, id int64)
 // Groups lists groups: a tenant admin gets every group of the tenant,
 // inactive ones included; anyone else the active groups they belong to.
 // Errors: EUnauthenticated, ENotFound (messenger off).
-func (s *Service) Groups(ctx context.Context, page Page) ([]Group, error) {
+func (s *MessengerService) Groups(ctx context.Context, page Page) ([]Group, error) {
 	p, err := s.messengerCaller(ctx, s.store)
 	if err != nil {
 		return nil, err
@@ -225,7 +225,7 @@ func (s *Service) Groups(ctx context.Context, page Page) ([]Group, error) {
 
 // Group returns a group the caller may see with its member ids.
 // Errors: EUnauthenticated, ENotFound.
-func (s *Service) Group(ctx context.Context, id int64) (Group, error) {
+func (s *MessengerService) Group(ctx context.Context, id int64) (Group, error) {
 	p, err := s.messengerCaller(ctx, s.store)
 	if err != nil {
 		return Group{}, err
@@ -235,7 +235,7 @@ func (s *Service) Group(ctx context.Context, id int64) (Group, error) {
 
 // GroupMembers lists the members of a group the caller may see, by name.
 // Errors: EUnauthenticated, ENotFound.
-func (s *Service) GroupMembers(ctx context.Context, id int64) ([]GroupMember, error) {
+func (s *MessengerService) GroupMembers(ctx context.Context, id int64) ([]GroupMember, error) {
 	p, err := s.messengerCaller(ctx, s.store)
 	if err != nil {
 		return nil, err
@@ -263,7 +263,7 @@ func (s *Service) GroupMembers(ctx context.Context, id int64) ([]GroupMember, er
 
 // usersByID loads the tenant's users with these ids, in pages the store
 // accepts.
-func (s *Service) usersByID(ctx context.Context, st Store, tenantID int64, ids []int64) ([]User, error) {
+func (s *core) usersByID(ctx context.Context, st Store, tenantID int64, ids []int64) ([]User, error) {
 	var out []User
 	for chunk := range slices.Chunk(ids, MaxPageSize) {
 		us, err := st.UserList(ctx, tenantID, UserFilter{IDs: chunk}, Page{Limit: len(chunk)})
@@ -293,7 +293,7 @@ func validateGroup(in GroupInput) (GroupInput, error) {
 
 // CreateGroup adds a group to the caller's tenant (tenant admins).
 // Errors: EUnauthenticated, ENotFound (messenger off), EForbidden, EInvalid.
-func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (Group, error) {
+func (s *MessengerService) CreateGroup(ctx context.Context, in GroupInput) (Group, error) {
 	p, err := s.messengerCaller(ctx, s.store)
 	if err != nil {
 		return Group{}, err
@@ -314,12 +314,12 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (Group, error)
 // UpdateGroup sets a group's name, description and active state (tenant
 // admins). Deactivating hides the group's topics from everyone at once.
 // Errors: EUnauthenticated, ENotFound, EForbidden, EInvalid.
-func (s *Service) UpdateGroup(ctx context.Context, id int64, in GroupInput) (Group, error) {
+func (s *MessengerService) UpdateGroup(ctx context.Context, id int64, in GroupInput) (Group, error) {
 	return s.updateGroup(ctx, id, func(Group) GroupInput { return in })
 }
 
 // PatchGroup changes the given fields of a group, like UpdateGroup.
-func (s *Service) PatchGroup(ctx context.Context, id int64, patch GroupPatch) (Group, error) {
+func (s *MessengerService) PatchGroup(ctx context.Context, id int64, patch GroupPatch) (Group, error) {
 	return s.updateGroup(ctx, id, func(g Group) GroupInput {
 		in := GroupInput{Name: g.Name, Description: g.Description, Active: g.Active}
 		if patch.Name != nil {
@@ -337,7 +337,7 @@ func (s *Service) PatchGroup(ctx context.Context, id int64, patch GroupPatch) (G
 
 // updateGroup saves the input change makes from the current group, after
 // checking that the caller administers it.
-func (s *Service) updateGroup(ctx context.Context, id int64, change func(Group) GroupInput) (Group, error) {
+func (s *MessengerService) updateGroup(ctx context.Context, id int64, change func(Group) GroupInput) (Group, error) {
 	var old, g Group
 	var topics []Topic
 	err := s.store.InTx(ctx, func(tx Store) error {
@@ -376,7 +376,7 @@ func (s *Service) updateGroup(ctx context.Context, id int64, change func(Group) 
 // user of the tenant. New members see the group's topics at once; removed
 // members lose them live. Errors: EUnauthenticated, ENotFound, EForbidden,
 // EInvalid.
-func (s *Service) SetGroupMembers(ctx context.Context, id int64, userIDs []int64) (Group, error) {
+func (s *MessengerService) SetGroupMembers(ctx context.Context, id int64, userIDs []int64) (Group, error) {
 	if slices.ContainsFunc(userIDs, func(id int64) bool { return id <= 0 }) {
 		return Group{}, Errorf(EInvalid, "user ids must be positive")
 	}
@@ -431,7 +431,7 @@ func (s *Service) SetGroupMembers(ctx context.Context, id int64, userIDs []int64
 
 // groupChanged tells the members that a group they can see changed (or
 // that they joined it); their clients reload the topic list.
-func (s *Service) groupChanged(ctx context.Context, g Group, members []int64) {
+func (s *MessengerService) groupChanged(ctx context.Context, g Group, members []int64) {
 	data := GroupChanged{ID: g.ID, Name: g.Name, Description: g.Description, Active: g.Active, MemberIDs: g.MemberIDs}
 	for _, u := range members {
 		s.publish(ctx, Event{Channel: UserChannel(u), Type: EventGroup, Data: data})
@@ -441,7 +441,7 @@ func (s *Service) groupChanged(ctx context.Context, g Group, members []int64) {
 // groupGone tells users that they no longer see a group and unsubscribes
 // them from its topics; with allTopics (the group was deactivated) every
 // subscription to its topics ends.
-func (s *Service) groupGone(ctx context.Context, g Group, users []int64, topics []Topic, allTopics bool) {
+func (s *MessengerService) groupGone(ctx context.Context, g Group, users []int64, topics []Topic, allTopics bool) {
 	chs := make([]Channel, 0, len(topics))
 	for _, t := range topics {
 		chs = append(chs, TopicChannel(t.ID))
@@ -475,7 +475,7 @@ func validateTopic(in TopicInput) (TopicInput, error) {
 // GroupTopics lists every topic of a group, inactive ones included, for its
 // messenger managers to edit. Errors: EUnauthenticated, ENotFound,
 // EForbidden.
-func (s *Service) GroupTopics(ctx context.Context, groupID int64) ([]Topic, error) {
+func (s *MessengerService) GroupTopics(ctx context.Context, groupID int64) ([]Topic, error) {
 	p, err := s.messengerCaller(ctx, s.store)
 	if err != nil {
 		return nil, err
@@ -489,7 +489,7 @@ func (s *Service) GroupTopics(ctx context.Context, groupID int64) ([]Topic, erro
 // CreateTopic adds a topic to a group (its messenger managers). Members see
 // an active topic at once. Errors: EUnauthenticated, ENotFound, EForbidden,
 // EInvalid.
-func (s *Service) CreateTopic(ctx context.Context, groupID int64, in TopicInput) (Topic, error) {
+func (s *MessengerService) CreateTopic(ctx context.Context, groupID int64, in TopicInput) (Topic, error) {
 	in, verr := validateTopic(in)
 	var g Group
 	var t Topic
@@ -520,7 +520,7 @@ func (s *Service) CreateTopic(ctx context.Context, groupID int64, in TopicInput)
 // topicForManage returns a topic its group's messenger managers edit,
 // inactive or not. Others get EForbidden when they can read the topic and
 // ENotFound when they cannot.
-func (s *Service) topicForManage(ctx context.Context, st Store, p *Principal, id int64) (Topic, Group, error) {
+func (s *MessengerService) topicForManage(ctx context.Context, st Store, p *Principal, id int64) (Topic, Group, error) {
 	t, err := st.TopicGet(ctx, p.TenantID, id)
 	if err != nil {
 		return Topic{}, Group{}, err
@@ -542,12 +542,12 @@ func (s *Service) topicForManage(ctx context.Context, st Store, p *Principal, id
 // (the group's messenger managers). Deactivating ends every live
 // subscription to it. Errors: EUnauthenticated, ENotFound, EForbidden,
 // EInvalid.
-func (s *Service) UpdateTopic(ctx context.Context, id int64, in TopicInput) (Topic, error) {
+func (s *MessengerService) UpdateTopic(ctx context.Context, id int64, in TopicInput) (Topic, error) {
 	return s.updateTopic(ctx, id, func(Topic) TopicInput { return in })
 }
 
 // PatchTopic changes the given settings of a topic, like UpdateTopic.
-func (s *Service) PatchTopic(ctx context.Context, id int64, patch TopicPatch) (Topic, error) {
+func (s *MessengerService) PatchTopic(ctx context.Context, id int64, patch TopicPatch) (Topic, error) {
 	return s.updateTopic(ctx, id, func(t Topic) TopicInput {
 		in := TopicInput{Name: t.Name, EmailNotify: t.EmailNotify, NotifyInterval: t.NotifyInterval, Active: t.Active}
 		if patch.Name != nil {
@@ -568,7 +568,7 @@ func (s *Service) PatchTopic(ctx context.Context, id int64, patch TopicPatch) (T
 
 // updateTopic saves the input change makes from the current topic, after
 // checking that the caller manages it.
-func (s *Service) updateTopic(ctx context.Context, id int64, change func(Topic) TopicInput) (Topic, error) {
+func (s *MessengerService) updateTopic(ctx context.Context, id int64, change func(Topic) TopicInput) (Topic, error) {
 	var old, t Topic
 	var g Group
 	err := s.store.InTx(ctx, func(tx Store) error {
@@ -605,7 +605,7 @@ func (s *Service) updateTopic(ctx context.Context, id int64, change func(Topic) 
 }
 
 // topicChanged tells the members of the topic's group about it.
-func (s *Service) topicChanged(ctx context.Context, t Topic, members []int64) {
+func (s *MessengerService) topicChanged(ctx context.Context, t Topic, members []int64) {
 	for _, u := range members {
 		s.publish(ctx, Event{Channel: UserChannel(u), Type: EventTopic, Data: t})
 	}
@@ -614,7 +614,7 @@ func (s *Service) topicChanged(ctx context.Context, t Topic, members []int64) {
 // Topics is the caller's messenger: the active groups they belong to, each
 // with its active topics, read markers and unread counts. With the
 // messenger off it is empty. Errors: EUnauthenticated.
-func (s *Service) Topics(ctx context.Context) ([]GroupView, error) {
+func (s *MessengerService) Topics(ctx context.Context) ([]GroupView, error) {
 	p, err := s.messengerCaller(ctx, s.store)
 	if IsCode(err, ENotFound) {
 		return []GroupView{}, nil
@@ -670,7 +670,7 @@ func (s *Service) Topics(ctx context.Context) ([]GroupView, error) {
 
 // Topic returns a topic the caller may read with their read marker and
 // unread count. Errors: EUnauthenticated, ENotFound.
-func (s *Service) Topic(ctx context.Context, id int64) (TopicView, error) {
+func (s *MessengerService) Topic(ctx context.Context, id int64) (TopicView, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return TopicView{}, err
@@ -689,7 +689,7 @@ func (s *Service) Topic(ctx context.Context, id int64) (TopicView, error) {
 // topicViews adds the caller's read markers and unread counts to topics.
 // Unread counts messages by others, not deleted, after the marker; a topic
 // with nothing new costs no query.
-func (s *Service) topicViews(ctx context.Context, p *Principal, topics []Topic) ([]TopicView, error) {
+func (s *MessengerService) topicViews(ctx context.Context, p *Principal, topics []Topic) ([]TopicView, error) {
 	chs := make([]Channel, len(topics))
 	for i, t := range topics {
 		chs[i] = TopicChannel(t.ID)
@@ -729,16 +729,16 @@ func (s *Service) topicViews(ctx context.Context, p *Principal, topics []Topic) 
 // MarkTopicRead moves the caller's read marker in a topic to seq, or to its
 // newest event when seq <= 0, and returns the stored marker.
 // Errors: EUnauthenticated, ENotFound.
-func (s *Service) MarkTopicRead(ctx context.Context, id, seq int64) (int64, error) {
+func (s *MessengerService) MarkTopicRead(ctx context.Context, id, seq int64) (int64, error) {
 	if seq <= 0 {
 		seq = 1<<63 - 1 // MarkRead clamps to the channel's last seq
 	}
-	return s.MarkRead(ctx, TopicChannel(id), seq)
+	return s.markRead(ctx, TopicChannel(id), seq)
 }
 
 // MarkGroupRead marks every topic of a group the caller belongs to as read.
 // Errors: EUnauthenticated, ENotFound.
-func (s *Service) MarkGroupRead(ctx context.Context, groupID int64) error {
+func (s *MessengerService) MarkGroupRead(ctx context.Context, groupID int64) error {
 	p, err := s.messengerCaller(ctx, s.store)
 	if err != nil {
 		return err
@@ -755,7 +755,7 @@ func (s *Service) MarkGroupRead(ctx context.Context, groupID int64) error {
 		if t.LastSeq == 0 {
 			continue
 		}
-		if _, err := s.MarkRead(ctx, TopicChannel(t.ID), t.LastSeq); err != nil && !IsCode(err, ENotFound) {
+		if _, err := s.markRead(ctx, TopicChannel(t.ID), t.LastSeq); err != nil && !IsCode(err, ENotFound) {
 			return err
 		}
 	}
@@ -767,7 +767,7 @@ func (s *Service) MarkGroupRead(ctx context.Context, groupID int64) error {
 // subscription to the tenant's topics ends; either way the tenant's users
 // learn of it on their user channels and reload. The data stays.
 // TenantUpdate calls it; it checks no permission.
-func (s *Service) messengerEnabledChanged(ctx context.Context, tenantID int64, enabled bool) error {
+func (s *DirectoryService) messengerEnabledChanged(ctx context.Context, tenantID int64, enabled bool) error {
 	if !enabled {
 		for page := (Page{Limit: MaxPageSize}); ; {
 			gs, err := s.store.GroupList(ctx, tenantID, 0, page)
@@ -798,7 +798,7 @@ func (s *Service) messengerEnabledChanged(ctx context.Context, tenantID int64, e
 
 // tenantChanged tells every active user of the tenant, on their user
 // channels, so their clients reload what data.What names.
-func (s *Service) tenantChanged(ctx context.Context, data TenantChangedData) error {
+func (s *core) tenantChanged(ctx context.Context, data TenantChangedData) error {
 	tenantID := data.TenantID
 	for page := (Page{Limit: MaxPageSize}); ; {
 		us, err := s.store.UserList(ctx, tenantID, UserFilter{ActiveOnly: true}, page)

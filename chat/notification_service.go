@@ -19,7 +19,7 @@ type NotificationEvent struct {
 
 // publishNotificationEvent tells the user's sockets on every node; a
 // failed count only costs the badge its freshness.
-func (s *Service) publishNotificationEvent(ctx context.Context, tenantID, userID int64, ev NotificationEvent) {
+func (s *core) publishNotificationEvent(ctx context.Context, tenantID, userID int64, ev NotificationEvent) {
 	unread, err := s.store.NotificationUnreadCount(ctx, tenantID, userID)
 	if err != nil {
 		s.log.Warn().Err(err).Int64("tenant", tenantID).Int64("user", userID).Msg("unread notification count")
@@ -30,7 +30,7 @@ func (s *Service) publishNotificationEvent(ctx context.Context, tenantID, userID
 
 // Notifications lists the caller's in-app notifications, oldest first
 // after page.After. Errors: EUnauthenticated.
-func (s *Service) Notifications(ctx context.Context, page Page) ([]Notification, error) {
+func (s *NotificationService) Notifications(ctx context.Context, page Page) ([]Notification, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -41,7 +41,7 @@ func (s *Service) Notifications(ctx context.Context, page Page) ([]Notification,
 // NotificationsNewest lists the caller's in-app notifications newest
 // first, older than the id before (0: from the newest). Errors:
 // EUnauthenticated, EInvalid.
-func (s *Service) NotificationsNewest(ctx context.Context, before int64, limit int) ([]Notification, error) {
+func (s *NotificationService) NotificationsNewest(ctx context.Context, before int64, limit int) ([]Notification, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func (s *Service) NotificationsNewest(ctx context.Context, before int64, limit i
 }
 
 // NotificationUnreadCount is the caller's badge. Errors: EUnauthenticated.
-func (s *Service) NotificationUnreadCount(ctx context.Context) (int64, error) {
+func (s *NotificationService) NotificationUnreadCount(ctx context.Context) (int64, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return 0, err
@@ -64,7 +64,7 @@ func (s *Service) NotificationUnreadCount(ctx context.Context) (int64, error) {
 // MarkNotificationRead marks one of the caller's notifications read (again
 // is fine) and updates the badge on the caller's other devices.
 // Errors: EUnauthenticated, ENotFound.
-func (s *Service) MarkNotificationRead(ctx context.Context, id int64) error {
+func (s *NotificationService) MarkNotificationRead(ctx context.Context, id int64) error {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return err
@@ -79,7 +79,7 @@ func (s *Service) MarkNotificationRead(ctx context.Context, id int64) error {
 // MarkAllNotificationsRead marks the caller's notifications up to the id
 // upTo read (0: all of them), so one that arrives while the user clicks
 // stays unread. Errors: EUnauthenticated, EInvalid.
-func (s *Service) MarkAllNotificationsRead(ctx context.Context, upTo int64) error {
+func (s *NotificationService) MarkAllNotificationsRead(ctx context.Context, upTo int64) error {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return err
@@ -108,7 +108,7 @@ type NotificationPrefs struct {
 }
 
 // NotificationPrefs returns the caller's settings. Errors: EUnauthenticated.
-func (s *Service) NotificationPrefs(ctx context.Context) (NotificationPrefs, error) {
+func (s *NotificationService) NotificationPrefs(ctx context.Context) (NotificationPrefs, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return NotificationPrefs{}, err
@@ -121,7 +121,7 @@ func (s *Service) NotificationPrefs(ctx context.Context) (NotificationPrefs, err
 }
 
 // SetNotificationPrefs saves the caller's settings. Errors: EUnauthenticated.
-func (s *Service) SetNotificationPrefs(ctx context.Context, prefs NotificationPrefs) (NotificationPrefs, error) {
+func (s *NotificationService) SetNotificationPrefs(ctx context.Context, prefs NotificationPrefs) (NotificationPrefs, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return NotificationPrefs{}, err
@@ -148,11 +148,11 @@ func (s *Service) SetNotificationPrefs(ctx context.Context, prefs NotificationPr
 // SetMuted mutes or unmutes a topic or conversation the caller can read.
 // A muted thread sends the caller no email and no in-app notification,
 // mentions included. Errors: EUnauthenticated, ENotFound, EInvalid.
-func (s *Service) SetMuted(ctx context.Context, ch Channel, muted bool) error {
+func (s *NotificationService) SetMuted(ctx context.Context, ch Channel, muted bool) error {
 	if !ch.Persisted() {
 		return Errorf(EInvalid, "only topics and conversations can be muted")
 	}
-	if err := s.Authorize(ctx, ch); err != nil {
+	if err := s.authorize(ctx, ch); err != nil {
 		return err
 	}
 	p := PrincipalFrom(ctx)
@@ -161,11 +161,11 @@ func (s *Service) SetMuted(ctx context.Context, ch Channel, muted bool) error {
 
 // Muted reports whether the caller muted a thread they can read.
 // Errors: EUnauthenticated, ENotFound, EInvalid.
-func (s *Service) Muted(ctx context.Context, ch Channel) (bool, error) {
+func (s *NotificationService) Muted(ctx context.Context, ch Channel) (bool, error) {
 	if !ch.Persisted() {
 		return false, Errorf(EInvalid, "only topics and conversations can be muted")
 	}
-	if err := s.Authorize(ctx, ch); err != nil {
+	if err := s.authorize(ctx, ch); err != nil {
 		return false, err
 	}
 	p := PrincipalFrom(ctx)
@@ -190,7 +190,7 @@ type NotifyLogEntry struct {
 // tenant for a user and/or a message (0: any), oldest first. Tenant
 // admins only: the log shows who was told about what.
 // Errors: EUnauthenticated, EForbidden, ENotFound (unknown user or message).
-func (s *Service) NotificationLog(ctx context.Context, userID, messageID int64, page Page) ([]NotifyLogEntry, error) {
+func (s *NotificationService) NotificationLog(ctx context.Context, userID, messageID int64, page Page) ([]NotifyLogEntry, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err

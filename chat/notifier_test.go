@@ -88,7 +88,7 @@ func (w *ntWorld) as(t *testing.T, u chat.User) context.Context {
 
 func (w *ntWorld) post(t *testing.T, u chat.User, ch chat.Channel, body string, mentions ...int64) chat.Message {
 	t.Helper()
-	m, err := w.svc.Publish(w.as(t, u), chat.PublishInput{Channel: ch, Body: body, Mentions: mentions})
+	m, err := w.svc.Messages.Publish(w.as(t, u), chat.PublishInput{Channel: ch, Body: body, Mentions: mentions})
 	ntNoErr(t, "Publish", err)
 	return m
 }
@@ -232,7 +232,7 @@ func TestNotifierRecheckAtSendTime(t *testing.T) {
 	m := w.post(t, w.author, ch, "hello")
 	w.step(t)
 	// During the delay: member reads it; member2 comes online.
-	_, err := w.svc.MarkRead(w.as(t, w.member), ch, m.Seq)
+	_, err := w.svc.Messages.MarkRead(w.as(t, w.member), ch, m.Seq)
 	ntNoErr(t, "MarkRead", err)
 	ntNoErr(t, "presence", w.presence.Add(t.Context(), w.f.Tenant.ID, w.member2.ID))
 	w.clock.Advance(ntDelay)
@@ -248,14 +248,14 @@ func TestNotifierMutesAndPreferences(t *testing.T) {
 	t.Parallel()
 	w := newNtWorld(t, newSQLite(t))
 	ch := chat.TopicChannel(w.topic.ID)
-	ntNoErr(t, "SetMuted", w.svc.SetMuted(w.as(t, w.member), ch, true))
-	muted, err := w.svc.Muted(w.as(t, w.member), ch)
+	ntNoErr(t, "SetMuted", w.svc.Notifications.SetMuted(w.as(t, w.member), ch, true))
+	muted, err := w.svc.Notifications.Muted(w.as(t, w.member), ch)
 	if err != nil || !muted {
 		t.Fatalf("Muted = %v, %v", muted, err)
 	}
-	prefs, err := w.svc.SetNotificationPrefs(w.as(t, w.member2), chat.NotificationPrefs{EmailNotifications: false})
+	prefs, err := w.svc.Notifications.SetNotificationPrefs(w.as(t, w.member2), chat.NotificationPrefs{EmailNotifications: false})
 	ntNoErr(t, "SetNotificationPrefs", err)
-	if got, _ := w.svc.NotificationPrefs(w.as(t, w.member2)); got != prefs || got.EmailNotifications {
+	if got, _ := w.svc.Notifications.NotificationPrefs(w.as(t, w.member2)); got != prefs || got.EmailNotifications {
 		t.Fatalf("prefs %+v", got)
 	}
 	m := w.post(t, w.author, ch, "hello", w.member.ID, w.member2.ID)
@@ -276,7 +276,7 @@ func TestNotifierMutesAndPreferences(t *testing.T) {
 	}
 	// Outsiders cannot mute a topic they cannot read.
 	outsider := w.f.NewUser(t, "outsider", nil, nil)
-	if err := w.svc.SetMuted(w.as(t, outsider), ch, true); !chat.IsCode(err, chat.ENotFound) {
+	if err := w.svc.Notifications.SetMuted(w.as(t, outsider), ch, true); !chat.IsCode(err, chat.ENotFound) {
 		t.Fatalf("outsider SetMuted: %v", err)
 	}
 }
@@ -474,17 +474,17 @@ func TestNotificationService(t *testing.T) {
 	m := w.post(t, w.author, ch, "ping", w.member.ID)
 	w.step(t)
 	ctx := w.as(t, w.member)
-	list, err := w.svc.Notifications(ctx, chat.Page{})
+	list, err := w.svc.Notifications.Notifications(ctx, chat.Page{})
 	ntNoErr(t, "Notifications", err)
 	if len(list) != 1 || list[0].MessageID == nil || *list[0].MessageID != m.ID || list[0].Channel != ch || list[0].Title != "Payments processing" {
 		t.Fatalf("notifications %+v", list)
 	}
-	if n, err := w.svc.NotificationUnreadCount(ctx); err != nil || n != 1 {
+	if n, err := w.svc.Notifications.NotificationUnreadCount(ctx); err != nil || n != 1 {
 		t.Fatalf("unread %d, %v", n, err)
 	}
-	ntNoErr(t, "MarkNotificationRead", w.svc.MarkNotificationRead(ctx, list[0].ID))
-	ntNoErr(t, "MarkNotificationRead again", w.svc.MarkNotificationRead(ctx, list[0].ID))
-	if n, _ := w.svc.NotificationUnreadCount(ctx); n != 0 {
+	ntNoErr(t, "MarkNotificationRead", w.svc.Notifications.MarkNotificationRead(ctx, list[0].ID))
+	ntNoErr(t, "MarkNotificationRead again", w.svc.Notifications.MarkNotificationRead(ctx, list[0].ID))
+	if n, _ := w.svc.Notifications.NotificationUnreadCount(ctx); n != 0 {
 		t.Fatalf("unread after mark read %d", n)
 	}
 	evs := w.events.notifications(w.member.ID)
@@ -492,28 +492,28 @@ func TestNotificationService(t *testing.T) {
 		t.Fatalf("read event %+v", last)
 	}
 	// Someone else's notification is not found.
-	if err := w.svc.MarkNotificationRead(w.as(t, w.member2), list[0].ID); !chat.IsCode(err, chat.ENotFound) {
+	if err := w.svc.Notifications.MarkNotificationRead(w.as(t, w.member2), list[0].ID); !chat.IsCode(err, chat.ENotFound) {
 		t.Fatalf("other user's MarkNotificationRead: %v", err)
 	}
 
 	// The log: admins only, scoped to the tenant.
 	w.clock.Advance(ntDelay)
 	w.step(t)
-	if _, err := w.svc.NotificationLog(ctx, w.member.ID, m.ID, chat.Page{}); !chat.IsCode(err, chat.EForbidden) {
+	if _, err := w.svc.Notifications.NotificationLog(ctx, w.member.ID, m.ID, chat.Page{}); !chat.IsCode(err, chat.EForbidden) {
 		t.Fatalf("member reads the log: %v", err)
 	}
-	log, err := w.svc.NotificationLog(w.as(t, w.f.Admin), w.member.ID, m.ID, chat.Page{})
+	log, err := w.svc.Notifications.NotificationLog(w.as(t, w.f.Admin), w.member.ID, m.ID, chat.Page{})
 	ntNoErr(t, "NotificationLog", err)
 	if len(log) != 1 || log[0].Outcome != chat.OutcomeSent || log[0].Reason != chat.ReasonMention || log[0].Explanation == "" {
 		t.Fatalf("log %+v", log)
 	}
-	all, err := w.svc.NotificationLog(w.as(t, w.f.Admin), 0, m.ID, chat.Page{})
+	all, err := w.svc.Notifications.NotificationLog(w.as(t, w.f.Admin), 0, m.ID, chat.Page{})
 	ntNoErr(t, "NotificationLog by message", err)
 	if len(all) != 3 {
 		t.Fatalf("log for the message has %d entries, want 3", len(all))
 	}
 	other := storetest.NewFixture(t, w.st, "other")
-	if _, err := w.svc.NotificationLog(w.as(t, other.Admin), 0, m.ID, chat.Page{}); !chat.IsCode(err, chat.ENotFound) {
+	if _, err := w.svc.Notifications.NotificationLog(w.as(t, other.Admin), 0, m.ID, chat.Page{}); !chat.IsCode(err, chat.ENotFound) {
 		t.Fatalf("another tenant's admin: %v", err)
 	}
 }
@@ -593,7 +593,7 @@ func TestNotifierConversation(t *testing.T) {
 
 	// A manager asks about a team member: the member (related person) is
 	// never notified.
-	v, err := w.svc.CreateConversation(w.as(t, f.Manager), chat.NewConversationInput{Subject: "Sick leave of Anna",
+	v, err := w.svc.Conversations.CreateConversation(w.as(t, f.Manager), chat.NewConversationInput{Subject: "Sick leave of Anna",
 		CategoryID: cat.ID, RelatedUserID: &f.EmployeeA.ID, Body: "Anna was sick 3.-5.3."})
 	ntNoErr(t, "CreateConversation", err)
 	ch := chat.ConversationChannel(v.ID)
@@ -631,7 +631,7 @@ func TestNotifierConversation(t *testing.T) {
 	}
 
 	// An external address added later receives the conversation so far.
-	_, err = w.svc.AddExternalEmails(w.as(t, f.Handler), v.ID, []string{"auditor@outside.example"})
+	_, err = w.svc.Conversations.AddExternalEmails(w.as(t, f.Handler), v.ID, []string{"auditor@outside.example"})
 	ntNoErr(t, "AddExternalEmails", err)
 	w.step(t)
 	ext := w.mailsTo(t, "auditor@outside.example")
@@ -675,7 +675,7 @@ func TestNotifierOnlineOnAnotherNode(t *testing.T) {
 	// Node B's user posts through node B's own store.
 	svcB := w.newService(openPostgres(t, url), presB)
 	ctxB := chat.WithPrincipal(t.Context(), principalOf(t, w, svcB, w.author))
-	m, err := svcB.Publish(ctxB, chat.PublishInput{Channel: chat.TopicChannel(w.topic.ID), Body: "hello"})
+	m, err := svcB.Messages.Publish(ctxB, chat.PublishInput{Channel: chat.TopicChannel(w.topic.ID), Body: "hello"})
 	ntNoErr(t, "Publish on node B", err)
 	for range 2 {
 		_, err := nodeA.ProcessDue(t.Context())
@@ -698,7 +698,7 @@ func principalOf(t *testing.T, w *ntWorld, svc *chat.Service, u chat.User) *chat
 	sess := chat.Session{ID: hex.EncodeToString(b), TenantID: u.TenantID, UserID: u.ID, CreatedAt: now,
 		LastSeenAt: now, ExpiresAt: now.Add(24 * time.Hour)}
 	ntNoErr(t, "SessionCreate", svc.Store().SessionCreate(t.Context(), sess))
-	p, err := svc.Authenticate(t.Context(), sess.ID)
+	p, err := svc.Sessions.Authenticate(t.Context(), sess.ID)
 	ntNoErr(t, "Authenticate", err)
 	return p
 }

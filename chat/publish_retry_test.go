@@ -16,15 +16,15 @@ func TestPublishRetrySemantics(t *testing.T) {
 	onCoreEngines(t, func(t *testing.T, w *coreWorld) {
 		ch := chat.TopicChannel(w.topic.ID)
 		ctx := w.as(t, w.member)
-		att, err := w.svc.UploadAttachment(ctx, "a.txt", strings.NewReader("data"))
+		att, err := w.svc.Messages.UploadAttachment(ctx, "a.txt", strings.NewReader("data"))
 		coreNoErr(t, err, "upload")
 		in := chat.PublishInput{Channel: ch, Body: "with file", ClientMsgID: "r-1", AttachmentIDs: []int64{att.ID}}
-		m1, err := w.svc.Publish(ctx, in)
+		m1, err := w.svc.Messages.Publish(ctx, in)
 		coreNoErr(t, err, "publish")
 		if m1.Seq != 1 || len(m1.Attachments) != 1 {
 			t.Fatalf("first message = %+v", m1)
 		}
-		again, err := w.svc.Publish(ctx, in)
+		again, err := w.svc.Messages.Publish(ctx, in)
 		coreNoErr(t, err, "retry")
 		if again.ID != m1.ID || again.Seq != 1 || len(again.Attachments) != 1 || again.AuthorName != w.member.Name {
 			t.Fatalf("retry = %+v, want the original %+v", again, m1)
@@ -41,11 +41,11 @@ func TestPublishRetrySemantics(t *testing.T) {
 
 		other := w.f.NewTopic(t, w.topic.GroupID, "second topic")
 		otherCh := chat.TopicChannel(other.ID)
-		_, err = w.svc.Publish(ctx, chat.PublishInput{Channel: otherCh, Body: "x", ClientMsgID: "r-1"})
+		_, err = w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: otherCh, Body: "x", ClientMsgID: "r-1"})
 		if !chat.IsCode(err, chat.EConflict) {
 			t.Fatalf("client id of another channel: got %v, want conflict", err)
 		}
-		m2, err := w.svc.Publish(ctx, chat.PublishInput{Channel: otherCh, Body: "y", ClientMsgID: "r-2"})
+		m2, err := w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: otherCh, Body: "y", ClientMsgID: "r-2"})
 		coreNoErr(t, err, "publish in the second topic")
 		if m2.Seq != 1 {
 			t.Fatalf("the conflict took a seq: next seq %d", m2.Seq)

@@ -33,7 +33,7 @@ const (
 // run under node. It is a system job for trusted code (RetentionLoop, the
 // CLI); no adapter exposes it to remote callers. It returns the run with
 // the conversations this call deleted.
-func (s *Service) RunRetention(ctx context.Context, tenantID int64, node string) (RetentionRun, error) {
+func (s *ConversationService) RunRetention(ctx context.Context, tenantID int64, node string) (RetentionRun, error) {
 	t, err := s.store.TenantGet(ctx, tenantID)
 	if err != nil {
 		return RetentionRun{}, err
@@ -84,7 +84,7 @@ rounds:
 // RetentionPreview lists (up to limit) the conversations of the caller's
 // tenant that the next run would delete, oldest activity first. Tenant
 // admins only. Errors: EUnauthenticated, EForbidden.
-func (s *Service) RetentionPreview(ctx context.Context, limit int) ([]Conversation, error) {
+func (s *ConversationService) RetentionPreview(ctx context.Context, limit int) ([]Conversation, error) {
 	p, err := retentionAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func retentionAdmin(ctx context.Context) (*Principal, error) {
 
 // RetentionRuns lists the tenant's recent clean-up runs, newest first.
 // Tenant admins only. Errors: EUnauthenticated, EForbidden.
-func (s *Service) RetentionRuns(ctx context.Context, limit int) ([]RetentionRun, error) {
+func (s *ConversationService) RetentionRuns(ctx context.Context, limit int) ([]RetentionRun, error) {
 	p, err := retentionAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func (s *Service) RetentionRuns(ctx context.Context, limit int) ([]RetentionRun,
 // `every` (0: DefaultRetentionEvery) until ctx ends, also removing uploads
 // never attached to a message. Start it on every node: runs on several
 // nodes at once are safe. It returns when ctx ends.
-func (s *Service) RetentionLoop(ctx context.Context, every time.Duration, node string) {
+func (s *ConversationService) RetentionLoop(ctx context.Context, every time.Duration, node string) {
 	if every <= 0 {
 		every = DefaultRetentionEvery
 	}
@@ -141,7 +141,7 @@ func (s *Service) RetentionLoop(ctx context.Context, every time.Duration, node s
 // RetentionPass runs RunRetention for every tenant and removes stale
 // unattached uploads; failures are logged and the pass goes on with the
 // next tenant.
-func (s *Service) RetentionPass(ctx context.Context, node string) {
+func (s *ConversationService) RetentionPass(ctx context.Context, node string) {
 	page := Page{Limit: MaxPageSize}
 	for ctx.Err() == nil {
 		ts, err := s.store.TenantList(ctx, page)

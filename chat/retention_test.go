@@ -26,7 +26,7 @@ func TestRetention(t *testing.T) {
 		ctx := t.Context()
 		admin := w.as(t, a.Admin)
 		short := 30
-		shortCat, err := w.svc.CreateCategory(admin, chat.CategoryInput{NameEN: "Short", RoleIDs: a.cat.RoleIDs, RetentionDays: &short})
+		shortCat, err := w.svc.Conversations.CreateCategory(admin, chat.CategoryInput{NameEN: "Short", RoleIDs: a.cat.RoleIDs, RetentionDays: &short})
 		storetest.NoErr(t, err, "CreateCategory")
 
 		start := w.clock.Now()
@@ -42,7 +42,7 @@ func TestRetention(t *testing.T) {
 			att := w.upload(t, a.EmployeeA)
 			v := w.create(t, a, a.EmployeeA, chat.NewConversationInput{CategoryID: cat.ID, AttachmentIDs: []int64{att.ID}})
 			ch := chat.ConversationChannel(v.ID)
-			d, err := w.svc.SaveDraft(w.as(t, a.Handler), chat.DraftInput{Channel: &ch, Body: "half-written answer"})
+			d, err := w.svc.Messages.SaveDraft(w.as(t, a.Handler), chat.DraftInput{Channel: &ch, Body: "half-written answer"})
 			storetest.NoErr(t, err, "SaveDraft")
 			return conv{id: v.ID, att: att.ID, draft: d.ID, expired: expired}
 		}
@@ -55,7 +55,7 @@ func TestRetention(t *testing.T) {
 		// A later reply is activity: it keeps an old conversation.
 		kept := mk(a.cat, chat.DefaultRetentionDays*retDay+retDay, false)
 		w.clock.Set(start.Add(chat.DefaultRetentionDays*retDay + retDay - 5*retDay))
-		_, err = w.svc.Publish(w.as(t, a.EmployeeA), chat.PublishInput{Channel: chat.ConversationChannel(kept.id), Body: "still relevant"})
+		_, err = w.svc.Messages.Publish(w.as(t, a.EmployeeA), chat.PublishInput{Channel: chat.ConversationChannel(kept.id), Body: "still relevant"})
 		storetest.NoErr(t, err, "reply")
 		convs = append(convs, kept)
 
@@ -66,17 +66,17 @@ func TestRetention(t *testing.T) {
 				wantGone = append(wantGone, c.id)
 			}
 		}
-		preview, err := w.svc.RetentionPreview(admin, 100)
+		preview, err := w.svc.Conversations.RetentionPreview(admin, 100)
 		storetest.NoErr(t, err, "preview")
 		var previewIDs []int64
 		for _, c := range preview {
 			previewIDs = append(previewIDs, c.ID)
 		}
 		storetest.SameIDs(t, "preview", previewIDs, wantGone)
-		_, err = w.svc.RetentionPreview(w.as(t, a.Handler), 100)
+		_, err = w.svc.Conversations.RetentionPreview(w.as(t, a.Handler), 100)
 		storetest.WantCode(t, err, chat.EForbidden)
 
-		run, err := w.svc.RunRetention(ctx, a.Tenant.ID, "node-1")
+		run, err := w.svc.Conversations.RunRetention(ctx, a.Tenant.ID, "node-1")
 		storetest.NoErr(t, err, "RunRetention")
 		if run.Deleted != int64(len(wantGone)) {
 			t.Fatalf("deleted %d, want %d", run.Deleted, len(wantGone))
@@ -103,12 +103,12 @@ func TestRetention(t *testing.T) {
 			}
 		}
 		// The other tenant was not touched, and the run is recorded.
-		runs, err := w.svc.RetentionRuns(admin, 10)
+		runs, err := w.svc.Conversations.RetentionRuns(admin, 10)
 		storetest.NoErr(t, err, "RetentionRuns")
 		if len(runs) != 1 || runs[0].Deleted != run.Deleted || runs[0].Node != "node-1" {
 			t.Fatalf("runs = %+v", runs)
 		}
-		again, err := w.svc.RunRetention(ctx, a.Tenant.ID, "node-1")
+		again, err := w.svc.Conversations.RunRetention(ctx, a.Tenant.ID, "node-1")
 		storetest.NoErr(t, err, "second run")
 		if again.Deleted != 0 {
 			t.Fatalf("second run deleted %d", again.Deleted)
@@ -148,7 +148,7 @@ func TestRetentionConcurrentNodes(t *testing.T) {
 		errs := make([]error, len(nodes))
 		var wg sync.WaitGroup
 		for i, svc := range nodes {
-			wg.Go(func() { runs[i], errs[i] = svc.RunRetention(t.Context(), f.Tenant.ID, "node") })
+			wg.Go(func() { runs[i], errs[i] = svc.Conversations.RunRetention(t.Context(), f.Tenant.ID, "node") })
 		}
 		wg.Wait()
 		for i, err := range errs {

@@ -38,7 +38,7 @@ type SearchHit struct {
 // every topic and conversation the caller can read now. It never returns a
 // message of a thread the caller cannot read, nor a deleted one.
 // Errors: EUnauthenticated, EInvalid.
-func (s *Service) Search(ctx context.Context, query string, limit int) ([]SearchHit, error) {
+func (s *MessageService) Search(ctx context.Context, query string, limit int) ([]SearchHit, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (s *Service) Search(ctx context.Context, query string, limit int) ([]Search
 // searchableChannels returns the threads the caller can read, with their
 // titles: active topics of active groups they belong to (messenger on) and
 // the conversations visible to them.
-func (s *Service) searchableChannels(ctx context.Context, p *Principal) (map[Channel]string, error) {
+func (s *MessageService) searchableChannels(ctx context.Context, p *Principal) (map[Channel]string, error) {
 	out := map[Channel]string{}
 	t, err := s.store.TenantGet(ctx, p.TenantID)
 	if err != nil {

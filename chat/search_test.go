@@ -16,11 +16,11 @@ func TestSearch(t *testing.T) {
 		ch := chat.TopicChannel(a.topic.ID)
 		long := strings.Repeat("filler words before the point ", 10) + "the Zebracrossing budget is approved " +
 			strings.Repeat("and more text after it ", 10)
-		hit, err := w.svc.Publish(member, chat.PublishInput{Channel: ch, Body: long})
+		hit, err := w.svc.Messages.Publish(member, chat.PublishInput{Channel: ch, Body: long})
 		msNoErr(t, "Publish", err)
-		gone, err := w.svc.Publish(member, chat.PublishInput{Channel: ch, Body: "zebracrossing draft, withdrawn"})
+		gone, err := w.svc.Messages.Publish(member, chat.PublishInput{Channel: ch, Body: "zebracrossing draft, withdrawn"})
 		msNoErr(t, "Publish", err)
-		_, err = w.svc.DeleteMessage(member, gone.ID)
+		_, err = w.svc.Messages.DeleteMessage(member, gone.ID)
 		msNoErr(t, "DeleteMessage", err)
 		// The same word where the member cannot read: another group's topic,
 		// an inactive topic, another tenant, someone else's conversation.
@@ -38,7 +38,7 @@ func TestSearch(t *testing.T) {
 		theirs := a.NewConversation(t, cat, a.EmployeeB.ID, "Their salary")
 		a.PostMessage(t, chat.ConversationChannel(theirs.ID), a.EmployeeB.ID, "private zebracrossing matter")
 
-		hits, err := w.svc.Search(member, "  ZEBRACROSSING!  ", 0)
+		hits, err := w.svc.Messages.Search(member, "  ZEBRACROSSING!  ", 0)
 		msNoErr(t, "Search", err)
 		var got []int64
 		for _, h := range hits {
@@ -60,31 +60,31 @@ func TestSearch(t *testing.T) {
 			t.Fatalf("conversation hit %+v", hits[0])
 		}
 		// Two words must both match.
-		hits, err = w.svc.Search(member, "zebracrossing approved", 10)
+		hits, err = w.svc.Messages.Search(member, "zebracrossing approved", 10)
 		msNoErr(t, "Search", err)
 		if len(hits) != 1 || hits[0].MessageID != hit.ID {
 			t.Fatalf("two-word search %+v", hits)
 		}
-		hits, err = w.svc.Search(member, "zebracrossing", 1)
+		hits, err = w.svc.Messages.Search(member, "zebracrossing", 1)
 		msNoErr(t, "Search", err)
 		if len(hits) != 1 {
 			t.Fatalf("limit 1 gave %d hits", len(hits))
 		}
 
 		// The outsider finds only the group they are in; tenant beta only its own.
-		hits, err = w.svc.Search(outsider, "zebracrossing", 50)
+		hits, err = w.svc.Messages.Search(outsider, "zebracrossing", 50)
 		msNoErr(t, "Search", err)
 		if len(hits) != 1 || hits[0].Channel != chat.TopicChannel(otherTopic.ID) {
 			t.Fatalf("outsider hits %+v", hits)
 		}
-		hits, err = w.svc.Search(w.as(t, b.member), "zebracrossing", 50)
+		hits, err = w.svc.Messages.Search(w.as(t, b.member), "zebracrossing", 50)
 		msNoErr(t, "Search", err)
 		if len(hits) != 1 || hits[0].Channel != chat.TopicChannel(b.topic.ID) {
 			t.Fatalf("tenant beta hits %+v", hits)
 		}
 		// Neither an admin nor a handler of another tenant finds anything of A.
 		for _, u := range []chat.User{b.Admin, b.Handler} {
-			hits, err = w.svc.Search(w.as(t, u), "zebracrossing", 50)
+			hits, err = w.svc.Messages.Search(w.as(t, u), "zebracrossing", 50)
 			msNoErr(t, "Search", err)
 			for _, h := range hits {
 				if h.Channel.Kind == chat.KindTopic && h.Channel.ID != b.topic.ID || h.Channel.Kind == chat.KindConversation {
@@ -93,17 +93,17 @@ func TestSearch(t *testing.T) {
 			}
 		}
 		// A receiver of the category sees both conversations but no topic.
-		hits, err = w.svc.Search(w.as(t, a.Handler), "zebracrossing", 50)
+		hits, err = w.svc.Messages.Search(w.as(t, a.Handler), "zebracrossing", 50)
 		msNoErr(t, "Search", err)
 		if len(hits) != 2 || hits[0].Channel.Kind != chat.KindConversation || hits[1].Channel.Kind != chat.KindConversation {
 			t.Fatalf("handler hits %+v", hits)
 		}
 
 		for _, q := range []string{"", "   ", "!!! ---", strings.Repeat("x", chat.MaxSearchQueryLen+1)} {
-			_, err := w.svc.Search(member, q, 10)
+			_, err := w.svc.Messages.Search(member, q, 10)
 			msWant(t, "Search "+q, err, chat.EInvalid)
 		}
-		_, err = w.svc.Search(t.Context(), "zebracrossing", 10)
+		_, err = w.svc.Messages.Search(t.Context(), "zebracrossing", 10)
 		msWant(t, "Search without login", err, chat.EUnauthenticated)
 	})
 }

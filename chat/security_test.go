@@ -47,23 +47,23 @@ func TestChangePasswordWrongCurrentIsThrottled(t *testing.T) {
 		hash, err := chat.HashPassword(pw)
 		coreNoErr(t, err, "hash")
 		coreNoErr(t, w.f.Store.UserSetPassword(ctx, w.member.TenantID, w.member.ID, hash), "set password")
-		sess, _, err := w.svc.Login(ctx, w.member.Email, pw, "10.0.0.1", "ua")
+		sess, _, err := w.svc.Sessions.Login(ctx, w.member.Email, pw, "10.0.0.1", "ua")
 		coreNoErr(t, err, "login")
-		p, err := w.svc.Authenticate(ctx, sess.ID)
+		p, err := w.svc.Sessions.Authenticate(ctx, sess.ID)
 		coreNoErr(t, err, "authenticate")
 		as := chat.WithPrincipal(ctx, p)
 		for i := range 5 {
-			err := w.svc.ChangePassword(as, "guess number "+string(rune('a'+i)), "a brand new password")
+			err := w.svc.Sessions.ChangePassword(as, "guess number "+string(rune('a'+i)), "a brand new password")
 			storetest.WantCode(t, err, chat.EUnauthenticated)
 		}
 		// Now even the right current password is refused, and so is login.
-		storetest.WantCode(t, w.svc.ChangePassword(as, pw, "a brand new password"), chat.ERateLimited)
-		_, _, err = w.svc.Login(ctx, w.member.Email, pw, "10.0.0.9", "ua")
+		storetest.WantCode(t, w.svc.Sessions.ChangePassword(as, pw, "a brand new password"), chat.ERateLimited)
+		_, _, err = w.svc.Sessions.Login(ctx, w.member.Email, pw, "10.0.0.9", "ua")
 		storetest.WantCode(t, err, chat.ERateLimited)
 		w.clock.Advance(16 * time.Minute)
-		p, err = w.svc.Authenticate(ctx, sess.ID)
+		p, err = w.svc.Sessions.Authenticate(ctx, sess.ID)
 		coreNoErr(t, err, "session after the window")
-		coreNoErr(t, w.svc.ChangePassword(chat.WithPrincipal(ctx, p), pw, "a brand new password"), "change after the window")
+		coreNoErr(t, w.svc.Sessions.ChangePassword(chat.WithPrincipal(ctx, p), pw, "a brand new password"), "change after the window")
 	})
 }
 
@@ -75,22 +75,22 @@ func TestUserGetFollowsCompanyRule(t *testing.T) {
 		f := w.f
 		empA := secAs(t, f, f.EmployeeA)
 		secVisibility(t, f, true)
-		_, err := w.svc.UserGet(empA, f.Tenant.ID, f.EmployeeB.ID)
+		_, err := w.svc.Directory.UserGet(empA, f.Tenant.ID, f.EmployeeB.ID)
 		storetest.WantNotFound(t, err)
-		_, err = w.svc.UserByEmail(empA, f.EmployeeB.Email)
+		_, err = w.svc.Directory.UserByEmail(empA, f.EmployeeB.Email)
 		storetest.WantNotFound(t, err)
-		_, err = w.svc.UserUpdate(empA, f.Tenant.ID, f.EmployeeB.ID, chat.UserPatch{Name: ptrTo("x")})
+		_, err = w.svc.Directory.UserUpdate(empA, f.Tenant.ID, f.EmployeeB.ID, chat.UserPatch{Name: ptrTo("x")})
 		storetest.WantNotFound(t, err)
 		for _, u := range []chat.User{f.EmployeeA, f.Manager, f.Handler} {
-			if _, err := w.svc.UserGet(empA, f.Tenant.ID, u.ID); err != nil {
+			if _, err := w.svc.Directory.UserGet(empA, f.Tenant.ID, u.ID); err != nil {
 				t.Fatalf("UserGet %s: %v", u.Name, err)
 			}
 		}
-		if _, err := w.svc.UserGet(secAs(t, f, f.Admin), f.Tenant.ID, f.EmployeeB.ID); err != nil {
+		if _, err := w.svc.Directory.UserGet(secAs(t, f, f.Admin), f.Tenant.ID, f.EmployeeB.ID); err != nil {
 			t.Fatalf("admin UserGet: %v", err)
 		}
 		secVisibility(t, f, false)
-		if _, err := w.svc.UserGet(empA, f.Tenant.ID, f.EmployeeB.ID); err != nil {
+		if _, err := w.svc.Directory.UserGet(empA, f.Tenant.ID, f.EmployeeB.ID); err != nil {
 			t.Fatalf("UserGet without the company rule: %v", err)
 		}
 	})
@@ -106,14 +106,14 @@ func TestTenantAdminCannotTakeOverOperator(t *testing.T) {
 		op.Superuser = true
 		coreNoErr(t, f.Store.UserUpdate(ctx, op), "make operator")
 		admin := secAs(t, f, f.Admin)
-		_, err := w.svc.UserResetPassword(admin, f.Tenant.ID, op.ID, "")
+		_, err := w.svc.Directory.UserResetPassword(admin, f.Tenant.ID, op.ID, "")
 		storetest.WantCode(t, err, chat.EForbidden)
 		for name, patch := range map[string]chat.UserPatch{
 			"email":      {Email: ptrTo("mine@evil.example")},
 			"deactivate": {Active: ptrTo(false)},
 			"name":       {Name: ptrTo("Renamed")},
 		} {
-			_, err := w.svc.UserUpdate(admin, f.Tenant.ID, op.ID, patch)
+			_, err := w.svc.Directory.UserUpdate(admin, f.Tenant.ID, op.ID, patch)
 			if !chat.IsCode(err, chat.EForbidden) {
 				t.Fatalf("%s: %v, want forbidden", name, err)
 			}
@@ -129,10 +129,10 @@ func TestTenantAdminCannotTakeOverOperator(t *testing.T) {
 			t.Fatalf("operator password was reset")
 		}
 		// Operators still manage each other, and admins everyone else.
-		if _, err := w.svc.UserResetPassword(chat.OperatorContext(ctx), f.Tenant.ID, op.ID, ""); err != nil {
+		if _, err := w.svc.Directory.UserResetPassword(chat.OperatorContext(ctx), f.Tenant.ID, op.ID, ""); err != nil {
 			t.Fatalf("operator reset: %v", err)
 		}
-		if _, err := w.svc.UserResetPassword(admin, f.Tenant.ID, f.EmployeeA.ID, ""); err != nil {
+		if _, err := w.svc.Directory.UserResetPassword(admin, f.Tenant.ID, f.EmployeeA.ID, ""); err != nil {
 			t.Fatalf("admin reset: %v", err)
 		}
 	})
@@ -149,18 +149,18 @@ func TestCompanyChangeRevokesSessions(t *testing.T) {
 		hash, err := chat.HashPassword(pw)
 		coreNoErr(t, err, "hash")
 		coreNoErr(t, f.Store.UserSetPassword(ctx, f.EmployeeA.TenantID, f.EmployeeA.ID, hash), "set password")
-		sess, _, err := w.svc.Login(ctx, f.EmployeeA.Email, pw, "10.0.0.1", "ua")
+		sess, _, err := w.svc.Sessions.Login(ctx, f.EmployeeA.Email, pw, "10.0.0.1", "ua")
 		coreNoErr(t, err, "login")
 		admin := secAs(t, f, f.Admin)
 
-		_, err = w.svc.UserUpdate(admin, f.Tenant.ID, f.EmployeeA.ID, chat.UserPatch{CompanyIDs: &[]int64{f.CompanyA.ID}})
+		_, err = w.svc.Directory.UserUpdate(admin, f.Tenant.ID, f.EmployeeA.ID, chat.UserPatch{CompanyIDs: &[]int64{f.CompanyA.ID}})
 		coreNoErr(t, err, "same companies")
-		if _, err := w.svc.Authenticate(ctx, sess.ID); err != nil {
+		if _, err := w.svc.Sessions.Authenticate(ctx, sess.ID); err != nil {
 			t.Fatalf("session ended without a change: %v", err)
 		}
-		_, err = w.svc.UserUpdate(admin, f.Tenant.ID, f.EmployeeA.ID, chat.UserPatch{CompanyIDs: &[]int64{f.CompanyB.ID}})
+		_, err = w.svc.Directory.UserUpdate(admin, f.Tenant.ID, f.EmployeeA.ID, chat.UserPatch{CompanyIDs: &[]int64{f.CompanyB.ID}})
 		coreNoErr(t, err, "move to B")
-		storetest.WantCode(t, func() error { _, err := w.svc.Authenticate(ctx, sess.ID); return err }(), chat.EUnauthenticated)
+		storetest.WantCode(t, func() error { _, err := w.svc.Sessions.Authenticate(ctx, sess.ID); return err }(), chat.EUnauthenticated)
 		revoked := false
 		for _, ev := range w.pub.of(chat.EventRevoked) {
 			revoked = revoked || ev.Channel == chat.UserChannel(f.EmployeeA.ID)
@@ -187,13 +187,13 @@ func TestConversationMentionFollowsCompanyRule(t *testing.T) {
 		coreNoErr(t, f.Store.ConversationUpdate(ctx, c), "relate")
 		empA := secAs(t, f, f.EmployeeA)
 		ch := chat.ConversationChannel(c.ID)
-		_, err := w.svc.Publish(empA, chat.PublishInput{Channel: ch, Body: "hello", Mentions: []int64{hidden.ID}})
+		_, err := w.svc.Messages.Publish(empA, chat.PublishInput{Channel: ch, Body: "hello", Mentions: []int64{hidden.ID}})
 		storetest.WantCode(t, err, chat.EInvalid)
 		if last, _ := f.Store.ChannelLastSeq(ctx, f.Tenant.ID, ch); last != 0 {
 			t.Fatalf("refused publish stored something: last seq %d", last)
 		}
 		// A findable reader (the tenant admin of the own company) is fine.
-		m, err := w.svc.Publish(empA, chat.PublishInput{Channel: ch, Body: "hello", Mentions: []int64{f.Admin.ID}})
+		m, err := w.svc.Messages.Publish(empA, chat.PublishInput{Channel: ch, Body: "hello", Mentions: []int64{f.Admin.ID}})
 		coreNoErr(t, err, "mention a findable reader")
 		if !slices.Equal(m.Mentions, []int64{f.Admin.ID}) {
 			t.Fatalf("mentions = %v", m.Mentions)
@@ -201,7 +201,7 @@ func TestConversationMentionFollowsCompanyRule(t *testing.T) {
 		// Messenger topics ignore companies: membership is the rule.
 		g := f.NewGroup(t, "mixed", f.EmployeeA.ID, f.EmployeeB.ID)
 		tp := f.NewTopic(t, g.ID, "mixed topic")
-		_, err = w.svc.Publish(empA, chat.PublishInput{Channel: chat.TopicChannel(tp.ID), Body: "hi", Mentions: []int64{f.EmployeeB.ID}})
+		_, err = w.svc.Messages.Publish(empA, chat.PublishInput{Channel: chat.TopicChannel(tp.ID), Body: "hi", Mentions: []int64{f.EmployeeB.ID}})
 		coreNoErr(t, err, "mention a group mate of another company")
 	})
 }
@@ -219,22 +219,22 @@ func TestVisibleUsers(t *testing.T) {
 		coreNoErr(t, f.Store.UserUpdate(t.Context(), inactive), "deactivate")
 		ask := []int64{f.EmployeeB.ID, f.Handler.ID, f.Manager.ID, other.EmployeeA.ID, inactive.ID, 0, -3, 1 << 40}
 		empA := secAs(t, f, f.EmployeeA)
-		got, err := w.svc.VisibleUsers(empA, ask)
+		got, err := w.svc.Directory.VisibleUsers(empA, ask)
 		coreNoErr(t, err, "visible users")
 		storetest.SameIDs(t, "visible", got, []int64{f.Handler.ID, f.Manager.ID})
 
 		// A shared messenger group makes EmployeeB visible (newCoreWorld's
 		// group does not hold EmployeeB).
 		f.NewGroup(t, "shared", f.EmployeeA.ID, f.EmployeeB.ID)
-		got, err = w.svc.VisibleUsers(empA, ask)
+		got, err = w.svc.Directory.VisibleUsers(empA, ask)
 		coreNoErr(t, err, "visible users with a group")
 		storetest.SameIDs(t, "visible", got, []int64{f.EmployeeB.ID, f.Handler.ID, f.Manager.ID})
 
-		got, err = w.svc.VisibleUsers(secAs(t, f, f.Admin), ask)
+		got, err = w.svc.Directory.VisibleUsers(secAs(t, f, f.Admin), ask)
 		coreNoErr(t, err, "admin")
 		storetest.SameIDs(t, "admin visible", got, []int64{f.EmployeeB.ID, f.Handler.ID, f.Manager.ID})
 
-		_, err = w.svc.VisibleUsers(t.Context(), ask)
+		_, err = w.svc.Directory.VisibleUsers(t.Context(), ask)
 		storetest.WantCode(t, err, chat.EUnauthenticated)
 	})
 }
@@ -255,7 +255,7 @@ func TestParallelLoginGuessesAreThrottled(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				_, _, err := svc.Login(t.Context(), f.EmployeeA.Email, "wrong guess "+strconv.Itoa(i), "10.0.0.1", "ua")
+				_, _, err := svc.Sessions.Login(t.Context(), f.EmployeeA.Email, "wrong guess "+strconv.Itoa(i), "10.0.0.1", "ua")
 				codes <- chat.ErrorCode(err)
 			})
 		}

@@ -72,9 +72,65 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Service is Parley's domain API. Every method takes the caller's principal
-// from ctx and checks permission itself; adapters never decide access.
+// Service is Parley's domain API, one service per aggregate. Every method
+// takes the caller's principal from ctx and checks permission itself;
+// adapters never decide access, and each adapter depends only on the
+// methods it calls (frontend and hub declare their own interfaces).
+//
+// Every error is a *Error whose Code is one of those in errors.go; each
+// service's comment lists the codes its methods return beyond EInternal
+// (a bug) and EUnavailable (the store is unreachable: retry later).
 type Service struct {
+	Sessions      *SessionService
+	Directory     *DirectoryService
+	Messenger     *MessengerService
+	Conversations *ConversationService
+	Messages      *MessageService
+	Notifications *NotificationService
+	// core is the state the services share, for the Notifier and tests.
+	*core
+}
+
+// SessionService logs users in and out and checks sessions (auth.go).
+// EUnauthenticated (bad credentials, ended session), ERateLimited
+// (login throttling), EInvalid, EForbidden (changing another's password).
+type SessionService struct{ *core }
+
+// DirectoryService manages tenants, companies, users and roles, and says
+// whom a caller may see (admin.go, directory.go). EForbidden (not an admin
+// of that tenant or company), ENotFound (invisible or missing; one answer
+// for both), EInvalid, EConflict (an email or name already taken, the last
+// admin role).
+type DirectoryService struct{ *core }
+
+// MessengerService runs the group messenger: groups, their members and
+// topics (messenger_service.go, topic_access.go). ENotFound (messenger off,
+// an inactive or invisible topic), EForbidden (not a messenger manager),
+// EInvalid, EConflict.
+type MessengerService struct{ *core }
+
+// ConversationService runs support conversations: creation and routing
+// by category, handlers, statuses, related companies and people, receivers,
+// categories and retention (conversation_service.go, category_service.go,
+// retention.go). ENotFound (invisible or missing), EForbidden (may see but
+// not do this), EInvalid, EConflict (taken by someone else meanwhile).
+type ConversationService struct{ *core }
+
+// MessageService is what every thread shares, topic or conversation:
+// subscribing, posting, editing, deleting, history, replay, read marks,
+// typing, attachments, drafts and search (message.go, attachment.go,
+// draft.go, search.go). ENotFound (invisible thread or message),
+// EForbidden (may read, not write), EInvalid, ETooLarge, EConflict.
+type MessageService struct{ *core }
+
+// NotificationService is a user's notification list, preferences, mutes
+// and the decision log (notification_service.go). ENotFound, EInvalid,
+// EForbidden (the decision log is for admins).
+type NotificationService struct{ *core }
+
+// core is the state and the cross-aggregate helpers (access to threads,
+// publishing after commit, presence) every service shares.
+type core struct {
 	cfg   Config
 	store Store
 	clock Clock
@@ -89,8 +145,13 @@ type Service struct {
 // NewService returns a Service for cfg.
 func NewService(cfg Config) *Service {
 	cfg.setDefaults()
-	return &Service{cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger.With().Str("component", "chat").Logger(),
+	c := &core{cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger.With().Str("component", "chat").Logger(),
 		poster: topicPoster{maxBatches: cfg.PostBatches}}
+	return &Service{
+		Sessions: &SessionService{c}, Directory: &DirectoryService{c}, Messenger: &MessengerService{c},
+		Conversations: &ConversationService{c}, Messages: &MessageService{c}, Notifications: &NotificationService{c},
+		core: c,
+	}
 }
 
 // Store returns the store the service runs on (for wiring and tests).
@@ -99,7 +160,7 @@ func (s *Service) Store() Store { return s.store }
 // publish delivers ev live after commit. Delivery is at most once: a lost
 // event is recovered by clients resuming from the database, so a failure
 // is logged, not returned.
-func (s *Service) publish(ctx context.Context, evs ...Event) {
+func (s *core) publish(ctx context.Context, evs ...Event) {
 	if s.cfg.Publisher == nil {
 		return
 	}
@@ -111,7 +172,7 @@ func (s *Service) publish(ctx context.Context, evs ...Event) {
 }
 
 // online reports whether the user is connected on any node.
-func (s *Service) online(ctx context.Context, tenantID, userID int64) (bool, error) {
+func (s *core) online(ctx context.Context, tenantID, userID int64) (bool, error) {
 	if s.cfg.Presence == nil {
 		return false, nil
 	}

@@ -30,19 +30,19 @@ func TestTenantChangedEvents(t *testing.T) {
 			}
 		}
 		w.pub.take()
-		c, err := w.svc.CreateCategory(admin, chat.CategoryInput{NameEN: "Taxes", RoleIDs: []int64{a.Roles[chat.RoleMessageHandler].ID}})
+		c, err := w.svc.Conversations.CreateCategory(admin, chat.CategoryInput{NameEN: "Taxes", RoleIDs: []int64{a.Roles[chat.RoleMessageHandler].ID}})
 		msNoErr(t, "CreateCategory", err)
 		told(chat.TenantChangedCategories)
-		_, err = w.svc.UpdateCategory(admin, c.ID, chat.CategoryInput{NameEN: "Tax", RoleIDs: []int64{a.Roles[chat.RoleMessageHandler].ID}})
+		_, err = w.svc.Conversations.UpdateCategory(admin, c.ID, chat.CategoryInput{NameEN: "Tax", RoleIDs: []int64{a.Roles[chat.RoleMessageHandler].ID}})
 		msNoErr(t, "UpdateCategory", err)
 		told(chat.TenantChangedCategories)
 		name := "Renamed"
-		_, err = w.svc.TenantUpdate(admin, a.Tenant.ID, chat.TenantPatch{Name: &name})
+		_, err = w.svc.Directory.TenantUpdate(admin, a.Tenant.ID, chat.TenantPatch{Name: &name})
 		msNoErr(t, "TenantUpdate", err)
 		told(chat.TenantChangedSettings)
 
 		// A refused change tells nobody.
-		_, err = w.svc.CreateCategory(w.as(t, a.member), chat.CategoryInput{NameEN: "Mine", RoleIDs: []int64{a.Roles[chat.RoleMessageHandler].ID}})
+		_, err = w.svc.Conversations.CreateCategory(w.as(t, a.member), chat.CategoryInput{NameEN: "Mine", RoleIDs: []int64{a.Roles[chat.RoleMessageHandler].ID}})
 		msWant(t, "CreateCategory by a member", err, chat.EForbidden)
 		if evs := w.pub.take(); len(evs) != 0 {
 			t.Fatalf("refused change published %+v", evs)

@@ -4,7 +4,7 @@ import "context"
 
 // messengerOn reports whether the tenant has the messenger enabled; when
 // off, nothing of the messenger exists for its users.
-func (s *Service) messengerOn(ctx context.Context, st Store, tenantID int64) (bool, error) {
+func (s *MessengerService) messengerOn(ctx context.Context, st Store, tenantID int64) (bool, error) {
 	t, err := st.TenantGet(ctx, tenantID)
 	if err != nil {
 		return false, err
@@ -32,7 +32,7 @@ func (a TopicReadAccess) Allows(t Topic) bool {
 
 // topicForRead returns the topic when p may read it; anything else is
 // ENotFound.
-func (s *Service) topicForRead(ctx context.Context, st Store, p *Principal, id int64) (Topic, error) {
+func (s *core) topicForRead(ctx context.Context, st Store, p *Principal, id int64) (Topic, error) {
 	t, acc, err := st.TopicAccess(ctx, p.TenantID, id, p.UserID)
 	if IsCode(err, ENotFound) || (err == nil && !acc.Allows(t)) {
 		return Topic{}, NotFound("topic")
@@ -44,13 +44,13 @@ func (s *Service) topicForRead(ctx context.Context, st Store, p *Principal, id i
 }
 
 // checkTopicPost: every member who can read an active topic may post.
-func (s *Service) checkTopicPost(ctx context.Context, st Store, p *Principal, t Topic) error {
+func (s *MessageService) checkTopicPost(ctx context.Context, st Store, p *Principal, t Topic) error {
 	return nil
 }
 
 // topicPosted records the message time and queues notification work when
 // the topic emails or the message mentions someone.
-func (s *Service) topicPosted(ctx context.Context, st Store, p *Principal, t Topic, m *Message) ([]Event, error) {
+func (s *MessageService) topicPosted(ctx context.Context, st Store, p *Principal, t Topic, m *Message) ([]Event, error) {
 	if err := st.TopicTouch(ctx, p.TenantID, t.ID, m.CreatedAt); err != nil {
 		return nil, err
 	}

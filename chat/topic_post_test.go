@@ -38,19 +38,19 @@ func TestPublishTopicNotificationJobs(t *testing.T) {
 		coreNoErr(t, w.f.Store.TopicUpdate(t.Context(), loudTopic), "email on")
 		loud := chat.TopicChannel(loudTopic.ID)
 
-		q1, err := w.svc.Publish(ctx, chat.PublishInput{Channel: quiet, Body: "plain"})
+		q1, err := w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: quiet, Body: "plain"})
 		coreNoErr(t, err, "quiet plain")
 		w.clock.Advance(time.Second)
-		q2, err := w.svc.Publish(ctx, chat.PublishInput{Channel: quiet, Body: "hey", Mentions: []int64{w.other.ID}})
+		q2, err := w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: quiet, Body: "hey", Mentions: []int64{w.other.ID}})
 		coreNoErr(t, err, "quiet mention")
 		w.clock.Advance(time.Second)
-		l1, err := w.svc.Publish(ctx, chat.PublishInput{Channel: loud, Body: "first"})
+		l1, err := w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: loud, Body: "first"})
 		coreNoErr(t, err, "loud plain")
 		w.clock.Advance(time.Second)
-		l2, err := w.svc.Publish(ctx, chat.PublishInput{Channel: loud, Body: "second", ClientMsgID: "l2"})
+		l2, err := w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: loud, Body: "second", ClientMsgID: "l2"})
 		coreNoErr(t, err, "loud plain again")
 		w.clock.Advance(time.Second)
-		l3, err := w.svc.Publish(ctx, chat.PublishInput{Channel: loud, Body: "third", Mentions: []int64{w.other.ID}})
+		l3, err := w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: loud, Body: "third", Mentions: []int64{w.other.ID}})
 		coreNoErr(t, err, "loud mention")
 
 		if q1.Seq != 1 || q2.Seq != 2 || l1.Seq != 1 || l2.Seq != 2 || l3.Seq != 3 {
@@ -115,16 +115,16 @@ func TestPublishTopicRefusals(t *testing.T) {
 		ctx := w.as(t, w.member)
 		ch := chat.TopicChannel(w.topic.ID)
 		st := w.f.Store
-		orig, err := w.svc.Publish(ctx, chat.PublishInput{Channel: ch, Body: "before", ClientMsgID: "keep"})
+		orig, err := w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: ch, Body: "before", ClientMsgID: "keep"})
 		coreNoErr(t, err, "publish")
 
 		refused := func(what string) {
 			t.Helper()
-			_, err := w.svc.Publish(ctx, chat.PublishInput{Channel: ch, Body: "x", ClientMsgID: "refused-" + what})
+			_, err := w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: ch, Body: "x", ClientMsgID: "refused-" + what})
 			if !chat.IsCode(err, chat.ENotFound) {
 				t.Fatalf("%s: got %v, want not_found", what, err)
 			}
-			again, dup, err := w.svc.PublishDedup(ctx, chat.PublishInput{Channel: ch, Body: "before", ClientMsgID: "keep"})
+			again, dup, err := w.svc.Messages.PublishDedup(ctx, chat.PublishInput{Channel: ch, Body: "before", ClientMsgID: "keep"})
 			if err != nil || !dup || again.ID != orig.ID || again.Seq != orig.Seq {
 				t.Fatalf("%s: retry = %+v dup %v err %v; want the original %d", what, again, dup, err, orig.ID)
 			}
@@ -159,7 +159,7 @@ func TestPublishTopicRefusals(t *testing.T) {
 		refused("removed member")
 		coreNoErr(t, st.GroupSetMembers(t.Context(), w.f.Tenant.ID, g.ID, []int64{w.member.ID, w.other.ID}), "add member back")
 
-		m, err := w.svc.Publish(ctx, chat.PublishInput{Channel: ch, Body: "after"})
+		m, err := w.svc.Messages.Publish(ctx, chat.PublishInput{Channel: ch, Body: "after"})
 		coreNoErr(t, err, "publish after the refusals")
 		if m.Seq != 2 {
 			t.Fatalf("seq after the refusals = %d, want 2", m.Seq)
@@ -196,7 +196,7 @@ func TestPublishTopicConcurrentRetries(t *testing.T) {
 					// Each message is sent twice, as a client that missed
 					// the ack would.
 					for range 2 {
-						m, dup, err := w.svc.PublishDedup(ctx, in)
+						m, dup, err := w.svc.Messages.PublishDedup(ctx, in)
 						results <- result{key, m, dup, err}
 					}
 				}
@@ -222,7 +222,7 @@ func TestPublishTopicConcurrentRetries(t *testing.T) {
 		if len(byKey) != n {
 			t.Fatalf("%d messages, want %d", len(byKey), n)
 		}
-		evs, last, err := w.svc.Events(w.as(t, w.member), ch, 0, chat.MaxReplayPage)
+		evs, last, err := w.svc.Messages.Events(w.as(t, w.member), ch, 0, chat.MaxReplayPage)
 		coreNoErr(t, err, "events")
 		if last != n || len(evs) != n {
 			t.Fatalf("last seq %d, %d events; want %d", last, len(evs), n)
@@ -280,7 +280,7 @@ func TestPlainPostsShareBatches(t *testing.T) {
 		errs := make(chan error, 1+2*topics)
 		post := func(ch chat.Channel, body string) {
 			wg.Go(func() {
-				_, err := svc.Publish(ctx, chat.PublishInput{Channel: ch, Body: body, ClientMsgID: body})
+				_, err := svc.Messages.Publish(ctx, chat.PublishInput{Channel: ch, Body: body, ClientMsgID: body})
 				errs <- err
 			})
 		}
@@ -312,7 +312,7 @@ func TestPlainPostsShareBatches(t *testing.T) {
 			t.Fatalf("batch sizes %v, want %v", batches, want)
 		}
 		for i, ch := range chs {
-			evs, _, err := svc.Events(ctx, ch, 0, 10)
+			evs, _, err := svc.Messages.Events(ctx, ch, 0, 10)
 			coreNoErr(t, err, "events")
 			want := 2
 			if i == 0 {

@@ -65,7 +65,7 @@ func (s *Server) attachmentUpload(w http.ResponseWriter, r *http.Request) error 
 			}
 		}
 	}
-	a, err := s.svc.UploadAttachment(r.Context(), name, body)
+	a, err := s.messages.UploadAttachment(r.Context(), name, body)
 	if err != nil {
 		return limited.explain(err)
 	}
@@ -82,7 +82,7 @@ func (s *Server) attachmentDownload(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	a, data, err := s.svc.OpenAttachment(r.Context(), id)
+	a, data, err := s.messages.OpenAttachment(r.Context(), id)
 	if err != nil {
 		return err
 	}

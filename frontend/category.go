@@ -39,7 +39,7 @@ func (s *Server) categoryList(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return chat.Errorf(chat.EInvalid, "all must be true or false")
 	}
-	cs, err := s.svc.Categories(r.Context(), all)
+	cs, err := s.conversations.Categories(r.Context(), all)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (s *Server) categoryCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	c, err := s.svc.CreateCategory(r.Context(), in)
+	c, err := s.conversations.CreateCategory(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (s *Server) categoryGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.svc.Category(r.Context(), id)
+	c, err := s.conversations.Category(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Server) categoryUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	c, err := s.svc.UpdateCategory(r.Context(), id, in)
+	c, err := s.conversations.UpdateCategory(r.Context(), id, in)
 	if err != nil {
 		return err
 	}

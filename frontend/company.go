@@ -17,7 +17,7 @@ func (s *Server) companyList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cs, err := s.svc.CompanyList(r.Context(), tid, page)
+	cs, err := s.directory.CompanyList(r.Context(), tid, page)
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (s *Server) companyCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	c, err := s.svc.CompanyCreate(r.Context(), tid, req.Name)
+	c, err := s.directory.CompanyCreate(r.Context(), tid, req.Name)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (s *Server) companyGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.svc.CompanyGet(r.Context(), tid, id)
+	c, err := s.directory.CompanyGet(r.Context(), tid, id)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (s *Server) companyUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	c, err := s.svc.CompanyUpdate(r.Context(), tid, id, req.Name)
+	c, err := s.directory.CompanyUpdate(r.Context(), tid, id, req.Name)
 	if err != nil {
 		return err
 	}

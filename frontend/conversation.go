@@ -14,7 +14,7 @@ import (
 // filters, creation with the receiver preview, the thread, replies, read
 // markers, ownership and status actions, and the retention preview and
 // run log for tenant admins. It also registers categories, attachments
-// and drafts. chat.Service decides every access; invisible and other
+// and drafts. chat.ConversationService decides every access; invisible and other
 // tenants' conversations answer 404.
 func (s *Server) registerConversations(m *http.ServeMux) {
 	const p = "/api/v1/conversations"
@@ -24,13 +24,13 @@ func (s *Server) registerConversations(m *http.ServeMux) {
 	m.Handle("GET "+p+"/status-labels", s.authed(s.conversationStatusLabels))
 	m.Handle("GET "+p+"/{id}", s.authed(s.conversationGet))
 	m.Handle("GET "+p+"/{id}/receivers", s.authed(s.conversationReceivers))
-	m.Handle("GET "+p+"/{id}/messages", s.authed(s.conversationHistory))
+	m.Handle("GET "+p+"/{id}/messages", s.authed(threadHistory(s, "conversation", chat.ConversationChannel, viewConversationMessage)))
 	m.Handle("POST "+p+"/{id}/messages", s.authed(s.limited(s.postLimit, s.conversationPost)))
 	m.Handle("POST "+p+"/{id}/read", s.authed(s.conversationRead))
 	m.Handle("POST "+p+"/{id}/take", s.authed(s.conversationTake))
-	m.Handle("PUT "+p+"/{id}/handler", s.authed(s.conversationSetUser(s.svc.SetConversationHandler)))
-	m.Handle("PUT "+p+"/{id}/assignee", s.authed(s.conversationSetUser(s.svc.SetCustomerAssignee)))
-	m.Handle("PUT "+p+"/{id}/admin", s.authed(s.conversationSetUser(s.svc.SetConversationAdmin)))
+	m.Handle("PUT "+p+"/{id}/handler", s.authed(s.conversationSetUser(s.conversations.SetConversationHandler)))
+	m.Handle("PUT "+p+"/{id}/assignee", s.authed(s.conversationSetUser(s.conversations.SetCustomerAssignee)))
+	m.Handle("PUT "+p+"/{id}/admin", s.authed(s.conversationSetUser(s.conversations.SetConversationAdmin)))
 	m.Handle("PUT "+p+"/{id}/status", s.authed(s.conversationSetStatus))
 	m.Handle("POST "+p+"/{id}/external-emails", s.authed(s.limited(s.postLimit, s.conversationAddEmails)))
 	m.Handle("POST "+p+"/{id}/notify-admins", s.authed(s.limited(s.postLimit, s.conversationNotifyAdmins)))
@@ -159,7 +159,7 @@ func (s *Server) conversationList(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 	}
-	cs, err := s.svc.Conversations(r.Context(), q)
+	cs, err := s.conversations.Conversations(r.Context(), q)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (s *Server) conversationCreate(w http.ResponseWriter, r *http.Request) erro
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	v, err := s.svc.CreateConversation(r.Context(), in)
+	v, err := s.conversations.CreateConversation(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func (s *Server) conversationPreview(w http.ResponseWriter, r *http.Request) err
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	l, err := s.svc.ReceiverPreview(r.Context(), in)
+	l, err := s.conversations.ReceiverPreview(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func (s *Server) conversationPreview(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) conversationStatusLabels(w http.ResponseWriter, r *http.Request) error {
-	labels, err := s.svc.StatusLabels(r.Context())
+	labels, err := s.conversations.StatusLabels(r.Context())
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func (s *Server) conversationGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.svc.Conversation(r.Context(), id)
+	v, err := s.conversations.Conversation(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -222,30 +222,11 @@ func (s *Server) conversationReceivers(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	l, err := s.svc.ConversationReceivers(r.Context(), id)
+	l, err := s.conversations.ConversationReceivers(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, l)
-	return nil
-}
-
-// conversationHistory answers ?before=<seq>&limit=n entries, newest
-// first; next is the before= of the following (older) page.
-func (s *Server) conversationHistory(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "conversation")
-	if err != nil {
-		return err
-	}
-	msgs, next, err := s.historyPage(r, chat.ConversationChannel(id))
-	if err != nil {
-		return err
-	}
-	out := list[conversationMessageView]{Items: make([]conversationMessageView, 0, len(msgs)), Next: next}
-	for _, m := range msgs {
-		out.Items = append(out.Items, viewConversationMessage(m))
-	}
-	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -264,12 +245,12 @@ func (s *Server) conversationPost(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	m, err := s.svc.Publish(r.Context(), in.input(chat.ConversationChannel(id)))
+	m, err := s.messages.Publish(r.Context(), in.input(chat.ConversationChannel(id)))
 	if err != nil {
 		return err
 	}
 	if in.DraftID != 0 {
-		if err := s.svc.DiscardDraft(r.Context(), in.DraftID); err != nil && !chat.IsCode(err, chat.ENotFound) {
+		if err := s.messages.DiscardDraft(r.Context(), in.DraftID); err != nil && !chat.IsCode(err, chat.ENotFound) {
 			s.log.Warn().Err(err).Msg("discard draft after reply")
 		}
 	}
@@ -288,7 +269,7 @@ func (s *Server) conversationRead(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	seq, err := s.svc.MarkConversationRead(r.Context(), id, in.Seq)
+	seq, err := s.conversations.MarkConversationRead(r.Context(), id, in.Seq)
 	if err != nil {
 		return err
 	}
@@ -301,7 +282,7 @@ func (s *Server) conversationTake(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	v, err := s.svc.TakeConversation(r.Context(), id)
+	v, err := s.conversations.TakeConversation(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -343,7 +324,7 @@ func (s *Server) conversationSetStatus(w http.ResponseWriter, r *http.Request) e
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	v, err := s.svc.SetConversationStatus(r.Context(), id, in.Status)
+	v, err := s.conversations.SetConversationStatus(r.Context(), id, in.Status)
 	if err != nil {
 		return err
 	}
@@ -362,7 +343,7 @@ func (s *Server) conversationAddEmails(w http.ResponseWriter, r *http.Request) e
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	v, err := s.svc.AddExternalEmails(r.Context(), id, in.Emails)
+	v, err := s.conversations.AddExternalEmails(r.Context(), id, in.Emails)
 	if err != nil {
 		return err
 	}
@@ -375,7 +356,7 @@ func (s *Server) conversationNotifyAdmins(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	v, err := s.svc.NotifyAdministrators(r.Context(), id)
+	v, err := s.conversations.NotifyAdministrators(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -390,7 +371,7 @@ func (s *Server) retentionPreview(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	cs, err := s.svc.RetentionPreview(r.Context(), page.Limit)
+	cs, err := s.conversations.RetentionPreview(r.Context(), page.Limit)
 	if err != nil {
 		return err
 	}
@@ -415,7 +396,7 @@ func (s *Server) retentionRuns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	runs, err := s.svc.RetentionRuns(r.Context(), page.Limit)
+	runs, err := s.conversations.RetentionRuns(r.Context(), page.Limit)
 	if err != nil {
 		return err
 	}

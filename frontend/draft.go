@@ -40,7 +40,7 @@ type draftInput struct {
 }
 
 func (s *Server) draftList(w http.ResponseWriter, r *http.Request) error {
-	ds, err := s.svc.Drafts(r.Context())
+	ds, err := s.messages.Drafts(r.Context())
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (s *Server) draftCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	d, err := s.svc.SaveDraft(r.Context(), chat.DraftInput{Channel: in.Channel, Subject: in.Subject, Body: in.Body, Data: in.Data})
+	d, err := s.messages.SaveDraft(r.Context(), chat.DraftInput{Channel: in.Channel, Subject: in.Subject, Body: in.Body, Data: in.Data})
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (s *Server) draftGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.svc.Draft(r.Context(), id)
+	d, err := s.messages.Draft(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (s *Server) draftUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	d, err := s.svc.SaveDraft(r.Context(), chat.DraftInput{ID: id, Channel: in.Channel, Subject: in.Subject, Body: in.Body, Data: in.Data})
+	d, err := s.messages.SaveDraft(r.Context(), chat.DraftInput{ID: id, Channel: in.Channel, Subject: in.Subject, Body: in.Body, Data: in.Data})
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (s *Server) draftDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DiscardDraft(r.Context(), id); err != nil {
+	if err := s.messages.DiscardDraft(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

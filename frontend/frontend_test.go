@@ -54,7 +54,7 @@ func newEnv(t *testing.T, opts ...func(*frontend.Config)) *env {
 	e := &env{t: t, svc: svc, store: st}
 	// Users are written with one shared hash: argon2 is deliberately slow,
 	// and Bootstrap and UserCreate are tested in chat.
-	if e.tenant, err = svc.TenantCreate(chat.OperatorContext(ctx), chat.TenantInput{Name: "Acme"}); err != nil {
+	if e.tenant, err = svc.Directory.TenantCreate(chat.OperatorContext(ctx), chat.TenantInput{Name: "Acme"}); err != nil {
 		t.Fatal(err)
 	}
 	roles, err := st.RoleList(ctx, e.tenant.ID)
@@ -76,7 +76,7 @@ func newEnv(t *testing.T, opts ...func(*frontend.Config)) *env {
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
 	e.ts.Start()
-	cfg := frontend.Config{Service: svc, PublicURL: e.ts.URL,
+	cfg := frontend.Config{Domain: frontend.DomainOf(svc), PublicURL: e.ts.URL,
 		SessionKeys: [][]byte{bytes.Repeat([]byte("k"), 32)}, Logger: zerolog.Nop(),
 		Ready: func(ctx context.Context) error { _, err := st.TenantCount(ctx); return err }}
 	for _, o := range opts {
@@ -438,7 +438,7 @@ func TestPaginationAndOperatorScope(t *testing.T) {
 func TestSecureCookieOnHTTPS(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	srv, err := frontend.New(frontend.Config{Service: e.svc, PublicURL: "https://chat.example",
+	srv, err := frontend.New(frontend.Config{Domain: frontend.DomainOf(e.svc), PublicURL: "https://chat.example",
 		SessionKeys: [][]byte{bytes.Repeat([]byte("s"), 32)}, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
@@ -451,7 +451,7 @@ func TestSecureCookieOnHTTPS(t *testing.T) {
 	c := e.client()
 	c.http.Jar.SetCookies(mustURL(t, e.ts.URL), []*http.Cookie{{Name: ck.Name, Value: ck.Value}})
 	want(t, "foreign cookie", c.do("GET", "/api/v1/me", nil), 401, chat.EUnauthenticated)
-	if _, err := frontend.New(frontend.Config{Service: e.svc, PublicURL: "https://chat.example",
+	if _, err := frontend.New(frontend.Config{Domain: frontend.DomainOf(e.svc), PublicURL: "https://chat.example",
 		SessionKeys: [][]byte{[]byte("short")}}); err == nil {
 		t.Fatal("short session key accepted")
 	}

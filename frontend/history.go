@@ -19,7 +19,7 @@ func (s *Server) historyPage(r *http.Request, ch chat.Channel) ([]chat.Message, 
 	if err != nil {
 		return nil, "", err
 	}
-	msgs, err := s.svc.History(r.Context(), ch, before, limit)
+	msgs, err := s.messages.History(r.Context(), ch, before, limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -28,6 +28,29 @@ func (s *Server) historyPage(r *http.Request, ch chat.Channel) ([]chat.Message, 
 		next = strconv.FormatInt(msgs[len(msgs)-1].Seq, 10)
 	}
 	return msgs, next, nil
+}
+
+// threadHistory answers ?before=<seq>&limit=n messages of the thread the
+// path's id names (noun says which kind), newest first, each in the view
+// that thread's API uses; next is the before= of the following (older)
+// page.
+func threadHistory[V any](s *Server, noun string, channel func(int64) chat.Channel, view func(chat.Message) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id", noun)
+		if err != nil {
+			return err
+		}
+		msgs, next, err := s.historyPage(r, channel(id))
+		if err != nil {
+			return err
+		}
+		out := list[V]{Items: make([]V, 0, len(msgs)), Next: next}
+		for _, m := range msgs {
+			out.Items = append(out.Items, view(m))
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
 }
 
 // postRequest is the body of a message posted over HTTP to a topic or a

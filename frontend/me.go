@@ -19,15 +19,15 @@ type meDocument struct {
 }
 
 func (s *Server) meDoc(ctx context.Context) (meDocument, error) {
-	u, err := s.svc.Me(ctx)
+	u, err := s.directory.Me(ctx)
 	if err != nil {
 		return meDocument{}, err
 	}
-	t, err := s.svc.TenantGet(ctx, u.TenantID)
+	t, err := s.directory.TenantGet(ctx, u.TenantID)
 	if err != nil {
 		return meDocument{}, err
 	}
-	roles, err := s.svc.RoleList(ctx, u.TenantID)
+	roles, err := s.directory.RoleList(ctx, u.TenantID)
 	if err != nil {
 		return meDocument{}, err
 	}
@@ -64,7 +64,7 @@ func (s *Server) meUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := chat.PrincipalFrom(r.Context())
-	u, err := s.svc.UserUpdate(r.Context(), p.TenantID, p.UserID,
+	u, err := s.directory.UserUpdate(r.Context(), p.TenantID, p.UserID,
 		chat.UserPatch{Name: req.Name, Locale: req.Locale, EmailNotifications: req.EmailNotifications})
 	if err != nil {
 		return err
@@ -85,7 +85,7 @@ func (s *Server) mePassword(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	if err := s.svc.ChangePassword(r.Context(), req.CurrentPassword, req.NewPassword); err != nil {
+	if err := s.sessions.ChangePassword(r.Context(), req.CurrentPassword, req.NewPassword); err != nil {
 		if chat.IsCode(err, chat.EUnauthenticated) {
 			// A wrong current password is bad input, not a lost session.
 			return chat.Errorf(chat.EInvalid, "%s", chat.ErrorMessage(err))

@@ -10,7 +10,7 @@ import (
 
 // registerMessenger adds the messenger's routes: groups, members, topics
 // and their settings, read markers, history and posting. Every handler runs
-// as the caller; chat.Service decides access (other tenants' and
+// as the caller; chat.MessengerService decides access (other tenants' and
 // non-members' groups and topics answer 404).
 func (s *Server) registerMessenger(m *http.ServeMux) {
 	const p = "/api/v1/messenger"
@@ -27,7 +27,7 @@ func (s *Server) registerMessenger(m *http.ServeMux) {
 	m.Handle("GET "+p+"/topics/{id}", s.authed(s.messengerTopicGet))
 	m.Handle("PATCH "+p+"/topics/{id}", s.authed(s.messengerTopicUpdate))
 	m.Handle("POST "+p+"/topics/{id}/read", s.authed(s.messengerTopicRead))
-	m.Handle("GET "+p+"/topics/{id}/messages", s.authed(s.messengerHistory))
+	m.Handle("GET "+p+"/topics/{id}/messages", s.authed(threadHistory(s, "topic", chat.TopicChannel, viewTopicMessage)))
 	m.Handle("POST "+p+"/topics/{id}/messages", s.authed(s.limited(s.postLimit, s.messengerPost)))
 }
 
@@ -122,7 +122,7 @@ func viewTopicMessage(m chat.Message) topicMessageView {
 // messengerOverview answers the caller's groups with their active topics,
 // read markers and unread counts.
 func (s *Server) messengerOverview(w http.ResponseWriter, r *http.Request) error {
-	gvs, err := s.svc.Topics(r.Context())
+	gvs, err := s.messenger.Topics(r.Context())
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (s *Server) messengerGroupList(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	gs, err := s.svc.Groups(r.Context(), page)
+	gs, err := s.messenger.Groups(r.Context(), page)
 	if err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func (s *Server) messengerGroupCreate(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	active := in.Active == nil || *in.Active // a new group is active unless said otherwise
-	g, err := s.svc.CreateGroup(r.Context(), chat.GroupInput{Name: in.Name, Description: in.Description, Active: active})
+	g, err := s.messenger.CreateGroup(r.Context(), chat.GroupInput{Name: in.Name, Description: in.Description, Active: active})
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (s *Server) messengerGroupGet(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	g, err := s.svc.Group(r.Context(), id)
+	g, err := s.messenger.Group(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (s *Server) messengerGroupUpdate(w http.ResponseWriter, r *http.Request) er
 	if err := decodeJSON(w, r, &patch); err != nil {
 		return err
 	}
-	g, err := s.svc.PatchGroup(r.Context(), id, patch)
+	g, err := s.messenger.PatchGroup(r.Context(), id, patch)
 	if err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func (s *Server) messengerMembers(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	ms, err := s.svc.GroupMembers(r.Context(), id)
+	ms, err := s.messenger.GroupMembers(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func (s *Server) messengerSetMembers(w http.ResponseWriter, r *http.Request) err
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	g, err := s.svc.SetGroupMembers(r.Context(), id, in.UserIDs)
+	g, err := s.messenger.SetGroupMembers(r.Context(), id, in.UserIDs)
 	if err != nil {
 		return err
 	}
@@ -239,7 +239,7 @@ func (s *Server) messengerGroupRead(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if err := s.svc.MarkGroupRead(r.Context(), id); err != nil {
+	if err := s.messenger.MarkGroupRead(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -275,7 +275,7 @@ func (s *Server) messengerGroupTopics(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	ts, err := s.svc.GroupTopics(r.Context(), id)
+	ts, err := s.messenger.GroupTopics(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -313,7 +313,7 @@ func (s *Server) messengerTopicCreate(w http.ResponseWriter, r *http.Request) er
 	if p.Active != nil {
 		ti.Active = *p.Active
 	}
-	t, err := s.svc.CreateTopic(r.Context(), groupID, ti)
+	t, err := s.messenger.CreateTopic(r.Context(), groupID, ti)
 	if err != nil {
 		return err
 	}
@@ -327,7 +327,7 @@ func (s *Server) messengerTopicGet(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	tv, err := s.svc.Topic(r.Context(), id)
+	tv, err := s.messenger.Topic(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -348,7 +348,7 @@ func (s *Server) messengerTopicUpdate(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	t, err := s.svc.PatchTopic(r.Context(), id, p)
+	t, err := s.messenger.PatchTopic(r.Context(), id, p)
 	if err != nil {
 		return err
 	}
@@ -371,30 +371,11 @@ func (s *Server) messengerTopicRead(w http.ResponseWriter, r *http.Request) erro
 			return err
 		}
 	}
-	seq, err := s.svc.MarkTopicRead(r.Context(), id, in.Seq)
+	seq, err := s.messenger.MarkTopicRead(r.Context(), id, in.Seq)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]int64{"read_seq": seq})
-	return nil
-}
-
-// messengerHistory answers ?before=<seq>&limit=n messages, newest first;
-// next is the before= of the following (older) page.
-func (s *Server) messengerHistory(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "topic")
-	if err != nil {
-		return err
-	}
-	msgs, next, err := s.historyPage(r, chat.TopicChannel(id))
-	if err != nil {
-		return err
-	}
-	out := list[topicMessageView]{Items: make([]topicMessageView, 0, len(msgs)), Next: next}
-	for _, m := range msgs {
-		out.Items = append(out.Items, viewTopicMessage(m))
-	}
-	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -409,7 +390,7 @@ func (s *Server) messengerPost(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	m, err := s.svc.Publish(r.Context(), in.input(chat.TopicChannel(id)))
+	m, err := s.messages.Publish(r.Context(), in.input(chat.TopicChannel(id)))
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func msgrEnv(t *testing.T) (*env, chat.User, chat.User) {
 	e := newEnv(t)
 	e.srv.EnsureMessengerRoutes()
 	op := chat.OperatorContext(t.Context())
-	roles, err := e.svc.RoleList(op, e.tenant.ID)
+	roles, err := e.svc.Directory.RoleList(op, e.tenant.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,12 +56,12 @@ func msgrEnv(t *testing.T) (*env, chat.User, chat.User) {
 			emp = r.ID
 		}
 	}
-	mgr, err := e.svc.UserCreate(op, e.tenant.ID, chat.UserInput{Email: "mm@acme.example", Name: "Mia Manager",
+	mgr, err := e.svc.Directory.UserCreate(op, e.tenant.ID, chat.UserInput{Email: "mm@acme.example", Name: "Mia Manager",
 		Password: testPassword, RoleIDs: []int64{mm, emp}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	outsider, err := e.svc.UserCreate(op, e.tenant.ID, chat.UserInput{Email: "out@acme.example", Name: "Otto",
+	outsider, err := e.svc.Directory.UserCreate(op, e.tenant.ID, chat.UserInput{Email: "out@acme.example", Name: "Otto",
 		Password: testPassword, RoleIDs: []int64{emp}})
 	if err != nil {
 		t.Fatal(err)

@@ -62,9 +62,9 @@ func (s *Server) notificationList(w http.ResponseWriter, r *http.Request) error 
 	case q.Has("after") && q.Has("before"):
 		return chat.Errorf(chat.EInvalid, "use either after or before")
 	case q.Has("after"):
-		ns, err = s.svc.Notifications(r.Context(), page)
+		ns, err = s.notifications.Notifications(r.Context(), page)
 	default:
-		ns, err = s.svc.NotificationsNewest(r.Context(), before, page.Limit)
+		ns, err = s.notifications.NotificationsNewest(r.Context(), before, page.Limit)
 	}
 	if err != nil {
 		return err
@@ -79,7 +79,7 @@ type unreadView struct {
 
 // notificationUnread is the badge.
 func (s *Server) notificationUnread(w http.ResponseWriter, r *http.Request) error {
-	n, err := s.svc.NotificationUnreadCount(r.Context())
+	n, err := s.notifications.NotificationUnreadCount(r.Context())
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (s *Server) notificationRead(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := s.svc.MarkNotificationRead(r.Context(), id); err != nil {
+	if err := s.notifications.MarkNotificationRead(r.Context(), id); err != nil {
 		return err
 	}
 	return s.notificationUnread(w, r)
@@ -110,7 +110,7 @@ func (s *Server) notificationReadAll(w http.ResponseWriter, r *http.Request) err
 			return err
 		}
 	}
-	if err := s.svc.MarkAllNotificationsRead(r.Context(), req.UpTo); err != nil {
+	if err := s.notifications.MarkAllNotificationsRead(r.Context(), req.UpTo); err != nil {
 		return err
 	}
 	return s.notificationUnread(w, r)
@@ -121,7 +121,7 @@ type prefsRequest struct {
 }
 
 func (s *Server) notificationPrefs(w http.ResponseWriter, r *http.Request) error {
-	prefs, err := s.svc.NotificationPrefs(r.Context())
+	prefs, err := s.notifications.NotificationPrefs(r.Context())
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (s *Server) notificationPrefsSet(w http.ResponseWriter, r *http.Request) er
 	if req.EmailNotifications == nil {
 		return chat.Errorf(chat.EInvalid, "email_notifications is required")
 	}
-	prefs, err := s.svc.SetNotificationPrefs(r.Context(), chat.NotificationPrefs{EmailNotifications: *req.EmailNotifications})
+	prefs, err := s.notifications.SetNotificationPrefs(r.Context(), chat.NotificationPrefs{EmailNotifications: *req.EmailNotifications})
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (s *Server) notificationMute(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	muted, err := s.svc.Muted(r.Context(), ch)
+	muted, err := s.notifications.Muted(r.Context(), ch)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (s *Server) notificationMuteSet(w http.ResponseWriter, r *http.Request) err
 	if req.Muted == nil {
 		return chat.Errorf(chat.EInvalid, "muted is required")
 	}
-	if err := s.svc.SetMuted(r.Context(), ch, *req.Muted); err != nil {
+	if err := s.notifications.SetMuted(r.Context(), ch, *req.Muted); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, muteView{Channel: ch.String(), Muted: *req.Muted})
@@ -219,7 +219,7 @@ func (s *Server) notificationLog(w http.ResponseWriter, r *http.Request) error {
 	if ids[0] == 0 && ids[1] == 0 {
 		return chat.Errorf(chat.EInvalid, "give a user, a message or both")
 	}
-	entries, err := s.svc.NotificationLog(r.Context(), ids[0], ids[1], page)
+	entries, err := s.notifications.NotificationLog(r.Context(), ids[0], ids[1], page)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ func (s *Server) roleList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rs, err := s.svc.RoleList(r.Context(), tid)
+	rs, err := s.directory.RoleList(r.Context(), tid)
 	if err != nil {
 		return err
 	}
@@ -29,7 +29,7 @@ func (s *Server) roleCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	role, err := s.svc.RoleCreate(r.Context(), tid, in)
+	role, err := s.directory.RoleCreate(r.Context(), tid, in)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (s *Server) roleGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	role, err := s.svc.RoleGet(r.Context(), tid, id)
+	role, err := s.directory.RoleGet(r.Context(), tid, id)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (s *Server) roleUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &patch); err != nil {
 		return err
 	}
-	role, err := s.svc.RoleUpdate(r.Context(), tid, id, patch)
+	role, err := s.directory.RoleUpdate(r.Context(), tid, id, patch)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (s *Server) roleDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.RoleDelete(r.Context(), tid, id); err != nil {
+	if err := s.directory.RoleDelete(r.Context(), tid, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -31,7 +31,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	hits, err := s.svc.Search(r.Context(), q.Get("q"), limit)
+	hits, err := s.messages.Search(r.Context(), q.Get("q"), limit)
 	if err != nil {
 		return err
 	}

@@ -129,7 +129,7 @@ func TestHSTSOnHTTPSOnly(t *testing.T) {
 	if v := e.client().do("GET", "/healthz", nil).header.Get("Strict-Transport-Security"); v != "" {
 		t.Fatalf("HSTS on http: %q", v)
 	}
-	srv, err := frontend.New(frontend.Config{Service: e.svc, PublicURL: "https://chat.example",
+	srv, err := frontend.New(frontend.Config{Domain: frontend.DomainOf(e.svc), PublicURL: "https://chat.example",
 		SessionKeys: [][]byte{bytes.Repeat([]byte("s"), 32)}, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)

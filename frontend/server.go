@@ -21,7 +21,8 @@ import (
 
 // Config wires a Server. Zero values are documented defaults.
 type Config struct {
-	Service *chat.Service
+	// Domain is the chat services the handlers call. Required.
+	Domain Domain
 	// PublicURL is the address users open (scheme://host[:port]). Its
 	// origin is trusted for state-changing requests, and an https URL makes
 	// the session cookie Secure. Required.
@@ -62,12 +63,18 @@ type Config struct {
 
 // Server is the HTTP front of Parley.
 type Server struct {
-	cfg     Config
-	svc     *chat.Service
-	log     zerolog.Logger
-	mux     *http.ServeMux
-	handler http.Handler
-	cookies *sessions.CookieStore
+	cfg Config
+	// The domain's services, each as the narrow interface handlers use.
+	sessions      Sessions
+	directory     Directory
+	messenger     Messenger
+	conversations Conversations
+	messages      Messages
+	notifications Notifications
+	log           zerolog.Logger
+	mux           *http.ServeMux
+	handler       http.Handler
+	cookies       *sessions.CookieStore
 
 	postLimit, uploadLimit, searchLimit *userLimiter
 }
@@ -77,8 +84,8 @@ const maxJSONBody = 1 << 20
 
 // New returns a Server for cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.Service == nil {
-		return nil, errors.New("frontend: Service is required")
+	if name := cfg.Domain.missing(); name != "" {
+		return nil, errors.New("frontend: Domain." + name + " is required")
 	}
 	if cfg.SessionLifetime <= 0 {
 		cfg.SessionLifetime = 7 * 24 * time.Hour
@@ -101,11 +108,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:     cfg,
-		svc:     cfg.Service,
-		log:     cfg.Logger.With().Str("component", "http").Logger(),
-		mux:     http.NewServeMux(),
-		cookies: cookies,
+		cfg:           cfg,
+		sessions:      cfg.Domain.Sessions,
+		directory:     cfg.Domain.Directory,
+		messenger:     cfg.Domain.Messenger,
+		conversations: cfg.Domain.Conversations,
+		messages:      cfg.Domain.Messages,
+		notifications: cfg.Domain.Notifications,
+		log:           cfg.Logger.With().Str("component", "http").Logger(),
+		mux:           http.NewServeMux(),
+		cookies:       cookies,
 
 		postLimit:   newUserLimiter(cfg.PostLimit.orDefault(defaultPostLimit)),
 		uploadLimit: newUserLimiter(cfg.UploadLimit.orDefault(defaultUploadLimit)),

@@ -73,7 +73,7 @@ func (s *Server) Authenticate(r *http.Request) (*chat.Principal, error) {
 	if id == "" {
 		return nil, chat.Errorf(chat.EUnauthenticated, "login required")
 	}
-	return s.svc.Authenticate(r.Context(), id)
+	return s.sessions.Authenticate(r.Context(), id)
 }
 
 // setCookie sends the cookie for a new session, expiring with it.
@@ -131,18 +131,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if old := s.sessionID(r); old != "" {
-		if p, err := s.svc.Authenticate(r.Context(), old); err == nil {
-			_ = s.svc.Logout(chat.WithPrincipal(r.Context(), p))
+		if p, err := s.sessions.Authenticate(r.Context(), old); err == nil {
+			_ = s.sessions.Logout(chat.WithPrincipal(r.Context(), p))
 		}
 	}
-	sess, _, err := s.svc.Login(r.Context(), req.Email, req.Password, s.clientIP(r), r.UserAgent())
+	sess, _, err := s.sessions.Login(r.Context(), req.Email, req.Password, s.clientIP(r), r.UserAgent())
 	if err != nil {
 		return err
 	}
 	if err := s.setCookie(w, r, sess); err != nil {
 		return err
 	}
-	p, err := s.svc.Authenticate(r.Context(), sess.ID)
+	p, err := s.sessions.Authenticate(r.Context(), sess.ID)
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 
 // logout ends the caller's session.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	if err := s.svc.Logout(r.Context()); err != nil {
+	if err := s.sessions.Logout(r.Context()); err != nil {
 		return err
 	}
 	s.clearCookie(w, r)
@@ -166,7 +166,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 
 // logoutEverywhere ends every session of the caller, on every device.
 func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error {
-	if err := s.svc.LogoutEverywhere(r.Context()); err != nil {
+	if err := s.sessions.LogoutEverywhere(r.Context()); err != nil {
 		return err
 	}
 	s.clearCookie(w, r)

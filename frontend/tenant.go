@@ -8,7 +8,7 @@ import (
 
 // tenantOwn answers the caller's own tenant.
 func (s *Server) tenantOwn(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.svc.TenantGet(r.Context(), chat.PrincipalFrom(r.Context()).TenantID)
+	t, err := s.directory.TenantGet(r.Context(), chat.PrincipalFrom(r.Context()).TenantID)
 	if err != nil {
 		return err
 	}
@@ -21,7 +21,7 @@ func (s *Server) tenantList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ts, err := s.svc.TenantList(r.Context(), page)
+	ts, err := s.directory.TenantList(r.Context(), page)
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (s *Server) tenantCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	t, err := s.svc.TenantCreate(r.Context(), in)
+	t, err := s.directory.TenantCreate(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (s *Server) tenantGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := s.svc.TenantGet(r.Context(), id)
+	t, err := s.directory.TenantGet(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (s *Server) tenantUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &patch); err != nil {
 		return err
 	}
-	t, err := s.svc.TenantUpdate(r.Context(), id, patch)
+	t, err := s.directory.TenantUpdate(r.Context(), id, patch)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (s *Server) userList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	us, err := s.svc.UserList(r.Context(), tid, f, page)
+	us, err := s.directory.UserList(r.Context(), tid, f, page)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (s *Server) userCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	u, err := s.svc.UserCreate(r.Context(), tid, in)
+	u, err := s.directory.UserCreate(r.Context(), tid, in)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (s *Server) userGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.svc.UserGet(r.Context(), tid, id)
+	u, err := s.directory.UserGet(r.Context(), tid, id)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (s *Server) userUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &patch); err != nil {
 		return err
 	}
-	u, err := s.svc.UserUpdate(r.Context(), tid, id, patch)
+	u, err := s.directory.UserUpdate(r.Context(), tid, id, patch)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (s *Server) userResetPassword(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	pw, err := s.svc.UserResetPassword(r.Context(), tid, id, req.Password)
+	pw, err := s.directory.UserResetPassword(r.Context(), tid, id, req.Password)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 // Config configures a Hub. Every field documents its zero-value default;
 // only Service, Broker, Presence and Authenticate are required.
 type Config struct {
-	// Service is the domain (required). *chat.Service satisfies it.
+	// Service is the domain (required); cmd/parley wires chat's services.
 	Service Service
 	// Broker carries event frames between nodes (required): NewMemoryBroker
 	// for one node, NewRedisBroker for many.

@@ -26,9 +26,6 @@ func TestMain(m *testing.M) {
 	leakcheck.VerifyTestMain(m)
 }
 
-// Compile-time check that the real domain service fits the hub.
-var _ Service = (*chat.Service)(nil)
-
 // waitTimeout bounds every wait for something to happen. It is far above
 // what a healthy run needs: CI runs every package at once under -race on
 // two loaded cores, and a wait that only fails when something is broken

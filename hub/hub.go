@@ -137,8 +137,8 @@ func (h *Hub) Publish(ctx context.Context, ev chat.Event) error {
 	return Publisher{Broker: h.broker}.Publish(ctx, ev)
 }
 
-// Publisher is the chat.Publisher of the hubs on Broker. The chat.Service
-// gets it before the Hub (which needs the Service) exists; every Hub on
+// Publisher is the chat.Publisher of the hubs on Broker. The chat services
+// get it before the Hub (which needs them) exists; every Hub on
 // the same broker delivers what it publishes.
 type Publisher struct {
 	Broker Broker

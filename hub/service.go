@@ -6,9 +6,9 @@ import (
 	"parley/chat"
 )
 
-// Service is the part of the domain the hub calls; *chat.Service satisfies
-// it. The principal rides in ctx (chat.WithPrincipal) except where a method
-// says otherwise. Errors are *chat.Error; the hub turns their code and
+// Service is the part of the domain the hub calls; chat's Sessions,
+// Messages and Directory services together satisfy it. The principal rides
+// in ctx (chat.WithPrincipal) except where a method says otherwise. Errors are *chat.Error; the hub turns their code and
 // message into error frames and logs internal ones.
 type Service interface {
 	// SessionsAlive reports which of ids (at most SessionBatch) are still
@@ -44,7 +44,7 @@ type Service interface {
 	// throttles typing frames before calling it.
 	Typing(ctx context.Context, ch chat.Channel) error
 	// VisibleUsers returns those of ids whose presence the principal may
-	// see (chat.Service.VisibleUsers); presence reports the others as
+	// see (chat.DirectoryService.VisibleUsers); presence reports the others as
 	// offline, so it discloses nothing about them.
 	VisibleUsers(ctx context.Context, ids []int64) ([]int64, error)
 }

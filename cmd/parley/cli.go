@@ -316,7 +316,7 @@ func (a *adminCmd) userCreate(ctx context.Context) error {
 	}
 	tenantID := a.tenant
 	if tenantID == 0 {
-		ts, err := a.svc.TenantList(ctx, chat.Page{Limit: 2})
+		ts, err := a.svc.Directory.TenantList(ctx, chat.Page{Limit: 2})
 		if err != nil {
 			return err
 		}
@@ -325,7 +325,7 @@ func (a *adminCmd) userCreate(ctx context.Context) error {
 		}
 		tenantID = ts[0].ID
 	}
-	roles, err := a.svc.RoleList(ctx, tenantID)
+	roles, err := a.svc.Directory.RoleList(ctx, tenantID)
 	if err != nil {
 		return friendly(err)
 	}
@@ -353,7 +353,7 @@ func (a *adminCmd) userCreate(ctx context.Context) error {
 	if in.Password, generated, err = passwordOrGenerated(a.password); err != nil {
 		return err
 	}
-	u, err := a.svc.UserCreate(ctx, tenantID, in)
+	u, err := a.svc.Directory.UserCreate(ctx, tenantID, in)
 	if err != nil {
 		return friendly(err)
 	}
@@ -368,11 +368,11 @@ func (a *adminCmd) userResetPassword(ctx context.Context) error {
 	if err := required("email", a.email); err != nil {
 		return err
 	}
-	u, err := a.svc.UserByEmail(ctx, a.email)
+	u, err := a.svc.Directory.UserByEmail(ctx, a.email)
 	if err != nil {
 		return friendly(err)
 	}
-	pw, err := a.svc.UserResetPassword(ctx, u.TenantID, u.ID, a.password)
+	pw, err := a.svc.Directory.UserResetPassword(ctx, u.TenantID, u.ID, a.password)
 	if err != nil {
 		return friendly(err)
 	}
@@ -387,12 +387,12 @@ func (a *adminCmd) userDeactivate(ctx context.Context) error {
 	if err := required("email", a.email); err != nil {
 		return err
 	}
-	u, err := a.svc.UserByEmail(ctx, a.email)
+	u, err := a.svc.Directory.UserByEmail(ctx, a.email)
 	if err != nil {
 		return friendly(err)
 	}
 	inactive := false
-	if _, err := a.svc.UserUpdate(ctx, u.TenantID, u.ID, chat.UserPatch{Active: &inactive}); err != nil {
+	if _, err := a.svc.Directory.UserUpdate(ctx, u.TenantID, u.ID, chat.UserPatch{Active: &inactive}); err != nil {
 		return friendly(err)
 	}
 	fmt.Fprintf(a.stdout, "deactivated %s; their sessions have ended\n", u.Email)
@@ -407,7 +407,7 @@ func (a *adminCmd) tenantCreate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	t, admin, err := a.svc.Bootstrap(ctx, chat.BootstrapInput{TenantName: a.tenantNameF, AdminEmail: a.adminEmail,
+	t, admin, err := a.svc.Directory.Bootstrap(ctx, chat.BootstrapInput{TenantName: a.tenantNameF, AdminEmail: a.adminEmail,
 		AdminName: a.adminName, AdminPassword: pw})
 	if err != nil {
 		return friendly(err)
@@ -421,7 +421,7 @@ func (a *adminCmd) tenantCreate(ctx context.Context) error {
 
 func (a *adminCmd) tenantList(ctx context.Context) error {
 	for page := (chat.Page{Limit: chat.MaxPageSize}); ; {
-		ts, err := a.svc.TenantList(ctx, page)
+		ts, err := a.svc.Directory.TenantList(ctx, page)
 		if err != nil {
 			return err
 		}

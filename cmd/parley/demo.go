@@ -65,18 +65,18 @@ func seedDemo(ctx context.Context, svc *chat.Service, store chat.Store) ([]demoL
 // operator, and switches the messenger on.
 func (d *demo) seedTenant() error {
 	var err error
-	d.tenant, d.admin, err = d.svc.Bootstrap(d.op, chat.BootstrapInput{TenantName: "Demo Payroll Services",
+	d.tenant, d.admin, err = d.svc.Directory.Bootstrap(d.op, chat.BootstrapInput{TenantName: "Demo Payroll Services",
 		AdminEmail: "admin@demo.example", AdminName: "Aino Admin", AdminPassword: demoPassword, Superuser: true})
 	if err != nil {
 		return err
 	}
 	d.users["admin"] = d.admin
 	d.logins = append(d.logins, demoLogin{d.admin.Email, "tenant admin and operator"})
-	if d.tenant, err = d.svc.TenantUpdate(d.op, d.tenant.ID, chat.TenantPatch{Settings: &chat.TenantSettings{
+	if d.tenant, err = d.svc.Directory.TenantUpdate(d.op, d.tenant.ID, chat.TenantPatch{Settings: &chat.TenantSettings{
 		MessengerEnabled: true, CompanyVisibility: true}}); err != nil {
 		return err
 	}
-	roles, err := d.svc.RoleList(d.op, d.tenant.ID)
+	roles, err := d.svc.Directory.RoleList(d.op, d.tenant.ID)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (d *demo) seedCompanies() error {
 		{"northwind", "Northwind Traders Oy"},
 		{"contoso", "Contoso Ltd"},
 	} {
-		company, err := d.svc.CompanyCreate(d.op, d.tenant.ID, c.name)
+		company, err := d.svc.Directory.CompanyCreate(d.op, d.tenant.ID, c.name)
 		if err != nil {
 			return err
 		}
@@ -133,7 +133,7 @@ func (d *demo) seedUsers() error {
 			id := d.users[u.manager].ID
 			in.ManagerID = &id
 		}
-		user, err := d.svc.UserCreate(d.op, d.tenant.ID, in)
+		user, err := d.svc.Directory.UserCreate(d.op, d.tenant.ID, in)
 		if err != nil {
 			return err
 		}

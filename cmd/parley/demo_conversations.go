@@ -25,7 +25,7 @@ import (
 func (d *demo) seedConversations() error {
 	ctx := d.op
 	companies := []int64{d.companies["northwind"].ID, d.companies["contoso"].ID}
-	h, err := d.svc.UserUpdate(ctx, d.tenant.ID, d.users["handler"].ID, chat.UserPatch{CompanyIDs: &companies})
+	h, err := d.svc.Directory.UserUpdate(ctx, d.tenant.ID, d.users["handler"].ID, chat.UserPatch{CompanyIDs: &companies})
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (d *demo) seedConversations() error {
 		{"technical", chat.CategoryInput{NameEN: "Technical support", NameFI: "Tekninen tuki",
 			RoleIDs: []int64{handlerRole, adminRole}, RetentionDays: &year}},
 	} {
-		cat, err := d.svc.CreateCategory(admin, c.in)
+		cat, err := d.svc.Conversations.CreateCategory(admin, c.in)
 		if err != nil {
 			return err
 		}
@@ -61,27 +61,27 @@ func (d *demo) seedConversations() error {
 	}
 	hannu, emma, matti, carl := as["handler"], as["employee"], as["manager"], as["customer"]
 	reply := func(who context.Context, c chat.ConversationView, body string) error {
-		_, err := d.svc.Publish(who, chat.PublishInput{Channel: chat.ConversationChannel(c.ID), Body: body})
+		_, err := d.svc.Messages.Publish(who, chat.PublishInput{Channel: chat.ConversationChannel(c.ID), Body: body})
 		return err
 	}
 	status := func(c chat.ConversationView, s chat.ConversationStatus) error {
-		_, err := d.svc.SetConversationStatus(hannu, c.ID, s)
+		_, err := d.svc.Conversations.SetConversationStatus(hannu, c.ID, s)
 		return err
 	}
 
 	// New.
-	if _, err := d.svc.CreateConversation(emma, chat.NewConversationInput{CategoryID: cats["payroll"].ID,
+	if _, err := d.svc.Conversations.CreateConversation(emma, chat.NewConversationInput{CategoryID: cats["payroll"].ID,
 		Subject: "Payslip for March is missing", Body: "Hi, I cannot find my **March** payslip. Could you check?"}); err != nil {
 		return err
 	}
 
 	// Open.
-	bank, err := d.svc.CreateConversation(carl, chat.NewConversationInput{CategoryID: cats["payroll"].ID,
+	bank, err := d.svc.Conversations.CreateConversation(carl, chat.NewConversationInput{CategoryID: cats["payroll"].ID,
 		Subject: "Change of bank account", Body: "My salary account changes from next month. What do you need from me?"})
 	if err != nil {
 		return err
 	}
-	if _, err := d.svc.TakeConversation(hannu, bank.ID); err != nil {
+	if _, err := d.svc.Conversations.TakeConversation(hannu, bank.ID); err != nil {
 		return err
 	}
 	if err := reply(hannu, bank, "Thanks Carl! Please send the new IBAN here; it takes effect from the next payroll run."); err != nil {
@@ -90,12 +90,12 @@ func (d *demo) seedConversations() error {
 
 	// Waiting.
 	emmaID := d.users["employee"].ID
-	sick, err := d.svc.CreateConversation(matti, chat.NewConversationInput{CategoryID: cats["employment"].ID,
+	sick, err := d.svc.Conversations.CreateConversation(matti, chat.NewConversationInput{CategoryID: cats["employment"].ID,
 		Subject: "Sick leave for Emma", Body: "Emma has a doctor's note for two weeks. How is it paid?", RelatedUserID: &emmaID})
 	if err != nil {
 		return err
 	}
-	if _, err := d.svc.TakeConversation(hannu, sick.ID); err != nil {
+	if _, err := d.svc.Conversations.TakeConversation(hannu, sick.ID); err != nil {
 		return err
 	}
 	if err := reply(hannu, sick, "Could you tell us the exact dates of the sick leave?"); err != nil {
@@ -106,11 +106,11 @@ func (d *demo) seedConversations() error {
 	}
 
 	// Solved, with an attachment.
-	att, err := d.svc.UploadAttachment(emma, "holiday-days.csv", strings.NewReader("month;days\nJune;10\nJuly;12\n"))
+	att, err := d.svc.Messages.UploadAttachment(emma, "holiday-days.csv", strings.NewReader("month;days\nJune;10\nJuly;12\n"))
 	if err != nil {
 		return err
 	}
-	holiday, err := d.svc.CreateConversation(emma, chat.NewConversationInput{CategoryID: cats["payroll"].ID,
+	holiday, err := d.svc.Conversations.CreateConversation(emma, chat.NewConversationInput{CategoryID: cats["payroll"].ID,
 		Subject: "Holiday pay calculation", Body: "Is my holiday pay computed from these days?", AttachmentIDs: []int64{att.ID}})
 	if err != nil {
 		return err
@@ -128,19 +128,19 @@ func (d *demo) seedConversations() error {
 	// Started by the provider, with a customer assignee and a designated
 	// administrator.
 	contoso, adminID := d.companies["contoso"].ID, d.users["admin"].ID
-	yearEnd, err := d.svc.CreateConversation(hannu, chat.NewConversationInput{CategoryID: cats["payroll"].ID,
+	yearEnd, err := d.svc.Conversations.CreateConversation(hannu, chat.NewConversationInput{CategoryID: cats["payroll"].ID,
 		Subject: "Year-end: tax cards for 2026", Body: "Please upload the new tax cards of your employees by January 10.",
 		RelatedCompanyID: &contoso, AdminID: &adminID, NotifyAdmins: true})
 	if err != nil {
 		return err
 	}
 	carlID := d.users["customer"].ID
-	if _, err := d.svc.SetCustomerAssignee(hannu, yearEnd.ID, &carlID); err != nil {
+	if _, err := d.svc.Conversations.SetCustomerAssignee(hannu, yearEnd.ID, &carlID); err != nil {
 		return err
 	}
 
 	// A draft Emma can resume.
-	_, err = d.svc.SaveDraft(emma, chat.DraftInput{Subject: "Parental leave", Body: "I am planning parental leave from",
+	_, err = d.svc.Messages.SaveDraft(emma, chat.DraftInput{Subject: "Parental leave", Body: "I am planning parental leave from",
 		Data: `{"category_id":` + strconv.FormatInt(cats["employment"].ID, 10) + `}`})
 	return err
 }

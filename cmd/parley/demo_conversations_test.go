@@ -36,11 +36,11 @@ func TestDemoConversations(t *testing.T) {
 		}
 		return ctx
 	}
-	cats, err := svc.Categories(as("employee"), false)
+	cats, err := svc.Conversations.Categories(as("employee"), false)
 	if err != nil || len(cats) != 3 {
 		t.Fatalf("categories: %d %v", len(cats), err)
 	}
-	all, err := svc.Conversations(as("handler"), chat.ConversationQuery{})
+	all, err := svc.Conversations.Conversations(as("handler"), chat.ConversationQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,11 +58,11 @@ func TestDemoConversations(t *testing.T) {
 	}
 	// Company visibility: Carl (Contoso) sees only his own and the one
 	// addressed to him, never Northwind's.
-	carl, err := svc.Conversations(as("customer"), chat.ConversationQuery{})
+	carl, err := svc.Conversations.Conversations(as("customer"), chat.ConversationQuery{})
 	if err != nil || len(carl) != 2 {
 		t.Fatalf("Carl sees %d conversations (%v), want 2", len(carl), err)
 	}
-	drafts, err := svc.Drafts(as("employee"))
+	drafts, err := svc.Messages.Drafts(as("employee"))
 	if err != nil || len(drafts) != 1 {
 		t.Fatalf("Emma's drafts: %d %v", len(drafts), err)
 	}

@@ -39,7 +39,7 @@ func (d *demo) seedMessenger() error {
 	id := func(key string) int64 { return d.users[key].ID }
 
 	group := func(name, description string, active bool, members ...string) (chat.Group, error) {
-		g, err := d.svc.CreateGroup(admin, chat.GroupInput{Name: name, Description: description, Active: true})
+		g, err := d.svc.Messenger.CreateGroup(admin, chat.GroupInput{Name: name, Description: description, Active: true})
 		if err != nil {
 			return g, err
 		}
@@ -47,16 +47,16 @@ func (d *demo) seedMessenger() error {
 		for _, m := range members {
 			ids = append(ids, id(m))
 		}
-		if g, err = d.svc.SetGroupMembers(admin, g.ID, ids); err != nil {
+		if g, err = d.svc.Messenger.SetGroupMembers(admin, g.ID, ids); err != nil {
 			return g, err
 		}
 		if !active {
-			return d.svc.UpdateGroup(admin, g.ID, chat.GroupInput{Name: name, Description: description})
+			return d.svc.Messenger.UpdateGroup(admin, g.ID, chat.GroupInput{Name: name, Description: description})
 		}
 		return g, nil
 	}
 	topic := func(g chat.Group, name string, email bool, interval time.Duration) (chat.Topic, error) {
-		return d.svc.CreateTopic(mira, g.ID, chat.TopicInput{Name: name, EmailNotify: email, NotifyInterval: interval, Active: true})
+		return d.svc.Messenger.CreateTopic(mira, g.ID, chat.TopicInput{Name: name, EmailNotify: email, NotifyInterval: interval, Active: true})
 	}
 	var n int
 	post := func(ctx context.Context, t chat.Topic, body string, replyTo *chat.Message, mentions ...string) (chat.Message, error) {
@@ -68,7 +68,7 @@ func (d *demo) seedMessenger() error {
 		for _, m := range mentions {
 			in.Mentions = append(in.Mentions, id(m))
 		}
-		return d.svc.Publish(ctx, in)
+		return d.svc.Messages.Publish(ctx, in)
 	}
 
 	payroll, err := group("Payroll team", "The provider's payroll specialists. Everything here is visible to every member.",
@@ -91,7 +91,7 @@ func (d *demo) seedMessenger() error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.svc.EditMessage(hannu, run.ID, "The March payment run is on the 25th. Bank files go out on the 24th by 12:00."); err != nil {
+	if _, err := d.svc.Messages.EditMessage(hannu, run.ID, "The March payment run is on the 25th. Bank files go out on the 24th by 12:00."); err != nil {
 		return err
 	}
 	ask, err := post(admin, payments, "Thanks. @Hannu Handler, is the Contoso bonus file in the batch?", nil, "handler")
@@ -105,7 +105,7 @@ func (d *demo) seedMessenger() error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.svc.DeleteMessage(mira, oops.ID); err != nil {
+	if _, err := d.svc.Messages.DeleteMessage(mira, oops.ID); err != nil {
 		return err
 	}
 	if _, err := post(hannu, taxCards, "New tax cards arrive in January: import them before the first payroll of the year.", nil); err != nil {
@@ -118,7 +118,7 @@ func (d *demo) seedMessenger() error {
 	if _, err := post(hannu, archived, "Year-end reports for 2023 are done.", nil); err != nil {
 		return err
 	}
-	if _, err := d.svc.UpdateTopic(mira, archived.ID, chat.TopicInput{Name: archived.Name}); err != nil {
+	if _, err := d.svc.Messenger.UpdateTopic(mira, archived.ID, chat.TopicInput{Name: archived.Name}); err != nil {
 		return err
 	}
 
@@ -145,7 +145,7 @@ func (d *demo) seedMessenger() error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.svc.MarkTopicRead(emma, salary.ID, 0); err != nil {
+	if _, err := d.svc.Messenger.MarkTopicRead(emma, salary.ID, 0); err != nil {
 		return err
 	}
 	// Emma has not read the answer yet: the list shows it as unread.
@@ -172,23 +172,23 @@ func (d *demo) seedMessenger() error {
 	if _, err := post(hannu, cutover, "Cut-over done, the old system is read-only.", nil); err != nil {
 		return err
 	}
-	_, err = d.svc.UpdateGroup(admin, old.ID, chat.GroupInput{Name: old.Name, Description: old.Description})
+	_, err = d.svc.Messenger.UpdateGroup(admin, old.ID, chat.GroupInput{Name: old.Name, Description: old.Description})
 	return err
 }
 
 // actAs returns ctx acting as u, with the principal a login of u would
 // get; the session is ended right away, the principal stays in ctx.
 func (d *demo) actAs(ctx context.Context, u chat.User) (context.Context, error) {
-	sess, _, err := d.svc.Login(ctx, u.Email, demoPassword, "127.0.0.1", "parley --demo")
+	sess, _, err := d.svc.Sessions.Login(ctx, u.Email, demoPassword, "127.0.0.1", "parley --demo")
 	if err != nil {
 		return nil, fmt.Errorf("log in %s: %w", u.Email, err)
 	}
-	p, err := d.svc.Authenticate(ctx, sess.ID)
+	p, err := d.svc.Sessions.Authenticate(ctx, sess.ID)
 	if err != nil {
 		return nil, err
 	}
 	ctx = chat.WithPrincipal(ctx, p)
-	if err := d.svc.Logout(ctx); err != nil {
+	if err := d.svc.Sessions.Logout(ctx); err != nil {
 		return nil, err
 	}
 	return ctx, nil

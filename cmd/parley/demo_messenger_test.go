@@ -36,7 +36,7 @@ func TestDemoMessenger(t *testing.T) {
 	}
 	overview := func(key string) map[string]chat.TopicView {
 		t.Helper()
-		gvs, err := svc.Topics(as(key))
+		gvs, err := svc.Messenger.Topics(as(key))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestDemoMessenger(t *testing.T) {
 	if len(emma) != 2 || emma["Northwind HR/Salary questions"].Unread != 1 {
 		t.Errorf("employee's messenger: %+v", emma)
 	}
-	msgs, err := svc.History(as("handler"), chat.TopicChannel(mira["Payroll team/Payments processing"].Topic.ID), 0, 50)
+	msgs, err := svc.Messages.History(as("handler"), chat.TopicChannel(mira["Payroll team/Payments processing"].Topic.ID), 0, 50)
 	if err != nil || len(msgs) < 5 {
 		t.Fatalf("history: %d messages, %v", len(msgs), err)
 	}
@@ -75,11 +75,11 @@ func TestDemoMessenger(t *testing.T) {
 	if !edited || !deleted || !replied {
 		t.Errorf("history lacks an edit (%v), a tombstone (%v) or a reply (%v)", edited, deleted, replied)
 	}
-	hits, err := svc.Search(as("handler"), "bonus", 10)
+	hits, err := svc.Messages.Search(as("handler"), "bonus", 10)
 	if err != nil || len(hits) != 2 {
 		t.Errorf("search: %+v %v", hits, err)
 	}
-	hits, err = svc.Search(as("customer"), "bonus", 10)
+	hits, err = svc.Messages.Search(as("customer"), "bonus", 10)
 	if err != nil || len(hits) != 0 {
 		t.Errorf("a non-member found %+v %v", hits, err)
 	}

@@ -54,7 +54,7 @@ func (m *Main) firstRun(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
-	_, admin, err := m.svc.Bootstrap(ctx, chat.BootstrapInput{TenantName: firstTenantName, AdminEmail: c.AdminEmail,
+	_, admin, err := m.svc.Directory.Bootstrap(ctx, chat.BootstrapInput{TenantName: firstTenantName, AdminEmail: c.AdminEmail,
 		AdminName: firstAdminName, AdminPassword: password, Superuser: true})
 	switch {
 	case chat.IsCode(err, chat.EConflict):

@@ -175,7 +175,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	fe, err := frontend.New(frontend.Config{Service: m.svc, PublicURL: m.publicURL, SessionKeys: keys,
+	fe, err := frontend.New(frontend.Config{Domain: frontend.DomainOf(m.svc), PublicURL: m.publicURL, SessionKeys: keys,
 		SessionLifetime: c.SessionLifetime, ClientIPHeader: c.ClientIPHeader, Logger: m.Log,
 		Ready: func(ctx context.Context) error { _, err := m.store.TenantCount(ctx); return err }})
 	if err != nil {
@@ -254,7 +254,7 @@ func (m *Main) startHub(fe *frontend.Server) {
 	// in-process test nodes do not collide.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	hc := hub.Config{Service: m.svc, Broker: m.broker, Presence: m.presence, Authenticate: fe.Authenticate,
+	hc := hub.Config{Service: hubDomain{m.svc.Sessions, m.svc.Messages, m.svc.Directory}, Broker: m.broker, Presence: m.presence, Authenticate: fe.Authenticate,
 		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck,
 		MaxSocketsPerUser: m.Config.MaxSocketsPerUser}
 	if m.hubOptions != nil {
@@ -283,7 +283,7 @@ func (m *Main) startWorkers(ctx context.Context, mailer chat.Mailer) error {
 			m.Log.Error().Err(err).Str("component", "notifier").Msg("notifier stopped")
 		}
 	})
-	m.bg.Go(func() { m.svc.RetentionLoop(bgCtx, 0, node) })
+	m.bg.Go(func() { m.svc.Conversations.RetentionLoop(bgCtx, 0, node) })
 	return nil
 }
 
@@ -309,7 +309,7 @@ func (m *Main) expireSessions(ctx context.Context) {
 	t := time.NewTicker(sessionSweep)
 	defer t.Stop()
 	for {
-		if n, err := m.svc.ExpireSessions(ctx); err != nil && ctx.Err() == nil {
+		if n, err := m.svc.Sessions.ExpireSessions(ctx); err != nil && ctx.Err() == nil {
 			log.Warn().Err(err).Msg("expiring sessions")
 		} else if n > 0 {
 			log.Info().Int64("deleted", n).Msg("expired sessions deleted")
@@ -391,3 +391,13 @@ func metricsHandler(next http.Handler, token string) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// hubDomain is the domain as the hub calls it (hub.Service): sessions, the
+// threads it carries, and whose presence a user may see.
+type hubDomain struct {
+	*chat.SessionService
+	*chat.MessageService
+	*chat.DirectoryService
+}
+
+var _ hub.Service = hubDomain{}

@@ -131,10 +131,10 @@ func TestMessengerLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.svc.TenantUpdate(op, admin.TenantID, chat.TenantPatch{Settings: &chat.TenantSettings{MessengerEnabled: true}}); err != nil {
+	if _, err := m.svc.Directory.TenantUpdate(op, admin.TenantID, chat.TenantPatch{Settings: &chat.TenantSettings{MessengerEnabled: true}}); err != nil {
 		t.Fatal(err)
 	}
-	roles, err := m.svc.RoleList(op, admin.TenantID)
+	roles, err := m.svc.Directory.RoleList(op, admin.TenantID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestMessengerLive(t *testing.T) {
 		for _, k := range keys {
 			in.RoleIDs = append(in.RoleIDs, roleIDs[k])
 		}
-		u, err := m.svc.UserCreate(op, admin.TenantID, in)
+		u, err := m.svc.Directory.UserCreate(op, admin.TenantID, in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,29 +159,29 @@ func TestMessengerLive(t *testing.T) {
 	newcomer := user("newcomer@example.com", chat.RoleEmployee)
 	as := func(u chat.User) context.Context {
 		t.Helper()
-		sess, _, err := m.svc.Login(ctx, u.Email, pw, "127.0.0.1", "test")
+		sess, _, err := m.svc.Sessions.Login(ctx, u.Email, pw, "127.0.0.1", "test")
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := m.svc.Authenticate(ctx, sess.ID)
+		p, err := m.svc.Sessions.Authenticate(ctx, sess.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return chat.WithPrincipal(ctx, p)
 	}
 	adminCtx, mgrCtx := as(admin), as(mgr)
-	g, err := m.svc.CreateGroup(adminCtx, chat.GroupInput{Name: "Payroll", Active: true})
+	g, err := m.svc.Messenger.CreateGroup(adminCtx, chat.GroupInput{Name: "Payroll", Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.svc.SetGroupMembers(adminCtx, g.ID, []int64{mgr.ID, member.ID}); err != nil {
+	if _, err := m.svc.Messenger.SetGroupMembers(adminCtx, g.ID, []int64{mgr.ID, member.ID}); err != nil {
 		t.Fatal(err)
 	}
-	closing, err := m.svc.CreateTopic(mgrCtx, g.ID, chat.TopicInput{Name: "Closing soon", Active: true})
+	closing, err := m.svc.Messenger.CreateTopic(mgrCtx, g.ID, chat.TopicInput{Name: "Closing soon", Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	staying, err := m.svc.CreateTopic(mgrCtx, g.ID, chat.TopicInput{Name: "Staying", Active: true})
+	staying, err := m.svc.Messenger.CreateTopic(mgrCtx, g.ID, chat.TopicInput{Name: "Staying", Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestMessengerLive(t *testing.T) {
 	// within a second; it takes milliseconds, logged below). The deadline
 	// is wider so that a CPU-starved -race run does not fail on timing.
 	deactivated := time.Now()
-	if _, err := m.svc.UpdateTopic(mgrCtx, closing.ID, chat.TopicInput{Name: closing.Name, Active: false}); err != nil {
+	if _, err := m.svc.Messenger.UpdateTopic(mgrCtx, closing.ID, chat.TopicInput{Name: closing.Name, Active: false}); err != nil {
 		t.Fatal(err)
 	}
 	ms.await("unsubscribed (removed)", liveWait, func(f msgrFrame) bool {
@@ -214,14 +214,14 @@ func TestMessengerLive(t *testing.T) {
 
 	// A new member learns of the group on the open socket and subscribes
 	// to its topics without reconnecting.
-	if _, err := m.svc.SetGroupMembers(adminCtx, g.ID, []int64{mgr.ID, member.ID, newcomer.ID}); err != nil {
+	if _, err := m.svc.Messenger.SetGroupMembers(adminCtx, g.ID, []int64{mgr.ID, member.ID, newcomer.ID}); err != nil {
 		t.Fatal(err)
 	}
 	ns.await("group.changed", liveWait, func(f msgrFrame) bool { return f.Type == "event" && f.Event == string(chat.EventGroup) })
 	stayingCh := chat.TopicChannel(staying.ID).String()
 	ns.send(map[string]any{"type": "subscribe", "id": 2, "channel": stayingCh})
 	ns.await("subscribed", liveWait, func(f msgrFrame) bool { return f.Type == "subscribed" && f.Channel == stayingCh })
-	if _, err := m.svc.Publish(mgrCtx, chat.PublishInput{Channel: chat.TopicChannel(staying.ID), Body: "welcome"}); err != nil {
+	if _, err := m.svc.Messages.Publish(mgrCtx, chat.PublishInput{Channel: chat.TopicChannel(staying.ID), Body: "welcome"}); err != nil {
 		t.Fatal(err)
 	}
 	ns.await("message.new", liveWait, func(f msgrFrame) bool {
