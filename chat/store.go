@@ -313,6 +313,12 @@ type NotificationStore interface {
 	// Each claim counts an attempt and moves the job's due time to the
 	// lease, so a crashed worker's jobs come back.
 	NotifyJobClaim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]NotifyJob, error)
+	// NotifyJobRelease gives back a claimed job this worker has not tried:
+	// it is due at now (claimable at once) and the claim's attempt is not
+	// counted. j is the job as the claim returned it (its attempts and
+	// lease identify the claim); when it was released or claimed again
+	// since, ENotFound and nothing changes.
+	NotifyJobRelease(ctx context.Context, j NotifyJob, now time.Time) error
 	NotifyJobDone(ctx context.Context, id int64) error
 	// NotifyJobRetry reschedules a job after a temporary failure.
 	NotifyJobRetry(ctx context.Context, id int64, dueAt time.Time, lastError string) error

@@ -235,7 +235,8 @@ func (m *Main) connectBroker(ctx context.Context) error {
 	}
 	prefix := c.RedisPrefix + ":"
 	m.broker = hub.NewRedisBroker(m.redis, prefix, hub.RedisBrokerOptions{Logger: m.Log})
-	m.presence = hub.NewRedisPresence(m.redis, prefix, hub.RedisPresenceOptions{Logger: m.Log})
+	m.presence = hub.NewRedisPresence(m.redis, prefix, hub.RedisPresenceOptions{Logger: m.Log,
+		Heartbeat: c.PresenceHeartbeat, TTL: c.PresenceTTL})
 	return nil
 }
 
@@ -271,7 +272,8 @@ func (m *Main) startWorkers(ctx context.Context, mailer chat.Mailer) error {
 	c := m.Config
 	node, _ := os.Hostname()
 	node = fmt.Sprintf("%s:%d", node, os.Getpid())
-	notifier, err := chat.NewNotifier(m.svc, chat.NotifierConfig{Mailer: mailer, From: c.MailFrom, Node: node, Logger: m.Log})
+	notifier, err := chat.NewNotifier(m.svc, chat.NotifierConfig{Mailer: mailer, From: c.MailFrom, Node: node, Logger: m.Log,
+		PollInterval: c.NotifyPoll, BatchSize: c.NotifyBatch, Lease: c.NotifyLease, SendTimeout: c.NotifySendTimeout})
 	if err != nil {
 		return err
 	}

@@ -249,6 +249,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.notifyJobInsertStmt, err = db.PrepareContext(ctx, notifyJobInsert); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyJobInsert: %w", err)
 	}
+	if q.notifyJobReleaseStmt, err = db.PrepareContext(ctx, notifyJobRelease); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyJobRelease: %w", err)
+	}
 	if q.notifyJobRetryStmt, err = db.PrepareContext(ctx, notifyJobRetry); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyJobRetry: %w", err)
 	}
@@ -749,6 +752,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing notifyJobInsertStmt: %w", cerr)
 		}
 	}
+	if q.notifyJobReleaseStmt != nil {
+		if cerr := q.notifyJobReleaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyJobReleaseStmt: %w", cerr)
+		}
+	}
 	if q.notifyJobRetryStmt != nil {
 		if cerr := q.notifyJobRetryStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing notifyJobRetryStmt: %w", cerr)
@@ -1063,6 +1071,7 @@ type Queries struct {
 	notifyJobClaimStmt               *sql.Stmt
 	notifyJobDeleteStmt              *sql.Stmt
 	notifyJobInsertStmt              *sql.Stmt
+	notifyJobReleaseStmt             *sql.Stmt
 	notifyJobRetryStmt               *sql.Stmt
 	readStateListStmt                *sql.Stmt
 	readStateSetStmt                 *sql.Stmt
@@ -1184,6 +1193,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		notifyJobClaimStmt:               q.notifyJobClaimStmt,
 		notifyJobDeleteStmt:              q.notifyJobDeleteStmt,
 		notifyJobInsertStmt:              q.notifyJobInsertStmt,
+		notifyJobReleaseStmt:             q.notifyJobReleaseStmt,
 		notifyJobRetryStmt:               q.notifyJobRetryStmt,
 		readStateListStmt:                q.readStateListStmt,
 		readStateSetStmt:                 q.readStateSetStmt,
