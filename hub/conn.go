@@ -25,7 +25,7 @@ type conn struct {
 	h    *Hub
 	id   string
 	ws   *websocket.Conn
-	sock *socket // the socket under ws, which the writer writes to; nil in tests without one
+	sock *socket // the socket under ws, which the writer writes to (see socket)
 	p    *chat.Principal
 
 	ctx       context.Context
@@ -417,19 +417,12 @@ func (c *conn) flush(yield bool) error {
 	}
 }
 
-// write writes one message, its payload after maxFrameHeader bytes of b,
-// within WriteTimeout. On a real socket the writer frames it itself and
-// the socket's write deadline bounds it (see socket); the socket still
-// closes at once when the connection's context ends (the reader's Read
-// watches it).
-func (c *conn) write(b []byte) error {
-	if c.sock == nil {
-		ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.WriteTimeout)
-		defer cancel()
-		return c.ws.Write(ctx, websocket.MessageText, b[maxFrameHeader:])
-	}
-	return c.sock.writeText(b)
-}
+// write writes one message, its payload after maxFrameHeader bytes of b.
+// The writer frames it itself and the socket's write deadline bounds it
+// (see socket); the socket still closes at once when the connection's
+// context ends (the reader's Read watches it). This is the only way data
+// reaches a client, in production and in tests.
+func (c *conn) write(b []byte) error { return c.sock.writeText(b) }
 
 // finish sends what is queued (except to a slow consumer, whose queue is
 // gone) and closes the socket with the requested code.

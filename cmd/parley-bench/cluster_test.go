@@ -186,6 +186,9 @@ const clusterAdminPassword = "cluster-admin-password"
 
 func newCluster(t *testing.T, balancer string) *cluster {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("multi-node test (two nodes, Redis, a balancer): skipped under -short")
+	}
 	dir := t.TempDir()
 	os.Chmod(dir, 0o777) // nginx workers may run as nobody
 	c := &cluster{t: t, dir: dir}

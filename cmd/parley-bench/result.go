@@ -92,12 +92,13 @@ type result struct {
 	Config      configView `json:"config"`
 	CommandLine []string   `json:"command_line,omitempty"`
 	// World is the saved set-up used (-world), "" when set up by this run.
-	World            string        `json:"world,omitempty"`
-	SetupSeconds     float64       `json:"setup_seconds"`
-	ConnectPerSecond float64       `json:"connect_per_second"`
-	Connect          summary       `json:"connect_latency"`
-	Idle             *idleResult   `json:"idle,omitempty"`
-	Accept           *acceptResult `json:"accept,omitempty"`
+	World            string          `json:"world,omitempty"`
+	SetupSeconds     float64         `json:"setup_seconds"`
+	ConnectPerSecond float64         `json:"connect_per_second"`
+	Connect          summary         `json:"connect_latency"`
+	Idle             *idleResult     `json:"idle,omitempty"`
+	Accept           *acceptResult   `json:"accept,omitempty"`
+	Shutdown         *shutdownResult `json:"shutdown,omitempty"`
 
 	Published int64 `json:"published"`
 	Acked     int64 `json:"acked"`
@@ -240,6 +241,11 @@ func (r *result) print(w io.Writer) {
 		return
 	}
 	fmt.Fprintf(w, "  connect:    %.0f conn/s; latency p50 %.1f ms, p99 %.1f ms\n", r.ConnectPerSecond, r.Connect.P50, r.Connect.P99)
+	if s := r.Shutdown; s != nil {
+		s.print(w)
+		r.printErrors(w)
+		return
+	}
 	if i := r.Idle; i != nil {
 		fmt.Fprintf(w, "  idle:       %d connections; RSS %.1f KiB/conn, heap %.1f KiB/conn, stacks %.1f KiB/conn, %.2f goroutines/conn\n",
 			i.Connections, i.RSSPerConnKiB, i.HeapPerConnKiB, i.StackPerConnKiB, i.GoroutinesPerConn)

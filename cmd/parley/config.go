@@ -46,6 +46,10 @@ type Config struct {
 	SessionIdleTimeout time.Duration // PARLEY_SESSION_IDLE_TIMEOUT, default 12h
 	ClientIPHeader     string        // PARLEY_CLIENT_IP_HEADER, default "": the peer address
 	ShutdownTimeout    time.Duration // PARLEY_SHUTDOWN_TIMEOUT, default 15s
+	// ShutdownDrain is how long a stop waits for WebSocket clients to
+	// answer the going-away close frame before it drops their sockets
+	// (hub.Config.CloseDrain); it is bounded by ShutdownTimeout.
+	ShutdownDrain time.Duration // PARLEY_SHUTDOWN_DRAIN, default 2s
 	// SessionRecheck is how often a node revalidates the sessions of its
 	// open sockets (one query per 500 sessions), closing those revoked
 	// without an event (CLI, expiry, deactivation in the database).
@@ -113,6 +117,7 @@ var options = []option{
 	{"session-recheck", "10s", "how often open sockets' sessions are revalidated (closes those revoked by the CLI or expired)", false},
 	{"client-ip-header", "", "header from a trusted proxy carrying the client address (X-Forwarded-For, X-Real-IP)", false},
 	{"shutdown-timeout", "15s", "how long a stop waits for in-flight requests", false},
+	{"shutdown-drain", "2s", "how long a stop waits for WebSocket clients to answer the going-away close before dropping their sockets", false},
 	{"poll-interval", "1s", "while Redis is down: how often each node reads the channels its clients follow from the database", false},
 	{"max-sockets-per-user", "20", "open WebSockets one user may have on a node (the next is closed with code 4009); 0: no limit", false},
 	{"metrics-token", "", "bearer token /metrics requires (Authorization: Bearer ...); empty: no login, block /metrics at the balancer", true},
@@ -225,7 +230,8 @@ func buildConfig(raw map[string]string) (Config, error) {
 	var errs []error
 	for name, dst := range map[string]*time.Duration{
 		"session-lifetime": &c.SessionLifetime, "session-idle-timeout": &c.SessionIdleTimeout, "shutdown-timeout": &c.ShutdownTimeout,
-		"notify-delay": &c.NotifyDelay, "session-recheck": &c.SessionRecheck, "poll-interval": &c.PollInterval,
+		"shutdown-drain": &c.ShutdownDrain,
+		"notify-delay":   &c.NotifyDelay, "session-recheck": &c.SessionRecheck, "poll-interval": &c.PollInterval,
 		"notify-poll": &c.NotifyPoll, "notify-lease": &c.NotifyLease, "notify-send-timeout": &c.NotifySendTimeout,
 		"presence-heartbeat": &c.PresenceHeartbeat, "presence-ttl": &c.PresenceTTL,
 	} {

@@ -257,7 +257,7 @@ func (m *Main) startHub(fe *frontend.Server) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hc := hub.Config{Service: hubDomain{m.svc.Sessions, m.svc.Messages, m.svc.Directory}, Broker: m.broker, Presence: m.presence, Authenticate: fe.Authenticate,
 		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck,
-		MaxSocketsPerUser: m.Config.MaxSocketsPerUser, PollInterval: m.Config.PollInterval}
+		MaxSocketsPerUser: m.Config.MaxSocketsPerUser, CloseDrain: m.Config.ShutdownDrain, PollInterval: m.Config.PollInterval}
 	if m.hubOptions != nil {
 		m.hubOptions(&hc)
 	}
@@ -336,6 +336,7 @@ func (m *Main) Close() error {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
+		start := time.Now()
 		var errs []error
 		if m.server != nil {
 			shut := make(chan error, 1)
@@ -371,7 +372,7 @@ func (m *Main) Close() error {
 		}
 		m.closeErr = errors.Join(errs...)
 		if m.server != nil {
-			m.Log.Info().Str("component", "main").Msg("stopped")
+			m.Log.Info().Str("component", "main").Dur("took", time.Since(start)).Msg("stopped")
 		}
 	})
 	return m.closeErr
