@@ -252,25 +252,12 @@ func markupTagAt(b []byte) bool {
 	if hasPrefixFold(b, "!doctype") || hasPrefixFold(b, "?xml") {
 		return true
 	}
-	// The element name, and its local part after any namespace prefix.
-	n := 0
-	for n < len(b) && (isNameByte(b[n]) || b[n] == ':') {
-		n++
-	}
-	if n == 0 {
+	name, n := elementName(b)
+	if n == 0 || (n < len(b) && !isTagDelim(b[n])) {
 		return false
 	}
-	name := b[:n]
-	if k := bytes.LastIndexByte(name, ':'); k >= 0 {
-		name = name[k+1:]
-	}
-	if n < len(b) && !isTagDelim(b[n]) {
-		return false
-	}
-	for _, e := range markupElements {
-		if len(name) == len(e) && hasPrefixFold(name, e) {
-			return true
-		}
+	if isMarkupElement(name) {
+		return true
 	}
 	// Any element with an event handler attribute (<x onclick=...>) or a
 	// page's namespace. The attributes end at the next '>' or '<', so the
@@ -280,25 +267,59 @@ func markupTagAt(b []byte) bool {
 		end = len(b) - n
 	}
 	attrs := b[n : n+end]
-	if containsFold(attrs, "xmlns") {
-		for _, ns := range markupNamespaces {
-			if containsFold(attrs, ns) {
-				return true
-			}
+	return declaresPageNamespace(attrs) || hasEventHandler(attrs)
+}
+
+// elementName is the local part (after any namespace prefix) of the
+// element name b starts with, and the length of the whole name.
+func elementName(b []byte) ([]byte, int) {
+	n := 0
+	for n < len(b) && (isNameByte(b[n]) || b[n] == ':') {
+		n++
+	}
+	name := b[:n]
+	if k := bytes.LastIndexByte(name, ':'); k >= 0 {
+		name = name[k+1:]
+	}
+	return name, n
+}
+
+func isMarkupElement(name []byte) bool {
+	for _, e := range markupElements {
+		if len(name) == len(e) && hasPrefixFold(name, e) {
+			return true
 		}
 	}
+	return false
+}
+
+func declaresPageNamespace(attrs []byte) bool {
+	if !containsFold(attrs, "xmlns") {
+		return false
+	}
+	for _, ns := range markupNamespaces {
+		if containsFold(attrs, ns) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasEventHandler reports whether attrs hold an on...= attribute.
+func hasEventHandler(attrs []byte) bool {
 	for k := 0; k+2 < len(attrs); k++ {
-		if isTagDelim(attrs[k]) && hasPrefixFold(attrs[k+1:], "on") {
-			m := k + 3
-			for m < len(attrs) && isNameByte(attrs[m]) {
-				m++
-			}
-			for m < len(attrs) && (attrs[m] == ' ' || attrs[m] == '\t' || attrs[m] == '\n' || attrs[m] == '\r') {
-				m++
-			}
-			if m > k+3 && m < len(attrs) && attrs[m] == '=' {
-				return true
-			}
+		if !isTagDelim(attrs[k]) || !hasPrefixFold(attrs[k+1:], "on") {
+			continue
+		}
+		m := k + 3
+		for m < len(attrs) && isNameByte(attrs[m]) {
+			m++
+		}
+		for m < len(attrs) && (attrs[m] == ' ' || attrs[m] == '\t' || attrs[m] == '\n' || attrs[m] == '\r') {
+			m++
+		}
+		if m > k+3 && m < len(attrs) && attrs[m] == '=' {
+			return true
 		}
 	}
 	return false

@@ -149,6 +149,24 @@ type ChannelEvent struct {
 	Message Message   `json:"message"`
 }
 
+// ChannelCursor is a channel and the last seq a reader has of it.
+type ChannelCursor struct {
+	Channel Channel
+	Seq     int64
+}
+
+// MaxCursors bounds the cursors of one ChannelEventsAfter call (one
+// query's list).
+const MaxCursors = 500
+
+// CheckCursors is the bound both engines apply to ChannelEventsAfter.
+func CheckCursors(cursors []ChannelCursor) error {
+	if len(cursors) > MaxCursors {
+		return Errorf(EInvalid, "at most %d channels per catch-up read", MaxCursors)
+	}
+	return nil
+}
+
 // ReadState is how far a user has read in a channel.
 type ReadState struct {
 	Channel Channel `json:"channel"`

@@ -142,19 +142,9 @@ func (s *ConversationService) CreateConversation(ctx context.Context, in NewConv
 	if err != nil {
 		return ConversationView{}, err
 	}
-	subject, err := ValidateName("subject", in.Subject, MaxSubjectLen)
+	subject, body, err := validNewConversation(in)
 	if err != nil {
 		return ConversationView{}, err
-	}
-	body, err := validateBody(in.Body, len(in.AttachmentIDs))
-	if err != nil {
-		return ConversationView{}, err
-	}
-	if len(in.ClientMsgID) > MaxClientMsgID {
-		return ConversationView{}, Errorf(EInvalid, "client_msg_id is longer than %d characters", MaxClientMsgID)
-	}
-	if len(in.AttachmentIDs) > MaxAttachmentsIn {
-		return ConversationView{}, Errorf(EInvalid, "at most %d attachments per message", MaxAttachmentsIn)
 	}
 	if in.ClientMsgID != "" {
 		if v, ok, err := s.conversationByClientID(ctx, p, in.ClientMsgID); ok || err != nil {
@@ -164,61 +154,13 @@ func (s *ConversationService) CreateConversation(ctx context.Context, in NewConv
 	var c Conversation
 	var first Message
 	err = s.store.InTx(ctx, func(tx Store) error {
-		facts, err := loadTenantFacts(ctx, tx, p.TenantID)
-		if err != nil {
-			return err
-		}
-		c, err = s.planConversation(ctx, tx, p, facts, in)
-		if err != nil {
-			return err
-		}
-		now := s.clock.Now()
-		c.Subject, c.CreatedAt, c.LastActivityAt = subject, now, now
-		if err := tx.ConversationCreate(ctx, &c); err != nil {
-			return err
-		}
-		atts, err := s.claimAttachments(ctx, tx, p, in.AttachmentIDs)
-		if err != nil {
-			return err
-		}
-		ch := ConversationChannel(c.ID)
-		seq, err := tx.ChannelNextSeq(ctx, p.TenantID, ch)
-		if err != nil {
-			return err
-		}
-		first = Message{TenantID: p.TenantID, Channel: ch, Seq: seq, AuthorID: p.UserID, AuthorName: p.Name,
-			ClientMsgID: in.ClientMsgID, Kind: MessageText, Body: body, Attachments: atts, CreatedAt: now}
-		if err := tx.MessageInsert(ctx, &first); err != nil {
-			return err
-		}
-		if err := tx.ChannelEventInsert(ctx, p.TenantID, ch, seq, EventMessageNew, first.ID, now); err != nil {
-			return err
-		}
-		c.LastSeq = seq
-		reasons := []NotifyReason{ReasonNewConversation}
-		if c.NotifyAdmins {
-			reasons = append(reasons, ReasonNotifyAdmins)
-		}
-		if len(c.ExternalEmails) > 0 {
-			reasons = append(reasons, ReasonExternalEmail)
-		}
-		for _, r := range reasons {
-			if err := tx.NotifyJobEnqueue(ctx, &NotifyJob{TenantID: p.TenantID, Reason: r, Channel: ch,
-				MessageID: first.ID, DueAt: now}); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ReadStateSet(ctx, p.TenantID, p.UserID, ch, seq); err != nil {
-			return err
-		}
-		if in.DraftID != 0 {
-			if err := tx.DraftDelete(ctx, p.TenantID, p.UserID, in.DraftID); err != nil && !IsCode(err, ENotFound) {
-				return err
-			}
-		}
-		return nil
+		var err error
+		c, first, err = s.insertConversation(ctx, tx, p, in, subject, body)
+		return err
 	})
 	if IsCode(err, EConflict) && in.ClientMsgID != "" {
+		// A parallel attempt with the same client id won: answer with its
+		// conversation.
 		if v, ok, err2 := s.conversationByClientID(ctx, p, in.ClientMsgID); ok || err2 != nil {
 			return v, err2
 		}
@@ -230,6 +172,89 @@ func (s *ConversationService) CreateConversation(ctx context.Context, in NewConv
 	s.publish(ctx, Event{Channel: first.Channel, Type: EventMessageNew, Seq: first.Seq, Data: first})
 	s.publishConversation(ctx, s.store, nil, c)
 	return s.viewFor(ctx, s.store, p, c)
+}
+
+// validNewConversation checks what a new conversation's input may hold
+// before anything is read, and returns its subject and first body.
+func validNewConversation(in NewConversationInput) (subject, body string, err error) {
+	if subject, err = ValidateName("subject", in.Subject, MaxSubjectLen); err != nil {
+		return "", "", err
+	}
+	if body, err = validateBody(in.Body, len(in.AttachmentIDs)); err != nil {
+		return "", "", err
+	}
+	if len(in.ClientMsgID) > MaxClientMsgID {
+		return "", "", Errorf(EInvalid, "client_msg_id is longer than %d characters", MaxClientMsgID)
+	}
+	if len(in.AttachmentIDs) > MaxAttachmentsIn {
+		return "", "", Errorf(EInvalid, "at most %d attachments per message", MaxAttachmentsIn)
+	}
+	return subject, body, nil
+}
+
+// insertConversation stores the conversation planned for in, with its
+// first message, its notify jobs and the author's read marker, in tx.
+func (s *ConversationService) insertConversation(ctx context.Context, tx Store, p *Principal, in NewConversationInput, subject, body string) (Conversation, Message, error) {
+	facts, err := loadTenantFacts(ctx, tx, p.TenantID)
+	if err != nil {
+		return Conversation{}, Message{}, err
+	}
+	c, err := s.planConversation(ctx, tx, p, facts, in)
+	if err != nil {
+		return Conversation{}, Message{}, err
+	}
+	now := s.clock.Now()
+	c.Subject, c.CreatedAt, c.LastActivityAt = subject, now, now
+	if err := tx.ConversationCreate(ctx, &c); err != nil {
+		return Conversation{}, Message{}, err
+	}
+	atts, err := s.claimAttachments(ctx, tx, p, in.AttachmentIDs)
+	if err != nil {
+		return Conversation{}, Message{}, err
+	}
+	ch := ConversationChannel(c.ID)
+	seq, err := tx.ChannelNextSeq(ctx, p.TenantID, ch)
+	if err != nil {
+		return Conversation{}, Message{}, err
+	}
+	first := Message{TenantID: p.TenantID, Channel: ch, Seq: seq, AuthorID: p.UserID, AuthorName: p.Name,
+		ClientMsgID: in.ClientMsgID, Kind: MessageText, Body: body, Attachments: atts, CreatedAt: now}
+	if err := tx.MessageInsert(ctx, &first); err != nil {
+		return Conversation{}, Message{}, err
+	}
+	if err := tx.ChannelEventInsert(ctx, p.TenantID, ch, seq, EventMessageNew, first.ID, now); err != nil {
+		return Conversation{}, Message{}, err
+	}
+	c.LastSeq = seq
+	for _, r := range newConversationReasons(c) {
+		if err := tx.NotifyJobEnqueue(ctx, &NotifyJob{TenantID: p.TenantID, Reason: r, Channel: ch,
+			MessageID: first.ID, DueAt: now}); err != nil {
+			return Conversation{}, Message{}, err
+		}
+	}
+	if _, err := tx.ReadStateSet(ctx, p.TenantID, p.UserID, ch, seq); err != nil {
+		return Conversation{}, Message{}, err
+	}
+	if in.DraftID != 0 {
+		if err := tx.DraftDelete(ctx, p.TenantID, p.UserID, in.DraftID); err != nil && !IsCode(err, ENotFound) {
+			return Conversation{}, Message{}, err
+		}
+	}
+	return c, first, nil
+}
+
+// newConversationReasons are the notifications a new conversation causes:
+// its receivers always, the administrators and external recipients when
+// the conversation asks for them.
+func newConversationReasons(c Conversation) []NotifyReason {
+	reasons := []NotifyReason{ReasonNewConversation}
+	if c.NotifyAdmins {
+		reasons = append(reasons, ReasonNotifyAdmins)
+	}
+	if len(c.ExternalEmails) > 0 {
+		reasons = append(reasons, ReasonExternalEmail)
+	}
+	return reasons
 }
 
 // conversationByClientID finds the conversation an earlier attempt with
@@ -321,34 +346,13 @@ func (s *ConversationService) planConversation(ctx context.Context, st Store, p 
 // companies; message handlers and tenant admins anyone they may find.
 // Naming a person fills the company from the person's employment.
 func (s *ConversationService) relate(ctx context.Context, st Store, p *Principal, f tenantFacts, companyID, userID *int64) (*int64, *int64, error) {
-	privileged := p.Handler || p.TenantAdmin()
 	restricted := f.settings.CompanyVisibility && !p.TenantAdmin() && !p.Superuser
-	var person *User
-	if userID != nil {
-		if !privileged && !p.HasRole(RoleManager) {
-			return nil, nil, Errorf(EForbidden, "only managers and message handlers may name a related person")
-		}
-		u, err := st.UserGet(ctx, p.TenantID, *userID)
-		if IsCode(err, ENotFound) || (err == nil && !f.findable(p, u)) {
-			return nil, nil, NotFound("person")
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if !privileged && !isID(u.ManagerID, p.UserID) && u.ID != p.UserID {
-			return nil, nil, Errorf(EForbidden, "a manager may name only members of their team")
-		}
-		person = &u
+	person, err := relatedPerson(ctx, st, p, f, userID)
+	if err != nil {
+		return nil, nil, err
 	}
 	if companyID == nil && person != nil && len(person.CompanyIDs) > 0 {
-		ids := uniqueSorted(person.CompanyIDs)
-		pick := ids[0]
-		if restricted {
-			if i := slices.IndexFunc(ids, p.InCompany); i >= 0 {
-				pick = ids[i]
-			}
-		}
-		companyID = &pick
+		companyID = personsCompany(p, person, restricted)
 	}
 	if companyID == nil {
 		if person == nil && !p.Handler && len(p.CompanyIDs) > 0 {
@@ -365,21 +369,9 @@ func (s *ConversationService) relate(ctx context.Context, st Store, p *Principal
 	}
 	// A company the caller may not relate to answers as nonexistent, like
 	// CompanyGet: a different answer would tell which ids exist.
-	var allowed bool
-	switch {
-	case p.InCompany(*companyID), p.TenantAdmin():
-		allowed = true
-	case p.Handler:
-		allowed = !restricted
-	case p.HasRole(RoleManager):
-		// The team member's own company, or one of the team's.
-		allowed = person != nil && slices.Contains(person.CompanyIDs, *companyID)
-		if !allowed {
-			var err error
-			if allowed, err = teamHasCompany(ctx, st, p, *companyID); err != nil {
-				return nil, nil, err
-			}
-		}
+	allowed, err := mayRelateCompany(ctx, st, p, person, *companyID, restricted)
+	if err != nil {
+		return nil, nil, err
 	}
 	if !allowed {
 		return nil, nil, NotFound("company")
@@ -388,6 +380,62 @@ func (s *ConversationService) relate(ctx context.Context, st Store, p *Principal
 		return nil, nil, Errorf(EInvalid, "the related person is not employed by the related company")
 	}
 	return companyID, userIDOf(person), nil
+}
+
+// relatedPerson is the person userID names (nil for none) if p may relate
+// a conversation to them: handlers and admins anyone they can find,
+// managers their team members and themselves.
+func relatedPerson(ctx context.Context, st Store, p *Principal, f tenantFacts, userID *int64) (*User, error) {
+	if userID == nil {
+		return nil, nil
+	}
+	privileged := p.Handler || p.TenantAdmin()
+	if !privileged && !p.HasRole(RoleManager) {
+		return nil, Errorf(EForbidden, "only managers and message handlers may name a related person")
+	}
+	u, err := st.UserGet(ctx, p.TenantID, *userID)
+	if IsCode(err, ENotFound) || (err == nil && !f.findable(p, u)) {
+		return nil, NotFound("person")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !privileged && !isID(u.ManagerID, p.UserID) && u.ID != p.UserID {
+		return nil, Errorf(EForbidden, "a manager may name only members of their team")
+	}
+	return &u, nil
+}
+
+// personsCompany is the company a conversation about person relates to
+// when none is named: the lowest of theirs, or under company visibility the
+// first one p shares with them.
+func personsCompany(p *Principal, person *User, restricted bool) *int64 {
+	ids := uniqueSorted(person.CompanyIDs)
+	pick := ids[0]
+	if restricted {
+		if i := slices.IndexFunc(ids, p.InCompany); i >= 0 {
+			pick = ids[i]
+		}
+	}
+	return &pick
+}
+
+// mayRelateCompany reports whether p may relate a conversation to the
+// company: their own, any for admins, any for handlers unless company
+// visibility restricts them, and for managers one of their team's.
+func mayRelateCompany(ctx context.Context, st Store, p *Principal, person *User, companyID int64, restricted bool) (bool, error) {
+	switch {
+	case p.InCompany(companyID), p.TenantAdmin():
+		return true, nil
+	case p.Handler:
+		return !restricted, nil
+	case p.HasRole(RoleManager):
+		if person != nil && slices.Contains(person.CompanyIDs, companyID) {
+			return true, nil
+		}
+		return teamHasCompany(ctx, st, p, companyID)
+	}
+	return false, nil
 }
 
 func userIDOf(u *User) *int64 {
@@ -876,26 +924,7 @@ func (s *ConversationService) changeConversation(ctx context.Context, id int64, 
 		if err := tx.ConversationUpdate(ctx, c); err != nil {
 			return err
 		}
-		for i, change := range changes {
-			if i > 0 {
-				if seq, err = tx.ChannelNextSeq(ctx, p.TenantID, ch); err != nil {
-					return err
-				}
-			}
-			m, err := s.insertChange(ctx, tx, p, id, seq, change, now)
-			if err != nil {
-				return err
-			}
-			msgs = append(msgs, m)
-		}
-		c.LastSeq = seq
-		if reason != "" {
-			if err := tx.NotifyJobEnqueue(ctx, &NotifyJob{TenantID: p.TenantID, Reason: reason, Channel: ch,
-				MessageID: msgs[len(msgs)-1].ID, DueAt: now}); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ReadStateSet(ctx, p.TenantID, p.UserID, ch, seq); err != nil {
+		if msgs, c.LastSeq, err = s.recordChanges(ctx, tx, p, id, seq, changes, reason, now); err != nil {
 			return err
 		}
 		after = c
@@ -917,6 +946,38 @@ func (s *ConversationService) changeConversation(ctx context.Context, id int64, 
 		return ConversationView{Conversation: after}, nil
 	}
 	return s.viewFor(ctx, s.store, p, after)
+}
+
+// recordChanges writes one status message per change, the first at seq
+// (already taken) and the others at the next seqs, the notify job for
+// reason (none when empty) and the author's read marker; it returns the
+// messages and the last seq.
+func (s *ConversationService) recordChanges(ctx context.Context, tx Store, p *Principal, id, seq int64, changes []ConversationChange, reason NotifyReason, now time.Time) ([]Message, int64, error) {
+	ch := ConversationChannel(id)
+	var msgs []Message
+	for i, change := range changes {
+		if i > 0 {
+			var err error
+			if seq, err = tx.ChannelNextSeq(ctx, p.TenantID, ch); err != nil {
+				return nil, 0, err
+			}
+		}
+		m, err := s.insertChange(ctx, tx, p, id, seq, change, now)
+		if err != nil {
+			return nil, 0, err
+		}
+		msgs = append(msgs, m)
+	}
+	if reason != "" {
+		if err := tx.NotifyJobEnqueue(ctx, &NotifyJob{TenantID: p.TenantID, Reason: reason, Channel: ch,
+			MessageID: msgs[len(msgs)-1].ID, DueAt: now}); err != nil {
+			return nil, 0, err
+		}
+	}
+	if _, err := tx.ReadStateSet(ctx, p.TenantID, p.UserID, ch, seq); err != nil {
+		return nil, 0, err
+	}
+	return msgs, seq, nil
 }
 
 // TakeConversation makes the caller, a member of a receiver role, the

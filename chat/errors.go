@@ -29,8 +29,10 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error
-	// RetryAfter, when set on an ERateLimited error, is how long the
-	// caller should wait before trying again (HTTP Retry-After).
+	// RetryAfter, when set on an ERateLimited or EUnavailable error, is
+	// how long the caller should wait before trying again (HTTP
+	// Retry-After). An EUnavailable error without one means
+	// UnavailableRetryAfter.
 	RetryAfter time.Duration
 }
 
@@ -56,12 +58,32 @@ func RateLimited(retryAfter time.Duration, format string, args ...any) *Error {
 }
 
 // ErrorRetryAfter returns how long err asks the caller to wait, or 0.
+// Every EUnavailable error asks for a wait: the answer to it is always
+// "retry later".
 func ErrorRetryAfter(err error) time.Duration {
 	var e *Error
-	if errors.As(err, &e) {
-		return e.RetryAfter
+	if !errors.As(err, &e) {
+		return 0
 	}
-	return 0
+	if e.RetryAfter == 0 && e.Code == EUnavailable {
+		return UnavailableRetryAfter
+	}
+	return e.RetryAfter
+}
+
+// UnavailableRetryAfter is the wait an EUnavailable answer asks for when it
+// names none: long enough not to hammer a database that is restarting,
+// short enough that a blip costs users a couple of seconds.
+const UnavailableRetryAfter = 2 * time.Second
+
+// Unavailable wraps a failure of something Parley depends on (the database
+// unreachable, timing out or shutting down) that passes by itself: the
+// caller may retry the same request later, and a request with a
+// client_msg_id is stored at most once however often it is retried. Its
+// details never reach users.
+func Unavailable(err error, what string) *Error {
+	return &Error{Code: EUnavailable, Message: "temporarily unavailable; try again in a moment",
+		Err: fmt.Errorf("%s: %w", what, err), RetryAfter: UnavailableRetryAfter}
 }
 
 // Internal wraps an unexpected failure; its details never reach users.

@@ -422,6 +422,25 @@ func (s *MessageService) ResyncEvents(ctx context.Context, tenantID int64, ch Ch
 	return evs, nil
 }
 
+// CatchUpEvents is ResyncEvents for many channels of one tenant in one
+// store query (Store.ChannelEventsAfter): the hub's catch-up poll while
+// its broker is down. No authorization check, as for ResyncEvents.
+func (s *MessageService) CatchUpEvents(ctx context.Context, tenantID int64, cursors []ChannelCursor, limit int) ([]ChannelEvent, error) {
+	evs, err := s.store.ChannelEventsAfter(ctx, tenantID, cursors, clampPage(limit))
+	if err != nil {
+		return nil, err
+	}
+	msgs := make([]Message, len(evs))
+	for i := range evs {
+		msgs[i] = evs[i].Message
+	}
+	s.fillAuthors(ctx, tenantID, msgs)
+	for i := range evs {
+		evs[i].Message = msgs[i]
+	}
+	return evs, nil
+}
+
 // History returns up to limit messages older than beforeSeq (0: the
 // newest), newest first. Errors: EUnauthenticated, ENotFound, EInvalid.
 func (s *MessageService) History(ctx context.Context, ch Channel, beforeSeq int64, limit int) ([]Message, error) {

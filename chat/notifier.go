@@ -31,13 +31,18 @@ type NotifierConfig struct {
 	// PollInterval is how often the worker looks for due jobs when not
 	// nudged (default 1 second).
 	PollInterval time.Duration
-	// BatchSize is how many jobs one claim takes (default 20).
+	// BatchSize is how many jobs one claim takes (default 1). One job per
+	// claim means a worker that hangs or dies holds only the job it is
+	// working on; with more, the untried rest is released when the worker
+	// stops, its lease runs short or a send fails temporarily, but a
+	// worker killed mid-batch holds them until the lease ends.
 	BatchSize int
-	// Lease is how long claimed jobs stay this worker's (default 5
+	// Lease is how long claimed jobs stay this worker's (default 2
 	// minutes); jobs of a crashed worker come back after it. It must
-	// exceed SendTimeout by far.
+	// exceed SendTimeout by far, or a slow send may be sent twice.
 	Lease time.Duration
-	// SendTimeout bounds one SMTP send (default 1 minute).
+	// SendTimeout bounds one SMTP send, connecting included (default 30
+	// seconds).
 	SendTimeout time.Duration
 	// MaxAttempts is how often a job is tried before it is recorded
 	// failed (default 8). RetryBase (default 1 minute) doubles after each
@@ -55,13 +60,13 @@ func (c *NotifierConfig) setDefaults() {
 		c.PollInterval = time.Second
 	}
 	if c.BatchSize <= 0 {
-		c.BatchSize = 20
+		c.BatchSize = 1
 	}
 	if c.SendTimeout <= 0 {
-		c.SendTimeout = time.Minute
+		c.SendTimeout = 30 * time.Second
 	}
 	if c.Lease <= 0 {
-		c.Lease = 5 * time.Minute
+		c.Lease = 2 * time.Minute
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 8
@@ -173,7 +178,7 @@ func (n *Notifier) Stop() {
 }
 
 // ProcessDue claims the jobs due now and works them; it returns how many
-// it claimed. Run calls it; tests call it directly to step the worker.
+// it worked (claimed and not released). Run calls it; tests call it directly to step the worker.
 func (n *Notifier) ProcessDue(ctx context.Context) (int, error) {
 	now := n.svc.clock.Now()
 	leaseUntil := now.Add(n.cfg.Lease)
@@ -181,20 +186,46 @@ func (n *Notifier) ProcessDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	worked := len(jobs)
 	for i, j := range jobs {
-		// Past the lease another worker may take the rest; leave them.
+		// Stopping, or past the lease another worker may take the rest:
+		// give them back now rather than when the lease ends.
 		if ctx.Err() != nil || n.svc.clock.Now().Add(n.cfg.SendTimeout).After(leaseUntil) {
-			n.log.Warn().Int("left", len(jobs)-i).Msg("lease running out; leaving jobs to the next claim")
+			n.release(ctx, jobs[i:], "stopping or lease running out")
+			worked = i
 			break
 		}
-		n.work(ctx, j)
+		if err := n.work(ctx, j); IsCode(err, EUnavailable) && i+1 < len(jobs) {
+			// The mail server failed us (down, or hung until the send
+			// timeout): other nodes may reach it, so they get the rest
+			// at once.
+			n.release(ctx, jobs[i+1:], "temporary mail failure")
+			worked = i + 1
+			break
+		}
 	}
-	return len(jobs), nil
+	return worked, nil
+}
+
+// release gives untried claimed jobs back so that any worker can claim
+// them at once.
+func (n *Notifier) release(ctx context.Context, jobs []NotifyJob, why string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	now := n.svc.clock.Now()
+	for _, j := range jobs {
+		if err := n.svc.store.NotifyJobRelease(ctx, j, now); err != nil && !IsCode(err, ENotFound) {
+			// The lease brings it back anyway.
+			n.log.Warn().Err(err).Int64("job", j.ID).Msg("releasing notification job")
+		}
+	}
+	n.log.Info().Int("jobs", len(jobs)).Str("why", why).Msg("released untried notification jobs")
 }
 
 // work runs one job. Outcomes are recorded inside; an error returned by
-// the job's handler means "try again later".
-func (n *Notifier) work(ctx context.Context, j NotifyJob) {
+// the job's handler means "try again later", and work returns it after
+// rescheduling the job.
+func (n *Notifier) work(ctx context.Context, j NotifyJob) error {
 	var err error
 	switch {
 	case j.UserID == 0 && j.Reason == ReasonExternalEmail:
@@ -205,7 +236,7 @@ func (n *Notifier) work(ctx context.Context, j NotifyJob) {
 		err = n.deliver(ctx, j)
 	}
 	if err == nil || errors.Is(err, errJobGone) {
-		return
+		return nil
 	}
 	log := n.log.With().Int64("tenant", j.TenantID).Int64("user", j.UserID).Int64("job", j.ID).
 		Str("reason", string(j.Reason)).Int("attempt", j.Attempts).Logger()
@@ -216,7 +247,7 @@ func (n *Notifier) work(ctx context.Context, j NotifyJob) {
 		} else if derr := n.svc.store.NotifyJobDone(ctx, j.ID); derr != nil && !IsCode(derr, ENotFound) {
 			log.Warn().Err(derr).Msg("dropping job")
 		}
-		return
+		return err
 	}
 	due := n.svc.clock.Now().Add(RetryDelay(j.Attempts, n.cfg.RetryBase, n.cfg.RetryMax))
 	log.Warn().Err(err).Time("retry_at", due).Msg("notification job will be retried")
@@ -224,6 +255,7 @@ func (n *Notifier) work(ctx context.Context, j NotifyJob) {
 		// The lease brings the job back anyway.
 		log.Warn().Err(rerr).Msg("rescheduling job")
 	}
+	return err
 }
 
 // errJobGone means another worker finished the job first (its lease had

@@ -93,8 +93,23 @@ func (w *ntWorld) post(t *testing.T, u chat.User, ch chat.Channel, body string, 
 	return m
 }
 
-// step runs the worker once and returns how many jobs it claimed.
+// step runs the worker until nothing is due (it claims one job at a
+// time) and returns how many jobs it worked.
 func (w *ntWorld) step(t *testing.T) int {
+	t.Helper()
+	total := 0
+	for {
+		n, err := w.notifier.ProcessDue(t.Context())
+		ntNoErr(t, "ProcessDue", err)
+		if n == 0 {
+			return total
+		}
+		total += n
+	}
+}
+
+// stepOne runs the worker once: one claim.
+func (w *ntWorld) stepOne(t *testing.T) int {
 	t.Helper()
 	n, err := w.notifier.ProcessDue(t.Context())
 	ntNoErr(t, "ProcessDue", err)
@@ -678,8 +693,14 @@ func TestNotifierOnlineOnAnotherNode(t *testing.T) {
 	m, err := svcB.Messages.Publish(ctxB, chat.PublishInput{Channel: chat.TopicChannel(w.topic.ID), Body: "hello"})
 	ntNoErr(t, "Publish on node B", err)
 	for range 2 {
-		_, err := nodeA.ProcessDue(t.Context())
-		ntNoErr(t, "ProcessDue on node A", err)
+		// Until nothing is due: one job per claim.
+		for {
+			n, err := nodeA.ProcessDue(t.Context())
+			ntNoErr(t, "ProcessDue on node A", err)
+			if n == 0 {
+				break
+			}
+		}
 		w.clock.Advance(ntDelay)
 	}
 	w.wantOutcome(t, m.ID, w.member, chat.OutcomeOnline)
@@ -701,4 +722,42 @@ func principalOf(t *testing.T, w *ntWorld, svc *chat.Service, u chat.User) *chat
 	p, err := svc.Sessions.Authenticate(t.Context(), sess.ID)
 	ntNoErr(t, "Authenticate", err)
 	return p
+}
+
+// A worker that claimed a batch and failed its first send temporarily
+// gives the untried rest back at once: another worker claims them without
+// waiting for the lease, and their attempts are not counted.
+func TestNotifierReleasesUntriedJobs(t *testing.T) {
+	t.Parallel()
+	w := newNtWorld(t, newSQLite(t))
+	emp := w.f.Roles[chat.RoleEmployee].ID
+	members := []int64{w.author.ID}
+	for i := range 4 {
+		members = append(members, w.f.NewUser(t, "batch"+itoa(int64(i)), nil, []int64{emp}).ID)
+	}
+	ntNoErr(t, "GroupSetMembers", w.st.GroupSetMembers(t.Context(), w.f.Tenant.ID, w.group.ID, members))
+	w.post(t, w.author, chat.TopicChannel(w.topic.ID), "batch")
+	w.step(t) // expands into four email jobs
+	w.clock.Advance(ntDelay)
+	batch, err := chat.NewNotifier(w.svc, chat.NotifierConfig{Mailer: w.mailer, Logger: zerolog.Nop(), BatchSize: 4,
+		PollInterval: time.Hour})
+	ntNoErr(t, "NewNotifier", err)
+	w.smtp.FailNext(1, 451)
+	got, err := batch.ProcessDue(t.Context())
+	ntNoErr(t, "ProcessDue", err)
+	if got != 1 {
+		t.Fatalf("the batch worker worked %d jobs, want 1 (the failed send) and the rest released", got)
+	}
+	// The lease has not moved on: only released jobs can be claimed.
+	for i := range 3 {
+		if n := w.stepOne(t); n != 1 {
+			t.Fatalf("claim %d of the released jobs took %d", i, n)
+		}
+	}
+	if n := w.stepOne(t); n != 0 {
+		t.Fatalf("%d more jobs due before the retry", n)
+	}
+	if n := len(w.smtp.Messages()); n != 3 {
+		t.Fatalf("%d emails, want the 3 released ones", n)
+	}
 }

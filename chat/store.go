@@ -196,6 +196,14 @@ type MessageStore interface {
 	// ChannelEventsSince returns events with seq > since in seq order, at
 	// most limit, each with the current state of its message.
 	ChannelEventsSince(ctx context.Context, tenantID int64, ch Channel, since int64, limit int) ([]ChannelEvent, error)
+	// ChannelEventsAfter is ChannelEventsSince for many channels in one
+	// query: for each cursor the events of its channel with
+	// cursor.Seq < seq <= cursor.Seq+limit (seqs are gap-free, so at most
+	// limit per channel; limit as BatchLimit), ordered by channel (kind,
+	// id) and seq; each event's Message.Channel says whose it is. Cursors
+	// of user channels find nothing. More than MaxCursors cursors is
+	// EInvalid.
+	ChannelEventsAfter(ctx context.Context, tenantID int64, cursors []ChannelCursor, limit int) ([]ChannelEvent, error)
 
 	// ReadStateSet moves the user's read marker forward (never back) and
 	// returns the marker now stored.
@@ -313,6 +321,12 @@ type NotificationStore interface {
 	// Each claim counts an attempt and moves the job's due time to the
 	// lease, so a crashed worker's jobs come back.
 	NotifyJobClaim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]NotifyJob, error)
+	// NotifyJobRelease gives back a claimed job this worker has not tried:
+	// it is due at now (claimable at once) and the claim's attempt is not
+	// counted. j is the job as the claim returned it (its attempts and
+	// lease identify the claim); when it was released or claimed again
+	// since, ENotFound and nothing changes.
+	NotifyJobRelease(ctx context.Context, j NotifyJob, now time.Time) error
 	NotifyJobDone(ctx context.Context, id int64) error
 	// NotifyJobRetry reschedules a job after a temporary failure.
 	NotifyJobRetry(ctx context.Context, id int64, dueAt time.Time, lastError string) error

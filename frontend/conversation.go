@@ -24,7 +24,7 @@ func (s *Server) registerConversations(m *http.ServeMux) {
 	m.Handle("GET "+p+"/status-labels", s.authed(s.conversationStatusLabels))
 	m.Handle("GET "+p+"/{id}", s.authed(s.conversationGet))
 	m.Handle("GET "+p+"/{id}/receivers", s.authed(s.conversationReceivers))
-	m.Handle("GET "+p+"/{id}/messages", s.authed(s.conversationHistory))
+	m.Handle("GET "+p+"/{id}/messages", s.authed(threadHistory(s, "conversation", chat.ConversationChannel, viewConversationMessage)))
 	m.Handle("POST "+p+"/{id}/messages", s.authed(s.limited(s.postLimit, s.conversationPost)))
 	m.Handle("POST "+p+"/{id}/read", s.authed(s.conversationRead))
 	m.Handle("POST "+p+"/{id}/take", s.authed(s.conversationTake))
@@ -227,25 +227,6 @@ func (s *Server) conversationReceivers(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	writeJSON(w, http.StatusOK, l)
-	return nil
-}
-
-// conversationHistory answers ?before=<seq>&limit=n entries, newest
-// first; next is the before= of the following (older) page.
-func (s *Server) conversationHistory(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "conversation")
-	if err != nil {
-		return err
-	}
-	msgs, next, err := s.historyPage(r, chat.ConversationChannel(id))
-	if err != nil {
-		return err
-	}
-	out := list[conversationMessageView]{Items: make([]conversationMessageView, 0, len(msgs)), Next: next}
-	for _, m := range msgs {
-		out.Items = append(out.Items, viewConversationMessage(m))
-	}
-	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -30,6 +30,29 @@ func (s *Server) historyPage(r *http.Request, ch chat.Channel) ([]chat.Message, 
 	return msgs, next, nil
 }
 
+// threadHistory answers ?before=<seq>&limit=n messages of the thread the
+// path's id names (noun says which kind), newest first, each in the view
+// that thread's API uses; next is the before= of the following (older)
+// page.
+func threadHistory[V any](s *Server, noun string, channel func(int64) chat.Channel, view func(chat.Message) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id", noun)
+		if err != nil {
+			return err
+		}
+		msgs, next, err := s.historyPage(r, channel(id))
+		if err != nil {
+			return err
+		}
+		out := list[V]{Items: make([]V, 0, len(msgs)), Next: next}
+		for _, m := range msgs {
+			out.Items = append(out.Items, view(m))
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+}
+
 // postRequest is the body of a message posted over HTTP to a topic or a
 // conversation (the socket's publish frame carries the same fields).
 type postRequest struct {

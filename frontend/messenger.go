@@ -27,7 +27,7 @@ func (s *Server) registerMessenger(m *http.ServeMux) {
 	m.Handle("GET "+p+"/topics/{id}", s.authed(s.messengerTopicGet))
 	m.Handle("PATCH "+p+"/topics/{id}", s.authed(s.messengerTopicUpdate))
 	m.Handle("POST "+p+"/topics/{id}/read", s.authed(s.messengerTopicRead))
-	m.Handle("GET "+p+"/topics/{id}/messages", s.authed(s.messengerHistory))
+	m.Handle("GET "+p+"/topics/{id}/messages", s.authed(threadHistory(s, "topic", chat.TopicChannel, viewTopicMessage)))
 	m.Handle("POST "+p+"/topics/{id}/messages", s.authed(s.limited(s.postLimit, s.messengerPost)))
 }
 
@@ -376,25 +376,6 @@ func (s *Server) messengerTopicRead(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]int64{"read_seq": seq})
-	return nil
-}
-
-// messengerHistory answers ?before=<seq>&limit=n messages, newest first;
-// next is the before= of the following (older) page.
-func (s *Server) messengerHistory(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "topic")
-	if err != nil {
-		return err
-	}
-	msgs, next, err := s.historyPage(r, chat.TopicChannel(id))
-	if err != nil {
-		return err
-	}
-	out := list[topicMessageView]{Items: make([]topicMessageView, 0, len(msgs)), Next: next}
-	for _, m := range msgs {
-		out.Items = append(out.Items, viewTopicMessage(m))
-	}
-	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"parley/chat"
@@ -20,9 +21,14 @@ type Broker interface {
 	SetHandler(h BrokerHandler)
 	// Publish sends payload to every node subscribed to channel.
 	Publish(ctx context.Context, channel string, payload []byte) error
-	// Subscribe starts delivery of channel to the handler. It returns once
-	// the subscription is active, so anything published after it returns
-	// is delivered (unless lost, which HandleReconnect reports).
+	// Subscribe starts delivery of channel to the handler. It returns nil
+	// once the subscription is active, so anything published after it
+	// returns is delivered (unless lost, which HandleReconnect reports).
+	// When the broker cannot confirm it before ctx ends (it is down or
+	// slow) it returns an error wrapping ErrUnconfirmed and keeps the
+	// subscription: HandleConfirm or HandleReconnect reports it active
+	// later, until then deliveries may be missed. Any other error: not
+	// subscribed.
 	Subscribe(ctx context.Context, channel string) error
 	// Unsubscribe stops delivery of channel.
 	Unsubscribe(ctx context.Context, channel string) error
@@ -40,7 +46,23 @@ type BrokerHandler interface {
 	// HandleReconnect reports that the broker's subscriptions were lost and
 	// are active again: messages published meanwhile may be lost.
 	HandleReconnect()
+	// HandleDisconnect reports that the broker lost its connection: until
+	// HandleReconnect nothing published on other nodes arrives, and what
+	// this node publishes may not reach them.
+	HandleDisconnect()
+	// HandleConfirm reports that a subscription Subscribe could not
+	// confirm (ErrUnconfirmed) is active now.
+	HandleConfirm(channel string)
+	// HandleLocal receives a payload this node publishes, before the
+	// broker sends it on, from a broker whose own subscriptions do not
+	// deliver to this node in time when the broker is down (Redis). The
+	// same payload may also arrive through HandleMessage later.
+	HandleLocal(channel string, payload []byte)
 }
+
+// ErrUnconfirmed marks a subscription the broker keeps but could not
+// confirm yet (see Broker.Subscribe).
+var ErrUnconfirmed = errors.New("broker subscription not confirmed yet")
 
 // MemoryBroker is the in-process Broker for a single node. Peers made with
 // Peer share its bus, which lets tests run several hubs in one process.

@@ -19,7 +19,8 @@ import (
 type RedisBrokerOptions struct {
 	// HealthInterval is how long the receive loop waits for traffic before
 	// pinging the pub/sub connection; a ping unanswered for another
-	// interval replaces the connection. Zero: 5 s.
+	// interval replaces the connection, so a Redis that hangs is noticed
+	// within two intervals. Zero: 1 s.
 	HealthInterval time.Duration
 	// Logger receives reconnect notices. Zero: discarded.
 	Logger zerolog.Logger
@@ -42,12 +43,29 @@ type RedisBroker struct {
 	handler BrokerHandler
 	subs    map[string]struct{}        // desired subscriptions (prefixed)
 	waiters map[string][]chan struct{} // Subscribe calls awaiting confirmation
+	late    map[string]struct{}        // given up waiting for: HandleConfirm when confirmed
 	closed  bool
 
+	down        atomic.Bool // the receive loop lost its connection
+	publishFail atomic.Bool // the last publish failed (logged once per streak)
+
+	out        chan outMsg   // publishes the sender has yet to send
+	sent       chan struct{} // closed when the sender ended
 	cancel     context.CancelFunc
 	done       chan struct{}
 	reconnects atomic.Int64
+	dropped    atomic.Int64
 }
+
+// outMsg is one publish on its way to Redis.
+type outMsg struct {
+	key     string
+	payload []byte
+}
+
+// publishQueue bounds the publishes waiting for Redis; beyond it they are
+// dropped (the other nodes read them from the database).
+const publishQueue = 8192
 
 var _ Broker = (*RedisBroker)(nil)
 
@@ -56,7 +74,7 @@ var _ Broker = (*RedisBroker)(nil)
 // client stays owned by the caller; Close does not close it.
 func NewRedisBroker(client *redis.Client, prefix string, opts RedisBrokerOptions) *RedisBroker {
 	if opts.HealthInterval <= 0 {
-		opts.HealthInterval = 5 * time.Second
+		opts.HealthInterval = time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &RedisBroker{
@@ -67,10 +85,14 @@ func NewRedisBroker(client *redis.Client, prefix string, opts RedisBrokerOptions
 		ps:      client.Subscribe(ctx),
 		subs:    make(map[string]struct{}),
 		waiters: make(map[string][]chan struct{}),
+		late:    make(map[string]struct{}),
+		out:     make(chan outMsg, publishQueue),
+		sent:    make(chan struct{}),
 		cancel:  cancel,
 		done:    make(chan struct{}),
 	}
 	go b.receive(ctx)
+	go b.send(ctx)
 	return b
 }
 
@@ -84,17 +106,82 @@ func (b *RedisBroker) SetHandler(h BrokerHandler) {
 	b.mu.Unlock()
 }
 
-// Publish implements Broker.
+// Publish implements Broker without waiting for Redis. The payload goes to
+// this node's handler first (HandleLocal), so the node's own subscribers
+// never wait for Redis, then to a queue the sender pipelines to Redis in
+// order. A publish Redis does not take (down, hung, the queue full) is
+// dropped and logged once per run of failures, not returned: the event is
+// committed, this node delivered it, and the other nodes read it from the
+// database (their catch-up poll while Redis is down, or a gap fill).
 func (b *RedisBroker) Publish(ctx context.Context, channel string, payload []byte) error {
-	if err := b.client.Publish(ctx, b.prefix+channel, payload).Err(); err != nil {
-		return &chat.Error{Code: chat.EUnavailable, Message: "message broker unavailable", Err: err}
+	if h := b.getHandler(); h != nil {
+		h.HandleLocal(channel, payload)
+	}
+	select {
+	case b.out <- outMsg{key: b.prefix + channel, payload: payload}:
+	default:
+		b.dropped.Add(1)
+		b.publishFailed(errors.New("publish queue full"))
 	}
 	return nil
 }
 
+// Dropped counts publishes that did not reach Redis.
+func (b *RedisBroker) Dropped() int64 { return b.dropped.Load() }
+
+func (b *RedisBroker) publishFailed(err error) {
+	if !b.publishFail.Swap(true) {
+		b.log.Warn().Err(err).Msg("redis publish failed; other nodes catch up from the database")
+	}
+}
+
+// send is the only writer of publishes: it sends what is queued, up to 256
+// at a time in one pipeline, so one node's publishes reach Redis in order.
+func (b *RedisBroker) send(ctx context.Context) {
+	defer close(b.sent)
+	batch := make([]outMsg, 0, 256)
+	flush := func(ctx context.Context) {
+		pipe := b.client.Pipeline()
+		for _, m := range batch {
+			pipe.Publish(ctx, m.key, m.payload)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			b.dropped.Add(int64(len(batch)))
+			b.publishFailed(err)
+		} else if b.publishFail.Swap(false) {
+			b.log.Info().Msg("redis publish works again")
+		}
+		clear(batch)
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case m := <-b.out:
+			batch = append(batch, m)
+		case <-ctx.Done():
+			// Closing: what is queued gets one short try.
+			for len(b.out) > 0 && len(batch) < cap(batch) {
+				batch = append(batch, <-b.out)
+			}
+			if len(batch) > 0 {
+				fctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				flush(fctx)
+				cancel()
+			}
+			return
+		}
+		for len(batch) < cap(batch) && len(b.out) > 0 {
+			batch = append(batch, <-b.out)
+		}
+		flush(ctx)
+	}
+}
+
 // Subscribe implements Broker: it waits for Redis to confirm the
 // subscription, so that a replay read from the database afterwards cannot
-// miss a message published in between.
+// miss a message published in between. While the connection is down, or
+// when ctx ends first, it returns ErrUnconfirmed and keeps the
+// subscription (go-redis sends it on the next connection).
 func (b *RedisBroker) Subscribe(ctx context.Context, channel string) error {
 	key := b.prefix + channel
 	confirmed := make(chan struct{})
@@ -111,10 +198,16 @@ func (b *RedisBroker) Subscribe(ctx context.Context, channel string) error {
 	// A failed write is not final: go-redis keeps the channel in its set and
 	// resubscribes it when the receive loop reconnects, which confirms it.
 	_ = ps.Subscribe(ctx, key)
+	var wait <-chan struct{} = ctx.Done()
+	if b.down.Load() {
+		closed := make(chan struct{})
+		close(closed)
+		wait = closed
+	}
 	select {
 	case <-confirmed:
 		return nil
-	case <-ctx.Done():
+	case <-wait:
 		b.mu.Lock()
 		ws := b.waiters[key]
 		for i, w := range ws {
@@ -126,13 +219,9 @@ func (b *RedisBroker) Subscribe(ctx context.Context, channel string) error {
 		if len(b.waiters[key]) == 0 {
 			delete(b.waiters, key)
 		}
-		delete(b.subs, key)
-		ps = b.ps
+		b.late[key] = struct{}{}
 		b.mu.Unlock()
-		uctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = ps.Unsubscribe(uctx, key)
-		cancel()
-		return &chat.Error{Code: chat.EUnavailable, Message: "message broker unavailable", Err: ctx.Err()}
+		return &chat.Error{Code: chat.EUnavailable, Message: "message broker unavailable", Err: ErrUnconfirmed}
 	}
 }
 
@@ -141,6 +230,7 @@ func (b *RedisBroker) Unsubscribe(ctx context.Context, channel string) error {
 	key := b.prefix + channel
 	b.mu.Lock()
 	delete(b.subs, key)
+	delete(b.late, key)
 	ps := b.ps
 	b.mu.Unlock()
 	// An error means the connection broke: the reconnect does not
@@ -162,6 +252,7 @@ func (b *RedisBroker) Close() error {
 	b.cancel()
 	_ = ps.Close()
 	<-b.done
+	<-b.sent
 	return nil
 }
 
@@ -196,12 +287,16 @@ func (b *RedisBroker) receive(ctx context.Context) {
 			case errors.As(err, &netErr) && netErr.Timeout():
 				// The ping went unanswered: the connection is silently dead.
 				b.log.Warn().Msg("redis pub/sub connection unresponsive; replacing it")
+				if !lost {
+					b.setDown()
+				}
 				lost, pingSent = true, false
 				b.resetPubSub(ctx)
 			default:
 				// go-redis reconnects and resubscribes on the next receive.
 				if !lost {
 					b.log.Warn().Err(err).Msg("redis pub/sub connection lost; reconnecting")
+					b.setDown()
 				}
 				lost, pingSent = true, false
 				failures++
@@ -220,6 +315,7 @@ func (b *RedisBroker) receive(ctx context.Context) {
 			// (commands on one connection run in order): every channel
 			// is live again, so the hub may fill what was lost.
 			lost = false
+			b.down.Store(false)
 			b.reconnects.Add(1)
 			b.log.Info().Msg("redis pub/sub connection re-established")
 			if h := b.getHandler(); h != nil {
@@ -245,13 +341,27 @@ func (b *RedisBroker) getHandler() BrokerHandler {
 	return b.handler
 }
 
+// setDown reports a lost connection to the handler.
+func (b *RedisBroker) setDown() {
+	b.down.Store(true)
+	if h := b.getHandler(); h != nil {
+		h.HandleDisconnect()
+	}
+}
+
 func (b *RedisBroker) confirm(key string) {
 	b.mu.Lock()
 	ws := b.waiters[key]
 	delete(b.waiters, key)
+	_, late := b.late[key]
+	delete(b.late, key)
+	h := b.handler
 	b.mu.Unlock()
 	for _, w := range ws {
 		close(w)
+	}
+	if late && h != nil {
+		h.HandleConfirm(strings.TrimPrefix(key, b.prefix))
 	}
 }
 

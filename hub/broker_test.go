@@ -30,6 +30,10 @@ func (r *recorder) HandleMessage(ch string, p []byte) {
 
 func (r *recorder) HandleReconnect() { r.reconnects.Add(1) }
 
+func (r *recorder) HandleDisconnect()          {}
+func (r *recorder) HandleConfirm(string)       {}
+func (r *recorder) HandleLocal(string, []byte) {}
+
 func (r *recorder) next(t *testing.T) brokerMsg {
 	t.Helper()
 	select {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -44,7 +45,9 @@ type channelState struct {
 	pending      []wireEvent
 	pendingBytes int
 	resyncing    bool
-	resyncAgain  bool // read the database once more before declaring the gap filled
+	resyncAgain  bool        // read the database once more before declaring the gap filled
+	gapTimer     *time.Timer // a gap waits GapWait for a late delivery before it is filled
+	unconfirmed  bool        // the broker has not confirmed the subscription: polled
 }
 
 // subscription is one connection's subscription to one channel. Its fields
@@ -94,6 +97,7 @@ func (h *Hub) attach(ctx context.Context, c *conn, name chat.Channel) (*subscrip
 				h: h, name: name, key: key, persisted: name.Persisted(),
 				ready: make(chan struct{}), done: make(chan struct{}),
 				subs: make(map[*subscription]struct{}), users: make(map[int64]int),
+				unconfirmed: true, // until the broker confirms (HandleConfirm may come first)
 			}
 			h.channels[key] = ch
 		}
@@ -116,9 +120,20 @@ func (h *Hub) attach(ctx context.Context, c *conn, name chat.Channel) (*subscrip
 
 		if creator {
 			// Not the connection's context: other subscribers wait on it.
-			bctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.RequestTimeout)
+			// A broker that cannot confirm in BrokerWait keeps the
+			// subscription; the poll serves the channel meanwhile.
+			bctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.BrokerWait)
 			err := h.broker.Subscribe(bctx, key)
 			cancel()
+			switch {
+			case err == nil:
+				ch.mu.Lock()
+				ch.unconfirmed = false
+				ch.mu.Unlock()
+			case errors.Is(err, ErrUnconfirmed):
+				h.log.Debug().Str("channel", key).Msg("broker subscription not confirmed yet; the channel is polled")
+				err = nil
+			}
 			if err != nil {
 				ch.readyErr = &chat.Error{Code: chat.EUnavailable, Message: "try again later", Err: err}
 				ch.mu.Lock()
@@ -259,12 +274,45 @@ func (ch *channelState) sequenced(ev wireEvent) {
 	case ev.seq == ch.cursor+1:
 		ch.cursor = ev.seq
 		ch.fanout(ev)
+		if len(ch.pending) > 0 {
+			ch.drainPending()
+			if len(ch.pending) == 0 {
+				ch.stopGapTimer()
+			}
+		}
 	case len(ch.subs) == 0:
 		// Nobody is owed the gap; a new subscriber replays from the database.
 		ch.cursor = ev.seq
 	default:
+		// Concurrent publishers reach the broker (and local delivery) in
+		// any order: a gap is most often the next event arriving late, so
+		// it waits GapWait before it is read from the database.
 		ch.addPending(ev)
+		if ch.gapTimer == nil {
+			ch.gapTimer = time.AfterFunc(ch.h.cfg.GapWait, ch.gapExpired)
+		}
+	}
+}
+
+// gapExpired fills a gap the late delivery did not close.
+func (ch *channelState) gapExpired() {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	ch.gapTimer = nil
+	if ch.resyncing || !ch.known {
+		return
+	}
+	ch.drainPending()
+	if len(ch.pending) > 0 || ch.resyncAgain {
 		ch.startResync()
+	}
+}
+
+// stopGapTimer cancels a gap wait whose gap closed (ch.mu held).
+func (ch *channelState) stopGapTimer() {
+	if ch.gapTimer != nil {
+		ch.gapTimer.Stop()
+		ch.gapTimer = nil
 	}
 }
 
@@ -401,6 +449,7 @@ func (ch *channelState) startResync() {
 	if !ch.h.spawn(ch.resync) {
 		return
 	}
+	ch.stopGapTimer()
 	ch.resyncing = true
 	ch.h.m.resyncs.Inc()
 }

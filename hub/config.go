@@ -22,8 +22,10 @@ type Config struct {
 	// NewRedisPresence.
 	Presence Presence
 	// Authenticate finds the principal of an upgrade request (required,
-	// injected by the wiring: frontend owns cookies). An error or a nil
-	// principal answers 401 before the WebSocket is accepted.
+	// injected by the wiring: frontend owns cookies). Before the WebSocket
+	// is accepted, an EUnauthenticated error or a nil principal answers
+	// 401 (log in), an EUnavailable one 503 with Retry-After (the session
+	// could not be checked: retry), anything else 500.
 	Authenticate func(r *http.Request) (*chat.Principal, error)
 
 	// Logger receives the hub's logs. Zero: logs are discarded.
@@ -51,6 +53,12 @@ type Config struct {
 	// WriteTimeout bounds every write and every ping's wait for its pong.
 	// Zero: 10 s.
 	WriteTimeout time.Duration
+	// CloseDrain is how long Shutdown waits for clients to answer its
+	// going-away close frame before it drops the remaining sockets. The
+	// frame is on the wire by then; the answer is a courtesy, and a
+	// client that never gives it would otherwise hold the stop for the
+	// library's 5 s handshake timeout. Zero: 2 s.
+	CloseDrain time.Duration
 	// PingInterval is how often the server pings each connection; keep it
 	// well inside proxies' idle timeouts (commonly 60 s). Zero: 25 s.
 	PingInterval time.Duration
@@ -94,6 +102,22 @@ type Config struct {
 	// RequestTimeout bounds each service call made for a client frame.
 	// Zero: 15 s.
 	RequestTimeout time.Duration
+
+	// PollInterval is how often, while the broker is down or a channel's
+	// broker subscription is unconfirmed, the node reads the events of the
+	// channels its clients follow from the database (one query per tenant
+	// for up to chat.MaxCursors channels): the delay of cross-node
+	// delivery during a broker outage. Zero: 1 s. Negative: never (the
+	// node then delivers only its own publishes until the broker is back).
+	PollInterval time.Duration
+	// BrokerWait is how long a channel's first subscriber waits for the
+	// broker to confirm the subscription before being served by the poll
+	// instead. Zero: 2 s.
+	BrokerWait time.Duration
+	// GapWait is how long an event that arrives ahead of its predecessor
+	// waits for it before the gap is read from the database: concurrent
+	// publishers reach the broker in any order. Zero: 50 ms.
+	GapWait time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -108,6 +132,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 10 * time.Second
+	}
+	if c.CloseDrain == 0 {
+		c.CloseDrain = 2 * time.Second
 	}
 	if c.PingInterval == 0 {
 		c.PingInterval = 25 * time.Second
@@ -144,5 +171,14 @@ func (c *Config) setDefaults() {
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 15 * time.Second
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = time.Second
+	}
+	if c.BrokerWait == 0 {
+		c.BrokerWait = 2 * time.Second
+	}
+	if c.GapWait == 0 {
+		c.GapWait = 50 * time.Millisecond
 	}
 }

@@ -25,7 +25,7 @@ type conn struct {
 	h    *Hub
 	id   string
 	ws   *websocket.Conn
-	sock *socket // the socket under ws, which the writer writes to; nil in tests without one
+	sock *socket // the socket under ws, which the writer writes to (see socket)
 	p    *chat.Principal
 
 	ctx       context.Context
@@ -93,11 +93,15 @@ func (c *conn) enqueueUncounted(frame []byte) bool {
 		return false
 	}
 	if c.qbytes+len(frame) > c.h.cfg.SendQueueBytes {
+		queued := c.qbytes
 		c.qclosed = true
 		c.queue = nil
 		c.qmu.Unlock()
 		c.h.m.queueDrops.Inc()
 		c.h.m.slowConsumers.Inc()
+		// Not on this goroutine: fan-out calls enqueue under the
+		// channel's lock and does no I/O there.
+		go c.logSlowConsumer(queued, len(frame), "send queue full")
 		c.close(CloseSlowConsumer, reasonSlowConsumer)
 		return false
 	}
@@ -233,10 +237,12 @@ func (c *conn) push(frame []byte) {
 			return
 		case <-timeout:
 			c.qmu.Lock()
+			queued := c.qbytes
 			c.qclosed, c.queue = true, nil
 			c.qmu.Unlock()
 			c.h.m.queueDrops.Inc()
 			c.h.m.slowConsumers.Inc()
+			c.logSlowConsumer(queued, len(frame), "no room in the send queue in time")
 			c.close(CloseSlowConsumer, reasonSlowConsumer)
 			return
 		}
@@ -411,19 +417,12 @@ func (c *conn) flush(yield bool) error {
 	}
 }
 
-// write writes one message, its payload after maxFrameHeader bytes of b,
-// within WriteTimeout. On a real socket the writer frames it itself and
-// the socket's write deadline bounds it (see socket); the socket still
-// closes at once when the connection's context ends (the reader's Read
-// watches it).
-func (c *conn) write(b []byte) error {
-	if c.sock == nil {
-		ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.WriteTimeout)
-		defer cancel()
-		return c.ws.Write(ctx, websocket.MessageText, b[maxFrameHeader:])
-	}
-	return c.sock.writeText(b)
-}
+// write writes one message, its payload after maxFrameHeader bytes of b.
+// The writer frames it itself and the socket's write deadline bounds it
+// (see socket); the socket still closes at once when the connection's
+// context ends (the reader's Read watches it). This is the only way data
+// reaches a client, in production and in tests.
+func (c *conn) write(b []byte) error { return c.sock.writeText(b) }
 
 // finish sends what is queued (except to a slow consumer, whose queue is
 // gone) and closes the socket with the requested code.
@@ -447,6 +446,13 @@ func (c *conn) finish() {
 func (c *conn) logger() *zerolog.Logger {
 	l := c.h.log.With().Str("conn", c.id).Int64("tenant", c.p.TenantID).Int64("user", c.p.UserID).Logger()
 	return &l
+}
+
+// logSlowConsumer records a slow-consumer disconnect: who, and how much
+// was queued; never what.
+func (c *conn) logSlowConsumer(queued, frame int, why string) {
+	c.logger().Warn().Int("queued_bytes", queued).Int("frame_bytes", frame).
+		Int("limit_bytes", c.h.cfg.SendQueueBytes).Str("reason", why).Msg("slow consumer disconnected")
 }
 
 func (c *conn) logWriteError(err error) {

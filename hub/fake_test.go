@@ -214,6 +214,16 @@ func (s *fakeService) ResyncEvents(ctx context.Context, tenantID int64, ch chat.
 	return s.since(s.channel(ch), since, limit), nil
 }
 
+func (s *fakeService) CatchUpEvents(ctx context.Context, tenantID int64, cursors []chat.ChannelCursor, limit int) ([]chat.ChannelEvent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []chat.ChannelEvent
+	for _, c := range cursors {
+		out = append(out, s.since(s.channel(c.Channel), c.Seq, limit)...)
+	}
+	return out, nil
+}
+
 func (s *fakeService) History(ctx context.Context, ch chat.Channel, beforeSeq int64, limit int) ([]chat.Message, error) {
 	if err := s.Authorize(ctx, ch); err != nil {
 		return nil, err

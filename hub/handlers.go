@@ -198,6 +198,9 @@ func (c *conn) handlePublish(ctx context.Context, f clientFrame) {
 		c.sendError(f.ID, err)
 		return
 	}
+	// Committed (and handed to the broker) but not acknowledged: a node
+	// dying here leaves the client to retry with the same client_msg_id.
+	failpoint("publish-after-commit")
 	c.reply(ackFrame{Type: "ack", ID: f.ID, MessageID: msg.ID, Seq: msg.Seq, Duplicate: dup, Message: &msg})
 }
 

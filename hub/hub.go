@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"math"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -45,8 +46,11 @@ type Hub struct {
 	conns    map[*conn]struct{}
 	closed   bool
 	closing  atomic.Bool
-	connWG   sync.WaitGroup
-	perUser  *userConns
+	// brokerDown: the broker lost its connection (HandleDisconnect) and
+	// has not reconnected; channels are caught up from the database.
+	brokerDown atomic.Bool
+	connWG     sync.WaitGroup
+	perUser    *userConns
 
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
@@ -88,9 +92,13 @@ func New(cfg Config) *Hub {
 		bgCancel:     cancel,
 		shutdownDone: make(chan struct{}),
 	}
+	h.m.brokerUp.Set(1)
 	h.broker.SetHandler(h)
 	if cfg.SessionRecheck > 0 {
 		h.spawn(h.recheckLoop)
+	}
+	if cfg.PollInterval > 0 {
+		h.spawn(h.pollLoop)
 	}
 	return h
 }
@@ -176,6 +184,10 @@ func (h *Hub) HandleMessage(channel string, payload []byte) {
 // so every persisted channel is read again from its cursor.
 func (h *Hub) HandleReconnect() {
 	h.m.brokerReconnects.Inc()
+	if h.brokerDown.Swap(false) {
+		h.m.brokerUp.Set(1)
+		h.log.Info().Msg("broker up again: live delivery through the broker, channels read once more from the database")
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, ch := range h.channels {
@@ -183,6 +195,7 @@ func (h *Hub) HandleReconnect() {
 			continue
 		}
 		ch.mu.Lock()
+		ch.unconfirmed = false // every subscription was sent again
 		switch {
 		case len(ch.subs) == 0:
 			// Nobody to owe anything; the next subscriber fixes the cursor.
@@ -203,8 +216,11 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := h.cfg.Authenticate(r)
-	if err != nil || p == nil || p.UserID == 0 {
-		http.Error(w, "login required", http.StatusUnauthorized)
+	if err == nil && (p == nil || p.UserID == 0) {
+		err = chat.Errorf(chat.EUnauthenticated, "login required")
+	}
+	if err != nil {
+		h.refuseUpgrade(w, err)
 		return
 	}
 	if h.closing.Load() {
@@ -257,6 +273,25 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}()
 		h.serve(c)
 	}()
+}
+
+// refuseUpgrade answers a WebSocket upgrade whose session could not be
+// accepted. 401 tells the client to log in, so it is sent only when the
+// session is known to be invalid: a session that could not be checked
+// (the database is down) answers 503 with Retry-After, and the client
+// keeps its login and retries.
+func (h *Hub) refuseUpgrade(w http.ResponseWriter, err error) {
+	switch chat.ErrorCode(err) {
+	case chat.EUnauthenticated:
+		http.Error(w, "login required", http.StatusUnauthorized)
+	case chat.EUnavailable:
+		h.log.Warn().Err(err).Msg("session could not be checked")
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(chat.ErrorRetryAfter(err).Seconds()))))
+		http.Error(w, "temporarily unavailable; try again in a moment", http.StatusServiceUnavailable)
+	default:
+		h.log.Error().Err(err).Msg("session could not be checked")
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
 }
 
 func (h *Hub) newConn(ws *websocket.Conn, p *chat.Principal) *conn {
@@ -426,10 +461,12 @@ func (h *Hub) recheck() {
 	}
 }
 
-// Shutdown stops accepting connections, closes every socket with
-// CloseGoingAway and waits for the connections to end. When ctx ends
-// first, the remaining sockets are dropped without a close handshake.
-// It may be called more than once.
+// Shutdown stops accepting connections and closes every socket with
+// CloseGoingAway: every connection's writer sends its close frame at
+// once (after what was queued for it), then Shutdown waits for the close
+// handshakes for at most Config.CloseDrain and drops the sockets still
+// open. When ctx ends first, they are dropped then. It returns once every
+// connection has ended, and may be called more than once.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.shutdownOnce.Do(func() {
 		defer close(h.shutdownDone)
@@ -446,6 +483,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 				ch.graceTimer.Stop()
 				ch.graceTimer = nil
 			}
+			ch.stopGapTimer()
 			ch.mu.Unlock()
 		}
 		h.mu.Unlock()
@@ -458,15 +496,16 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 			h.connWG.Wait()
 			close(done)
 		}()
+		drain := time.NewTimer(h.cfg.CloseDrain)
+		defer drain.Stop()
 		select {
 		case <-done:
+		case <-drain.C:
+			h.dropAnswerless(ctx, conns, done)
 		case <-ctx.Done():
-			for _, c := range conns {
-				c.cancel()
-				_ = c.ws.CloseNow()
-			}
-			<-done
+			h.dropAll(conns)
 		}
+		<-done
 
 		h.bgMu.Lock()
 		h.bgClosed = true
@@ -479,6 +518,75 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// dropAnswerless runs once the drain is over: it drops every socket whose
+// close frame is out (its client had the drain to answer), and keeps
+// doing so for the sockets whose writer had not got to the frame yet (a
+// busy machine), so that every client gets 1001 before its socket goes.
+// When ctx ends first, whatever is left is dropped.
+func (h *Hub) dropAnswerless(ctx context.Context, conns []*conn, done <-chan struct{}) {
+	dropped := make([]bool, len(conns))
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	n := 0
+	for {
+		for i, c := range conns {
+			if !dropped[i] && (c.sock == nil || c.sock.closeFrameSent()) {
+				dropped[i] = true
+				if h.drop(c) {
+					n++
+				}
+			}
+		}
+		select {
+		case <-done:
+		case <-tick.C:
+			continue
+		case <-ctx.Done():
+			h.dropAll(conns)
+		}
+		break
+	}
+	if n > 0 {
+		h.log.Info().Int("sockets", n).Dur("drain", h.cfg.CloseDrain).Msg("dropped the sockets whose clients had not answered the close")
+	}
+}
+
+// closeFrameSent reports whether a close frame went out on the socket;
+// false while a write holds it.
+func (s *socket) closeFrameSent() bool {
+	if !s.mu.TryLock() {
+		return false
+	}
+	defer s.mu.Unlock()
+	return s.closeSent
+}
+
+// drop closes one connection's socket without a handshake and reports
+// whether it was still open.
+func (h *Hub) drop(c *conn) bool {
+	c.stop()
+	if c.sock != nil {
+		return c.sock.Conn.Close() == nil
+	}
+	_ = c.ws.CloseNow()
+	return false
+}
+
+// dropAll closes the sockets of connections still open without a
+// handshake. The socket itself is closed: coder/websocket's CloseNow does
+// nothing to a connection whose Close is waiting for the handshake.
+func (h *Hub) dropAll(conns []*conn) {
+	n := 0
+	for _, c := range conns {
+		if h.drop(c) {
+			n++
+		}
+	}
+	if n > 0 {
+		h.log.Warn().Int("sockets", n).Msg("shutdown timeout: dropped the sockets still open")
 	}
 }
 

@@ -12,6 +12,12 @@ type metrics struct {
 	brokerReconnects prometheus.Counter
 	resyncs          prometheus.Counter
 	publishLatency   prometheus.Histogram
+	brokerUp         prometheus.Gauge
+	polls            prometheus.Counter
+	pollErrors       prometheus.Counter
+	pollEvents       prometheus.Counter
+	pollChannels     prometheus.Gauge
+	pollDuration     prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -46,7 +52,32 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		resyncs: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "parley", Subsystem: "hub", Name: "resyncs_total",
-			Help: "Channel gap fills from the database (out-of-order or lost broker deliveries, reconnects).",
+			Help: "Channel gap fills from the database started: a delivery still missing after the gap wait, a broker reconnect (one per channel with subscribers), a late broker subscription, a catch-up poll that found a full page.",
+		}),
+		brokerUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "parley", Subsystem: "hub", Name: "broker_up",
+			Help: "1 while the broker is connected; 0 while it is down and the node delivers from the database (catch-up poll).",
+		}),
+		polls: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "parley", Subsystem: "hub", Name: "catchup_polls_total",
+			Help: "Catch-up queries (one per tenant and up to 500 channels) made while the broker was down or a subscription unconfirmed.",
+		}),
+		pollErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "parley", Subsystem: "hub", Name: "catchup_poll_errors_total",
+			Help: "Catch-up queries that failed (tried again the next period).",
+		}),
+		pollEvents: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "parley", Subsystem: "hub", Name: "catchup_events_total",
+			Help: "Events the catch-up poll delivered first (not yet delivered by the broker or locally).",
+		}),
+		pollChannels: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "parley", Subsystem: "hub", Name: "catchup_channels",
+			Help: "Channels the last catch-up poll read (0 while the broker serves every channel).",
+		}),
+		pollDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "parley", Subsystem: "hub", Name: "catchup_poll_duration_seconds",
+			Help:    "Time of one catch-up query.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}),
 		publishLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "parley", Subsystem: "hub", Name: "publish_duration_seconds",
@@ -56,7 +87,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.connections, m.subscriptions, m.messagesIn, m.messagesOut,
-			m.queueDrops, m.slowConsumers, m.brokerReconnects, m.resyncs, m.publishLatency)
+			m.queueDrops, m.slowConsumers, m.brokerReconnects, m.resyncs, m.publishLatency,
+			m.brokerUp, m.polls, m.pollErrors, m.pollEvents, m.pollChannels, m.pollDuration)
 	}
 	return m
 }

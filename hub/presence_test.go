@@ -91,24 +91,46 @@ func runPresenceConformance(t *testing.T, pair presencePair) {
 	})
 }
 
-// A node that dies stops refreshing; its users expire for the others,
-// while a live node's users outlive the TTL through refreshes.
+// A node that dies stops its heartbeat: all its users go offline for the
+// others within the TTL, and a live node's beats sweep the dead node's
+// entries away, while a live node's users outlive the TTL.
 func TestRedisPresenceExpiresDeadNodes(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
-	// Ten refreshes per TTL, each with Refresh as its own timeout: a live
+	// Ten beats per TTL, each with the beat as its own timeout: a live
 	// node loses its users only if all of them fail, which a loaded
 	// machine can do to two or three short ones in a row but not to ten.
-	opts := RedisPresenceOptions{TTL: 2 * time.Second, Refresh: 200 * time.Millisecond}
+	opts := RedisPresenceOptions{Heartbeat: 200 * time.Millisecond, TTL: 2 * time.Second}
 	live := NewRedisPresence(r.Client, r.Prefix, opts)
 	dying := NewRedisPresence(r.Client, r.Prefix, opts)
 	observer := NewRedisPresence(r.Client, r.Prefix, opts)
 	t.Cleanup(func() { _ = live.Close(); _ = dying.Close(); _ = observer.Close() })
 	ctx := context.Background()
 	must(t, live.Add(ctx, 1, 1))
-	must(t, dying.Add(ctx, 1, 2))
+	must(t, live.Add(ctx, 1, 3)) // user 3 is on both nodes
+	for u := int64(2); u <= 4; u++ {
+		must(t, dying.Add(ctx, 1, u))
+	}
+	if !online(t, observer, 1, 2) {
+		t.Fatal("the dying node's user is online before it dies")
+	}
 	dying.halt()
-	eventually(t, "dead node's user to expire", func() bool { return !online(t, observer, 1, 2) })
+	eventually(t, "dead node's users to go offline", func() bool {
+		m, err := observer.OnlineMany(ctx, 1, []int64{2, 4})
+		must(t, err)
+		return !m[2] && !m[4]
+	})
+	if !online(t, observer, 1, 3) {
+		t.Fatal("user 3 is still connected to the live node")
+	}
+	// The survivors' beats delete the dead node's entries.
+	eventually(t, "dead node's entries to be swept", func() bool {
+		n, err := r.Client.Exists(ctx, dying.key(1, 2), dying.key(1, 4), dying.indexKey(dying.opts.NodeID)).Result()
+		must(t, err)
+		members, err := r.Client.SMembers(ctx, dying.key(1, 3)).Result()
+		must(t, err)
+		return n == 0 && len(members) == 1 && members[0] == live.opts.NodeID
+	})
 	// Three TTLs later the live node's user is still there.
 	until := time.Now().Add(3 * opts.TTL)
 	for time.Now().Before(until) {
@@ -116,5 +138,58 @@ func TestRedisPresenceExpiresDeadNodes(t *testing.T) {
 			t.Fatal("live node's user expired")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A node that was declared dead and swept while it was alive (paused, or
+// cut off from Redis for longer than the TTL) writes its entries again at
+// its next beat.
+func TestRedisPresenceRejoinsAfterSweep(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	opts := RedisPresenceOptions{Heartbeat: 100 * time.Millisecond}
+	node := NewRedisPresence(r.Client, r.Prefix, opts)
+	observer := NewRedisPresence(r.Client, r.Prefix, opts)
+	t.Cleanup(func() { _ = node.Close(); _ = observer.Close() })
+	ctx := context.Background()
+	must(t, node.Add(ctx, 1, 1))
+	must(t, node.Add(ctx, 1, 2))
+	must(t, node.Remove(ctx, 1, 2))
+	// What a survivor's sweep leaves behind.
+	must(t, r.Client.ZRem(ctx, node.nodesKey(), node.opts.NodeID).Err())
+	must(t, r.Client.Del(ctx, node.key(1, 1), node.indexKey(node.opts.NodeID)).Err())
+	if online(t, observer, 1, 1) {
+		t.Fatal("swept user still online")
+	}
+	eventually(t, "the node to write its user again", func() bool { return online(t, observer, 1, 1) })
+	if online(t, observer, 1, 2) {
+		t.Fatal("the rejoin brought back a removed user")
+	}
+	members, err := r.Client.SMembers(ctx, node.indexKey(node.opts.NodeID)).Result()
+	must(t, err)
+	if len(members) != 1 || members[0] != node.key(1, 1) {
+		t.Fatalf("index after rejoin: %v", members)
+	}
+}
+
+// Close withdraws the node's users at once and leaves no keys behind.
+func TestRedisPresenceCloseWithdraws(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	a := NewRedisPresence(r.Client, r.Prefix, RedisPresenceOptions{})
+	b := NewRedisPresence(r.Client, r.Prefix, RedisPresenceOptions{})
+	t.Cleanup(func() { _ = b.Close() })
+	ctx := context.Background()
+	must(t, a.Add(ctx, 1, 1))
+	must(t, a.Add(ctx, 1, 2))
+	must(t, b.Add(ctx, 1, 2))
+	must(t, a.Close())
+	if online(t, b, 1, 1) || !online(t, b, 1, 2) {
+		t.Fatal("after Close: user 1 must be offline, user 2 (on b) online")
+	}
+	n, err := r.Client.Exists(ctx, a.key(1, 1), a.indexKey(a.opts.NodeID)).Result()
+	must(t, err)
+	if _, zerr := r.Client.ZScore(ctx, a.nodesKey(), a.opts.NodeID).Result(); n != 0 || zerr == nil {
+		t.Fatalf("Close left %d keys and node entry error %v", n, zerr)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"parley/chat"
 )
 
 // batchService records each batch of sessions the fake service is asked
@@ -23,7 +25,8 @@ func (s *batchService) SessionsAlive(ctx context.Context, ids []string) (map[str
 	fail := s.fail
 	s.mu.Unlock()
 	if fail {
-		return nil, errors.New("database unavailable")
+		// What the store answers while the database is down.
+		return nil, chat.Unavailable(errors.New("dial tcp: connection refused"), "sessions")
 	}
 	return s.fakeService.SessionsAlive(ctx, ids)
 }
@@ -35,7 +38,9 @@ func (s *batchService) asked() int {
 }
 
 // The recheck asks once per batch of sessions and closes exactly the
-// revoked ones; a failing check closes nothing.
+// revoked ones; a check that fails because the store is unavailable
+// closes nothing (no socket is sent to the login page by a database
+// outage), and checking resumes once the store answers again.
 func TestSessionRecheckBatched(t *testing.T) {
 	t.Parallel()
 	fake := newFakeService()

@@ -34,6 +34,10 @@ type Service interface {
 	// ResyncEvents is Events without a principal, for gap filling of
 	// channels whose subscribers were authorized already.
 	ResyncEvents(ctx context.Context, tenantID int64, ch chat.Channel, since int64, limit int) ([]chat.ChannelEvent, error)
+	// CatchUpEvents is ResyncEvents for many channels of one tenant in one
+	// query: for each cursor the events after it, at most limit per
+	// channel, by channel and seq (at most chat.MaxCursors cursors).
+	CatchUpEvents(ctx context.Context, tenantID int64, cursors []chat.ChannelCursor, limit int) ([]chat.ChannelEvent, error)
 	// History returns messages with seq < beforeSeq (0: the newest),
 	// newest first.
 	History(ctx context.Context, ch chat.Channel, beforeSeq int64, limit int) ([]chat.Message, error)

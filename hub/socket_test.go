@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -200,4 +201,51 @@ func readFrame(br *bufio.Reader) (byte, []byte, error) {
 	op := b[0] & 0x0f
 	p, err := readServerFrame(br)
 	return op, p, err
+}
+
+// socket.Write takes exactly one whole control frame from coder/websocket
+// (see socket): a split frame or a data frame written through the library
+// would interleave with the writer's frames, so it is refused.
+func TestSocketWriteTakesOneControlFrame(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    []byte
+		ok   bool
+	}{
+		{"pong", []byte{0x8a, 0x02, 'h', 'i'}, true},
+		{"ping without payload", []byte{0x89, 0x00}, true},
+		{"close", []byte{0x88, 0x02, 0x03, 0xe8}, true},
+		{"longest control frame", append([]byte{0x89, 125}, make([]byte, 125)...), true},
+		{"header only", []byte{0x8a, 0x02}, false},
+		{"two frames", []byte{0x89, 0x00, 0x8a, 0x00}, false},
+		{"text frame", []byte{0x81, 0x01, 'x'}, false},
+		{"not final", []byte{0x09, 0x00}, false},
+		{"extended length", append([]byte{0x89, 126, 0, 126}, make([]byte, 126)...), false},
+		{"masked", []byte{0x89, 0x80, 1, 2, 3, 4}, false},
+		{"empty", nil, false},
+	} {
+		if got := oneControlFrame(tc.p); got != tc.ok {
+			t.Errorf("%s: oneControlFrame = %v", tc.name, got)
+		}
+	}
+}
+
+// The socket relies on coder/websocket's write internals (see socket): a
+// new version needs the checks listed there before it is used.
+func TestWebSocketLibraryVersion(t *testing.T) {
+	const want = "github.com/coder/websocket v1.8.15"
+	// go.mod lists every module of the build at its selected version.
+	b, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "github.com/coder/websocket" {
+			if got := f[0] + " " + f[1]; got != want {
+				t.Fatalf("go.mod has %s: re-check the list in hub/socket.go against it, then update this test", got)
+			}
+			return
+		}
+	}
+	t.Fatal("go.mod does not require github.com/coder/websocket")
 }

@@ -546,3 +546,23 @@ func TestNewValidatesURL(t *testing.T) {
 		t.Errorf("NewSMTP with bad port = %v, want an error without the password", err)
 	}
 }
+
+// A server that takes the message and never answers the end of DATA: the
+// send's deadline (the notifier's send timeout) ends it as temporary, so
+// the job is retried rather than held.
+func TestHungDataEndsAtTheDeadline(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.New(t, smtptest.Options{HangData: true})
+	m := newMailer(t, mail.SMTPConfig{URL: srv.URL() + "&timeout=1h"})
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- m.Send(ctx, finnishEmail()) }()
+	<-srv.Hung()
+	cancel() // what the send timeout does
+	if err := <-errc; !chat.IsCode(err, chat.EUnavailable) {
+		t.Fatalf("Send = %v, want %s", err, chat.EUnavailable)
+	}
+	if n := len(srv.Messages()); n != 0 {
+		t.Fatalf("a hung server recorded %d messages", n)
+	}
+}

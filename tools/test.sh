@@ -36,6 +36,13 @@ else
 	failed+=("go test")
 fi
 
+# Every fuzz target for a short, fixed time (FUZZTIME, default 10s each;
+# the seed corpora already ran as plain tests above). Not in test-short.
+if [ -z "${PARLEY_TEST_SHORT:-}" ]; then
+	printf '\n==> fuzz (%s per target)\n' "${FUZZTIME:-10s}"
+	if tools/fuzz.sh 2>&1 | tee test-artifacts/fuzz.log; then :; else failed+=("fuzz"); fi
+fi
+
 if tools/check.sh; then :; else failed+=("checks"); fi
 
 if [ ${#failed[@]} -gt 0 ]; then

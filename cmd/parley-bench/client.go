@@ -347,6 +347,9 @@ func (c *client) handleMessage(msg []byte, now time.Time, subbed chan int64, lat
 type latencies struct {
 	delivered int64
 	d         []time.Duration
+	// by node class (see stats.classes), when the clients use several
+	// WebSocket URLs (one per node).
+	class [classes][]time.Duration
 }
 
 func (l *latencies) flush(st *stats) {
@@ -357,6 +360,12 @@ func (l *latencies) flush(st *stats) {
 	if len(l.d) > 0 {
 		st.latency.recordMany(l.d)
 		l.d = l.d[:0]
+	}
+	for i := range l.class {
+		if len(l.class[i]) > 0 {
+			st.classes[i].recordMany(l.class[i])
+			l.class[i] = l.class[i][:0]
+		}
 	}
 }
 
@@ -386,8 +395,43 @@ func (c *client) observe(seq int64, body []byte, now time.Time, lat *latencies) 
 	c.mu.Unlock()
 	lat.delivered++
 	if sent, ok := sentAtBytes(body); ok {
-		lat.d = append(lat.d, now.Sub(sent))
+		d := now.Sub(sent)
+		lat.d = append(lat.d, d)
+		if c.stats.nodes > 1 {
+			if pub, ok := publisherOf(body); ok {
+				k := classCross
+				if c.stats.urlOf(pub) == c.url {
+					k = classSame
+				}
+				lat.class[k] = append(lat.class[k], d)
+				if c.stats.inWindow(sent) {
+					lat.class[k+2] = append(lat.class[k+2], d)
+				}
+			}
+		}
 	}
+}
+
+// publisherOf reads the publisher's index from a body (bench|<unix
+// ns>|pub|n); publisher p is client p, on WebSocket URL p mod the URLs.
+func publisherOf(b []byte) (int, bool) {
+	rest, ok := bytes.CutPrefix(b, []byte("bench|"))
+	if !ok {
+		return 0, false
+	}
+	_, rest, _ = bytes.Cut(rest, []byte("|"))
+	digits, _, ok := bytes.Cut(rest, []byte("|"))
+	if !ok || len(digits) == 0 || len(digits) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, d := range digits {
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		n = n*10 + int(d-'0')
+	}
+	return n, true
 }
 
 // close ends the client for good and waits for its reader.

@@ -62,6 +62,7 @@ type config struct {
 	setupOnly     bool   // set up and save the world to worldFile, measure nothing
 	worldFile     string // the saved set-up to use instead of setting up (or to write, with setupOnly)
 	drain         time.Duration
+	shutdownPID   int // with -idle: SIGTERM this process once connected and measure the stop
 	connectConc   int
 	cpuSources    []cpuSource
 	cpuComms      []string // the names of cpuSources
@@ -72,9 +73,23 @@ type config struct {
 	reader  string
 	pollers int           // epoll goroutines (default 2)
 	gather  time.Duration // the epoll reader's pause after a wait with few sockets
-	// during runs while publishing (fault injection in tests).
-	during func(ctx context.Context)
+	// during runs while publishing (fault injection in tests); window
+	// marks the fault's start and end, whose latencies are reported apart.
+	during func(ctx context.Context, window window)
 }
+
+// wsURLOf is client i's WebSocket URL. Client i follows channel i mod M
+// and the publishers are the first clients, so plain round-robin would put
+// every channel's subscribers on its publisher's node (M a multiple of
+// the URLs); shifting by one URL per round of M spreads each channel's
+// subscribers over every URL.
+func (cfg config) wsURLOf(i int) string {
+	n := len(cfg.wsURLs)
+	return cfg.wsURLs[(i+i/max(cfg.channels, 1))%n]
+}
+
+// window marks a stretch of the run (by send time).
+type window struct{ open, close func() }
 
 func parseFlags(args []string) (config, error) {
 	var c config
@@ -98,6 +113,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.setupOnly, "setup-only", false, "only set up (users, group, topics, logins) and save it to -world; measure nothing")
 	fs.StringVar(&c.worldFile, "world", "", "with -setup-only: file to save the set-up to (JSON, holds session cookies); else: a saved set-up to use instead of setting up")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "how long to wait for the last deliveries after publishing stops")
+	fs.IntVar(&c.shutdownPID, "shutdown-pid", 0, "with -idle: once every client is connected, send SIGTERM to this (parley) process and measure until every socket ended (close codes) and the process is gone, within -drain")
 	fs.IntVar(&c.connectConc, "connect-concurrency", 50, "simultaneous connection attempts")
 	fs.StringVar(&comms, "cpu-comm", "", "comma-separated process names whose CPU time to report, every process of each name (e.g. postgres,redis-server)")
 	fs.StringVar(&cpuPIDs, "cpu-pid", "", "comma-separated name=pid: report the CPU time of each process and its descendants under name (e.g. redis-server=123,nginx=456)")
@@ -141,6 +157,8 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("-reader is epoll or goroutine")
 	case c.setupOnly && c.worldFile == "":
 		return c, errors.New("-setup-only needs -world FILE to save the set-up to")
+	case c.shutdownPID != 0 && !c.idle:
+		return c, errors.New("-shutdown-pid goes with -idle")
 	case c.idle && c.accept:
 		return c, errors.New("-idle and -accept are different scenarios")
 	}
@@ -218,6 +236,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	before := scrapeAll(cfg.metricsURLs)
 	comm0 := cpuOf(cfg.cpuSources)
 	st := newStats()
+	st.urlOf, st.nodes = cfg.wsURLOf, len(cfg.wsURLs)
 	var p *poller
 	if cfg.reader != "goroutine" {
 		for _, u := range cfg.wsURLs {
@@ -238,7 +257,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	}
 	clients := make([]*client, cfg.clients)
 	for i := range clients {
-		clients[i] = newClient(i, cfg.wsURLs[i%len(cfg.wsURLs)], w.cookies[i%len(w.cookies)], w.channels[i%len(w.channels)], st)
+		clients[i] = newClient(i, cfg.wsURLOf(i), w.cookies[i%len(w.cookies)], w.channels[i%len(w.channels)], st)
 		clients[i].poller = p
 	}
 	defer func() {
@@ -274,6 +293,9 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		res.Verified = st.errors.Load() == 0
 		res.Errors, res.ErrorSample, res.DialFailures = st.errors.Load(), st.errSample, st.dialFailures.Load()
 		return res, nil
+	}
+	if cfg.shutdownPID != 0 {
+		return shutdown(ctx, cfg, res, clients)
 	}
 	if cfg.idle {
 		return idle(ctx, cfg, res, before)
@@ -370,7 +392,7 @@ func runPublishers(ctx context.Context, cfg config, clients []*client, st *stats
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cfg.during(pubCtx)
+			cfg.during(pubCtx, window{open: func() { st.openWindow(time.Now()) }, close: func() { st.closeWindow(time.Now()) }})
 		}()
 	}
 	wg.Wait()

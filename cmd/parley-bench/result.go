@@ -92,34 +92,42 @@ type result struct {
 	Config      configView `json:"config"`
 	CommandLine []string   `json:"command_line,omitempty"`
 	// World is the saved set-up used (-world), "" when set up by this run.
-	World            string        `json:"world,omitempty"`
-	SetupSeconds     float64       `json:"setup_seconds"`
-	ConnectPerSecond float64       `json:"connect_per_second"`
-	Connect          summary       `json:"connect_latency"`
-	Idle             *idleResult   `json:"idle,omitempty"`
-	Accept           *acceptResult `json:"accept,omitempty"`
+	World            string          `json:"world,omitempty"`
+	SetupSeconds     float64         `json:"setup_seconds"`
+	ConnectPerSecond float64         `json:"connect_per_second"`
+	Connect          summary         `json:"connect_latency"`
+	Idle             *idleResult     `json:"idle,omitempty"`
+	Accept           *acceptResult   `json:"accept,omitempty"`
+	Shutdown         *shutdownResult `json:"shutdown,omitempty"`
 
 	Published int64 `json:"published"`
 	Acked     int64 `json:"acked"`
 	// PublishPerSecond is acked publishes per second over AckSeconds:
 	// the publishing time, or until the last ack when that came later.
-	PublishPerSecond float64  `json:"publish_per_second"`
-	AckSeconds       float64  `json:"ack_seconds"`
-	Expected         int64    `json:"expected_deliveries"`
-	Delivered        int64    `json:"delivered"`
-	DeliveredPerSec  float64  `json:"delivered_per_second"`
-	AskedDeliveries  float64  `json:"asked_deliveries_per_second"`
-	Latency          summary  `json:"publish_to_receive"`
-	AckLatency       summary  `json:"publish_to_ack"`
-	Missing          int64    `json:"missing"`
-	Duplicates       int64    `json:"duplicates"`
-	OutOfOrder       int64    `json:"out_of_order"`
-	Reloads          int64    `json:"reloads"`
-	Errors           int64    `json:"errors"`
-	ErrorSample      []string `json:"error_sample,omitempty"`
-	Reconnects       int64    `json:"reconnects"`
-	SendFailures     int64    `json:"send_failures"`
-	DialFailures     int64    `json:"dial_failures"`
+	PublishPerSecond float64 `json:"publish_per_second"`
+	AckSeconds       float64 `json:"ack_seconds"`
+	Expected         int64   `json:"expected_deliveries"`
+	Delivered        int64   `json:"delivered"`
+	DeliveredPerSec  float64 `json:"delivered_per_second"`
+	AskedDeliveries  float64 `json:"asked_deliveries_per_second"`
+	Latency          summary `json:"publish_to_receive"`
+	// With one WebSocket URL per node: latency of receivers on the
+	// publisher's node and on another, over the run and inside a test's
+	// fault window.
+	SameNode        *summary `json:"same_node,omitempty"`
+	CrossNode       *summary `json:"cross_node,omitempty"`
+	SameNodeWindow  *summary `json:"same_node_window,omitempty"`
+	CrossNodeWindow *summary `json:"cross_node_window,omitempty"`
+	AckLatency      summary  `json:"publish_to_ack"`
+	Missing         int64    `json:"missing"`
+	Duplicates      int64    `json:"duplicates"`
+	OutOfOrder      int64    `json:"out_of_order"`
+	Reloads         int64    `json:"reloads"`
+	Errors          int64    `json:"errors"`
+	ErrorSample     []string `json:"error_sample,omitempty"`
+	Reconnects      int64    `json:"reconnects"`
+	SendFailures    int64    `json:"send_failures"`
+	DialFailures    int64    `json:"dial_failures"`
 	// Server CPU is the parley nodes' (process_cpu_seconds_total, summed
 	// over the nodes) while publishing and draining; per message divides
 	// by the acked publishes, per delivery by the deliveries.
@@ -150,6 +158,11 @@ func (r *result) fill(cfg config, clients []*client, st *stats, ackTime, elapsed
 	r.Delivered = st.delivered.Load()
 	r.DeliveredPerSec = float64(r.Delivered) / elapsed.Seconds()
 	r.Latency, r.AckLatency = st.latency.summary(), st.ackLatency.summary()
+	for i, dst := range []**summary{&r.SameNode, &r.CrossNode, &r.SameNodeWindow, &r.CrossNodeWindow} {
+		if s := st.classes[i].summary(); s.Count > 0 {
+			*dst = &s
+		}
+	}
 	r.Reloads, r.Errors, r.ErrorSample = st.reloads.Load(), st.errors.Load(), st.errSample
 	subsPerChannel := map[string]int{}
 	for _, c := range clients {
@@ -228,6 +241,11 @@ func (r *result) print(w io.Writer) {
 		return
 	}
 	fmt.Fprintf(w, "  connect:    %.0f conn/s; latency p50 %.1f ms, p99 %.1f ms\n", r.ConnectPerSecond, r.Connect.P50, r.Connect.P99)
+	if s := r.Shutdown; s != nil {
+		s.print(w)
+		r.printErrors(w)
+		return
+	}
 	if i := r.Idle; i != nil {
 		fmt.Fprintf(w, "  idle:       %d connections; RSS %.1f KiB/conn, heap %.1f KiB/conn, stacks %.1f KiB/conn, %.2f goroutines/conn\n",
 			i.Connections, i.RSSPerConnKiB, i.HeapPerConnKiB, i.StackPerConnKiB, i.GoroutinesPerConn)
@@ -246,6 +264,14 @@ func (r *result) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  delivery:   %d of %d expected, %.0f/s (asked %.0f/s)\n", r.Delivered, r.Expected, r.DeliveredPerSec, r.AskedDeliveries)
 	fmt.Fprintf(w, "  latency:    p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.1f ms\n", r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max)
+	for _, c := range []struct {
+		name string
+		s    *summary
+	}{{"same node", r.SameNode}, {"cross node", r.CrossNode}, {"same, window", r.SameNodeWindow}, {"cross, window", r.CrossNodeWindow}} {
+		if c.s != nil {
+			fmt.Fprintf(w, "  %-13s %d deliveries; p50 %.2f ms, p99 %.2f ms, max %.1f ms\n", c.name+":", c.s.Count, c.s.P50, c.s.P99, c.s.Max)
+		}
+	}
 	fmt.Fprintf(w, "  server CPU: %.2f s; %.1f µs per delivery, %.1f µs per message\n", r.ServerCPUSeconds, r.CPUPerDeliveryUS, r.CPUPerMessageUS)
 	fmt.Fprintf(w, "  bench CPU:  %.2f s over %.1f s (the load tool shares the cores); all cores busy %.2f s of %.1f s\n",
 		r.BenchCPUSeconds, r.WallSeconds, r.MachineBusySeconds, r.WallSeconds*float64(runtime.NumCPU()))

@@ -63,15 +63,50 @@ type stats struct {
 	latency        *histogram   // publish to receive
 	ackLatency     *histogram   // publish to ack (persisted)
 	connectLatency *histogram
+	// classes split publish-to-receive latency by whether the receiver is
+	// on the publisher's node (same WebSocket URL) or another, over the
+	// whole run and inside the window (a fault injected by a test).
+	classes  [classes]*histogram
+	urlOf    func(client int) string // a client's WebSocket URL (publisher p is client p)
+	nodes    int                     // WebSocket URLs
+	winStart atomic.Int64            // unix ns; 0: no window
+	winEnd   atomic.Int64            // unix ns; 0: open
 
 	mu        sync.Mutex
 	ackedSeqs map[string][]int64
 	errSample []string
 }
 
+// The latency classes of stats.classes.
+const (
+	classSame = iota
+	classCross
+	classSameWindow
+	classCrossWindow
+	classes
+)
+
 func newStats() *stats {
-	return &stats{latency: newHistogram(), ackLatency: newHistogram(), connectLatency: newHistogram(),
+	s := &stats{latency: newHistogram(), ackLatency: newHistogram(), connectLatency: newHistogram(),
 		ackedSeqs: map[string][]int64{}}
+	for i := range s.classes {
+		s.classes[i] = newHistogram()
+	}
+	return s
+}
+
+// openWindow and closeWindow mark the window (sent times) whose latencies
+// are also recorded apart.
+func (s *stats) openWindow(at time.Time)  { s.winStart.Store(at.UnixNano()) }
+func (s *stats) closeWindow(at time.Time) { s.winEnd.Store(at.UnixNano()) }
+
+func (s *stats) inWindow(sent time.Time) bool {
+	start := s.winStart.Load()
+	if start == 0 || sent.UnixNano() < start {
+		return false
+	}
+	end := s.winEnd.Load()
+	return end == 0 || sent.UnixNano() <= end
 }
 
 func (s *stats) noteAck(channel string, seq int64) {

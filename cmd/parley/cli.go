@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -31,6 +34,8 @@ Usage:
   parley user deactivate [flags]     deactivate a user, ending their sessions
   parley tenant create [flags]       add a tenant with its first admin
   parley tenant list [flags]         list the tenants
+  parley healthcheck [flags]         exit 0 when the local server answers /readyz (for
+                                     container health checks without curl)
 
 Run "parley <command> --help" for a command's flags. Every flag can also be
 set with its PARLEY_* environment variable; flags win. See
@@ -56,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = c.serve(ctx, rest)
 	case "migrate":
 		err = c.migrate(ctx, rest)
+	case "healthcheck":
+		err = c.healthcheck(ctx, rest)
 	case "user", "tenant":
 		if len(rest) == 0 {
 			// A bare group: which commands it has, and a failed exit.
@@ -443,4 +450,44 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// healthcheck asks the server on PARLEY_LISTEN (this machine) for
+// /readyz and fails unless it answers 200: a distroless image has no curl
+// for a HEALTHCHECK.
+func (c *cli) healthcheck(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("parley healthcheck", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	def := c.getenv("PARLEY_LISTEN")
+	if def == "" {
+		def = ":8080"
+	}
+	listen := fs.String("listen", def, "the server's listen address (env PARLEY_LISTEN)")
+	path := fs.String("path", "/readyz", "the endpoint to ask: /readyz (database answers) or /healthz (process up)")
+	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	host, port, err := net.SplitHostPort(*listen)
+	if err != nil {
+		return usagef("--listen %q: %v", *listen, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+net.JoinHostPort(host, port)+*path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", *path, resp.Status)
+	}
+	return nil
 }

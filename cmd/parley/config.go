@@ -46,6 +46,10 @@ type Config struct {
 	SessionIdleTimeout time.Duration // PARLEY_SESSION_IDLE_TIMEOUT, default 12h
 	ClientIPHeader     string        // PARLEY_CLIENT_IP_HEADER, default "": the peer address
 	ShutdownTimeout    time.Duration // PARLEY_SHUTDOWN_TIMEOUT, default 15s
+	// ShutdownDrain is how long a stop waits for WebSocket clients to
+	// answer the going-away close frame before it drops their sockets
+	// (hub.Config.CloseDrain); it is bounded by ShutdownTimeout.
+	ShutdownDrain time.Duration // PARLEY_SHUTDOWN_DRAIN, default 2s
 	// SessionRecheck is how often a node revalidates the sessions of its
 	// open sockets (one query per 500 sessions), closing those revoked
 	// without an event (CLI, expiry, deactivation in the database).
@@ -53,6 +57,19 @@ type Config struct {
 	// NotifyDelay is how long a notification email waits after its event,
 	// so that people who read the message meanwhile get none.
 	NotifyDelay time.Duration // PARLEY_NOTIFY_DELAY, default 2m
+	// PollInterval is how often, while Redis is down, a node reads the
+	// channels its clients follow from the database (cross-node delivery
+	// delay during the outage; one query per tenant per period).
+	PollInterval time.Duration // PARLEY_POLL_INTERVAL, default 1s
+	// The outbox worker (chat.NotifierConfig; docs/notifications.md).
+	NotifyPoll        time.Duration // PARLEY_NOTIFY_POLL, default 1s
+	NotifyBatch       int           // PARLEY_NOTIFY_BATCH, default 1: jobs per claim
+	NotifyLease       time.Duration // PARLEY_NOTIFY_LEASE, default 2m
+	NotifySendTimeout time.Duration // PARLEY_NOTIFY_SEND_TIMEOUT, default 30s, under the lease
+	// Cluster presence in Redis (hub.RedisPresenceOptions): a node that
+	// stops beating counts as dead, its users offline, after the TTL.
+	PresenceHeartbeat time.Duration // PARLEY_PRESENCE_HEARTBEAT, default 2s
+	PresenceTTL       time.Duration // PARLEY_PRESENCE_TTL, default 6s, at least 2 heartbeats
 
 	// MaxSocketsPerUser caps one user's open WebSockets on a node; the one
 	// over it is closed with close code 4009. As in hub.Config, zero is
@@ -86,6 +103,12 @@ var options = []option{
 	{"smtp-url", "", "smtp:// or smtps:// server for notification email; empty: no email", true},
 	{"mail-from", "parley@localhost", "sender address of notification email (a tenant can set its own)", false},
 	{"notify-delay", "2m", "how long a notification email waits after its event (sent only if still unread and offline then)", false},
+	{"notify-poll", "1s", "how often the notification worker looks for due jobs", false},
+	{"notify-batch", "1", "notification jobs one claim takes (1: a hung or killed node holds only the job it is sending)", false},
+	{"notify-lease", "2m", "how long a claimed notification job stays the claimer's; a killed node's job comes back after it", false},
+	{"notify-send-timeout", "30s", "bound of one SMTP send; must be well under the lease", false},
+	{"presence-heartbeat", "2s", "how often a node renews its liveness in Redis", false},
+	{"presence-ttl", "6s", "a node silent this long is dead and its users offline on every node; at least two heartbeats", false},
 	{"admin-email", "admin@example.com", "email of the admin created on the first run", false},
 	{"admin-password", "", "password of the admin created on the first run; empty: generated and printed once", true},
 	{"session-keys", "", "comma-separated cookie secrets of at least 32 bytes, newest first; required with PostgreSQL or Redis", true},
@@ -94,6 +117,8 @@ var options = []option{
 	{"session-recheck", "10s", "how often open sockets' sessions are revalidated (closes those revoked by the CLI or expired)", false},
 	{"client-ip-header", "", "header from a trusted proxy carrying the client address (X-Forwarded-For, X-Real-IP)", false},
 	{"shutdown-timeout", "15s", "how long a stop waits for in-flight requests", false},
+	{"shutdown-drain", "2s", "how long a stop waits for WebSocket clients to answer the going-away close before dropping their sockets", false},
+	{"poll-interval", "1s", "while Redis is down: how often each node reads the channels its clients follow from the database", false},
 	{"max-sockets-per-user", "20", "open WebSockets one user may have on a node (the next is closed with code 4009); 0: no limit", false},
 	{"metrics-token", "", "bearer token /metrics requires (Authorization: Bearer ...); empty: no login, block /metrics at the balancer", true},
 	{"log-level", "info", "debug, info, warn or error", false},
@@ -205,7 +230,10 @@ func buildConfig(raw map[string]string) (Config, error) {
 	var errs []error
 	for name, dst := range map[string]*time.Duration{
 		"session-lifetime": &c.SessionLifetime, "session-idle-timeout": &c.SessionIdleTimeout, "shutdown-timeout": &c.ShutdownTimeout,
-		"notify-delay": &c.NotifyDelay, "session-recheck": &c.SessionRecheck,
+		"shutdown-drain": &c.ShutdownDrain,
+		"notify-delay":   &c.NotifyDelay, "session-recheck": &c.SessionRecheck, "poll-interval": &c.PollInterval,
+		"notify-poll": &c.NotifyPoll, "notify-lease": &c.NotifyLease, "notify-send-timeout": &c.NotifySendTimeout,
+		"presence-heartbeat": &c.PresenceHeartbeat, "presence-ttl": &c.PresenceTTL,
 	} {
 		d, err := time.ParseDuration(raw[name])
 		if err != nil || d <= 0 {
@@ -217,6 +245,19 @@ func buildConfig(raw map[string]string) (Config, error) {
 		errs = append(errs, fmt.Errorf("PARLEY_MAX_SOCKETS_PER_USER: %q is not a number of sockets (0: no limit)", raw["max-sockets-per-user"]))
 	} else if c.MaxSocketsPerUser = n; n == 0 {
 		c.MaxSocketsPerUser = -1
+	}
+	if n, err := strconv.Atoi(raw["notify-batch"]); err != nil || n < 1 || n > 1000 {
+		errs = append(errs, fmt.Errorf("PARLEY_NOTIFY_BATCH: %q is not a number of jobs from 1 to 1000", raw["notify-batch"]))
+	} else {
+		c.NotifyBatch = n
+	}
+	if c.NotifySendTimeout > 0 && c.NotifyLease > 0 && 2*c.NotifySendTimeout > c.NotifyLease {
+		errs = append(errs, fmt.Errorf("PARLEY_NOTIFY_SEND_TIMEOUT: %v must be at most half of PARLEY_NOTIFY_LEASE (%v), or a slow send may be sent twice",
+			c.NotifySendTimeout, c.NotifyLease))
+	}
+	if c.PresenceHeartbeat > 0 && c.PresenceTTL > 0 && c.PresenceTTL < 2*c.PresenceHeartbeat {
+		errs = append(errs, fmt.Errorf("PARLEY_PRESENCE_TTL: %v must be at least two heartbeats (PARLEY_PRESENCE_HEARTBEAT %v)",
+			c.PresenceTTL, c.PresenceHeartbeat))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("PARLEY_LISTEN: %q is not host:port (e.g. :8080)", c.Listen))

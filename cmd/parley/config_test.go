@@ -29,7 +29,9 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 	if c.Listen != ":8080" || c.DataDir != "./data" || c.PublicURL != "" || c.DatabaseURL != "" || c.RedisURL != "" ||
 		c.AdminEmail != "admin@example.com" || c.SessionLifetime != 168*time.Hour || c.SessionIdleTimeout != 12*time.Hour ||
-		c.LogLevel != "info" || c.LogFormat != "auto" || c.MaxSocketsPerUser != 20 || c.Cluster() {
+		c.LogLevel != "info" || c.LogFormat != "auto" || c.MaxSocketsPerUser != 20 || c.Cluster() ||
+		c.NotifyPoll != time.Second || c.NotifyBatch != 1 || c.NotifyLease != 2*time.Minute || c.NotifySendTimeout != 30*time.Second ||
+		c.PresenceHeartbeat != 2*time.Second || c.PresenceTTL != 6*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 
@@ -72,6 +74,10 @@ func TestConfigPrecedence(t *testing.T) {
 		"redis without scheme":  {map[string]string{"PARLEY_REDIS_URL": "localhost:6379"}, nil, "redis://"},
 		"negative socket cap":   {map[string]string{"PARLEY_MAX_SOCKETS_PER_USER": "-1"}, nil, "PARLEY_MAX_SOCKETS_PER_USER"},
 		"empty data dir sqlite": {map[string]string{"PARLEY_DATA_DIR": ""}, []string{"--data-dir", ""}, "PARLEY_DATA_DIR"},
+		"zero notify batch":     {map[string]string{"PARLEY_NOTIFY_BATCH": "0"}, nil, "PARLEY_NOTIFY_BATCH"},
+		"send timeout vs lease": {map[string]string{"PARLEY_NOTIFY_LEASE": "1m", "PARLEY_NOTIFY_SEND_TIMEOUT": "40s"}, nil, "PARLEY_NOTIFY_SEND_TIMEOUT"},
+		"presence ttl one beat": {map[string]string{"PARLEY_PRESENCE_HEARTBEAT": "5s", "PARLEY_PRESENCE_TTL": "6s"}, nil, "PARLEY_PRESENCE_TTL"},
+		"bad notify poll":       {map[string]string{"PARLEY_NOTIFY_POLL": "often"}, nil, "PARLEY_NOTIFY_POLL"},
 	} {
 		if _, err := loadConfig(t, tc.env, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", name, err, tc.want)

@@ -44,7 +44,11 @@ func (m *Main) firstRun(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("demo data: %w", err)
 		}
-		log.Info().Int("users", len(logins)).Msg("demo data seeded")
+		n, err := discardSeedNotifications(ctx, m.store)
+		if err != nil {
+			return "", fmt.Errorf("demo data: %w", err)
+		}
+		log.Info().Int("users", len(logins)).Int("notifications_discarded", n).Msg("demo data seeded")
 		return running + "\n" + demoBanner(logins), nil
 	}
 

@@ -235,7 +235,8 @@ func (m *Main) connectBroker(ctx context.Context) error {
 	}
 	prefix := c.RedisPrefix + ":"
 	m.broker = hub.NewRedisBroker(m.redis, prefix, hub.RedisBrokerOptions{Logger: m.Log})
-	m.presence = hub.NewRedisPresence(m.redis, prefix, hub.RedisPresenceOptions{Logger: m.Log})
+	m.presence = hub.NewRedisPresence(m.redis, prefix, hub.RedisPresenceOptions{Logger: m.Log,
+		Heartbeat: c.PresenceHeartbeat, TTL: c.PresenceTTL})
 	return nil
 }
 
@@ -256,7 +257,7 @@ func (m *Main) startHub(fe *frontend.Server) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hc := hub.Config{Service: hubDomain{m.svc.Sessions, m.svc.Messages, m.svc.Directory}, Broker: m.broker, Presence: m.presence, Authenticate: fe.Authenticate,
 		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck,
-		MaxSocketsPerUser: m.Config.MaxSocketsPerUser}
+		MaxSocketsPerUser: m.Config.MaxSocketsPerUser, CloseDrain: m.Config.ShutdownDrain, PollInterval: m.Config.PollInterval}
 	if m.hubOptions != nil {
 		m.hubOptions(&hc)
 	}
@@ -271,7 +272,8 @@ func (m *Main) startWorkers(ctx context.Context, mailer chat.Mailer) error {
 	c := m.Config
 	node, _ := os.Hostname()
 	node = fmt.Sprintf("%s:%d", node, os.Getpid())
-	notifier, err := chat.NewNotifier(m.svc, chat.NotifierConfig{Mailer: mailer, From: c.MailFrom, Node: node, Logger: m.Log})
+	notifier, err := chat.NewNotifier(m.svc, chat.NotifierConfig{Mailer: mailer, From: c.MailFrom, Node: node, Logger: m.Log,
+		PollInterval: c.NotifyPoll, BatchSize: c.NotifyBatch, Lease: c.NotifyLease, SendTimeout: c.NotifySendTimeout})
 	if err != nil {
 		return err
 	}
@@ -334,6 +336,7 @@ func (m *Main) Close() error {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
+		start := time.Now()
 		var errs []error
 		if m.server != nil {
 			shut := make(chan error, 1)
@@ -369,7 +372,7 @@ func (m *Main) Close() error {
 		}
 		m.closeErr = errors.Join(errs...)
 		if m.server != nil {
-			m.Log.Info().Str("component", "main").Msg("stopped")
+			m.Log.Info().Str("component", "main").Dur("took", time.Since(start)).Msg("stopped")
 		}
 	})
 	return m.closeErr

@@ -123,6 +123,15 @@ func start(t *testing.T, env []string, args ...string) *proc {
 // launch runs parley without waiting for anything.
 func launch(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the parley binary as a process: skipped under -short")
+	}
+	return launchBinary(t, binary, env, args...)
+}
+
+// launchBinary is launch of another build of parley (e.g. with failpoints).
+func launchBinary(t *testing.T, binary string, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{t: t, stdout: newOutput(), stderr: newOutput(), exited: make(chan struct{})}
 	p.cmd = exec.Command(binary, args...)
 	p.cmd.Env = append([]string{"PARLEY_LISTEN=127.0.0.1:0", "PARLEY_LOG_FORMAT=json", "PATH=" + os.Getenv("PATH")}, env...)

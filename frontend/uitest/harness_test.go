@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -66,6 +67,11 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	parleyBin = filepath.Join(dir, "parley")
+	flag.Parse()
+	if testing.Short() {
+		// Every test here runs a browser and skips (skipShort): no binary.
+		return m.Run()
+	}
 	build := exec.Command("go", "build", "-o", parleyBin, "./cmd/parley")
 	build.Dir = root
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -138,6 +144,14 @@ func writeArtifact(t interface {
 
 // ---- the parley server ----
 
+// skipShort skips a browser test under go test -short (make test-short):
+// they are the slowest of the suite; make test runs them all.
+func skipShort(t interface{ Skip(args ...any) }) {
+	if testing.Short() {
+		t.Skip("browser test: skipped under -short")
+	}
+}
+
 // lifecycle is what a server needs from its owner: a test, or the run
 // for the shared server.
 type lifecycle interface {
@@ -148,6 +162,7 @@ type lifecycle interface {
 	TempDir() string
 	Failed() bool
 	Name() string
+	Skip(args ...any)
 }
 
 type server struct {
@@ -167,6 +182,7 @@ type server struct {
 // adds PARLEY_* settings (e.g. PARLEY_DATABASE_URL).
 func startServer(t lifecycle, env ...string) *server {
 	t.Helper()
+	skipShort(t)
 	s := &server{t: t, dir: t.TempDir(), addr: freeport.Addr(t), env: env, logs: &lockedBuffer{}}
 	s.URL = "http://" + s.addr
 	s.start()
@@ -643,6 +659,7 @@ func (s suiteTB) Helper()                      { s.t.Helper() }
 func (s suiteTB) Fatalf(f string, args ...any) { s.t.Fatalf(f, args...) }
 func (s suiteTB) Logf(f string, args ...any)   { fmt.Fprintf(os.Stderr, f+"\n", args...) }
 func (s suiteTB) Name() string                 { return "shared" }
+func (s suiteTB) Skip(args ...any)             { s.t.Skip(args...) }
 func (s suiteTB) Failed() bool                 { suite.mu.Lock(); defer suite.mu.Unlock(); return suite.failed }
 func (s suiteTB) Cleanup(fn func()) {
 	suite.mu.Lock()

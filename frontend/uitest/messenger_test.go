@@ -23,6 +23,7 @@ var shared struct {
 // whole run (tests cannot share a t.Cleanup), so the run owns it.
 func sharedServer(t *testing.T) *server {
 	t.Helper()
+	skipShort(t) // before once.Do: a skip inside it would leave no server
 	shared.once.Do(func() {
 		shared.srv = startServer(suiteTB{t})
 	})

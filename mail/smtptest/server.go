@@ -60,6 +60,10 @@ type Options struct {
 	// mandatory before MAIL.
 	Username string
 	Password string
+	// HangData makes the server read each message and then never answer
+	// the end of DATA, as a mail server that hangs: the session stays
+	// open until the client gives up or Close. Nothing is recorded.
+	HangData bool
 }
 
 // Message is one accepted message.
@@ -95,6 +99,8 @@ type Server struct {
 	failData []int // reply codes for the next DATA ends
 	failRcpt []int // reply codes for the next RCPT commands
 	accepted chan struct{}
+	hung     chan struct{}
+	closing  chan struct{} // closed by Close, releasing hung sessions
 }
 
 // Start listens on a free port on 127.0.0.1 and serves until Close.
@@ -113,6 +119,8 @@ func Start(opts Options) (*Server, error) {
 		roots:    roots,
 		served:   make(chan struct{}),
 		accepted: make(chan struct{}, 1),
+		hung:     make(chan struct{}, 1),
+		closing:  make(chan struct{}),
 	}
 	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	srv := smtp.NewServer(backend{s})
@@ -203,6 +211,10 @@ func (s *Server) Messages() []Message {
 // asynchronous: wait on it, then look at Messages.
 func (s *Server) Accepted() <-chan struct{} { return s.accepted }
 
+// Hung is signalled (like Accepted) each time a HangData server starts
+// hanging at the end of a message's DATA.
+func (s *Server) Hung() <-chan struct{} { return s.hung }
+
 // FailNext answers the end of DATA of the next n messages with code (4xx
 // temporary, 5xx permanent); those messages are not recorded.
 func (s *Server) FailNext(n, code int) {
@@ -231,6 +243,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.closing)
 	s.mu.Unlock()
 	// go-smtp's Close does not wait and its Shutdown does not end idle
 	// sessions: end them here, then let Shutdown wait for their goroutines.
@@ -326,6 +339,14 @@ func (c *session) Data(r io.Reader) error {
 	}
 	if code := c.s.popFailure(&c.s.failData); code != 0 {
 		return refusal(code, "message")
+	}
+	if c.s.opts.HangData {
+		select {
+		case c.s.hung <- struct{}{}:
+		default:
+		}
+		<-c.s.closing
+		return refusal(421, "message") // never seen: the connection is closed
 	}
 	_, isTLS := c.conn.TLSConnectionState()
 	c.s.record(Message{From: c.from, To: slices.Clone(c.to), Data: data, TLS: isTLS, AuthUser: c.authUser})

@@ -207,6 +207,39 @@ func (s *Store) ChannelEventsSince(ctx context.Context, tenantID int64, ch chat.
 	return out, nil
 }
 
+func (s *Store) ChannelEventsAfter(ctx context.Context, tenantID int64, cursors []chat.ChannelCursor, n int) ([]chat.ChannelEvent, error) {
+	if err := chat.CheckCursors(cursors); err != nil || len(cursors) == 0 {
+		return nil, err
+	}
+	arg := db.ChannelEventsAfterParams{TenantID: tenantID, Lim: int64(limit(n))}
+	for _, c := range cursors {
+		arg.ChannelKinds = append(arg.ChannelKinds, string(c.Channel.Kind))
+		arg.ChannelIds = append(arg.ChannelIds, c.Channel.ID)
+		arg.Afters = append(arg.Afters, max(c.Seq, 0))
+	}
+	rows, err := s.q.ChannelEventsAfter(ctx, arg)
+	if err != nil {
+		return nil, translate(err, "channel events")
+	}
+	msgs := make([]chat.Message, 0, len(rows))
+	for _, r := range rows {
+		msgs = append(msgs, messageFromRow(db.MessageGetRow{
+			ID: r.ID, TenantID: r.TenantID, ChannelKind: r.ChannelKind, ChannelID: r.ChannelID, Seq: r.Seq,
+			AuthorID: r.AuthorID, AuthorName: r.AuthorName, ClientMsgID: r.ClientMsgID, Kind: r.Kind,
+			Body: r.Body, ReplyToID: r.ReplyToID, Mentions: r.Mentions, EditedAt: r.EditedAt,
+			DeletedAt: r.DeletedAt, CreatedAt: r.CreatedAt,
+		}))
+	}
+	if err := s.withAttachments(ctx, tenantID, msgs); err != nil {
+		return nil, err
+	}
+	out := make([]chat.ChannelEvent, 0, len(rows))
+	for i, r := range rows {
+		out = append(out, chat.ChannelEvent{Seq: r.EventSeq, Type: chat.EventType(r.EventType), Message: msgs[i]})
+	}
+	return out, nil
+}
+
 func (s *Store) ReadStateSet(ctx context.Context, tenantID, userID int64, ch chat.Channel, seq int64) (int64, error) {
 	stored, err := s.q.ReadStateSet(ctx, db.ReadStateSetParams{
 		TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, Seq: seq,

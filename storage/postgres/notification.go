@@ -63,6 +63,12 @@ func (s *Store) NotifyJobClaim(ctx context.Context, now, leaseUntil time.Time, n
 	return out, nil
 }
 
+func (s *Store) NotifyJobRelease(ctx context.Context, j chat.NotifyJob, now time.Time) error {
+	n, err := s.q.NotifyJobRelease(ctx, db.NotifyJobReleaseParams{ID: j.ID, Attempts: int32(j.Attempts),
+		LeaseUntil: j.DueAt, Now: now})
+	return expectRow(n, err, "notification job")
+}
+
 func (s *Store) NotifyJobDone(ctx context.Context, id int64) error {
 	n, err := s.q.NotifyJobDelete(ctx, id)
 	return expectRow(n, err, "notification job")

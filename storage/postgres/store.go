@@ -6,6 +6,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -133,6 +135,9 @@ func translate(err error, what string) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return chat.NotFound(what)
 	}
+	if outage(err) {
+		return chat.Unavailable(err, what)
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -151,6 +156,39 @@ func translate(err error, what string) error {
 		}
 	}
 	return chat.Internal(err, what)
+}
+
+// outage reports whether err says the database could not be reached, did
+// not answer in time or is going away, rather than that the statement was
+// wrong: the same request may succeed once the server is back, so callers
+// are told to retry (chat.EUnavailable), never that Parley has a bug or
+// that they must log in again. A statement whose connection broke after it
+// was sent may or may not have committed; a retry with the same
+// client_msg_id then answers with the stored message.
+func outage(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case strings.HasPrefix(pe.Code, "08"): // connection exception
+			return true
+		case pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03": // admin/crash shutdown, cannot connect now
+			return true
+		case pe.Code == "53300": // too_many_connections
+			return true
+		}
+		// The server answered: anything else is about the statement or
+		// the configuration (a wrong password is not an outage).
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || // no server at the address, or none that took us
+		pgconn.SafeToRetry(err) || // failed before anything was sent
+		pgconn.Timeout(err) ||
+		errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, context.DeadlineExceeded) || // waiting for a pooled connection
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || // the server hung up mid-statement
+		errors.As(err, &ne)
 }
 
 // conflictMessage explains a unique violation in terms of the input.

@@ -20,7 +20,8 @@ func (s *Store) TopicPostBatch(ctx context.Context, posts []chat.TopicPost) erro
 	}
 	err := s.topicPostStatement(ctx, posts)
 	var pe *pgconn.PgError
-	if err == nil || !errors.As(err, &pe) || s.tx != nil {
+	if err == nil || !errors.As(err, &pe) || s.tx != nil || outage(err) {
+		// A server going away refuses the single posts as well.
 		return translate(err, "topic")
 	}
 	// The server refused the statement (a used client id, a deadlock

@@ -65,6 +65,17 @@ func channelsJSON(chs []chat.Channel) string {
 	return stringsJSON(ss)
 }
 
+// cursorsJSON encodes cursors as the JSON array of [kind, id, after]
+// that ChannelEventsAfter reads.
+func cursorsJSON(cs []chat.ChannelCursor) string {
+	rows := make([][3]any, len(cs))
+	for i, c := range cs {
+		rows[i] = [3]any{string(c.Channel.Kind), c.Channel.ID, max(c.Seq, 0)}
+	}
+	b, _ := json.Marshal(rows)
+	return string(b)
+}
+
 // channelIDs splits channels into topic and conversation ids (user
 // channels have no stored messages).
 func channelIDs(chs []chat.Channel) (topics, conversations []int64) {

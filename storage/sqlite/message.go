@@ -259,6 +259,31 @@ func (s *Store) ChannelEventsSince(ctx context.Context, tenantID int64, ch chat.
 	return out, nil
 }
 
+func (s *Store) ChannelEventsAfter(ctx context.Context, tenantID int64, cursors []chat.ChannelCursor, n int) ([]chat.ChannelEvent, error) {
+	if err := chat.CheckCursors(cursors); err != nil || len(cursors) == 0 {
+		return nil, err
+	}
+	rows, err := s.read.ChannelEventsAfter(ctx, db.ChannelEventsAfterParams{
+		TenantID: tenantID, Cursors: cursorsJSON(cursors), Lim: limit(n),
+	})
+	if err != nil {
+		return nil, translate(err, "channel events")
+	}
+	conv := make([]messageRow, len(rows))
+	for i, r := range rows {
+		conv[i] = messageRow{Message: r.Message, AuthorName: r.AuthorName}
+	}
+	msgs, err := s.withAttachments(ctx, tenantID, conv)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]chat.ChannelEvent, len(rows))
+	for i, r := range rows {
+		out[i] = chat.ChannelEvent{Seq: r.EventSeq, Type: chat.EventType(r.EventType), Message: msgs[i]}
+	}
+	return out, nil
+}
+
 func (s *Store) ReadStateSet(ctx context.Context, tenantID, userID int64, ch chat.Channel, seq int64) (int64, error) {
 	stored, err := s.write.ReadStateSet(ctx, db.ReadStateSetParams{
 		TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, Seq: seq,

@@ -67,6 +67,11 @@ func (s *Store) NotifyJobClaim(ctx context.Context, now, leaseUntil time.Time, n
 	return out, nil
 }
 
+func (s *Store) NotifyJobRelease(ctx context.Context, j chat.NotifyJob, now time.Time) error {
+	return mustAffect("notification job")(s.write.NotifyJobRelease(ctx, db.NotifyJobReleaseParams{ID: j.ID,
+		Attempts: int64(j.Attempts), LeaseUntil: micros(j.DueAt), Now: micros(now)}))
+}
+
 func (s *Store) NotifyJobDone(ctx context.Context, id int64) error {
 	return mustAffect("notification job")(s.write.NotifyJobDelete(ctx, id))
 }

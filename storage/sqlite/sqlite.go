@@ -240,7 +240,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx chat.Store) error) error {
 	}
 	if err := ctx.Err(); err != nil {
 		_ = tx.Rollback()
-		return chat.Internal(err, "transaction")
+		return translate(err, "transaction")
 	}
 	if err := tx.Commit(); err != nil {
 		return translate(err, "commit")
@@ -262,6 +262,9 @@ func translate(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.NotFound(what)
 	}
+	if outage(err) {
+		return chat.Unavailable(err, what)
+	}
 	var se *sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
@@ -276,6 +279,24 @@ func translate(err error, what string) error {
 		}
 	}
 	return chat.Internal(err, what)
+}
+
+// outage reports whether err says the database file cannot be used right
+// now (locked by another process past busyTimeout, an I/O error, a full
+// disk, a file that cannot be opened or written) or the wait for the
+// writer ran out of time, rather than that the statement was wrong:
+// callers are told to retry (chat.EUnavailable), as on PostgreSQL.
+func outage(err error) bool {
+	var se *sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff { // the primary code of an extended one
+		case sqlite3lib.SQLITE_BUSY, sqlite3lib.SQLITE_IOERR, sqlite3lib.SQLITE_FULL,
+			sqlite3lib.SQLITE_READONLY, sqlite3lib.SQLITE_CANTOPEN, sqlite3lib.SQLITE_PROTOCOL:
+			return true
+		}
+		return false
+	}
+	return errors.Is(err, context.DeadlineExceeded)
 }
 
 // translateRef is translate for a statement whose only foreign key points

@@ -61,6 +61,7 @@ func testMessages(t *testing.T, e Engine) {
 		{name: "EditDelete", fn: testMessageEditDelete},
 		{name: "History", fn: testMessageHistory},
 		{name: "EventsSince", fn: testMessageEventsSince},
+		{name: "EventsAfter", fn: testMessageEventsAfter},
 		{name: "ReadState", fn: testMessageReadState},
 		{name: "Search", fn: testMessageSearch},
 		{name: "Attachments", fn: testMessageAttachments},
@@ -452,6 +453,98 @@ func testMessageEventsSince(t *testing.T, s chat.Store) {
 	WantNotFound(t, s.ChannelEventInsert(ctx, b.Tenant.ID, b.Conv, 1, chat.EventMessageNew, m1.ID, Now()))
 	// A seq is taken once.
 	WantCode(t, s.ChannelEventInsert(ctx, a.Tenant.ID, a.Conv, 5, chat.EventMessageEdited, m1.ID, Now()), chat.EConflict)
+}
+
+// ChannelEventsAfter reads many channels in one call: each from its own
+// cursor, at most limit each, by channel and seq, within the tenant.
+func testMessageEventsAfter(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "after-a")
+	b := newThreadFixture(t, s, "after-b")
+	for i := range 5 {
+		a.PostMessage(t, a.T1, a.EmployeeA.ID, fmt.Sprint("t1-", i+1))
+	}
+	for i := range 2 {
+		a.PostMessage(t, a.T2, a.Manager.ID, fmt.Sprint("t2-", i+1))
+	}
+	conv := a.PostMessage(t, a.Conv, a.EmployeeA.ID, "conv-1")
+	bm := b.PostMessage(t, b.T1, b.EmployeeA.ID, "b-1")
+
+	type got struct {
+		ch   chat.Channel
+		seq  int64
+		body string
+	}
+	read := func(tenantID int64, limit int, cursors ...chat.ChannelCursor) []got {
+		t.Helper()
+		evs, err := s.ChannelEventsAfter(ctx, tenantID, cursors, limit)
+		NoErr(t, err, "ChannelEventsAfter")
+		out := make([]got, len(evs))
+		for i, e := range evs {
+			if e.Seq != e.Message.Seq || e.Type != chat.EventMessageNew {
+				t.Fatalf("event %+v is not its message's message.new", e)
+			}
+			out[i] = got{e.Message.Channel, e.Seq, e.Message.Body}
+		}
+		return out
+	}
+	want := func(what string, g, w []got) {
+		t.Helper()
+		if !slices.Equal(g, w) {
+			t.Fatalf("%s = %+v, want %+v", what, g, w)
+		}
+	}
+	// Channels are ordered by kind and id, whatever the order asked.
+	first, second := a.T1, a.T2
+	if a.T2.ID < a.T1.ID {
+		first, second = a.T2, a.T1
+	}
+	bodies := map[chat.Channel][]string{a.T1: {"t1-1", "t1-2", "t1-3", "t1-4", "t1-5"}, a.T2: {"t2-1", "t2-2"}}
+	var all []got
+	for _, ch := range []chat.Channel{a.Conv, first, second} {
+		if ch == a.Conv {
+			all = append(all, got{a.Conv, 1, "conv-1"})
+			continue
+		}
+		for i, body := range bodies[ch] {
+			all = append(all, got{ch, int64(i + 1), body})
+		}
+	}
+	evs, err := s.ChannelEventsAfter(ctx, a.Tenant.ID, []chat.ChannelCursor{{Channel: a.T2}, {Channel: a.Conv}, {Channel: a.T1}}, 100)
+	NoErr(t, err, "ChannelEventsAfter from 0")
+	if len(evs) == 0 || evs[0].Message.ID != conv.ID || evs[0].Message.AuthorName != a.EmployeeA.Name {
+		t.Fatalf("first event %+v, want the conversation's message with its author", evs)
+	}
+	want("every channel from 0", read(a.Tenant.ID, 100, chat.ChannelCursor{Channel: a.T2}, chat.ChannelCursor{Channel: a.Conv}, chat.ChannelCursor{Channel: a.T1}), all)
+
+	// Each channel from its own cursor, at most limit each.
+	want("T1 after 1, T2 after 0, limit 2", read(a.Tenant.ID, 2, chat.ChannelCursor{Channel: a.T1, Seq: 1}, chat.ChannelCursor{Channel: a.T2}),
+		func() []got {
+			t1 := []got{{a.T1, 2, "t1-2"}, {a.T1, 3, "t1-3"}}
+			t2 := []got{{a.T2, 1, "t2-1"}, {a.T2, 2, "t2-2"}}
+			if first == a.T1 {
+				return append(t1, t2...)
+			}
+			return append(t2, t1...)
+		}())
+	want("at the end", read(a.Tenant.ID, 10, chat.ChannelCursor{Channel: a.T1, Seq: 5}, chat.ChannelCursor{Channel: a.Conv, Seq: 1}), []got{})
+	want("no cursors", read(a.Tenant.ID, 10), []got{})
+	want("a user channel", read(a.Tenant.ID, 10, chat.ChannelCursor{Channel: chat.UserChannel(a.EmployeeA.ID)}), []got{})
+
+	// Another tenant's channels answer nothing; its own only its own.
+	want("a's channels read by b", read(b.Tenant.ID, 10, chat.ChannelCursor{Channel: a.T1}, chat.ChannelCursor{Channel: a.Conv}), []got{})
+	want("b's and a's channels read by b", read(b.Tenant.ID, 10, chat.ChannelCursor{Channel: a.T2}, chat.ChannelCursor{Channel: b.T1}),
+		[]got{{b.T1, bm.Seq, "b-1"}})
+
+	// The bound is the same on both engines.
+	many := make([]chat.ChannelCursor, chat.MaxCursors+1)
+	for i := range many {
+		many[i] = chat.ChannelCursor{Channel: chat.TopicChannel(int64(i + 1))}
+	}
+	_, err = s.ChannelEventsAfter(ctx, a.Tenant.ID, many, 10)
+	WantCode(t, err, chat.EInvalid)
+	_, err = s.ChannelEventsAfter(ctx, a.Tenant.ID, many[:chat.MaxCursors], 10)
+	NoErr(t, err, "ChannelEventsAfter with MaxCursors cursors")
 }
 
 func testMessageReadState(t *testing.T, s chat.Store) {

@@ -26,7 +26,105 @@ func testNotifications(t *testing.T, e Engine) {
 		{name: "Decisions", fn: testNotificationDecisions},
 		{name: "InApp", fn: testNotificationInApp},
 		{name: "Mutes", fn: testNotificationMutes},
+		{name: "Release", fn: testNotificationRelease, own: true},
 	})
+	t.Run("ClaimTwoNodes", func(t *testing.T) {
+		t.Parallel()
+		testNotificationClaimTwoNodes(t, e.NewNodes(t, 2))
+	})
+}
+
+// A claimed job is invisible to other claims until its lease ends; a
+// released one is claimable at once, without the claim's attempt; a
+// release after another claim took the job changes nothing.
+func testNotificationRelease(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	f := NewFixture(t, s, "release")
+	now := Now()
+	var jobs [3]chat.NotifyJob
+	for i := range jobs {
+		jobs[i] = chat.NotifyJob{TenantID: f.Tenant.ID, UserID: f.EmployeeA.ID, Reason: chat.ReasonMention,
+			Channel: chat.TopicChannel(1), MessageID: int64(i + 1), DueAt: now.Add(-time.Duration(3-i) * time.Second)}
+		NoErr(t, s.NotifyJobEnqueue(ctx, &jobs[i]), "NotifyJobEnqueue")
+	}
+	lease := now.Add(time.Minute)
+	held, err := s.NotifyJobClaim(ctx, now, lease, 3)
+	NoErr(t, err, "NotifyJobClaim")
+	SameIDs(t, "claim", jobIDs(held), jobIDs(jobs[:]))
+	again, err := s.NotifyJobClaim(ctx, lease.Add(-time.Microsecond), lease.Add(time.Minute), 3)
+	NoErr(t, err, "NotifyJobClaim before the lease ends")
+	SameIDs(t, "claimed jobs are invisible until the lease ends", jobIDs(again), nil)
+
+	// The worker tried held[0] and gives the other two back.
+	released := now.Add(time.Second)
+	NoErr(t, s.NotifyJobRelease(ctx, held[1], released), "NotifyJobRelease")
+	NoErr(t, s.NotifyJobRelease(ctx, held[2], released), "NotifyJobRelease")
+	WantNotFound(t, s.NotifyJobRelease(ctx, held[1], released)) // released already: attempts moved on
+	got, err := s.NotifyJobClaim(ctx, released, released.Add(time.Minute), 3)
+	NoErr(t, err, "NotifyJobClaim after release")
+	SameIDs(t, "released jobs are claimable at once", jobIDs(got), []int64{held[1].ID, held[2].ID})
+	for _, j := range got {
+		if j.Attempts != 1 {
+			t.Fatalf("job %d: %d attempts after a release and a claim, want 1", j.ID, j.Attempts)
+		}
+	}
+	// The first claim's holder is too late to release what the second
+	// claim holds.
+	WantNotFound(t, s.NotifyJobRelease(ctx, held[2], released))
+	later, err := s.NotifyJobClaim(ctx, released, released.Add(time.Minute), 3)
+	NoErr(t, err, "NotifyJobClaim")
+	SameIDs(t, "a stale release gives nothing back", jobIDs(later), nil)
+	WantNotFound(t, s.NotifyJobRelease(ctx, chat.NotifyJob{ID: held[0].ID + 1_000_000, Attempts: 1}, now))
+}
+
+// Two stores on one database (two nodes) claiming the same due jobs at
+// once never both get one job.
+func testNotificationClaimTwoNodes(t *testing.T, nodes []chat.Store) {
+	ctx := t.Context()
+	f := NewFixture(t, nodes[0], "claim-two-nodes")
+	now := Now()
+	const jobs = 60
+	for i := range jobs {
+		j := chat.NotifyJob{TenantID: f.Tenant.ID, UserID: f.EmployeeA.ID, Reason: chat.ReasonMention,
+			Channel: chat.TopicChannel(1), MessageID: int64(i + 1), DueAt: now.Add(-time.Second)}
+		NoErr(t, nodes[0].NotifyJobEnqueue(ctx, &j), "NotifyJobEnqueue")
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*len(nodes))
+	for _, s := range nodes {
+		for range 2 {
+			wg.Go(func() {
+				for {
+					claimed, err := s.NotifyJobClaim(ctx, now, now.Add(time.Hour), 1)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if len(claimed) == 0 {
+						return
+					}
+					mu.Lock()
+					seen[claimed[0].ID]++
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		NoErr(t, err, "claim on two nodes")
+	}
+	if len(seen) != jobs {
+		t.Fatalf("%d jobs claimed, want %d", len(seen), jobs)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("job %d claimed %d times across nodes", id, n)
+		}
+	}
 }
 
 func testNotificationOutbox(t *testing.T, s chat.Store) {

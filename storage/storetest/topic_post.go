@@ -787,7 +787,7 @@ func (c *concurrencyCase) postBatches(t *testing.T, wg *sync.WaitGroup, errs cha
 					tp := topics[(p+r+k)%len(topics)]
 					posts[k] = clock.post(f, tp.ID, authors[(p+k)%len(authors)], fmt.Sprintf("p%d-r%d-k%d", p, r, k))
 				}
-				if err := node.TopicPostBatch(ctx, posts); err != nil {
+				if err := retryUnavailable(func() error { return node.TopicPostBatch(ctx, posts) }); err != nil {
 					errs <- fmt.Errorf("poster %d round %d: %w", p, r, err)
 					return
 				}
@@ -795,6 +795,22 @@ func (c *concurrencyCase) postBatches(t *testing.T, wg *sync.WaitGroup, errs cha
 			}
 		})
 	}
+}
+
+// retryUnavailable runs write until it succeeds, fails otherwise than
+// EUnavailable, or has tried five times. Two SQLite stores on one file take
+// turns at the write lock through the busy timeout; on a heavily loaded
+// machine a writer can wait past it and is told "unavailable, retry", as a
+// client would be. A rolled-back attempt stored nothing, so the retry is the
+// same write.
+func retryUnavailable(write func() error) error {
+	var err error
+	for range 5 {
+		if err = write(); !chat.IsCode(err, chat.EUnavailable) {
+			return err
+		}
+	}
+	return err
 }
 
 // postGeneral starts a general-path poster on each node.
@@ -808,19 +824,21 @@ func (c *concurrencyCase) postGeneral(t *testing.T, wg *sync.WaitGroup, errs cha
 				tp := topics[(i+n)%len(topics)]
 				m := chat.Message{TenantID: f.Tenant.ID, Channel: chat.TopicChannel(tp.ID), AuthorID: authors[i%len(authors)],
 					ClientMsgID: fmt.Sprintf("general-n%d-%d", n, i), Kind: chat.MessageText, Body: "general", CreatedAt: clock.next()}
-				err := node.InTx(ctx, func(tx chat.Store) error {
-					seq, err := tx.ChannelNextSeq(ctx, f.Tenant.ID, m.Channel)
-					if err != nil {
-						return err
-					}
-					m.Seq = seq
-					if err := tx.MessageInsert(ctx, &m); err != nil {
-						return err
-					}
-					if err := tx.ChannelEventInsert(ctx, f.Tenant.ID, m.Channel, seq, chat.EventMessageNew, m.ID, m.CreatedAt); err != nil {
-						return err
-					}
-					return tx.TopicTouch(ctx, f.Tenant.ID, tp.ID, m.CreatedAt)
+				err := retryUnavailable(func() error {
+					return node.InTx(ctx, func(tx chat.Store) error {
+						seq, err := tx.ChannelNextSeq(ctx, f.Tenant.ID, m.Channel)
+						if err != nil {
+							return err
+						}
+						m.Seq = seq
+						if err := tx.MessageInsert(ctx, &m); err != nil {
+							return err
+						}
+						if err := tx.ChannelEventInsert(ctx, f.Tenant.ID, m.Channel, seq, chat.EventMessageNew, m.ID, m.CreatedAt); err != nil {
+							return err
+						}
+						return tx.TopicTouch(ctx, f.Tenant.ID, tp.ID, m.CreatedAt)
+					})
 				})
 				if err != nil {
 					errs <- fmt.Errorf("general post %d on node %d: %w", i, n, err)

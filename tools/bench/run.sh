@@ -6,7 +6,7 @@
 # throwaway data directory (ENGINE=sqlite). Everything listens on 127.0.0.1
 # and is removed afterwards.
 #
-#   [ENGINE=postgres|sqlite] tools/bench/run.sh idle|accept|fanout|persisted|rate|cluster [extra parley-bench flags]
+#   [ENGINE=postgres|sqlite] tools/bench/run.sh idle|accept|fanout|persisted|rate|cluster|shutdown|proxy [extra parley-bench flags]
 #
 # Every scenario sets up first (users, group, topics, logins) with
 # parley-bench -setup-only into a world file, then stops the node(s) with
@@ -24,6 +24,11 @@
 #   persisted  10,000 connections in 1,000 channels of 10, 1,000 msg/s
 #   rate       the same at RATE msg/s
 #   cluster    persisted over two nodes behind nginx, events via Redis (postgres only)
+#   proxy      CLIENTS (default 18000) idle connections through the balancer
+#              PROXY (nginx, the default, or haproxy) configured with
+#              docs/deploy/, over two nodes (postgres only)
+#   shutdown   CLIENTS (default 10000) idle connections, then SIGTERM to the node:
+#              time until every socket ended (close codes) and the process exited
 #
 # Environment:
 #   ENGINE        postgres (default) or sqlite (the embedded default: no
@@ -46,7 +51,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-usage="usage: [ENGINE=postgres|sqlite] $0 idle|accept|fanout|persisted|rate|cluster [parley-bench flags]"
+usage="usage: [ENGINE=postgres|sqlite] $0 idle|accept|fanout|persisted|rate|cluster|shutdown|proxy [parley-bench flags]"
 scenario=${1:?$usage}
 shift
 command_line="$(printf '%q ' "ENGINE=${ENGINE:-postgres}" ${RATE:+"RATE=$RATE"} ${DURATION:+"DURATION=$DURATION"} ${CLIENTS:+"CLIENTS=$CLIENTS"} ${CONCURRENCY:+"CONCURRENCY=$CONCURRENCY"} ${PG_PARAMS:+"PG_PARAMS=$PG_PARAMS"} ${PROFILE:+"PROFILE=$PROFILE"} ${OUT:+"OUT=$OUT"} tools/bench/run.sh "$scenario" "$@")"
@@ -59,19 +64,22 @@ postgres | sqlite) ;;
 	;;
 esac
 case $scenario in
-idle | accept | fanout | persisted | rate | cluster) ;;
+idle | accept | fanout | persisted | rate | cluster | shutdown | proxy) ;;
 *)
 	echo "unknown scenario $scenario; $usage" >&2
 	exit 2
 	;;
 esac
-if [ "$scenario" = cluster ] && [ "$ENGINE" = sqlite ]; then
+if { [ "$scenario" = cluster ] || [ "$scenario" = proxy ]; } && [ "$ENGINE" = sqlite ]; then
 	echo "the cluster scenario needs PostgreSQL: two nodes share one database, and SQLite is the single-node embedded default (run it with ENGINE=postgres)" >&2
 	exit 2
 fi
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 DURATION=${DURATION:-$([ "$scenario" = idle ] && echo 2m10s || echo 30s)}
-CLIENTS=${CLIENTS:-10000}
+CLIENTS=${CLIENTS:-$([ "$scenario" = proxy ] && echo 18000 || echo 10000)}
+PROXY=${PROXY:-nginx}
+# The node's "stopped" line (with how long the stop took) is at info.
+[ "$scenario" = shutdown ] && LOG_LEVEL=${LOG_LEVEL:-info}
 OUT=${OUT:-docs/perf}
 PROFILE_DIR=${PROFILE_DIR:-$ROOT/bench-profiles}
 mkdir -p "$OUT"
@@ -129,8 +137,9 @@ fi
 
 name=$ENGINE-$scenario
 [ "$scenario" = rate ] && name=$ENGINE-rate-${RATE:-5000}
+[ "$scenario" = proxy ] && name=$ENGINE-proxy-$PROXY
 nodes=1
-[ "$scenario" = cluster ] && nodes=2
+{ [ "$scenario" = cluster ] || [ "$scenario" = proxy ]; } && nodes=2
 admin_email=admin@bench.example
 admin_password=bench-admin-password
 sessionkey=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -178,13 +187,17 @@ url=${node_urls[0]}
 ws="ws${url#http}/ws"
 metrics="$url/metrics"
 if [ "$nodes" = 2 ]; then
-	# Two workers: 10,000 client and 10,000 upstream sockets do not fit in
-	# one worker's 20,000 descriptors.
+	# The shipped balancer configuration as it is, placeholders filled in.
+	conf=nginx.conf
+	[ "$scenario" = proxy ] && [ "$PROXY" = haproxy ] && conf=haproxy.cfg
 	sed -e "s|{{DIR}}|$WORK|g" -e "s|{{LISTEN}}|127.0.0.1:$lb_port|" \
 		-e "s|{{NODE1}}|${node_urls[0]#http://}|" -e "s|{{NODE2}}|${node_urls[1]#http://}|" \
-		-e "s|^worker_processes 1;|worker_processes 2;\nworker_rlimit_nofile 20000;|" \
-		docs/deploy/nginx.conf >"$WORK/nginx.conf"
-	nginx -c "$WORK/nginx.conf" -p "$WORK" -e "$WORK/error.log" -g 'daemon off;' &
+		"docs/deploy/$conf" >"$WORK/$conf"
+	if [ "$conf" = haproxy.cfg ]; then
+		haproxy -db -f "$WORK/$conf" >"$WORK/haproxy.log" 2>&1 &
+	else
+		nginx -c "$WORK/$conf" -p "$WORK" -e "$WORK/error.log" -g 'daemon off;' &
+	fi
 	PIDS+=($!)
 	nginx_pid=$!
 	url="http://127.0.0.1:$lb_port"
@@ -209,6 +222,10 @@ persisted) # 4: 10,000 connections in 1,000 channels of 10, 1,000 msg/s
 	args=(-clients 10000 -channels 1000 -publishers 1000 -rate 1000 -users 100 "${pg_comm[@]}") ;;
 rate) # 5: the same, at RATE msg/s
 	args=(-clients 10000 -channels 1000 -publishers 1000 -rate "${RATE:-5000}" -users 100 "${pg_comm[@]}") ;;
+proxy) # CLIENTS idle connections through the balancer, held for DURATION
+	args=(-idle -clients "$CLIENTS" -channels 1000 -users 100 -connect-concurrency 200) ;;
+shutdown) # SIGTERM with CLIENTS idle connections; the node is gone afterwards
+	args=(-idle -clients "$CLIENTS" -channels 1000 -users 100 -connect-concurrency 500 -drain 60s) ;;
 cluster) # 6: scenario 4 over two nodes behind nginx, events via Redis
 	args=(-clients 10000 -channels 1000 -publishers 1000 -rate 1000 -users 100 "${pg_comm[@]}" -cpu-pid "redis-server=$redis_pid,nginx=$nginx_pid") ;;
 *)
@@ -235,6 +252,7 @@ stop_nodes
 start_nodes ""
 [ "$nodes" = 2 ] && waitready "$url/readyz"
 
+[ "$scenario" = shutdown ] && args+=(-shutdown-pid "${NODE_PIDS[0]}")
 bench=("$WORK/parley-bench" -world "$world" -url "$url" -ws "$ws" -metrics "$metrics"
 	-duration "$DURATION" -json "$OUT/$name.json" "${args[@]}" "$@")
 
@@ -272,6 +290,15 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/$name.txt"
+if [ "$scenario" = proxy ]; then
+	echo "# $PROXY errors and warnings: $(cat "$WORK"/error.log "$WORK"/haproxy.log 2>/dev/null | grep -ciE 'emerg|alert|crit|error|warn|open files|not enough')" | tee -a "$OUT/$name.txt"
+	{ cat "$WORK"/error.log "$WORK"/haproxy.log 2>/dev/null || true; } | head -5 | tee -a "$OUT/$name.txt"
+fi
+if [ "$scenario" = shutdown ]; then
+	wait "${NODE_PIDS[0]}" || true
+	NODE_PIDS=()
+	grep -h '"message":"\(stopped\|dropped[^"]*\)"' "$WORK"/node1.log | tee -a "$OUT/$name.txt" || true
+fi
 grep -h '"level":"\(error\|warn\)"' "$WORK"/node*.log | head -5 | tee -a "$OUT/$name.txt" || true
 if [ "$rc" != 0 ]; then
 	for f in "$WORK"/node*.log; do cp "$f" "$OUT/$name.failed.$(basename "$f")"; done

@@ -93,6 +93,23 @@ WHERE e.tenant_id = @tenant_id AND e.channel_kind = @channel_kind AND e.channel_
 ORDER BY e.seq
 LIMIT @lim;
 
+-- name: ChannelEventsAfter :many
+-- The catch-up read of many channels at once: for each (kind, id, after)
+-- the events with after < seq <= after + lim (seqs are gap-free, so at
+-- most lim per channel), by channel and seq.
+SELECT e.seq AS event_seq, e.type AS event_type,
+       m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
+       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at
+FROM (SELECT unnest(@channel_kinds::text[]) AS kind, unnest(@channel_ids::bigint[]) AS id,
+             unnest(@afters::bigint[]) AS after) c
+JOIN channel_events e ON e.channel_kind = c.kind AND e.channel_id = c.id
+  AND e.seq > c.after AND e.seq <= c.after + @lim::bigint
+JOIN messages m ON m.id = e.message_id
+LEFT JOIN users u ON u.id = m.author_id
+WHERE e.tenant_id = @tenant_id
+ORDER BY e.channel_kind, e.channel_id, e.seq;
+
 -- name: ReadStateSet :one
 -- The marker only moves forward.
 INSERT INTO read_states AS rs (tenant_id, user_id, channel_kind, channel_id, seq)

@@ -20,6 +20,13 @@ FROM due WHERE j.id = due.id
 RETURNING j.id, j.tenant_id, j.user_id, j.reason, j.channel_kind, j.channel_id, j.message_id,
           j.prev_message_at, j.due_at, j.attempts, j.created_at;
 
+-- name: NotifyJobRelease :execrows
+-- Gives an untried claimed job back at once, uncounting the claim's
+-- attempt. The claim is known by its attempt count and lease together: a
+-- job released or claimed again since has a new lease and is left alone.
+UPDATE notify_jobs SET due_at = @now, attempts = attempts - 1
+WHERE id = @id AND attempts = @attempts AND due_at = @lease_until;
+
 -- name: NotifyJobDelete :execrows
 DELETE FROM notify_jobs WHERE id = @id;
 

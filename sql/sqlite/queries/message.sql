@@ -79,6 +79,19 @@ WHERE e.tenant_id = @tenant_id AND e.channel_kind = @channel_kind AND e.channel_
 ORDER BY e.seq
 LIMIT @lim;
 
+-- name: ChannelEventsAfter :many
+-- The catch-up read of many channels at once. cursors is a JSON array of
+-- [kind, id, after]; for each, the events with after < seq <= after + lim
+-- (seqs are gap-free, so at most lim per channel), by channel and seq.
+SELECT e.seq AS event_seq, e.type AS event_type, sqlc.embed(m), COALESCE(u.name, '') AS author_name
+FROM json_each(CAST(@cursors AS TEXT)) c
+JOIN channel_events e ON e.channel_kind = json_extract(c.value, '$[0]') AND e.channel_id = json_extract(c.value, '$[1]')
+  AND e.seq > json_extract(c.value, '$[2]') AND e.seq <= json_extract(c.value, '$[2]') + CAST(@lim AS INTEGER)
+JOIN messages m ON m.id = e.message_id AND m.tenant_id = e.tenant_id
+LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id
+WHERE e.tenant_id = @tenant_id
+ORDER BY e.channel_kind, e.channel_id, e.seq;
+
 -- name: ReadStateSet :one
 -- The marker only moves forward; a row of another tenant is left alone
 -- and returns no row.

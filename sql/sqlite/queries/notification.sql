@@ -17,6 +17,13 @@ WHERE id IN (SELECT j.id FROM notify_jobs j
              LIMIT @lim)
 RETURNING *;
 
+-- name: NotifyJobRelease :execrows
+-- Gives an untried claimed job back at once, uncounting the claim's
+-- attempt. The claim is known by its attempt count and lease together: a
+-- job released or claimed again since has a new lease and is left alone.
+UPDATE notify_jobs SET due_at = @now, attempts = attempts - 1
+WHERE id = @id AND attempts = @attempts AND due_at = @lease_until;
+
 -- name: NotifyJobDelete :execrows
 DELETE FROM notify_jobs WHERE id = @id;
 

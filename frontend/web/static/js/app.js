@@ -300,6 +300,19 @@ function renderConn(s, detail) {
   }
 }
 socket.on('state', renderConn);
+// The socket is up but the server answers "unavailable" (its database is
+// down): say so in the status region until a send goes through.
+let connTrouble = false;
+bus.on('conn-trouble', (on) => {
+  if (on === connTrouble) return;
+  connTrouble = on;
+  if (socket.state !== 'online' || !shell) return;
+  if (on) {
+    shell.conn.className = 'conn conn-trouble';
+    shell.conn.dataset.state = 'trouble';
+    replace(shell.conn, h('span', { class: 'dot', 'aria-hidden': 'true' }), t('conn.trouble'));
+  } else renderConn('online', {});
+});
 
 function renderBell() {
   if (!shell) return;

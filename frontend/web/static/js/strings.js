@@ -51,8 +51,9 @@ export const strings = {
 
     'conn.online': 'Connected',
     'conn.connecting': 'Connecting…',
-    'conn.reconnecting': 'Reconnecting…',
-    'conn.retryin': 'Offline, retrying in {n} s',
+    'conn.reconnecting': 'Connection trouble, retrying…',
+    'conn.retryin': 'Connection trouble, retrying in {n} s',
+    'conn.trouble': 'Connection trouble, retrying…',
     'conn.closed': 'Disconnected',
     'conn.failed': 'Connection failed',
     'conn.offline': 'Offline',
@@ -93,6 +94,7 @@ export const strings = {
     'msg.delete.confirm': 'Yes, delete',
     'msg.sending': 'Sending…',
     'msg.queued': 'Waiting for the connection…',
+    'msg.retrying': 'Connection trouble, retrying…',
     'msg.failed': 'Not sent',
 
     'composer.label': 'Write a message',
@@ -412,8 +414,9 @@ export const strings = {
 
     'conn.online': 'Yhdistetty',
     'conn.connecting': 'Yhdistetään…',
-    'conn.reconnecting': 'Yhdistetään uudelleen…',
-    'conn.retryin': 'Ei yhteyttä, uusi yritys {n} s kuluttua',
+    'conn.reconnecting': 'Yhteysongelma, yritetään uudelleen…',
+    'conn.retryin': 'Yhteysongelma, uusi yritys {n} s kuluttua',
+    'conn.trouble': 'Yhteysongelma, yritetään uudelleen…',
     'conn.closed': 'Yhteys katkaistu',
     'conn.failed': 'Yhteys epäonnistui',
     'conn.offline': 'Ei yhteyttä',
@@ -454,6 +457,7 @@ export const strings = {
     'msg.delete.confirm': 'Kyllä, poista',
     'msg.sending': 'Lähetetään…',
     'msg.queued': 'Odotetaan yhteyttä…',
+    'msg.retrying': 'Yhteysongelma, yritetään uudelleen…',
     'msg.failed': 'Ei lähetetty',
 
     'composer.label': 'Kirjoita viesti',

@@ -225,7 +225,7 @@ export function threadView(main, channel, focusId = 0) {
     if (node && p.nodeKey === key) return node;
     node = h('article', { class: ['msg', 'own', 'pending', p.state === 'failed' && 'failed'], data: { client: p.client_msg_id } },
       h('header', { class: 'msg-head' }, h('span', { class: 'author' }, state.me.user.name), ' ',
-        h('span', { class: 'muted small' }, p.state === 'failed' ? t('msg.failed') + (p.error ? ': ' + p.error : '') : p.state === 'queued' ? t('msg.queued') : t('msg.sending'))),
+        h('span', { class: 'muted small pending-state', role: 'status' }, p.state === 'failed' ? t('msg.failed') + (p.error ? ': ' + p.error : '') : p.state === 'queued' ? t('msg.queued') : p.state === 'retrying' ? t('msg.retrying') : t('msg.sending'))),
       h('div', { class: 'body' }, renderBody(p.body, [])),
       p.state === 'failed' ? h('div', { class: 'msg-actions' },
         h('button', { type: 'button', class: 'link', onclick: () => { p.state = 'sending'; render(); sendPending(th, p); } }, t('action.retry')),
@@ -536,7 +536,8 @@ export async function sendPending(th, p) {
   if (p.reply_to_id) frame.reply_to_id = p.reply_to_id;
   if (p.attachment_ids?.length) frame.attachment_ids = p.attachment_ids;
   if (p.mentions?.length) frame.mentions = p.mentions;
-  p.state = 'sending';
+  clearTimeout(p.retryTimer);
+  if (p.state !== 'retrying') p.state = 'sending';
   p.error = '';
   try {
     const ack = await socket.request(frame);
@@ -546,11 +547,23 @@ export async function sendPending(th, p) {
   } catch (e) {
     if (e.code === 'offline' || e.code === 'timeout' || e.code === 'network') {
       p.state = 'queued'; // sent again after the reconnect
+    } else if (e.code === 'unavailable') {
+      // The server could not store it right now (its database is down):
+      // nothing was stored, so send the same frame again (same
+      // client_msg_id: stored once however often it is sent) with
+      // backoff, 1 s doubling to 30 s with jitter, while showing that the
+      // connection is in trouble. Never a reason to log in again.
+      p.state = 'retrying';
+      p.attempt = (p.attempt || 0) + 1;
+      const delay = Math.min(30000, 1000 * 2 ** (p.attempt - 1)) * (0.75 + Math.random() / 2);
+      p.retryTimer = setTimeout(() => { if (th.pending.get(p.client_msg_id) === p) sendPending(th, p); }, delay);
+      bus.emit('conn-trouble', true);
     } else {
       p.state = 'failed';
       p.error = errorText(e);
     }
   }
+  if (!th.pending.size || ![...th.pending.values()].some((q) => q.state === 'retrying')) bus.emit('conn-trouble', false);
   bus.emit('thread:' + th.channel);
 }
 

@@ -224,6 +224,96 @@ func (q *Queries) ChannelEventInsert(ctx context.Context, arg ChannelEventInsert
 	return result.RowsAffected(), nil
 }
 
+const channelEventsAfter = `-- name: ChannelEventsAfter :many
+SELECT e.seq AS event_seq, e.type AS event_type,
+       m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
+       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at
+FROM (SELECT unnest($1::text[]) AS kind, unnest($2::bigint[]) AS id,
+             unnest($3::bigint[]) AS after) c
+JOIN channel_events e ON e.channel_kind = c.kind AND e.channel_id = c.id
+  AND e.seq > c.after AND e.seq <= c.after + $4::bigint
+JOIN messages m ON m.id = e.message_id
+LEFT JOIN users u ON u.id = m.author_id
+WHERE e.tenant_id = $5
+ORDER BY e.channel_kind, e.channel_id, e.seq
+`
+
+type ChannelEventsAfterParams struct {
+	ChannelKinds []string
+	ChannelIds   []int64
+	Afters       []int64
+	Lim          int64
+	TenantID     int64
+}
+
+type ChannelEventsAfterRow struct {
+	EventSeq    int64
+	EventType   string
+	ID          int64
+	TenantID    int64
+	ChannelKind string
+	ChannelID   int64
+	Seq         int64
+	AuthorID    int64
+	AuthorName  string
+	ClientMsgID *string
+	Kind        string
+	Body        string
+	ReplyToID   *int64
+	Mentions    []int64
+	EditedAt    *time.Time
+	DeletedAt   *time.Time
+	CreatedAt   time.Time
+}
+
+// The catch-up read of many channels at once: for each (kind, id, after)
+// the events with after < seq <= after + lim (seqs are gap-free, so at
+// most lim per channel), by channel and seq.
+func (q *Queries) ChannelEventsAfter(ctx context.Context, arg ChannelEventsAfterParams) ([]ChannelEventsAfterRow, error) {
+	rows, err := q.db.Query(ctx, channelEventsAfter,
+		arg.ChannelKinds,
+		arg.ChannelIds,
+		arg.Afters,
+		arg.Lim,
+		arg.TenantID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ChannelEventsAfterRow
+	for rows.Next() {
+		var i ChannelEventsAfterRow
+		if err := rows.Scan(
+			&i.EventSeq,
+			&i.EventType,
+			&i.ID,
+			&i.TenantID,
+			&i.ChannelKind,
+			&i.ChannelID,
+			&i.Seq,
+			&i.AuthorID,
+			&i.AuthorName,
+			&i.ClientMsgID,
+			&i.Kind,
+			&i.Body,
+			&i.ReplyToID,
+			&i.Mentions,
+			&i.EditedAt,
+			&i.DeletedAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const channelEventsSince = `-- name: ChannelEventsSince :many
 SELECT e.seq AS event_seq, e.type AS event_type,
        m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,

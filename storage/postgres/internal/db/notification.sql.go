@@ -515,6 +515,34 @@ func (q *Queries) NotifyJobInsert(ctx context.Context, arg NotifyJobInsertParams
 	return id, err
 }
 
+const notifyJobRelease = `-- name: NotifyJobRelease :execrows
+UPDATE notify_jobs SET due_at = $1, attempts = attempts - 1
+WHERE id = $2 AND attempts = $3 AND due_at = $4
+`
+
+type NotifyJobReleaseParams struct {
+	Now        time.Time
+	ID         int64
+	Attempts   int32
+	LeaseUntil time.Time
+}
+
+// Gives an untried claimed job back at once, uncounting the claim's
+// attempt. The claim is known by its attempt count and lease together: a
+// job released or claimed again since has a new lease and is left alone.
+func (q *Queries) NotifyJobRelease(ctx context.Context, arg NotifyJobReleaseParams) (int64, error) {
+	result, err := q.db.Exec(ctx, notifyJobRelease,
+		arg.Now,
+		arg.ID,
+		arg.Attempts,
+		arg.LeaseUntil,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const notifyJobRetry = `-- name: NotifyJobRetry :execrows
 UPDATE notify_jobs SET due_at = $1, last_error = $2 WHERE id = $3
 `

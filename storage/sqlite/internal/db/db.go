@@ -69,6 +69,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.channelEventInsertStmt, err = db.PrepareContext(ctx, channelEventInsert); err != nil {
 		return nil, fmt.Errorf("error preparing query ChannelEventInsert: %w", err)
 	}
+	if q.channelEventsAfterStmt, err = db.PrepareContext(ctx, channelEventsAfter); err != nil {
+		return nil, fmt.Errorf("error preparing query ChannelEventsAfter: %w", err)
+	}
 	if q.channelEventsSinceStmt, err = db.PrepareContext(ctx, channelEventsSince); err != nil {
 		return nil, fmt.Errorf("error preparing query ChannelEventsSince: %w", err)
 	}
@@ -248,6 +251,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.notifyJobInsertStmt, err = db.PrepareContext(ctx, notifyJobInsert); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyJobInsert: %w", err)
+	}
+	if q.notifyJobReleaseStmt, err = db.PrepareContext(ctx, notifyJobRelease); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyJobRelease: %w", err)
 	}
 	if q.notifyJobRetryStmt, err = db.PrepareContext(ctx, notifyJobRetry); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyJobRetry: %w", err)
@@ -447,6 +453,11 @@ func (q *Queries) Close() error {
 	if q.channelEventInsertStmt != nil {
 		if cerr := q.channelEventInsertStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing channelEventInsertStmt: %w", cerr)
+		}
+	}
+	if q.channelEventsAfterStmt != nil {
+		if cerr := q.channelEventsAfterStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing channelEventsAfterStmt: %w", cerr)
 		}
 	}
 	if q.channelEventsSinceStmt != nil {
@@ -749,6 +760,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing notifyJobInsertStmt: %w", cerr)
 		}
 	}
+	if q.notifyJobReleaseStmt != nil {
+		if cerr := q.notifyJobReleaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyJobReleaseStmt: %w", cerr)
+		}
+	}
 	if q.notifyJobRetryStmt != nil {
 		if cerr := q.notifyJobRetryStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing notifyJobRetryStmt: %w", cerr)
@@ -1003,6 +1019,7 @@ type Queries struct {
 	categoryUpdateStmt               *sql.Stmt
 	channelDraftsDeleteStmt          *sql.Stmt
 	channelEventInsertStmt           *sql.Stmt
+	channelEventsAfterStmt           *sql.Stmt
 	channelEventsSinceStmt           *sql.Stmt
 	channelMessagesDeleteStmt        *sql.Stmt
 	channelMutesDeleteStmt           *sql.Stmt
@@ -1063,6 +1080,7 @@ type Queries struct {
 	notifyJobClaimStmt               *sql.Stmt
 	notifyJobDeleteStmt              *sql.Stmt
 	notifyJobInsertStmt              *sql.Stmt
+	notifyJobReleaseStmt             *sql.Stmt
 	notifyJobRetryStmt               *sql.Stmt
 	readStateListStmt                *sql.Stmt
 	readStateSetStmt                 *sql.Stmt
@@ -1124,6 +1142,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		categoryUpdateStmt:               q.categoryUpdateStmt,
 		channelDraftsDeleteStmt:          q.channelDraftsDeleteStmt,
 		channelEventInsertStmt:           q.channelEventInsertStmt,
+		channelEventsAfterStmt:           q.channelEventsAfterStmt,
 		channelEventsSinceStmt:           q.channelEventsSinceStmt,
 		channelMessagesDeleteStmt:        q.channelMessagesDeleteStmt,
 		channelMutesDeleteStmt:           q.channelMutesDeleteStmt,
@@ -1184,6 +1203,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		notifyJobClaimStmt:               q.notifyJobClaimStmt,
 		notifyJobDeleteStmt:              q.notifyJobDeleteStmt,
 		notifyJobInsertStmt:              q.notifyJobInsertStmt,
+		notifyJobReleaseStmt:             q.notifyJobReleaseStmt,
 		notifyJobRetryStmt:               q.notifyJobRetryStmt,
 		readStateListStmt:                q.readStateListStmt,
 		readStateSetStmt:                 q.readStateSetStmt,

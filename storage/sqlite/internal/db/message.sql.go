@@ -231,6 +231,74 @@ func (q *Queries) ChannelEventInsert(ctx context.Context, arg ChannelEventInsert
 	return result.RowsAffected()
 }
 
+const channelEventsAfter = `-- name: ChannelEventsAfter :many
+SELECT e.seq AS event_seq, e.type AS event_type, m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, COALESCE(u.name, '') AS author_name
+FROM json_each(CAST(?1 AS TEXT)) c
+JOIN channel_events e ON e.channel_kind = json_extract(c.value, '$[0]') AND e.channel_id = json_extract(c.value, '$[1]')
+  AND e.seq > json_extract(c.value, '$[2]') AND e.seq <= json_extract(c.value, '$[2]') + CAST(?2 AS INTEGER)
+JOIN messages m ON m.id = e.message_id AND m.tenant_id = e.tenant_id
+LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id
+WHERE e.tenant_id = ?3
+ORDER BY e.channel_kind, e.channel_id, e.seq
+`
+
+type ChannelEventsAfterParams struct {
+	Cursors  string
+	Lim      int64
+	TenantID int64
+}
+
+type ChannelEventsAfterRow struct {
+	EventSeq   int64
+	EventType  string
+	Message    Message
+	AuthorName string
+}
+
+// The catch-up read of many channels at once. cursors is a JSON array of
+// [kind, id, after]; for each, the events with after < seq <= after + lim
+// (seqs are gap-free, so at most lim per channel), by channel and seq.
+func (q *Queries) ChannelEventsAfter(ctx context.Context, arg ChannelEventsAfterParams) ([]ChannelEventsAfterRow, error) {
+	rows, err := q.query(ctx, q.channelEventsAfterStmt, channelEventsAfter, arg.Cursors, arg.Lim, arg.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ChannelEventsAfterRow
+	for rows.Next() {
+		var i ChannelEventsAfterRow
+		if err := rows.Scan(
+			&i.EventSeq,
+			&i.EventType,
+			&i.Message.ID,
+			&i.Message.TenantID,
+			&i.Message.ChannelKind,
+			&i.Message.ChannelID,
+			&i.Message.Seq,
+			&i.Message.AuthorID,
+			&i.Message.ClientMsgID,
+			&i.Message.Kind,
+			&i.Message.Body,
+			&i.Message.ReplyToID,
+			&i.Message.Mentions,
+			&i.Message.EditedAt,
+			&i.Message.DeletedAt,
+			&i.Message.CreatedAt,
+			&i.AuthorName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const channelEventsSince = `-- name: ChannelEventsSince :many
 SELECT e.seq AS event_seq, e.type AS event_type, m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, COALESCE(u.name, '') AS author_name
 FROM channel_events e

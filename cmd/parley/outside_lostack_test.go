@@ -1,0 +1,123 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"parley/storage/pgtest"
+)
+
+// failpointBinary builds parley with -tags parley_failpoints once per test
+// run (hub/failpoint.go: PARLEY_FAILPOINT=<name> ends the process there).
+var failpointBinary = sync.OnceValues(func() (string, error) {
+	dir := filepath.Dir(binary)
+	out := filepath.Join(dir, "parley-failpoints")
+	build := exec.Command("go", "build", "-tags", "parley_failpoints", "-o", out, ".")
+	if b, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build -tags parley_failpoints: %v\n%s", err, b)
+	}
+	return out, nil
+})
+
+// Commit without ack: node A commits a publish and dies before the ack
+// reaches the client (the publish-after-commit failpoint ends the process
+// between the store's commit and the ack). The client reconnects to node B
+// and retries with the same client_msg_id: the answer is duplicate: true
+// with the stored message's id, and every subscriber, live on node B or
+// replaying with since, sees the message exactly once.
+func TestOutsideCommitWithoutAck(t *testing.T) {
+	t.Parallel()
+	redisURL := os.Getenv("PARLEY_TEST_REDIS_URL")
+	if redisURL == "" {
+		t.Fatal("PARLEY_TEST_REDIS_URL is not set; point it at a Redis server, e.g. redis://127.0.0.1:6379/0")
+	}
+	failBin, err := failpointBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PARLEY_DATABASE_URL=" + pgtest.NewDatabase(t), testKeys,
+		"PARLEY_ADMIN_EMAIL=ops@example.com", "PARLEY_ADMIN_PASSWORD=" + outsidePassword, "PARLEY_REDIS_URL=" + redisURL,
+		"PARLEY_REDIS_PREFIX=parley-lostack-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
+	nodeB := start(t, env)
+	nodeA := launchBinary(t, failBin, append(env, "PARLEY_FAILPOINT=publish-after-commit"))
+	nodeA.url = nodeA.stdout.waitFor(t, bannerRE, nodeA.exited)[1]
+
+	// Set up through node B as an operator would.
+	s := &outsideServer{t: t, base: nodeB.url, admin: newClient(t, nodeB.url), roles: map[string]int64{}}
+	var me struct{ Tenant struct{ ID int64 } }
+	s.admin.login("ops@example.com", outsidePassword).decode(t, &me)
+	s.tenantID = me.Tenant.ID
+	var roles struct {
+		Items []struct {
+			ID  int64
+			Key string
+		}
+	}
+	s.admin.do("GET", "/api/v1/roles", nil).decode(t, &roles)
+	for _, r := range roles.Items {
+		s.roles[r.Key] = r.ID
+	}
+	s.setMessenger(true)
+	aliceID, aliceB := s.user("alice@example.com", "employee", "messenger_manager")
+	bobID, bob := s.user("bob@example.com", "employee")
+	ch := fmt.Sprintf("topic:%d", s.topic(aliceB, s.group("Lost acks", aliceID, bobID), map[string]any{"name": "Lost acks"}))
+	aliceA := newClient(t, nodeA.url)
+	uA, _ := urlParse(nodeA.url)
+	uB, _ := urlParse(nodeB.url)
+	aliceA.http.Jar.SetCookies(uA, aliceB.http.Jar.Cookies(uB))
+
+	bs := dialSocket(t, bob) // on node B
+	bs.subscribe(ch, 0)
+	as := dialSocket(t, aliceA) // on node A
+	as.subscribe(ch, 0)
+	pub := map[string]any{"type": "publish", "id": "lost", "channel": ch, "body": "committed, never acknowledged",
+		"client_msg_id": "lost-ack-1"}
+	as.send(pub)
+	if code := nodeA.wait(); code != 86 { // hub/failpoint.go failpointExit
+		t.Fatalf("node A exited with %d, want the failpoint's 86; stderr:\n%s", code, nodeA.stderr.String())
+	}
+	as.closeStatus(30 * time.Second)
+	for _, f := range as.all() {
+		if f.ID == "lost" {
+			t.Fatalf("node A answered before dying: %s", f.Raw)
+		}
+	}
+
+	// The client reconnects (to the node that is left) and resends.
+	as2 := dialSocket(t, aliceB)
+	as2.subscribe(ch, 0)
+	retry := as2.request(pub)
+	if retry.Type != "ack" || !retry.Duplicate || retry.MessageID == 0 {
+		t.Fatalf("retry after the lost ack: %s, want an ack with duplicate: true", retry.Raw)
+	}
+	if f := as2.request(map[string]any{"type": "publish", "channel": ch, "body": "next", "client_msg_id": "next-1"}); f.Type != "ack" {
+		t.Fatalf("next publish: %s", f.Raw)
+	}
+	for name, sock := range map[string]*socket{"bob live on node B": bs, "alice resubscribed with since": as2} {
+		evs := sock.waitEvents(ch, "message.new", 2)
+		seen := map[string][]int64{}
+		for _, ev := range evs {
+			m := ev.message(t)
+			seen[m.ClientMsgID] = append(seen[m.ClientMsgID], m.ID)
+		}
+		if len(evs) != 2 || len(seen["lost-ack-1"]) != 1 || seen["lost-ack-1"][0] != retry.MessageID || len(seen["next-1"]) != 1 {
+			t.Fatalf("%s saw %v, want lost-ack-1 once as message %d, then next-1", name, seen, retry.MessageID)
+		}
+	}
+	var hist struct {
+		Type     string
+		Messages []wireMessage
+	}
+	h := as2.request(map[string]any{"type": "history", "channel": ch, "limit": 10})
+	if err := json.Unmarshal(h.Raw, &hist); err != nil || len(hist.Messages) != 2 {
+		t.Fatalf("history: %s", h.Raw)
+	}
+	nodeB.stop()
+}

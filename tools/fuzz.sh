@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every fuzz target of the module for a bounded time (make test runs
+# it; see docs/testing.md). Targets are found by listing func Fuzz in the
+# test files, so a new one is never forgotten. FUZZTIME per target
+# (default 10s). A failure leaves its input under the package's
+# testdata/fuzz/FuzzXxx/: commit it as a regression entry.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzztime=${FUZZTIME:-10s}
+failed=()
+n=0
+while IFS= read -r line; do
+	file=${line%%:*}
+	name=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*)\(.*/\1/' <<<"${line#*:}")
+	pkg=$(dirname "$file")
+	n=$((n + 1))
+	printf '==> fuzz %s %s (%s)\n' "$pkg" "$name" "$fuzztime"
+	if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -parallel 1 "$pkg"; then
+		failed+=("$pkg $name")
+	fi
+done < <(grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' . | sort)
+if [ "$n" -eq 0 ]; then
+	echo "fuzz: no fuzz targets found" >&2
+	exit 1
+fi
+if [ ${#failed[@]} -gt 0 ]; then
+	printf 'fuzz FAILED: %s\n' "${failed[@]}" >&2
+	exit 1
+fi
+printf 'fuzz: %d targets passed\n' "$n"
