@@ -112,7 +112,8 @@ func (s *Server) clientIP(r *http.Request) string {
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
+	if err != nil || host == "" {
+		// Never an empty key: throttling would lump such clients together.
 		return r.RemoteAddr
 	}
 	return host

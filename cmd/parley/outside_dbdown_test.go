@@ -13,6 +13,7 @@ import (
 	"parley/chat"
 	"parley/hub"
 	"parley/storage/pgtest"
+	"parley/tools/freeport"
 )
 
 // PostgreSQL stopped for 5 s under a running node (a private cluster this
@@ -32,7 +33,7 @@ import (
 // (docs/operations.md, "Failures").
 func TestOutsidePostgresDownFiveSeconds(t *testing.T) {
 	t.Parallel()
-	pg := pgtest.StartServer(t)
+	pg := pgtest.StartServer(t, freeport.Port(t))
 	dbURL := pg.Database("parley")
 	s := startOutsideHub(t, "sqlite", func(c *Config) {
 		c.DatabaseURL = dbURL

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"parley/storage/pgtest"
+	"parley/tools/freeport"
 )
 
 // TestPostgresDownRetrying: parley on a private PostgreSQL cluster that
@@ -17,7 +18,7 @@ import (
 // its client_msg_id), and seen by the other browser.
 func TestPostgresDownRetrying(t *testing.T) {
 	t.Parallel()
-	pg := pgtest.StartServer(t)
+	pg := pgtest.StartServer(t, freeport.Port(t))
 	srv := startServer(t, "PARLEY_DATABASE_URL="+pg.Database("parley"),
 		"PARLEY_SESSION_KEYS="+base64.StdEncoding.EncodeToString([]byte("uitest session key of at least 32 bytes!!")))
 	api := srv.api(t, "messenger@demo.example")

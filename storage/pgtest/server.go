@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"parley/tools/freeport"
 )
 
 // Server is a private PostgreSQL cluster that one test owns, so that it may
@@ -35,9 +33,10 @@ type Server struct {
 	Admin string
 }
 
-// StartServer initialises and starts a private cluster; it is stopped and
-// removed when t ends.
-func StartServer(t testing.TB) *Server {
+// StartServer initialises and starts a private cluster on port (the test
+// picks it, with tools/freeport: storage does not import tools); it is
+// stopped and removed when t ends.
+func StartServer(t testing.TB, port int) *Server {
 	t.Helper()
 	bin := os.Getenv("PARLEY_TEST_PG_BIN")
 	if bin == "" {
@@ -58,7 +57,7 @@ func StartServer(t testing.TB) *Server {
 	if err := os.Chmod(dir, 0o711); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, bin: bin, dir: filepath.Join(dir, "pg"), port: freeport.Port(t)}
+	s := &Server{t: t, bin: bin, dir: filepath.Join(dir, "pg"), port: port}
 	s.data = filepath.Join(s.dir, "data")
 	if err := os.Mkdir(s.dir, 0o700); err != nil {
 		t.Fatal(err)

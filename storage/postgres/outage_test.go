@@ -11,6 +11,7 @@ import (
 	"parley/storage/pgtest"
 	"parley/storage/postgres"
 	"parley/storage/storetest"
+	"parley/tools/freeport"
 )
 
 // With the server stopped, every kind of store call (a read, a session
@@ -21,7 +22,7 @@ import (
 // is never stopped.
 func TestServerDownAnswersUnavailable(t *testing.T) {
 	t.Parallel()
-	srv := pgtest.StartServer(t)
+	srv := pgtest.StartServer(t, freeport.Port(t))
 	url := srv.Database("outage")
 	s, err := postgres.Open(t.Context(), url, zerolog.Nop())
 	if err != nil {
