@@ -15,9 +15,19 @@ while IFS= read -r line; do
 	pkg=$(dirname "$file")
 	n=$((n + 1))
 	printf '==> fuzz %s %s (%s)\n' "$pkg" "$name" "$fuzztime"
-	if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -parallel 1 "$pkg"; then
-		failed+=("$pkg $name")
+	log=$(mktemp)
+	if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -parallel 1 "$pkg" 2>&1 | tee "$log"; then
+		# The fuzzing engine itself sometimes ends a run that found nothing
+		# with "context deadline exceeded" when -fuzztime runs out under
+		# load (no failing input is written). That is not a finding; a real
+		# one always writes its input under testdata/fuzz.
+		if grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
+			echo "fuzz: $pkg $name: the fuzzing engine's deadline flake, no failing input; not a finding" >&2
+		else
+			failed+=("$pkg $name")
+		fi
 	fi
+	rm -f "$log"
 done < <(grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' . | sort)
 if [ "$n" -eq 0 ]; then
 	echo "fuzz: no fuzz targets found" >&2
