@@ -188,23 +188,7 @@ func (s *Store) ChannelEventsSince(ctx context.Context, tenantID int64, ch chat.
 	if err != nil {
 		return nil, translate(err, "channel events")
 	}
-	msgs := make([]chat.Message, 0, len(rows))
-	for _, r := range rows {
-		msgs = append(msgs, messageFromRow(db.MessageGetRow{
-			ID: r.ID, TenantID: r.TenantID, ChannelKind: r.ChannelKind, ChannelID: r.ChannelID, Seq: r.Seq,
-			AuthorID: r.AuthorID, AuthorName: r.AuthorName, ClientMsgID: r.ClientMsgID, Kind: r.Kind,
-			Body: r.Body, ReplyToID: r.ReplyToID, Mentions: r.Mentions, EditedAt: r.EditedAt,
-			DeletedAt: r.DeletedAt, CreatedAt: r.CreatedAt,
-		}))
-	}
-	if err := s.withAttachments(ctx, tenantID, msgs); err != nil {
-		return nil, err
-	}
-	out := make([]chat.ChannelEvent, 0, len(rows))
-	for i, r := range rows {
-		out = append(out, chat.ChannelEvent{Seq: r.EventSeq, Type: chat.EventType(r.EventType), Message: msgs[i]})
-	}
-	return out, nil
+	return s.eventsFromRows(ctx, tenantID, rows)
 }
 
 func (s *Store) ChannelEventsAfter(ctx context.Context, tenantID int64, cursors []chat.ChannelCursor, n int) ([]chat.ChannelEvent, error) {
@@ -221,6 +205,16 @@ func (s *Store) ChannelEventsAfter(ctx context.Context, tenantID int64, cursors 
 	if err != nil {
 		return nil, translate(err, "channel events")
 	}
+	since := make([]db.ChannelEventsSinceRow, len(rows))
+	for i, r := range rows {
+		since[i] = db.ChannelEventsSinceRow(r)
+	}
+	return s.eventsFromRows(ctx, tenantID, since)
+}
+
+// eventsFromRows turns event rows into events with their messages and
+// attachments; ChannelEventsSince and ChannelEventsAfter share it.
+func (s *Store) eventsFromRows(ctx context.Context, tenantID int64, rows []db.ChannelEventsSinceRow) ([]chat.ChannelEvent, error) {
 	msgs := make([]chat.Message, 0, len(rows))
 	for _, r := range rows {
 		msgs = append(msgs, messageFromRow(db.MessageGetRow{
