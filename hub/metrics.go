@@ -18,6 +18,7 @@ type metrics struct {
 	pollEvents       prometheus.Counter
 	pollChannels     prometheus.Gauge
 	pollDuration     prometheus.Histogram
+	peerOutages      prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -79,6 +80,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time of one catch-up query.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}),
+		peerOutages: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "parley", Subsystem: "hub", Name: "catchup_peer_outages",
+			Help: "Other nodes that report they cannot reach the broker (read once per poll period while this node's broker is up); above 0 this node catches up from the database.",
+		}),
 		publishLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "parley", Subsystem: "hub", Name: "publish_duration_seconds",
 			Help:    "Time from a publish frame to its ack: Service.PublishDedup (persist) plus the broker publish.",
@@ -88,7 +93,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.connections, m.subscriptions, m.messagesIn, m.messagesOut,
 			m.queueDrops, m.slowConsumers, m.brokerReconnects, m.resyncs, m.publishLatency,
-			m.brokerUp, m.polls, m.pollErrors, m.pollEvents, m.pollChannels, m.pollDuration)
+			m.brokerUp, m.polls, m.pollErrors, m.pollEvents, m.pollChannels, m.pollDuration, m.peerOutages)
 	}
 	return m
 }

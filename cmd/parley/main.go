@@ -13,7 +13,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -58,12 +60,15 @@ type Main struct {
 	// the admin login.
 	Stdout io.Writer
 
-	store     chat.Store
-	svc       *chat.Service
-	hub       *hub.Hub
-	broker    hub.Broker
-	presence  hub.Presence
-	redis     *redis.Client
+	store    chat.Store
+	svc      *chat.Service
+	hub      *hub.Hub
+	broker   hub.Broker
+	presence hub.Presence
+	redis    *redis.Client
+	// nodeID names this node in the cluster's broker-outage records
+	// (hub.Config.NodeID); empty without Redis.
+	nodeID    string
 	server    *http.Server
 	listener  net.Listener
 	publicURL string
@@ -233,6 +238,12 @@ func (m *Main) connectBroker(ctx context.Context) error {
 		//lint:ignore ST1005 Redis is a proper noun, like the PARLEY_REDIS_URL prefix above
 		return fmt.Errorf("Redis: %w", err)
 	}
+	host, _ := os.Hostname()
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	// Host and pid for the operator, random so that no two processes (a
+	// restart reusing a pid) share an id and clear each other's record.
+	m.nodeID = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(rnd[:]))
 	prefix := c.RedisPrefix + ":"
 	m.broker = hub.NewRedisBroker(m.redis, prefix, hub.RedisBrokerOptions{Logger: m.Log})
 	m.presence = hub.NewRedisPresence(m.redis, prefix, hub.RedisPresenceOptions{Logger: m.Log,
@@ -257,7 +268,7 @@ func (m *Main) startHub(fe *frontend.Server) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hc := hub.Config{Service: hubDomain{m.svc.Sessions, m.svc.Messages, m.svc.Directory}, Broker: m.broker, Presence: m.presence, Authenticate: fe.Authenticate,
 		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck,
-		MaxSocketsPerUser: m.Config.MaxSocketsPerUser, CloseDrain: m.Config.ShutdownDrain, PollInterval: m.Config.PollInterval}
+		MaxSocketsPerUser: m.Config.MaxSocketsPerUser, CloseDrain: m.Config.ShutdownDrain, PollInterval: m.Config.PollInterval, NodeID: m.nodeID}
 	if m.hubOptions != nil {
 		m.hubOptions(&hc)
 	}

@@ -43,6 +43,7 @@ var areas = []struct {
 	name string
 	run  func(t *testing.T, e Engine)
 }{
+	{"cluster", testCluster},
 	{"conversation", testConversations},
 	{"message", testMessages},
 	{"messenger", testMessenger},
