@@ -309,6 +309,7 @@ func TestCatchUpWhileAnotherNodeIsCutOff(t *testing.T) {
 			if f := a.publish("p1", ch, "before", "c1"); f.Type != "ack" {
 				t.Fatalf("publish: %+v", f)
 			}
+			checkContiguous(t, "node A, broker up", a.messageSeqs(ch, 1), 1, 1)
 			checkContiguous(t, "node B, broker up", m.messageSeqs(ch, 1), 1, 1)
 
 			nodes[0].broker.goDown() // node A only: B's broker stays up

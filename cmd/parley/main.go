@@ -233,6 +233,11 @@ func (m *Main) connectBroker(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("PARLEY_REDIS_URL: %w", err)
 	}
+	// Every Redis call of Parley's carries a deadline of its own (the
+	// presence calls, the heartbeat, the broker's reconnect); go-redis
+	// applies it to the socket only when told to, and otherwise waits its
+	// 3 s read timeout on a hung Redis, whatever the caller asked.
+	opts.ContextTimeoutEnabled = true
 	m.redis = redis.NewClient(opts)
 	if err := m.redis.Ping(ctx).Err(); err != nil {
 		//lint:ignore ST1005 Redis is a proper noun, like the PARLEY_REDIS_URL prefix above
