@@ -8,6 +8,13 @@ import (
 	"parley/chat"
 )
 
+// conversationSeed is the conversations part of the demo, as a script.
+type conversationSeed struct {
+	demoScript
+	cats                     map[string]chat.Category // by short key
+	hannu, matti, emma, carl context.Context          // acting as each user
+}
+
 // seedConversations adds support categories and a conversation in every
 // status, each made by the users themselves through the service, so the
 // demo passes through the same rules as real use:
@@ -24,23 +31,8 @@ import (
 // provider's message handler, is assigned to both customer companies.
 func (d *demo) seedConversations() error {
 	s := &conversationSeed{demoScript: demoScript{d: d}}
-	s.assignHandler()
-	s.categories()
-	s.hannu, s.matti, s.emma, s.carl = s.as("handler"), s.as("manager"), s.as("employee"), s.as("customer")
-	s.newConversation()
-	s.openConversation()
-	s.waitingConversation()
-	s.solvedConversation()
-	s.providerConversation()
-	s.draft()
-	return s.err
-}
-
-// conversationSeed is the conversations part of the demo, as a script.
-type conversationSeed struct {
-	demoScript
-	cats                     map[string]chat.Category // by short key
-	hannu, matti, emma, carl context.Context          // acting as each user
+	return s.run(s.assignHandler, s.categories, s.logIn, s.newConversation, s.openConversation,
+		s.waitingConversation, s.solvedConversation, s.providerConversation, s.draft)
 }
 
 // assignHandler assigns Hannu to both customer companies.
@@ -72,6 +64,11 @@ func (s *conversationSeed) categories() {
 	} {
 		s.cats[c.key] = try(&s.demoScript, func() (chat.Category, error) { return s.d.svc.Conversations.CreateCategory(admin, c.in) })
 	}
+}
+
+// logIn logs in everyone who acts here besides the admin.
+func (s *conversationSeed) logIn() {
+	s.hannu, s.matti, s.emma, s.carl = s.as("handler"), s.as("manager"), s.as("employee"), s.as("customer")
 }
 
 // newConversation is Emma's missing payslip, not yet taken.

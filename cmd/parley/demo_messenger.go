@@ -15,12 +15,7 @@ import (
 // through the same rules as real use.
 func (d *demo) seedMessenger() error {
 	s := &messengerSeed{demoScript: demoScript{d: d}}
-	s.admin, s.mira, s.hannu = s.as("admin"), s.as("messenger"), s.as("handler")
-	s.matti, s.emma = s.as("manager"), s.as("employee")
-	s.payrollTeam()
-	s.northwindHR()
-	s.inactiveGroup()
-	return s.err
+	return s.run(s.logIn, s.payrollTeam, s.northwindHR, s.inactiveGroup)
 }
 
 // messengerSeed is the messenger part of the demo, as a script.
@@ -28,6 +23,12 @@ type messengerSeed struct {
 	demoScript
 	admin, mira, hannu, matti, emma context.Context // acting as each user
 	posts                           int             // so far, for client_msg_id
+}
+
+// logIn logs in everyone who acts here.
+func (s *messengerSeed) logIn() {
+	s.admin, s.mira, s.hannu = s.as("admin"), s.as("messenger"), s.as("handler")
+	s.matti, s.emma = s.as("manager"), s.as("employee")
 }
 
 // payrollTeam is the provider's own group: an edited message, a question
@@ -146,6 +147,14 @@ func (s *messengerSeed) markRead(who context.Context, t chat.Topic) {
 type demoScript struct {
 	d   *demo
 	err error
+}
+
+// run runs the steps in order and returns the first failure.
+func (s *demoScript) run(steps ...func()) error {
+	for _, step := range steps {
+		step()
+	}
+	return s.err
 }
 
 // try runs step unless an earlier one failed.
