@@ -513,6 +513,7 @@ func publish(ctx context.Context, c *client, pub int, interval time.Duration, st
 		case <-tick.C:
 			switch {
 			case !started || p.draining():
+				// Not this publisher's phase yet, or publishing is over.
 			case ctx.Err() != nil:
 				p.drain()
 			default:
@@ -534,8 +535,8 @@ type publisher struct {
 	pub int
 	st  *stats
 	n   int // frames published
-	mu  sync.Mutex
-	// inflight holds the frames not yet acked, by id.
+	// inflight holds the frames not yet acked, by id, under mu.
+	mu       sync.Mutex
 	inflight map[string]pending
 	connects int64 // c.connects when last looked at
 	// drainUntil, once publishing has ended, is how long acks are waited
