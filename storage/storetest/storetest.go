@@ -45,6 +45,7 @@ var areas = []struct {
 }{
 	{"cluster", testCluster},
 	{"conversation", testConversations},
+	{"errors", testErrors},
 	{"message", testMessages},
 	{"messenger", testMessenger},
 	{"notification", testNotifications},
