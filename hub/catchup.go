@@ -109,10 +109,11 @@ type outageState struct {
 	failing  bool // the last report or read failed (logged once per run)
 }
 
-// outageTTL is how long a record lasts unrenewed: three periods, so that
-// one slow renewal does not stop the others' polling, while a node that
-// died cut off stops costing them polls soon.
-func (h *Hub) outageTTL() time.Duration { return 3 * h.cfg.PollInterval }
+// outageTTL is how long a record lasts unrenewed: three periods and at
+// least 3 s, so that a slow renewal (a busy database) does not stop the
+// others' polling, while a node that died cut off stops costing them
+// polls soon.
+func (h *Hub) outageTTL() time.Duration { return max(3*h.cfg.PollInterval, 3*time.Second) }
 
 // checkOutages reports this node's outage, or reads the others', and
 // sets peersDown. It runs on the poll loop only.
