@@ -9,6 +9,7 @@ import {
   upsertConversation, directory, myId,
 } from './store.js';
 import { loadDraft, saveDraft, discardDraft, serverDrafts, draftIdFor } from './drafts.js';
+import { addressFields } from './helpdesk.js';
 
 export const STATUSES = ['new', 'open', 'waiting', 'solved'];
 
@@ -268,9 +269,13 @@ export function newMessageView(main) {
     saveSoon();
   });
 
+  const toBox = h('div', { id: 'new-to-box' });
+  let address = null;
   if (canRelate) {
     get('/companies' + query({ limit: 200 })).then((r) => {
       for (const c of r.items || []) company.appendChild(h('option', { value: c.id }, c.name));
+      address = addressFields(r.items || []);
+      if (address) replace(toBox, address.el);
     }).catch(() => {});
     const search = debounce(async () => {
       const q = personQ.value.trim();
@@ -332,6 +337,7 @@ export function newMessageView(main) {
       inp.notify_admins = notifyAdmins.checked;
       if (adminSel.value) inp.admin_id = Number(adminSel.value);
     }
+    address?.apply(inp);
     return inp;
   }
 
@@ -399,6 +405,7 @@ export function newMessageView(main) {
     field(t('new.subject'), subject, t('new.subject.help')),
     field(t('new.category'), category, t('new.category.help')),
     roleBox,
+    toBox,
     h('div', null, previewBtn, preview),
     canRelate ? h('fieldset', null, h('legend', null, t('new.related')),
       field(t('new.company'), company),
