@@ -45,6 +45,7 @@ var areas = []struct {
 }{
 	{"canned reply", testCannedReplies},
 	{"conversation", testConversations},
+	{"errors", testErrors},
 	{"message", testMessages},
 	{"messenger", testMessenger},
 	{"notification", testNotifications},
