@@ -18,7 +18,7 @@ func (s *Store) CannedReplyCreate(ctx context.Context, r *chat.CannedReply) erro
 		CreatedAt: created, UpdatedAt: updated,
 	})
 	if err != nil {
-		return translate(err, "canned reply")
+		return translateRef(err, "canned reply", "user")
 	}
 	r.ID, r.CreatedAt, r.UpdatedAt = id, created, updated
 	return nil
@@ -48,12 +48,12 @@ func (s *Store) CannedReplyUpdate(ctx context.Context, r chat.CannedReply) error
 	n, err := s.q.CannedReplyUpdate(ctx, db.CannedReplyUpdateParams{
 		TenantID: r.TenantID, ID: r.ID, Locale: r.Locale, Title: r.Title, Body: r.Body, UpdatedAt: orNow(r.UpdatedAt),
 	})
-	return expectRow(n, err, "canned reply")
+	return mustAffect("canned reply")(n, err)
 }
 
 func (s *Store) CannedReplyDelete(ctx context.Context, tenantID, id int64) error {
 	n, err := s.q.CannedReplyDelete(ctx, db.CannedReplyDeleteParams{TenantID: tenantID, ID: id})
-	return expectRow(n, err, "canned reply")
+	return mustAffect("canned reply")(n, err)
 }
 
 func (s *Store) CannedReplyCount(ctx context.Context, tenantID, ownerID int64) (int64, error) {

@@ -118,7 +118,18 @@ func testConversationQueues(t *testing.T, s chat.Store) {
 		{"employee A", chat.ConversationFilter{VisibleTo: a.EmployeeA.ID, RoleIDs: []int64{w.emp},
 			AddresseeCompanyIDs: []int64{a.CompanyA.ID}}, []string{"newA", "openMine"}},
 		{"tenant b's handler", chat.ConversationFilter{VisibleTo: w.b.Handler.ID,
-			RoleIDs: []int64{w.b.Roles[chat.RoleMessageHandler].ID}, AddresseeCompanyIDs: []int64{a.CompanyB.ID}}, nil},
+			RoleIDs: []int64{w.b.Roles[chat.RoleMessageHandler].ID}}, nil},
+	}
+	// Tenant a's ids in tenant b find none of a's conversations.
+	cs, err := s.ConversationList(t.Context(), w.b.Tenant.ID, chat.ConversationFilter{VisibleTo: a.EmployeeB.ID,
+		AddresseeCompanyIDs: []int64{a.CompanyB.ID}, RoleIDs: []int64{w.handlerRole}, OldestFirst: true}, chat.Page{})
+	NoErr(t, err, "ConversationList in b")
+	wantIDs(t, "a's ids in b", convIDs(cs), nil)
+	qc, err := s.ConversationQueueCounts(t.Context(), w.b.Tenant.ID, chat.ConversationFilter{VisibleTo: a.EmployeeB.ID,
+		AddresseeCompanyIDs: []int64{a.CompanyB.ID}, RoleIDs: []int64{w.handlerRole}}, a.Handler.ID, w.staleBefore)
+	NoErr(t, err, "ConversationQueueCounts in b")
+	if len(qc) != 0 {
+		t.Fatalf("a's ids count in b: %+v", qc)
 	}
 	for _, v := range viewers {
 		t.Run(v.name, func(t *testing.T) {
