@@ -79,3 +79,34 @@ func TestQueueCountsLive(t *testing.T) {
 	hannu.noDialogs()
 	carlB.noDialogs()
 }
+
+// TestCannedReplyInserts: in a conversation's composer the handler opens
+// the canned replies with Ctrl+Shift+K, searches, and Enter inserts the
+// reply with the customer's name and the subject filled in.
+func TestCannedReplyInserts(t *testing.T) {
+	t.Parallel()
+	srv := sharedServer(t)
+	stamp := fmt.Sprint(time.Now().UnixNano())
+	admin := srv.api(t, "admin@demo.example")
+	admin.must("POST", "/api/v1/canned-replies", map[string]any{"shared": true, "locale": "en", "title": "Greeting " + stamp,
+		"body": "Hello {customer_name}, about {subject}: we are on it."}, nil)
+	carl := srv.api(t, "customer@demo.example")
+	var conv struct {
+		ID int64 `json:"id"`
+	}
+	carl.must("POST", "/api/v1/conversations", map[string]any{"subject": "Tax card " + stamp, "category_id": 1, "body": "Hello"}, &conv)
+
+	hannu := newBrowser(t, srv, "hannu")
+	hannu.login("handler@demo.example")
+	hannu.route(fmt.Sprintf("#/conversation/%d", conv.ID))
+	hannu.waitJS("composer with canned replies", `document.querySelector('#composer-input') && document.querySelector('#canned-open')`)
+	eval[bool](hannu, `(document.querySelector('#composer-input').dispatchEvent(new KeyboardEvent('keydown', {key: 'K', ctrlKey: true, shiftKey: true, bubbles: true})), true)`)
+	hannu.waitJS("picker open", `!document.querySelector('#canned-picker').hidden && document.activeElement?.id === 'canned-search'`)
+	hannu.typeInto("#canned-search", stamp)
+	hannu.waitJS("the reply found", fmt.Sprintf(`document.querySelectorAll('#canned-options [role=option]').length === 1 && %s`, hasText("#canned-options", "Greeting "+stamp)))
+	eval[bool](hannu, `(document.querySelector('#canned-search').dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true})), true)`)
+	want := "Hello Carl Customer, about Tax card " + stamp + ": we are on it."
+	hannu.waitJS("inserted with placeholders filled", fmt.Sprintf(`document.querySelector('#composer-input').value === %s`, jsStr(want)))
+	hannu.waitJS("picker closed", `document.querySelector('#canned-picker').hidden`)
+	hannu.noDialogs()
+}

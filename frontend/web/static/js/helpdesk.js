@@ -105,7 +105,7 @@ export function queueView(main, name, categoryId) {
 // ---- messenger users ----
 
 export function messengerUsersView(main) {
-  const body = h('div', { id: 'messenger-users' }, h('p', { class: 'muted' }, t('list.loading')));
+  const body = h('div', { id: 'messenger-users' }, h('p', { class: 'muted' }, t('musers.loading')));
   replace(main, h('section', { class: 'page' }, h('h1', null, t('musers.title')),
     h('p', { class: 'help muted small' }, t('musers.help')), body));
   get('/messenger/users').then((r) => {
