@@ -256,13 +256,17 @@ export function newMessageView(main) {
   }
   if (!canRoles) roleBox.appendChild(h('p', { class: 'help muted small' }, t('new.receivers.fixed')));
 
+  // The form's own copy: a live category change clears the shared cache
+  // (state.categories) while the form is open.
+  let cats = [];
   categories().then((cs) => {
+    cats = cs;
     for (const c of cs) category.appendChild(h('option', { value: c.id }, categoryName(c)));
     restore();
   }).catch((e) => { err.textContent = errorText(e); });
 
   category.addEventListener('change', () => {
-    const c = state.categories?.find((x) => x.id === Number(category.value));
+    const c = cats.find((x) => x.id === Number(category.value));
     const ids = categoryRoles(c);
     for (const [id, cb] of roleChecks) cb.checked = ids.includes(id);
     clear(preview);
@@ -325,7 +329,7 @@ export function newMessageView(main) {
 
   function input() {
     const roleIds = [...roleChecks].filter(([, cb]) => cb.checked).map(([id]) => id);
-    const c = state.categories?.find((x) => x.id === Number(category.value));
+    const c = cats.find((x) => x.id === Number(category.value));
     const preset = categoryRoles(c);
     const changed = roleIds.length !== preset.length || roleIds.some((id) => !preset.includes(id));
     const inp = { subject: subject.value.trim(), category_id: Number(category.value) || 0, body: body.value };
@@ -375,7 +379,7 @@ export function newMessageView(main) {
     let data = {};
     try { data = d.data ? JSON.parse(d.data) : {}; } catch { data = {}; }
     if (data.category_id) category.value = String(data.category_id);
-    const c = state.categories?.find((x) => x.id === data.category_id);
+    const c = cats.find((x) => x.id === data.category_id);
     const ids = data.role_ids || categoryRoles(c);
     for (const [id, cb] of roleChecks) cb.checked = ids.includes(id);
     if (data.related_company_id) company.value = String(data.related_company_id);
