@@ -74,7 +74,8 @@ func TestQueueCountsLive(t *testing.T) {
 	carlB.waitJS("the office's conversation in Carl's panel", fmt.Sprintf(`document.querySelector('a.conv-link[href=%s]')?.textContent.includes(%s)`, jsStr(route), jsStr(subject)))
 	carlB.route(route)
 	carlB.waitText("#messages .msg .body", "receipts")
-	// Carl is the customer: no status controls.
+	// Carl is the customer: no status controls; the panel says to whom.
+	carlB.waitJS("addressed to his company", `document.querySelector('#conv-to')?.textContent.includes('company')`)
 	carlB.waitJS("no handler tools", `!document.querySelector('#conv-status-set')`)
 	hannu.noDialogs()
 	carlB.noDialogs()

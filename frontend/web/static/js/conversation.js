@@ -84,6 +84,7 @@ export function conversationPanel(c, th) {
     h('dt', null, t('conv.handler')), h('dd', { id: 'conv-handler' }, c.handler_id ? userName(c.handler_id) : t('conv.nohandler')),
     c.customer_assignee_id ? [h('dt', null, t('conv.assignee')), h('dd', null, userName(c.customer_assignee_id))] : null,
     c.admin_id ? [h('dt', null, t('conv.admin')), h('dd', null, userName(c.admin_id))] : null,
+    c.to_customer ? [h('dt', null, t('to.legend')), h('dd', { id: 'conv-to' }, c.customer_company_id ? t('to.company') : userName(c.customer_assignee_id))] : null,
     h('dt', null, t('conv.creator')), h('dd', null, userName(c.creator_id), ' · ', fmtDateTime(c.created_at)),
     c.related_user_id ? [h('dt', null, t('conv.relatedperson')), h('dd', null, userName(c.related_user_id))] : null,
     c.external_emails?.length ? [h('dt', null, t('conv.emails')), h('dd', null, c.external_emails.join(', '), h('p', { class: 'warning small' }, t('conv.emailwarning')))] : null);
