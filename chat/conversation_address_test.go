@@ -172,3 +172,34 @@ func TestOfficeToCustomerConversation(t *testing.T) {
 		storetest.WantCode(t, err, chat.ENotFound)
 	})
 }
+
+// TestConversationRecipientsAddressees: the users of the addressed
+// customer company hear of the new conversation and of answers; the
+// office creator of a conversation to a customer is not told "your
+// message has been answered".
+func TestConversationRecipientsAddressees(t *testing.T) {
+	t.Parallel()
+	handler, colleague, c1, c2 := int64(1), int64(2), int64(10), int64(11)
+	company := int64(5)
+	p := chat.ConversationParties{
+		Conversation:  chat.Conversation{CreatorID: handler, HandlerID: &handler, ToCustomer: true, CustomerCompanyID: &company},
+		RoleMemberIDs: []int64{handler, colleague},
+		AddresseeIDs:  []int64{c1, c2},
+	}
+	ids := func(rs []chat.Recipient) []int64 {
+		var out []int64
+		for _, r := range rs {
+			out = append(out, r.UserID)
+		}
+		return out
+	}
+	if got := ids(chat.ConversationRecipients(chat.ReasonNewConversation, p, handler, nil)); !slices.Equal(got, []int64{colleague, c1, c2}) {
+		t.Errorf("new_conversation: %v", got)
+	}
+	if got := ids(chat.ConversationRecipients(chat.ReasonAnswered, p, colleague, nil)); !slices.Equal(got, []int64{c1, c2}) {
+		t.Errorf("answered by another handler: %v (the office creator is not the customer)", got)
+	}
+	if got := ids(chat.ConversationRecipients(chat.ReasonCustomerMessage, p, c1, nil)); !slices.Equal(got, []int64{handler}) {
+		t.Errorf("customer_message: %v", got)
+	}
+}
