@@ -270,6 +270,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.notifyDecisionListStmt, err = db.PrepareContext(ctx, notifyDecisionList); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyDecisionList: %w", err)
 	}
+	if q.notifyJobBacklogStmt, err = db.PrepareContext(ctx, notifyJobBacklog); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyJobBacklog: %w", err)
+	}
 	if q.notifyJobClaimStmt, err = db.PrepareContext(ctx, notifyJobClaim); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyJobClaim: %w", err)
 	}
@@ -817,6 +820,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing notifyDecisionListStmt: %w", cerr)
 		}
 	}
+	if q.notifyJobBacklogStmt != nil {
+		if cerr := q.notifyJobBacklogStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyJobBacklogStmt: %w", cerr)
+		}
+	}
 	if q.notifyJobClaimStmt != nil {
 		if cerr := q.notifyJobClaimStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing notifyJobClaimStmt: %w", cerr)
@@ -1158,6 +1166,7 @@ type Queries struct {
 	notificationUnreadCountStmt      *sql.Stmt
 	notifyDecisionInsertStmt         *sql.Stmt
 	notifyDecisionListStmt           *sql.Stmt
+	notifyJobBacklogStmt             *sql.Stmt
 	notifyJobClaimStmt               *sql.Stmt
 	notifyJobDeleteStmt              *sql.Stmt
 	notifyJobInsertStmt              *sql.Stmt
@@ -1290,6 +1299,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		notificationUnreadCountStmt:      q.notificationUnreadCountStmt,
 		notifyDecisionInsertStmt:         q.notifyDecisionInsertStmt,
 		notifyDecisionListStmt:           q.notifyDecisionListStmt,
+		notifyJobBacklogStmt:             q.notifyJobBacklogStmt,
 		notifyJobClaimStmt:               q.notifyJobClaimStmt,
 		notifyJobDeleteStmt:              q.notifyJobDeleteStmt,
 		notifyJobInsertStmt:              q.notifyJobInsertStmt,
