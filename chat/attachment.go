@@ -459,7 +459,9 @@ func archiveClean(zr *zip.Reader, depth int, budget *archiveBudget) bool {
 }
 
 // entryClean judges one archive entry by its bytes: programs are refused,
-// archives are opened and checked in turn.
+// and so are archives Parley cannot open (their content cannot be
+// checked); zip archives, also behind a prefix (a self-extractor, or
+// bytes put before one), are opened and checked in turn.
 func entryClean(f *zip.File, depth int, budget *archiveBudget) bool {
 	rc, err := f.Open()
 	if err != nil {
@@ -470,25 +472,82 @@ func entryClean(f *zip.File, depth int, budget *archiveBudget) bool {
 	if err != nil {
 		return false
 	}
-	if isExecutable(head) {
+	if isExecutable(head) || isUnopenedArchive(head) {
 		return false
-	}
-	if !bytes.HasPrefix(head, []byte("PK\x03\x04")) {
-		return true
 	}
 	if f.UncompressedSize64 > maxNestedArchiveBytes {
-		return false
+		// Too large to open as a nested archive: refused if it is one.
+		return !bytes.HasPrefix(head, zipLocalHeader) && !endsLikeZip(rc)
 	}
 	rest, err := io.ReadAll(io.LimitReader(rc, maxNestedArchiveBytes))
 	if err != nil {
 		return false
 	}
-	inner := append(head, rest...)
-	zr, err := zip.NewReader(bytes.NewReader(inner), int64(len(inner)))
+	whole := append(head, rest...)
+	if !bytes.HasPrefix(whole, zipLocalHeader) && !hasZipEnd(whole) {
+		return true
+	}
+	zr, err := zip.NewReader(bytes.NewReader(whole), int64(len(whole)))
 	if err != nil {
 		return false
 	}
 	return archiveClean(zr, depth+1, budget)
+}
+
+var (
+	zipLocalHeader = []byte("PK\x03\x04")
+	zipEndRecord   = []byte("PK\x05\x06")
+)
+
+// zipEndWindow is how far from its end a zip's end-of-central-directory
+// record can start: its 22 bytes plus a comment of up to 64 KiB.
+const zipEndWindow = 22 + 0xffff
+
+// hasZipEnd reports whether data ends like a zip archive, wherever the
+// archive starts.
+func hasZipEnd(data []byte) bool {
+	return bytes.Contains(data[max(0, len(data)-zipEndWindow):], zipEndRecord)
+}
+
+// endsLikeZip reads r to its end (bounded by the archive budget already
+// taken for the entry) and reports whether its tail holds a zip's end record.
+func endsLikeZip(r io.Reader) bool {
+	tail := make([]byte, 0, 2*zipEndWindow)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		tail = append(tail, buf[:n]...)
+		if len(tail) > zipEndWindow {
+			tail = append(tail[:0], tail[len(tail)-zipEndWindow:]...)
+		}
+		if err != nil {
+			return err != io.EOF || bytes.Contains(tail, zipEndRecord)
+		}
+	}
+}
+
+// unopenedArchiveMagic are the leading bytes of archive and compression
+// formats Parley does not open.
+var unopenedArchiveMagic = [][]byte{
+	[]byte("7z\xbc\xaf\x27\x1c"), // 7-Zip
+	[]byte("Rar!\x1a\x07"),       // RAR 4 and 5
+	{0x1f, 0x8b},                 // gzip (.gz, .tgz)
+	[]byte("BZh"),                // bzip2
+	[]byte("\xfd7zXZ\x00"),       // xz
+	{0x28, 0xb5, 0x2f, 0xfd},     // zstd
+	[]byte("MSCF"),               // Windows cabinet
+	[]byte("\x60\xea"),           // ARJ
+}
+
+// isUnopenedArchive reports whether head starts an archive Parley does
+// not open (tar: "ustar" at offset 257).
+func isUnopenedArchive(head []byte) bool {
+	for _, m := range unopenedArchiveMagic {
+		if bytes.HasPrefix(head, m) {
+			return true
+		}
+	}
+	return len(head) >= 262 && string(head[257:262]) == "ustar"
 }
 
 // isExecutable reports whether data starts like a program or script.
