@@ -132,7 +132,12 @@ func (s *MessageService) searchableChannels(ctx context.Context, p *Principal) (
 		}
 	}
 	f := ConversationFilter{VisibleTo: p.UserID, RoleIDs: p.RoleIDs}
-	if t.Settings.CompanyVisibility {
+	switch {
+	case p.TenantAdmin():
+		// Tenant admins read every conversation of their tenant, so they
+		// search them all (as their conversation list shows them all).
+		f = ConversationFilter{AllOfTenant: true}
+	case t.Settings.CompanyVisibility:
 		// Role routing counts only within the caller's companies; without
 		// companies it grants nothing (an empty list would not filter).
 		f.CompanyIDs = p.CompanyIDs
