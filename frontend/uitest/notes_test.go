@@ -68,3 +68,45 @@ func TestDesignatedAdminListAndNotes(t *testing.T) {
 	hannu.noDialogs()
 	emma.noDialogs()
 }
+
+// TestOfficeAddressSetting: a tenant admin sets the office notification
+// address and its language in the settings form; the server keeps them,
+// and an employee's view of the tenant does not show the address.
+func TestOfficeAddressSetting(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	aino := newBrowser(t, srv, "aino")
+	aino.login("admin@demo.example")
+	aino.route("#/admin/settings")
+	aino.waitJS("settings loaded", `document.querySelector('#ts-officeemail')`)
+	aino.waitText("label", "Office notification address")
+	aino.waitText(".help", "every new conversation and every customer message")
+	aino.typeInto("#ts-officeemail", "Office@Demo.Example")
+	aino.setValue("#ts-officelocale", "fi")
+	aino.click("#ts-save")
+	var tn struct {
+		Settings struct {
+			NotificationEmail  string `json:"notification_email"`
+			NotificationLocale string `json:"notification_locale"`
+		} `json:"settings"`
+	}
+	admin := srv.api(t, "admin@demo.example")
+	// The save is asynchronous: wait for it (the deadline only bounds a hang).
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		admin.must("GET", "/api/v1/tenant", nil, &tn)
+		if tn.Settings.NotificationEmail != "" || time.Now().After(deadline) {
+			break
+		}
+	}
+	if tn.Settings.NotificationEmail != "office@demo.example" || tn.Settings.NotificationLocale != "fi" {
+		t.Fatalf("saved settings %+v", tn.Settings)
+	}
+	var seen struct {
+		Settings map[string]any `json:"settings"`
+	}
+	srv.api(t, "employee@demo.example").must("GET", "/api/v1/tenant", nil, &seen)
+	if _, ok := seen.Settings["notification_email"]; ok {
+		t.Fatalf("an employee sees the office address: %v", seen.Settings)
+	}
+	aino.noDialogs()
+}
