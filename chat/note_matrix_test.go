@@ -181,6 +181,20 @@ func TestNoteRules(t *testing.T) {
 			t.Fatalf("customer deleting a note: %v", err)
 		}
 
+		// A conversation the office addresses to a customer company: its
+		// users see it as theirs and never read its notes; the office
+		// creator (handler side) does.
+		to := w.create(t, a, a.handlerA, chat.NewConversationInput{ToCompanyID: &a.CompanyA.ID})
+		_, err = w.svc.Messages.Publish(h, chat.PublishInput{Channel: chat.NoteChannel(to.ID), Body: "about this customer"})
+		storetest.NoErr(t, err, "note on a conversation to a customer company")
+		cctx := w.as(t, a.colleagueA)
+		if _, err := w.svc.Conversations.Conversation(cctx, to.ID); err != nil {
+			t.Fatalf("the addressed company's user cannot see the conversation: %v", err)
+		}
+		if _, err := w.svc.Messages.History(cctx, chat.NoteChannel(to.ID), 0, 10); chat.ErrorCode(err) != chat.ENotFound {
+			t.Fatalf("the addressed company's user reading the notes: %v", err)
+		}
+
 		w.pub.take()
 		_, err = w.svc.Conversations.SetConversationAdmin(h, w.conv.ID, nil)
 		storetest.NoErr(t, err, "SetConversationAdmin nil")

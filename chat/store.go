@@ -29,6 +29,7 @@ type Store interface {
 	MessageStore
 	ConversationStore
 	NotificationStore
+	CannedReplyStore
 }
 
 // TenantStore keeps tenants, companies and roles.
@@ -244,6 +245,30 @@ type ConversationFilter struct {
 	RoleIDs     []int64
 	CompanyIDs  []int64
 	AllOfTenant bool // tenant admins: no visibility filter
+	// AddresseeCompanyIDs keeps, too, conversations addressed to one of
+	// these customer companies (CustomerCompanyID).
+	AddresseeCompanyIDs []int64
+
+	// Unsolved keeps conversations whose status is not solved;
+	// AwaitingBefore (non-zero) those whose customer side has waited
+	// since before it.
+	Unsolved       bool
+	AwaitingBefore time.Time
+	// OldestFirst orders by creation, oldest first (the queues), instead
+	// of by last activity, newest first; page.After is still an id.
+	OldestFirst bool
+}
+
+// QueueCount is one category's row of ConversationQueueCounts: unsolved
+// conversations, and of them the new ones, those HandlerID handles, the
+// waiting ones and those awaiting an answer since before staleBefore.
+type QueueCount struct {
+	CategoryID int64
+	Unsolved   int64
+	New        int64
+	Mine       int64
+	Waiting    int64
+	Stale      int64
 }
 
 // ConversationStore keeps support conversations and their categories.
@@ -259,9 +284,13 @@ type ConversationStore interface {
 	// is a conversation id cursor.
 	ConversationList(ctx context.Context, tenantID int64, f ConversationFilter, page Page) ([]Conversation, error)
 	// ConversationUpdate saves status, handler, assignee, admin, related
-	// company and person, roles, external emails, notify_admins and last
-	// activity.
+	// company and person, roles, external emails, notify_admins, awaiting
+	// since and last activity (to_customer and the customer company stay).
 	ConversationUpdate(ctx context.Context, c Conversation) error
+	// ConversationQueueCounts counts the unsolved conversations f keeps
+	// (its visibility fields only), per category in id order; handlerID
+	// is "mine", staleBefore the stale bound.
+	ConversationQueueCounts(ctx context.Context, tenantID int64, f ConversationFilter, handlerID int64, staleBefore time.Time) ([]QueueCount, error)
 	// ConversationsExpired lists up to limit conversations whose last
 	// activity is older than their retention (category override, else the
 	// tenant's retentionDays) at now.
@@ -348,4 +377,19 @@ type NotificationStore interface {
 	// MuteSet mutes or unmutes a channel for a user.
 	MuteSet(ctx context.Context, tenantID, userID int64, ch Channel, muted bool) error
 	MuteGet(ctx context.Context, tenantID, userID int64, ch Channel) (bool, error)
+}
+
+// CannedReplyStore keeps canned replies: tenant-wide (OwnerID nil) and
+// personal.
+type CannedReplyStore interface {
+	CannedReplyCreate(ctx context.Context, r *CannedReply) error
+	CannedReplyGet(ctx context.Context, tenantID, id int64) (CannedReply, error)
+	// CannedReplyList returns the tenant-wide replies and userID's own, by
+	// id (bounded by MaxSharedCannedReplies + MaxOwnCannedReplies).
+	CannedReplyList(ctx context.Context, tenantID, userID int64) ([]CannedReply, error)
+	// CannedReplyUpdate saves locale, title, body and UpdatedAt.
+	CannedReplyUpdate(ctx context.Context, r CannedReply) error
+	CannedReplyDelete(ctx context.Context, tenantID, id int64) error
+	// CannedReplyCount counts ownerID's replies (0: the tenant-wide ones).
+	CannedReplyCount(ctx context.Context, tenantID, ownerID int64) (int64, error)
 }
