@@ -30,6 +30,21 @@ type Store interface {
 	ConversationStore
 	NotificationStore
 	CannedReplyStore
+	ClusterStore
+}
+
+// ClusterStore keeps what the nodes of a cluster tell each other through
+// the database: which nodes cannot reach the broker. Not tenant data.
+type ClusterStore interface {
+	// BrokerOutageSet records, or renews, that node cannot reach the
+	// broker, until expiresAt.
+	BrokerOutageSet(ctx context.Context, node string, expiresAt time.Time) error
+	// BrokerOutageClear removes node's record (none: nil) and every
+	// record expired at now.
+	BrokerOutageClear(ctx context.Context, node string, now time.Time) error
+	// BrokerOutageNodes lists, sorted, the nodes whose record expires
+	// after now.
+	BrokerOutageNodes(ctx context.Context, now time.Time) ([]string, error)
 }
 
 // TenantStore keeps tenants, companies and roles.
@@ -328,6 +343,20 @@ type NotifyJob struct {
 	CreatedAt     time.Time
 }
 
+// NotifyBacklog is the size of the notification outbox as monitoring
+// reads it (NotificationStore.NotifyJobBacklog).
+type NotifyBacklog struct {
+	// Pending counts every job: due, held by a worker, scheduled for
+	// later (the notify delay) or waiting to be retried.
+	Pending int64
+	// Due counts the jobs due now that no worker holds: the queue the
+	// workers have not reached yet.
+	Due int64
+	// OldestDue is when the longest-waiting due job fell due; zero when
+	// none is due.
+	OldestDue time.Time
+}
+
 // NotifyDecision is one recorded decision about an email.
 type NotifyDecision struct {
 	ID        int64
@@ -359,6 +388,10 @@ type NotificationStore interface {
 	NotifyJobDone(ctx context.Context, id int64) error
 	// NotifyJobRetry reschedules a job after a temporary failure.
 	NotifyJobRetry(ctx context.Context, id int64, dueAt time.Time, lastError string) error
+	// NotifyJobBacklog measures the outbox at now for monitoring, across
+	// tenants: each count stops at limit, so the read stays cheap however
+	// large the backlog grows.
+	NotifyJobBacklog(ctx context.Context, now time.Time, limit int) (NotifyBacklog, error)
 	NotifyDecisionRecord(ctx context.Context, d *NotifyDecision) error
 	NotifyDecisionList(ctx context.Context, tenantID, userID, messageID int64, page Page) ([]NotifyDecision, error)
 

@@ -45,6 +45,15 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.attachmentListByMessagesStmt, err = db.PrepareContext(ctx, attachmentListByMessages); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentListByMessages: %w", err)
 	}
+	if q.brokerOutageClearStmt, err = db.PrepareContext(ctx, brokerOutageClear); err != nil {
+		return nil, fmt.Errorf("error preparing query BrokerOutageClear: %w", err)
+	}
+	if q.brokerOutageNodesStmt, err = db.PrepareContext(ctx, brokerOutageNodes); err != nil {
+		return nil, fmt.Errorf("error preparing query BrokerOutageNodes: %w", err)
+	}
+	if q.brokerOutageSetStmt, err = db.PrepareContext(ctx, brokerOutageSet); err != nil {
+		return nil, fmt.Errorf("error preparing query BrokerOutageSet: %w", err)
+	}
 	if q.cannedReplyCountStmt, err = db.PrepareContext(ctx, cannedReplyCount); err != nil {
 		return nil, fmt.Errorf("error preparing query CannedReplyCount: %w", err)
 	}
@@ -270,6 +279,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.notifyDecisionListStmt, err = db.PrepareContext(ctx, notifyDecisionList); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyDecisionList: %w", err)
 	}
+	if q.notifyJobBacklogStmt, err = db.PrepareContext(ctx, notifyJobBacklog); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyJobBacklog: %w", err)
+	}
 	if q.notifyJobClaimStmt, err = db.PrepareContext(ctx, notifyJobClaim); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyJobClaim: %w", err)
 	}
@@ -440,6 +452,21 @@ func (q *Queries) Close() error {
 	if q.attachmentListByMessagesStmt != nil {
 		if cerr := q.attachmentListByMessagesStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing attachmentListByMessagesStmt: %w", cerr)
+		}
+	}
+	if q.brokerOutageClearStmt != nil {
+		if cerr := q.brokerOutageClearStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing brokerOutageClearStmt: %w", cerr)
+		}
+	}
+	if q.brokerOutageNodesStmt != nil {
+		if cerr := q.brokerOutageNodesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing brokerOutageNodesStmt: %w", cerr)
+		}
+	}
+	if q.brokerOutageSetStmt != nil {
+		if cerr := q.brokerOutageSetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing brokerOutageSetStmt: %w", cerr)
 		}
 	}
 	if q.cannedReplyCountStmt != nil {
@@ -817,6 +844,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing notifyDecisionListStmt: %w", cerr)
 		}
 	}
+	if q.notifyJobBacklogStmt != nil {
+		if cerr := q.notifyJobBacklogStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyJobBacklogStmt: %w", cerr)
+		}
+	}
 	if q.notifyJobClaimStmt != nil {
 		if cerr := q.notifyJobClaimStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing notifyJobClaimStmt: %w", cerr)
@@ -1083,6 +1115,9 @@ type Queries struct {
 	attachmentInsertStmt             *sql.Stmt
 	attachmentLinkStmt               *sql.Stmt
 	attachmentListByMessagesStmt     *sql.Stmt
+	brokerOutageClearStmt            *sql.Stmt
+	brokerOutageNodesStmt            *sql.Stmt
+	brokerOutageSetStmt              *sql.Stmt
 	cannedReplyCountStmt             *sql.Stmt
 	cannedReplyDeleteStmt            *sql.Stmt
 	cannedReplyGetStmt               *sql.Stmt
@@ -1158,6 +1193,7 @@ type Queries struct {
 	notificationUnreadCountStmt      *sql.Stmt
 	notifyDecisionInsertStmt         *sql.Stmt
 	notifyDecisionListStmt           *sql.Stmt
+	notifyJobBacklogStmt             *sql.Stmt
 	notifyJobClaimStmt               *sql.Stmt
 	notifyJobDeleteStmt              *sql.Stmt
 	notifyJobInsertStmt              *sql.Stmt
@@ -1215,6 +1251,9 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		attachmentInsertStmt:             q.attachmentInsertStmt,
 		attachmentLinkStmt:               q.attachmentLinkStmt,
 		attachmentListByMessagesStmt:     q.attachmentListByMessagesStmt,
+		brokerOutageClearStmt:            q.brokerOutageClearStmt,
+		brokerOutageNodesStmt:            q.brokerOutageNodesStmt,
+		brokerOutageSetStmt:              q.brokerOutageSetStmt,
 		cannedReplyCountStmt:             q.cannedReplyCountStmt,
 		cannedReplyDeleteStmt:            q.cannedReplyDeleteStmt,
 		cannedReplyGetStmt:               q.cannedReplyGetStmt,
@@ -1290,6 +1329,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		notificationUnreadCountStmt:      q.notificationUnreadCountStmt,
 		notifyDecisionInsertStmt:         q.notifyDecisionInsertStmt,
 		notifyDecisionListStmt:           q.notifyDecisionListStmt,
+		notifyJobBacklogStmt:             q.notifyJobBacklogStmt,
 		notifyJobClaimStmt:               q.notifyJobClaimStmt,
 		notifyJobDeleteStmt:              q.notifyJobDeleteStmt,
 		notifyJobInsertStmt:              q.notifyJobInsertStmt,
