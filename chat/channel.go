@@ -9,13 +9,19 @@ import (
 // ChannelKind is what a channel carries.
 type ChannelKind string
 
-// Channel kinds. Topic and conversation channels are persisted with a
-// gap-free sequence; the user channel is live only (notifications, list
+// Channel kinds. Topic, conversation and note channels are persisted with
+// a gap-free sequence; the user channel is live only (notifications, list
 // changes, read state on the user's other devices).
 const (
 	KindTopic        ChannelKind = "topic"
 	KindConversation ChannelKind = "conversation"
-	KindUser         ChannelKind = "user"
+	// KindNote is the internal notes of the conversation with the same id
+	// ("note:7" belongs to "conversation:7"). A channel of its own, so
+	// that the hub's per-channel fan-out, replay and gap filling never
+	// carry a note to a subscriber of the conversation; who may subscribe
+	// is canReadNotes.
+	KindNote ChannelKind = "note"
+	KindUser ChannelKind = "user"
 )
 
 // Channel identifies a stream of events: "topic:12", "conversation:7",
@@ -41,7 +47,9 @@ func (c *Channel) UnmarshalText(b []byte) error {
 }
 
 // Persisted reports whether the channel keeps a sequenced history.
-func (c Channel) Persisted() bool { return c.Kind == KindTopic || c.Kind == KindConversation }
+func (c Channel) Persisted() bool {
+	return c.Kind == KindTopic || c.Kind == KindConversation || c.Kind == KindNote
+}
 
 // ParseChannel parses "kind:id".
 func ParseChannel(s string) (Channel, error) {
@@ -51,7 +59,7 @@ func ParseChannel(s string) (Channel, error) {
 		return Channel{}, Errorf(EInvalid, "channel %q is not of the form kind:id", s)
 	}
 	switch k := ChannelKind(kind); k {
-	case KindTopic, KindConversation, KindUser:
+	case KindTopic, KindConversation, KindNote, KindUser:
 		return Channel{Kind: k, ID: n}, nil
 	}
 	return Channel{}, Errorf(EInvalid, "channel kind %q is unknown", kind)
@@ -61,6 +69,9 @@ func ParseChannel(s string) (Channel, error) {
 func TopicChannel(id int64) Channel        { return Channel{KindTopic, id} }
 func ConversationChannel(id int64) Channel { return Channel{KindConversation, id} }
 func UserChannel(id int64) Channel         { return Channel{KindUser, id} }
+
+// NoteChannel names the internal notes of conversation id.
+func NoteChannel(conversationID int64) Channel { return Channel{KindNote, conversationID} }
 
 // MessageKind tells a user's message from an event in the thread.
 type MessageKind string

@@ -58,6 +58,8 @@ type thread struct {
 	ch    Channel
 	topic *Topic
 	conv  *Conversation
+	// note: ch is the internal notes of conv (KindNote).
+	note bool
 }
 
 // threadFor loads ch for p, or ENotFound when p may not read it.
@@ -80,6 +82,12 @@ func (s *core) threadFor(ctx context.Context, st Store, p *Principal, ch Channel
 			return thread{}, err
 		}
 		return thread{ch: ch, conv: &c}, nil
+	case KindNote:
+		c, err := s.notesForRead(ctx, st, p, ch.ID)
+		if err != nil {
+			return thread{}, err
+		}
+		return thread{ch: ch, conv: &c, note: true}, nil
 	}
 	return thread{}, NotFound("channel")
 }
@@ -188,6 +196,9 @@ func (s *MessageService) postInTx(ctx context.Context, p *Principal, in PublishI
 		}
 		if err := s.checkPost(ctx, tx, p, th); err != nil {
 			return err
+		}
+		if th.note && len(in.Mentions) > 0 {
+			return errNoteMentions
 		}
 		mentions, err := s.validMentions(ctx, tx, p, th, in.Mentions)
 		if err != nil {
@@ -499,6 +510,8 @@ func (s *MessageService) checkPost(ctx context.Context, st Store, p *Principal, 
 	switch {
 	case th.topic != nil:
 		return s.checkTopicPost(ctx, st, p, *th.topic)
+	case th.note:
+		return nil // who may read the notes may write them (canReadNotes)
 	case th.conv != nil:
 		return s.checkConversationPost(ctx, st, p, *th.conv)
 	}
@@ -512,6 +525,8 @@ func (s *MessageService) afterPost(ctx context.Context, st Store, p *Principal, 
 	switch {
 	case th.topic != nil:
 		return s.topicPosted(ctx, st, p, *th.topic, m)
+	case th.note:
+		return s.notePosted(ctx, st, p, m)
 	case th.conv != nil:
 		return s.conversationPosted(ctx, st, p, *th.conv, m)
 	}

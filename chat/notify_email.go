@@ -46,6 +46,9 @@ type notifyEmailInput struct {
 	Subject string
 	Excerpt string
 	Link    string
+	// Office: the email goes to the tenant's office notification address
+	// (its own footer: no personal settings apply).
+	Office bool
 }
 
 // renderedEmail is the subject and the two bodies of an email.
@@ -105,6 +108,9 @@ func (t *notifyTemplates) render(layout string, in notifyEmailInput) (renderedEm
 	subjectPhrase, footerPhrase := "subject", "footer"
 	if layout == "external" {
 		footerPhrase = "external_footer"
+	}
+	if in.Office {
+		footerPhrase = "office_footer"
 	}
 	for _, f := range []struct {
 		dst  *string

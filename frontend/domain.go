@@ -75,6 +75,7 @@ type Messenger interface {
 // Conversations serves support conversations, their categories and retention. (chat.ConversationService)
 type Conversations interface {
 	AddExternalEmails(ctx context.Context, id int64, emails []string) (chat.ConversationView, error)
+	AdminCandidates(ctx context.Context, id int64) ([]chat.User, error)
 	Categories(ctx context.Context, all bool) ([]chat.Category, error)
 	Category(ctx context.Context, id int64) (chat.Category, error)
 	Conversation(ctx context.Context, id int64) (chat.ConversationView, error)

@@ -28,6 +28,7 @@ func testConversations(t *testing.T, e Engine) {
 		{name: "Expired", fn: testConversationExpired},
 		// Checks the notification outbox, which spans tenants.
 		{name: "DeleteCascades", fn: testConversationDeleteCascades, own: true},
+		{name: "DeleteTakesNotes", fn: testConversationDeleteTakesNotes},
 		{name: "RetentionRuns", fn: testConversationRetentionRuns},
 	})
 }
@@ -530,6 +531,36 @@ func (c *deleteCase) wantKept(t *testing.T, s chat.Store) {
 	NoErr(t, err, "MuteGet kept")
 	if !muted {
 		t.Fatal("kept conversation lost its mute")
+	}
+}
+
+// testConversationDeleteTakesNotes: deleting a conversation deletes its
+// internal notes (its note channel) too, and no other conversation's.
+func testConversationDeleteTakesNotes(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := NewFixture(t, s, "delete-notes")
+	cat := a.NewCategory(t, "Payroll", a.Roles[chat.RoleMessageHandler].ID)
+	gone := a.NewConversation(t, cat, a.EmployeeA.ID, "to delete")
+	kept := a.NewConversation(t, cat, a.EmployeeA.ID, "to keep")
+	goneNote := a.PostMessage(t, chat.NoteChannel(gone.ID), a.Handler.ID, "internal: salary dispute")
+	keptNote := a.PostMessage(t, chat.NoteChannel(kept.ID), a.Handler.ID, "internal: keep me")
+	_, err := s.ReadStateSet(ctx, a.Tenant.ID, a.Handler.ID, chat.NoteChannel(gone.ID), 1)
+	NoErr(t, err, "ReadStateSet")
+
+	NoErr(t, s.ConversationDelete(ctx, a.Tenant.ID, gone.ID), "ConversationDelete")
+	_, err = s.MessageGet(ctx, a.Tenant.ID, goneNote.ID)
+	WantNotFound(t, err)
+	hist, err := s.MessageHistory(ctx, a.Tenant.ID, chat.NoteChannel(gone.ID), 0, 10)
+	NoErr(t, err, "MessageHistory")
+	last, err := s.ChannelLastSeq(ctx, a.Tenant.ID, chat.NoteChannel(gone.ID))
+	NoErr(t, err, "ChannelLastSeq")
+	if len(hist) != 0 || last != 0 {
+		t.Fatalf("deleted conversation left %d notes, note seq %d", len(hist), last)
+	}
+	got, err := s.MessageGet(ctx, a.Tenant.ID, keptNote.ID)
+	NoErr(t, err, "kept note")
+	if got.Channel != chat.NoteChannel(kept.ID) || got.Body != keptNote.Body {
+		t.Fatalf("kept note = %+v", got)
 	}
 }
 

@@ -1,12 +1,13 @@
 -- name: ChannelSeqNext :one
--- Takes the next seq of a topic or conversation of the tenant. The counter
+-- Takes the next seq of a topic or conversation of the tenant (or of a
+-- conversation's internal notes, kind 'note'). The counter
 -- row stays locked until commit, so seqs are gap-free and commit-ordered.
 -- No row comes back for a channel the tenant does not have.
 INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
 SELECT @tenant_id::bigint, @kind::text, @id::bigint, 1
 WHERE (@kind::text = 'topic'
        AND EXISTS (SELECT 1 FROM topics t WHERE t.tenant_id = @tenant_id::bigint AND t.id = @id::bigint))
-   OR (@kind::text = 'conversation'
+   OR ((@kind::text = 'conversation' OR @kind::text = 'note')
        AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = @tenant_id::bigint AND c.id = @id::bigint))
 ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
 WHERE cs.tenant_id = EXCLUDED.tenant_id

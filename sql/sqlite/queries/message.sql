@@ -2,13 +2,14 @@
 -- attachments and drafts.
 
 -- name: ChannelSeqNext :one
--- Only a topic or conversation of the tenant has a counter, so no tenant
--- can create or move another tenant's counter row.
+-- Only a topic or conversation of the tenant has a counter (a
+-- conversation's internal notes, kind 'note', have one of their own), so
+-- no tenant can create or move another tenant's counter row.
 INSERT INTO channel_seqs (tenant_id, kind, id, last_seq)
 SELECT @tenant_id, @kind, @id, 1
 WHERE (@kind = 'topic'
        AND EXISTS (SELECT 1 FROM topics t WHERE t.tenant_id = @tenant_id AND t.id = @id))
-   OR (@kind = 'conversation'
+   OR ((@kind = 'conversation' OR @kind = 'note')
        AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = @tenant_id AND c.id = @id))
 ON CONFLICT (kind, id) DO UPDATE SET last_seq = channel_seqs.last_seq + 1
     WHERE channel_seqs.tenant_id = excluded.tenant_id

@@ -9,6 +9,7 @@ import {
   upsertConversation, directory, myId,
 } from './store.js';
 import { loadDraft, saveDraft, discardDraft, serverDrafts, draftIdFor } from './drafts.js';
+import { notesPanel } from './notes.js';
 import { addressFields } from './helpdesk.js';
 
 export const STATUSES = ['new', 'open', 'waiting', 'solved'];
@@ -148,6 +149,7 @@ export function conversationPanel(c, th) {
   hist.fill = fill;
   fill();
   box.appendChild(hist);
+  if (can.notes) box.appendChild(notesPanel(c));
   return box;
 }
 
@@ -158,8 +160,8 @@ async function candidates(kind, c) {
     return (await getAll('/users' + query({ role: ids.join(','), active: 'true' }), 400)).map(remember);
   }
   if (kind === 'admin') {
-    const ids = roles.filter((r) => r.key === 'tenant_admin' || r.handler).map((r) => r.id);
-    return (await getAll('/users' + query({ role: ids.join(','), active: 'true' }), 400)).map(remember);
+    // Exactly whom the server accepts for this conversation.
+    return ((await get(`/conversations/${c.id}/admin-candidates`)).items || []).map(remember);
   }
   const company = c.related_company_id;
   return (await getAll('/users' + query({ company: company || '', active: 'true' }), 400)).map(remember);
@@ -308,9 +310,10 @@ export function newMessageView(main) {
   }
 
   if (canAdmins) {
-    const adminRole = state.roles.filter((r) => r.key === 'tenant_admin' || r.handler).map((r) => r.id);
-    getAll('/users' + query({ role: adminRole.join(','), active: 'true' }), 200).then((us) => {
-      for (const u of us) adminSel.appendChild(h('option', { value: u.id }, u.name));
+    // The server's list is exactly whom creation accepts (the company rule
+    // included): the directory alone would miss tenant admins.
+    get('/conversations/admin-candidates').then((r) => {
+      for (const u of r.items || []) adminSel.appendChild(h('option', { value: u.id }, remember(u).name));
     }).catch(() => {});
   }
 

@@ -386,6 +386,7 @@ export function handleEvent(f) {
     case 'access.revoked':
       for (const c of d.channels || []) {
         if (c.startsWith('conversation:')) removeConversation(Number(c.split(':')[1]));
+        else if (c.startsWith('note:')) channelGone(c); // lost the right to the internal notes
         else {
           channelGone(c);
           reloadMessenger();

@@ -364,6 +364,17 @@ export const strings = {
     'outcome.suppressed_no_access': 'Not sent: no access',
     'outcome.failed': 'Failed',
 
+    // ---- internal notes, office notification address (notes) ----
+    'notes.title': 'Internal notes',
+    'notes.badge': 'Internal',
+    'notes.help': 'Only the handlers of this conversation see these notes. The customer never does.',
+    'notes.none': 'No internal notes yet.',
+    'notes.placeholder': 'Write an internal note…',
+    'notes.add': 'Add note',
+    'admin.officeemail': 'Office notification address',
+    'admin.officeemail.help': 'Receives an email for every new conversation and every customer message, besides the handlers and the designated administrator.',
+    'admin.officelocale': 'Language of office emails',
+
     'user.unknown': 'User {id}',
 
     // Queues, canned replies, messenger users page, office-to-customer
@@ -771,6 +782,17 @@ export const strings = {
     'outcome.suppressed_author': 'Ei lähetetty: kirjoittaja',
     'outcome.suppressed_no_access': 'Ei lähetetty: ei pääsyä',
     'outcome.failed': 'Epäonnistui',
+
+    // ---- internal notes, office notification address (notes) ----
+    'notes.title': 'Sisäiset muistiinpanot',
+    'notes.badge': 'Sisäinen',
+    'notes.help': 'Vain tämän keskustelun käsittelijät näkevät nämä muistiinpanot. Asiakas ei näe niitä koskaan.',
+    'notes.none': 'Ei vielä sisäisiä muistiinpanoja.',
+    'notes.placeholder': 'Kirjoita sisäinen muistiinpano…',
+    'notes.add': 'Lisää muistiinpano',
+    'admin.officeemail': 'Toimiston ilmoitusosoite',
+    'admin.officeemail.help': 'Saa sähköpostin jokaisesta uudesta keskustelusta ja jokaisesta asiakkaan viestistä käsittelijöiden ja vastuuhenkilön lisäksi.',
+    'admin.officelocale': 'Toimiston sähköpostien kieli',
 
     'user.unknown': 'Käyttäjä {id}',
 

@@ -423,7 +423,7 @@ INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
 SELECT $1::bigint, $2::text, $3::bigint, 1
 WHERE ($2::text = 'topic'
        AND EXISTS (SELECT 1 FROM topics t WHERE t.tenant_id = $1::bigint AND t.id = $3::bigint))
-   OR ($2::text = 'conversation'
+   OR (($2::text = 'conversation' OR $2::text = 'note')
        AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = $1::bigint AND c.id = $3::bigint))
 ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
 WHERE cs.tenant_id = EXCLUDED.tenant_id
@@ -436,7 +436,8 @@ type ChannelSeqNextParams struct {
 	ID       int64
 }
 
-// Takes the next seq of a topic or conversation of the tenant. The counter
+// Takes the next seq of a topic or conversation of the tenant (or of a
+// conversation's internal notes, kind 'note'). The counter
 // row stays locked until commit, so seqs are gap-free and commit-ordered.
 // No row comes back for a channel the tenant does not have.
 func (q *Queries) ChannelSeqNext(ctx context.Context, arg ChannelSeqNextParams) (int64, error) {

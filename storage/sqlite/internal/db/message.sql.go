@@ -396,7 +396,7 @@ INSERT INTO channel_seqs (tenant_id, kind, id, last_seq)
 SELECT ?1, ?2, ?3, 1
 WHERE (?2 = 'topic'
        AND EXISTS (SELECT 1 FROM topics t WHERE t.tenant_id = ?1 AND t.id = ?3))
-   OR (?2 = 'conversation'
+   OR ((?2 = 'conversation' OR ?2 = 'note')
        AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = ?1 AND c.id = ?3))
 ON CONFLICT (kind, id) DO UPDATE SET last_seq = channel_seqs.last_seq + 1
     WHERE channel_seqs.tenant_id = excluded.tenant_id
@@ -411,8 +411,9 @@ type ChannelSeqNextParams struct {
 
 // Threads: sequence counters, messages, events, read state, search,
 // attachments and drafts.
-// Only a topic or conversation of the tenant has a counter, so no tenant
-// can create or move another tenant's counter row.
+// Only a topic or conversation of the tenant has a counter (a
+// conversation's internal notes, kind 'note', have one of their own), so
+// no tenant can create or move another tenant's counter row.
 func (q *Queries) ChannelSeqNext(ctx context.Context, arg ChannelSeqNextParams) (int64, error) {
 	row := q.queryRow(ctx, q.channelSeqNextStmt, channelSeqNext, arg.TenantID, arg.Kind, arg.ID)
 	var last_seq int64
