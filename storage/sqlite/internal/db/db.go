@@ -45,6 +45,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.attachmentListByMessagesStmt, err = db.PrepareContext(ctx, attachmentListByMessages); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentListByMessages: %w", err)
 	}
+	if q.attachmentThumbnailStmt, err = db.PrepareContext(ctx, attachmentThumbnail); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentThumbnail: %w", err)
+	}
 	if q.categoryGetStmt, err = db.PrepareContext(ctx, categoryGet); err != nil {
 		return nil, fmt.Errorf("error preparing query CategoryGet: %w", err)
 	}
@@ -413,6 +416,11 @@ func (q *Queries) Close() error {
 	if q.attachmentListByMessagesStmt != nil {
 		if cerr := q.attachmentListByMessagesStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing attachmentListByMessagesStmt: %w", cerr)
+		}
+	}
+	if q.attachmentThumbnailStmt != nil {
+		if cerr := q.attachmentThumbnailStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentThumbnailStmt: %w", cerr)
 		}
 	}
 	if q.categoryGetStmt != nil {
@@ -1011,6 +1019,7 @@ type Queries struct {
 	attachmentInsertStmt             *sql.Stmt
 	attachmentLinkStmt               *sql.Stmt
 	attachmentListByMessagesStmt     *sql.Stmt
+	attachmentThumbnailStmt          *sql.Stmt
 	categoryGetStmt                  *sql.Stmt
 	categoryInsertStmt               *sql.Stmt
 	categoryListStmt                 *sql.Stmt
@@ -1134,6 +1143,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		attachmentInsertStmt:             q.attachmentInsertStmt,
 		attachmentLinkStmt:               q.attachmentLinkStmt,
 		attachmentListByMessagesStmt:     q.attachmentListByMessagesStmt,
+		attachmentThumbnailStmt:          q.attachmentThumbnailStmt,
 		categoryGetStmt:                  q.categoryGetStmt,
 		categoryInsertStmt:               q.categoryInsertStmt,
 		categoryListStmt:                 q.categoryListStmt,
