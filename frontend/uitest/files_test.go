@@ -94,6 +94,7 @@ func TestFilesPasteDropAndThumbnails(t *testing.T) {
 		t.Fatalf("thumbnail served as %q", got)
 	}
 
+	mira.waitJS("thumbnail in view", `(() => { `+thumb+`.scrollIntoView({ block: 'end' }); return true; })()`)
 	mira.keepScreenshot("files-thread.png")
 
 	// The viewer: opens on click with the picture, Escape closes it and
