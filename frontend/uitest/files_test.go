@@ -137,3 +137,33 @@ func TestFilesPasteDropAndThumbnails(t *testing.T) {
 		t.Fatalf("the refused bomb was posted (%d)", n)
 	}
 }
+
+// TestNewMessageFormPasteAndDrop: the "Send new message" form takes files
+// pasted into its body and dropped on it, like the composer, and refuses
+// a type the server does not allow before sending it.
+func TestNewMessageFormPasteAndDrop(t *testing.T) {
+	t.Parallel()
+	srv := sharedServer(t)
+	carl := newBrowser(t, srv, "carl-files")
+	carl.login("customer@demo.example")
+	carl.waitOnline()
+	carl.click("#new-message")
+	carl.waitJS("form", `document.querySelector('form.new-conv.drop-zone #new-body')`)
+	stamp := fmt.Sprint(time.Now().UnixNano())
+	carl.waitJS("pasted and dropped", fmt.Sprintf(`(() => {
+		const pasted = new DataTransfer();
+		pasted.items.add(new File(['pasted %[1]s'], 'pasted-%[1]s.txt', { type: 'text/plain' }));
+		const paste = new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true, cancelable: true });
+		document.querySelector('#new-body').dispatchEvent(paste);
+		const dropped = new DataTransfer();
+		dropped.items.add(new File(['MZ'], 'setup-%[1]s.exe', { type: 'application/octet-stream' }));
+		const drop = new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true });
+		document.querySelector('form.new-conv').dispatchEvent(drop);
+		return paste.defaultPrevented && drop.defaultPrevented;
+	})()`, stamp))
+	carl.waitJS("pasted file uploaded", `[...document.querySelectorAll('form.new-conv .upload.done')].some(u => u.textContent.includes('pasted-`+stamp+`.txt'))`)
+	carl.waitJS("exe refused", `[...document.querySelectorAll('form.new-conv .upload.failed')].some(u => u.textContent.includes('setup-`+stamp+`.exe') && u.querySelector('[role=alert]')?.textContent.includes('not allowed'))`)
+	if v := eval[string](carl, `document.querySelector('#new-body').value`); v != "" {
+		t.Fatalf("the paste put text in the body: %q", v)
+	}
+}
