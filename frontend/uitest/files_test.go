@@ -87,6 +87,7 @@ func TestFilesPasteDropAndThumbnails(t *testing.T) {
 		return ev.defaultPrevented;
 	})()`, stamp))
 	mira.waitJS("paste uploaded", `document.querySelector('.composer .upload.done progress')?.value === 100`)
+	mira.waitJS("upload preview", `document.querySelector('.composer .upload.done img.upload-thumb')?.naturalWidth === 640`)
 	mira.send("a screenshot " + stamp)
 	thumb := fmt.Sprintf(`[...document.querySelectorAll('#messages article.msg')].find(m => m.textContent.includes(%s))?.querySelector('.image-att img')`, jsStr("a screenshot "+stamp))
 	mira.waitJS("thumbnail shown", thumb+`?.complete && `+thumb+`.naturalWidth === 640 && `+thumb+`.naturalHeight === 480`)

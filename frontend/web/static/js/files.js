@@ -159,6 +159,8 @@ export function uploadItem(f, onRemove) {
     return up.done.then((a) => {
       u.id = a.id;
       u.attachment = a;
+      // The uploader may see the thumbnail before posting: a preview.
+      if (a.image) u.el.prepend(h('img', { class: 'upload-thumb', src: thumbnailURL(a.id), alt: '' }));
       bar.value = 100;
       status.textContent = t('upload.done');
       u.el.classList.add('done');
