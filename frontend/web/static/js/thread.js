@@ -13,6 +13,7 @@ import {
 import { conversationPanel, describeChange, categories } from './conversation.js';
 import { loadDraft, saveDraft, discardDraft } from './drafts.js';
 import { attachmentList, uploadItem, acceptFiles } from './files.js';
+import { cannedPicker, mayUseQueues } from './helpdesk.js';
 
 const PAGE = 50;
 
@@ -718,6 +719,16 @@ class Composer {
     });
     // Pasted and dropped files upload like picked ones (files.js).
     acceptFiles(this.el, this.input, (f) => this.addUpload(f));
+    this.addCanned();
+  }
+
+  // addCanned gives a conversation's composer the canned reply picker,
+  // for the handler side (helpdesk.js): a toolbar button and Ctrl+Shift+K.
+  addCanned() {
+    if (this.th.kind !== 'conversation' || !mayUseQueues()) return;
+    const picker = cannedPicker(this.input, this.th.id);
+    this.el.querySelector('.toolbar').appendChild(picker.button);
+    this.el.insertBefore(picker.box, this.el.querySelector('.input-wrap'));
   }
 
   destroy() {

@@ -20,6 +20,17 @@ type Attachment struct {
 	Thumbnail     []byte
 }
 
+type CannedReply struct {
+	ID        int64
+	TenantID  int64
+	OwnerID   *int64
+	Locale    string
+	Title     string
+	Body      string
+	CreatedAt int64
+	UpdatedAt int64
+}
+
 type Category struct {
 	ID            int64
 	TenantID      int64
@@ -75,6 +86,9 @@ type Conversation struct {
 	NotifyAdmins       bool
 	LastActivityAt     int64
 	CreatedAt          int64
+	ToCustomer         bool
+	CustomerCompanyID  *int64
+	AwaitingSince      *int64
 }
 
 type ConversationRole struct {
