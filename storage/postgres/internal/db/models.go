@@ -24,6 +24,11 @@ type Attachment struct {
 	Thumbnail     []byte
 }
 
+type BrokerOutage struct {
+	Node      string
+	ExpiresAt time.Time
+}
+
 type CannedReply struct {
 	ID        int64
 	TenantID  int64

@@ -48,6 +48,15 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.attachmentThumbnailStmt, err = db.PrepareContext(ctx, attachmentThumbnail); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentThumbnail: %w", err)
 	}
+	if q.brokerOutageClearStmt, err = db.PrepareContext(ctx, brokerOutageClear); err != nil {
+		return nil, fmt.Errorf("error preparing query BrokerOutageClear: %w", err)
+	}
+	if q.brokerOutageNodesStmt, err = db.PrepareContext(ctx, brokerOutageNodes); err != nil {
+		return nil, fmt.Errorf("error preparing query BrokerOutageNodes: %w", err)
+	}
+	if q.brokerOutageSetStmt, err = db.PrepareContext(ctx, brokerOutageSet); err != nil {
+		return nil, fmt.Errorf("error preparing query BrokerOutageSet: %w", err)
+	}
 	if q.cannedReplyCountStmt, err = db.PrepareContext(ctx, cannedReplyCount); err != nil {
 		return nil, fmt.Errorf("error preparing query CannedReplyCount: %w", err)
 	}
@@ -451,6 +460,21 @@ func (q *Queries) Close() error {
 	if q.attachmentThumbnailStmt != nil {
 		if cerr := q.attachmentThumbnailStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing attachmentThumbnailStmt: %w", cerr)
+		}
+	}
+	if q.brokerOutageClearStmt != nil {
+		if cerr := q.brokerOutageClearStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing brokerOutageClearStmt: %w", cerr)
+		}
+	}
+	if q.brokerOutageNodesStmt != nil {
+		if cerr := q.brokerOutageNodesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing brokerOutageNodesStmt: %w", cerr)
+		}
+	}
+	if q.brokerOutageSetStmt != nil {
+		if cerr := q.brokerOutageSetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing brokerOutageSetStmt: %w", cerr)
 		}
 	}
 	if q.cannedReplyCountStmt != nil {
@@ -1100,6 +1124,9 @@ type Queries struct {
 	attachmentLinkStmt               *sql.Stmt
 	attachmentListByMessagesStmt     *sql.Stmt
 	attachmentThumbnailStmt          *sql.Stmt
+	brokerOutageClearStmt            *sql.Stmt
+	brokerOutageNodesStmt            *sql.Stmt
+	brokerOutageSetStmt              *sql.Stmt
 	cannedReplyCountStmt             *sql.Stmt
 	cannedReplyDeleteStmt            *sql.Stmt
 	cannedReplyGetStmt               *sql.Stmt
@@ -1234,6 +1261,9 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		attachmentLinkStmt:               q.attachmentLinkStmt,
 		attachmentListByMessagesStmt:     q.attachmentListByMessagesStmt,
 		attachmentThumbnailStmt:          q.attachmentThumbnailStmt,
+		brokerOutageClearStmt:            q.brokerOutageClearStmt,
+		brokerOutageNodesStmt:            q.brokerOutageNodesStmt,
+		brokerOutageSetStmt:              q.brokerOutageSetStmt,
 		cannedReplyCountStmt:             q.cannedReplyCountStmt,
 		cannedReplyDeleteStmt:            q.cannedReplyDeleteStmt,
 		cannedReplyGetStmt:               q.cannedReplyGetStmt,

@@ -20,6 +20,11 @@ type Attachment struct {
 	Thumbnail     []byte
 }
 
+type BrokerOutage struct {
+	Node      string
+	ExpiresAt int64
+}
+
 type CannedReply struct {
 	ID        int64
 	TenantID  int64
