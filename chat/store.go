@@ -231,11 +231,15 @@ type MessageStore interface {
 	// in the given channels, newest first.
 	MessageSearch(ctx context.Context, tenantID int64, query string, chs []Channel, limit int) ([]Message, error)
 
-	// AttachmentCreate stores the file's bytes; the attachment is unlinked
-	// until a message claims it.
-	AttachmentCreate(ctx context.Context, a *Attachment, data []byte) error
+	// AttachmentCreate stores the file's bytes, and for an image
+	// (a.Image set) its thumbnail; the attachment is unlinked until a
+	// message claims it.
+	AttachmentCreate(ctx context.Context, a *Attachment, data, thumbnail []byte) error
 	AttachmentGet(ctx context.Context, tenantID, id int64) (Attachment, error)
 	AttachmentData(ctx context.Context, tenantID, id int64) ([]byte, error)
+	// AttachmentThumbnail returns an image attachment's thumbnail;
+	// ENotFound when the attachment has none.
+	AttachmentThumbnail(ctx context.Context, tenantID, id int64) ([]byte, error)
 	// AttachmentDeleteUnlinked removes uploads never attached before t.
 	AttachmentDeleteUnlinked(ctx context.Context, before time.Time) (int64, error)
 

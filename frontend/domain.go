@@ -100,11 +100,13 @@ type Conversations interface {
 
 // Messages serves what every thread shares: posts, history, attachments, drafts, search. (chat.MessageService)
 type Messages interface {
+	AttachmentLimits() chat.AttachmentLimits
 	DiscardDraft(ctx context.Context, id int64) error
 	Draft(ctx context.Context, id int64) (chat.Draft, error)
 	Drafts(ctx context.Context) ([]chat.Draft, error)
 	History(ctx context.Context, ch chat.Channel, beforeSeq int64, limit int) ([]chat.Message, error)
 	OpenAttachment(ctx context.Context, id int64) (chat.Attachment, []byte, error)
+	OpenThumbnail(ctx context.Context, id int64) (chat.Attachment, []byte, error)
 	Publish(ctx context.Context, in chat.PublishInput) (chat.Message, error)
 	SaveDraft(ctx context.Context, in chat.DraftInput) (chat.Draft, error)
 	Search(ctx context.Context, query string, limit int) ([]chat.SearchHit, error)

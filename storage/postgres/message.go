@@ -357,13 +357,18 @@ func (s *Store) attachments(ctx context.Context, tenantID int64, messageIDs []in
 	return byMsg, nil
 }
 
-func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data []byte) error {
+func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data, thumbnail []byte) error {
 	createdAt := orNow(a.CreatedAt)
 	size := int64(len(data))
-	id, err := s.q.AttachmentInsert(ctx, db.AttachmentInsertParams{
+	p := db.AttachmentInsertParams{
 		TenantID: a.TenantID, UploaderID: a.UploaderID, Filename: a.Filename, ContentType: a.ContentType,
 		Size: size, Data: nonNil(data), CreatedAt: createdAt,
-	})
+	}
+	if a.Image != nil {
+		p.ImageWidth, p.ImageHeight = int32(a.Image.Width), int32(a.Image.Height)
+		p.ThumbnailType, p.Thumbnail = a.Image.ThumbnailType, nonNil(thumbnail)
+	}
+	id, err := s.q.AttachmentInsert(ctx, p)
 	if err != nil {
 		return translate(err, "attachment")
 	}
@@ -387,6 +392,14 @@ func (s *Store) AttachmentData(ctx context.Context, tenantID, id int64) ([]byte,
 	return data, nil
 }
 
+func (s *Store) AttachmentThumbnail(ctx context.Context, tenantID, id int64) ([]byte, error) {
+	data, err := s.q.AttachmentThumbnail(ctx, db.AttachmentThumbnailParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return nil, translate(err, "thumbnail")
+	}
+	return data, nil
+}
+
 func (s *Store) AttachmentDeleteUnlinked(ctx context.Context, before time.Time) (int64, error) {
 	n, err := s.q.AttachmentDeleteUnlinked(ctx, before)
 	return n, translate(err, "attachments")
@@ -396,6 +409,7 @@ func attachmentFromRow(r db.AttachmentGetRow) chat.Attachment {
 	return chat.Attachment{
 		ID: r.ID, TenantID: r.TenantID, MessageID: r.MessageID, UploaderID: r.UploaderID,
 		Filename: r.Filename, ContentType: r.ContentType, Size: r.Size, CreatedAt: r.CreatedAt,
+		Image: chat.StoredImage(int(r.ImageWidth), int(r.ImageHeight), r.ThumbnailType),
 	}
 }
 

@@ -350,18 +350,27 @@ func toAttachment(r db.AttachmentGetRow) chat.Attachment {
 		ContentType: r.ContentType,
 		Size:        r.Size,
 		CreatedAt:   fromMicros(r.CreatedAt),
+		Image:       chat.StoredImage(int(r.ImageWidth), int(r.ImageHeight), r.ThumbnailType),
 	}
 }
 
-func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data []byte) error {
+func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data, thumbnail []byte) error {
 	created := orNow(a.CreatedAt)
 	if data == nil {
 		data = []byte{}
 	}
-	id, err := s.write.AttachmentInsert(ctx, db.AttachmentInsertParams{
+	p := db.AttachmentInsertParams{
 		TenantID: a.TenantID, UploaderID: a.UploaderID, Filename: a.Filename, ContentType: a.ContentType,
 		Size: int64(len(data)), Data: data, CreatedAt: micros(created),
-	})
+	}
+	if a.Image != nil {
+		if thumbnail == nil {
+			thumbnail = []byte{}
+		}
+		p.ImageWidth, p.ImageHeight = int64(a.Image.Width), int64(a.Image.Height)
+		p.ThumbnailType, p.Thumbnail = a.Image.ThumbnailType, thumbnail
+	}
+	id, err := s.write.AttachmentInsert(ctx, p)
 	if err != nil {
 		return translate(err, "attachment")
 	}
@@ -381,6 +390,17 @@ func (s *Store) AttachmentData(ctx context.Context, tenantID, id int64) ([]byte,
 	data, err := s.read.AttachmentData(ctx, db.AttachmentDataParams{TenantID: tenantID, ID: id})
 	if err != nil {
 		return nil, translate(err, "attachment")
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
+}
+
+func (s *Store) AttachmentThumbnail(ctx context.Context, tenantID, id int64) ([]byte, error) {
+	data, err := s.read.AttachmentThumbnail(ctx, db.AttachmentThumbnailParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return nil, translate(err, "thumbnail")
 	}
 	if data == nil {
 		data = []byte{}

@@ -433,7 +433,7 @@ func (c *deleteCase) fill(t *testing.T, s chat.Store, ch chat.Channel) (chat.Mes
 	ctx, a, u := t.Context(), c.a, c.u
 	t.Helper()
 	att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: u, Filename: "f.txt", ContentType: "text/plain"}
-	NoErr(t, s.AttachmentCreate(ctx, &att, []byte("secret")), "AttachmentCreate")
+	NoErr(t, s.AttachmentCreate(ctx, &att, []byte("secret"), nil), "AttachmentCreate")
 	m := chat.Message{TenantID: a.Tenant.ID, Channel: ch, AuthorID: u, Kind: chat.MessageText, Body: "payroll details",
 		Attachments: []chat.Attachment{{ID: att.ID}}}
 	NoErr(t, s.InTx(ctx, func(tx chat.Store) error {

@@ -128,19 +128,26 @@ WHERE tenant_id = @tenant_id AND user_id = @user_id
 ORDER BY channel_kind, channel_id;
 
 -- name: AttachmentInsert :one
-INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at)
-VALUES (@tenant_id, @uploader_id, @filename, @content_type, @size, @data, @created_at)
+INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at,
+                         image_width, image_height, thumbnail_type, thumbnail)
+VALUES (@tenant_id, @uploader_id, @filename, @content_type, @size, @data, @created_at,
+        @image_width, @image_height, @thumbnail_type, sqlc.narg(thumbnail))
 RETURNING id;
 
 -- name: AttachmentGet :one
-SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at,
+       image_width, image_height, thumbnail_type
 FROM attachments WHERE tenant_id = @tenant_id AND id = @id;
 
 -- name: AttachmentData :one
 SELECT data FROM attachments WHERE tenant_id = @tenant_id AND id = @id;
 
+-- name: AttachmentThumbnail :one
+SELECT thumbnail FROM attachments WHERE tenant_id = @tenant_id AND id = @id AND thumbnail IS NOT NULL;
+
 -- name: AttachmentListByMessages :many
-SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at,
+       image_width, image_height, thumbnail_type
 FROM attachments
 WHERE tenant_id = @tenant_id AND message_id = ANY(@message_ids::bigint[])
 ORDER BY id;

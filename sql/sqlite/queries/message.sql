@@ -127,8 +127,10 @@ ORDER BY m.id DESC
 LIMIT @lim;
 
 -- name: AttachmentInsert :one
-INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at)
-VALUES (@tenant_id, @uploader_id, @filename, @content_type, @size, @data, @created_at)
+INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at,
+                         image_width, image_height, thumbnail_type, thumbnail)
+VALUES (@tenant_id, @uploader_id, @filename, @content_type, @size, @data, @created_at,
+        @image_width, @image_height, @thumbnail_type, sqlc.narg(thumbnail))
 RETURNING id;
 
 -- name: AttachmentLink :execrows
@@ -138,12 +140,14 @@ WHERE tenant_id = @tenant_id AND message_id IS NULL
   AND id IN (SELECT value FROM json_each(CAST(@ids AS TEXT)));
 
 -- name: AttachmentGet :one
-SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at,
+       image_width, image_height, thumbnail_type
 FROM attachments
 WHERE tenant_id = @tenant_id AND id = @id;
 
 -- name: AttachmentListByMessages :many
-SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at,
+       image_width, image_height, thumbnail_type
 FROM attachments
 WHERE tenant_id = @tenant_id
   AND message_id IN (SELECT value FROM json_each(CAST(@message_ids AS TEXT)))
@@ -151,6 +155,9 @@ ORDER BY id;
 
 -- name: AttachmentData :one
 SELECT data FROM attachments WHERE tenant_id = @tenant_id AND id = @id;
+
+-- name: AttachmentThumbnail :one
+SELECT thumbnail FROM attachments WHERE tenant_id = @tenant_id AND id = @id AND thumbnail IS NOT NULL;
 
 -- name: AttachmentDeleteByMessage :exec
 DELETE FROM attachments WHERE tenant_id = @tenant_id AND message_id = @message_id;

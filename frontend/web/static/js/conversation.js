@@ -1,8 +1,9 @@
 // Support conversations: "Send new message", the list with filters, the
 // conversation panel with the handler tools, and how status events read.
 
-import { h, replace, clear, debounce, uid, formatSize, icon } from './dom.js';
-import { get, post, put, query, upload, errorText, getAll } from './api.js';
+import { h, replace, clear, debounce, uid, icon } from './dom.js';
+import { get, post, put, query, errorText, getAll } from './api.js';
+import { uploadItem, acceptFiles } from './files.js';
 import { t, tn, fmtDateTime, lang } from './i18n.js';
 import {
   bus, state, isAdmin, isHandler, hasRoleKey, statusLabel, categoryName, roleName, userName, rememberUser,
@@ -317,17 +318,14 @@ export function newMessageView(main) {
     }).catch(() => {});
   }
 
+  // Files come from the picker, a paste into the message or a drop on the form.
+  const addFile = (f) => {
+    const item = uploadItem(f, (u) => { const i = files.indexOf(u); if (i >= 0) files.splice(i, 1); });
+    uploads.appendChild(item.el);
+    files.push(item);
+  };
   fileInput.addEventListener('change', () => {
-    for (const f of fileInput.files) {
-      const item = { name: f.name, id: null, error: '' };
-      const bar = h('progress', { max: 100, value: 0, 'aria-label': t('upload.progress', { name: f.name }) });
-      const status = h('span', { class: 'muted small' });
-      item.el = h('li', { class: 'upload' }, h('span', { class: 'filename' }, f.name), ' ', formatSize(f.size), bar, status);
-      uploads.appendChild(item.el);
-      const up = upload(f, (l, tot) => { bar.value = Math.round((l / tot) * 100); });
-      item.done = up.done.then((a) => { item.id = a.id; status.textContent = t('upload.done'); }).catch((e) => { item.error = errorText(e); status.textContent = item.error; item.el.classList.add('failed'); });
-      files.push(item);
-    }
+    for (const f of fileInput.files) addFile(f);
     fileInput.value = '';
   });
 
@@ -427,6 +425,7 @@ export function newMessageView(main) {
     err,
     h('div', { class: 'form-foot' }, draftState, submit));
 
+  acceptFiles(form, body, addFile);
   form.addEventListener('input', () => saveSoon());
   form.addEventListener('change', () => saveSoon());
   form.addEventListener('submit', async (e) => {

@@ -2,8 +2,8 @@
 // day separators, author and time, edited and deleted markers, replies,
 // attachments, typing, presence and read markers, and the composer.
 
-import { h, replace, reconcile, debounce, uid, formatSize, clear, icon } from './dom.js';
-import { get, post, put, upload, attachmentURL, errorText } from './api.js';
+import { h, replace, reconcile, debounce, uid, clear, icon } from './dom.js';
+import { get, post, put, errorText } from './api.js';
 import { t, tn, fmtTime, fmtDateTime, fmtDay, dayKey, lang } from './i18n.js';
 import { renderBody, excerpt } from './markup.js';
 import {
@@ -12,6 +12,7 @@ import {
 } from './store.js';
 import { conversationPanel, describeChange, categories } from './conversation.js';
 import { loadDraft, saveDraft, discardDraft } from './drafts.js';
+import { attachmentList, uploadItem, acceptFiles } from './files.js';
 import { cannedPicker, mayUseQueues } from './helpdesk.js';
 
 const PAGE = 50;
@@ -595,12 +596,6 @@ function statusNode(m) {
     h('time', { datetime: m.created_at }, fmtDateTime(m.created_at)));
 }
 
-function attachmentList(attachments) {
-  return h('ul', { class: 'attachments' }, attachments.map((a) => h('li', null,
-    h('a', { href: attachmentURL(a.id), download: a.filename, class: 'attachment', rel: 'noopener' }, icon('clip'), ' ', h('span', { class: 'filename' }, a.filename)),
-    ' ', h('span', { class: 'muted small' }, formatSize(a.size || 0)))));
-}
-
 function pendingLabel(p) {
   if (p.state === 'failed') return t('msg.failed') + (p.error ? ': ' + p.error : '');
   if (p.state === 'queued') return t('msg.queued');
@@ -722,6 +717,8 @@ class Composer {
       for (const f of this.file.files) this.addUpload(f);
       this.file.value = '';
     });
+    // Pasted and dropped files upload like picked ones (files.js).
+    acceptFiles(this.el, this.input, (f) => this.addUpload(f));
     this.addCanned();
   }
 
@@ -917,32 +914,9 @@ class Composer {
 
   // ---- attachments ----
   addUpload(file) {
-    const u = { file, id: null, loaded: 0, total: file.size, error: '' };
-    const bar = h('progress', { max: 100, value: 0, 'aria-label': t('upload.progress', { name: file.name }) });
-    const status = h('span', { class: 'muted small' });
-    const remove = h('button', { type: 'button', class: 'link', 'aria-label': t('upload.remove', { name: file.name }) }, '×');
-    u.el = h('li', { class: 'upload' }, h('span', { class: 'filename' }, file.name), ' ', h('span', { class: 'muted small' }, formatSize(file.size)), bar, status, remove);
+    const u = uploadItem(file, (gone) => { this.uploads = this.uploads.filter((x) => x !== gone); });
     this.uploads.push(u);
     this.uploadList.appendChild(u.el);
-    const up = upload(file, (loaded, total) => {
-      bar.value = Math.round((loaded / total) * 100);
-    });
-    u.abort = up.abort;
-    u.done = up.done.then((a) => {
-      u.id = a.id;
-      bar.value = 100;
-      status.textContent = t('upload.done');
-      u.el.classList.add('done');
-    }).catch((e) => {
-      u.error = errorText(e);
-      status.textContent = u.error;
-      u.el.classList.add('failed');
-    });
-    remove.addEventListener('click', () => {
-      u.abort();
-      this.uploads = this.uploads.filter((x) => x !== u);
-      u.el.remove();
-    });
   }
 
   async submit() {

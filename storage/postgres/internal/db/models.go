@@ -9,15 +9,19 @@ import (
 )
 
 type Attachment struct {
-	ID          int64
-	TenantID    int64
-	MessageID   *int64
-	UploaderID  int64
-	Filename    string
-	ContentType string
-	Size        int64
-	Data        []byte
-	CreatedAt   time.Time
+	ID            int64
+	TenantID      int64
+	MessageID     *int64
+	UploaderID    int64
+	Filename      string
+	ContentType   string
+	Size          int64
+	Data          []byte
+	CreatedAt     time.Time
+	ImageWidth    int32
+	ImageHeight   int32
+	ThumbnailType string
+	Thumbnail     []byte
 }
 
 type BrokerOutage struct {

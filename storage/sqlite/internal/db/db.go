@@ -45,6 +45,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.attachmentListByMessagesStmt, err = db.PrepareContext(ctx, attachmentListByMessages); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentListByMessages: %w", err)
 	}
+	if q.attachmentThumbnailStmt, err = db.PrepareContext(ctx, attachmentThumbnail); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentThumbnail: %w", err)
+	}
 	if q.brokerOutageClearStmt, err = db.PrepareContext(ctx, brokerOutageClear); err != nil {
 		return nil, fmt.Errorf("error preparing query BrokerOutageClear: %w", err)
 	}
@@ -452,6 +455,11 @@ func (q *Queries) Close() error {
 	if q.attachmentListByMessagesStmt != nil {
 		if cerr := q.attachmentListByMessagesStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing attachmentListByMessagesStmt: %w", cerr)
+		}
+	}
+	if q.attachmentThumbnailStmt != nil {
+		if cerr := q.attachmentThumbnailStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentThumbnailStmt: %w", cerr)
 		}
 	}
 	if q.brokerOutageClearStmt != nil {
@@ -1115,6 +1123,7 @@ type Queries struct {
 	attachmentInsertStmt             *sql.Stmt
 	attachmentLinkStmt               *sql.Stmt
 	attachmentListByMessagesStmt     *sql.Stmt
+	attachmentThumbnailStmt          *sql.Stmt
 	brokerOutageClearStmt            *sql.Stmt
 	brokerOutageNodesStmt            *sql.Stmt
 	brokerOutageSetStmt              *sql.Stmt
@@ -1251,6 +1260,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		attachmentInsertStmt:             q.attachmentInsertStmt,
 		attachmentLinkStmt:               q.attachmentLinkStmt,
 		attachmentListByMessagesStmt:     q.attachmentListByMessagesStmt,
+		attachmentThumbnailStmt:          q.attachmentThumbnailStmt,
 		brokerOutageClearStmt:            q.brokerOutageClearStmt,
 		brokerOutageNodesStmt:            q.brokerOutageNodesStmt,
 		brokerOutageSetStmt:              q.brokerOutageSetStmt,

@@ -5,15 +5,19 @@
 package db
 
 type Attachment struct {
-	ID          int64
-	TenantID    int64
-	MessageID   *int64
-	UploaderID  int64
-	Filename    string
-	ContentType string
-	Size        int64
-	Data        []byte
-	CreatedAt   int64
+	ID            int64
+	TenantID      int64
+	MessageID     *int64
+	UploaderID    int64
+	Filename      string
+	ContentType   string
+	Size          int64
+	Data          []byte
+	CreatedAt     int64
+	ImageWidth    int64
+	ImageHeight   int64
+	ThumbnailType string
+	Thumbnail     []byte
 }
 
 type BrokerOutage struct {
