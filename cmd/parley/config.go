@@ -204,7 +204,8 @@ func resolve(o option, set map[string]bool, values, files map[string]*string, ge
 	return o.def, nil
 }
 
-// buildConfig checks and converts the resolved values.
+// buildConfig checks and converts the resolved values; every problem is
+// reported, not only the first.
 func buildConfig(raw map[string]string) (Config, error) {
 	c := Config{
 		Listen:         raw["listen"],
@@ -227,6 +228,16 @@ func buildConfig(raw map[string]string) (Config, error) {
 			c.SessionKeys = append(c.SessionKeys, k)
 		}
 	}
+	errs := c.parseDurations(raw)
+	errs = append(errs, c.parseCounts(raw)...)
+	errs = append(errs, c.checkTimings()...)
+	errs = append(errs, c.checkAddresses()...)
+	errs = append(errs, c.checkLoggingAndKeys()...)
+	return c, errors.Join(errs...)
+}
+
+// parseDurations sets the duration options; each must be positive.
+func (c *Config) parseDurations(raw map[string]string) []error {
 	var errs []error
 	for name, dst := range map[string]*time.Duration{
 		"session-lifetime": &c.SessionLifetime, "session-idle-timeout": &c.SessionIdleTimeout, "shutdown-timeout": &c.ShutdownTimeout,
@@ -241,6 +252,12 @@ func buildConfig(raw map[string]string) (Config, error) {
 		}
 		*dst = d
 	}
+	return errs
+}
+
+// parseCounts sets the numeric options.
+func (c *Config) parseCounts(raw map[string]string) []error {
+	var errs []error
 	if n, err := strconv.Atoi(raw["max-sockets-per-user"]); err != nil || n < 0 {
 		errs = append(errs, fmt.Errorf("PARLEY_MAX_SOCKETS_PER_USER: %q is not a number of sockets (0: no limit)", raw["max-sockets-per-user"]))
 	} else if c.MaxSocketsPerUser = n; n == 0 {
@@ -251,6 +268,12 @@ func buildConfig(raw map[string]string) (Config, error) {
 	} else {
 		c.NotifyBatch = n
 	}
+	return errs
+}
+
+// checkTimings checks the durations that bound one another.
+func (c *Config) checkTimings() []error {
+	var errs []error
 	if c.NotifySendTimeout > 0 && c.NotifyLease > 0 && 2*c.NotifySendTimeout > c.NotifyLease {
 		errs = append(errs, fmt.Errorf("PARLEY_NOTIFY_SEND_TIMEOUT: %v must be at most half of PARLEY_NOTIFY_LEASE (%v), or a slow send may be sent twice",
 			c.NotifySendTimeout, c.NotifyLease))
@@ -259,6 +282,13 @@ func buildConfig(raw map[string]string) (Config, error) {
 		errs = append(errs, fmt.Errorf("PARLEY_PRESENCE_TTL: %v must be at least two heartbeats (PARLEY_PRESENCE_HEARTBEAT %v)",
 			c.PresenceTTL, c.PresenceHeartbeat))
 	}
+	return errs
+}
+
+// checkAddresses checks the listen address, URLs, sender and data
+// directory.
+func (c *Config) checkAddresses() []error {
+	var errs []error
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("PARLEY_LISTEN: %q is not host:port (e.g. :8080)", c.Listen))
 	}
@@ -279,6 +309,13 @@ func buildConfig(raw map[string]string) (Config, error) {
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("PARLEY_DATA_DIR: must not be empty when PARLEY_DATABASE_URL is empty"))
 	}
+	return errs
+}
+
+// checkLoggingAndKeys checks the log settings and the session keys'
+// length.
+func (c *Config) checkLoggingAndKeys() []error {
+	var errs []error
 	if _, err := zerolog.ParseLevel(c.LogLevel); err != nil || c.LogLevel == "" {
 		errs = append(errs, fmt.Errorf("PARLEY_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel))
 	}
@@ -292,7 +329,7 @@ func buildConfig(raw map[string]string) (Config, error) {
 			errs = append(errs, fmt.Errorf("PARLEY_SESSION_KEYS: key %d is shorter than %d bytes", i+1, frontend.MinSessionKeyLen))
 		}
 	}
-	return c, errors.Join(errs...)
+	return errs
 }
 
 // Cluster reports whether several nodes may share this configuration: with
