@@ -3,6 +3,8 @@ package uitest
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,20 @@ const (
 	modCtrl  int64 = 2
 	modShift int64 = 8
 )
+
+// docShot keeps a screenshot of b as an artifact and, with
+// PARLEY_UI_SCREENSHOTS=<dir> (docs/ when regenerating docs/ui.md's
+// pictures), as <dir>/<name>.png.
+func docShot(t *testing.T, b *browser, name string) {
+	t.Helper()
+	png := b.screenshot()
+	writeArtifact(t, name+".png", png)
+	if dir := os.Getenv("PARLEY_UI_SCREENSHOTS"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
 
 // press sends a real key press (down and up) to the focused element.
 func (b *browser) press(key, code string, vk int64, mods int64) {
@@ -48,14 +64,18 @@ func TestSearchOpensAtMessage(t *testing.T) {
 	mattiAPI := srv.api(t, "manager@demo.example")
 	topic := emmaAPI.topic("Holiday calendar")
 	stamp := fmt.Sprint(time.Now().UnixNano())
+	miraAPI := srv.api(t, "messenger@demo.example")
+	posters := []*client{emmaAPI, mattiAPI, miraAPI}
+	// Half a page before it, so that its page is centred on it.
+	for i := range 30 {
+		posters[i%3].postTopic(topic.ID, fmt.Sprintf("earlier %d %s", i, stamp))
+	}
 	emmaAPI.postTopic(topic.ID, "Context before "+stamp)
 	emmaAPI.postTopic(topic.ID, "The zanzibarquokka plan <img src=x onerror=alert(1)> "+stamp)
 	mattiAPI.postTopic(topic.ID, "Matti on zanzibarquokka too "+stamp)
 	emmaAPI.postTopic(topic.ID, "Context after "+stamp)
 	// More than a page after it plus half a page: opening at it leaves a
 	// gap (fillers 22-39) between its page and the newest one.
-	miraAPI := srv.api(t, "messenger@demo.example")
-	posters := []*client{emmaAPI, mattiAPI, miraAPI}
 	for i := range 90 {
 		posters[i%3].postTopic(topic.ID, fmt.Sprintf("filler %d %s", i, stamp))
 	}
@@ -78,12 +98,14 @@ func TestSearchOpensAtMessage(t *testing.T) {
 	if !strings.Contains(eval[string](emma, `location.hash`), "author=") {
 		t.Fatal("the filters are not in the route")
 	}
+	docShot(t, emma, "ui-search")
 
 	emma.click("#search-results a.hit")
 	emma.waitJS("the message in the thread", `document.activeElement?.matches('#messages article.msg') && document.activeElement.textContent.includes('zanzibarquokka plan')`)
 	emma.waitText("#messages .msg .body", "Context before "+stamp)
 	emma.waitText("#messages .msg .body", "Context after "+stamp)
 	emma.waitJS("the gap to the newest messages", `document.querySelector('#load-gap')`)
+	docShot(t, emma, "ui-search-opened")
 	if eval[bool](emma, hasText("#messages .msg .body", "filler 30 "+stamp)) {
 		t.Fatal("the middle of the thread was loaded without asking")
 	}
@@ -132,6 +154,7 @@ func TestKeyboardShortcuts(t *testing.T) {
 	eval[bool](emma, `(document.activeElement.blur(), document.querySelector('#messages').focus(), true)`)
 	emma.press("?", "Slash", 191, modShift)
 	emma.waitJS("help", `document.querySelector('dialog#shortcuts-help[open]') && `+hasText("#shortcuts-help", "Ctrl+K"))
+	docShot(t, emma, "ui-shortcuts")
 	emma.press("Escape", "Escape", 27, 0)
 	emma.waitJS("help closed", `!document.querySelector('dialog#shortcuts-help')`)
 	emma.noDialogs()

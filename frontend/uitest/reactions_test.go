@@ -74,6 +74,11 @@ func TestReactionsLiveTwoNodes(t *testing.T) {
 		b.waitJS("two reactions", chip+`?.textContent.includes('2') && `+chip+`.title.includes('Emma Employee')`)
 	}
 	emma.waitJS("hers is pressed", chip+`.getAttribute('aria-pressed') === 'true'`)
+	eval[bool](emma, `(`+actions+`.querySelector('[data-action=react]').click(), true)`)
+	emma.waitJS("the picker open", `document.querySelector('.react-picker')`)
+	docShot(t, emma, "ui-reactions")
+	emma.press("Escape", "Escape", 27, 0)
+	emma.waitJS("the picker closed", `!document.querySelector('.react-picker')`)
 
 	// Matti takes his back.
 	matti.waitJS("his is pressed", chip+`?.getAttribute('aria-pressed') === 'true'`)
