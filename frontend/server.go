@@ -71,6 +71,7 @@ type Server struct {
 	conversations Conversations
 	messages      Messages
 	notifications Notifications
+	canned        CannedReplies
 	log           zerolog.Logger
 	mux           *http.ServeMux
 	handler       http.Handler
@@ -115,6 +116,7 @@ func New(cfg Config) (*Server, error) {
 		conversations: cfg.Domain.Conversations,
 		messages:      cfg.Domain.Messages,
 		notifications: cfg.Domain.Notifications,
+		canned:        cfg.Domain.CannedReplies,
 		log:           cfg.Logger.With().Str("component", "http").Logger(),
 		mux:           http.NewServeMux(),
 		cookies:       cookies,
@@ -219,6 +221,7 @@ func (s *Server) routes() {
 	s.registerReactions(m)
 	s.registerNotifications(m)
 	s.registerConversations(m)
+	s.registerCannedReplies(m)
 
 	// Anything else under the API answers in JSON.
 	m.Handle("/api/", s.public(s.apiNotFound))

@@ -211,3 +211,16 @@ func (s *Store) MuteGet(ctx context.Context, tenantID, userID int64, ch chat.Cha
 	muted, err := s.q.MuteGet(ctx, db.MuteGetParams{TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID})
 	return muted, translate(err, "mute")
 }
+
+// NotifyJobBacklog reads the outbox's size for monitoring (chat.NotifyBacklog).
+func (s *Store) NotifyJobBacklog(ctx context.Context, now time.Time, n int) (chat.NotifyBacklog, error) {
+	r, err := s.q.NotifyJobBacklog(ctx, db.NotifyJobBacklogParams{Lim: int32(min(max(n, 1), 1<<31-1)), Now: now})
+	if err != nil {
+		return chat.NotifyBacklog{}, translate(err, "notification jobs")
+	}
+	b := chat.NotifyBacklog{Pending: r.Pending, Due: r.Due}
+	if r.OldestDue.Unix() != 0 {
+		b.OldestDue = r.OldestDue
+	}
+	return b, nil
+}
