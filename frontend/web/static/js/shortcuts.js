@@ -92,7 +92,8 @@ export function openHelp() {
 export function installShortcuts() {
   document.addEventListener('keydown', (e) => {
     if (!state.me) return;
-    if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 'k') {
+    // Ctrl+Shift+K is the composer's canned replies (helpdesk.js).
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'k') {
       e.preventDefault();
       openSwitcher();
     } else if (e.key === '?' && !e.ctrlKey && !e.metaKey && !typing(e.target) && !document.querySelector('dialog[open]')) {
