@@ -94,7 +94,9 @@ func (s *MessageService) Publish(ctx context.Context, in PublishInput) (Message,
 
 // PublishDedup is Publish that also reports whether the message was stored
 // by an earlier attempt with the same ClientMsgID (the hub acknowledges
-// such a retry with duplicate: true).
+// such a retry with duplicate: true). Such a retry publishes the stored
+// message's message.new event again, with its seq: the earlier attempt may
+// have committed and died before publishing.
 func (s *MessageService) PublishDedup(ctx context.Context, in PublishInput) (Message, bool, error) {
 	m, err := s.publishMessage(ctx, in)
 	if errors.Is(err, errDuplicate) {
@@ -144,6 +146,12 @@ func (s *MessageService) publishMessage(ctx context.Context, in PublishInput) (M
 		// the transaction would have.
 		m2, ok, err2 := s.existingByClientID(ctx, p, in)
 		if ok {
+			// Published again: the attempt that stored it may have died
+			// between its commit and its publish (or the broker lost
+			// it), and then the other nodes' subscribers would wait for
+			// the channel's next event to notice the gap. Subscribers
+			// that have it drop the copy by its seq.
+			s.publish(ctx, Event{Channel: m2.Channel, Type: EventMessageNew, Seq: m2.Seq, Data: m2})
 			return m2, errDuplicate
 		}
 		if IsCode(err2, EConflict) {

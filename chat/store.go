@@ -31,6 +31,21 @@ type Store interface {
 	NotificationStore
 	ReactionStore
 	CannedReplyStore
+	ClusterStore
+}
+
+// ClusterStore keeps what the nodes of a cluster tell each other through
+// the database: which nodes cannot reach the broker. Not tenant data.
+type ClusterStore interface {
+	// BrokerOutageSet records, or renews, that node cannot reach the
+	// broker, until expiresAt.
+	BrokerOutageSet(ctx context.Context, node string, expiresAt time.Time) error
+	// BrokerOutageClear removes node's record (none: nil) and every
+	// record expired at now.
+	BrokerOutageClear(ctx context.Context, node string, now time.Time) error
+	// BrokerOutageNodes lists, sorted, the nodes whose record expires
+	// after now.
+	BrokerOutageNodes(ctx context.Context, now time.Time) ([]string, error)
 }
 
 // ReactionStore keeps emoji reactions on messages (chat/reaction.go).

@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -32,24 +33,14 @@ func userFilter(r *http.Request) (chat.UserFilter, error) {
 }
 
 func (s *Server) userList(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
-	}
-	page, err := pageOf(r)
-	if err != nil {
-		return err
-	}
 	f, err := userFilter(r)
 	if err != nil {
 		return err
 	}
-	us, err := s.directory.UserList(r.Context(), tid, f, page)
-	if err != nil {
-		return err
+	list := func(ctx context.Context, tenantID int64, page chat.Page) ([]chat.User, error) {
+		return s.directory.UserList(ctx, tenantID, f, page)
 	}
-	writeJSON(w, http.StatusOK, newList(us, page, userID, viewUser))
-	return nil
+	return listTenantItems(list, userID, viewUser)(w, r)
 }
 
 // maxNameIDs bounds one ?ids= question of userNames.

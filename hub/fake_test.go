@@ -236,6 +236,11 @@ func (s *fakeService) CatchUpEvents(ctx context.Context, tenantID int64, cursors
 	return out, nil
 }
 
+// The fake has no other nodes: nobody is ever cut off from the broker.
+func (s *fakeService) ReportBrokerDown(context.Context, string, time.Duration) error { return nil }
+func (s *fakeService) ReportBrokerUp(context.Context, string) error                  { return nil }
+func (s *fakeService) BrokerOutages(context.Context) ([]string, error)               { return nil, nil }
+
 func (s *fakeService) History(ctx context.Context, ch chat.Channel, beforeSeq int64, limit int) ([]chat.Message, error) {
 	if err := s.Authorize(ctx, ch); err != nil {
 		return nil, err

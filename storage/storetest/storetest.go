@@ -44,6 +44,7 @@ var areas = []struct {
 	run  func(t *testing.T, e Engine)
 }{
 	{"canned reply", testCannedReplies},
+	{"cluster", testCluster},
 	{"conversation", testConversations},
 	{"errors", testErrors},
 	{"message", testMessages},

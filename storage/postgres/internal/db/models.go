@@ -20,6 +20,11 @@ type Attachment struct {
 	CreatedAt   time.Time
 }
 
+type BrokerOutage struct {
+	Node      string
+	ExpiresAt time.Time
+}
+
 type CannedReply struct {
 	ID        int64
 	TenantID  int64

@@ -45,6 +45,15 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.attachmentListByMessagesStmt, err = db.PrepareContext(ctx, attachmentListByMessages); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentListByMessages: %w", err)
 	}
+	if q.brokerOutageClearStmt, err = db.PrepareContext(ctx, brokerOutageClear); err != nil {
+		return nil, fmt.Errorf("error preparing query BrokerOutageClear: %w", err)
+	}
+	if q.brokerOutageNodesStmt, err = db.PrepareContext(ctx, brokerOutageNodes); err != nil {
+		return nil, fmt.Errorf("error preparing query BrokerOutageNodes: %w", err)
+	}
+	if q.brokerOutageSetStmt, err = db.PrepareContext(ctx, brokerOutageSet); err != nil {
+		return nil, fmt.Errorf("error preparing query BrokerOutageSet: %w", err)
+	}
 	if q.cannedReplyCountStmt, err = db.PrepareContext(ctx, cannedReplyCount); err != nil {
 		return nil, fmt.Errorf("error preparing query CannedReplyCount: %w", err)
 	}
@@ -452,6 +461,21 @@ func (q *Queries) Close() error {
 	if q.attachmentListByMessagesStmt != nil {
 		if cerr := q.attachmentListByMessagesStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing attachmentListByMessagesStmt: %w", cerr)
+		}
+	}
+	if q.brokerOutageClearStmt != nil {
+		if cerr := q.brokerOutageClearStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing brokerOutageClearStmt: %w", cerr)
+		}
+	}
+	if q.brokerOutageNodesStmt != nil {
+		if cerr := q.brokerOutageNodesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing brokerOutageNodesStmt: %w", cerr)
+		}
+	}
+	if q.brokerOutageSetStmt != nil {
+		if cerr := q.brokerOutageSetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing brokerOutageSetStmt: %w", cerr)
 		}
 	}
 	if q.cannedReplyCountStmt != nil {
@@ -1115,6 +1139,9 @@ type Queries struct {
 	attachmentInsertStmt             *sql.Stmt
 	attachmentLinkStmt               *sql.Stmt
 	attachmentListByMessagesStmt     *sql.Stmt
+	brokerOutageClearStmt            *sql.Stmt
+	brokerOutageNodesStmt            *sql.Stmt
+	brokerOutageSetStmt              *sql.Stmt
 	cannedReplyCountStmt             *sql.Stmt
 	cannedReplyDeleteStmt            *sql.Stmt
 	cannedReplyGetStmt               *sql.Stmt
@@ -1251,6 +1278,9 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		attachmentInsertStmt:             q.attachmentInsertStmt,
 		attachmentLinkStmt:               q.attachmentLinkStmt,
 		attachmentListByMessagesStmt:     q.attachmentListByMessagesStmt,
+		brokerOutageClearStmt:            q.brokerOutageClearStmt,
+		brokerOutageNodesStmt:            q.brokerOutageNodesStmt,
+		brokerOutageSetStmt:              q.brokerOutageSetStmt,
 		cannedReplyCountStmt:             q.cannedReplyCountStmt,
 		cannedReplyDeleteStmt:            q.cannedReplyDeleteStmt,
 		cannedReplyGetStmt:               q.cannedReplyGetStmt,

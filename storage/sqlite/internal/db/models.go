@@ -16,6 +16,11 @@ type Attachment struct {
 	CreatedAt   int64
 }
 
+type BrokerOutage struct {
+	Node      string
+	ExpiresAt int64
+}
+
 type CannedReply struct {
 	ID        int64
 	TenantID  int64
