@@ -97,9 +97,12 @@ type Message struct {
 	ReplyToID   *int64       `json:"reply_to_id,omitempty"`
 	Mentions    []int64      `json:"mentions,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`
-	EditedAt    *time.Time   `json:"edited_at,omitempty"`
-	DeletedAt   *time.Time   `json:"deleted_at,omitempty"` // tombstone: body and attachments are gone
-	CreatedAt   time.Time    `json:"created_at"`
+	// Reactions are set by the message service (not the store), emoji in
+	// the order first used; a tombstone has none.
+	Reactions []Reaction `json:"reactions,omitempty"`
+	EditedAt  *time.Time `json:"edited_at,omitempty"`
+	DeletedAt *time.Time `json:"deleted_at,omitempty"` // tombstone: body and attachments are gone
+	CreatedAt time.Time  `json:"created_at"`
 }
 
 // Limits on messages.
@@ -113,12 +116,15 @@ const (
 // EventType names a change in a channel.
 type EventType string
 
-// Channel events. Persisted channels number message.new, message.edited and
-// message.deleted with gap-free sequence numbers.
+// Channel events. Persisted channels number message.new, message.edited,
+// message.deleted and message.reacted with gap-free sequence numbers.
 const (
 	EventMessageNew     EventType = "message.new"
 	EventMessageEdited  EventType = "message.edited"
 	EventMessageDeleted EventType = "message.deleted"
+	// EventMessageReacted: a reaction was added or removed; the data is
+	// the message with all its reactions.
+	EventMessageReacted EventType = "message.reacted"
 	EventTyping         EventType = "typing"
 	EventPresence       EventType = "presence"
 	EventRead           EventType = "read"

@@ -104,6 +104,11 @@ type ConversationView struct {
 	ReadSeq     int64               `json:"read_seq"`
 	Unread      int64               `json:"unread"`
 	Can         ConversationActions `json:"can"`
+	// Names are the display names of the conversation's people (creator,
+	// handler, customer assignee, administrator, related person): whoever
+	// may see a conversation may see who has a part in it, as its status
+	// events already say (see conversationPeople).
+	Names map[int64]string `json:"names"`
 }
 
 // ConversationQuery filters the caller's conversation list. Zero fields
@@ -682,12 +687,50 @@ func (s *ConversationService) viewsFor(ctx context.Context, st Store, p *Princip
 	for _, r := range states {
 		read[r.Channel] = r.Seq
 	}
+	names, err := s.peopleNames(ctx, st, p.TenantID, cs)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range cs {
 		r := read[ConversationChannel(c.ID)]
-		out = append(out, ConversationView{Conversation: c, StatusLabel: StatusLabel(t.Settings, p.Locale, c.Status),
-			ReadSeq: r, Unread: max(c.LastSeq-r, 0), Can: actionsFor(p, c, t.Settings.CompanyVisibility)})
+		v := ConversationView{Conversation: c, StatusLabel: StatusLabel(t.Settings, p.Locale, c.Status),
+			ReadSeq: r, Unread: max(c.LastSeq-r, 0), Can: actionsFor(p, c, t.Settings.CompanyVisibility), Names: map[int64]string{}}
+		for _, id := range conversationPeople(c) {
+			if n, ok := names[id]; ok {
+				v.Names[id] = n
+			}
+		}
+		out = append(out, v)
 	}
 	return out, nil
+}
+
+// conversationPeople are the users who have a part in c.
+func conversationPeople(c Conversation) []int64 {
+	ids := []int64{c.CreatorID}
+	for _, id := range []*int64{c.HandlerID, c.CustomerAssigneeID, c.AdminID, c.RelatedUserID} {
+		if id != nil {
+			ids = append(ids, *id)
+		}
+	}
+	return ids
+}
+
+// peopleNames looks up the names of the people of cs in one pass.
+func (s *ConversationService) peopleNames(ctx context.Context, st Store, tenantID int64, cs []Conversation) (map[int64]string, error) {
+	var ids []int64
+	for _, c := range cs {
+		ids = append(ids, conversationPeople(c)...)
+	}
+	users, err := s.usersByID(ctx, st, tenantID, distinctIDs(ids))
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[int64]string, len(users))
+	for _, u := range users {
+		names[u.ID] = u.Name
+	}
+	return names, nil
 }
 
 func actionsFor(p *Principal, c Conversation, companyVisibility bool) ConversationActions {

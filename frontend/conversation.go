@@ -74,17 +74,22 @@ type conversationView struct {
 	LastActivityAt     time.Time                `json:"last_activity_at"`
 	CreatedAt          time.Time                `json:"created_at"`
 	Can                chat.ConversationActions `json:"can"`
+	Names              map[int64]string         `json:"names"`
 }
 
 func viewConversation(v chat.ConversationView) conversationView {
 	c := v.Conversation
-	return conversationView{ID: c.ID, Subject: c.Subject, CategoryID: c.CategoryID, Status: c.Status,
+	out := conversationView{ID: c.ID, Subject: c.Subject, CategoryID: c.CategoryID, Status: c.Status,
 		StatusLabel: v.StatusLabel, CreatorID: c.CreatorID, HandlerID: c.HandlerID, CustomerAssigneeID: c.CustomerAssigneeID,
 		AdminID: c.AdminID, RelatedCompanyID: c.RelatedCompanyID, RelatedUserID: c.RelatedUserID,
 		RoleIDs: nonNil(c.RoleIDs), ExternalEmails: nonNil(c.ExternalEmails), NotifyAdmins: c.NotifyAdmins,
 		ToCustomer: c.ToCustomer, CustomerCompanyID: c.CustomerCompanyID, AwaitingSince: c.AwaitingSince,
 		LastSeq: c.LastSeq, ReadSeq: v.ReadSeq, Unread: v.Unread, LastActivityAt: c.LastActivityAt,
-		CreatedAt: c.CreatedAt, Can: v.Can}
+		CreatedAt: c.CreatedAt, Can: v.Can, Names: v.Names}
+	if out.Names == nil {
+		out.Names = map[int64]string{}
+	}
+	return out
 }
 
 func conversationViewID(v chat.ConversationView) int64 { return v.ID }
@@ -116,13 +121,14 @@ type conversationMessageView struct {
 	// the customer side.
 	Internal    bool             `json:"internal,omitempty"`
 	Attachments []attachmentView `json:"attachments"`
+	Reactions   []chat.Reaction  `json:"reactions"`
 	EditedAt    *time.Time       `json:"edited_at,omitempty"`
 	DeletedAt   *time.Time       `json:"deleted_at,omitempty"`
 	CreatedAt   time.Time        `json:"created_at"`
 }
 
 func viewConversationMessage(m chat.Message) conversationMessageView {
-	v := conversationMessageView{ID: m.ID, Seq: m.Seq, AuthorID: m.AuthorID, AuthorName: m.AuthorName,
+	v := conversationMessageView{ID: m.ID, Seq: m.Seq, AuthorID: m.AuthorID, AuthorName: m.AuthorName, Reactions: nonNil(m.Reactions),
 		ClientMsgID: m.ClientMsgID, Kind: m.Kind, Body: m.Body, Attachments: []attachmentView{},
 		EditedAt: m.EditedAt, DeletedAt: m.DeletedAt, CreatedAt: m.CreatedAt, Internal: m.Channel.Kind == chat.KindNote}
 	if m.Kind == chat.MessageStatus {

@@ -187,6 +187,18 @@ func (s *fakeService) DeleteMessage(ctx context.Context, id int64) (chat.Message
 	return s.change(ctx, id, chat.EventMessageDeleted, "")
 }
 
+func (s *fakeService) React(ctx context.Context, id int64, emoji string, add bool) (chat.Message, error) {
+	s.mu.Lock()
+	var body string
+	for _, c := range s.channels {
+		if m, ok := c.msgs[id]; ok {
+			body = m.Body
+		}
+	}
+	s.mu.Unlock()
+	return s.change(ctx, id, chat.EventMessageReacted, body)
+}
+
 func (s *fakeService) Events(ctx context.Context, ch chat.Channel, since int64, limit int) ([]chat.ChannelEvent, int64, error) {
 	s.eventsCalls.Add(1)
 	if err := s.Authorize(ctx, ch); err != nil {

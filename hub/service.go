@@ -31,6 +31,10 @@ type Service interface {
 	PublishDedup(ctx context.Context, in chat.PublishInput) (msg chat.Message, duplicate bool, err error)
 	EditMessage(ctx context.Context, id int64, body string) (chat.Message, error)
 	DeleteMessage(ctx context.Context, id int64) (chat.Message, error)
+	// React adds (add) or removes the principal's emoji reaction on a
+	// message and publishes message.reacted when that changed anything
+	// (chat.MessageService.React).
+	React(ctx context.Context, id int64, emoji string, add bool) (chat.Message, error)
 	// Events is the authorized replay of ch's sequenced events with
 	// seq > since, at most limit, in seq order, with ch's last seq.
 	Events(ctx context.Context, ch chat.Channel, since int64, limit int) ([]chat.ChannelEvent, int64, error)

@@ -280,13 +280,14 @@ func splitChannels(chs []chat.Channel) (topics, convs []int64) {
 	return topics, convs
 }
 
-func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, n int) ([]chat.Message, error) {
+func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, f chat.MessageFilter, n int) ([]chat.Message, error) {
 	topics, convs := splitChannels(chs)
 	if strings.TrimSpace(query) == "" || len(topics)+len(convs) == 0 {
 		return nil, nil
 	}
 	rows, err := s.q.MessageSearch(ctx, db.MessageSearchParams{
 		TenantID: tenantID, Query: query, TopicIds: topics, ConversationIds: convs, Lim: limit(n),
+		AuthorID: f.AuthorID, CreatedAfter: timeBound(f.After, searchEpochStart), CreatedBefore: timeBound(f.Before, searchEpochEnd),
 	})
 	if err != nil {
 		return nil, translate(err, "messages")
@@ -296,6 +297,20 @@ func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string,
 		out = append(out, messageFromRow(db.MessageGetRow(r)))
 	}
 	return out, s.withAttachments(ctx, tenantID, out)
+}
+
+// The unbounded ends of a search's time filter, within timestamptz.
+var (
+	searchEpochStart = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	searchEpochEnd   = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// timeBound is a filter's time, or the unbounded end when zero.
+func timeBound(t, unbounded time.Time) time.Time {
+	if t.IsZero() {
+		return unbounded
+	}
+	return t
 }
 
 func messageFromRow(r db.MessageGetRow) chat.Message {

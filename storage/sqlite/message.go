@@ -321,7 +321,7 @@ func ftsQuery(q string) string {
 	return strings.Join(words, " ")
 }
 
-func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, n int) ([]chat.Message, error) {
+func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, f chat.MessageFilter, n int) ([]chat.Message, error) {
 	match := ftsQuery(query)
 	topics, conversations := channelIDs(chs)
 	if match == "" || len(topics)+len(conversations) == 0 {
@@ -329,6 +329,7 @@ func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string,
 	}
 	rows, err := s.read.MessageSearch(ctx, db.MessageSearchParams{
 		Query: match, TenantID: tenantID, TopicIds: idsJSON(topics), ConversationIds: idsJSON(conversations), Lim: limit(n),
+		AuthorID: f.AuthorID, CreatedAfter: timeBound(f.After, math.MinInt64), CreatedBefore: timeBound(f.Before, math.MaxInt64),
 	})
 	if err != nil {
 		return nil, translate(err, "search")
@@ -338,6 +339,14 @@ func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string,
 		conv[i] = messageRow(r)
 	}
 	return s.withAttachments(ctx, tenantID, conv)
+}
+
+// timeBound is a filter's time in micros, or unbounded when zero.
+func timeBound(t time.Time, unbounded int64) int64 {
+	if t.IsZero() {
+		return unbounded
+	}
+	return micros(t)
 }
 
 func toAttachment(r db.AttachmentGetRow) chat.Attachment {

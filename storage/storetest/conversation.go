@@ -484,7 +484,7 @@ func (c *deleteCase) wantGone(t *testing.T, s chat.Store) {
 	NoErr(t, err, "ChannelLastSeq")
 	muted, err := s.MuteGet(ctx, a.Tenant.ID, u, goneCh)
 	NoErr(t, err, "MuteGet")
-	found, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{goneCh}, 10)
+	found, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{goneCh}, chat.MessageFilter{}, 10)
 	NoErr(t, err, "MessageSearch")
 	decs, err := s.NotifyDecisionList(ctx, a.Tenant.ID, u, gm.ID, chat.Page{})
 	NoErr(t, err, "NotifyDecisionList")
@@ -517,7 +517,7 @@ func (c *deleteCase) wantKept(t *testing.T, s chat.Store) {
 	}
 	_, err = s.DraftGet(ctx, a.Tenant.ID, u, kd.ID)
 	NoErr(t, err, "kept draft")
-	found, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{keptCh}, 10)
+	found, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{keptCh}, chat.MessageFilter{}, 10)
 	NoErr(t, err, "MessageSearch kept")
 	if len(found) != 1 {
 		t.Fatalf("search in the kept conversation found %d", len(found))

@@ -64,6 +64,7 @@ func testMessages(t *testing.T, e Engine) {
 		{name: "EventsAfter", fn: testMessageEventsAfter},
 		{name: "ReadState", fn: testMessageReadState},
 		{name: "Search", fn: testMessageSearch},
+		{name: "SearchFilter", fn: testMessageSearchFilter},
 		{name: "Attachments", fn: testMessageAttachments},
 		{name: "AttachmentThumbnail", fn: testMessageAttachmentThumbnail},
 		// The clean-up spans tenants.
@@ -615,7 +616,7 @@ func testMessageSearch(t *testing.T, s chat.Store) {
 
 	search := func(tenantID int64, q string, chs ...chat.Channel) []int64 {
 		t.Helper()
-		ms, err := s.MessageSearch(ctx, tenantID, q, chs, 50)
+		ms, err := s.MessageSearch(ctx, tenantID, q, chs, chat.MessageFilter{}, 50)
 		NoErr(t, err, fmt.Sprintf("MessageSearch(%q)", q))
 		for _, m := range ms {
 			if m.TenantID != tenantID || !slices.Contains(chs, m.Channel) {
@@ -645,11 +646,47 @@ func testMessageSearch(t *testing.T, s chat.Store) {
 	NoErr(t, s.MessageDelete(ctx, a.Tenant.ID, done.ID, Now()), "MessageDelete")
 	wantIDs(t, "after delete", search(a.Tenant.ID, "payroll", a.T1), []int64{march.ID})
 
-	ms, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{a.T1, a.Conv}, 1)
+	ms, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{a.T1, a.Conv}, chat.MessageFilter{}, 1)
 	NoErr(t, err, "MessageSearch limited")
 	if len(ms) != 1 || ms[0].ID != conv.ID || ms[0].AuthorName != a.EmployeeA.Name || ms[0].Body != conv.Body {
 		t.Fatalf("MessageSearch limit 1 = %+v, want the newest match", ms)
 	}
+}
+
+// SearchFilter: by author, and by time with After inclusive and Before
+// exclusive; zero fields do not narrow.
+func testMessageSearchFilter(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "search-filter")
+	base := Now().Add(-time.Hour)
+	post := func(author int64, at time.Time) chat.Message {
+		t.Helper()
+		m := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, AuthorID: author, Kind: chat.MessageText, Body: "budget " + at.String(), CreatedAt: at}
+		NoErr(t, s.InTx(ctx, func(tx chat.Store) error {
+			seq, err := tx.ChannelNextSeq(ctx, a.Tenant.ID, a.T1)
+			if err != nil {
+				return err
+			}
+			m.Seq = seq
+			return tx.MessageInsert(ctx, &m)
+		}), "MessageInsert")
+		return m
+	}
+	early := post(a.EmployeeA.ID, base)
+	mid := post(a.Manager.ID, base.Add(10*time.Minute))
+	late := post(a.EmployeeA.ID, base.Add(20*time.Minute))
+	search := func(f chat.MessageFilter) []int64 {
+		t.Helper()
+		ms, err := s.MessageSearch(ctx, a.Tenant.ID, "budget", []chat.Channel{a.T1}, f, 50)
+		NoErr(t, err, "MessageSearch")
+		return msgIDs(ms)
+	}
+	wantIDs(t, "no filter", search(chat.MessageFilter{}), []int64{late.ID, mid.ID, early.ID})
+	wantIDs(t, "by author", search(chat.MessageFilter{AuthorID: a.EmployeeA.ID}), []int64{late.ID, early.ID})
+	wantIDs(t, "after, inclusive", search(chat.MessageFilter{After: mid.CreatedAt}), []int64{late.ID, mid.ID})
+	wantIDs(t, "before, exclusive", search(chat.MessageFilter{Before: mid.CreatedAt}), []int64{early.ID})
+	wantIDs(t, "window and author", search(chat.MessageFilter{AuthorID: a.Manager.ID, After: base, Before: late.CreatedAt}), []int64{mid.ID})
+	wantIDs(t, "nobody", search(chat.MessageFilter{AuthorID: a.Handler.ID}), nil)
 }
 
 func testMessageAttachments(t *testing.T, s chat.Store) {

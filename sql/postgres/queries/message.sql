@@ -73,6 +73,8 @@ WHERE m.tenant_id = @tenant_id
   AND ((m.channel_kind = 'topic' AND m.channel_id = ANY(@topic_ids::bigint[]))
        OR (m.channel_kind = 'conversation' AND m.channel_id = ANY(@conversation_ids::bigint[])))
   AND m.search @@ plainto_tsquery('simple', @query::text)
+  AND (@author_id::bigint = 0 OR m.author_id = @author_id::bigint)
+  AND m.created_at >= @created_after::timestamptz AND m.created_at < @created_before::timestamptz
 ORDER BY m.id DESC
 LIMIT @lim;
 

@@ -18,6 +18,7 @@ import { adminView, manageGroupView } from './admin.js';
 import { notificationsView, settingsView } from './notifications.js';
 import { searchView } from './search.js';
 import { resetDrafts } from './drafts.js';
+import { installShortcuts } from './shortcuts.js';
 import { queuePanel, queueView, messengerUsersView, cannedRepliesView, mayUseQueues, resetQueues } from './helpdesk.js';
 
 const app = document.getElementById('app');
@@ -403,7 +404,7 @@ const routes = [
   [/^#\/conversation\/(\d+)(?:\?m=(\d+))?$/, (m, main) => threadView(main, 'conversation:' + m[1], Number(m[2]) || 0)],
   [/^#\/new$/, (m, main) => newMessageView(main)],
   [/^#\/conversations$/, (m, main) => conversationListView(main)],
-  [/^#\/search(?:\?(.*))?$/, (m, main) => searchView(main, new URLSearchParams(m[1] || '').get('q') || '')],
+  [/^#\/search(?:\?(.*))?$/, (m, main) => searchView(main, new URLSearchParams(m[1] || ''))],
   [/^#\/notifications$/, (m, main) => notificationsView(main)],
   [/^#\/settings$/, (m, main) => settingsView(main)],
   [/^#\/admin(?:\/([\w-]+))?$/, (m, main) => adminView(main, m[1] || '')],
@@ -462,4 +463,5 @@ document.addEventListener('keydown', (e) => {
   }
 });
 
+installShortcuts();
 boot();

@@ -7,7 +7,7 @@ import { uploadItem, acceptFiles } from './files.js';
 import { t, tn, fmtDateTime, lang } from './i18n.js';
 import {
   bus, state, isAdmin, isHandler, hasRoleKey, statusLabel, categoryName, roleName, userName, rememberUser,
-  upsertConversation, directory, myId,
+  upsertConversation, directory, myId, indexConversation,
 } from './store.js';
 import { loadDraft, saveDraft, discardDraft, serverDrafts, draftIdFor } from './drafts.js';
 import { notesPanel } from './notes.js';
@@ -190,6 +190,7 @@ export function conversationListView(main) {
     try {
       const page = await get('/conversations' + q);
       if (!append) rows.length = 0;
+      for (const c of page.items || []) indexConversation(c);
       rows.push(...(page.items || []));
       next = page.next || '';
       draw();
@@ -217,7 +218,8 @@ export function conversationListView(main) {
     list, more));
   load(false);
   const off = bus.on('conversations', () => load(false));
-  return off;
+  const offUsers = bus.on('users', draw);
+  return () => { off(); offUsers(); };
 }
 
 // ---- "Send new message" ----

@@ -914,8 +914,10 @@ WHERE m.tenant_id = $1
   AND ((m.channel_kind = 'topic' AND m.channel_id = ANY($2::bigint[]))
        OR (m.channel_kind = 'conversation' AND m.channel_id = ANY($3::bigint[])))
   AND m.search @@ plainto_tsquery('simple', $4::text)
+  AND ($5::bigint = 0 OR m.author_id = $5::bigint)
+  AND m.created_at >= $6::timestamptz AND m.created_at < $7::timestamptz
 ORDER BY m.id DESC
-LIMIT $5
+LIMIT $8
 `
 
 type MessageSearchParams struct {
@@ -923,6 +925,9 @@ type MessageSearchParams struct {
 	TopicIds        []int64
 	ConversationIds []int64
 	Query           string
+	AuthorID        int64
+	CreatedAfter    time.Time
+	CreatedBefore   time.Time
 	Lim             int32
 }
 
@@ -950,6 +955,9 @@ func (q *Queries) MessageSearch(ctx context.Context, arg MessageSearchParams) ([
 		arg.TopicIds,
 		arg.ConversationIds,
 		arg.Query,
+		arg.AuthorID,
+		arg.CreatedAfter,
+		arg.CreatedBefore,
 		arg.Lim,
 	)
 	if err != nil {

@@ -157,6 +157,14 @@ type Message struct {
 	Search      interface{}
 }
 
+type MessageReaction struct {
+	TenantID  int64
+	MessageID int64
+	UserID    int64
+	Emoji     string
+	CreatedAt time.Time
+}
+
 type Mute struct {
 	TenantID    int64
 	UserID      int64

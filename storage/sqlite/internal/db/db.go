@@ -300,6 +300,15 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.notifyJobRetryStmt, err = db.PrepareContext(ctx, notifyJobRetry); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyJobRetry: %w", err)
 	}
+	if q.reactionDeleteStmt, err = db.PrepareContext(ctx, reactionDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query ReactionDelete: %w", err)
+	}
+	if q.reactionInsertStmt, err = db.PrepareContext(ctx, reactionInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query ReactionInsert: %w", err)
+	}
+	if q.reactionListByMessagesStmt, err = db.PrepareContext(ctx, reactionListByMessages); err != nil {
+		return nil, fmt.Errorf("error preparing query ReactionListByMessages: %w", err)
+	}
 	if q.readStateListStmt, err = db.PrepareContext(ctx, readStateList); err != nil {
 		return nil, fmt.Errorf("error preparing query ReadStateList: %w", err)
 	}
@@ -882,6 +891,21 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing notifyJobRetryStmt: %w", cerr)
 		}
 	}
+	if q.reactionDeleteStmt != nil {
+		if cerr := q.reactionDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reactionDeleteStmt: %w", cerr)
+		}
+	}
+	if q.reactionInsertStmt != nil {
+		if cerr := q.reactionInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reactionInsertStmt: %w", cerr)
+		}
+	}
+	if q.reactionListByMessagesStmt != nil {
+		if cerr := q.reactionListByMessagesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reactionListByMessagesStmt: %w", cerr)
+		}
+	}
 	if q.readStateListStmt != nil {
 		if cerr := q.readStateListStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing readStateListStmt: %w", cerr)
@@ -1208,6 +1232,9 @@ type Queries struct {
 	notifyJobInsertStmt              *sql.Stmt
 	notifyJobReleaseStmt             *sql.Stmt
 	notifyJobRetryStmt               *sql.Stmt
+	reactionDeleteStmt               *sql.Stmt
+	reactionInsertStmt               *sql.Stmt
+	reactionListByMessagesStmt       *sql.Stmt
 	readStateListStmt                *sql.Stmt
 	readStateSetStmt                 *sql.Stmt
 	retentionRunInsertStmt           *sql.Stmt
@@ -1345,6 +1372,9 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		notifyJobInsertStmt:              q.notifyJobInsertStmt,
 		notifyJobReleaseStmt:             q.notifyJobReleaseStmt,
 		notifyJobRetryStmt:               q.notifyJobRetryStmt,
+		reactionDeleteStmt:               q.reactionDeleteStmt,
+		reactionInsertStmt:               q.reactionInsertStmt,
+		reactionListByMessagesStmt:       q.reactionListByMessagesStmt,
 		readStateListStmt:                q.readStateListStmt,
 		readStateSetStmt:                 q.readStateSetStmt,
 		retentionRunInsertStmt:           q.retentionRunInsertStmt,

@@ -864,8 +864,10 @@ WHERE f.body MATCH ?1
         AND m.channel_id IN (SELECT value FROM json_each(CAST(?3 AS TEXT))))
     OR (m.channel_kind = 'conversation'
         AND m.channel_id IN (SELECT value FROM json_each(CAST(?4 AS TEXT)))))
+  AND (CAST(?5 AS INTEGER) = 0 OR m.author_id = CAST(?5 AS INTEGER))
+  AND m.created_at >= CAST(?6 AS INTEGER) AND m.created_at < CAST(?7 AS INTEGER)
 ORDER BY m.id DESC
-LIMIT ?5
+LIMIT ?8
 `
 
 type MessageSearchParams struct {
@@ -873,6 +875,9 @@ type MessageSearchParams struct {
 	TenantID        int64
 	TopicIds        string
 	ConversationIds string
+	AuthorID        int64
+	CreatedAfter    int64
+	CreatedBefore   int64
 	Lim             int64
 }
 
@@ -888,6 +893,9 @@ func (q *Queries) MessageSearch(ctx context.Context, arg MessageSearchParams) ([
 		arg.TenantID,
 		arg.TopicIds,
 		arg.ConversationIds,
+		arg.AuthorID,
+		arg.CreatedAfter,
+		arg.CreatedBefore,
 		arg.Lim,
 	)
 	if err != nil {

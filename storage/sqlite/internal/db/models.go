@@ -152,6 +152,14 @@ type Message struct {
 	CreatedAt   int64
 }
 
+type MessageReaction struct {
+	TenantID  int64
+	MessageID int64
+	UserID    int64
+	Emoji     string
+	CreatedAt int64
+}
+
 type MessagesFt struct {
 	Body string
 }
