@@ -797,7 +797,12 @@ class Composer {
     });
     this.input.addEventListener('keydown', (e) => this.keydown(e));
     this.input.addEventListener('input', () => this.changed());
-    this.input.addEventListener('blur', () => setTimeout(() => this.closeMenu(), 150));
+    // The list closes when focus has left the composer for good: a click
+    // on an item (mousedown keeps focus) or focus that comes straight back
+    // (a re-render elsewhere) keeps it open.
+    this.input.addEventListener('blur', () => setTimeout(() => {
+      if (document.activeElement !== this.input) this.closeMenu();
+    }, 150));
     this.file.addEventListener('change', () => {
       for (const f of this.file.files) this.addUpload(f);
       this.file.value = '';
