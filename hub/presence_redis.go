@@ -87,6 +87,9 @@ type RedisPresence struct {
 	stopOnce sync.Once
 	stop     chan struct{}
 	done     chan struct{}
+	// firstBeat is closed once the first heartbeat, run at start in the
+	// background, has ended (tests wait on it).
+	firstBeat chan struct{}
 }
 
 var _ Presence = (*RedisPresence)(nil)
@@ -184,6 +187,7 @@ func NewRedisPresence(client *redis.Client, prefix string, opts RedisPresenceOpt
 		unremoved: make(map[presenceKey]struct{}),
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
+		firstBeat: make(chan struct{}),
 	}
 	go p.heartbeatLoop()
 	return p
@@ -340,6 +344,7 @@ func (p *RedisPresence) halt() {
 func (p *RedisPresence) heartbeatLoop() {
 	defer close(p.done)
 	p.beat()
+	close(p.firstBeat)
 	t := time.NewTicker(p.opts.Heartbeat)
 	defer t.Stop()
 	for {

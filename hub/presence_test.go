@@ -269,6 +269,7 @@ func TestRedisPresenceRepairsAfterUnreachable(t *testing.T) {
 	a := NewRedisPresence(r.Client, r.Prefix, RedisPresenceOptions{Heartbeat: time.Hour})
 	b := NewRedisPresence(r.Client, r.Prefix, RedisPresenceOptions{Heartbeat: time.Hour})
 	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
+	<-a.firstBeat             // a good beat ending later would undo the next line
 	a.unreachable.Store(true) // as after a failed call
 	ctx := context.Background()
 	must(t, a.Add(ctx, 1, 30))
