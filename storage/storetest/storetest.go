@@ -47,6 +47,7 @@ var areas = []struct {
 	{"message", testMessages},
 	{"messenger", testMessenger},
 	{"notification", testNotifications},
+	{"push", testPush},
 	{"session", testSession},
 	{"tenant", testTenant},
 	{"topic post", testTopicPost},

@@ -18,6 +18,7 @@ import { adminView, manageGroupView } from './admin.js';
 import { notificationsView, settingsView } from './notifications.js';
 import { searchView } from './search.js';
 import { resetDrafts } from './drafts.js';
+import { startAlerts, stopAlerts, forgetDevice } from './alerts.js';
 
 const app = document.getElementById('app');
 const LAST_ROUTE = 'parley.lastRoute';
@@ -71,6 +72,7 @@ async function startSession(me) {
   }
   renderShell();
   socket.start();
+  startAlerts();
   await Promise.allSettled([loadMessenger(), loadConversations(), loadNotificationCount()]);
   booting = false;
   if ((!startHash || startHash === '#' || startHash === '#/') && last && last !== '#/' && location.hash !== last) {
@@ -99,6 +101,7 @@ function resetState() {
   state.users.clear();
   state.online.clear();
   resetDrafts();
+  stopAlerts();
 }
 
 let firstHello = true;
@@ -260,6 +263,7 @@ async function logout() {
   // marker are saved.
   if (cleanup) cleanup();
   cleanup = null;
+  await forgetDevice();
   try {
     await del('/session');
   } catch {

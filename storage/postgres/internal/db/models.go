@@ -165,6 +165,7 @@ type NotifyDecision struct {
 	Outcome     string
 	Detail      string
 	CreatedAt   time.Time
+	Via         string
 }
 
 type NotifyJob struct {
@@ -180,6 +181,28 @@ type NotifyJob struct {
 	Attempts      int32
 	LastError     string
 	CreatedAt     time.Time
+	Via           string
+}
+
+type NotifyPref struct {
+	TenantID          int64
+	UserID            int64
+	MentionEmail      bool
+	MentionPush       bool
+	TopicEmail        bool
+	TopicPush         bool
+	ConversationEmail bool
+	ConversationPush  bool
+}
+
+type PushSubscription struct {
+	ID        int64
+	TenantID  int64
+	UserID    int64
+	Endpoint  string
+	P256dh    string
+	Auth      string
+	CreatedAt time.Time
 }
 
 type ReadState struct {
