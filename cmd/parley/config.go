@@ -218,22 +218,22 @@ func resolve(o option, set map[string]bool, values, files map[string]*string, ge
 // buildConfig checks and converts the resolved values.
 func buildConfig(raw map[string]string) (Config, error) {
 	c := Config{
-		Listen:         raw["listen"],
-		PublicURL:      strings.TrimRight(raw["public-url"], "/"),
-		DataDir:        raw["data-dir"],
-		DatabaseURL:    raw["database-url"],
-		RedisURL:       raw["redis-url"],
-		RedisPrefix:    raw["redis-prefix"],
-		SMTPURL:        raw["smtp-url"],
-		MailFrom:       raw["mail-from"],
-		AdminEmail:     raw["admin-email"],
-		AdminPassword:  raw["admin-password"],
-		ClientIPHeader: raw["client-ip-header"],
-		MetricsToken:   raw["metrics-token"],
+		Listen:          raw["listen"],
+		PublicURL:       strings.TrimRight(raw["public-url"], "/"),
+		DataDir:         raw["data-dir"],
+		DatabaseURL:     raw["database-url"],
+		RedisURL:        raw["redis-url"],
+		RedisPrefix:     raw["redis-prefix"],
+		SMTPURL:         raw["smtp-url"],
+		MailFrom:        raw["mail-from"],
+		AdminEmail:      raw["admin-email"],
+		AdminPassword:   raw["admin-password"],
+		ClientIPHeader:  raw["client-ip-header"],
+		MetricsToken:    raw["metrics-token"],
 		VAPIDPrivateKey: strings.TrimSpace(raw["vapid-private-key"]),
 		VAPIDSubject:    raw["vapid-subject"],
-		LogLevel:       raw["log-level"],
-		LogFormat:      raw["log-format"],
+		LogLevel:        raw["log-level"],
+		LogFormat:       raw["log-format"],
 	}
 	for _, k := range strings.Split(raw["session-keys"], ",") {
 		if k = strings.TrimSpace(k); k != "" {

@@ -67,7 +67,7 @@ type App struct {
 	// worker's scope is its own directory; the manifest is linked once),
 	// with the asset version filled in like index.html.
 	worker, manifest file
-	files   map[string]file // by path below static/
+	files            map[string]file // by path below static/
 }
 
 // New loads the embedded files and computes the asset version.
