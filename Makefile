@@ -17,7 +17,7 @@ test-short:
 	PARLEY_TEST_SHORT=1 tools/test.sh
 
 # Static checks only (no services): gofmt, go vet, go mod tidy -diff,
-# staticcheck, sqlc diff.
+# staticcheck, function size (gocyclo, funclen), sqlc diff.
 check:
 	tools/check.sh
 

@@ -1,7 +1,10 @@
 package frontend
 
 import (
+	"context"
 	"net/http"
+
+	"parley/chat"
 )
 
 type companyRequest struct {
@@ -9,73 +12,23 @@ type companyRequest struct {
 }
 
 func (s *Server) companyList(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
-	}
-	page, err := pageOf(r)
-	if err != nil {
-		return err
-	}
-	cs, err := s.directory.CompanyList(r.Context(), tid, page)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, newList(cs, page, companyID, viewCompany))
-	return nil
+	return listTenantItems(s.directory.CompanyList, companyID, viewCompany)(w, r)
 }
 
 func (s *Server) companyCreate(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
+	create := func(ctx context.Context, tenantID int64, req companyRequest) (chat.Company, error) {
+		return s.directory.CompanyCreate(ctx, tenantID, req.Name)
 	}
-	var req companyRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	c, err := s.directory.CompanyCreate(r.Context(), tid, req.Name)
-	if err != nil {
-		return err
-	}
-	writeCreated(w, r, c.ID, viewCompany(c))
-	return nil
+	return createTenantItem(create, companyID, viewCompany)(w, r)
 }
 
 func (s *Server) companyGet(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "company")
-	if err != nil {
-		return err
-	}
-	c, err := s.directory.CompanyGet(r.Context(), tid, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewCompany(c))
-	return nil
+	return getTenantItem("company", s.directory.CompanyGet, viewCompany)(w, r)
 }
 
 func (s *Server) companyUpdate(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
+	update := func(ctx context.Context, tenantID, id int64, req companyRequest) (chat.Company, error) {
+		return s.directory.CompanyUpdate(ctx, tenantID, id, req.Name)
 	}
-	id, err := pathID(r, "id", "company")
-	if err != nil {
-		return err
-	}
-	var req companyRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	c, err := s.directory.CompanyUpdate(r.Context(), tid, id, req.Name)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewCompany(c))
-	return nil
+	return updateTenantItem("company", update, viewCompany)(w, r)
 }

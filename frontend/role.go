@@ -21,66 +21,19 @@ func (s *Server) roleList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) roleCreate(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
-	}
-	var in chat.RoleInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	role, err := s.directory.RoleCreate(r.Context(), tid, in)
-	if err != nil {
-		return err
-	}
-	writeCreated(w, r, role.ID, viewRole(role))
-	return nil
+	return createTenantItem(s.directory.RoleCreate, roleID, viewRole)(w, r)
 }
 
 func (s *Server) roleGet(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "role")
-	if err != nil {
-		return err
-	}
-	role, err := s.directory.RoleGet(r.Context(), tid, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewRole(role))
-	return nil
+	return getTenantItem("role", s.directory.RoleGet, viewRole)(w, r)
 }
 
 func (s *Server) roleUpdate(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "role")
-	if err != nil {
-		return err
-	}
-	var patch chat.RolePatch
-	if err := decodeJSON(w, r, &patch); err != nil {
-		return err
-	}
-	role, err := s.directory.RoleUpdate(r.Context(), tid, id, patch)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewRole(role))
-	return nil
+	return updateTenantItem("role", s.directory.RoleUpdate, viewRole)(w, r)
 }
 
 func (s *Server) roleDelete(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "role")
+	tid, id, err := tenantItem(r, "role")
 	if err != nil {
 		return err
 	}

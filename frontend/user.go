@@ -53,58 +53,15 @@ func (s *Server) userList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) userCreate(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
-	}
-	var in chat.UserInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	u, err := s.directory.UserCreate(r.Context(), tid, in)
-	if err != nil {
-		return err
-	}
-	writeCreated(w, r, u.ID, viewUser(u))
-	return nil
+	return createTenantItem(s.directory.UserCreate, userID, viewUser)(w, r)
 }
 
 func (s *Server) userGet(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "user")
-	if err != nil {
-		return err
-	}
-	u, err := s.directory.UserGet(r.Context(), tid, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewUser(u))
-	return nil
+	return getTenantItem("user", s.directory.UserGet, viewUser)(w, r)
 }
 
 func (s *Server) userUpdate(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "user")
-	if err != nil {
-		return err
-	}
-	var patch chat.UserPatch
-	if err := decodeJSON(w, r, &patch); err != nil {
-		return err
-	}
-	u, err := s.directory.UserUpdate(r.Context(), tid, id, patch)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewUser(u))
-	return nil
+	return updateTenantItem("user", s.directory.UserUpdate, viewUser)(w, r)
 }
 
 type passwordResetRequest struct {
@@ -119,11 +76,7 @@ type passwordResetResponse struct {
 // userResetPassword sets a user's password and ends their sessions. A
 // generated password is answered once, in the response.
 func (s *Server) userResetPassword(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id", "user")
+	tid, id, err := tenantItem(r, "user")
 	if err != nil {
 		return err
 	}

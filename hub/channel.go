@@ -67,99 +67,123 @@ type subscription struct {
 // attach subscribes c to name on this node: it registers a buffering
 // subscription and returns once the broker subscription is active.
 func (h *Hub) attach(ctx context.Context, c *conn, name chat.Channel) (*subscription, bool, error) {
-	key := name.String()
 	s := &subscription{c: c, replaying: true, bufFrom: -1}
 	if err := c.addSub(name, s); err != nil {
 		return nil, false, err
 	}
 	for {
-		h.mu.Lock()
-		if h.closed {
-			h.mu.Unlock()
+		ch, creator, first, closing, err := h.join(s, name)
+		if err != nil {
 			c.takeSub(name)
-			return nil, false, errShuttingDown
+			return nil, false, err
 		}
-		ch := h.channels[key]
-		if ch != nil && ch.closing {
-			done := ch.done
-			h.mu.Unlock()
+		if closing != nil {
 			select {
-			case <-done:
+			case <-closing:
 				continue
 			case <-ctx.Done():
 				c.takeSub(name)
 				return nil, false, chat.Internal(ctx.Err(), "waiting for a channel to close")
 			}
 		}
-		creator := ch == nil
-		if creator {
-			ch = &channelState{
-				h: h, name: name, key: key, persisted: name.Persisted(),
-				ready: make(chan struct{}), done: make(chan struct{}),
-				subs: make(map[*subscription]struct{}), users: make(map[int64]int),
-				unconfirmed: true, // until the broker confirms (HandleConfirm may come first)
-			}
-			h.channels[key] = ch
-		}
-		s.ch = ch
-		ch.mu.Lock()
-		ch.subs[s] = struct{}{}
-		ch.users[c.p.UserID]++
-		first := ch.users[c.p.UserID] == 1
-		if ch.graceTimer != nil {
-			ch.graceTimer.Stop()
-			ch.graceTimer = nil
-		}
-		ch.graceGen++
-		if ch.known {
-			s.bufFrom = ch.cursor
-		}
-		ch.mu.Unlock()
-		h.mu.Unlock()
 		h.m.subscriptions.Inc()
-
 		if creator {
-			// Not the connection's context: other subscribers wait on it.
-			// A broker that cannot confirm in BrokerWait keeps the
-			// subscription; the poll serves the channel meanwhile.
-			bctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.BrokerWait)
-			err := h.broker.Subscribe(bctx, key)
-			cancel()
-			switch {
-			case err == nil:
-				ch.mu.Lock()
-				ch.unconfirmed = false
-				ch.mu.Unlock()
-			case errors.Is(err, ErrUnconfirmed):
-				h.log.Debug().Str("channel", key).Msg("broker subscription not confirmed yet; the channel is polled")
-				err = nil
-			}
-			if err != nil {
-				ch.readyErr = &chat.Error{Code: chat.EUnavailable, Message: "try again later", Err: err}
-				ch.mu.Lock()
-				ch.dead = true
-				ch.mu.Unlock()
-				h.mu.Lock()
-				if h.channels[key] == ch {
-					delete(h.channels, key)
-				}
-				h.mu.Unlock()
-				close(ch.done)
-			}
-			close(ch.ready)
+			h.subscribeBroker(ch)
 		}
-		select {
-		case <-ch.ready:
-		case <-ctx.Done():
-			h.unsubscribe(s, "")
-			return nil, false, chat.Internal(ctx.Err(), "waiting for the broker")
-		}
-		if ch.readyErr != nil {
-			h.unsubscribe(s, "")
-			return nil, false, ch.readyErr
+		if err := h.awaitReady(ctx, s, ch); err != nil {
+			return nil, false, err
 		}
 		return s, first, nil
 	}
+}
+
+// join adds s to the channel's state, creating it (creator) when it is
+// the channel's first subscription on this node. A channel still closing
+// is not joined: its done channel is returned to wait on. first reports
+// whether s is the user's first subscription to the channel here.
+func (h *Hub) join(s *subscription, name chat.Channel) (ch *channelState, creator, first bool, closing <-chan struct{}, err error) {
+	key := name.String()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, false, false, nil, errShuttingDown
+	}
+	ch = h.channels[key]
+	if ch != nil && ch.closing {
+		return nil, false, false, ch.done, nil
+	}
+	creator = ch == nil
+	if creator {
+		ch = &channelState{
+			h: h, name: name, key: key, persisted: name.Persisted(),
+			ready: make(chan struct{}), done: make(chan struct{}),
+			subs: make(map[*subscription]struct{}), users: make(map[int64]int),
+			unconfirmed: true, // until the broker confirms (HandleConfirm may come first)
+		}
+		h.channels[key] = ch
+	}
+	s.ch = ch
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	ch.subs[s] = struct{}{}
+	ch.users[s.c.p.UserID]++
+	first = ch.users[s.c.p.UserID] == 1
+	if ch.graceTimer != nil {
+		ch.graceTimer.Stop()
+		ch.graceTimer = nil
+	}
+	ch.graceGen++
+	if ch.known {
+		s.bufFrom = ch.cursor
+	}
+	return ch, creator, first, nil, nil
+}
+
+// subscribeBroker subscribes the node to a new channel and then releases
+// everyone waiting on ch.ready. It runs on the hub's context, not the
+// connection's: other subscribers wait on it. A broker that cannot
+// confirm in BrokerWait keeps the subscription; the poll serves the
+// channel meanwhile. Any other failure makes the channel dead.
+func (h *Hub) subscribeBroker(ch *channelState) {
+	bctx, cancel := context.WithTimeout(h.bgCtx, h.cfg.BrokerWait)
+	err := h.broker.Subscribe(bctx, ch.key)
+	cancel()
+	switch {
+	case err == nil:
+		ch.mu.Lock()
+		ch.unconfirmed = false
+		ch.mu.Unlock()
+	case errors.Is(err, ErrUnconfirmed):
+		h.log.Debug().Str("channel", ch.key).Msg("broker subscription not confirmed yet; the channel is polled")
+	default:
+		ch.readyErr = &chat.Error{Code: chat.EUnavailable, Message: "try again later", Err: err}
+		ch.mu.Lock()
+		ch.dead = true
+		ch.mu.Unlock()
+		h.mu.Lock()
+		if h.channels[ch.key] == ch {
+			delete(h.channels, ch.key)
+		}
+		h.mu.Unlock()
+		close(ch.done)
+	}
+	close(ch.ready)
+}
+
+// awaitReady waits until the channel's broker subscription is settled;
+// on failure or a cancelled ctx, s is removed again.
+func (h *Hub) awaitReady(ctx context.Context, s *subscription, ch *channelState) error {
+	select {
+	case <-ch.ready:
+	case <-ctx.Done():
+		h.unsubscribe(s, "")
+		return chat.Internal(ctx.Err(), "waiting for the broker")
+	}
+	if ch.readyErr != nil {
+		h.unsubscribe(s, "")
+		return ch.readyErr
+	}
+	return nil
 }
 
 // unsubscribe ends s. With a reason the client is told by an unsubscribed

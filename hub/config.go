@@ -121,64 +121,32 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.ReadLimit == 0 {
-		c.ReadLimit = 64 << 10
-	}
-	if c.SendQueueBytes == 0 {
-		c.SendQueueBytes = 1 << 20
-	}
-	if c.MaxBatchBytes == 0 {
-		c.MaxBatchBytes = 64 << 10
-	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = 10 * time.Second
-	}
-	if c.CloseDrain == 0 {
-		c.CloseDrain = 2 * time.Second
-	}
-	if c.PingInterval == 0 {
-		c.PingInterval = 25 * time.Second
-	}
-	if c.RateLimit == 0 {
-		c.RateLimit = 20
-	}
-	if c.RateBurst == 0 {
-		c.RateBurst = 40
-	}
-	if c.RateLimitStrikes == 0 {
-		c.RateLimitStrikes = 100
-	}
-	if c.UnsubscribeGrace == 0 {
-		c.UnsubscribeGrace = 5 * time.Second
-	}
-	if c.SessionRecheck == 0 {
-		c.SessionRecheck = 10 * time.Second
-	}
-	if c.ReplayPageSize == 0 {
-		c.ReplayPageSize = 200
-	}
-	if c.MaxReplay == 0 {
-		c.MaxReplay = 10_000
-	}
-	if c.MaxSocketsPerUser == 0 {
-		c.MaxSocketsPerUser = 20
-	}
-	if c.MaxSubscriptions == 0 {
-		c.MaxSubscriptions = 1000
-	}
-	if c.TypingInterval == 0 {
-		c.TypingInterval = 2 * time.Second
-	}
-	if c.RequestTimeout == 0 {
-		c.RequestTimeout = 15 * time.Second
-	}
-	if c.PollInterval == 0 {
-		c.PollInterval = time.Second
-	}
-	if c.BrokerWait == 0 {
-		c.BrokerWait = 2 * time.Second
-	}
-	if c.GapWait == 0 {
-		c.GapWait = 50 * time.Millisecond
+	setDefault(&c.ReadLimit, 64<<10)
+	setDefault(&c.SendQueueBytes, 1<<20)
+	setDefault(&c.MaxBatchBytes, 64<<10)
+	setDefault(&c.WriteTimeout, 10*time.Second)
+	setDefault(&c.CloseDrain, 2*time.Second)
+	setDefault(&c.PingInterval, 25*time.Second)
+	setDefault(&c.RateLimit, 20)
+	setDefault(&c.RateBurst, 40)
+	setDefault(&c.RateLimitStrikes, 100)
+	setDefault(&c.UnsubscribeGrace, 5*time.Second)
+	setDefault(&c.SessionRecheck, 10*time.Second)
+	setDefault(&c.ReplayPageSize, 200)
+	setDefault(&c.MaxReplay, 10_000)
+	setDefault(&c.MaxSocketsPerUser, 20)
+	setDefault(&c.MaxSubscriptions, 1000)
+	setDefault(&c.TypingInterval, 2*time.Second)
+	setDefault(&c.RequestTimeout, 15*time.Second)
+	setDefault(&c.PollInterval, time.Second)
+	setDefault(&c.BrokerWait, 2*time.Second)
+	setDefault(&c.GapWait, 50*time.Millisecond)
+}
+
+// setDefault sets *v to def when it is the zero value (unset).
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
 }

@@ -75,32 +75,49 @@ func (c *conn) handleSubscribe(ctx context.Context, f clientFrame) {
 	if !ok {
 		return
 	}
-	h := c.h
 	if !name.Persisted() {
-		// Live-only channels carry no sequence; only authorization matters.
-		if name != chat.UserChannel(c.p.UserID) {
-			if err := h.svc.Authorize(ctx, name); err != nil {
-				c.sendError(f.ID, err)
-				return
-			}
-		}
-		s, _, err := h.attach(ctx, c, name)
-		if err != nil {
-			c.sendError(f.ID, err)
-			return
-		}
-		c.reply(subscribedFrame{Type: "subscribed", ID: f.ID, Channel: name})
-		s.ch.release(s, 0)
+		c.subscribeLive(ctx, f, name)
 		return
 	}
-
 	// Register first (live events are buffered), then replay from the
 	// database, then release the buffer without what was replayed.
-	s, firstOfUser, err := h.attach(ctx, c, name)
+	s, firstOfUser, err := c.h.attach(ctx, c, name)
 	if err != nil {
 		c.sendError(f.ID, err)
 		return
 	}
+	if !c.replay(ctx, f, s) {
+		return
+	}
+	if firstOfUser {
+		c.h.publishPresence(ctx, name, c.p.UserID, true)
+	}
+}
+
+// subscribeLive subscribes to a live-only channel: it carries no
+// sequence, so only authorization matters.
+func (c *conn) subscribeLive(ctx context.Context, f clientFrame, name chat.Channel) {
+	if name != chat.UserChannel(c.p.UserID) {
+		if err := c.h.svc.Authorize(ctx, name); err != nil {
+			c.sendError(f.ID, err)
+			return
+		}
+	}
+	s, _, err := c.h.attach(ctx, c, name)
+	if err != nil {
+		c.sendError(f.ID, err)
+		return
+	}
+	c.reply(subscribedFrame{Type: "subscribed", ID: f.ID, Channel: name})
+	s.ch.release(s, 0)
+}
+
+// replay answers the subscribe frame and sends the events after its
+// since, page by page, then releases the live events buffered meanwhile.
+// A client without since gets only the last seq; one too far behind or
+// ahead is told to reload. It reports false when s was ended instead.
+func (c *conn) replay(ctx context.Context, f clientFrame, s *subscription) bool {
+	h, name := c.h, s.ch.name
 	page := h.cfg.ReplayPageSize
 	since, limit := int64(0), page
 	if f.Since == nil {
@@ -112,7 +129,7 @@ func (c *conn) handleSubscribe(ctx context.Context, f clientFrame) {
 	if err != nil {
 		h.unsubscribe(s, "")
 		c.sendError(f.ID, err)
-		return
+		return false
 	}
 	cur := since
 	switch {
@@ -128,27 +145,19 @@ func (c *conn) handleSubscribe(ctx context.Context, f clientFrame) {
 	c.reply(subscribedFrame{Type: "subscribed", ID: f.ID, Channel: name, LastSeq: last})
 
 	for {
-		for _, ev := range evs {
-			if ev.Seq <= cur {
-				continue
-			}
-			frame, err := encodeEvent(name, ev.Type, ev.Seq, ev.Message)
-			if err != nil {
-				h.unsubscribe(s, "error")
-				c.sendError(f.ID, chat.Internal(err, "encoding a replayed event"))
-				return
-			}
-			c.push(frame)
-			cur = ev.Seq
+		if cur, err = c.pushReplayed(s, evs, cur); err != nil {
+			h.unsubscribe(s, "error")
+			c.sendError(f.ID, err)
+			return false
 		}
 		if len(evs) < limit || cur >= last {
 			// Room for the buffered live events (at most half the queue).
 			if err := c.waitSpace(c.ctx); err != nil {
 				h.unsubscribe(s, "")
-				return
+				return false
 			}
 			if s.ch.release(s, cur) {
-				break
+				return true
 			}
 		}
 		// No time limit on a replay: each page gets its own.
@@ -159,12 +168,25 @@ func (c *conn) handleSubscribe(ctx context.Context, f clientFrame) {
 		if err != nil {
 			h.unsubscribe(s, "error")
 			c.sendError(f.ID, err)
-			return
+			return false
 		}
 	}
-	if firstOfUser {
-		h.publishPresence(ctx, name, c.p.UserID, true)
+}
+
+// pushReplayed queues the events after cur and returns the new cursor.
+func (c *conn) pushReplayed(s *subscription, evs []chat.ChannelEvent, cur int64) (int64, error) {
+	for _, ev := range evs {
+		if ev.Seq <= cur {
+			continue
+		}
+		frame, err := encodeEvent(s.ch.name, ev.Type, ev.Seq, ev.Message)
+		if err != nil {
+			return cur, chat.Internal(err, "encoding a replayed event")
+		}
+		c.push(frame)
+		cur = ev.Seq
 	}
+	return cur, nil
 }
 
 func (c *conn) handleUnsubscribe(f clientFrame) {

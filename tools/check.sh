@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static checks, no services needed: gofmt, go vet, go mod tidy, staticcheck,
-# generated sqlc code up to date. Runs every check and fails if any failed, so one run shows them all.
+# function size (gocyclo, funclen), generated sqlc code up to date. Runs every check and fails if any failed, so one run shows them all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +41,16 @@ fi
 # justified exception carries a //lint:ignore with its reason at the line.
 step "staticcheck ./..."
 if go tool -modfile=tools/staticcheck.mod staticcheck ./...; then echo "ok"; else failed+=("staticcheck"); fi
+
+# Function size: cyclomatic complexity at most 25 (gocyclo, pinned in its
+# own tool modfile like staticcheck) and at most 80 lines (tools/funclen),
+# outside tests and generated code. A function over either carries too
+# many rules at once: split it into named steps.
+step "gocyclo -over 25, funclen -max 80"
+size_ok=true
+if ! go tool -modfile=tools/gocyclo.mod gocyclo -over 25 -ignore '_test\.go$|/internal/db/|/testdata/' .; then size_ok=false; fi
+if ! go run ./tools/funclen -max 80 .; then size_ok=false; fi
+if $size_ok; then echo "ok"; else failed+=("function size"); fi
 
 # sqlc diff compares what `sqlc generate` would write with the files on
 # disk without touching them: generated code must be regenerated and

@@ -216,6 +216,51 @@ func setupOnly(ctx context.Context, cfg config) error {
 
 func run(ctx context.Context, cfg config) (*result, error) {
 	res := &result{Config: cfgView(cfg)}
+	w, err := loadOrSetUp(ctx, cfg, res)
+	if err != nil {
+		return nil, err
+	}
+	// The baseline, before any connection: with -world on a fresh
+	// process, memory as the process has it after starting.
+	before := scrapeAll(cfg.metricsURLs)
+	comm0 := cpuOf(cfg.cpuSources)
+	st := newStats()
+	st.urlOf, st.nodes = cfg.wsURLOf, len(cfg.wsURLs)
+	p := epollReader(cfg)
+	if p != nil {
+		// After the clients are closed (deferred below, so run first).
+		defer p.stop()
+	}
+	clients := make([]*client, cfg.clients)
+	for i := range clients {
+		clients[i] = newClient(i, cfg.wsURLOf(i), w.cookies[i%len(w.cookies)], w.channels[i%len(w.channels)], st)
+		clients[i].poller = p
+	}
+	defer func() {
+		for _, c := range clients {
+			c.close()
+		}
+	}()
+	cs, err := connectAll(ctx, cfg, clients)
+	if err != nil {
+		return nil, err
+	}
+	res.ConnectPerSecond = float64(len(clients)) / cs.time.Seconds()
+	res.Connect = st.connectLatency.summary()
+	switch {
+	case cfg.accept:
+		return accepted(cfg, res, st, cs, before, comm0), nil
+	case cfg.shutdownPID != 0:
+		return shutdown(ctx, cfg, res, clients)
+	case cfg.idle:
+		return idle(ctx, cfg, res, before)
+	}
+	return publishing(ctx, cfg, res, clients, st)
+}
+
+// loadOrSetUp returns the world saved by an earlier -setup-only (-world),
+// or sets it up, and notes the set-up in res.
+func loadOrSetUp(ctx context.Context, cfg config, res *result) (*world, error) {
 	t0 := time.Now()
 	var w *world
 	var err error
@@ -231,91 +276,89 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	}
 	res.SetupSeconds = time.Since(t0).Seconds()
 	res.World = cfg.worldFile
-	// The baseline, before any connection: with -world on a fresh
-	// process, memory as the process has it after starting.
-	before := scrapeAll(cfg.metricsURLs)
-	comm0 := cpuOf(cfg.cpuSources)
-	st := newStats()
-	st.urlOf, st.nodes = cfg.wsURLOf, len(cfg.wsURLs)
+	return w, nil
+}
+
+// epollReader is the reader of -reader epoll, or nil for a reader
+// goroutine per connection: asked for, or the epoll reader cannot.
+func epollReader(cfg config) *poller {
+	if cfg.reader == "goroutine" {
+		return nil
+	}
+	var err error
+	for _, u := range cfg.wsURLs {
+		if !strings.HasPrefix(u, "ws://") {
+			err = fmt.Errorf("%s is not ws://", u)
+		}
+	}
 	var p *poller
-	if cfg.reader != "goroutine" {
-		for _, u := range cfg.wsURLs {
-			if !strings.HasPrefix(u, "ws://") {
-				err = fmt.Errorf("%s is not ws://", u)
-			}
-		}
-		if err == nil {
-			p, err = newPoller(max(cfg.pollers, 1), cfg.gather)
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "parley-bench: a reader goroutine per connection (the epoll reader cannot: %v)\n", err)
-			p, err = nil, nil
-		} else {
-			// After the clients are closed (deferred below, so run first).
-			defer p.stop()
-		}
+	if err == nil {
+		p, err = newPoller(max(cfg.pollers, 1), cfg.gather)
 	}
-	clients := make([]*client, cfg.clients)
-	for i := range clients {
-		clients[i] = newClient(i, cfg.wsURLOf(i), w.cookies[i%len(w.cookies)], w.channels[i%len(w.channels)], st)
-		clients[i].poller = p
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "parley-bench: a reader goroutine per connection (the epoll reader cannot: %v)\n", err)
+		return nil
 	}
-	defer func() {
-		for _, c := range clients {
-			c.close()
-		}
-	}()
+	return p
+}
+
+// connectStats is how long connecting every client took, and the tool's
+// and the machine's CPU meanwhile.
+type connectStats struct {
+	time, self, machine time.Duration
+}
+
+// connectAll connects every client, -connect-concurrency at once.
+func connectAll(ctx context.Context, cfg config, clients []*client) (connectStats, error) {
 	// The tool's and the machine's CPU are read right at the start and the
 	// end of what is timed, so that they cover the same window.
 	self0, machine0, t1 := selfCPU(), machineCPU(), time.Now()
 	if err := parallel(ctx, len(clients), cfg.connectConc, func(i int) error { return clients[i].connectRetrying(ctx) }); err != nil {
-		return nil, fmt.Errorf("connect: %w", err)
+		return connectStats{}, fmt.Errorf("connect: %w", err)
 	}
 	connectTime, self1, machine1 := time.Since(t1), selfCPU(), machineCPU()
-	res.ConnectPerSecond = float64(len(clients)) / connectTime.Seconds()
-	res.Connect = st.connectLatency.summary()
-	if cfg.accept {
-		connected := scrapeAll(cfg.metricsURLs)
-		a := &acceptResult{
-			Connection:  "TCP connect + WebSocket upgrade (session cookie checked) + subscribe answered (subscribed frame)",
-			Connections: len(clients), Concurrency: cfg.connectConc, Seconds: connectTime.Seconds(),
-			PerSecond: res.ConnectPerSecond, Latency: res.Connect, DialFailures: st.dialFailures.Load(),
-			BenchCPUSeconds: (self1 - self0).Seconds(), MachineBusySeconds: (machine1 - machine0).Seconds(),
-		}
-		for i := range connected {
-			res.Nodes = append(res.Nodes, nodeDelta{URL: cfg.metricsURLs[i], Before: before[i], After: connected[i]})
-			a.ServerCPUSeconds += connected[i].CPUSeconds - before[i].CPUSeconds
-		}
-		a.ServerCPUPerConnUS = a.ServerCPUSeconds * 1e6 / float64(len(clients))
-		res.setCPUComm(cfg, comm0, cpuOf(cfg.cpuSources))
-		a.CPUCommPerConnUS = res.CPUCommSeconds * 1e6 / float64(len(clients))
-		res.Accept = a
-		res.Verified = st.errors.Load() == 0
-		res.Errors, res.ErrorSample, res.DialFailures = st.errors.Load(), st.errSample, st.dialFailures.Load()
-		return res, nil
+	return connectStats{time: connectTime, self: self1 - self0, machine: machine1 - machine0}, nil
+}
+
+// accepted is the result of -accept: connections accepted per second and
+// what each cost the server.
+func accepted(cfg config, res *result, st *stats, cs connectStats, before []nodeMetrics, comm0 map[string]time.Duration) *result {
+	n := cfg.clients
+	connected := scrapeAll(cfg.metricsURLs)
+	a := &acceptResult{
+		Connection:  "TCP connect + WebSocket upgrade (session cookie checked) + subscribe answered (subscribed frame)",
+		Connections: n, Concurrency: cfg.connectConc, Seconds: cs.time.Seconds(),
+		PerSecond: res.ConnectPerSecond, Latency: res.Connect, DialFailures: st.dialFailures.Load(),
+		BenchCPUSeconds: cs.self.Seconds(), MachineBusySeconds: cs.machine.Seconds(),
 	}
-	if cfg.shutdownPID != 0 {
-		return shutdown(ctx, cfg, res, clients)
+	for i := range connected {
+		res.Nodes = append(res.Nodes, nodeDelta{URL: cfg.metricsURLs[i], Before: before[i], After: connected[i]})
+		a.ServerCPUSeconds += connected[i].CPUSeconds - before[i].CPUSeconds
 	}
-	if cfg.idle {
-		return idle(ctx, cfg, res, before)
-	}
+	a.ServerCPUPerConnUS = a.ServerCPUSeconds * 1e6 / float64(n)
+	res.setCPUComm(cfg, comm0, cpuOf(cfg.cpuSources))
+	a.CPUCommPerConnUS = res.CPUCommSeconds * 1e6 / float64(n)
+	res.Accept = a
+	res.Verified = st.errors.Load() == 0
+	res.Errors, res.ErrorSample, res.DialFailures = st.errors.Load(), st.errSample, st.dialFailures.Load()
+	return res
+}
+
+// publishing publishes for -duration on the connected clients and
+// measures the deliveries.
+func publishing(ctx context.Context, cfg config, res *result, clients []*client, st *stats) (*result, error) {
 	cpuComm0 := cpuOf(cfg.cpuSources)
 	mid := scrapeAll(cfg.metricsURLs)
 	if cfg.cpuProfile != "" {
-		f, err := os.Create(cfg.cpuProfile)
+		stop, err := startCPUProfile(cfg.cpuProfile)
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	self0, machine0, t2 := selfCPU(), machineCPU(), time.Now()
 	doneAt := runPublishers(ctx, cfg, clients, st)
-	self1, machine1 = selfCPU(), machineCPU()
+	self1, machine1 := selfCPU(), machineCPU()
 	publishTime := min(time.Since(t2), cfg.duration)
 	elapsed := doneAt.Sub(t2)
 	after := scrapeAll(cfg.metricsURLs)
@@ -329,6 +372,22 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	res.AckSeconds = ackTime.Seconds()
 	res.fill(cfg, clients, st, ackTime, elapsed, mid, after)
 	return res, nil
+}
+
+// startCPUProfile profiles the tool itself into the file until stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
 }
 
 // setCPUComm sets the CPU the -cpu-* processes spent between two
@@ -412,44 +471,7 @@ func runPublishers(ctx context.Context, cfg config, clients []*client, st *stats
 // reconnect it sends every unacknowledged frame again with the same
 // client_msg_id: the server stores each once.
 func publish(ctx context.Context, c *client, pub int, interval time.Duration, st *stats) {
-	type pending struct {
-		at    time.Time
-		frame map[string]any
-	}
-	var mu sync.Mutex
-	inflight := map[string]pending{}
-	take := func(f frame) {
-		var id string
-		_ = json.Unmarshal(f.ID, &id)
-		mu.Lock()
-		p, ok := inflight[id]
-		if ok && f.Type == "ack" {
-			delete(inflight, id)
-		}
-		mu.Unlock()
-		if ok && f.Type == "ack" {
-			st.acked.Add(1)
-			st.lastAck.Store(time.Now().UnixNano())
-			st.ackLatency.record(time.Since(p.at))
-			st.noteAck(c.channel, f.Seq)
-		}
-	}
-	resend := func(sctx context.Context) {
-		mu.Lock()
-		frames := make([]map[string]any, 0, len(inflight))
-		for _, p := range inflight {
-			frames = append(frames, p.frame)
-		}
-		mu.Unlock()
-		for _, f := range frames {
-			if err := c.send(sctx, f); err != nil {
-				return
-			}
-		}
-	}
-	connects := c.connects.Load()
-	// Acks keep arriving after the last publish; stop after a quiet drain.
-	drainUntil := time.Time{}
+	p := &publisher{c: c, pub: pub, st: st, inflight: map[string]pending{}, connects: c.connects.Load()}
 	jitter := time.NewTimer(time.Duration(rand.Int64N(int64(interval) + 1)))
 	defer jitter.Stop()
 	tick := time.NewTicker(interval)
@@ -457,74 +479,142 @@ func publish(ctx context.Context, c *client, pub int, interval time.Duration, st
 	retry := time.NewTicker(time.Second)
 	defer retry.Stop()
 	started := false
-	left := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(inflight)
-	}
 	// The end of publishing is seen at once, and the publisher returns
 	// with its last ack, not at the next tick: the run's window (deliveries
 	// per second, CPU) is the publishing and the draining, no more.
 	done := ctx.Done()
-	for n := 0; ; {
+	for {
 		select {
 		case <-done:
 			done = nil
-			if drainUntil.IsZero() {
-				drainUntil = time.Now().Add(20 * time.Second)
-			}
-			if left() == 0 {
+			p.drain()
+			if p.left() == 0 {
 				return
 			}
-			continue
 		case f := <-c.acks:
-			take(f)
-			if !drainUntil.IsZero() && left() == 0 {
+			p.take(f)
+			if p.draining() && p.left() == 0 {
 				return
 			}
-			continue
 		case <-retry.C:
-			if now := c.connects.Load(); now != connects {
-				connects = now
-				resend(context.WithoutCancel(ctx))
-			}
-			if !drainUntil.IsZero() && (left() == 0 || time.Now().After(drainUntil)) {
+			p.resendAfterReconnect(ctx)
+			if p.draining() && (p.left() == 0 || time.Now().After(p.drainUntil)) {
 				return
 			}
-			continue
 		case <-jitter.C:
 			// The ticker starts at this publisher's own phase: started
 			// together, every publisher would send at the same instants
 			// and the server would see bursts of P publishes.
 			started = true
 			tick.Reset(interval)
-			if ctx.Err() != nil {
-				continue
+			if ctx.Err() == nil {
+				p.publishNext(ctx) // the first publish goes now
 			}
-			// and the first publish goes now.
 		case <-tick.C:
-			if !started || !drainUntil.IsZero() {
-				continue
-			}
-			if ctx.Err() != nil {
-				drainUntil = time.Now().Add(20 * time.Second)
-				continue
+			switch {
+			case !started || p.draining():
+				// Not this publisher's phase yet, or publishing is over.
+			case ctx.Err() != nil:
+				p.drain()
+			default:
+				p.publishNext(ctx)
 			}
 		}
-		id := fmt.Sprintf("p%d-%d", pub, n)
-		n++
-		now := time.Now()
-		f := map[string]any{"type": "publish", "id": id, "channel": c.channel, "body": body(pub, n, now), "client_msg_id": id}
-		mu.Lock()
-		inflight[id] = pending{at: now, frame: f}
-		mu.Unlock()
-		st.published.Add(1)
-		// The send outlives the publishing window: cancelling a write
-		// would close the socket.
-		if err := c.send(context.WithoutCancel(ctx), f); err != nil {
-			// Not an error of the server: the frame is sent again after
-			// the reconnect.
-			st.sendFailures.Add(1)
+	}
+}
+
+// pending is a publish frame sent and not yet acked.
+type pending struct {
+	at    time.Time
+	frame map[string]any
+}
+
+// publisher is the state of one publishing client (see publish).
+type publisher struct {
+	c   *client
+	pub int
+	st  *stats
+	n   int // frames published
+	// inflight holds the frames not yet acked, by id, under mu.
+	mu       sync.Mutex
+	inflight map[string]pending
+	connects int64 // c.connects when last looked at
+	// drainUntil, once publishing has ended, is how long acks are waited
+	// for (acks keep arriving after the last publish).
+	drainUntil time.Time
+}
+
+func (p *publisher) draining() bool { return !p.drainUntil.IsZero() }
+
+// drain starts waiting for the last acks, if not yet.
+func (p *publisher) drain() {
+	if !p.draining() {
+		p.drainUntil = time.Now().Add(20 * time.Second)
+	}
+}
+
+// left is how many frames wait for their ack.
+func (p *publisher) left() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.inflight)
+}
+
+// publishNext sends the next frame.
+func (p *publisher) publishNext(ctx context.Context) {
+	id := fmt.Sprintf("p%d-%d", p.pub, p.n)
+	p.n++
+	now := time.Now()
+	f := map[string]any{"type": "publish", "id": id, "channel": p.c.channel, "body": body(p.pub, p.n, now), "client_msg_id": id}
+	p.mu.Lock()
+	p.inflight[id] = pending{at: now, frame: f}
+	p.mu.Unlock()
+	p.st.published.Add(1)
+	// The send outlives the publishing window: cancelling a write would
+	// close the socket.
+	if err := p.c.send(context.WithoutCancel(ctx), f); err != nil {
+		// Not an error of the server: the frame is sent again after the
+		// reconnect.
+		p.st.sendFailures.Add(1)
+	}
+}
+
+// take records an ack (or error) frame of one of the publisher's frames.
+func (p *publisher) take(f frame) {
+	var id string
+	_ = json.Unmarshal(f.ID, &id)
+	p.mu.Lock()
+	pf, ok := p.inflight[id]
+	if ok && f.Type == "ack" {
+		delete(p.inflight, id)
+	}
+	p.mu.Unlock()
+	if ok && f.Type == "ack" {
+		p.st.acked.Add(1)
+		p.st.lastAck.Store(time.Now().UnixNano())
+		p.st.ackLatency.record(time.Since(pf.at))
+		p.st.noteAck(p.c.channel, f.Seq)
+	}
+}
+
+// resendAfterReconnect sends every frame in flight again if the client
+// has reconnected since last looked at.
+func (p *publisher) resendAfterReconnect(ctx context.Context) {
+	now := p.c.connects.Load()
+	if now == p.connects {
+		return
+	}
+	p.connects = now
+	p.mu.Lock()
+	frames := make([]map[string]any, 0, len(p.inflight))
+	for _, pf := range p.inflight {
+		frames = append(frames, pf.frame)
+	}
+	p.mu.Unlock()
+	sctx := context.WithoutCancel(ctx)
+	for _, f := range frames {
+		if err := p.c.send(sctx, f); err != nil {
+			return
 		}
 	}
 }

@@ -86,6 +86,9 @@ type world struct {
 	userIDs []int64
 }
 
+// benchPassword is every bench user's password.
+const benchPassword = "bench-password-123"
+
 // setup creates (as the tenant admin) the bench users, one group holding
 // them and the topics, then logs every bench user in.
 func setup(ctx context.Context, cfg config) (*world, error) {
@@ -96,20 +99,56 @@ func setup(ctx context.Context, cfg config) (*world, error) {
 	if err := admin.login(ctx, cfg.adminEmail, cfg.adminPassword); err != nil {
 		return nil, fmt.Errorf("admin login: %w", err)
 	}
+	if err := enableMessenger(ctx, admin); err != nil {
+		return nil, err
+	}
+	roleIDs, err := benchRoleIDs(ctx, admin)
+	if err != nil {
+		return nil, err
+	}
+	run := time.Now().UnixNano()
+	emails, userIDs, err := createUsers(ctx, cfg, admin, run, roleIDs)
+	if err != nil {
+		return nil, fmt.Errorf("create users: %w", err)
+	}
+	groupID, err := createGroup(ctx, cfg, admin, run, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	w := &world{cookies: make([]string, cfg.users), channels: make([]string, cfg.channels),
+		url: cfg.url, prefix: cfg.prefix, groupID: groupID, emails: emails, userIDs: userIDs}
+	if err := createTopics(ctx, cfg, emails[0], groupID, w.channels); err != nil {
+		return nil, err
+	}
+	if err := logUsersIn(ctx, cfg, emails, w.cookies); err != nil {
+		return nil, fmt.Errorf("log users in: %w", err)
+	}
+	return w, nil
+}
+
+// enableMessenger switches the tenant's messenger on if it is off.
+func enableMessenger(ctx context.Context, admin *api) error {
 	var tenant struct {
 		ID       int64          `json:"id"`
 		Settings map[string]any `json:"settings"`
 	}
 	if err := admin.do(ctx, http.MethodGet, "/api/v1/tenant", nil, &tenant); err != nil {
-		return nil, err
+		return err
 	}
-	if on, _ := tenant.Settings["messenger_enabled"].(bool); !on {
-		tenant.Settings["messenger_enabled"] = true
-		if err := admin.do(ctx, http.MethodPatch, fmt.Sprintf("/api/v1/tenants/%d", tenant.ID),
-			map[string]any{"settings": tenant.Settings}, nil); err != nil {
-			return nil, fmt.Errorf("enable messenger: %w", err)
-		}
+	if on, _ := tenant.Settings["messenger_enabled"].(bool); on {
+		return nil
 	}
+	tenant.Settings["messenger_enabled"] = true
+	if err := admin.do(ctx, http.MethodPatch, fmt.Sprintf("/api/v1/tenants/%d", tenant.ID),
+		map[string]any{"settings": tenant.Settings}, nil); err != nil {
+		return fmt.Errorf("enable messenger: %w", err)
+	}
+	return nil
+}
+
+// benchRoleIDs are the roles of a bench user: employee, and messenger
+// manager so that the first user can create the topics.
+func benchRoleIDs(ctx context.Context, admin *api) ([]int64, error) {
 	var roles struct {
 		Items []struct {
 			ID  int64  `json:"id"`
@@ -125,70 +164,82 @@ func setup(ctx context.Context, cfg config) (*world, error) {
 			roleIDs = append(roleIDs, r.ID)
 		}
 	}
-	run := time.Now().UnixNano()
-	const password = "bench-password-123"
-	emails := make([]string, cfg.users)
-	userIDs := make([]int64, cfg.users)
-	if err := parallel(ctx, cfg.users, 8, func(i int) error {
+	return roleIDs, nil
+}
+
+// createUsers creates cfg.users bench users, named after the run so that
+// set-ups on one database do not collide.
+func createUsers(ctx context.Context, cfg config, admin *api, run int64, roleIDs []int64) (emails []string, userIDs []int64, err error) {
+	emails = make([]string, cfg.users)
+	userIDs = make([]int64, cfg.users)
+	err = parallel(ctx, cfg.users, 8, func(i int) error {
 		emails[i] = fmt.Sprintf("%s-%d-%d@bench.example", cfg.prefix, run, i)
 		var u struct {
 			ID int64 `json:"id"`
 		}
 		err := admin.do(ctx, http.MethodPost, "/api/v1/users", map[string]any{
-			"email": emails[i], "name": fmt.Sprintf("Bench %d", i), "password": password, "role_ids": roleIDs,
+			"email": emails[i], "name": fmt.Sprintf("Bench %d", i), "password": benchPassword, "role_ids": roleIDs,
 			"email_notifications": false,
 		}, &u)
 		userIDs[i] = u.ID
 		return err
-	}); err != nil {
-		return nil, fmt.Errorf("create users: %w", err)
-	}
+	})
+	return emails, userIDs, err
+}
+
+// createGroup creates the bench group holding every bench user.
+func createGroup(ctx context.Context, cfg config, admin *api, run int64, userIDs []int64) (int64, error) {
 	var g struct {
 		ID int64 `json:"id"`
 	}
 	if err := admin.do(ctx, http.MethodPost, "/api/v1/messenger/groups",
 		map[string]any{"name": fmt.Sprintf("%s %d", cfg.prefix, run), "active": true}, &g); err != nil {
-		return nil, fmt.Errorf("create group: %w", err)
+		return 0, fmt.Errorf("create group: %w", err)
 	}
 	if err := admin.do(ctx, http.MethodPut, fmt.Sprintf("/api/v1/messenger/groups/%d/members", g.ID),
 		map[string]any{"user_ids": userIDs}, nil); err != nil {
-		return nil, fmt.Errorf("set members: %w", err)
+		return 0, fmt.Errorf("set members: %w", err)
 	}
-	w := &world{cookies: make([]string, cfg.users), channels: make([]string, cfg.channels),
-		url: cfg.url, prefix: cfg.prefix, groupID: g.ID, emails: emails, userIDs: userIDs}
-	// Topics are created by a member holding messenger manager.
+	return g.ID, nil
+}
+
+// createTopics creates a topic per channel, as the bench user with the
+// email (a member holding messenger manager), and fills in channels.
+func createTopics(ctx context.Context, cfg config, email string, groupID int64, channels []string) error {
 	first, err := newAPI(cfg.url)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := first.login(ctx, emails[0], password); err != nil {
-		return nil, fmt.Errorf("bench user login: %w", err)
+	if err := first.login(ctx, email, benchPassword); err != nil {
+		return fmt.Errorf("bench user login: %w", err)
 	}
-	if err := parallel(ctx, cfg.channels, 8, func(i int) error {
+	if err := parallel(ctx, len(channels), 8, func(i int) error {
 		var t struct {
 			ID int64 `json:"id"`
 		}
-		err := first.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/messenger/groups/%d/topics", g.ID),
+		err := first.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/messenger/groups/%d/topics", groupID),
 			map[string]any{"name": fmt.Sprintf("bench %d", i), "active": true}, &t)
-		w.channels[i] = fmt.Sprintf("topic:%d", t.ID)
+		channels[i] = fmt.Sprintf("topic:%d", t.ID)
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("create topics: %w", err)
+		return fmt.Errorf("create topics: %w", err)
 	}
-	if err := parallel(ctx, cfg.users, 4, func(i int) error {
+	return nil
+}
+
+// logUsersIn logs every bench user in and fills in their session cookies.
+func logUsersIn(ctx context.Context, cfg config, emails, cookies []string) error {
+	return parallel(ctx, len(emails), 4, func(i int) error {
 		a, err := newAPI(cfg.url)
 		if err != nil {
 			return err
 		}
-		if err := a.login(ctx, emails[i], password); err != nil {
+		if err := a.login(ctx, emails[i], benchPassword); err != nil {
 			return err
 		}
-		w.cookies[i] = a.cookieHeader()
+		cookies[i] = a.cookieHeader()
 		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("log users in: %w", err)
-	}
-	return w, nil
+	})
 }
 
 // parallel runs fn(0..n-1) on at most workers goroutines; the first error

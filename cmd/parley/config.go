@@ -215,7 +215,8 @@ func resolve(o option, set map[string]bool, values, files map[string]*string, ge
 	return o.def, nil
 }
 
-// buildConfig checks and converts the resolved values.
+// buildConfig checks and converts the resolved values; every problem is
+// reported, not only the first.
 func buildConfig(raw map[string]string) (Config, error) {
 	c := Config{
 		Listen:          raw["listen"],
@@ -240,14 +241,17 @@ func buildConfig(raw map[string]string) (Config, error) {
 			c.SessionKeys = append(c.SessionKeys, k)
 		}
 	}
-	for _, h := range strings.Split(raw["push-hosts"], ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			c.PushHosts = append(c.PushHosts, h)
-		}
-	}
-	if c.VAPIDSubject == "" {
-		c.VAPIDSubject = "mailto:" + c.MailFrom
-	}
+	errs := c.parseDurations(raw)
+	errs = append(errs, c.parseCounts(raw)...)
+	errs = append(errs, c.checkTimings()...)
+	errs = append(errs, c.checkAddresses()...)
+	errs = append(errs, c.checkLoggingAndKeys()...)
+	errs = append(errs, c.parsePush(raw)...)
+	return c, errors.Join(errs...)
+}
+
+// parseDurations sets the duration options; each must be positive.
+func (c *Config) parseDurations(raw map[string]string) []error {
 	var errs []error
 	for name, dst := range map[string]*time.Duration{
 		"session-lifetime": &c.SessionLifetime, "session-idle-timeout": &c.SessionIdleTimeout, "shutdown-timeout": &c.ShutdownTimeout,
@@ -262,6 +266,12 @@ func buildConfig(raw map[string]string) (Config, error) {
 		}
 		*dst = d
 	}
+	return errs
+}
+
+// parseCounts sets the numeric options.
+func (c *Config) parseCounts(raw map[string]string) []error {
+	var errs []error
 	if n, err := strconv.Atoi(raw["max-sockets-per-user"]); err != nil || n < 0 {
 		errs = append(errs, fmt.Errorf("PARLEY_MAX_SOCKETS_PER_USER: %q is not a number of sockets (0: no limit)", raw["max-sockets-per-user"]))
 	} else if c.MaxSocketsPerUser = n; n == 0 {
@@ -272,6 +282,12 @@ func buildConfig(raw map[string]string) (Config, error) {
 	} else {
 		c.NotifyBatch = n
 	}
+	return errs
+}
+
+// checkTimings checks the durations that bound one another.
+func (c *Config) checkTimings() []error {
+	var errs []error
 	if c.NotifySendTimeout > 0 && c.NotifyLease > 0 && 2*c.NotifySendTimeout > c.NotifyLease {
 		errs = append(errs, fmt.Errorf("PARLEY_NOTIFY_SEND_TIMEOUT: %v must be at most half of PARLEY_NOTIFY_LEASE (%v), or a slow send may be sent twice",
 			c.NotifySendTimeout, c.NotifyLease))
@@ -280,6 +296,13 @@ func buildConfig(raw map[string]string) (Config, error) {
 		errs = append(errs, fmt.Errorf("PARLEY_PRESENCE_TTL: %v must be at least two heartbeats (PARLEY_PRESENCE_HEARTBEAT %v)",
 			c.PresenceTTL, c.PresenceHeartbeat))
 	}
+	return errs
+}
+
+// checkAddresses checks the listen address, URLs, sender and data
+// directory.
+func (c *Config) checkAddresses() []error {
+	var errs []error
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("PARLEY_LISTEN: %q is not host:port (e.g. :8080)", c.Listen))
 	}
@@ -300,6 +323,13 @@ func buildConfig(raw map[string]string) (Config, error) {
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("PARLEY_DATA_DIR: must not be empty when PARLEY_DATABASE_URL is empty"))
 	}
+	return errs
+}
+
+// checkLoggingAndKeys checks the log settings and the session keys'
+// length.
+func (c *Config) checkLoggingAndKeys() []error {
+	var errs []error
 	if _, err := zerolog.ParseLevel(c.LogLevel); err != nil || c.LogLevel == "" {
 		errs = append(errs, fmt.Errorf("PARLEY_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel))
 	}
@@ -308,6 +338,26 @@ func buildConfig(raw map[string]string) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("PARLEY_LOG_FORMAT: %q is not json, console or auto", c.LogFormat))
 	}
+	for i, k := range c.SessionKeys {
+		if len(k) < frontend.MinSessionKeyLen {
+			errs = append(errs, fmt.Errorf("PARLEY_SESSION_KEYS: key %d is shorter than %d bytes", i+1, frontend.MinSessionKeyLen))
+		}
+	}
+	return errs
+}
+
+// parsePush sets and checks the Web Push options: the push hosts, the
+// VAPID contact (default mailto:<mail-from>) and the key.
+func (c *Config) parsePush(raw map[string]string) []error {
+	for _, h := range strings.Split(raw["push-hosts"], ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.PushHosts = append(c.PushHosts, h)
+		}
+	}
+	if c.VAPIDSubject == "" {
+		c.VAPIDSubject = "mailto:" + c.MailFrom
+	}
+	var errs []error
 	if c.VAPIDPrivateKey != "" {
 		if _, err := push.PublicKeyOf(c.VAPIDPrivateKey); err != nil {
 			errs = append(errs, fmt.Errorf("PARLEY_VAPID_PRIVATE_KEY: %w", err))
@@ -316,12 +366,7 @@ func buildConfig(raw map[string]string) (Config, error) {
 	if !strings.HasPrefix(c.VAPIDSubject, "mailto:") && !strings.HasPrefix(c.VAPIDSubject, "https://") {
 		errs = append(errs, fmt.Errorf("PARLEY_VAPID_SUBJECT: %q is not a mailto: or https:// URL", c.VAPIDSubject))
 	}
-	for i, k := range c.SessionKeys {
-		if len(k) < frontend.MinSessionKeyLen {
-			errs = append(errs, fmt.Errorf("PARLEY_SESSION_KEYS: key %d is shorter than %d bytes", i+1, frontend.MinSessionKeyLen))
-		}
-	}
-	return c, errors.Join(errs...)
+	return errs
 }
 
 // Cluster reports whether several nodes may share this configuration: with

@@ -8,6 +8,13 @@ import (
 	"parley/chat"
 )
 
+// conversationSeed is the conversations part of the demo, as a script.
+type conversationSeed struct {
+	demoScript
+	cats                     map[string]chat.Category // by short key
+	hannu, matti, emma, carl context.Context          // acting as each user
+}
+
 // seedConversations adds support categories and a conversation in every
 // status, each made by the users themselves through the service, so the
 // demo passes through the same rules as real use:
@@ -23,20 +30,29 @@ import (
 // The demo tenant has company-based visibility on, so Hannu, the
 // provider's message handler, is assigned to both customer companies.
 func (d *demo) seedConversations() error {
-	ctx := d.op
+	s := &conversationSeed{demoScript: demoScript{d: d}}
+	return s.run(s.assignHandler, s.categories, s.logIn, s.newConversation, s.openConversation,
+		s.waitingConversation, s.solvedConversation, s.providerConversation, s.draft)
+}
+
+// assignHandler assigns Hannu to both customer companies.
+func (s *conversationSeed) assignHandler() {
+	d := s.d
 	companies := []int64{d.companies["northwind"].ID, d.companies["contoso"].ID}
-	h, err := d.svc.Directory.UserUpdate(ctx, d.tenant.ID, d.users["handler"].ID, chat.UserPatch{CompanyIDs: &companies})
-	if err != nil {
-		return err
+	h := try(&s.demoScript, func() (chat.User, error) {
+		return d.svc.Directory.UserUpdate(d.op, d.tenant.ID, d.users["handler"].ID, chat.UserPatch{CompanyIDs: &companies})
+	})
+	if s.err == nil {
+		d.users["handler"] = h
 	}
-	d.users["handler"] = h
-	admin, err := d.actAs(ctx, d.users["admin"])
-	if err != nil {
-		return err
-	}
-	handlerRole, adminRole := d.roles[chat.RoleMessageHandler].ID, d.roles[chat.RoleTenantAdmin].ID
+}
+
+// categories creates the support categories as the admin.
+func (s *conversationSeed) categories() {
+	admin := s.as("admin")
+	handlerRole, adminRole := s.d.roles[chat.RoleMessageHandler].ID, s.d.roles[chat.RoleTenantAdmin].ID
 	year := 365
-	cats := map[string]chat.Category{}
+	s.cats = map[string]chat.Category{}
 	for _, c := range []struct {
 		key string
 		in  chat.CategoryInput
@@ -46,101 +62,91 @@ func (d *demo) seedConversations() error {
 		{"technical", chat.CategoryInput{NameEN: "Technical support", NameFI: "Tekninen tuki",
 			RoleIDs: []int64{handlerRole, adminRole}, RetentionDays: &year}},
 	} {
-		cat, err := d.svc.Conversations.CreateCategory(admin, c.in)
-		if err != nil {
-			return err
-		}
-		cats[c.key] = cat
+		s.cats[c.key] = try(&s.demoScript, func() (chat.Category, error) { return s.d.svc.Conversations.CreateCategory(admin, c.in) })
 	}
+}
 
-	as := map[string]context.Context{}
-	for _, key := range []string{"handler", "manager", "employee", "customer"} {
-		if as[key], err = d.actAs(ctx, d.users[key]); err != nil {
-			return err
-		}
-	}
-	hannu, emma, matti, carl := as["handler"], as["employee"], as["manager"], as["customer"]
-	reply := func(who context.Context, c chat.ConversationView, body string) error {
-		_, err := d.svc.Messages.Publish(who, chat.PublishInput{Channel: chat.ConversationChannel(c.ID), Body: body})
-		return err
-	}
-	status := func(c chat.ConversationView, s chat.ConversationStatus) error {
-		_, err := d.svc.Conversations.SetConversationStatus(hannu, c.ID, s)
-		return err
-	}
+// logIn logs in everyone who acts here besides the admin.
+func (s *conversationSeed) logIn() {
+	s.hannu, s.matti, s.emma, s.carl = s.as("handler"), s.as("manager"), s.as("employee"), s.as("customer")
+}
 
-	// New.
-	if _, err := d.svc.Conversations.CreateConversation(emma, chat.NewConversationInput{CategoryID: cats["payroll"].ID,
-		Subject: "Payslip for March is missing", Body: "Hi, I cannot find my **March** payslip. Could you check?"}); err != nil {
-		return err
-	}
+// newConversation is Emma's missing payslip, not yet taken.
+func (s *conversationSeed) newConversation() {
+	s.create(s.emma, chat.NewConversationInput{CategoryID: s.cats["payroll"].ID,
+		Subject: "Payslip for March is missing", Body: "Hi, I cannot find my **March** payslip. Could you check?"})
+}
 
-	// Open.
-	bank, err := d.svc.Conversations.CreateConversation(carl, chat.NewConversationInput{CategoryID: cats["payroll"].ID,
+// openConversation is Carl's bank account change, taken and answered.
+func (s *conversationSeed) openConversation() {
+	bank := s.create(s.carl, chat.NewConversationInput{CategoryID: s.cats["payroll"].ID,
 		Subject: "Change of bank account", Body: "My salary account changes from next month. What do you need from me?"})
-	if err != nil {
-		return err
-	}
-	if _, err := d.svc.Conversations.TakeConversation(hannu, bank.ID); err != nil {
-		return err
-	}
-	if err := reply(hannu, bank, "Thanks Carl! Please send the new IBAN here; it takes effect from the next payroll run."); err != nil {
-		return err
-	}
+	s.take(bank)
+	s.reply(s.hannu, bank, "Thanks Carl! Please send the new IBAN here; it takes effect from the next payroll run.")
+}
 
-	// Waiting.
-	emmaID := d.users["employee"].ID
-	sick, err := d.svc.Conversations.CreateConversation(matti, chat.NewConversationInput{CategoryID: cats["employment"].ID,
+// waitingConversation is Matti's question about Emma, waiting for more
+// information.
+func (s *conversationSeed) waitingConversation() {
+	emmaID := s.d.users["employee"].ID
+	sick := s.create(s.matti, chat.NewConversationInput{CategoryID: s.cats["employment"].ID,
 		Subject: "Sick leave for Emma", Body: "Emma has a doctor's note for two weeks. How is it paid?", RelatedUserID: &emmaID})
-	if err != nil {
-		return err
-	}
-	if _, err := d.svc.Conversations.TakeConversation(hannu, sick.ID); err != nil {
-		return err
-	}
-	if err := reply(hannu, sick, "Could you tell us the exact dates of the sick leave?"); err != nil {
-		return err
-	}
-	if err := status(sick, chat.StatusWaiting); err != nil {
-		return err
-	}
+	s.take(sick)
+	s.reply(s.hannu, sick, "Could you tell us the exact dates of the sick leave?")
+	s.setStatus(sick, chat.StatusWaiting)
+}
 
-	// Solved, with an attachment.
-	att, err := d.svc.Messages.UploadAttachment(emma, "holiday-days.csv", strings.NewReader("month;days\nJune;10\nJuly;12\n"))
-	if err != nil {
-		return err
-	}
-	holiday, err := d.svc.Conversations.CreateConversation(emma, chat.NewConversationInput{CategoryID: cats["payroll"].ID,
+// solvedConversation is Emma's holiday pay question, with an attachment.
+func (s *conversationSeed) solvedConversation() {
+	att := try(&s.demoScript, func() (chat.Attachment, error) {
+		return s.d.svc.Messages.UploadAttachment(s.emma, "holiday-days.csv", strings.NewReader("month;days\nJune;10\nJuly;12\n"))
+	})
+	holiday := s.create(s.emma, chat.NewConversationInput{CategoryID: s.cats["payroll"].ID,
 		Subject: "Holiday pay calculation", Body: "Is my holiday pay computed from these days?", AttachmentIDs: []int64{att.ID}})
-	if err != nil {
-		return err
-	}
-	if err := reply(hannu, holiday, "Yes, 22 days in total; it is paid with the June salary."); err != nil {
-		return err
-	}
-	if err := reply(emma, holiday, "Great, thank you!"); err != nil {
-		return err
-	}
-	if err := status(holiday, chat.StatusSolved); err != nil {
-		return err
-	}
+	s.reply(s.hannu, holiday, "Yes, 22 days in total; it is paid with the June salary.")
+	s.reply(s.emma, holiday, "Great, thank you!")
+	s.setStatus(holiday, chat.StatusSolved)
+}
 
-	// Started by the provider, with a customer assignee and a designated
-	// administrator.
-	contoso, adminID := d.companies["contoso"].ID, d.users["admin"].ID
-	yearEnd, err := d.svc.Conversations.CreateConversation(hannu, chat.NewConversationInput{CategoryID: cats["payroll"].ID,
+// providerConversation is started by the provider, with a customer
+// assignee and a designated administrator.
+func (s *conversationSeed) providerConversation() {
+	contoso, adminID := s.d.companies["contoso"].ID, s.d.users["admin"].ID
+	yearEnd := s.create(s.hannu, chat.NewConversationInput{CategoryID: s.cats["payroll"].ID,
 		Subject: "Year-end: tax cards for 2026", Body: "Please upload the new tax cards of your employees by January 10.",
 		RelatedCompanyID: &contoso, AdminID: &adminID, NotifyAdmins: true})
-	if err != nil {
-		return err
-	}
-	carlID := d.users["customer"].ID
-	if _, err := d.svc.Conversations.SetCustomerAssignee(hannu, yearEnd.ID, &carlID); err != nil {
-		return err
-	}
+	carlID := s.d.users["customer"].ID
+	try(&s.demoScript, func() (chat.ConversationView, error) {
+		return s.d.svc.Conversations.SetCustomerAssignee(s.hannu, yearEnd.ID, &carlID)
+	})
+}
 
-	// A draft Emma can resume.
-	_, err = d.svc.Messages.SaveDraft(emma, chat.DraftInput{Subject: "Parental leave", Body: "I am planning parental leave from",
-		Data: `{"category_id":` + strconv.FormatInt(cats["employment"].ID, 10) + `}`})
-	return err
+// draft is one Emma can resume.
+func (s *conversationSeed) draft() {
+	try(&s.demoScript, func() (chat.Draft, error) {
+		return s.d.svc.Messages.SaveDraft(s.emma, chat.DraftInput{Subject: "Parental leave", Body: "I am planning parental leave from",
+			Data: `{"category_id":` + strconv.FormatInt(s.cats["employment"].ID, 10) + `}`})
+	})
+}
+
+func (s *conversationSeed) create(who context.Context, in chat.NewConversationInput) chat.ConversationView {
+	return try(&s.demoScript, func() (chat.ConversationView, error) { return s.d.svc.Conversations.CreateConversation(who, in) })
+}
+
+// take assigns the conversation to Hannu.
+func (s *conversationSeed) take(c chat.ConversationView) {
+	try(&s.demoScript, func() (chat.ConversationView, error) { return s.d.svc.Conversations.TakeConversation(s.hannu, c.ID) })
+}
+
+func (s *conversationSeed) reply(who context.Context, c chat.ConversationView, body string) {
+	try(&s.demoScript, func() (chat.Message, error) {
+		return s.d.svc.Messages.Publish(who, chat.PublishInput{Channel: chat.ConversationChannel(c.ID), Body: body})
+	})
+}
+
+// setStatus sets the conversation's status as Hannu.
+func (s *conversationSeed) setStatus(c chat.ConversationView, status chat.ConversationStatus) {
+	try(&s.demoScript, func() (chat.ConversationView, error) {
+		return s.d.svc.Conversations.SetConversationStatus(s.hannu, c.ID, status)
+	})
 }

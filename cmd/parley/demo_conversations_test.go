@@ -1,41 +1,17 @@
 package main
 
 import (
-	"context"
-	"path/filepath"
 	"testing"
 
-	"github.com/rs/zerolog"
-
 	"parley/chat"
-	"parley/storage/sqlite"
 )
 
 // TestDemoConversations: the demo has categories and a conversation in
 // every status, visible to the provider's handler and to their creators.
 func TestDemoConversations(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	svc := chat.NewService(chat.Config{Store: st, Logger: zerolog.Nop()})
-	d := &demo{svc: svc, store: st, op: chat.OperatorContext(ctx), companies: map[string]chat.Company{}, users: map[string]chat.User{}}
-	for _, step := range []func(*demo) error{(*demo).seedTenant, (*demo).seedCompanies, (*demo).seedUsers, (*demo).seedConversations} {
-		if err := step(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	as := func(key string) context.Context {
-		t.Helper()
-		ctx, err := d.actAs(ctx, d.users[key])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ctx
-	}
+	d, as := seededDemo(t, (*demo).seedConversations)
+	svc := d.svc
 	cats, err := svc.Conversations.Categories(as("employee"), false)
 	if err != nil || len(cats) != 3 {
 		t.Fatalf("categories: %d %v", len(cats), err)

@@ -14,166 +14,161 @@ import (
 // the messenger manager creates topics, members post), so the demo passes
 // through the same rules as real use.
 func (d *demo) seedMessenger() error {
-	ctx := d.op
-	as := func(key string) (context.Context, error) { return d.actAs(ctx, d.users[key]) }
-	admin, err := as("admin")
-	if err != nil {
-		return err
-	}
-	mira, err := as("messenger")
-	if err != nil {
-		return err
-	}
-	hannu, err := as("handler")
-	if err != nil {
-		return err
-	}
-	matti, err := as("manager")
-	if err != nil {
-		return err
-	}
-	emma, err := as("employee")
-	if err != nil {
-		return err
-	}
-	id := func(key string) int64 { return d.users[key].ID }
+	s := &messengerSeed{demoScript: demoScript{d: d}}
+	return s.run(s.logIn, s.payrollTeam, s.northwindHR, s.inactiveGroup)
+}
 
-	group := func(name, description string, active bool, members ...string) (chat.Group, error) {
-		g, err := d.svc.Messenger.CreateGroup(admin, chat.GroupInput{Name: name, Description: description, Active: true})
+// messengerSeed is the messenger part of the demo, as a script.
+type messengerSeed struct {
+	demoScript
+	admin, mira, hannu, matti, emma context.Context // acting as each user
+	posts                           int             // so far, for client_msg_id
+}
+
+// logIn logs in everyone who acts here.
+func (s *messengerSeed) logIn() {
+	s.admin, s.mira, s.hannu = s.as("admin"), s.as("messenger"), s.as("handler")
+	s.matti, s.emma = s.as("manager"), s.as("employee")
+}
+
+// payrollTeam is the provider's own group: an edited message, a question
+// with a mention and its reply, a deleted message, and an archived topic.
+func (s *messengerSeed) payrollTeam() {
+	payroll := s.group("Payroll team", "The provider's payroll specialists. Everything here is visible to every member.",
+		"admin", "messenger", "handler")
+	payments := s.topic(payroll, "Payments processing", true, time.Hour)
+	taxCards := s.topic(payroll, "Tax cards 2025", false, 0)
+	s.post(s.mira, payments, "Welcome! Questions about payment runs go here; everyone in the Payroll team group sees this topic.", nil)
+	run := s.post(s.hannu, payments, "The March payment run is on the 25th. Bank files go out on the 24th by 14:00.", nil)
+	s.edit(s.hannu, run, "The March payment run is on the 25th. Bank files go out on the 24th by 12:00.")
+	ask := s.post(s.admin, payments, "Thanks. @Hannu Handler, is the Contoso bonus file in the batch?", nil, "handler")
+	s.post(s.hannu, payments, "Confirmed: the bonus file is in the batch.", &ask)
+	oops := s.post(s.mira, payments, "Sorry, wrong topic.", nil)
+	s.delete(s.mira, oops)
+	s.post(s.hannu, taxCards, "New tax cards arrive in January: import them before the first payroll of the year.", nil)
+	archived := s.topic(payroll, "Year-end 2023", false, 0)
+	s.post(s.hannu, archived, "Year-end reports for 2023 are done.", nil)
+	s.archive(archived)
+}
+
+// northwindHR is a customer's group with the provider, where Emma has an
+// unread answer.
+func (s *messengerSeed) northwindHR() {
+	hr := s.group("Northwind HR", "Salary and holiday matters of Northwind Traders with the provider.",
+		"admin", "messenger", "manager", "employee")
+	salary := s.topic(hr, "Salary questions", true, 30*time.Minute)
+	holidays := s.topic(hr, "Holiday calendar", false, 0)
+	s.post(s.matti, salary, "When will the new collective agreement raises show on payslips?", nil)
+	s.post(s.mira, salary, "From the April payroll, backdated to March 1st.", nil)
+	retro := s.post(s.emma, salary, "Will the backdated part be paid separately?", nil)
+	s.markRead(s.emma, salary)
+	// Emma has not read the answer yet: the list shows it as unread.
+	s.post(s.mira, salary, "Yes, as its own line on the April payslip. @Emma Employee", &retro, "employee")
+	s.post(s.matti, holidays, "Please add your summer holiday wishes here by the end of March.", nil)
+	s.post(s.emma, holidays, "Weeks 28 to 30 for me.", nil)
+}
+
+// inactiveGroup: its topics are hidden from everyone until an admin turns
+// it back on.
+func (s *messengerSeed) inactiveGroup() {
+	old := s.group("Migration 2022", "The payroll system migration project.", "admin", "messenger", "handler")
+	cutover := s.topic(old, "Cut-over plan", false, 0)
+	s.post(s.hannu, cutover, "Cut-over done, the old system is read-only.", nil)
+	s.deactivate(old)
+}
+
+// group creates an active group (as the admin) with the given members.
+func (s *messengerSeed) group(name, description string, members ...string) chat.Group {
+	return try(&s.demoScript, func() (chat.Group, error) {
+		g, err := s.d.svc.Messenger.CreateGroup(s.admin, chat.GroupInput{Name: name, Description: description, Active: true})
 		if err != nil {
 			return g, err
 		}
 		var ids []int64
 		for _, m := range members {
-			ids = append(ids, id(m))
+			ids = append(ids, s.d.users[m].ID)
 		}
-		if g, err = d.svc.Messenger.SetGroupMembers(admin, g.ID, ids); err != nil {
-			return g, err
-		}
-		if !active {
-			return d.svc.Messenger.UpdateGroup(admin, g.ID, chat.GroupInput{Name: name, Description: description})
-		}
-		return g, nil
-	}
-	topic := func(g chat.Group, name string, email bool, interval time.Duration) (chat.Topic, error) {
-		return d.svc.Messenger.CreateTopic(mira, g.ID, chat.TopicInput{Name: name, EmailNotify: email, NotifyInterval: interval, Active: true})
-	}
-	var n int
-	post := func(ctx context.Context, t chat.Topic, body string, replyTo *chat.Message, mentions ...string) (chat.Message, error) {
-		n++
-		in := chat.PublishInput{Channel: chat.TopicChannel(t.ID), Body: body, ClientMsgID: fmt.Sprintf("demo-%d", n)}
+		return s.d.svc.Messenger.SetGroupMembers(s.admin, g.ID, ids)
+	})
+}
+
+// deactivate turns the group off (as the admin).
+func (s *messengerSeed) deactivate(g chat.Group) {
+	try(&s.demoScript, func() (chat.Group, error) {
+		return s.d.svc.Messenger.UpdateGroup(s.admin, g.ID, chat.GroupInput{Name: g.Name, Description: g.Description})
+	})
+}
+
+// topic creates an active topic (as the messenger manager).
+func (s *messengerSeed) topic(g chat.Group, name string, email bool, interval time.Duration) chat.Topic {
+	return try(&s.demoScript, func() (chat.Topic, error) {
+		return s.d.svc.Messenger.CreateTopic(s.mira, g.ID, chat.TopicInput{Name: name, EmailNotify: email, NotifyInterval: interval, Active: true})
+	})
+}
+
+// archive turns the topic off (as the messenger manager).
+func (s *messengerSeed) archive(t chat.Topic) {
+	try(&s.demoScript, func() (chat.Topic, error) {
+		return s.d.svc.Messenger.UpdateTopic(s.mira, t.ID, chat.TopicInput{Name: t.Name})
+	})
+}
+
+// post publishes body in the topic as who, mentioning the users by key.
+func (s *messengerSeed) post(who context.Context, t chat.Topic, body string, replyTo *chat.Message, mentions ...string) chat.Message {
+	return try(&s.demoScript, func() (chat.Message, error) {
+		s.posts++
+		in := chat.PublishInput{Channel: chat.TopicChannel(t.ID), Body: body, ClientMsgID: fmt.Sprintf("demo-%d", s.posts)}
 		if replyTo != nil {
 			in.ReplyToID = &replyTo.ID
 		}
 		for _, m := range mentions {
-			in.Mentions = append(in.Mentions, id(m))
+			in.Mentions = append(in.Mentions, s.d.users[m].ID)
 		}
-		return d.svc.Messages.Publish(ctx, in)
-	}
+		return s.d.svc.Messages.Publish(who, in)
+	})
+}
 
-	payroll, err := group("Payroll team", "The provider's payroll specialists. Everything here is visible to every member.",
-		true, "admin", "messenger", "handler")
-	if err != nil {
-		return err
-	}
-	payments, err := topic(payroll, "Payments processing", true, time.Hour)
-	if err != nil {
-		return err
-	}
-	taxCards, err := topic(payroll, "Tax cards 2025", false, 0)
-	if err != nil {
-		return err
-	}
-	if _, err := post(mira, payments, "Welcome! Questions about payment runs go here; everyone in the Payroll team group sees this topic.", nil); err != nil {
-		return err
-	}
-	run, err := post(hannu, payments, "The March payment run is on the 25th. Bank files go out on the 24th by 14:00.", nil)
-	if err != nil {
-		return err
-	}
-	if _, err := d.svc.Messages.EditMessage(hannu, run.ID, "The March payment run is on the 25th. Bank files go out on the 24th by 12:00."); err != nil {
-		return err
-	}
-	ask, err := post(admin, payments, "Thanks. @Hannu Handler, is the Contoso bonus file in the batch?", nil, "handler")
-	if err != nil {
-		return err
-	}
-	if _, err := post(hannu, payments, "Confirmed: the bonus file is in the batch.", &ask); err != nil {
-		return err
-	}
-	oops, err := post(mira, payments, "Sorry, wrong topic.", nil)
-	if err != nil {
-		return err
-	}
-	if _, err := d.svc.Messages.DeleteMessage(mira, oops.ID); err != nil {
-		return err
-	}
-	if _, err := post(hannu, taxCards, "New tax cards arrive in January: import them before the first payroll of the year.", nil); err != nil {
-		return err
-	}
-	archived, err := topic(payroll, "Year-end 2023", false, 0)
-	if err != nil {
-		return err
-	}
-	if _, err := post(hannu, archived, "Year-end reports for 2023 are done.", nil); err != nil {
-		return err
-	}
-	if _, err := d.svc.Messenger.UpdateTopic(mira, archived.ID, chat.TopicInput{Name: archived.Name}); err != nil {
-		return err
-	}
+func (s *messengerSeed) edit(who context.Context, m chat.Message, body string) {
+	try(&s.demoScript, func() (chat.Message, error) { return s.d.svc.Messages.EditMessage(who, m.ID, body) })
+}
 
-	hr, err := group("Northwind HR", "Salary and holiday matters of Northwind Traders with the provider.",
-		true, "admin", "messenger", "manager", "employee")
-	if err != nil {
-		return err
-	}
-	salary, err := topic(hr, "Salary questions", true, 30*time.Minute)
-	if err != nil {
-		return err
-	}
-	holidays, err := topic(hr, "Holiday calendar", false, 0)
-	if err != nil {
-		return err
-	}
-	if _, err := post(matti, salary, "When will the new collective agreement raises show on payslips?", nil); err != nil {
-		return err
-	}
-	if _, err := post(mira, salary, "From the April payroll, backdated to March 1st.", nil); err != nil {
-		return err
-	}
-	retro, err := post(emma, salary, "Will the backdated part be paid separately?", nil)
-	if err != nil {
-		return err
-	}
-	if _, err := d.svc.Messenger.MarkTopicRead(emma, salary.ID, 0); err != nil {
-		return err
-	}
-	// Emma has not read the answer yet: the list shows it as unread.
-	if _, err := post(mira, salary, "Yes, as its own line on the April payslip. @Emma Employee", &retro, "employee"); err != nil {
-		return err
-	}
-	if _, err := post(matti, holidays, "Please add your summer holiday wishes here by the end of March.", nil); err != nil {
-		return err
-	}
-	if _, err := post(emma, holidays, "Weeks 28 to 30 for me.", nil); err != nil {
-		return err
-	}
+func (s *messengerSeed) delete(who context.Context, m chat.Message) {
+	try(&s.demoScript, func() (chat.Message, error) { return s.d.svc.Messages.DeleteMessage(who, m.ID) })
+}
 
-	// An inactive group: its topics are hidden from everyone until an
-	// admin turns it back on.
-	old, err := group("Migration 2022", "The payroll system migration project.", true, "admin", "messenger", "handler")
-	if err != nil {
-		return err
+// markRead marks the topic read as who, up to its newest event.
+func (s *messengerSeed) markRead(who context.Context, t chat.Topic) {
+	try(&s.demoScript, func() (int64, error) { return s.d.svc.Messenger.MarkTopicRead(who, t.ID, 0) })
+}
+
+// demoScript runs seeding steps as a script, so that a seeding function
+// reads as the story it tells: once a step has failed the later ones do
+// nothing, and err is the first failure.
+type demoScript struct {
+	d   *demo
+	err error
+}
+
+// run runs the steps in order and returns the first failure.
+func (s *demoScript) run(steps ...func()) error {
+	for _, step := range steps {
+		step()
 	}
-	cutover, err := topic(old, "Cut-over plan", false, 0)
-	if err != nil {
-		return err
+	return s.err
+}
+
+// try runs step unless an earlier one failed.
+func try[T any](s *demoScript, step func() (T, error)) T {
+	var v T
+	if s.err == nil {
+		v, s.err = step()
 	}
-	if _, err := post(hannu, cutover, "Cut-over done, the old system is read-only.", nil); err != nil {
-		return err
-	}
-	_, err = d.svc.Messenger.UpdateGroup(admin, old.ID, chat.GroupInput{Name: old.Name, Description: old.Description})
-	return err
+	return v
+}
+
+// as returns a context acting as the user with the key.
+func (s *demoScript) as(key string) context.Context {
+	return try(s, func() (context.Context, error) { return s.d.actAs(s.d.op, s.d.users[key]) })
 }
 
 // actAs returns ctx acting as u, with the principal a login of u would

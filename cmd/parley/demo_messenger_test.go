@@ -13,27 +13,8 @@ import (
 
 func TestDemoMessenger(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	svc := chat.NewService(chat.Config{Store: st, Logger: zerolog.Nop()})
-	d := &demo{svc: svc, store: st, op: chat.OperatorContext(ctx), companies: map[string]chat.Company{}, users: map[string]chat.User{}}
-	for _, step := range []func(*demo) error{(*demo).seedTenant, (*demo).seedCompanies, (*demo).seedUsers, (*demo).seedMessenger} {
-		if err := step(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	as := func(key string) context.Context {
-		t.Helper()
-		ctx, err := d.actAs(ctx, d.users[key])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ctx
-	}
+	d, as := seededDemo(t, (*demo).seedMessenger)
+	svc := d.svc
 	overview := func(key string) map[string]chat.TopicView {
 		t.Helper()
 		gvs, err := svc.Messenger.Topics(as(key))
@@ -83,4 +64,33 @@ func TestDemoMessenger(t *testing.T) {
 	if err != nil || len(hits) != 0 {
 		t.Errorf("a non-member found %+v %v", hits, err)
 	}
+}
+
+// seededDemo seeds a fresh SQLite database with the demo's tenant,
+// companies and users, then the given steps, and returns the demo and a
+// function giving the context of a demo user by key ("employee").
+func seededDemo(t *testing.T, steps ...func(*demo) error) (*demo, func(key string) context.Context) {
+	t.Helper()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	svc := chat.NewService(chat.Config{Store: st, Logger: zerolog.Nop()})
+	d := &demo{svc: svc, store: st, op: chat.OperatorContext(ctx), companies: map[string]chat.Company{}, users: map[string]chat.User{}}
+	for _, step := range append([]func(*demo) error{(*demo).seedTenant, (*demo).seedCompanies, (*demo).seedUsers}, steps...) {
+		if err := step(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as := func(key string) context.Context {
+		t.Helper()
+		ctx, err := d.actAs(ctx, d.users[key])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ctx
+	}
+	return d, as
 }

@@ -1,7 +1,6 @@
 package uitest
 
 import (
-	"encoding/base64"
 	"fmt"
 	"testing"
 	"time"
@@ -19,21 +18,8 @@ import (
 func TestPostgresDownRetrying(t *testing.T) {
 	t.Parallel()
 	pg := pgtest.StartServer(t, freeport.Port(t))
-	srv := startServer(t, "PARLEY_DATABASE_URL="+pg.Database("parley"),
-		"PARLEY_SESSION_KEYS="+base64.StdEncoding.EncodeToString([]byte("uitest session key of at least 32 bytes!!")))
-	api := srv.api(t, "messenger@demo.example")
-	topic := api.topic("Holiday calendar")
-	route := fmt.Sprintf("#/topic/%d", topic.ID)
-	stamp := fmt.Sprint(time.Now().UnixNano())
-
-	emma := newBrowser(t, srv, "emma")
-	matti := newBrowser(t, srv, "matti")
-	emma.login("employee@demo.example")
-	matti.login("manager@demo.example")
-	emma.route(route)
-	matti.route(route)
-	emma.waitOnline()
-	matti.waitOnline()
+	_, topicID, stamp, emma, matti := holidayTopicOnPostgres(t, pg.Database("parley"))
+	route := fmt.Sprintf("#/topic/%d", topicID)
 
 	pg.Stop()
 	down := time.Now()

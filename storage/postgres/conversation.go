@@ -54,7 +54,7 @@ func (s *Store) CategoryUpdate(ctx context.Context, c chat.Category) error {
 			TenantID: c.TenantID, ID: c.ID, NameEn: c.NameEN, NameFi: c.NameFI,
 			RetentionDays: int32Ptr(c.RetentionDays), Active: c.Active,
 		})
-		if err := expectRow(n, err, "category"); err != nil {
+		if err := mustAffect("category")(n, err); err != nil {
 			return err
 		}
 		if err := tx.q.CategoryRolesDelete(ctx, db.CategoryRolesDeleteParams{TenantID: c.TenantID, CategoryID: c.ID}); err != nil {
@@ -112,7 +112,7 @@ func (s *Store) ConversationCreate(ctx context.Context, c *chat.Conversation) er
 			CreatedAt:          createdAt,
 		})
 		if err != nil {
-			return translate(err, "conversation")
+			return translateRef(err, "conversation", "category")
 		}
 		if len(c.RoleIDs) > 0 {
 			err := tx.q.ConversationRolesInsert(ctx, db.ConversationRolesInsertParams{TenantID: c.TenantID, ConversationID: id, RoleIds: c.RoleIDs})
@@ -183,7 +183,7 @@ func (s *Store) ConversationUpdate(ctx context.Context, c chat.Conversation) err
 			NotifyAdmins:       c.NotifyAdmins,
 			LastActivityAt:     c.LastActivityAt,
 		})
-		if err := expectRow(n, err, "conversation"); err != nil {
+		if err := mustAffect("conversation")(n, err); err != nil {
 			return err
 		}
 		if err := tx.q.ConversationRolesDelete(ctx, db.ConversationRolesDeleteParams{TenantID: c.TenantID, ConversationID: c.ID}); err != nil {
@@ -228,7 +228,7 @@ func (s *Store) ConversationDelete(ctx context.Context, tenantID, id int64) erro
 			return translate(err, "conversation data")
 		}
 		n, err := tx.q.ConversationDelete(ctx, db.ConversationDeleteParams{TenantID: tenantID, ID: id})
-		return expectRow(n, err, "conversation")
+		return mustAffect("conversation")(n, err)
 	})
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"parley/storage/sqlerr"
 	"slices"
 	"strings"
 	"time"
@@ -69,7 +70,7 @@ func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
 			CreatedAt:   createdAt,
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return errorf(chat.EConflict, "a message with this client message id already exists")
+			return sqlerr.Duplicate(nil, "message", sqlerr.KeyClientMsgID)
 		}
 		if err != nil {
 			return translate(err, "message")
@@ -140,13 +141,13 @@ func (s *Store) oneMessage(ctx context.Context, m chat.Message) (chat.Message, e
 // MessageEdit replaces the body of a message that is not deleted.
 func (s *Store) MessageEdit(ctx context.Context, tenantID, id int64, body string, at time.Time) error {
 	n, err := s.q.MessageEdit(ctx, db.MessageEditParams{TenantID: tenantID, ID: id, Body: body, EditedAt: &at})
-	return expectRow(n, err, "message")
+	return mustAffect("message")(n, err)
 }
 
 func (s *Store) MessageDelete(ctx context.Context, tenantID, id int64, at time.Time) error {
 	return s.inTx(ctx, func(tx *Store) error {
 		n, err := tx.q.MessageTombstone(ctx, db.MessageTombstoneParams{TenantID: tenantID, ID: id, DeletedAt: &at})
-		if err := expectRow(n, err, "message"); err != nil {
+		if err := mustAffect("message")(n, err); err != nil {
 			return err
 		}
 		err = tx.q.AttachmentDeleteByMessage(ctx, db.AttachmentDeleteByMessageParams{TenantID: tenantID, MessageID: &id})
@@ -178,7 +179,7 @@ func (s *Store) ChannelEventInsert(ctx context.Context, tenantID int64, ch chat.
 		TenantID: tenantID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, Seq: seq,
 		Type: string(typ), MessageID: messageID, CreatedAt: orNow(at),
 	})
-	return expectRow(tag, err, "message")
+	return mustAffect("message")(tag, err)
 }
 
 func (s *Store) ChannelEventsSince(ctx context.Context, tenantID int64, ch chat.Channel, since int64, n int) ([]chat.ChannelEvent, error) {
@@ -239,7 +240,7 @@ func (s *Store) ReadStateSet(ctx context.Context, tenantID, userID int64, ch cha
 		TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, Seq: seq,
 	})
 	if err != nil {
-		return 0, translate(err, "user")
+		return 0, translateRef(err, "read state", "user")
 	}
 	return stored, nil
 }
@@ -413,7 +414,7 @@ func (s *Store) DraftSave(ctx context.Context, d *chat.Draft) error {
 			Subject: d.Subject, Body: d.Body, Data: d.Data, UpdatedAt: updatedAt,
 		})
 		if err != nil {
-			return translate(err, "draft")
+			return translateRef(err, "draft", "user")
 		}
 		d.ID, d.UpdatedAt = id, updatedAt
 		return nil
@@ -422,7 +423,7 @@ func (s *Store) DraftSave(ctx context.Context, d *chat.Draft) error {
 		TenantID: d.TenantID, UserID: d.UserID, ID: d.ID, ChannelKind: kind, ChannelID: chID,
 		Subject: d.Subject, Body: d.Body, Data: d.Data, UpdatedAt: updatedAt,
 	})
-	if err := expectRow(n, err, "draft"); err != nil {
+	if err := mustAffect("draft")(n, err); err != nil {
 		return err
 	}
 	d.UpdatedAt = updatedAt
@@ -451,7 +452,7 @@ func (s *Store) DraftList(ctx context.Context, tenantID, userID int64) ([]chat.D
 
 func (s *Store) DraftDelete(ctx context.Context, tenantID, userID, id int64) error {
 	n, err := s.q.DraftDelete(ctx, db.DraftDeleteParams{TenantID: tenantID, UserID: userID, ID: id})
-	return expectRow(n, err, "draft")
+	return mustAffect("draft")(n, err)
 }
 
 func draftFromRow(r db.Draft) chat.Draft {

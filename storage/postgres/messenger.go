@@ -45,7 +45,7 @@ func (s *Store) GroupUpdate(ctx context.Context, g chat.Group) error {
 	n, err := s.q.GroupUpdate(ctx, db.GroupUpdateParams{
 		TenantID: g.TenantID, ID: g.ID, Name: g.Name, Description: g.Description, Active: g.Active,
 	})
-	return expectRow(n, err, "group")
+	return mustAffect("group")(n, err)
 }
 
 // GroupSetMembers replaces the members under the group's row lock, so two
@@ -62,7 +62,7 @@ func (s *Store) GroupSetMembers(ctx context.Context, tenantID, groupID int64, us
 			return nil
 		}
 		err := tx.q.GroupMembersInsert(ctx, db.GroupMembersInsertParams{TenantID: tenantID, GroupID: groupID, UserIds: userIDs})
-		return translate(err, "user")
+		return translateRef(err, "group member", "user")
 	})
 }
 
@@ -96,7 +96,7 @@ func (s *Store) TopicCreate(ctx context.Context, t *chat.Topic) error {
 		CreatedAt:             createdAt,
 	})
 	if err != nil {
-		return translate(err, "topic")
+		return translateRef(err, "topic", "group")
 	}
 	t.ID, t.CreatedAt = id, createdAt
 	return nil
@@ -134,12 +134,12 @@ func (s *Store) TopicUpdate(ctx context.Context, t chat.Topic) error {
 		NotifyIntervalSeconds: int64(t.NotifyInterval / time.Second),
 		Active:                t.Active,
 	})
-	return expectRow(n, err, "topic")
+	return mustAffect("topic")(n, err)
 }
 
 func (s *Store) TopicTouch(ctx context.Context, tenantID, id int64, at time.Time) error {
 	n, err := s.q.TopicTouch(ctx, db.TopicTouchParams{TenantID: tenantID, ID: id, LastMessageAt: &at})
-	return expectRow(n, err, "topic")
+	return mustAffect("topic")(n, err)
 }
 
 func topicFromRow(r db.TopicGetRow) chat.Topic {

@@ -68,17 +68,17 @@ func (s *Store) NotifyJobClaim(ctx context.Context, now, leaseUntil time.Time, n
 func (s *Store) NotifyJobRelease(ctx context.Context, j chat.NotifyJob, now time.Time) error {
 	n, err := s.q.NotifyJobRelease(ctx, db.NotifyJobReleaseParams{ID: j.ID, Attempts: int32(j.Attempts),
 		LeaseUntil: j.DueAt, Now: now})
-	return expectRow(n, err, "notification job")
+	return mustAffect("notification job")(n, err)
 }
 
 func (s *Store) NotifyJobDone(ctx context.Context, id int64) error {
 	n, err := s.q.NotifyJobDelete(ctx, id)
-	return expectRow(n, err, "notification job")
+	return mustAffect("notification job")(n, err)
 }
 
 func (s *Store) NotifyJobRetry(ctx context.Context, id int64, dueAt time.Time, lastError string) error {
 	n, err := s.q.NotifyJobRetry(ctx, db.NotifyJobRetryParams{ID: id, DueAt: dueAt, LastError: lastError})
-	return expectRow(n, err, "notification job")
+	return mustAffect("notification job")(n, err)
 }
 
 func (s *Store) NotifyDecisionRecord(ctx context.Context, d *chat.NotifyDecision) error {
@@ -144,7 +144,7 @@ func (s *Store) NotificationCreate(ctx context.Context, n *chat.Notification) er
 		CreatedAt:   createdAt,
 	})
 	if err != nil {
-		return translate(err, "user")
+		return translateRef(err, "notification", "user")
 	}
 	n.ID, n.CreatedAt = id, createdAt
 	return nil
@@ -189,7 +189,7 @@ func notificationsFromRows(rows []db.Notification) []chat.Notification {
 // NotificationMarkRead keeps the first read time when marked twice.
 func (s *Store) NotificationMarkRead(ctx context.Context, tenantID, userID, id int64, at time.Time) error {
 	n, err := s.q.NotificationMarkRead(ctx, db.NotificationMarkReadParams{TenantID: tenantID, UserID: userID, ID: id, ReadAt: &at})
-	return expectRow(n, err, "notification")
+	return mustAffect("notification")(n, err)
 }
 
 func (s *Store) NotificationMarkAllRead(ctx context.Context, tenantID, userID, upTo int64, at time.Time) (int64, error) {
@@ -205,7 +205,7 @@ func (s *Store) NotificationUnreadCount(ctx context.Context, tenantID, userID in
 func (s *Store) MuteSet(ctx context.Context, tenantID, userID int64, ch chat.Channel, muted bool) error {
 	if muted {
 		err := s.q.MuteInsert(ctx, db.MuteInsertParams{TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID})
-		return translate(err, "user")
+		return translateRef(err, "mute", "user")
 	}
 	err := s.q.MuteDelete(ctx, db.MuteDeleteParams{TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID})
 	return translate(err, "mute")

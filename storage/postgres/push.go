@@ -16,7 +16,7 @@ func (s *Store) PushSubscriptionSave(ctx context.Context, sub *chat.PushSubscrip
 		P256dh: sub.P256dh, Auth: sub.Auth, CreatedAt: created,
 	})
 	if err != nil {
-		return translate(err, "push subscription")
+		return translateRef(err, "push subscription", "user")
 	}
 	sub.ID, sub.CreatedAt = id, created
 	return nil
@@ -36,14 +36,12 @@ func (s *Store) PushSubscriptionList(ctx context.Context, tenantID, userID int64
 }
 
 func (s *Store) PushSubscriptionDelete(ctx context.Context, tenantID, id int64) error {
-	n, err := s.q.PushSubscriptionDelete(ctx, db.PushSubscriptionDeleteParams{TenantID: tenantID, ID: id})
-	return expectRow(n, err, "push subscription")
+	return mustAffect("push subscription")(s.q.PushSubscriptionDelete(ctx, db.PushSubscriptionDeleteParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) PushSubscriptionDeleteEndpoint(ctx context.Context, tenantID, userID int64, endpoint string) error {
-	n, err := s.q.PushSubscriptionDeleteByEndpoint(ctx,
-		db.PushSubscriptionDeleteByEndpointParams{TenantID: tenantID, UserID: userID, Endpoint: endpoint})
-	return expectRow(n, err, "push subscription")
+	return mustAffect("push subscription")(s.q.PushSubscriptionDeleteByEndpoint(ctx,
+		db.PushSubscriptionDeleteByEndpointParams{TenantID: tenantID, UserID: userID, Endpoint: endpoint}))
 }
 
 func (s *Store) NotifyPrefsGet(ctx context.Context, tenantID, userID int64) (chat.NotifyChannels, error) {
@@ -62,5 +60,5 @@ func (s *Store) NotifyPrefsSave(ctx context.Context, tenantID, userID int64, c c
 	err := s.q.NotifyPrefsUpsert(ctx, db.NotifyPrefsUpsertParams{TenantID: tenantID, UserID: userID,
 		MentionEmail: c.Mention.Email, MentionPush: c.Mention.Push, TopicEmail: c.Topic.Email, TopicPush: c.Topic.Push,
 		ConversationEmail: c.Conversation.Email, ConversationPush: c.Conversation.Push})
-	return translate(err, "notification preferences")
+	return translateRef(err, "notification preferences", "user")
 }

@@ -19,7 +19,7 @@ func (s *Store) SessionCreate(ctx context.Context, ss chat.Session) error {
 		Ip:         ss.IP,
 		UserAgent:  ss.UserAgent,
 	})
-	return translate(err, "session")
+	return translateRef(err, "session", "user")
 }
 
 func (s *Store) SessionGet(ctx context.Context, id string) (chat.Session, error) {
@@ -41,7 +41,7 @@ func (s *Store) SessionGet(ctx context.Context, id string) (chat.Session, error)
 
 func (s *Store) SessionTouch(ctx context.Context, id string, at time.Time) error {
 	n, err := s.q.SessionTouch(ctx, db.SessionTouchParams{ID: id, LastSeenAt: at})
-	return expectRow(n, err, "session")
+	return mustAffect("session")(n, err)
 }
 
 func (s *Store) SessionsAlive(ctx context.Context, ids []string, now, idleAfter, touchBefore time.Time) (map[string]int64, error) {
@@ -65,7 +65,7 @@ func (s *Store) SessionsAlive(ctx context.Context, ids []string, now, idleAfter,
 
 func (s *Store) SessionDelete(ctx context.Context, id string) error {
 	n, err := s.q.SessionDelete(ctx, id)
-	return expectRow(n, err, "session")
+	return mustAffect("session")(n, err)
 }
 
 func (s *Store) SessionDeleteByUser(ctx context.Context, tenantID, userID int64) ([]string, error) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"parley/storage/sqlerr"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -122,40 +123,62 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 	return nil
 }
 
-// translate turns a driver error into a *chat.Error; what names the thing
-// the query was about ("user", "message"). A *chat.Error passes unchanged.
-func translate(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	var ce *chat.Error
-	if errors.As(err, &ce) {
-		return err
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return chat.NotFound(what)
-	}
-	if outage(err) {
-		return chat.Unavailable(err, what)
-	}
+// engine is what PostgreSQL's errors mean (sqlerr holds the answers).
+var engine = sqlerr.Engine{
+	NoRows:    func(err error) bool { return errors.Is(err, pgx.ErrNoRows) },
+	Outage:    outage,
+	Violation: violation,
+}
+
+// translate turns a driver error into chat's vocabulary; what names the
+// thing concerned ("user", "message"). Every method returns through it.
+func translate(err error, what string) error { return engine.Translate(err, what, "") }
+
+// translateRef is translate for a statement whose reference points at
+// ref: a missing reference answers "<ref> not found".
+func translateRef(err error, what, ref string) error { return engine.Translate(err, what, ref) }
+
+// mustAffect turns "no row changed" into not found:
+// mustAffect("user")(q.UserUpdate(ctx, ...)).
+func mustAffect(what string) func(n int64, err error) error { return engine.MustAffect(what) }
+
+// violation classifies a constraint failure by its SQLSTATE.
+func violation(err error) (sqlerr.Violation, string) {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "23505": // unique_violation
-			return &chat.Error{Code: chat.EConflict, Message: conflictMessage(pe.ConstraintName, what), Err: err}
-		case "23503": // foreign_key_violation
-			if strings.HasPrefix(pe.Message, "update or delete") {
-				return &chat.Error{Code: chat.EConflict, Message: what + " is still in use", Err: err}
-			}
-			noun := referencedNoun(pe.TableName, pe.ConstraintName)
-			return &chat.Error{Code: chat.ENotFound, Message: noun + " not found", Err: err}
-		case "23502", "23514", "22001", "22003", "22P02", "22007", "22008", "22021":
-			// not null, check, too long, out of range, bad text, bad date
-			// and bad encoding: the input was wrong.
-			return &chat.Error{Code: chat.EInvalid, Message: "invalid " + what, Err: err}
-		}
+	if !errors.As(err, &pe) {
+		return sqlerr.None, ""
 	}
-	return chat.Internal(err, what)
+	switch pe.Code {
+	case "23505": // unique_violation
+		return sqlerr.Unique, uniqueKey(pe.ConstraintName)
+	case "23503": // foreign_key_violation
+		if strings.HasPrefix(pe.Message, "update or delete") {
+			return sqlerr.StillReferenced, ""
+		}
+		return sqlerr.MissingRef, ""
+	case "23502", "23514", "22001", "22003", "22P02", "22007", "22008", "22021":
+		// not null, check, too long, out of range, bad text, bad date
+		// and bad encoding: the input was wrong.
+		return sqlerr.BadValue, ""
+	}
+	return sqlerr.None, ""
+}
+
+// uniqueKey names a unique constraint in sqlerr's terms.
+func uniqueKey(constraint string) string {
+	switch constraint {
+	case "users_email_key":
+		return sqlerr.KeyEmail
+	case "roles_tenant_key":
+		return sqlerr.KeyRoleKey
+	case "messages_client_id":
+		return sqlerr.KeyClientMsgID
+	case "messages_channel_kind_channel_id_seq_key", "channel_events_pkey":
+		return sqlerr.KeySeq
+	case "sessions_pkey":
+		return sqlerr.KeySession
+	}
+	return ""
 }
 
 // outage reports whether err says the database could not be reached, did
@@ -191,37 +214,6 @@ func outage(err error) bool {
 		errors.As(err, &ne)
 }
 
-// conflictMessage explains a unique violation in terms of the input.
-func conflictMessage(constraint, what string) string {
-	switch constraint {
-	case "users_email_key":
-		return "email address is already in use"
-	case "roles_tenant_key":
-		return "a role with this key already exists"
-	case "messages_client_id":
-		return "a message with this client message id already exists"
-	case "messages_channel_kind_channel_id_seq_key", "channel_events_pkey":
-		return "sequence number already taken"
-	case "sessions_pkey":
-		return "session already exists"
-	}
-	return what + " already exists"
-}
-
-// referencedNoun names what a failed reference pointed at, from
-// PostgreSQL's default constraint names: <table>_[tenant_id_]<column>_fkey.
-func referencedNoun(table, constraint string) string {
-	cols := strings.TrimSuffix(strings.TrimPrefix(constraint, table+"_"), "_fkey")
-	if cols != "tenant_id" {
-		cols = strings.TrimPrefix(cols, "tenant_id_")
-	}
-	noun := strings.TrimSuffix(cols, "_id")
-	if noun == "" || strings.Contains(noun, "_id_") {
-		return "referenced item"
-	}
-	return strings.ReplaceAll(noun, "_", " ")
-}
-
 // orNow keeps a given time and fills a zero one with the current time as
 // both engines store it.
 func orNow(t time.Time) time.Time {
@@ -240,17 +232,6 @@ func limit(n int) int32 { return int32(chat.BatchLimit(n)) }
 func page(p chat.Page) (after int64, lim int32) {
 	p = p.Normalize()
 	return p.After, int32(p.Limit)
-}
-
-// expectRow turns "no row changed" into not found.
-func expectRow(n int64, err error, what string) error {
-	if err != nil {
-		return translate(err, what)
-	}
-	if n == 0 {
-		return chat.NotFound(what)
-	}
-	return nil
 }
 
 // nonNil returns s, or an empty slice for nil, since array columns are NOT

@@ -53,7 +53,7 @@ func (s *Store) TenantUpdate(ctx context.Context, t chat.Tenant) error {
 		return chat.Internal(err, "encode tenant settings")
 	}
 	n, err := s.q.TenantUpdate(ctx, db.TenantUpdateParams{ID: t.ID, Name: t.Name, Settings: settings})
-	return expectRow(n, err, "tenant")
+	return mustAffect("tenant")(n, err)
 }
 
 func (s *Store) TenantCount(ctx context.Context) (int64, error) {
@@ -102,7 +102,7 @@ func (s *Store) CompanyList(ctx context.Context, tenantID int64, p chat.Page) ([
 
 func (s *Store) CompanyUpdate(ctx context.Context, c chat.Company) error {
 	n, err := s.q.CompanyUpdate(ctx, db.CompanyUpdateParams{TenantID: c.TenantID, ID: c.ID, Name: c.Name})
-	return expectRow(n, err, "company")
+	return mustAffect("company")(n, err)
 }
 
 func (s *Store) RoleCreate(ctx context.Context, r *chat.Role) error {
@@ -137,7 +137,7 @@ func (s *Store) RoleList(ctx context.Context, tenantID int64) ([]chat.Role, erro
 // RoleUpdate saves name and handler; a role's key never changes.
 func (s *Store) RoleUpdate(ctx context.Context, r chat.Role) error {
 	n, err := s.q.RoleUpdate(ctx, db.RoleUpdateParams{TenantID: r.TenantID, ID: r.ID, Name: r.Name, Handler: r.Handler})
-	return expectRow(n, err, "role")
+	return mustAffect("role")(n, err)
 }
 
 // RoleDelete removes a tenant-defined role; a built-in role is EInvalid.

@@ -116,7 +116,7 @@ func (s *Store) UserUpdate(ctx context.Context, u chat.User) error {
 			ManagerID:          u.ManagerID,
 			EmailNotifications: u.EmailNotifications,
 		})
-		if err := expectRow(n, err, "user"); err != nil {
+		if err := mustAffect("user")(n, err); err != nil {
 			return err
 		}
 		return tx.setUserLinks(ctx, u.TenantID, u.ID, u.CompanyIDs, u.RoleIDs, true)
@@ -125,7 +125,7 @@ func (s *Store) UserUpdate(ctx context.Context, u chat.User) error {
 
 func (s *Store) UserSetPassword(ctx context.Context, tenantID, id int64, passwordHash string) error {
 	n, err := s.q.UserSetPassword(ctx, db.UserSetPasswordParams{TenantID: tenantID, ID: id, PasswordHash: passwordHash})
-	return expectRow(n, err, "user")
+	return mustAffect("user")(n, err)
 }
 
 func (s *Store) UserCount(ctx context.Context) (int64, error) {

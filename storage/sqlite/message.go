@@ -144,7 +144,7 @@ func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
 			CreatedAt:   micros(created),
 		})
 		if err != nil {
-			return translateConflict(err, "message", "message was already sent")
+			return translate(err, "message")
 		}
 		var atts []chat.Attachment
 		if len(attIDs) > 0 {
@@ -232,7 +232,7 @@ func (s *Store) ChannelEventInsert(ctx context.Context, tenantID int64, ch chat.
 		Type: string(typ), MessageID: messageID, CreatedAt: micros(orNow(at)),
 	})
 	if err != nil {
-		return translateConflict(err, "channel event", "sequence number is already taken")
+		return translate(err, "channel event")
 	}
 	return mustAffect("message")(n, nil)
 }
@@ -244,19 +244,7 @@ func (s *Store) ChannelEventsSince(ctx context.Context, tenantID int64, ch chat.
 	if err != nil {
 		return nil, translate(err, "channel events")
 	}
-	conv := make([]messageRow, len(rows))
-	for i, r := range rows {
-		conv[i] = messageRow{Message: r.Message, AuthorName: r.AuthorName}
-	}
-	msgs, err := s.withAttachments(ctx, tenantID, conv)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]chat.ChannelEvent, len(rows))
-	for i, r := range rows {
-		out[i] = chat.ChannelEvent{Seq: r.EventSeq, Type: chat.EventType(r.EventType), Message: msgs[i]}
-	}
-	return out, nil
+	return s.eventsFromRows(ctx, tenantID, rows)
 }
 
 func (s *Store) ChannelEventsAfter(ctx context.Context, tenantID int64, cursors []chat.ChannelCursor, n int) ([]chat.ChannelEvent, error) {
@@ -269,6 +257,16 @@ func (s *Store) ChannelEventsAfter(ctx context.Context, tenantID int64, cursors 
 	if err != nil {
 		return nil, translate(err, "channel events")
 	}
+	since := make([]db.ChannelEventsSinceRow, len(rows))
+	for i, r := range rows {
+		since[i] = db.ChannelEventsSinceRow(r)
+	}
+	return s.eventsFromRows(ctx, tenantID, since)
+}
+
+// eventsFromRows turns event rows into events with their messages and
+// attachments; ChannelEventsSince and ChannelEventsAfter share it.
+func (s *Store) eventsFromRows(ctx context.Context, tenantID int64, rows []db.ChannelEventsSinceRow) ([]chat.ChannelEvent, error) {
 	conv := make([]messageRow, len(rows))
 	for i, r := range rows {
 		conv[i] = messageRow{Message: r.Message, AuthorName: r.AuthorName}

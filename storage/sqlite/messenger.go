@@ -47,7 +47,7 @@ func (s *Store) groupAddMembers(ctx context.Context, tenantID, groupID int64, us
 		return nil
 	}
 	err := s.write.GroupMembersInsert(ctx, db.GroupMembersInsertParams{TenantID: tenantID, GroupID: groupID, UserIds: idsJSON(userIDs)})
-	return translate(err, "group member")
+	return translateRef(err, "group member", "user")
 }
 
 func (s *Store) GroupGet(ctx context.Context, tenantID, id int64) (chat.Group, error) {

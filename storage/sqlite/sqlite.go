@@ -18,9 +18,11 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
+	"parley/storage/sqlerr"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -93,74 +95,43 @@ func Open(ctx context.Context, path string, log zerolog.Logger) (*Store, error) 
 		return nil, chat.Internal(err, "sqlite: create directory for "+path)
 	}
 
-	// synchronous=FULL: in WAL mode NORMAL may lose the last commits on
-	// power loss, and an acknowledged message must never be lost.
-	pragmas := []string{
-		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
-		"foreign_keys(1)",
-		"synchronous(FULL)",
-	}
-	dsn := func(extra ...string) string {
-		q := url.Values{}
-		for _, p := range append(pragmas, extra...) {
-			q.Add("_pragma", p)
+	// opened is closed in reverse when a later step fails.
+	var opened []io.Closer
+	fail := func(err error) (*Store, error) {
+		for i := len(opened) - 1; i >= 0; i-- {
+			_ = opened[i].Close()
 		}
-		return path + "?" + q.Encode()
-	}
-
-	// The writer never checkpoints itself: the checkpointer does, off the
-	// commit path (checkpoint.go).
-	writeDSN := dsn("journal_mode(WAL)", "wal_autocheckpoint(0)") + "&_txlock=immediate"
-	writeDB, err := sql.Open("sqlite", writeDSN)
-	if err != nil {
-		return nil, chat.Internal(err, "sqlite: open writer")
-	}
-	writeDB.SetMaxOpenConns(1)
-	writeDB.SetMaxIdleConns(1)
-	writeDB.SetConnMaxLifetime(0)
-	writeDB.SetConnMaxIdleTime(0)
-	if err := writeDB.PingContext(ctx); err != nil {
-		_ = writeDB.Close()
-		return nil, chat.Internal(err, "sqlite: open "+path)
-	}
-	if err := migrate(ctx, writeDB, log); err != nil {
-		_ = writeDB.Close()
 		return nil, err
 	}
-
-	readDB, err := sql.Open("sqlite", dsn("query_only(1)"))
+	writeDB, err := openWriter(ctx, path)
 	if err != nil {
-		_ = writeDB.Close()
-		return nil, chat.Internal(err, "sqlite: open readers")
+		return nil, err
 	}
-	readers := max(4, runtime.GOMAXPROCS(0))
-	readDB.SetMaxOpenConns(readers)
-	readDB.SetMaxIdleConns(readers)
-	if err := readDB.PingContext(ctx); err != nil {
-		_ = readDB.Close()
-		_ = writeDB.Close()
-		return nil, chat.Internal(err, "sqlite: open readers")
+	opened = append(opened, writeDB)
+	if err := migrate(ctx, writeDB, log); err != nil {
+		return fail(err)
 	}
+	readDB, err := openReaders(ctx, path)
+	if err != nil {
+		return fail(err)
+	}
+	opened = append(opened, readDB)
 
 	// Statements are prepared once per connection: parsing SQL cost a
 	// publish more than running it.
 	write, err := db.Prepare(ctx, writeDB)
 	if err != nil {
-		_ = readDB.Close()
-		_ = writeDB.Close()
-		return nil, chat.Internal(err, "sqlite: prepare statements")
+		return fail(chat.Internal(err, "sqlite: prepare statements"))
 	}
+	opened = append(opened, write)
 	read, err := db.Prepare(ctx, readDB)
 	if err != nil {
-		_ = write.Close()
-		_ = readDB.Close()
-		_ = writeDB.Close()
-		return nil, chat.Internal(err, "sqlite: prepare statements")
+		return fail(chat.Internal(err, "sqlite: prepare statements"))
 	}
-	cpDB, err := sql.Open("sqlite", dsn())
+	opened = append(opened, read)
+	cpDB, err := sql.Open("sqlite", dsnFor(path))
 	if err != nil {
-		_ = errors.Join(read.Close(), write.Close(), readDB.Close(), writeDB.Close())
-		return nil, chat.Internal(err, "sqlite: open checkpointer")
+		return fail(chat.Internal(err, "sqlite: open checkpointer"))
 	}
 	cpDB.SetMaxOpenConns(1)
 	cpDB.SetConnMaxLifetime(0)
@@ -173,6 +144,56 @@ func Open(ctx context.Context, path string, log zerolog.Logger) (*Store, error) 
 		read:        read,
 		write:       write,
 	}, nil
+}
+
+// dsnFor is the connection string for path: the pragmas every connection
+// needs, then extra. synchronous=FULL: in WAL mode NORMAL may lose the
+// last commits on power loss, and an acknowledged message must never be
+// lost.
+func dsnFor(path string, extra ...string) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(FULL)")
+	for _, p := range extra {
+		q.Add("_pragma", p)
+	}
+	return path + "?" + q.Encode()
+}
+
+// openWriter opens the one connection that writes. It never checkpoints
+// itself: the checkpointer does, off the commit path (checkpoint.go).
+func openWriter(ctx context.Context, path string) (*sql.DB, error) {
+	writeDB, err := sql.Open("sqlite", dsnFor(path, "journal_mode(WAL)", "wal_autocheckpoint(0)")+"&_txlock=immediate")
+	if err != nil {
+		return nil, chat.Internal(err, "sqlite: open writer")
+	}
+	writeDB.SetMaxOpenConns(1)
+	writeDB.SetMaxIdleConns(1)
+	writeDB.SetConnMaxLifetime(0)
+	writeDB.SetConnMaxIdleTime(0)
+	if err := writeDB.PingContext(ctx); err != nil {
+		_ = writeDB.Close()
+		return nil, chat.Internal(err, "sqlite: open "+path)
+	}
+	return writeDB, nil
+}
+
+// openReaders opens the read-only pool, one connection per core (at
+// least 4).
+func openReaders(ctx context.Context, path string) (*sql.DB, error) {
+	readDB, err := sql.Open("sqlite", dsnFor(path, "query_only(1)"))
+	if err != nil {
+		return nil, chat.Internal(err, "sqlite: open readers")
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	readDB.SetMaxOpenConns(readers)
+	readDB.SetMaxIdleConns(readers)
+	if err := readDB.PingContext(ctx); err != nil {
+		_ = readDB.Close()
+		return nil, chat.Internal(err, "sqlite: open readers")
+	}
+	return readDB, nil
 }
 
 // migrate applies the embedded goose migrations.
@@ -248,37 +269,61 @@ func (s *Store) InTx(ctx context.Context, fn func(tx chat.Store) error) error {
 	return nil
 }
 
-// translate turns a driver error into chat's vocabulary, as postgres's
-// translate does; what names the thing concerned ("user", "message").
-// Every method returns through it.
-func translate(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	var ce *chat.Error
-	if errors.As(err, &ce) {
-		return err
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return chat.NotFound(what)
-	}
-	if outage(err) {
-		return chat.Unavailable(err, what)
-	}
+// engine is what SQLite's errors mean (sqlerr holds the answers).
+var engine = sqlerr.Engine{
+	NoRows:    func(err error) bool { return errors.Is(err, sql.ErrNoRows) },
+	Outage:    outage,
+	Violation: violation,
+}
+
+// translate turns a driver error into chat's vocabulary; what names the
+// thing concerned ("user", "message"). Every method returns through it.
+func translate(err error, what string) error { return engine.Translate(err, what, "") }
+
+// translateRef is translate for a statement whose reference points at
+// ref: a missing reference answers "<ref> not found".
+func translateRef(err error, what, ref string) error { return engine.Translate(err, what, ref) }
+
+// mustAffect turns "no row changed" into not found:
+// mustAffect("user")(q.UserUpdate(ctx, ...)).
+func mustAffect(what string) func(n int64, err error) error { return engine.MustAffect(what) }
+
+// violation classifies a constraint failure by its extended result code.
+// SQLite reports a missing reference and a deleted row still referenced
+// alike (FOREIGN KEY constraint failed); Parley deletes no row that others
+// reference without ON DELETE, so it answers as a missing reference.
+func violation(err error) (sqlerr.Violation, string) {
 	var se *sqlite3.Error
-	if errors.As(err, &se) {
-		switch se.Code() {
-		case sqlite3lib.SQLITE_CONSTRAINT_UNIQUE, sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return &chat.Error{Code: chat.EConflict, Message: what + " already exists", Err: err}
-		case sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY:
-			// A reference to a row that does not exist, or exists in
-			// another tenant: both answer as nonexistent.
-			return &chat.Error{Code: chat.ENotFound, Message: what + " refers to something that does not exist", Err: err}
-		case sqlite3lib.SQLITE_CONSTRAINT_NOTNULL, sqlite3lib.SQLITE_CONSTRAINT_CHECK:
-			return &chat.Error{Code: chat.EInvalid, Message: what + " is incomplete or invalid", Err: err}
-		}
+	if !errors.As(err, &se) {
+		return sqlerr.None, ""
 	}
-	return chat.Internal(err, what)
+	switch se.Code() {
+	case sqlite3lib.SQLITE_CONSTRAINT_UNIQUE, sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return sqlerr.Unique, uniqueKey(se.Error())
+	case sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return sqlerr.MissingRef, ""
+	case sqlite3lib.SQLITE_CONSTRAINT_NOTNULL, sqlite3lib.SQLITE_CONSTRAINT_CHECK:
+		return sqlerr.BadValue, ""
+	}
+	return sqlerr.None, ""
+}
+
+// uniqueKey names a unique constraint in sqlerr's terms from the columns
+// SQLite lists ("UNIQUE constraint failed: users.email").
+func uniqueKey(msg string) string {
+	switch {
+	case strings.Contains(msg, "users.email"):
+		return sqlerr.KeyEmail
+	case strings.Contains(msg, "roles.key"):
+		return sqlerr.KeyRoleKey
+	case strings.Contains(msg, "messages.client_msg_id"):
+		return sqlerr.KeyClientMsgID
+	case strings.Contains(msg, ".seq"):
+		return sqlerr.KeySeq
+	case strings.Contains(msg, "sessions.id"):
+		return sqlerr.KeySession
+	}
+	return ""
 }
 
 // outage reports whether err says the database file cannot be used right
@@ -297,41 +342,6 @@ func outage(err error) bool {
 		return false
 	}
 	return errors.Is(err, context.DeadlineExceeded)
-}
-
-// translateRef is translate for a statement whose only foreign key points
-// at ref:
-// a missing reference answers "<ref> not found".
-func translateRef(err error, what, ref string) error {
-	err = translate(err, what)
-	if chat.IsCode(err, chat.ENotFound) {
-		return &chat.Error{Code: chat.ENotFound, Message: ref + " not found", Err: errors.Unwrap(err)}
-	}
-	return err
-}
-
-// translateConflict is translate with a specific message for a unique
-// violation.
-func translateConflict(err error, what, message string) error {
-	err = translate(err, what)
-	if chat.IsCode(err, chat.EConflict) {
-		return &chat.Error{Code: chat.EConflict, Message: message, Err: errors.Unwrap(err)}
-	}
-	return err
-}
-
-// mustAffect turns "no row changed" into ENotFound:
-// mustAffect("user")(q.UserUpdate(ctx, ...)).
-func mustAffect(what string) func(n int64, err error) error {
-	return func(n int64, err error) error {
-		if err != nil {
-			return translate(err, what)
-		}
-		if n == 0 {
-			return chat.NotFound(what)
-		}
-		return nil
-	}
 }
 
 // now is the current time as stored: UTC, microseconds.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"parley/storage/sqlerr"
 
 	"parley/chat"
 	"parley/storage/sqlite/internal/db"
@@ -55,7 +56,7 @@ func (s *Store) topicPost(ctx context.Context, p *chat.TopicPost) error {
 			return translate(err, "message")
 		}
 		if used != 0 {
-			p.Err = chat.Errorf(chat.EConflict, "message was already sent")
+			p.Err = sqlerr.Duplicate(nil, "message", sqlerr.KeyClientMsgID)
 			return nil
 		}
 	}

@@ -55,7 +55,7 @@ func (s *Store) UserCreate(ctx context.Context, u *chat.User, passwordHash strin
 			CreatedAt:          micros(created),
 		})
 		if err != nil {
-			return translateConflict(err, "user", "email is already in use")
+			return translate(err, "user")
 		}
 		if err := ts.userSetLinks(ctx, u.TenantID, id, u.CompanyIDs, u.RoleIDs); err != nil {
 			return err
@@ -156,7 +156,7 @@ func (s *Store) UserUpdate(ctx context.Context, u chat.User) error {
 			EmailNotifications: u.EmailNotifications,
 		})
 		if err != nil {
-			return translateConflict(err, "user", "email is already in use")
+			return translate(err, "user")
 		}
 		if err := mustAffect("user")(n, nil); err != nil {
 			return err

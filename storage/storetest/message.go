@@ -457,8 +457,37 @@ func testMessageEventsSince(t *testing.T, s chat.Store) {
 
 // ChannelEventsAfter reads many channels in one call: each from its own
 // cursor, at most limit each, by channel and seq, within the tenant.
+// afterEvent is what testMessageEventsAfter compares of one event.
+type afterEvent struct {
+	ch   chat.Channel
+	seq  int64
+	body string
+}
+
+// readAfter reads ChannelEventsAfter, checking that every event is its
+// message's message.new.
+func readAfter(t *testing.T, s chat.Store, tenantID int64, limit int, cursors ...chat.ChannelCursor) []afterEvent {
+	t.Helper()
+	evs, err := s.ChannelEventsAfter(t.Context(), tenantID, cursors, limit)
+	NoErr(t, err, "ChannelEventsAfter")
+	out := make([]afterEvent, len(evs))
+	for i, e := range evs {
+		if e.Seq != e.Message.Seq || e.Type != chat.EventMessageNew {
+			t.Fatalf("event %+v is not its message's message.new", e)
+		}
+		out[i] = afterEvent{e.Message.Channel, e.Seq, e.Message.Body}
+	}
+	return out
+}
+
+func wantAfter(t *testing.T, what string, got, want []afterEvent) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s = %+v, want %+v", what, got, want)
+	}
+}
+
 func testMessageEventsAfter(t *testing.T, s chat.Store) {
-	ctx := t.Context()
 	a := newThreadFixture(t, s, "after-a")
 	b := newThreadFixture(t, s, "after-b")
 	for i := range 5 {
@@ -469,82 +498,57 @@ func testMessageEventsAfter(t *testing.T, s chat.Store) {
 	}
 	conv := a.PostMessage(t, a.Conv, a.EmployeeA.ID, "conv-1")
 	bm := b.PostMessage(t, b.T1, b.EmployeeA.ID, "b-1")
-
-	type got struct {
-		ch   chat.Channel
-		seq  int64
-		body string
-	}
-	read := func(tenantID int64, limit int, cursors ...chat.ChannelCursor) []got {
-		t.Helper()
-		evs, err := s.ChannelEventsAfter(ctx, tenantID, cursors, limit)
-		NoErr(t, err, "ChannelEventsAfter")
-		out := make([]got, len(evs))
-		for i, e := range evs {
-			if e.Seq != e.Message.Seq || e.Type != chat.EventMessageNew {
-				t.Fatalf("event %+v is not its message's message.new", e)
-			}
-			out[i] = got{e.Message.Channel, e.Seq, e.Message.Body}
-		}
-		return out
-	}
-	want := func(what string, g, w []got) {
-		t.Helper()
-		if !slices.Equal(g, w) {
-			t.Fatalf("%s = %+v, want %+v", what, g, w)
-		}
-	}
 	// Channels are ordered by kind and id, whatever the order asked.
 	first, second := a.T1, a.T2
 	if a.T2.ID < a.T1.ID {
 		first, second = a.T2, a.T1
 	}
-	bodies := map[chat.Channel][]string{a.T1: {"t1-1", "t1-2", "t1-3", "t1-4", "t1-5"}, a.T2: {"t2-1", "t2-2"}}
-	var all []got
-	for _, ch := range []chat.Channel{a.Conv, first, second} {
-		if ch == a.Conv {
-			all = append(all, got{a.Conv, 1, "conv-1"})
-			continue
-		}
-		for i, body := range bodies[ch] {
-			all = append(all, got{ch, int64(i + 1), body})
-		}
-	}
-	evs, err := s.ChannelEventsAfter(ctx, a.Tenant.ID, []chat.ChannelCursor{{Channel: a.T2}, {Channel: a.Conv}, {Channel: a.T1}}, 100)
-	NoErr(t, err, "ChannelEventsAfter from 0")
-	if len(evs) == 0 || evs[0].Message.ID != conv.ID || evs[0].Message.AuthorName != a.EmployeeA.Name {
-		t.Fatalf("first event %+v, want the conversation's message with its author", evs)
-	}
-	want("every channel from 0", read(a.Tenant.ID, 100, chat.ChannelCursor{Channel: a.T2}, chat.ChannelCursor{Channel: a.Conv}, chat.ChannelCursor{Channel: a.T1}), all)
 
-	// Each channel from its own cursor, at most limit each.
-	want("T1 after 1, T2 after 0, limit 2", read(a.Tenant.ID, 2, chat.ChannelCursor{Channel: a.T1, Seq: 1}, chat.ChannelCursor{Channel: a.T2}),
-		func() []got {
-			t1 := []got{{a.T1, 2, "t1-2"}, {a.T1, 3, "t1-3"}}
-			t2 := []got{{a.T2, 1, "t2-1"}, {a.T2, 2, "t2-2"}}
-			if first == a.T1 {
-				return append(t1, t2...)
+	t.Run("every channel from 0 in channel order", func(t *testing.T) {
+		bodies := map[chat.Channel][]string{a.T1: {"t1-1", "t1-2", "t1-3", "t1-4", "t1-5"}, a.T2: {"t2-1", "t2-2"}}
+		all := []afterEvent{{a.Conv, 1, "conv-1"}}
+		for _, ch := range []chat.Channel{first, second} {
+			for i, body := range bodies[ch] {
+				all = append(all, afterEvent{ch, int64(i + 1), body})
 			}
-			return append(t2, t1...)
-		}())
-	want("at the end", read(a.Tenant.ID, 10, chat.ChannelCursor{Channel: a.T1, Seq: 5}, chat.ChannelCursor{Channel: a.Conv, Seq: 1}), []got{})
-	want("no cursors", read(a.Tenant.ID, 10), []got{})
-	want("a user channel", read(a.Tenant.ID, 10, chat.ChannelCursor{Channel: chat.UserChannel(a.EmployeeA.ID)}), []got{})
+		}
+		evs, err := s.ChannelEventsAfter(t.Context(), a.Tenant.ID, []chat.ChannelCursor{{Channel: a.T2}, {Channel: a.Conv}, {Channel: a.T1}}, 100)
+		NoErr(t, err, "ChannelEventsAfter from 0")
+		if len(evs) == 0 || evs[0].Message.ID != conv.ID || evs[0].Message.AuthorName != a.EmployeeA.Name {
+			t.Fatalf("first event %+v, want the conversation's message with its author", evs)
+		}
+		wantAfter(t, "every channel from 0", readAfter(t, s, a.Tenant.ID, 100, chat.ChannelCursor{Channel: a.T2}, chat.ChannelCursor{Channel: a.Conv}, chat.ChannelCursor{Channel: a.T1}), all)
+	})
 
-	// Another tenant's channels answer nothing; its own only its own.
-	want("a's channels read by b", read(b.Tenant.ID, 10, chat.ChannelCursor{Channel: a.T1}, chat.ChannelCursor{Channel: a.Conv}), []got{})
-	want("b's and a's channels read by b", read(b.Tenant.ID, 10, chat.ChannelCursor{Channel: a.T2}, chat.ChannelCursor{Channel: b.T1}),
-		[]got{{b.T1, bm.Seq, "b-1"}})
+	t.Run("each channel from its own cursor, at most limit each", func(t *testing.T) {
+		t1 := []afterEvent{{a.T1, 2, "t1-2"}, {a.T1, 3, "t1-3"}}
+		t2 := []afterEvent{{a.T2, 1, "t2-1"}, {a.T2, 2, "t2-2"}}
+		want := append(t2, t1...)
+		if first == a.T1 {
+			want = append(t1, t2...)
+		}
+		wantAfter(t, "T1 after 1, T2 after 0, limit 2", readAfter(t, s, a.Tenant.ID, 2, chat.ChannelCursor{Channel: a.T1, Seq: 1}, chat.ChannelCursor{Channel: a.T2}), want)
+		wantAfter(t, "at the end", readAfter(t, s, a.Tenant.ID, 10, chat.ChannelCursor{Channel: a.T1, Seq: 5}, chat.ChannelCursor{Channel: a.Conv, Seq: 1}), []afterEvent{})
+		wantAfter(t, "no cursors", readAfter(t, s, a.Tenant.ID, 10), []afterEvent{})
+		wantAfter(t, "a user channel", readAfter(t, s, a.Tenant.ID, 10, chat.ChannelCursor{Channel: chat.UserChannel(a.EmployeeA.ID)}), []afterEvent{})
+	})
 
-	// The bound is the same on both engines.
-	many := make([]chat.ChannelCursor, chat.MaxCursors+1)
-	for i := range many {
-		many[i] = chat.ChannelCursor{Channel: chat.TopicChannel(int64(i + 1))}
-	}
-	_, err = s.ChannelEventsAfter(ctx, a.Tenant.ID, many, 10)
-	WantCode(t, err, chat.EInvalid)
-	_, err = s.ChannelEventsAfter(ctx, a.Tenant.ID, many[:chat.MaxCursors], 10)
-	NoErr(t, err, "ChannelEventsAfter with MaxCursors cursors")
+	t.Run("another tenant's channels answer nothing", func(t *testing.T) {
+		wantAfter(t, "a's channels read by b", readAfter(t, s, b.Tenant.ID, 10, chat.ChannelCursor{Channel: a.T1}, chat.ChannelCursor{Channel: a.Conv}), []afterEvent{})
+		wantAfter(t, "b's and a's channels read by b", readAfter(t, s, b.Tenant.ID, 10, chat.ChannelCursor{Channel: a.T2}, chat.ChannelCursor{Channel: b.T1}),
+			[]afterEvent{{b.T1, bm.Seq, "b-1"}})
+	})
+
+	t.Run("the cursor bound is the same on both engines", func(t *testing.T) {
+		many := make([]chat.ChannelCursor, chat.MaxCursors+1)
+		for i := range many {
+			many[i] = chat.ChannelCursor{Channel: chat.TopicChannel(int64(i + 1))}
+		}
+		_, err := s.ChannelEventsAfter(t.Context(), a.Tenant.ID, many, 10)
+		WantCode(t, err, chat.EInvalid)
+		_, err = s.ChannelEventsAfter(t.Context(), a.Tenant.ID, many[:chat.MaxCursors], 10)
+		NoErr(t, err, "ChannelEventsAfter with MaxCursors cursors")
+	})
 }
 
 func testMessageReadState(t *testing.T, s chat.Store) {

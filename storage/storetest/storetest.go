@@ -44,6 +44,7 @@ var areas = []struct {
 	run  func(t *testing.T, e Engine)
 }{
 	{"conversation", testConversations},
+	{"errors", testErrors},
 	{"message", testMessages},
 	{"messenger", testMessenger},
 	{"notification", testNotifications},

@@ -38,71 +38,99 @@ func main() {
 }
 
 func summarize(in io.Reader, out io.Writer, noSkip bool, slowest int) int {
-	var (
-		passed, failed, skipped []result
-		top                     []result // top-level tests, for the slowest list
-		pkgFailed               []string
-		outputs                 = map[string]*strings.Builder{} // per running test
-	)
+	s := &summary{out: out, outputs: map[string]*strings.Builder{}}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
-		line := sc.Bytes()
-		var e event
-		if len(line) == 0 || line[0] != '{' || json.Unmarshal(line, &e) != nil {
-			fmt.Fprintf(out, "%s\n", line) // build errors and anything else not JSON
-			continue
-		}
-		key := e.Package + " " + e.Test
-		switch e.Action {
-		case "build-output":
-			fmt.Fprint(out, e.Output)
-		case "output":
-			if e.Test == "" {
-				if e.Output != "PASS\n" { // plain go test prints only "ok" then
-					fmt.Fprint(out, e.Output) // ok/FAIL lines, package-level failures
-				}
-				continue
-			}
-			b := outputs[key]
-			if b == nil {
-				b = &strings.Builder{}
-				outputs[key] = b
-			}
-			b.WriteString(e.Output)
-		case "pass", "fail", "skip":
-			if e.Test == "" {
-				if e.Action == "fail" {
-					pkgFailed = append(pkgFailed, e.Package)
-				}
-				continue
-			}
-			r := result{name: e.Package + "." + e.Test, elapsed: time.Duration(e.Elapsed * float64(time.Second))}
-			switch e.Action {
-			case "pass":
-				passed = append(passed, r)
-			case "fail":
-				failed = append(failed, r)
-				if b := outputs[key]; b != nil && !strings.Contains(e.Test, "/") {
-					fmt.Fprint(out, b.String()) // a top-level test's output holds its subtests'
-				}
-			case "skip":
-				skipped = append(skipped, r)
-			}
-			if !strings.Contains(e.Test, "/") {
-				top = append(top, r)
-			}
-			delete(outputs, key)
-		}
+		s.line(sc.Bytes())
 	}
 	if err := sc.Err(); err != nil {
 		fmt.Fprintf(out, "testsummary: reading go test -json: %v\n", err)
 		return 1
 	}
+	s.report(slowest)
+	return s.exitCode(noSkip)
+}
 
-	run := len(passed) + len(failed) + len(skipped)
+// summary is what the events so far say.
+type summary struct {
+	out                     io.Writer
+	passed, failed, skipped []result
+	top                     []result // top-level tests, for the slowest list
+	pkgFailed               []string
+	outputs                 map[string]*strings.Builder // per running test
+}
+
+// line handles one line of go test -json.
+func (s *summary) line(line []byte) {
+	var e event
+	if len(line) == 0 || line[0] != '{' || json.Unmarshal(line, &e) != nil {
+		fmt.Fprintf(s.out, "%s\n", line) // build errors and anything else not JSON
+		return
+	}
+	switch e.Action {
+	case "build-output":
+		fmt.Fprint(s.out, e.Output)
+	case "output":
+		s.output(e)
+	case "pass", "fail", "skip":
+		s.ended(e)
+	}
+}
+
+// output prints a package's output and keeps a test's until it ends.
+func (s *summary) output(e event) {
+	if e.Test == "" {
+		if e.Output != "PASS\n" { // plain go test prints only "ok" then
+			fmt.Fprint(s.out, e.Output) // ok/FAIL lines, package-level failures
+		}
+		return
+	}
+	key := e.Package + " " + e.Test
+	b := s.outputs[key]
+	if b == nil {
+		b = &strings.Builder{}
+		s.outputs[key] = b
+	}
+	b.WriteString(e.Output)
+}
+
+// ended counts a package's or a test's result; a failed top-level test's
+// output is printed.
+func (s *summary) ended(e event) {
+	if e.Test == "" {
+		if e.Action == "fail" {
+			s.pkgFailed = append(s.pkgFailed, e.Package)
+		}
+		return
+	}
+	key := e.Package + " " + e.Test
+	topLevel := !strings.Contains(e.Test, "/")
+	r := result{name: e.Package + "." + e.Test, elapsed: time.Duration(e.Elapsed * float64(time.Second))}
+	switch e.Action {
+	case "pass":
+		s.passed = append(s.passed, r)
+	case "fail":
+		s.failed = append(s.failed, r)
+		if b := s.outputs[key]; b != nil && topLevel {
+			fmt.Fprint(s.out, b.String()) // a top-level test's output holds its subtests'
+		}
+	case "skip":
+		s.skipped = append(s.skipped, r)
+	}
+	if topLevel {
+		s.top = append(s.top, r)
+	}
+	delete(s.outputs, key)
+}
+
+func (s *summary) run() int { return len(s.passed) + len(s.failed) + len(s.skipped) }
+
+// report prints the counts, the failed and skipped tests and the slowest.
+func (s *summary) report(slowest int) {
+	out := s.out
 	fmt.Fprintf(out, "\n==> tests: %d run, %d failed, %d skipped (subtests included; %d top-level)\n",
-		run, len(failed), len(skipped), len(top))
+		s.run(), len(s.failed), len(s.skipped), len(s.top))
 	list := func(title string, rs []result) {
 		if len(rs) == 0 {
 			return
@@ -112,26 +140,31 @@ func summarize(in io.Reader, out io.Writer, noSkip bool, slowest int) int {
 			fmt.Fprintf(out, "  %s\n", r.name)
 		}
 	}
-	list("failed", failed)
-	list("skipped", skipped)
-	if len(pkgFailed) > 0 {
-		fmt.Fprintf(out, "failed packages: %s\n", strings.Join(pkgFailed, " "))
+	list("failed", s.failed)
+	list("skipped", s.skipped)
+	if len(s.pkgFailed) > 0 {
+		fmt.Fprintf(out, "failed packages: %s\n", strings.Join(s.pkgFailed, " "))
 	}
-	slices.SortFunc(top, func(a, b result) int { return int(b.elapsed - a.elapsed) })
-	if n := min(slowest, len(top)); n > 0 {
+	slices.SortFunc(s.top, func(a, b result) int { return int(b.elapsed - a.elapsed) })
+	if n := min(slowest, len(s.top)); n > 0 {
 		fmt.Fprintf(out, "slowest:\n")
-		for _, r := range top[:n] {
+		for _, r := range s.top[:n] {
 			fmt.Fprintf(out, "  %7.1fs %s\n", r.elapsed.Seconds(), r.name)
 		}
 	}
+}
+
+// exitCode is 1 for failures, for skips with -no-skip and when nothing
+// ran, printing why for the last two.
+func (s *summary) exitCode(noSkip bool) int {
 	switch {
-	case len(failed) > 0 || len(pkgFailed) > 0:
+	case len(s.failed) > 0 || len(s.pkgFailed) > 0:
 		return 1
-	case noSkip && len(skipped) > 0:
-		fmt.Fprintf(out, "the full suite must not skip tests (only -short may): %d skipped\n", len(skipped))
+	case noSkip && len(s.skipped) > 0:
+		fmt.Fprintf(s.out, "the full suite must not skip tests (only -short may): %d skipped\n", len(s.skipped))
 		return 1
-	case run == 0:
-		fmt.Fprintln(out, "no tests ran")
+	case s.run() == 0:
+		fmt.Fprintln(s.out, "no tests ran")
 		return 1
 	}
 	return 0

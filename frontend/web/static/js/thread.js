@@ -15,31 +15,82 @@ import { loadDraft, saveDraft, discardDraft } from './drafts.js';
 
 const PAGE = 50;
 
-// focusId, when set, is a message to scroll to (links from search).
+// focusId, when set, is a message to scroll to (links from search). The
+// returned function closes the view.
 export function threadView(main, channel, focusId = 0) {
-  const th = thread(channel);
-  state.viewing = channel;
-  socket.priority = channel;
-  const offs = [];
-  const on = (ev, fn) => offs.push(bus.on(ev, fn));
+  const view = new ThreadView(main, channel, focusId);
+  view.subscribe();
+  view.open();
+  return () => view.close();
+}
 
-  const title = h('h1', { id: 'thread-title' });
-  const meta = h('div', { class: 'thread-meta' });
-  // The aside holds the conversation panel (handler tools) or the member
-  // list; on narrow screens it opens over the thread with a button.
-  const side = h('aside', { class: 'thread-aside', id: 'thread-aside', 'aria-label': t('thread.details') });
-  const asideToggle = h('button', { type: 'button', class: 'aside-toggle', 'aria-controls': 'thread-aside', 'aria-expanded': 'false', id: 'aside-toggle' }, t('thread.details'));
-  asideToggle.addEventListener('click', () => {
-    const open = !side.classList.contains('open');
-    side.classList.toggle('open', open);
-    asideToggle.setAttribute('aria-expanded', String(open));
-  });
-  const headActions = h('div', { class: 'thread-actions' });
-  // Controls the user is changing keep their value and focus when a live
-  // event re-renders the panel.
-  side.addEventListener('input', (e) => { if (e.target.id) e.target.dataset.dirty = '1'; });
-  side.addEventListener('change', (e) => { if (e.target.id) e.target.dataset.dirty = '1'; });
-  function replaceSide(node) {
+// ThreadView is one open thread: its DOM, what it has rendered, and the
+// live events it follows. Each method is one part of the view.
+class ThreadView {
+  constructor(main, channel, focusId) {
+    this.channel = channel;
+    this.focusId = focusId;
+    this.th = thread(channel);
+    state.viewing = channel;
+    socket.priority = channel;
+    this.offs = [];
+    // First unread message from others when the view opened: the "new"
+    // divider stays there while the view is open.
+    this.readAtOpen = this.th.readSeq;
+    this.firstUnread = null;
+    this.unreadSep = null;
+    this.nodes = new Map(); // message id -> {node, key}
+    this.days = new Map();
+    this.members = [];
+    this.panelKey = '';
+    this.buildLayout(main);
+    this.sendRead = debounce(() => this.sendReadNow(), 300);
+    this.onVisible = () => {
+      if (document.visibilityState === 'visible') this.markRead();
+    };
+    document.addEventListener('visibilitychange', this.onVisible);
+  }
+
+  on(ev, fn) {
+    this.offs.push(bus.on(ev, fn));
+  }
+
+  buildLayout(main) {
+    this.title = h('h1', { id: 'thread-title' });
+    this.meta = h('div', { class: 'thread-meta' });
+    // The aside holds the conversation panel (handler tools) or the member
+    // list; on narrow screens it opens over the thread with a button.
+    const side = h('aside', { class: 'thread-aside', id: 'thread-aside', 'aria-label': t('thread.details') });
+    this.side = side;
+    this.asideToggle = h('button', { type: 'button', class: 'aside-toggle', 'aria-controls': 'thread-aside', 'aria-expanded': 'false', id: 'aside-toggle' }, t('thread.details'));
+    this.asideToggle.addEventListener('click', () => {
+      const open = !side.classList.contains('open');
+      side.classList.toggle('open', open);
+      this.asideToggle.setAttribute('aria-expanded', String(open));
+    });
+    this.headActions = h('div', { class: 'thread-actions' });
+    // Controls the user is changing keep their value and focus when a live
+    // event re-renders the panel.
+    side.addEventListener('input', (e) => { if (e.target.id) e.target.dataset.dirty = '1'; });
+    side.addEventListener('change', (e) => { if (e.target.id) e.target.dataset.dirty = '1'; });
+    this.list = h('div', { class: 'messages', id: 'messages', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-labelledby': 'thread-title', tabindex: '0' });
+    this.older = h('button', { type: 'button', class: 'link older', id: 'load-older', hidden: true }, t('thread.older'));
+    this.older.addEventListener('click', () => this.loadOlder());
+    this.typing = h('div', { class: 'typing', id: 'typing', 'aria-live': 'polite' });
+    this.seen = h('div', { class: 'seen', id: 'seen' });
+    this.notice = h('div', { class: 'thread-notice', role: 'status' });
+    this.composer = new Composer(this.th);
+    this.scroller = h('div', { class: 'scroller' }, this.older, this.list, this.seen);
+    this.view = h('div', { class: 'thread-layout' },
+      h('section', { class: 'thread', 'aria-labelledby': 'thread-title', data: { channel: this.channel } },
+        h('header', { class: 'thread-head' }, h('div', { class: 'thread-titles' }, this.title, this.meta), this.headActions),
+        this.notice, this.scroller, this.typing, this.composer.el),
+      side);
+    replace(main, this.view);
+  }
+
+  replaceSide(node) {
+    const side = this.side;
     const dirty = [...side.querySelectorAll('[data-dirty][id]')].map((el) => [el.id, el.value]);
     const focused = side.contains(document.activeElement) ? document.activeElement.id : '';
     const opened = [...side.querySelectorAll('details[open][id]')].map((el) => el.id);
@@ -57,160 +108,118 @@ export function threadView(main, channel, focusId = 0) {
     }
     if (focused) document.getElementById(focused)?.focus();
   }
-  const list = h('div', { class: 'messages', id: 'messages', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-labelledby': 'thread-title', tabindex: '0' });
-  const older = h('button', { type: 'button', class: 'link older', id: 'load-older', hidden: true }, t('thread.older'));
-  const typing = h('div', { class: 'typing', id: 'typing', 'aria-live': 'polite' });
-  const seen = h('div', { class: 'seen', id: 'seen' });
-  const notice = h('div', { class: 'thread-notice', role: 'status' });
-  const composer = new Composer(th);
-  const scroller = h('div', { class: 'scroller' }, older, list, seen);
-  const view = h('div', { class: 'thread-layout' },
-    h('section', { class: 'thread', 'aria-labelledby': 'thread-title', data: { channel } },
-      h('header', { class: 'thread-head' }, h('div', { class: 'thread-titles' }, title, meta), headActions),
-      notice, scroller, typing, composer.el),
-    side);
-  replace(main, view);
 
-  // First unread message from others when the view opened: the "new"
-  // divider stays there while the view is open.
-  let readAtOpen = th.readSeq;
-  let firstUnread = null;
-  let unreadSep = null;
-  const nodes = new Map(); // message id -> {node, key}
-  const days = new Map();
-  let members = [];
-  let panelKey = '';
-
-  function atBottom() {
-    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+  atBottom() {
+    const s = this.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < 80;
   }
 
-  function render(opts = {}) {
-    const stick = opts.bottom || atBottom();
+  // ---- messages ----
+
+  render(opts = {}) {
+    const th = this.th;
+    const stick = opts.bottom || this.atBottom();
+    const msgs = th.sorted();
+    if (this.firstUnread == null) {
+      const f = msgs.find((m) => m.seq > this.readAtOpen && m.author_id !== myId() && m.kind !== 'status');
+      if (f && this.readAtOpen > 0) this.firstUnread = f.seq;
+    }
+    const out = this.messageItems(msgs);
+    for (const p of th.pending.values()) out.push(this.pendingNode(p));
+    reconcile(this.list, out);
+    this.older.hidden = !th.hasMore || !th.loaded;
+    if (!msgs.length && th.loaded && !th.pending.size) this.list.appendChild(h('p', { class: 'muted empty' }, t('thread.empty')));
+    this.renderSeen();
+    if (stick) this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.markRead();
+  }
+
+  // messageItems is the nodes of msgs with a separator before each day
+  // and the "new" divider before the first unread message.
+  messageItems(msgs) {
     const out = [];
     let lastDay = '';
-    const msgs = th.sorted();
-    if (firstUnread == null) {
-      const f = msgs.find((m) => m.seq > readAtOpen && m.author_id !== myId() && m.kind !== 'status');
-      if (f && readAtOpen > 0) firstUnread = f.seq;
-    }
     for (const m of msgs) {
       const dk = dayKey(m.created_at);
       if (dk !== lastDay) {
         lastDay = dk;
         const label = fmtDay(m.created_at);
-        let sep = days.get(dk);
+        let sep = this.days.get(dk);
         if (!sep || sep.textContent !== label) {
           sep = h('div', { class: 'day', role: 'separator' }, h('span', null, label));
-          days.set(dk, sep);
+          this.days.set(dk, sep);
         }
         out.push(sep);
       }
-      if (m.seq === firstUnread) {
-        if (!unreadSep) unreadSep = h('div', { class: 'unread-sep', role: 'separator' }, h('span', null, t('thread.new')));
-        out.push(unreadSep);
+      if (m.seq === this.firstUnread) {
+        if (!this.unreadSep) this.unreadSep = h('div', { class: 'unread-sep', role: 'separator' }, h('span', null, t('thread.new')));
+        out.push(this.unreadSep);
       }
-      out.push(messageNode(m));
+      out.push(this.messageNode(m));
     }
-    for (const p of th.pending.values()) out.push(pendingNode(p));
-    reconcile(list, out);
-    older.hidden = !th.hasMore || !th.loaded;
-    if (!msgs.length && th.loaded && !th.pending.size) list.appendChild(h('p', { class: 'muted empty' }, t('thread.empty')));
-    renderSeen();
-    if (stick) scroller.scrollTop = scroller.scrollHeight;
-    markRead();
+    return out;
   }
 
-  function messageKey(m) {
-    const ref = m.reply_to_id ? th.msgs.get(m.reply_to_id) : null;
+  messageKey(m) {
+    const ref = m.reply_to_id ? this.th.msgs.get(m.reply_to_id) : null;
     return JSON.stringify([m.body, m.change, m.edited_at, m.deleted_at, (m.attachments || []).length, ref ? [ref.body, ref.deleted_at] : 0, lang(), m.mentions]);
   }
 
-  function messageNode(m) {
-    const key = messageKey(m);
-    const cached = nodes.get(m.id);
+  messageNode(m) {
+    const key = this.messageKey(m);
+    const cached = this.nodes.get(m.id);
     if (cached && cached.key === key) return cached.node;
-    const node = m.kind === 'status' ? statusNode(m) : textNode(m);
+    const node = m.kind === 'status' ? statusNode(m) : this.textNode(m);
     if (cached && cached.node.contains(document.activeElement)) {
       // keep keyboard focus on the same action after a rebuild
       const cls = document.activeElement.dataset.action;
       queueMicrotask(() => node.querySelector(`[data-action="${cls}"]`)?.focus());
     }
-    nodes.set(m.id, { node, key });
+    this.nodes.set(m.id, { node, key });
     return node;
   }
 
-  function authorLine(m) {
-    const online = state.online.get(m.author_id);
-    return h('header', { class: 'msg-head' },
-      h('span', { class: ['presence', online ? 'on' : 'off'], 'aria-hidden': 'true', data: { user: m.author_id } }),
-      h('span', { class: 'author' }, m.author_name || userName(m.author_id)),
-      ' ',
-      h('time', { datetime: m.created_at, title: fmtDateTime(m.created_at) }, fmtTime(m.created_at)),
-      m.edited_at && !m.deleted_at ? h('span', { class: 'edited', title: fmtDateTime(m.edited_at) }, t('msg.edited', { time: fmtTime(m.edited_at) })) : null);
-  }
-
-  function statusNode(m) {
-    let change = m.change || null;
-    if (!change) {
-      try {
-        change = JSON.parse(m.body);
-      } catch {
-        change = null;
-      }
-    }
-    return h('div', { class: 'msg status-event', id: 'm-' + m.id, data: { id: m.id, seq: m.seq }, role: 'note' },
-      h('span', { class: 'icon', 'aria-hidden': 'true' }, '●'),
-      h('span', { class: 'what' }, describeChange(change, m.author_name || userName(m.author_id))),
-      ' ',
-      h('time', { datetime: m.created_at }, fmtDateTime(m.created_at)));
-  }
-
-  function textNode(m) {
+  textNode(m) {
     const own = m.author_id === myId();
-    const mine = own && !m.deleted_at;
-    const canDelete = !m.deleted_at && (own || (th.kind === 'topic' && isAdmin()));
     const names = (m.mentions || []).map((id) => state.users.get(id)).filter(Boolean);
     const parts = [authorLine(m)];
-    if (m.reply_to_id) {
-      const ref = th.msgs.get(m.reply_to_id);
-      parts.push(h('button', { type: 'button', class: 'reply-ref', data: { action: 'goto' }, onclick: () => jumpTo(m.reply_to_id) },
-        '↩ ', ref ? h('strong', null, ref.author_name || userName(ref.author_id)) : null,
-        ref ? ': ' + (ref.deleted_at ? t('msg.deleted') : excerpt(ref.body, 80)) : t('msg.earlier')));
-    }
+    if (m.reply_to_id) parts.push(this.replyRef(m));
     if (m.deleted_at) {
       parts.push(h('p', { class: 'body tombstone' }, t('msg.deleted')));
     } else {
       parts.push(h('div', { class: 'body' }, renderBody(m.body, names)));
-      if (m.attachments?.length) {
-        parts.push(h('ul', { class: 'attachments' }, m.attachments.map((a) => h('li', null,
-          h('a', { href: attachmentURL(a.id), download: a.filename, class: 'attachment', rel: 'noopener' }, icon('clip'), ' ', h('span', { class: 'filename' }, a.filename)),
-          ' ', h('span', { class: 'muted small' }, formatSize(a.size || 0))))));
-      }
+      if (m.attachments?.length) parts.push(attachmentList(m.attachments));
     }
-    const actions = [];
-    if (!m.deleted_at) actions.push(h('button', { type: 'button', class: 'link', data: { action: 'reply' }, onclick: () => composer.replyTo(m) }, t('msg.reply')));
-    if (mine) actions.push(h('button', { type: 'button', class: 'link', data: { action: 'edit' }, onclick: () => composer.edit(m) }, t('msg.edit')));
-    if (canDelete) actions.push(deleteButton(m));
+    const actions = this.messageActions(m);
     if (actions.length) parts.push(h('div', { class: 'msg-actions' }, actions));
     return h('article', { class: ['msg', own && 'own', m.deleted_at && 'deleted', m.edited_at && 'is-edited'], id: 'm-' + m.id, data: { id: m.id, seq: m.seq }, tabindex: '-1' }, parts);
   }
 
-  function deleteButton(m) {
+  replyRef(m) {
+    const ref = this.th.msgs.get(m.reply_to_id);
+    return h('button', { type: 'button', class: 'reply-ref', data: { action: 'goto' }, onclick: () => this.jumpTo(m.reply_to_id) },
+      '↩ ', ref ? h('strong', null, ref.author_name || userName(ref.author_id)) : null,
+      ref ? ': ' + (ref.deleted_at ? t('msg.deleted') : excerpt(ref.body, 80)) : t('msg.earlier'));
+  }
+
+  messageActions(m) {
+    const own = m.author_id === myId();
+    const mine = own && !m.deleted_at;
+    const canDelete = !m.deleted_at && (own || (this.th.kind === 'topic' && isAdmin()));
+    const actions = [];
+    if (!m.deleted_at) actions.push(h('button', { type: 'button', class: 'link', data: { action: 'reply' }, onclick: () => this.composer.replyTo(m) }, t('msg.reply')));
+    if (mine) actions.push(h('button', { type: 'button', class: 'link', data: { action: 'edit' }, onclick: () => this.composer.edit(m) }, t('msg.edit')));
+    if (canDelete) actions.push(this.deleteButton(m));
+    return actions;
+  }
+
+  deleteButton(m) {
     const wrap = h('span', { class: 'delete' });
     const ask = h('button', { type: 'button', class: 'link danger', data: { action: 'delete' } }, t('msg.delete'));
     ask.addEventListener('click', () => {
       const yes = h('button', { type: 'button', class: 'link danger', data: { action: 'delete-yes' } }, t('msg.delete.confirm'));
       const no = h('button', { type: 'button', class: 'link', data: { action: 'delete-no' } }, t('action.cancel'));
-      yes.addEventListener('click', async () => {
-        try {
-          const ack = await socket.request({ type: 'delete', message_id: m.id });
-          if (ack.message) th.apply({ ...ack.message, seq: th.msgs.get(m.id)?.seq ?? ack.message.seq }, null);
-          render();
-        } catch (e) {
-          showNotice(errorText(e));
-        }
-      });
+      yes.addEventListener('click', () => this.deleteMessage(m));
       no.addEventListener('click', () => replace(wrap, ask));
       replace(wrap, t('msg.delete.ask'), ' ', yes, ' ', no);
       yes.focus();
@@ -219,23 +228,34 @@ export function threadView(main, channel, focusId = 0) {
     return wrap;
   }
 
-  function pendingNode(p) {
+  async deleteMessage(m) {
+    const th = this.th;
+    try {
+      const ack = await socket.request({ type: 'delete', message_id: m.id });
+      if (ack.message) th.apply({ ...ack.message, seq: th.msgs.get(m.id)?.seq ?? ack.message.seq }, null);
+      this.render();
+    } catch (e) {
+      this.showNotice(errorText(e));
+    }
+  }
+
+  pendingNode(p) {
     let node = p.node;
     const key = p.state + (p.error || '');
     if (node && p.nodeKey === key) return node;
     node = h('article', { class: ['msg', 'own', 'pending', p.state === 'failed' && 'failed'], data: { client: p.client_msg_id } },
       h('header', { class: 'msg-head' }, h('span', { class: 'author' }, state.me.user.name), ' ',
-        h('span', { class: 'muted small pending-state', role: 'status' }, p.state === 'failed' ? t('msg.failed') + (p.error ? ': ' + p.error : '') : p.state === 'queued' ? t('msg.queued') : p.state === 'retrying' ? t('msg.retrying') : t('msg.sending'))),
+        h('span', { class: 'muted small pending-state', role: 'status' }, pendingLabel(p))),
       h('div', { class: 'body' }, renderBody(p.body, [])),
       p.state === 'failed' ? h('div', { class: 'msg-actions' },
-        h('button', { type: 'button', class: 'link', onclick: () => { p.state = 'sending'; render(); sendPending(th, p); } }, t('action.retry')),
-        h('button', { type: 'button', class: 'link danger', onclick: () => { th.pending.delete(p.client_msg_id); render(); } }, t('action.discard'))) : null);
+        h('button', { type: 'button', class: 'link', onclick: () => { p.state = 'sending'; this.render(); sendPending(this.th, p); } }, t('action.retry')),
+        h('button', { type: 'button', class: 'link danger', onclick: () => { this.th.pending.delete(p.client_msg_id); this.render(); } }, t('action.discard'))) : null);
     p.node = node;
     p.nodeKey = key;
     return node;
   }
 
-  function jumpTo(id) {
+  jumpTo(id) {
     const el = document.getElementById('m-' + id);
     if (el) {
       el.scrollIntoView({ block: 'center' });
@@ -245,29 +265,31 @@ export function threadView(main, channel, focusId = 0) {
     }
   }
 
-  function renderTyping() {
+  renderTyping() {
     const now = Date.now();
-    const names = [...th.typing.values()].filter((x) => x.until > now).map((x) => x.name);
-    typing.textContent = names.length ? tn('thread.typing', names.length, { names: names.join(', ') }) : '';
+    const names = [...this.th.typing.values()].filter((x) => x.until > now).map((x) => x.name);
+    this.typing.textContent = names.length ? tn('thread.typing', names.length, { names: names.join(', ') }) : '';
   }
 
-  function renderSeen() {
-    const msgs = th.sorted().filter((m) => m.kind !== 'status');
+  renderSeen() {
+    const msgs = this.th.sorted().filter((m) => m.kind !== 'status');
     const last = msgs[msgs.length - 1];
     if (!last) {
-      seen.textContent = '';
+      this.seen.textContent = '';
       return;
     }
     const names = [];
-    for (const [uid2, seq] of th.readers) {
+    for (const [uid2, seq] of this.th.readers) {
       if (uid2 !== myId() && seq >= last.seq) names.push(userName(uid2));
     }
-    seen.textContent = names.length ? t('thread.seenby', { names: names.join(', ') }) : '';
+    this.seen.textContent = names.length ? t('thread.seenby', { names: names.join(', ') }) : '';
   }
 
   // ---- read markers ----
-  const sendRead = debounce(() => {
-    if (state.viewing !== channel || document.visibilityState !== 'visible' || th.gone) return;
+
+  sendReadNow() {
+    const th = this.th;
+    if (state.viewing !== this.channel || document.visibilityState !== 'visible' || th.gone) return;
     const seq = th.maxSeq();
     if (seq <= th.readSeq && !(th.kind === 'topic' && findTopic(th.id)?.topic.unread)) return;
     th.readSeq = Math.max(th.readSeq, seq);
@@ -276,59 +298,64 @@ export function threadView(main, channel, focusId = 0) {
       const c = state.conversations.get(th.id);
       if (c && c.unread) upsertConversation({ ...c, unread: 0, read_seq: seq });
     }
-    if (!socket.send({ type: 'read', channel, seq })) {
+    if (!socket.send({ type: 'read', channel: this.channel, seq })) {
       const path = th.kind === 'topic' ? `/messenger/topics/${th.id}/read` : `/conversations/${th.id}/read`;
       post(path, { seq }).catch(() => {});
     }
-  }, 300);
-  function markRead() {
-    if (th.loaded) sendRead();
   }
-  const onVisible = () => {
-    if (document.visibilityState === 'visible') markRead();
-  };
-  document.addEventListener('visibilitychange', onVisible);
 
-  function showNotice(text, kind = 'error') {
-    replace(notice, text ? h('p', { class: kind, role: kind === 'error' ? 'alert' : 'status' }, text) : null);
+  markRead() {
+    if (this.th.loaded) this.sendRead();
+  }
+
+  showNotice(text, kind = 'error') {
+    replace(this.notice, text ? h('p', { class: kind, role: kind === 'error' ? 'alert' : 'status' }, text) : null);
   }
 
   // ---- header ----
-  function renderHeader() {
-    if (th.kind === 'topic') {
-      const f = findTopic(th.id);
-      if (!f) {
-        title.textContent = t('topic.title');
-        return;
-      }
-      title.textContent = '# ' + f.topic.name;
-      replace(meta, h('span', null, f.group.name), ' · ', h('span', { class: 'members-online', id: 'members-online' }, membersText()),
-        f.group.can_manage ? [' · ', h('a', { href: '#/manage/' + f.group.id }, t('topic.edit'))] : null);
-      replaceSide(memberList());
-      replace(headActions, asideToggle, muteButton(channel));
-    } else {
-      const c = state.conversations.get(th.id);
-      title.textContent = c ? c.subject : t('conv.title');
-      clear(meta);
-      // Rebuild the panel only when something in it changed: a control
-      // replaced under the pointer would lose the click.
-      const ids = c ? [c.creator_id, c.handler_id, c.customer_assignee_id, c.admin_id, c.related_user_id] : [];
-      const key = JSON.stringify([c, lang(), ids.map((id) => id && userName(id)), !!state.categories]);
-      if (key !== panelKey) {
-        panelKey = key;
-        replaceSide(c ? conversationPanel(c, th) : null);
-      }
-      replace(headActions, asideToggle, muteButton(channel));
-    }
+
+  renderHeader() {
+    if (this.th.kind === 'topic') this.renderTopicHeader();
+    else this.renderConversationHeader();
   }
 
-  function membersText() {
+  renderTopicHeader() {
+    const f = findTopic(this.th.id);
+    if (!f) {
+      this.title.textContent = t('topic.title');
+      return;
+    }
+    this.title.textContent = '# ' + f.topic.name;
+    replace(this.meta, h('span', null, f.group.name), ' · ', h('span', { class: 'members-online', id: 'members-online' }, this.membersText()),
+      f.group.can_manage ? [' · ', h('a', { href: '#/manage/' + f.group.id }, t('topic.edit'))] : null);
+    this.replaceSide(this.memberList());
+    replace(this.headActions, this.asideToggle, muteButton(this.channel));
+  }
+
+  renderConversationHeader() {
+    const c = state.conversations.get(this.th.id);
+    this.title.textContent = c ? c.subject : t('conv.title');
+    clear(this.meta);
+    // Rebuild the panel only when something in it changed: a control
+    // replaced under the pointer would lose the click.
+    const ids = c ? [c.creator_id, c.handler_id, c.customer_assignee_id, c.admin_id, c.related_user_id] : [];
+    const key = JSON.stringify([c, lang(), ids.map((id) => id && userName(id)), !!state.categories]);
+    if (key !== this.panelKey) {
+      this.panelKey = key;
+      this.replaceSide(c ? conversationPanel(c, this.th) : null);
+    }
+    replace(this.headActions, this.asideToggle, muteButton(this.channel));
+  }
+
+  membersText() {
+    const members = this.members;
     if (!members.length) return '';
     const n = members.filter((u) => state.online.get(u.id)).length;
     return t('topic.online', { n, total: members.length });
   }
 
-  function memberList() {
+  memberList() {
+    const members = this.members;
     if (!members.length) return null;
     return h('section', { class: 'members', id: 'members' }, h('h2', null, tn('topic.members', members.length)),
       h('ul', null, members.map((u) => h('li', null,
@@ -336,39 +363,55 @@ export function threadView(main, channel, focusId = 0) {
         h('span', { class: 'sr-only' }, state.online.get(u.id) ? ' (' + t('presence.online') + ')' : ' (' + t('presence.offline') + ')')))));
   }
 
-  async function loadMembers() {
+  async loadMembers() {
+    const th = this.th;
     try {
       if (th.kind === 'topic') {
         const f = findTopic(th.id);
         if (!f) return;
         const r = await get(`/messenger/groups/${f.group.id}/members`);
-        members = r.items || [];
+        this.members = r.items || [];
       } else {
         const r = await get(`/conversations/${th.id}/receivers`);
-        members = (r.items || r.receivers || []).map((x) => ({ id: x.user_id ?? x.id, name: x.name }));
+        this.members = (r.items || r.receivers || []).map((x) => ({ id: x.user_id ?? x.id, name: x.name }));
       }
-      for (const u of members) rememberUser(u.id, u.name);
-      composer.setCandidates(members);
-      await refreshPresence();
+      for (const u of this.members) rememberUser(u.id, u.name);
+      this.composer.setCandidates(this.members);
+      await this.refreshPresence();
     } catch (e) {
       console.warn('members', e);
     }
   }
 
-  async function refreshPresence() {
+  async refreshPresence() {
+    const members = this.members;
     if (!members.length || !socket.online) return;
     try {
       const r = await socket.request({ type: 'presence', user_ids: members.map((u) => u.id).slice(0, 200) });
       for (const u of r.users || []) state.online.set(u.user_id, u.online);
-      renderHeader();
-      render();
+      this.renderHeader();
+      this.render();
     } catch {
       // shown on the next event
     }
   }
 
   // ---- loading ----
-  async function open() {
+
+  async open() {
+    if (!(await this.loadThreadState())) return;
+    this.renderHeader();
+    if (!(await this.loadFirstPage())) return;
+    this.render({ bottom: true });
+    await this.scrollToStart();
+    this.composer.restoreDraft();
+    this.loadMembers();
+  }
+
+  // loadThreadState waits for the topic or fetches the conversation and
+  // takes the read marker from it; false when the thread is gone.
+  async loadThreadState() {
+    const th = this.th;
     if (th.kind === 'topic' && !findTopic(th.id)) {
       // The overview may still be loading; wait for it once.
       await new Promise((resolve) => {
@@ -377,8 +420,8 @@ export function threadView(main, channel, focusId = 0) {
         setTimeout(resolve, 3000);
       });
       if (!findTopic(th.id)) {
-        showGone();
-        return;
+        this.showGone();
+        return false;
       }
     }
     if (th.kind === 'conversation') {
@@ -387,121 +430,181 @@ export function threadView(main, channel, focusId = 0) {
         const c = await get('/conversations/' + th.id);
         upsertConversation(c);
         th.readSeq = Math.max(th.readSeq, c.read_seq || 0);
-        readAtOpen = th.readSeq;
+        this.readAtOpen = th.readSeq;
       } catch (e) {
-        if (e.status === 404 || e.status === 403) return showGone();
-        showNotice(errorText(e));
+        if (e.status === 404 || e.status === 403) {
+          this.showGone();
+          return false;
+        }
+        this.showNotice(errorText(e));
       }
     } else {
       const f = findTopic(th.id);
       th.readSeq = Math.max(th.readSeq, f.topic.read_seq || 0);
-      readAtOpen = th.readSeq;
+      this.readAtOpen = th.readSeq;
     }
-    renderHeader();
+    return true;
+  }
+
+  // loadFirstPage loads the newest page unless the thread has it, and
+  // subscribes a conversation from there; false when it cannot.
+  async loadFirstPage() {
+    const th = this.th;
     if (!th.loaded) {
       try {
         const items = await loadHistory(th, 0, PAGE);
         th.loaded = true;
         if (th.kind === 'conversation') {
           const newest = items.reduce((n, m) => Math.max(n, m.seq), 0);
-          socket.subscribe(channel, Math.max(newest, socket.lastSeq(channel) || 0));
+          socket.subscribe(this.channel, Math.max(newest, socket.lastSeq(this.channel) || 0));
         }
       } catch (e) {
-        if (e.status === 404) return showGone();
-        showNotice(errorText(e));
-        return;
+        if (e.status === 404) this.showGone();
+        else this.showNotice(errorText(e));
+        return false;
       }
     } else if (th.kind === 'conversation') {
-      socket.subscribe(channel, th.maxSeq());
+      socket.subscribe(this.channel, th.maxSeq());
     }
-    render({ bottom: true });
-    if (focusId) {
+    return true;
+  }
+
+  // scrollToStart shows the message asked for, or the first unread one.
+  async scrollToStart() {
+    const th = this.th;
+    if (this.focusId) {
       // Load older pages until the message is there (bounded).
-      for (let i = 0; i < 20 && !th.msgs.has(focusId) && th.hasMore; i++) {
+      for (let i = 0; i < 20 && !th.msgs.has(this.focusId) && th.hasMore; i++) {
         const first = th.sorted()[0];
         await loadHistory(th, first ? first.seq : 0, PAGE).catch(() => { th.hasMore = false; });
       }
-      render();
-      jumpTo(focusId);
-    } else if (firstUnread != null) {
-      const el = list.querySelector(`[data-seq="${firstUnread}"]`);
+      this.render();
+      this.jumpTo(this.focusId);
+    } else if (this.firstUnread != null) {
+      const el = this.list.querySelector(`[data-seq="${this.firstUnread}"]`);
       if (el) el.scrollIntoView({ block: 'center' });
     }
-    composer.restoreDraft();
-    loadMembers();
   }
 
-  function showGone() {
-    th.gone = true;
-    replace(view, h('div', { class: 'gone card' }, h('h1', null, t('thread.gone')), h('p', null, t('thread.gone.body')),
+  showGone() {
+    this.th.gone = true;
+    replace(this.view, h('div', { class: 'gone card' }, h('h1', null, t('thread.gone')), h('p', null, t('thread.gone.body')),
       h('a', { href: '#/', class: 'button' }, t('nav.home'))));
   }
 
-  older.addEventListener('click', async () => {
-    const first = th.sorted()[0];
+  async loadOlder() {
+    const first = this.th.sorted()[0];
     const before = first ? first.seq : 0;
-    const prevHeight = scroller.scrollHeight;
-    older.disabled = true;
+    const prevHeight = this.scroller.scrollHeight;
+    this.older.disabled = true;
     try {
-      await loadHistory(th, before, PAGE);
-      render();
-      scroller.scrollTop = scroller.scrollHeight - prevHeight;
+      await loadHistory(this.th, before, PAGE);
+      this.render();
+      this.scroller.scrollTop = this.scroller.scrollHeight - prevHeight;
     } catch (e) {
-      showNotice(errorText(e));
+      this.showNotice(errorText(e));
     }
-    older.disabled = false;
-  });
+    this.older.disabled = false;
+  }
 
-  on('thread:' + channel, (f) => {
-    render();
-    document.getElementById('conv-history')?.fill?.();
-    if (f?.event === 'conversation.changed') renderHeader();
-  });
-  on('readers:' + channel, renderSeen);
-  on('typing:' + channel, renderTyping);
-  on('presence', () => {
+  async reload() {
+    this.nodes.clear();
+    try {
+      await loadHistory(this.th, 0, PAGE);
+      this.th.loaded = true;
+      this.render({ bottom: true });
+    } catch (e) {
+      this.showNotice(errorText(e));
+    }
+  }
+
+  // ---- live events ----
+
+  subscribe() {
+    const ch = this.channel;
+    const th = this.th;
+    this.on('thread:' + ch, (f) => {
+      this.render();
+      document.getElementById('conv-history')?.fill?.();
+      if (f?.event === 'conversation.changed') this.renderHeader();
+    });
+    this.on('readers:' + ch, () => this.renderSeen());
+    this.on('typing:' + ch, () => this.renderTyping());
+    this.on('presence', () => this.presenceChanged());
+    this.on('removed:' + ch, () => this.showGone());
+    this.on('reload:' + ch, () => this.reload());
+    this.on('groups', () => {
+      if (th.kind === 'topic' && th.loaded) this.renderHeader();
+    });
+    this.on('topic:' + th.id, () => this.renderHeader());
+    if (th.kind === 'conversation') this.on('conversation:' + th.id, () => this.renderHeader());
+    this.offs.push(socket.on('hello', () => {
+      flushPending(th);
+      this.refreshPresence();
+      this.markRead();
+    }));
+    // Presence events are hints; ask for the exact answer now and then.
+    const presenceTimer = setInterval(() => this.refreshPresence(), 60000);
+    this.offs.push(() => clearInterval(presenceTimer));
+  }
+
+  presenceChanged() {
     const el = document.getElementById('members-online');
-    if (el) el.textContent = membersText();
-    renderHeader();
-    for (const dot of list.querySelectorAll('.presence[data-user]')) {
+    if (el) el.textContent = this.membersText();
+    this.renderHeader();
+    for (const dot of this.list.querySelectorAll('.presence[data-user]')) {
       dot.className = 'presence ' + (state.online.get(Number(dot.dataset.user)) ? 'on' : 'off');
     }
-  });
-  on('removed:' + channel, showGone);
-  on('reload:' + channel, async () => {
-    nodes.clear();
+  }
+
+  close() {
+    for (const off of this.offs) off();
+    document.removeEventListener('visibilitychange', this.onVisible);
+    this.sendRead.flush(); // what was on screen was read
+    this.composer.destroy();
+    if (state.viewing === this.channel) state.viewing = '';
+  }
+}
+
+// ---- message parts ----
+
+function authorLine(m) {
+  const online = state.online.get(m.author_id);
+  return h('header', { class: 'msg-head' },
+    h('span', { class: ['presence', online ? 'on' : 'off'], 'aria-hidden': 'true', data: { user: m.author_id } }),
+    h('span', { class: 'author' }, m.author_name || userName(m.author_id)),
+    ' ',
+    h('time', { datetime: m.created_at, title: fmtDateTime(m.created_at) }, fmtTime(m.created_at)),
+    m.edited_at && !m.deleted_at ? h('span', { class: 'edited', title: fmtDateTime(m.edited_at) }, t('msg.edited', { time: fmtTime(m.edited_at) })) : null);
+}
+
+function statusNode(m) {
+  let change = m.change || null;
+  if (!change) {
     try {
-      await loadHistory(th, 0, PAGE);
-      th.loaded = true;
-      render({ bottom: true });
-    } catch (e) {
-      showNotice(errorText(e));
+      change = JSON.parse(m.body);
+    } catch {
+      change = null;
     }
-  });
-  on('groups', () => {
-    if (th.kind === 'topic' && th.loaded) renderHeader();
-  });
-  on('topic:' + th.id, renderHeader);
-  if (th.kind === 'conversation') on('conversation:' + th.id, renderHeader);
-  const offHello = socket.on('hello', () => {
-    flushPending(th);
-    refreshPresence();
-    markRead();
-  });
-  offs.push(offHello);
-  // Presence events are hints; ask for the exact answer now and then.
-  const presenceTimer = setInterval(refreshPresence, 60000);
-  offs.push(() => clearInterval(presenceTimer));
+  }
+  return h('div', { class: 'msg status-event', id: 'm-' + m.id, data: { id: m.id, seq: m.seq }, role: 'note' },
+    h('span', { class: 'icon', 'aria-hidden': 'true' }, '●'),
+    h('span', { class: 'what' }, describeChange(change, m.author_name || userName(m.author_id))),
+    ' ',
+    h('time', { datetime: m.created_at }, fmtDateTime(m.created_at)));
+}
 
-  open();
+function attachmentList(attachments) {
+  return h('ul', { class: 'attachments' }, attachments.map((a) => h('li', null,
+    h('a', { href: attachmentURL(a.id), download: a.filename, class: 'attachment', rel: 'noopener' }, icon('clip'), ' ', h('span', { class: 'filename' }, a.filename)),
+    ' ', h('span', { class: 'muted small' }, formatSize(a.size || 0)))));
+}
 
-  return () => {
-    for (const off of offs) off();
-    document.removeEventListener('visibilitychange', onVisible);
-    sendRead.flush(); // what was on screen was read
-    composer.destroy();
-    if (state.viewing === channel) state.viewing = '';
-  };
+function pendingLabel(p) {
+  if (p.state === 'failed') return t('msg.failed') + (p.error ? ': ' + p.error : '');
+  if (p.state === 'queued') return t('msg.queued');
+  if (p.state === 'retrying') return t('msg.retrying');
+  return t('msg.sending');
 }
 
 // ---- mute ----

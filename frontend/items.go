@@ -1,0 +1,101 @@
+package frontend
+
+import (
+	"context"
+	"net/http"
+
+	"parley/chat"
+)
+
+// The directory's items (companies, roles, users) are each a tenant's,
+// named by the {id} path value; their handlers differ only in the service
+// call and the view, so these generic ones hold the shared steps: the
+// tenant from the path (or the caller's), the id, the JSON body, the
+// status and the view.
+
+// tenantItem reads the tenant and the {id} path value; a malformed id is
+// a missing noun ("company not found").
+func tenantItem(r *http.Request, noun string) (tenantID, id int64, err error) {
+	if tenantID, err = tenantOf(r); err != nil {
+		return 0, 0, err
+	}
+	id, err = pathID(r, "id", noun)
+	return tenantID, id, err
+}
+
+// listTenantItems serves a page of a tenant's items.
+func listTenantItems[T, V any](list func(ctx context.Context, tenantID int64, p chat.Page) ([]T, error), id func(T) int64, view func(T) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		tid, err := tenantOf(r)
+		if err != nil {
+			return err
+		}
+		page, err := pageOf(r)
+		if err != nil {
+			return err
+		}
+		items, err := list(r.Context(), tid, page)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, newList(items, page, id, view))
+		return nil
+	}
+}
+
+// createTenantItem serves POST of a new item from the JSON body In:
+// 201 with its Location.
+func createTenantItem[In, T, V any](create func(ctx context.Context, tenantID int64, in In) (T, error), id func(T) int64, view func(T) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		tid, err := tenantOf(r)
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		item, err := create(r.Context(), tid, in)
+		if err != nil {
+			return err
+		}
+		writeCreated(w, r, id(item), view(item))
+		return nil
+	}
+}
+
+// getTenantItem serves GET of one item.
+func getTenantItem[T, V any](noun string, get func(ctx context.Context, tenantID, id int64) (T, error), view func(T) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		tid, id, err := tenantItem(r, noun)
+		if err != nil {
+			return err
+		}
+		item, err := get(r.Context(), tid, id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, view(item))
+		return nil
+	}
+}
+
+// updateTenantItem serves a change of one item from the JSON body In.
+func updateTenantItem[In, T, V any](noun string, update func(ctx context.Context, tenantID, id int64, in In) (T, error), view func(T) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		tid, id, err := tenantItem(r, noun)
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		item, err := update(r.Context(), tid, id, in)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, view(item))
+		return nil
+	}
+}
