@@ -99,6 +99,28 @@ func TestBrowserNotifications(t *testing.T) {
 	// (The topic's older unread messages are read too, so the count may
 	// fall below where it started.)
 	b.waitJS("the count after reading", titleCount+` <= `+fmt.Sprint(base))
+
+	// Settings: this device is on (permission granted), and the kinds'
+	// channels save: topic messages no longer to the browser.
+	b.route("#/settings")
+	b.waitJS("device status", `document.getElementById('alerts-status')?.dataset.permission === 'granted'`)
+	b.waitJS("channels loaded", `document.getElementById('set-ch-topic-push')?.checked === true`)
+	b.click("#set-ch-topic-push")
+	b.click("#set-notif-save")
+	var prefs struct {
+		Channels map[string]map[string]bool `json:"channels"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		hannu.must("GET", "/api/v1/notifications/preferences", nil, &prefs)
+		if !prefs.Channels["topic"]["push"] && prefs.Channels["topic"]["email"] && prefs.Channels["mention"]["push"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("preferences after saving: %+v", prefs)
+		}
+		time.Sleep(100 * time.Millisecond) // the deadline only bounds a hang
+	}
 }
 
 // registrationOf waits for the service worker registration of scope.
