@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,16 @@ func TestBrowserNotifications(t *testing.T) {
 	b.waitJS("channels loaded", `document.getElementById('set-ch-topic-push')?.checked === true`)
 	b.click("#set-ch-topic-push")
 	b.click("#set-notif-save")
+	eval[bool](b, `document.getElementById('set-channels').scrollIntoView({block: 'start'}); true`)
+	png := b.screenshot()
+	writeArtifact(t, "notification-settings.png", png)
+	// PARLEY_UI_NOTIFY_SCREENSHOT=docs/ui-notifications.png writes the
+	// picture in docs/ui.md.
+	if path := os.Getenv("PARLEY_UI_NOTIFY_SCREENSHOT"); path != "" {
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var prefs struct {
 		Channels map[string]map[string]bool `json:"channels"`
 	}
