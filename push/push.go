@@ -118,8 +118,14 @@ func (p *Pusher) Push(ctx context.Context, s chat.PushSubscription, payload []by
 			VAPIDPrivateKey: strings.TrimSpace(p.cfg.PrivateKey), TTL: int(o.TTL / time.Second), Topic: o.Topic,
 			Urgency: webpush.UrgencyNormal})
 	if err != nil {
-		if ctx.Err() != nil || isNetwork(err) {
-			return &chat.Error{Code: chat.EUnavailable, Message: "push service unreachable", Err: err}
+		// A transport error names the request's URL: the endpoint, a
+		// capability that must not reach the logs or the job's last error.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return &chat.Error{Code: chat.EUnavailable, Message: "push service unreachable", Err: ue.Err}
+		}
+		if ctx.Err() != nil {
+			return &chat.Error{Code: chat.EUnavailable, Message: "push service unreachable", Err: ctx.Err()}
 		}
 		return &chat.Error{Code: chat.EInvalid, Message: "push could not be built", Err: err}
 	}
@@ -141,12 +147,4 @@ func statusError(code int) error {
 		return chat.Errorf(chat.EInvalid, "the push payload is too large (413)")
 	}
 	return chat.Errorf(chat.EInvalid, "the push service refused the push (%d)", code)
-}
-
-// isNetwork reports whether err is a transport failure (worth a retry)
-// rather than a bad subscription or key: http.Client.Do fails with a
-// *url.Error, building the push does not.
-func isNetwork(err error) bool {
-	var ue *url.Error
-	return errors.As(err, &ue)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,5 +141,20 @@ func TestNewChecksConfig(t *testing.T) {
 	pub, err := push.PublicKeyOf(mustKey(t))
 	if err != nil || len(pub) != 87 { // 65 bytes in base64url
 		t.Fatalf("public key %q, %v", pub, err)
+	}
+}
+
+// An unreachable push service is a temporary failure whose error does not
+// carry the endpoint (a capability that must not be logged).
+func TestPushUnreachableHidesEndpoint(t *testing.T) {
+	t.Parallel()
+	ps := pushtest.New(t)
+	p := newPusher(t, ps)
+	in := ps.Subscribe()
+	s := sub(in)
+	s.Endpoint = "https://127.0.0.1:1/push/secret-token"
+	err := p.Push(t.Context(), s, []byte(`{}`), chat.PushOptions{})
+	if !chat.IsCode(err, chat.EUnavailable) || strings.Contains(err.Error(), "secret-token") {
+		t.Fatalf("unreachable: %v", err)
 	}
 }
