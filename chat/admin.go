@@ -170,6 +170,9 @@ func validateSettings(st TenantSettings) (TenantSettings, error) {
 	if st.RetentionDays < 0 || st.RetentionDays > MaxRetentionDays {
 		return st, Errorf(EInvalid, "retention_days must be between 0 (default) and %d", MaxRetentionDays)
 	}
+	if st.StaleHours < 0 || st.StaleHours > MaxStaleHours {
+		return st, Errorf(EInvalid, "stale_hours must be between 0 (default: %d) and %d", DefaultStaleHours, MaxStaleHours)
+	}
 	for _, f := range []struct {
 		name string
 		v    *string

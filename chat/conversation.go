@@ -40,9 +40,19 @@ type Conversation struct {
 	RoleIDs            []int64            `json:"role_ids,omitempty"` // receiver roles
 	ExternalEmails     []string           `json:"external_emails,omitempty"`
 	NotifyAdmins       bool               `json:"notify_admins"`
-	LastSeq            int64              `json:"last_seq"`
-	LastActivityAt     time.Time          `json:"last_activity_at"`
-	CreatedAt          time.Time          `json:"created_at"`
+	// ToCustomer: the office started it to a customer (a customer user as
+	// CustomerAssigneeID, or a customer company as CustomerCompanyID), so
+	// its creator is on the handler side.
+	ToCustomer bool `json:"to_customer"`
+	// CustomerCompanyID is the customer company it is addressed to: the
+	// company's users without a message-handler role see it as theirs.
+	CustomerCompanyID *int64 `json:"customer_company_id,omitempty"`
+	// AwaitingSince is when the customer side began waiting for an answer
+	// (nil: nobody waits); the stale queue counts from it.
+	AwaitingSince  *time.Time `json:"awaiting_since,omitempty"`
+	LastSeq        int64      `json:"last_seq"`
+	LastActivityAt time.Time  `json:"last_activity_at"`
+	CreatedAt      time.Time  `json:"created_at"`
 }
 
 // Attachment is a file on a message, stored in the database so that every

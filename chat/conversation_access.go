@@ -14,19 +14,29 @@ type viewer struct {
 	roleIDs     []int64
 	companyIDs  []int64
 	tenantAdmin bool
+	handler     bool // holds a message-handler role
 }
 
 func viewerOf(p *Principal) viewer {
-	return viewer{userID: p.UserID, roleIDs: p.RoleIDs, companyIDs: p.CompanyIDs, tenantAdmin: p.TenantAdmin()}
+	return viewer{userID: p.UserID, roleIDs: p.RoleIDs, companyIDs: p.CompanyIDs, tenantAdmin: p.TenantAdmin(),
+		handler: p.Handler}
 }
 
 // canSeeConversation is the visibility rule: tenant admins see every
 // conversation of their tenant; its creator, handler, customer assignee
-// and designated administrator see it; members of its receiver roles see
-// it, with company-based visibility on only when it is related to one of
-// their companies. Access follows current roles and companies.
+// and designated administrator see it; the users of the customer company
+// it is addressed to see it; members of its receiver roles see it, with
+// company-based visibility on only when it is related to one of their
+// companies. Access follows current roles and companies.
 func canSeeConversation(v viewer, c Conversation, companyVisibility bool) bool {
-	return v.tenantAdmin || isParty(v.userID, c) || roleRouted(v, c, companyVisibility)
+	return v.tenantAdmin || isParty(v.userID, c) || isAddressee(v, c) || roleRouted(v, c, companyVisibility)
+}
+
+// isAddressee reports whether c is addressed to v's customer company: v
+// works for it and holds no message-handler role (the office's own
+// people are never its customers).
+func isAddressee(v viewer, c Conversation) bool {
+	return c.CustomerCompanyID != nil && !v.handler && !v.tenantAdmin && slices.Contains(v.companyIDs, *c.CustomerCompanyID)
 }
 
 // roleRouted reports whether c reaches v through a receiver role.
@@ -70,19 +80,22 @@ func (s *MessageService) checkConversationPost(ctx context.Context, st Store, p 
 	return nil
 }
 
-// isCustomerSide reports whether the user is the conversation's creator or
-// customer assignee and not its handler or designated administrator.
-func isCustomerSide(userID int64, c Conversation) bool {
-	if isID(c.HandlerID, userID) || isID(c.AdminID, userID) {
+// isCustomerSide reports whether the viewer is the conversation's creator
+// (unless the office started it to a customer), its customer assignee or
+// a user of the customer company it is addressed to, and not its handler
+// or designated administrator.
+func isCustomerSide(v viewer, c Conversation) bool {
+	if isID(c.HandlerID, v.userID) || isID(c.AdminID, v.userID) {
 		return false
 	}
-	return c.CreatorID == userID || isID(c.CustomerAssigneeID, userID)
+	return (c.CreatorID == v.userID && !c.ToCustomer) || isID(c.CustomerAssigneeID, v.userID) || isAddressee(v, c)
 }
 
-// isHandlerSide reports whether the user answers for the tenant in the
+// isHandlerSide reports whether the viewer answers for the tenant in the
 // conversation: everyone who can see it but the customer side (handler,
-// designated administrator, receiver-role members, tenant admins).
-func isHandlerSide(userID int64, c Conversation) bool { return !isCustomerSide(userID, c) }
+// designated administrator, receiver-role members, tenant admins, the
+// office creator of a conversation to a customer).
+func isHandlerSide(v viewer, c Conversation) bool { return !isCustomerSide(v, c) }
 
 // isReceiver reports whether p holds one of the conversation's receiver
 // roles.
@@ -106,18 +119,18 @@ func canSetHandler(p *Principal, c Conversation) bool {
 }
 
 // canSetStatus: the handler side sets Open, Waiting and Solved.
-func canSetStatus(p *Principal, c Conversation) bool { return isHandlerSide(p.UserID, c) }
+func canSetStatus(p *Principal, c Conversation) bool { return isHandlerSide(viewerOf(p), c) }
 
 // canSetAssignee: both sides may name the customer assignee.
 func canSetAssignee(p *Principal, c Conversation) bool { return true }
 
 // canSetAdmin: the handler side names the designated administrator.
-func canSetAdmin(p *Principal, c Conversation) bool { return isHandlerSide(p.UserID, c) }
+func canSetAdmin(p *Principal, c Conversation) bool { return isHandlerSide(viewerOf(p), c) }
 
 // canAddExternalEmail: only holders of a message-handler role.
 func canAddExternalEmail(p *Principal, c Conversation) bool {
-	return p.Handler && isHandlerSide(p.UserID, c)
+	return p.Handler && isHandlerSide(viewerOf(p), c)
 }
 
 // canNotifyAdmins: the handler side sends "notify administrators".
-func canNotifyAdmins(p *Principal, c Conversation) bool { return isHandlerSide(p.UserID, c) }
+func canNotifyAdmins(p *Principal, c Conversation) bool { return isHandlerSide(viewerOf(p), c) }

@@ -43,6 +43,12 @@ type NewConversationInput struct {
 	// handlers and tenant admins.
 	NotifyAdmins bool   `json:"notify_admins"`
 	AdminID      *int64 `json:"admin_id,omitempty"`
+	// ToUserID or ToCompanyID address the conversation from the office to
+	// a customer user (made its customer assignee) or to a customer
+	// company (all its users), in one step (message handlers and tenant
+	// admins; conversation_address.go).
+	ToUserID    *int64 `json:"to_user_id,omitempty"`
+	ToCompanyID *int64 `json:"to_company_id,omitempty"`
 	// ClientMsgID makes creation idempotent: a retry returns the
 	// conversation the first attempt created.
 	ClientMsgID string `json:"client_msg_id,omitempty"`
@@ -107,7 +113,10 @@ type ConversationQuery struct {
 	CategoryID int64              `json:"category_id"`
 	HandlerID  int64              `json:"handler_id"`
 	CompanyID  int64              `json:"company_id"`
-	Page       Page               `json:"page"`
+	// Queue selects a queue view (QueueNew, ...), oldest first; with
+	// QueueCategory, CategoryID names the category. The handler side only.
+	Queue Queue `json:"queue"`
+	Page  Page  `json:"page"`
 }
 
 // Receiver is one user who can see a conversation and why.
@@ -115,7 +124,7 @@ type Receiver struct {
 	UserID int64  `json:"user_id"`
 	Name   string `json:"name"`
 	// Reasons: creator, handler, customer_assignee, admin, role,
-	// tenant_admin.
+	// customer_company, tenant_admin.
 	Reasons []string `json:"reasons"`
 }
 
@@ -205,6 +214,7 @@ func (s *ConversationService) insertConversation(ctx context.Context, tx Store, 
 	}
 	now := s.clock.Now()
 	c.Subject, c.CreatedAt, c.LastActivityAt = subject, now, now
+	c.AwaitingSince = awaitingAfterPost(c, isHandlerSide(viewerOf(p), c), now)
 	if err := tx.ConversationCreate(ctx, &c); err != nil {
 		return Conversation{}, Message{}, err
 	}
@@ -308,6 +318,9 @@ func (s *ConversationService) planConversation(ctx context.Context, st Store, p 
 	}
 	c.RelatedCompanyID, c.RelatedUserID, err = s.relate(ctx, st, p, f, in.RelatedCompanyID, in.RelatedUserID)
 	if err != nil {
+		return Conversation{}, err
+	}
+	if err := addressConversation(ctx, st, p, f, in, &c); err != nil {
 		return Conversation{}, err
 	}
 	if len(in.ExternalEmails) > 0 {
@@ -537,25 +550,15 @@ func (s *ConversationService) Conversations(ctx context.Context, q ConversationQ
 	default:
 		return nil, Errorf(EInvalid, "unknown status %q", q.Status)
 	}
-	f := ConversationFilter{Status: q.Status, CategoryID: q.CategoryID, HandlerID: q.HandlerID,
-		CompanyID: q.CompanyID, VisibleTo: p.UserID}
-	if !q.Mine {
-		if p.TenantAdmin() {
-			f.AllOfTenant = true
-		} else {
-			t, err := s.store.TenantGet(ctx, p.TenantID)
-			if err != nil {
-				return nil, err
-			}
-			f.RoleIDs = p.RoleIDs
-			if t.Settings.CompanyVisibility {
-				// Role routing counts only for the caller's companies; with
-				// none it counts for nothing (an empty list would mean all).
-				f.CompanyIDs = p.CompanyIDs
-				if len(p.CompanyIDs) == 0 {
-					f.RoleIDs = nil
-				}
-			}
+	t, err := s.store.TenantGet(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	f := visibleConversations(p, t.Settings, q.Mine)
+	f.Status, f.CategoryID, f.HandlerID, f.CompanyID = q.Status, q.CategoryID, q.HandlerID, q.CompanyID
+	if q.Queue != "" {
+		if err := queueFilter(p, t.Settings, q, s.clock.Now(), &f); err != nil {
+			return nil, err
 		}
 	}
 	cs, err := s.store.ConversationList(ctx, p.TenantID, f, q.Page.Normalize())
@@ -681,6 +684,7 @@ func receiverReasons(f tenantFacts, u User, c Conversation) []string {
 		{isID(c.CustomerAssigneeID, u.ID), "customer_assignee"},
 		{isID(c.AdminID, u.ID), "admin"},
 		{roleRouted(f.viewerOfUser(u), c, f.settings.CompanyVisibility), "role"},
+		{isAddressee(f.viewerOfUser(u), c), "customer_company"},
 		{f.viewerOfUser(u).tenantAdmin, "tenant_admin"},
 	} {
 		if x.ok {
@@ -706,17 +710,14 @@ func conversationAudience(ctx context.Context, st Store, f tenantFacts, c Conver
 	if f.adminRole != 0 {
 		roles = append(roles, f.adminRole)
 	}
-	page := Page{Limit: MaxPageSize}
-	for {
-		us, err := st.UserList(ctx, c.TenantID, UserFilter{RoleIDs: roles, ActiveOnly: true}, page)
-		if err != nil {
+	if err := eachUserPage(ctx, st, c.TenantID, UserFilter{RoleIDs: roles, ActiveOnly: true}, keep); err != nil {
+		return nil, err
+	}
+	if c.CustomerCompanyID != nil {
+		uf := UserFilter{CompanyIDs: []int64{*c.CustomerCompanyID}, ActiveOnly: true}
+		if err := eachUserPage(ctx, st, c.TenantID, uf, keep); err != nil {
 			return nil, err
 		}
-		keep(us)
-		if len(us) < page.Limit {
-			break
-		}
-		page.After = us[len(us)-1].ID
 	}
 	var parties []int64
 	for _, id := range []*int64{&c.CreatorID, c.HandlerID, c.CustomerAssigneeID, c.AdminID} {
@@ -733,6 +734,22 @@ func conversationAudience(ctx context.Context, st Store, f tenantFacts, c Conver
 	}
 	slices.SortFunc(out, func(a, b User) int { return cmpInt(a.ID, b.ID) })
 	return out, nil
+}
+
+// eachUserPage hands fn every page of the users f keeps.
+func eachUserPage(ctx context.Context, st Store, tenantID int64, f UserFilter, fn func([]User)) error {
+	page := Page{Limit: MaxPageSize}
+	for {
+		us, err := st.UserList(ctx, tenantID, f, page)
+		if err != nil {
+			return err
+		}
+		fn(us)
+		if len(us) < page.Limit {
+			return nil
+		}
+		page.After = us[len(us)-1].ID
+	}
 }
 
 func cmpInt(a, b int64) int {
@@ -809,7 +826,7 @@ func (s *MessageService) conversationPosted(ctx context.Context, st Store, p *Pr
 		return nil, err
 	}
 	before := cur
-	handlerSide := isHandlerSide(p.UserID, cur)
+	handlerSide := isHandlerSide(viewerOf(p), cur)
 	switch {
 	case handlerSide && cur.Status == StatusNew:
 		cur.Status = StatusOpen
@@ -817,6 +834,7 @@ func (s *MessageService) conversationPosted(ctx context.Context, st Store, p *Pr
 		cur.Status = StatusOpen
 	}
 	cur.LastActivityAt = m.CreatedAt
+	cur.AwaitingSince = awaitingAfterPost(cur, handlerSide, m.CreatedAt)
 	if err := st.ConversationUpdate(ctx, cur); err != nil {
 		return nil, err
 	}
@@ -1065,6 +1083,11 @@ func (s *ConversationService) SetConversationStatus(ctx context.Context, id int6
 		}
 		from := c.Status
 		c.Status = status
+		if status != StatusOpen {
+			// The customer is asked something or answered: nobody waits
+			// for the office any more.
+			c.AwaitingSince = nil
+		}
 		return []ConversationChange{{What: ChangeStatus, From: from, To: status}}, nil
 	})
 }

@@ -92,7 +92,7 @@ func loadTenantFacts(ctx context.Context, st Store, tenantID int64) (tenantFacts
 // viewerOfUser builds the visibility viewer of a stored user.
 func (f tenantFacts) viewerOfUser(u User) viewer {
 	return viewer{userID: u.ID, roleIDs: u.RoleIDs, companyIDs: u.CompanyIDs,
-		tenantAdmin: f.adminRole != 0 && slices.Contains(u.RoleIDs, f.adminRole)}
+		tenantAdmin: f.adminRole != 0 && slices.Contains(u.RoleIDs, f.adminRole), handler: f.isHandlerUser(u)}
 }
 
 // isHandlerUser reports whether u holds a message-handler role.

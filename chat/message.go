@@ -408,18 +408,7 @@ func (s *MessageService) Events(ctx context.Context, ch Channel, since int64, li
 // hub's gap filling of channels whose subscribers were authorized already.
 func (s *MessageService) ResyncEvents(ctx context.Context, tenantID int64, ch Channel, since int64, limit int) ([]ChannelEvent, error) {
 	evs, err := s.store.ChannelEventsSince(ctx, tenantID, ch, max(since, 0), clampPage(limit))
-	if err != nil {
-		return nil, err
-	}
-	msgs := make([]Message, len(evs))
-	for i := range evs {
-		msgs[i] = evs[i].Message
-	}
-	s.fillAuthors(ctx, tenantID, msgs)
-	for i := range evs {
-		evs[i].Message = msgs[i]
-	}
-	return evs, nil
+	return s.withAuthors(ctx, tenantID, evs, err)
 }
 
 // CatchUpEvents is ResyncEvents for many channels of one tenant in one
@@ -427,6 +416,12 @@ func (s *MessageService) ResyncEvents(ctx context.Context, tenantID int64, ch Ch
 // its broker is down. No authorization check, as for ResyncEvents.
 func (s *MessageService) CatchUpEvents(ctx context.Context, tenantID int64, cursors []ChannelCursor, limit int) ([]ChannelEvent, error) {
 	evs, err := s.store.ChannelEventsAfter(ctx, tenantID, cursors, clampPage(limit))
+	return s.withAuthors(ctx, tenantID, evs, err)
+}
+
+// withAuthors fills in the authors' names of the events' messages (after
+// the store's err, which it passes on).
+func (s *MessageService) withAuthors(ctx context.Context, tenantID int64, evs []ChannelEvent, err error) ([]ChannelEvent, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -248,17 +248,27 @@ func (s *MessengerService) GroupMembers(ctx context.Context, id int64) ([]GroupM
 	if err != nil {
 		return nil, err
 	}
+	return groupMembers(users), nil
+}
+
+// groupMembers is what members see of the users: their names, by name.
+// Membership is the only rule (not the company rule), so group members
+// see each other whatever their companies.
+func groupMembers(users []User) []GroupMember {
 	out := make([]GroupMember, 0, len(users))
 	for _, u := range users {
 		out = append(out, GroupMember{ID: u.ID, Name: u.Name})
 	}
-	slices.SortFunc(out, func(a, b GroupMember) int {
-		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
-			return c
-		}
-		return int(a.ID - b.ID)
-	})
-	return out, nil
+	slices.SortFunc(out, func(a, b GroupMember) int { return compareFold(a.Name, b.Name, a.ID, b.ID) })
+	return out
+}
+
+// compareFold orders by name ignoring case, then by id.
+func compareFold(a, b string, idA, idB int64) int {
+	if c := strings.Compare(strings.ToLower(a), strings.ToLower(b)); c != 0 {
+		return c
+	}
+	return cmpInt(idA, idB)
 }
 
 // usersByID loads the tenant's users with these ids, in pages the store

@@ -558,7 +558,31 @@ func (n *Notifier) conversationParties(ctx context.Context, tenantID int64, c Co
 			}
 		}
 	}
+	if c.CustomerCompanyID != nil {
+		if p.AddresseeIDs, err = n.addressees(ctx, tenantID, c); err != nil {
+			return p, err
+		}
+	}
 	return p, nil
+}
+
+// addressees lists the active users of the customer company c is
+// addressed to who are its customers (isAddressee).
+func (n *Notifier) addressees(ctx context.Context, tenantID int64, c Conversation) ([]int64, error) {
+	f, err := loadTenantFacts(ctx, n.svc.store, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	uf := UserFilter{CompanyIDs: []int64{*c.CustomerCompanyID}, ActiveOnly: true}
+	err = eachUserPage(ctx, n.svc.store, tenantID, uf, func(us []User) {
+		for _, u := range us {
+			if isAddressee(f.viewerOfUser(u), c) {
+				ids = append(ids, u.ID)
+			}
+		}
+	})
+	return ids, err
 }
 
 // usersWithRoles lists the active holders of any of the roles.

@@ -43,14 +43,19 @@ type ConversationParties struct {
 	RoleMemberIDs []int64
 	// TenantAdminIDs hold the tenant_admin role.
 	TenantAdminIDs []int64
+	// AddresseeIDs are the users of the customer company the conversation
+	// is addressed to (Conversation.CustomerCompanyID), handlers excluded.
+	AddresseeIDs []int64
 }
 
 // ConversationRecipients lists who hears about a conversation event:
 //
 //   - new_conversation: members of the receiver roles, the handler, the
-//     customer assignee and the designated administrator;
-//   - answered (a handler-side reply): the creator and the customer
-//     assignee;
+//     customer assignee, the designated administrator and the users of
+//     the customer company it is addressed to;
+//   - answered (a handler-side reply): the creator (unless the office
+//     started the conversation to a customer), the customer assignee and
+//     the users of the customer company it is addressed to;
 //   - customer_message: the handler, or the receiver roles while nobody
 //     handles the conversation, and the designated administrator;
 //   - notify_admins: the tenant admins;
@@ -74,9 +79,13 @@ func ConversationRecipients(reason NotifyReason, p ConversationParties, authorID
 		add(c.HandlerID)
 		add(c.CustomerAssigneeID)
 		add(c.AdminID)
+		ids = append(ids, p.AddresseeIDs...)
 	case ReasonAnswered:
-		add(&c.CreatorID)
+		if !c.ToCustomer {
+			add(&c.CreatorID)
+		}
 		add(c.CustomerAssigneeID)
+		ids = append(ids, p.AddresseeIDs...)
 	case ReasonCustomerMessage:
 		if c.HandlerID != nil {
 			add(c.HandlerID)

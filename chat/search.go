@@ -131,15 +131,8 @@ func (s *MessageService) searchableChannels(ctx context.Context, p *Principal) (
 			}
 		}
 	}
-	f := ConversationFilter{VisibleTo: p.UserID, RoleIDs: p.RoleIDs}
-	if t.Settings.CompanyVisibility {
-		// Role routing counts only within the caller's companies; without
-		// companies it grants nothing (an empty list would not filter).
-		f.CompanyIDs = p.CompanyIDs
-		if len(p.CompanyIDs) == 0 {
-			f.RoleIDs = nil
-		}
-	}
+	// The list's visibility rule, so that search finds what the list shows.
+	f := visibleConversations(p, t.Settings, false)
 	for page, n := (Page{Limit: MaxPageSize}), 0; n < maxSearchConversations; {
 		cs, err := s.store.ConversationList(ctx, p.TenantID, f, page)
 		if err != nil {

@@ -92,6 +92,7 @@ type Service struct {
 	Conversations *ConversationService
 	Messages      *MessageService
 	Notifications *NotificationService
+	CannedReplies *CannedReplyService
 	// core is the state the services share, for the Notifier and tests.
 	*core
 }
@@ -133,6 +134,13 @@ type MessageService struct{ *core }
 // EForbidden (the decision log is for admins).
 type NotificationService struct{ *core }
 
+// CannedReplyService keeps the handler side's canned replies and fills
+// them in for a conversation (canned.go). EForbidden (not a message
+// handler or tenant admin; a tenant-wide reply for others than tenant
+// admins), ENotFound (another user's reply, an invisible conversation),
+// EInvalid, ETooLarge, EConflict (the limit of replies).
+type CannedReplyService struct{ *core }
+
 // core is the state and the cross-aggregate helpers (access to threads,
 // publishing after commit, presence) every service shares.
 type core struct {
@@ -155,7 +163,7 @@ func NewService(cfg Config) *Service {
 	return &Service{
 		Sessions: &SessionService{c}, Directory: &DirectoryService{c}, Messenger: &MessengerService{c},
 		Conversations: &ConversationService{c}, Messages: &MessageService{c}, Notifications: &NotificationService{c},
-		core: c,
+		CannedReplies: &CannedReplyService{c}, core: c,
 	}
 }
 

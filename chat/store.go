@@ -29,6 +29,7 @@ type Store interface {
 	MessageStore
 	ConversationStore
 	NotificationStore
+	CannedReplyStore
 }
 
 // TenantStore keeps tenants, companies and roles.
@@ -244,6 +245,30 @@ type ConversationFilter struct {
 	RoleIDs     []int64
 	CompanyIDs  []int64
 	AllOfTenant bool // tenant admins: no visibility filter
+	// AddresseeCompanyIDs keeps, too, conversations addressed to one of
+	// these customer companies (CustomerCompanyID).
+	AddresseeCompanyIDs []int64
+
+	// Unsolved keeps conversations whose status is not solved;
+	// AwaitingBefore (non-zero) those whose customer side has waited
+	// since before it.
+	Unsolved       bool
+	AwaitingBefore time.Time
+	// OldestFirst orders by creation, oldest first (the queues), instead
+	// of by last activity, newest first; page.After is still an id.
+	OldestFirst bool
+}
+
+// QueueCount is one category's row of ConversationQueueCounts: unsolved
+// conversations, and of them the new ones, those HandlerID handles, the
+// waiting ones and those awaiting an answer since before staleBefore.
+type QueueCount struct {
+	CategoryID int64
+	Unsolved   int64
+	New        int64
+	Mine       int64
+	Waiting    int64
+	Stale      int64
 }
 
 // ConversationStore keeps support conversations and their categories.
@@ -259,9 +284,13 @@ type ConversationStore interface {
 	// is a conversation id cursor.
 	ConversationList(ctx context.Context, tenantID int64, f ConversationFilter, page Page) ([]Conversation, error)
 	// ConversationUpdate saves status, handler, assignee, admin, related
-	// company and person, roles, external emails, notify_admins and last
-	// activity.
+	// company and person, roles, external emails, notify_admins, awaiting
+	// since and last activity (to_customer and the customer company stay).
 	ConversationUpdate(ctx context.Context, c Conversation) error
+	// ConversationQueueCounts counts the unsolved conversations f keeps
+	// (its visibility fields only), per category in id order; handlerID
+	// is "mine", staleBefore the stale bound.
+	ConversationQueueCounts(ctx context.Context, tenantID int64, f ConversationFilter, handlerID int64, staleBefore time.Time) ([]QueueCount, error)
 	// ConversationsExpired lists up to limit conversations whose last
 	// activity is older than their retention (category override, else the
 	// tenant's retentionDays) at now.
@@ -302,6 +331,20 @@ type NotifyJob struct {
 	CreatedAt     time.Time
 }
 
+// NotifyBacklog is the size of the notification outbox as monitoring
+// reads it (NotificationStore.NotifyJobBacklog).
+type NotifyBacklog struct {
+	// Pending counts every job: due, held by a worker, scheduled for
+	// later (the notify delay) or waiting to be retried.
+	Pending int64
+	// Due counts the jobs due now that no worker holds: the queue the
+	// workers have not reached yet.
+	Due int64
+	// OldestDue is when the longest-waiting due job fell due; zero when
+	// none is due.
+	OldestDue time.Time
+}
+
 // NotifyDecision is one recorded decision about an email or a push.
 type NotifyDecision struct {
 	ID        int64
@@ -334,6 +377,10 @@ type NotificationStore interface {
 	NotifyJobDone(ctx context.Context, id int64) error
 	// NotifyJobRetry reschedules a job after a temporary failure.
 	NotifyJobRetry(ctx context.Context, id int64, dueAt time.Time, lastError string) error
+	// NotifyJobBacklog measures the outbox at now for monitoring, across
+	// tenants: each count stops at limit, so the read stays cheap however
+	// large the backlog grows.
+	NotifyJobBacklog(ctx context.Context, now time.Time, limit int) (NotifyBacklog, error)
 	NotifyDecisionRecord(ctx context.Context, d *NotifyDecision) error
 	NotifyDecisionList(ctx context.Context, tenantID, userID, messageID int64, page Page) ([]NotifyDecision, error)
 
@@ -374,4 +421,19 @@ func (j NotifyJob) viaOrEmail() NotifyVia {
 		return ViaEmail
 	}
 	return j.Via
+}
+
+// CannedReplyStore keeps canned replies: tenant-wide (OwnerID nil) and
+// personal.
+type CannedReplyStore interface {
+	CannedReplyCreate(ctx context.Context, r *CannedReply) error
+	CannedReplyGet(ctx context.Context, tenantID, id int64) (CannedReply, error)
+	// CannedReplyList returns the tenant-wide replies and userID's own, by
+	// id (bounded by MaxSharedCannedReplies + MaxOwnCannedReplies).
+	CannedReplyList(ctx context.Context, tenantID, userID int64) ([]CannedReply, error)
+	// CannedReplyUpdate saves locale, title, body and UpdatedAt.
+	CannedReplyUpdate(ctx context.Context, r CannedReply) error
+	CannedReplyDelete(ctx context.Context, tenantID, id int64) error
+	// CannedReplyCount counts ownerID's replies (0: the tenant-wide ones).
+	CannedReplyCount(ctx context.Context, tenantID, ownerID int64) (int64, error)
 }

@@ -6,6 +6,14 @@ import "time"
 // last activity unless the tenant or the category says otherwise (4 years).
 const DefaultRetentionDays = 4 * 365
 
+// DefaultStaleHours is how long a customer waits for an answer before the
+// conversation is stale, unless the tenant says otherwise; MaxStaleHours
+// (30 days) bounds the setting.
+const (
+	DefaultStaleHours = 24
+	MaxStaleHours     = 30 * 24
+)
+
 // Tenant is one organisation running Parley. Tenants never see each other.
 type Tenant struct {
 	ID        int64          `json:"id"`
@@ -23,6 +31,10 @@ type TenantSettings struct {
 	// RetentionDays of conversations after their last activity; 0 means
 	// DefaultRetentionDays.
 	RetentionDays int `json:"retention_days,omitempty"`
+	// StaleHours is how long a customer may wait for an answer before the
+	// conversation counts as stale in the queues; 0 means
+	// DefaultStaleHours.
+	StaleHours int `json:"stale_hours,omitempty"`
 	// EmailExcerpts lets notification emails carry an excerpt of the
 	// message; off by default, since these are payroll and HR matters.
 	EmailExcerpts bool   `json:"email_excerpts"`
@@ -39,6 +51,14 @@ func (s TenantSettings) Retention() int {
 		return DefaultRetentionDays
 	}
 	return s.RetentionDays
+}
+
+// Stale returns the effective stale bound.
+func (s TenantSettings) Stale() time.Duration {
+	if s.StaleHours <= 0 {
+		return DefaultStaleHours * time.Hour
+	}
+	return time.Duration(s.StaleHours) * time.Hour
 }
 
 // Company is an organisation a tenant serves or consists of.

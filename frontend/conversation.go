@@ -22,6 +22,7 @@ func (s *Server) registerConversations(m *http.ServeMux) {
 	m.Handle("POST "+p, s.authed(s.limited(s.postLimit, s.conversationCreate)))
 	m.Handle("POST "+p+"/preview", s.authed(s.conversationPreview))
 	m.Handle("GET "+p+"/status-labels", s.authed(s.conversationStatusLabels))
+	m.Handle("GET "+p+"/queues", s.authed(s.conversationQueues))
 	m.Handle("GET "+p+"/{id}", s.authed(s.conversationGet))
 	m.Handle("GET "+p+"/{id}/receivers", s.authed(s.conversationReceivers))
 	m.Handle("GET "+p+"/{id}/messages", s.authed(threadHistory(s, "conversation", chat.ConversationChannel, viewConversationMessage)))
@@ -60,6 +61,9 @@ type conversationView struct {
 	RoleIDs            []int64                  `json:"role_ids"`
 	ExternalEmails     []string                 `json:"external_emails"`
 	NotifyAdmins       bool                     `json:"notify_admins"`
+	ToCustomer         bool                     `json:"to_customer"`
+	CustomerCompanyID  *int64                   `json:"customer_company_id"`
+	AwaitingSince      *time.Time               `json:"awaiting_since"`
 	LastSeq            int64                    `json:"last_seq"`
 	ReadSeq            int64                    `json:"read_seq"`
 	Unread             int64                    `json:"unread"`
@@ -74,6 +78,7 @@ func viewConversation(v chat.ConversationView) conversationView {
 		StatusLabel: v.StatusLabel, CreatorID: c.CreatorID, HandlerID: c.HandlerID, CustomerAssigneeID: c.CustomerAssigneeID,
 		AdminID: c.AdminID, RelatedCompanyID: c.RelatedCompanyID, RelatedUserID: c.RelatedUserID,
 		RoleIDs: nonNil(c.RoleIDs), ExternalEmails: nonNil(c.ExternalEmails), NotifyAdmins: c.NotifyAdmins,
+		ToCustomer: c.ToCustomer, CustomerCompanyID: c.CustomerCompanyID, AwaitingSince: c.AwaitingSince,
 		LastSeq: c.LastSeq, ReadSeq: v.ReadSeq, Unread: v.Unread, LastActivityAt: c.LastActivityAt,
 		CreatedAt: c.CreatedAt, Can: v.Can}
 }
@@ -140,13 +145,15 @@ func queryID(r *http.Request, name string) (int64, error) {
 }
 
 // conversationList answers ?mine=1&status=&category=&handler=&company=
-// with after/limit paging, most recently active first.
+// with after/limit paging, most recently active first, or ?queue= (with
+// category= for the category queue), oldest first.
 func (s *Server) conversationList(w http.ResponseWriter, r *http.Request) error {
 	page, err := pageOf(r)
 	if err != nil {
 		return err
 	}
-	q := chat.ConversationQuery{Page: page, Status: chat.ConversationStatus(r.URL.Query().Get("status"))}
+	q := chat.ConversationQuery{Page: page, Status: chat.ConversationStatus(r.URL.Query().Get("status")),
+		Queue: chat.Queue(r.URL.Query().Get("queue"))}
 	switch r.URL.Query().Get("mine") {
 	case "", "0", "false":
 	case "1", "true":
@@ -192,6 +199,16 @@ func (s *Server) conversationPreview(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+// conversationQueues answers the caller's queue counts.
+func (s *Server) conversationQueues(w http.ResponseWriter, r *http.Request) error {
+	qc, err := s.conversations.Queues(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, qc)
 	return nil
 }
 

@@ -19,6 +19,7 @@ type Domain struct {
 	Conversations Conversations
 	Messages      Messages
 	Notifications Notifications
+	CannedReplies CannedReplies
 }
 
 // Sessions logs users in and out and checks session cookies. (chat.SessionService)
@@ -61,6 +62,7 @@ type Messenger interface {
 	GroupMembers(ctx context.Context, id int64) ([]chat.GroupMember, error)
 	GroupTopics(ctx context.Context, groupID int64) ([]chat.Topic, error)
 	Groups(ctx context.Context, page chat.Page) ([]chat.Group, error)
+	MyGroupMembers(ctx context.Context) ([]chat.GroupWithMembers, error)
 	MarkGroupRead(ctx context.Context, groupID int64) error
 	MarkTopicRead(ctx context.Context, id int64, seq int64) (int64, error)
 	PatchGroup(ctx context.Context, id int64, patch chat.GroupPatch) (chat.Group, error)
@@ -82,6 +84,7 @@ type Conversations interface {
 	CreateConversation(ctx context.Context, in chat.NewConversationInput) (chat.ConversationView, error)
 	MarkConversationRead(ctx context.Context, id int64, seq int64) (int64, error)
 	NotifyAdministrators(ctx context.Context, id int64) (chat.ConversationView, error)
+	Queues(ctx context.Context) (chat.QueueCounts, error)
 	ReceiverPreview(ctx context.Context, in chat.NewConversationInput) (chat.ReceiverList, error)
 	RetentionPreview(ctx context.Context, limit int) ([]chat.Conversation, error)
 	RetentionRuns(ctx context.Context, limit int) ([]chat.RetentionRun, error)
@@ -124,6 +127,15 @@ type Notifications interface {
 	PushDeviceCount(ctx context.Context) (int, error)
 }
 
+// CannedReplies keeps the handler side's canned replies. (chat.CannedReplyService)
+type CannedReplies interface {
+	CannedReplies(ctx context.Context, query string) ([]chat.CannedReplyView, error)
+	CreateCannedReply(ctx context.Context, in chat.CannedReplyInput) (chat.CannedReplyView, error)
+	DeleteCannedReply(ctx context.Context, id int64) error
+	ExpandCannedReply(ctx context.Context, id int64, conversationID int64) (chat.ExpandedReply, error)
+	UpdateCannedReply(ctx context.Context, id int64, in chat.CannedReplyInput) (chat.CannedReplyView, error)
+}
+
 // missing names the first nil service, for New's error.
 func (d Domain) missing() string {
 	switch {
@@ -139,6 +151,8 @@ func (d Domain) missing() string {
 		return "Messages"
 	case d.Notifications == nil:
 		return "Notifications"
+	case d.CannedReplies == nil:
+		return "CannedReplies"
 	}
 	return ""
 }
@@ -146,5 +160,6 @@ func (d Domain) missing() string {
 // DomainOf is the Domain of svc, for wiring (cmd/parley, tests).
 func DomainOf(svc *chat.Service) Domain {
 	return Domain{Sessions: svc.Sessions, Directory: svc.Directory, Messenger: svc.Messenger,
-		Conversations: svc.Conversations, Messages: svc.Messages, Notifications: svc.Notifications}
+		Conversations: svc.Conversations, Messages: svc.Messages, Notifications: svc.Notifications,
+		CannedReplies: svc.CannedReplies}
 }

@@ -16,6 +16,7 @@ func (s *Server) registerMessenger(m *http.ServeMux) {
 	const p = "/api/v1/messenger"
 	m.Handle("GET "+p, s.authed(s.messengerOverview))
 	m.Handle("GET "+p+"/groups", s.authed(s.messengerGroupList))
+	m.Handle("GET "+p+"/users", s.authed(s.messengerUsers))
 	m.Handle("POST "+p+"/groups", s.authed(s.messengerGroupCreate))
 	m.Handle("GET "+p+"/groups/{id}", s.authed(s.messengerGroupGet))
 	m.Handle("PATCH "+p+"/groups/{id}", s.authed(s.messengerGroupUpdate))
@@ -395,5 +396,16 @@ func (s *Server) messengerPost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, viewTopicMessage(m))
+	return nil
+}
+
+// messengerUsers answers the messenger users page: the caller's groups
+// with their members' names.
+func (s *Server) messengerUsers(w http.ResponseWriter, r *http.Request) error {
+	gs, err := s.messenger.MyGroupMembers(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list[chat.GroupWithMembers]{Items: gs})
 	return nil
 }

@@ -74,6 +74,7 @@ type Server struct {
 	conversations Conversations
 	messages      Messages
 	notifications Notifications
+	canned        CannedReplies
 	log           zerolog.Logger
 	mux           *http.ServeMux
 	handler       http.Handler
@@ -118,6 +119,7 @@ func New(cfg Config) (*Server, error) {
 		conversations: cfg.Domain.Conversations,
 		messages:      cfg.Domain.Messages,
 		notifications: cfg.Domain.Notifications,
+		canned:        cfg.Domain.CannedReplies,
 		log:           cfg.Logger.With().Str("component", "http").Logger(),
 		mux:           http.NewServeMux(),
 		cookies:       cookies,
@@ -221,6 +223,7 @@ func (s *Server) routes() {
 	s.registerNotifications(m)
 	s.registerPush(m)
 	s.registerConversations(m)
+	s.registerCannedReplies(m)
 
 	// Anything else under the API answers in JSON.
 	m.Handle("/api/", s.public(s.apiNotFound))

@@ -555,6 +555,7 @@ func (c *conn) protocolViolation(id json.RawMessage, msg string) {
 // service errors become frames. Internal details go to the log only.
 func (c *conn) sendError(id json.RawMessage, err error) {
 	code := chat.ErrorCode(err)
+	c.h.m.errorFrames.WithLabelValues(code).Inc()
 	if code == chat.EInternal || code == chat.EUnavailable {
 		c.logger().Error().Err(err).Msg("request failed")
 	}

@@ -1,6 +1,10 @@
 package hub
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"parley/chat"
+)
 
 type metrics struct {
 	connections      prometheus.Gauge
@@ -18,6 +22,7 @@ type metrics struct {
 	pollEvents       prometheus.Counter
 	pollChannels     prometheus.Gauge
 	pollDuration     prometheus.Histogram
+	errorFrames      *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -79,6 +84,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time of one catch-up query.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}),
+		errorFrames: newErrorFrames(),
 		publishLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "parley", Subsystem: "hub", Name: "publish_duration_seconds",
 			Help:    "Time from a publish frame to its ack: Service.PublishDedup (persist) plus the broker publish.",
@@ -88,7 +94,22 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.connections, m.subscriptions, m.messagesIn, m.messagesOut,
 			m.queueDrops, m.slowConsumers, m.brokerReconnects, m.resyncs, m.publishLatency,
-			m.brokerUp, m.polls, m.pollErrors, m.pollEvents, m.pollChannels, m.pollDuration)
+			m.brokerUp, m.polls, m.pollErrors, m.pollEvents, m.pollChannels, m.pollDuration, m.errorFrames)
 	}
 	return m
+}
+
+// newErrorFrames counts error frames by code, every code of the
+// vocabulary present from the start, so that a rate over them (an alert
+// on "unavailable") has a series to read before the first error.
+func newErrorFrames() *prometheus.CounterVec {
+	v := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "parley", Subsystem: "hub", Name: "error_frames_total",
+		Help: "Requests on sockets answered with an error frame, by chat error code (unavailable: the database or broker did not answer).",
+	}, []string{"code"})
+	for _, code := range []string{chat.ENotFound, chat.EForbidden, chat.EUnauthenticated, chat.EInvalid,
+		chat.EConflict, chat.ERateLimited, chat.ETooLarge, chat.EUnavailable, chat.EInternal} {
+		v.WithLabelValues(code)
+	}
+	return v
 }

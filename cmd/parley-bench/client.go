@@ -39,6 +39,10 @@ type channelLog struct {
 	lastSeq  int64
 	seen     seqCounts
 	outOfOrd int
+	// lastAt is when the newest seq arrived; maxGap the longest time
+	// between two new seqs (a restart or fault shows here).
+	lastAt time.Time
+	maxGap time.Duration
 }
 
 // seqCounts counts the deliveries of each seq after base. Seqs arrive
@@ -139,6 +143,9 @@ func (c *client) connect(ctx context.Context) error {
 			// Refused dials are expected while a node is down; the caller
 			// retries. They are counted, not treated as delivery errors.
 			c.stats.dialFailures.Add(1)
+			if os.Getenv("BENCH_DEBUG") != "" {
+				fmt.Fprintf(os.Stderr, "dial %s: %v\n", c.url, err)
+			}
 			return fmt.Errorf("dial: %w", err)
 		}
 		rc.c, rc.done, rc.subbed = c, done, subbed
@@ -234,12 +241,17 @@ func (c *client) supervise(ctx context.Context) {
 		if c.stopping.Load() || ctx.Err() != nil {
 			return
 		}
+		lost := time.Now()
 		backoff := 50 * time.Millisecond
 		for {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			err := c.connect(cctx)
 			cancel()
-			if err == nil || ctx.Err() != nil {
+			if err == nil {
+				c.stats.reconnectLatency.record(time.Since(lost))
+				break
+			}
+			if ctx.Err() != nil {
 				break
 			}
 			time.Sleep(backoff + time.Duration(rand.Int64N(int64(backoff))))
@@ -391,6 +403,10 @@ func (c *client) observe(seq int64, body []byte, now time.Time, lat *latencies) 
 		}
 		l.seen.inc(seq)
 		l.lastSeq = seq
+		if !l.lastAt.IsZero() {
+			l.maxGap = max(l.maxGap, now.Sub(l.lastAt))
+		}
+		l.lastAt = now
 	}
 	c.mu.Unlock()
 	lat.delivered++

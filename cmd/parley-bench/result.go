@@ -126,8 +126,14 @@ type result struct {
 	Errors          int64    `json:"errors"`
 	ErrorSample     []string `json:"error_sample,omitempty"`
 	Reconnects      int64    `json:"reconnects"`
-	SendFailures    int64    `json:"send_failures"`
-	DialFailures    int64    `json:"dial_failures"`
+	// Reconnect is the time from a connection's end to the next one's
+	// subscription (after a node's restart or kill, a churn drop).
+	Reconnect *summary `json:"reconnect,omitempty"`
+	// MaxDeliveryGapMS is the longest time a client waited between two
+	// new messages of its channel, over all clients.
+	MaxDeliveryGapMS float64 `json:"max_delivery_gap_ms"`
+	SendFailures     int64   `json:"send_failures"`
+	DialFailures     int64   `json:"dial_failures"`
 	// Server CPU is the parley nodes' (process_cpu_seconds_total, summed
 	// over the nodes) while publishing and draining; per message divides
 	// by the acked publishes, per delivery by the deliveries.
@@ -164,6 +170,9 @@ func (r *result) fill(cfg config, clients []*client, st *stats, ackTime, elapsed
 		}
 	}
 	r.Reloads, r.Errors, r.ErrorSample = st.reloads.Load(), st.errors.Load(), st.errSample
+	if s := st.reconnectLatency.summary(); s.Count > 0 {
+		r.Reconnect = &s
+	}
 	subsPerChannel := map[string]int{}
 	for _, c := range clients {
 		subsPerChannel[c.channel]++
@@ -197,6 +206,7 @@ func (r *result) fill(cfg config, clients []*client, st *stats, ackTime, elapsed
 			}
 		}
 		r.OutOfOrder += int64(c.log.outOfOrd)
+		r.MaxDeliveryGapMS = max(r.MaxDeliveryGapMS, float64(c.log.maxGap.Microseconds())/1000)
 		c.mu.Unlock()
 	}
 	for i := range after {
@@ -272,6 +282,10 @@ func (r *result) print(w io.Writer) {
 			fmt.Fprintf(w, "  %-13s %d deliveries; p50 %.2f ms, p99 %.2f ms, max %.1f ms\n", c.name+":", c.s.Count, c.s.P50, c.s.P99, c.s.Max)
 		}
 	}
+	if s := r.Reconnect; s != nil {
+		fmt.Fprintf(w, "  reconnect:  %d; p50 %.1f ms, p99 %.1f ms, max %.1f ms (connection lost to resubscribed)\n", s.Count, s.P50, s.P99, s.Max)
+	}
+	fmt.Fprintf(w, "  gap:        longest wait between two new messages of a channel %.1f ms\n", r.MaxDeliveryGapMS)
 	fmt.Fprintf(w, "  server CPU: %.2f s; %.1f µs per delivery, %.1f µs per message\n", r.ServerCPUSeconds, r.CPUPerDeliveryUS, r.CPUPerMessageUS)
 	fmt.Fprintf(w, "  bench CPU:  %.2f s over %.1f s (the load tool shares the cores); all cores busy %.2f s of %.1f s\n",
 		r.BenchCPUSeconds, r.WallSeconds, r.MachineBusySeconds, r.WallSeconds*float64(runtime.NumCPU()))

@@ -63,6 +63,9 @@ type stats struct {
 	latency        *histogram   // publish to receive
 	ackLatency     *histogram   // publish to ack (persisted)
 	connectLatency *histogram
+	// reconnectLatency is from a connection's end, as its reader saw it,
+	// to the next connection's subscription confirmed (supervise).
+	reconnectLatency *histogram
 	// classes split publish-to-receive latency by whether the receiver is
 	// on the publisher's node (same WebSocket URL) or another, over the
 	// whole run and inside the window (a fault injected by a test).
@@ -88,7 +91,7 @@ const (
 
 func newStats() *stats {
 	s := &stats{latency: newHistogram(), ackLatency: newHistogram(), connectLatency: newHistogram(),
-		ackedSeqs: map[string][]int64{}}
+		reconnectLatency: newHistogram(), ackedSeqs: map[string][]int64{}}
 	for i := range s.classes {
 		s.classes[i] = newHistogram()
 	}

@@ -34,6 +34,8 @@ Usage:
   parley user deactivate [flags]     deactivate a user, ending their sessions
   parley tenant create [flags]       add a tenant with its first admin
   parley tenant list [flags]         list the tenants
+  parley backup --output FILE        write a consistent backup of the database while the
+                                     server runs (SQLite: VACUUM INTO; PostgreSQL: pg_dump)
   parley healthcheck [flags]         exit 0 when the local server answers /readyz (for
                                      container health checks without curl)
 
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = c.migrate(ctx, rest)
 	case "healthcheck":
 		err = c.healthcheck(ctx, rest)
+	case "backup":
+		err = c.backup(ctx, rest)
 	case "user", "tenant":
 		if len(rest) == 0 {
 			// A bare group: which commands it has, and a failed exit.

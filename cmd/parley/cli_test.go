@@ -35,6 +35,7 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"tenant", "--help"}, []string{"parley tenant create", "parley tenant list"}},
 		{[]string{"user", "create", "--help"}, []string{"Usage: parley user create", "-email"}},
 		{[]string{"migrate", "--help"}, []string{"Usage: parley migrate"}},
+		{[]string{"backup", "--help"}, []string{"Usage: parley backup", "-output", "-pg-dump"}},
 	} {
 		out, errOut, code := cliRun(nil, tc.args...)
 		if code != exitOK || errOut != "" {

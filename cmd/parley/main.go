@@ -69,6 +69,9 @@ type Main struct {
 	listener  net.Listener
 	publicURL string
 
+	// httpMetrics counts the answers of every route (httpmetrics.go).
+	httpMetrics *httpMetrics
+
 	// hubOptions, set by tests before Run, adjusts the hub's configuration
 	// (e.g. turns off a backstop that would hide a broken live path).
 	hubOptions func(*hub.Config)
@@ -198,7 +201,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 
 	m.server = &http.Server{
-		Handler:           fe,
+		Handler:           m.httpMetrics.wrap(fe),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -262,7 +265,9 @@ func (m *Main) startHub(fe *frontend.Server) {
 	// Metrics go to a registry of this node's own (not the global one), so
 	// in-process test nodes do not collide.
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newOutboxCollector(m.store, m.Log))
+	m.httpMetrics = newHTTPMetrics(reg)
 	hc := hub.Config{Service: hubDomain{m.svc.Sessions, m.svc.Messages, m.svc.Directory}, Broker: m.broker, Presence: m.presence, Authenticate: fe.Authenticate,
 		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck,
 		MaxSocketsPerUser: m.Config.MaxSocketsPerUser, CloseDrain: m.Config.ShutdownDrain, PollInterval: m.Config.PollInterval}

@@ -110,6 +110,9 @@ func (s *Store) ConversationCreate(ctx context.Context, c *chat.Conversation) er
 			NotifyAdmins:       c.NotifyAdmins,
 			LastActivityAt:     lastActivity,
 			CreatedAt:          createdAt,
+			ToCustomer:         c.ToCustomer,
+			CustomerCompanyID:  c.CustomerCompanyID,
+			AwaitingSince:      c.AwaitingSince,
 		})
 		if err != nil {
 			return translateRef(err, "conversation", "category")
@@ -133,37 +136,95 @@ func (s *Store) ConversationGet(ctx context.Context, tenantID, id int64) (chat.C
 	return conversationFromRow(r), nil
 }
 
-// ConversationList is newest activity first. The cursor is a conversation
-// id; its (last_activity_at, id) is the keyset position, so a cursor the
-// tenant does not have is ENotFound.
+// ConversationList is newest activity first, or with f.OldestFirst
+// oldest creation first. The cursor is a conversation id; its time in that
+// order and id are the keyset position, so a cursor the tenant does not
+// have is ENotFound.
 func (s *Store) ConversationList(ctx context.Context, tenantID int64, f chat.ConversationFilter, p chat.Page) ([]chat.Conversation, error) {
 	after, lim := page(p)
 	params := db.ConversationListParams{
-		TenantID:    tenantID,
-		Status:      string(f.Status),
-		CategoryID:  f.CategoryID,
-		HandlerID:   f.HandlerID,
-		CompanyID:   f.CompanyID,
-		AllOfTenant: f.AllOfTenant,
-		VisibleTo:   f.VisibleTo,
-		RoleIds:     nonNil(f.RoleIDs),
-		CompanyIds:  nonNil(f.CompanyIDs),
-		Lim:         lim,
+		TenantID:            tenantID,
+		Status:              string(f.Status),
+		CategoryID:          f.CategoryID,
+		HandlerID:           f.HandlerID,
+		CompanyID:           f.CompanyID,
+		Unsolved:            f.Unsolved,
+		AwaitingBefore:      timeOrNil(f.AwaitingBefore),
+		AllOfTenant:         f.AllOfTenant,
+		VisibleTo:           f.VisibleTo,
+		AddresseeCompanyIds: nonNil(f.AddresseeCompanyIDs),
+		RoleIds:             nonNil(f.RoleIDs),
+		CompanyIds:          nonNil(f.CompanyIDs),
+		Lim:                 lim,
 	}
 	if after > 0 {
-		at, err := s.q.ConversationActivity(ctx, db.ConversationActivityParams{TenantID: tenantID, ID: after})
+		at, err := s.cursorTime(ctx, tenantID, after, f.OldestFirst)
 		if err != nil {
-			return nil, translate(err, "conversation")
+			return nil, err
 		}
 		params.HasCursor, params.CursorAt, params.CursorID = true, at, after
+	}
+	var out []chat.Conversation
+	if f.OldestFirst {
+		rows, err := s.q.ConversationListOldest(ctx, db.ConversationListOldestParams(params))
+		if err != nil {
+			return nil, translate(err, "conversations")
+		}
+		for _, r := range rows {
+			out = append(out, conversationFromRow(db.ConversationGetRow(r)))
+		}
+		return nonNil(out), nil
 	}
 	rows, err := s.q.ConversationList(ctx, params)
 	if err != nil {
 		return nil, translate(err, "conversations")
 	}
-	out := make([]chat.Conversation, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, conversationFromRow(db.ConversationGetRow(r)))
+	}
+	return nonNil(out), nil
+}
+
+// cursorTime is the keyset time of the cursor conversation id.
+func (s *Store) cursorTime(ctx context.Context, tenantID, id int64, created bool) (time.Time, error) {
+	var at time.Time
+	var err error
+	if created {
+		at, err = s.q.ConversationCreated(ctx, db.ConversationCreatedParams{TenantID: tenantID, ID: id})
+	} else {
+		at, err = s.q.ConversationActivity(ctx, db.ConversationActivityParams{TenantID: tenantID, ID: id})
+	}
+	if err != nil {
+		return time.Time{}, translate(err, "conversation")
+	}
+	return at, nil
+}
+
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func (s *Store) ConversationQueueCounts(ctx context.Context, tenantID int64, f chat.ConversationFilter, handlerID int64, staleBefore time.Time) ([]chat.QueueCount, error) {
+	rows, err := s.q.ConversationQueueCounts(ctx, db.ConversationQueueCountsParams{
+		HandlerID:           handlerID,
+		StaleBefore:         staleBefore,
+		TenantID:            tenantID,
+		AllOfTenant:         f.AllOfTenant,
+		VisibleTo:           f.VisibleTo,
+		AddresseeCompanyIds: nonNil(f.AddresseeCompanyIDs),
+		RoleIds:             nonNil(f.RoleIDs),
+		CompanyIds:          nonNil(f.CompanyIDs),
+	})
+	if err != nil {
+		return nil, translate(err, "conversations")
+	}
+	out := make([]chat.QueueCount, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, chat.QueueCount{CategoryID: r.CategoryID, Unsolved: r.Unsolved, New: r.NewCount,
+			Mine: r.Mine, Waiting: r.Waiting, Stale: r.Stale})
 	}
 	return out, nil
 }
@@ -182,6 +243,7 @@ func (s *Store) ConversationUpdate(ctx context.Context, c chat.Conversation) err
 			ExternalEmails:     nonNil(c.ExternalEmails),
 			NotifyAdmins:       c.NotifyAdmins,
 			LastActivityAt:     c.LastActivityAt,
+			AwaitingSince:      c.AwaitingSince,
 		})
 		if err := mustAffect("conversation")(n, err); err != nil {
 			return err
@@ -248,6 +310,9 @@ func conversationFromRow(r db.ConversationGetRow) chat.Conversation {
 		RoleIDs:            nilIfEmpty(r.RoleIds),
 		ExternalEmails:     nilIfEmpty(r.ExternalEmails),
 		NotifyAdmins:       r.NotifyAdmins,
+		ToCustomer:         r.ToCustomer,
+		CustomerCompanyID:  r.CustomerCompanyID,
+		AwaitingSince:      r.AwaitingSince,
 		LastSeq:            r.LastSeq,
 		LastActivityAt:     r.LastActivityAt,
 		CreatedAt:          r.CreatedAt,

@@ -223,3 +223,16 @@ func viaOf(v chat.NotifyVia) string {
 	}
 	return string(v)
 }
+
+// NotifyJobBacklog reads the outbox's size for monitoring (chat.NotifyBacklog).
+func (s *Store) NotifyJobBacklog(ctx context.Context, now time.Time, n int) (chat.NotifyBacklog, error) {
+	r, err := s.q.NotifyJobBacklog(ctx, db.NotifyJobBacklogParams{Lim: int32(min(max(n, 1), 1<<31-1)), Now: now})
+	if err != nil {
+		return chat.NotifyBacklog{}, translate(err, "notification jobs")
+	}
+	b := chat.NotifyBacklog{Pending: r.Pending, Due: r.Due}
+	if r.OldestDue.Unix() != 0 {
+		b.OldestDue = r.OldestDue
+	}
+	return b, nil
+}

@@ -119,6 +119,9 @@ func toConversation(r conversationRow) (chat.Conversation, error) {
 		RoleIDs:            roles,
 		ExternalEmails:     emails,
 		NotifyAdmins:       c.NotifyAdmins,
+		ToCustomer:         c.ToCustomer,
+		CustomerCompanyID:  c.CustomerCompanyID,
+		AwaitingSince:      fromMicrosPtr(c.AwaitingSince),
 		LastSeq:            r.LastSeq,
 		LastActivityAt:     fromMicros(c.LastActivityAt),
 		CreatedAt:          fromMicros(c.CreatedAt),
@@ -181,6 +184,9 @@ func (s *Store) ConversationCreate(ctx context.Context, c *chat.Conversation) er
 			NotifyAdmins:       c.NotifyAdmins,
 			LastActivityAt:     micros(lastActivity),
 			CreatedAt:          micros(created),
+			ToCustomer:         c.ToCustomer,
+			CustomerCompanyID:  nonZero(c.CustomerCompanyID),
+			AwaitingSince:      microsPtr(c.AwaitingSince),
 		})
 		if err != nil {
 			return translateRef(err, "conversation", "category")
@@ -201,33 +207,86 @@ func (s *Store) ConversationGet(ctx context.Context, tenantID, id int64) (chat.C
 	return toConversation(r)
 }
 
+// ConversationList reads by last activity, newest first, or with
+// f.OldestFirst by creation, oldest first; the cursor names a
+// conversation whose time in that order is the key.
 func (s *Store) ConversationList(ctx context.Context, tenantID int64, f chat.ConversationFilter, page chat.Page) ([]chat.Conversation, error) {
 	page = page.Normalize()
 	params := db.ConversationListParams{
-		TenantID:    tenantID,
-		Status:      string(f.Status),
-		CategoryID:  f.CategoryID,
-		HandlerID:   f.HandlerID,
-		CompanyID:   f.CompanyID,
-		AllOfTenant: f.AllOfTenant,
-		VisibleTo:   f.VisibleTo,
-		RoleIds:     idsJSON(f.RoleIDs),
-		CompanyIds:  idsJSON(f.CompanyIDs),
-		Lim:         int64(page.Limit),
+		TenantID:            tenantID,
+		Status:              string(f.Status),
+		CategoryID:          f.CategoryID,
+		HandlerID:           f.HandlerID,
+		CompanyID:           f.CompanyID,
+		Unsolved:            f.Unsolved,
+		AwaitingBefore:      microsOrZero(f.AwaitingBefore),
+		AllOfTenant:         f.AllOfTenant,
+		VisibleTo:           f.VisibleTo,
+		AddresseeCompanyIds: idsJSON(f.AddresseeCompanyIDs),
+		RoleIds:             idsJSON(f.RoleIDs),
+		CompanyIds:          idsJSON(f.CompanyIDs),
+		Lim:                 int64(page.Limit),
 	}
 	if page.After > 0 {
-		// The cursor names a conversation; its activity time is the key.
-		at, err := s.read.ConversationActivity(ctx, db.ConversationActivityParams{TenantID: tenantID, ID: page.After})
+		at, err := s.cursorTime(ctx, tenantID, page.After, f.OldestFirst)
 		if err != nil {
-			return nil, translate(err, "conversation")
+			return nil, err
 		}
 		params.HasCursor, params.CursorAt, params.CursorID = true, at, page.After
+	}
+	if f.OldestFirst {
+		rows, err := s.read.ConversationListOldest(ctx, db.ConversationListOldestParams(params))
+		if err != nil {
+			return nil, translate(err, "conversations")
+		}
+		return toConversations(rows)
 	}
 	rows, err := s.read.ConversationList(ctx, params)
 	if err != nil {
 		return nil, translate(err, "conversations")
 	}
 	return toConversations(rows)
+}
+
+// cursorTime is the keyset time of the cursor conversation id.
+func (s *Store) cursorTime(ctx context.Context, tenantID, id int64, created bool) (int64, error) {
+	var at int64
+	var err error
+	if created {
+		at, err = s.read.ConversationCreated(ctx, db.ConversationCreatedParams{TenantID: tenantID, ID: id})
+	} else {
+		at, err = s.read.ConversationActivity(ctx, db.ConversationActivityParams{TenantID: tenantID, ID: id})
+	}
+	return at, translate(err, "conversation")
+}
+
+func microsOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return micros(t)
+}
+
+func (s *Store) ConversationQueueCounts(ctx context.Context, tenantID int64, f chat.ConversationFilter, handlerID int64, staleBefore time.Time) ([]chat.QueueCount, error) {
+	rows, err := s.read.ConversationQueueCounts(ctx, db.ConversationQueueCountsParams{
+		HandlerID:           handlerID,
+		StaleBefore:         micros(staleBefore),
+		TenantID:            tenantID,
+		AllOfTenant:         f.AllOfTenant,
+		VisibleTo:           f.VisibleTo,
+		AddresseeCompanyIds: idsJSON(f.AddresseeCompanyIDs),
+		RoleIds:             idsJSON(f.RoleIDs),
+		CompanyIds:          idsJSON(f.CompanyIDs),
+	})
+	if err != nil {
+		return nil, translate(err, "conversations")
+	}
+	out := make([]chat.QueueCount, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, chat.QueueCount{CategoryID: r.CategoryID, Unsolved: r.Unsolved, New: r.NewCount,
+			Mine: r.Mine, Waiting: r.Waiting, Stale: r.Stale})
+	}
+	return out, nil
 }
 
 func (s *Store) ConversationUpdate(ctx context.Context, c chat.Conversation) error {
@@ -245,6 +304,7 @@ func (s *Store) ConversationUpdate(ctx context.Context, c chat.Conversation) err
 			ExternalEmails:     stringsJSON(c.ExternalEmails),
 			NotifyAdmins:       c.NotifyAdmins,
 			LastActivityAt:     micros(c.LastActivityAt),
+			AwaitingSince:      microsPtr(c.AwaitingSince),
 		}))
 		if err != nil {
 			return err

@@ -224,3 +224,16 @@ func viaOf(v chat.NotifyVia) string {
 	}
 	return string(v)
 }
+
+// NotifyJobBacklog reads the outbox's size for monitoring (chat.NotifyBacklog).
+func (s *Store) NotifyJobBacklog(ctx context.Context, now time.Time, n int) (chat.NotifyBacklog, error) {
+	r, err := s.read.NotifyJobBacklog(ctx, db.NotifyJobBacklogParams{Lim: int64(max(n, 1)), Now: micros(now)})
+	if err != nil {
+		return chat.NotifyBacklog{}, translate(err, "notification jobs")
+	}
+	b := chat.NotifyBacklog{Pending: r.Pending, Due: r.Due}
+	if r.OldestDue != 0 {
+		b.OldestDue = fromMicros(r.OldestDue)
+	}
+	return b, nil
+}

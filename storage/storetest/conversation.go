@@ -24,6 +24,7 @@ func testConversations(t *testing.T, e Engine) {
 		{name: "CreateGetUpdate", fn: testConversationCreateGetUpdate},
 		{name: "ListFiltersVisibility", fn: testConversationListFiltersVisibility},
 		{name: "ListPaging", fn: testConversationListPaging},
+		{name: "Queues", fn: testConversationQueues},
 		{name: "Expired", fn: testConversationExpired},
 		// Checks the notification outbox, which spans tenants.
 		{name: "DeleteCascades", fn: testConversationDeleteCascades, own: true},

@@ -27,6 +27,7 @@ func testNotifications(t *testing.T, e Engine) {
 		{name: "InApp", fn: testNotificationInApp},
 		{name: "Mutes", fn: testNotificationMutes},
 		{name: "Release", fn: testNotificationRelease, own: true},
+		{name: "Backlog", fn: testNotificationBacklog, own: true},
 	})
 	t.Run("ClaimTwoNodes", func(t *testing.T) {
 		t.Parallel()
@@ -487,4 +488,53 @@ func testNotificationMutes(t *testing.T, s chat.Store) {
 	if muted(a.Tenant.ID, u, ch) {
 		t.Fatal("still muted after unmuting")
 	}
+}
+
+// The backlog counts every job (Pending) and the due ones no worker holds
+// (Due), across tenants, each up to the limit, and dates the oldest due
+// job; an empty outbox is all zero.
+func testNotificationBacklog(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	now := Now()
+	empty, err := s.NotifyJobBacklog(ctx, now, 100)
+	NoErr(t, err, "NotifyJobBacklog on an empty outbox")
+	if empty != (chat.NotifyBacklog{}) {
+		t.Fatalf("empty outbox: %+v, want zero", empty)
+	}
+	a := NewFixture(t, s, "backlog-a")
+	b := NewFixture(t, s, "backlog-b")
+	enqueue := func(f *Fixture, due time.Time) {
+		t.Helper()
+		j := chat.NotifyJob{TenantID: f.Tenant.ID, UserID: f.EmployeeA.ID, Reason: chat.ReasonMention,
+			Channel: chat.TopicChannel(1), MessageID: 1, DueAt: due}
+		NoErr(t, s.NotifyJobEnqueue(ctx, &j), "NotifyJobEnqueue")
+	}
+	enqueue(a, now.Add(-3*time.Minute))
+	enqueue(b, now.Add(-2*time.Minute))
+	enqueue(a, now.Add(-time.Minute))
+	enqueue(b, now.Add(time.Hour)) // scheduled: pending, not due
+	// A worker holds the oldest: it is pending, no longer due.
+	held, err := s.NotifyJobClaim(ctx, now, now.Add(5*time.Minute), 1)
+	NoErr(t, err, "NotifyJobClaim")
+	if len(held) != 1 {
+		t.Fatalf("claimed %d jobs, want 1", len(held))
+	}
+	got, err := s.NotifyJobBacklog(ctx, now, 100)
+	NoErr(t, err, "NotifyJobBacklog")
+	if got.Pending != 4 || got.Due != 2 {
+		t.Fatalf("backlog %+v, want 4 pending and 2 due", got)
+	}
+	SameTime(t, "OldestDue", got.OldestDue, now.Add(-2*time.Minute))
+	capped, err := s.NotifyJobBacklog(ctx, now, 1)
+	NoErr(t, err, "NotifyJobBacklog with limit 1")
+	if capped.Pending != 1 || capped.Due != 1 {
+		t.Fatalf("backlog with limit 1: %+v, want 1 pending and 1 due", capped)
+	}
+	SameTime(t, "OldestDue with limit 1", capped.OldestDue, now.Add(-2*time.Minute))
+	later, err := s.NotifyJobBacklog(ctx, now.Add(2*time.Hour), 100)
+	NoErr(t, err, "NotifyJobBacklog later")
+	if later.Pending != 4 || later.Due != 4 {
+		t.Fatalf("backlog two hours on: %+v, want 4 pending and 4 due", later)
+	}
+	SameTime(t, "OldestDue two hours on", later.OldestDue, now.Add(-2*time.Minute))
 }

@@ -43,6 +43,7 @@ var areas = []struct {
 	name string
 	run  func(t *testing.T, e Engine)
 }{
+	{"canned reply", testCannedReplies},
 	{"conversation", testConversations},
 	{"errors", testErrors},
 	{"message", testMessages},

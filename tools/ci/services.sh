@@ -280,6 +280,8 @@ services_start() {
 	binary_from_env PARLEY_TEST_CHROMIUM /usr/bin/chromium chromium
 	binary_from_env PARLEY_TEST_NGINX /usr/sbin/nginx nginx
 	binary_from_env PARLEY_TEST_HAPROXY /usr/sbin/haproxy haproxy
+	# promtool checks and unit-tests docs/deploy/prometheus-alerts.yml.
+	binary_from_env PARLEY_TEST_PROMTOOL /usr/bin/promtool prometheus
 	# UI tests write screenshots and console logs here (git-ignored).
 	export PARLEY_TEST_ARTIFACTS=${PARLEY_TEST_ARTIFACTS:-$PWD/test-artifacts}
 	mkdir -p "$PARLEY_TEST_ARTIFACTS"

@@ -32,16 +32,18 @@ ON CONFLICT DO NOTHING;
 -- name: ConversationInsert :one
 INSERT INTO conversations (tenant_id, subject, category_id, status, creator_id, handler_id,
     customer_assignee_id, admin_id, related_company_id, related_user_id, external_emails,
-    notify_admins, last_activity_at, created_at)
+    notify_admins, last_activity_at, created_at, to_customer, customer_company_id, awaiting_since)
 VALUES (@tenant_id, @subject, @category_id, @status, @creator_id, sqlc.narg(handler_id),
     sqlc.narg(customer_assignee_id), sqlc.narg(admin_id), sqlc.narg(related_company_id),
-    sqlc.narg(related_user_id), @external_emails, @notify_admins, @last_activity_at, @created_at)
+    sqlc.narg(related_user_id), @external_emails, @notify_admins, @last_activity_at, @created_at,
+    @to_customer, sqlc.narg(customer_company_id), sqlc.narg(awaiting_since))
 RETURNING id;
 
 -- name: ConversationGet :one
 SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id,
        c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id,
        c.external_emails, c.notify_admins, c.last_activity_at, c.created_at,
+       c.to_customer, c.customer_company_id, c.awaiting_since,
        COALESCE((SELECT array_agg(cr.role_id ORDER BY cr.role_id) FROM conversation_roles cr WHERE cr.conversation_id = c.id), '{}')::bigint[] AS role_ids,
        COALESCE(cs.last_seq, 0)::bigint AS last_seq
 FROM conversations c
@@ -53,9 +55,16 @@ WHERE c.tenant_id = @tenant_id AND c.id = @id;
 SELECT last_activity_at FROM conversations WHERE tenant_id = @tenant_id AND id = @id;
 
 -- name: ConversationList :many
+-- Newest activity first. Visibility: all_of_tenant, or the user's own part
+-- in the conversation, or its customer company among
+-- addressee_company_ids, or one of role_ids among its receiver roles, and
+-- then, when company_ids is not empty, only for conversations related to
+-- those companies (chat.visibleConversations; ConversationListOldest and
+-- ConversationQueueCounts repeat it, storetest holds them to it).
 SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id,
        c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id,
        c.external_emails, c.notify_admins, c.last_activity_at, c.created_at,
+       c.to_customer, c.customer_company_id, c.awaiting_since,
        COALESCE((SELECT array_agg(cr.role_id ORDER BY cr.role_id) FROM conversation_roles cr WHERE cr.conversation_id = c.id), '{}')::bigint[] AS role_ids,
        COALESCE(cs.last_seq, 0)::bigint AS last_seq
 FROM conversations c
@@ -65,11 +74,14 @@ WHERE c.tenant_id = @tenant_id
   AND (@category_id::bigint = 0 OR c.category_id = @category_id::bigint)
   AND (@handler_id::bigint = 0 OR c.handler_id = @handler_id::bigint)
   AND (@company_id::bigint = 0 OR c.related_company_id = @company_id::bigint)
+  AND (NOT @unsolved::boolean OR c.status <> 'solved')
+  AND (sqlc.narg(awaiting_before)::timestamptz IS NULL OR c.awaiting_since < sqlc.narg(awaiting_before)::timestamptz)
   AND (@all_of_tenant::boolean
        OR c.creator_id = @visible_to::bigint
        OR c.handler_id = @visible_to::bigint
        OR c.customer_assignee_id = @visible_to::bigint
        OR c.admin_id = @visible_to::bigint
+       OR c.customer_company_id = ANY(@addressee_company_ids::bigint[])
        OR (EXISTS (SELECT 1 FROM conversation_roles cr
                    WHERE cr.conversation_id = c.id AND cr.role_id = ANY(@role_ids::bigint[]))
            AND (cardinality(@company_ids::bigint[]) = 0
@@ -80,12 +92,73 @@ WHERE c.tenant_id = @tenant_id
 ORDER BY c.last_activity_at DESC, c.id DESC
 LIMIT @lim;
 
+-- name: ConversationListOldest :many
+-- ConversationList oldest first by creation (the queues), same filters.
+SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id,
+       c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id,
+       c.external_emails, c.notify_admins, c.last_activity_at, c.created_at,
+       c.to_customer, c.customer_company_id, c.awaiting_since,
+       COALESCE((SELECT array_agg(cr.role_id ORDER BY cr.role_id) FROM conversation_roles cr WHERE cr.conversation_id = c.id), '{}')::bigint[] AS role_ids,
+       COALESCE(cs.last_seq, 0)::bigint AS last_seq
+FROM conversations c
+LEFT JOIN channel_seqs cs ON cs.kind = 'conversation' AND cs.id = c.id
+WHERE c.tenant_id = @tenant_id
+  AND (@status::text = '' OR c.status = @status::text)
+  AND (@category_id::bigint = 0 OR c.category_id = @category_id::bigint)
+  AND (@handler_id::bigint = 0 OR c.handler_id = @handler_id::bigint)
+  AND (@company_id::bigint = 0 OR c.related_company_id = @company_id::bigint)
+  AND (NOT @unsolved::boolean OR c.status <> 'solved')
+  AND (sqlc.narg(awaiting_before)::timestamptz IS NULL OR c.awaiting_since < sqlc.narg(awaiting_before)::timestamptz)
+  AND (@all_of_tenant::boolean
+       OR c.creator_id = @visible_to::bigint
+       OR c.handler_id = @visible_to::bigint
+       OR c.customer_assignee_id = @visible_to::bigint
+       OR c.admin_id = @visible_to::bigint
+       OR c.customer_company_id = ANY(@addressee_company_ids::bigint[])
+       OR (EXISTS (SELECT 1 FROM conversation_roles cr
+                   WHERE cr.conversation_id = c.id AND cr.role_id = ANY(@role_ids::bigint[]))
+           AND (cardinality(@company_ids::bigint[]) = 0
+                OR c.related_company_id = ANY(@company_ids::bigint[]))))
+  AND (NOT @has_cursor::boolean
+       OR c.created_at > @cursor_at::timestamptz
+       OR (c.created_at = @cursor_at::timestamptz AND c.id > @cursor_id::bigint))
+ORDER BY c.created_at, c.id
+LIMIT @lim;
+
+-- name: ConversationQueueCounts :many
+-- Unsolved conversations per category under ConversationList's visibility.
+SELECT c.category_id,
+       COUNT(*)::bigint AS unsolved,
+       SUM(CASE WHEN c.status = 'new' THEN 1 ELSE 0 END)::bigint AS new_count,
+       SUM(CASE WHEN c.handler_id = @handler_id::bigint THEN 1 ELSE 0 END)::bigint AS mine,
+       SUM(CASE WHEN c.status = 'waiting' THEN 1 ELSE 0 END)::bigint AS waiting,
+       SUM(CASE WHEN c.awaiting_since < @stale_before::timestamptz THEN 1 ELSE 0 END)::bigint AS stale
+FROM conversations c
+WHERE c.tenant_id = @tenant_id
+  AND c.status <> 'solved'
+  AND (@all_of_tenant::boolean
+       OR c.creator_id = @visible_to::bigint
+       OR c.handler_id = @visible_to::bigint
+       OR c.customer_assignee_id = @visible_to::bigint
+       OR c.admin_id = @visible_to::bigint
+       OR c.customer_company_id = ANY(@addressee_company_ids::bigint[])
+       OR (EXISTS (SELECT 1 FROM conversation_roles cr
+                   WHERE cr.conversation_id = c.id AND cr.role_id = ANY(@role_ids::bigint[]))
+           AND (cardinality(@company_ids::bigint[]) = 0
+                OR c.related_company_id = ANY(@company_ids::bigint[]))))
+GROUP BY c.category_id
+ORDER BY c.category_id;
+
+-- name: ConversationCreated :one
+-- The keyset position of a queue cursor.
+SELECT created_at FROM conversations WHERE tenant_id = @tenant_id AND id = @id;
+
 -- name: ConversationUpdate :execrows
 UPDATE conversations SET status = @status, handler_id = sqlc.narg(handler_id),
     customer_assignee_id = sqlc.narg(customer_assignee_id), admin_id = sqlc.narg(admin_id),
     related_company_id = sqlc.narg(related_company_id), related_user_id = sqlc.narg(related_user_id),
     external_emails = @external_emails, notify_admins = @notify_admins,
-    last_activity_at = @last_activity_at
+    last_activity_at = @last_activity_at, awaiting_since = sqlc.narg(awaiting_since)
 WHERE tenant_id = @tenant_id AND id = @id;
 
 -- name: ConversationRolesDelete :exec
@@ -100,6 +173,7 @@ ON CONFLICT DO NOTHING;
 SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id,
        c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id,
        c.external_emails, c.notify_admins, c.last_activity_at, c.created_at,
+       c.to_customer, c.customer_company_id, c.awaiting_since,
        COALESCE((SELECT array_agg(cr.role_id ORDER BY cr.role_id) FROM conversation_roles cr WHERE cr.conversation_id = c.id), '{}')::bigint[] AS role_ids,
        COALESCE(cs.last_seq, 0)::bigint AS last_seq
 FROM conversations c

@@ -33,6 +33,15 @@ DELETE FROM notify_jobs WHERE id = @id;
 -- name: NotifyJobRetry :execrows
 UPDATE notify_jobs SET due_at = @due_at, last_error = @last_error WHERE id = @id;
 
+-- name: NotifyJobBacklog :one
+-- The outbox as monitoring reads it: each count stops at @lim rows (a scan
+-- of at most that many), the oldest due time is one step of the due_at
+-- index. No due job: oldest_due is the epoch.
+SELECT
+    (SELECT count(*) FROM (SELECT 1 FROM notify_jobs jp LIMIT @lim) p)::BIGINT AS pending,
+    (SELECT count(*) FROM (SELECT 1 FROM notify_jobs jd WHERE jd.due_at <= @now LIMIT @lim) d)::BIGINT AS due,
+    COALESCE((SELECT min(jo.due_at) FROM notify_jobs jo WHERE jo.due_at <= @now), 'epoch')::TIMESTAMPTZ AS oldest_due;
+
 -- name: NotifyDecisionInsert :one
 INSERT INTO notify_decisions (tenant_id, user_id, via, channel_kind, channel_id, message_id, reason,
                               outcome, detail, created_at)

@@ -72,6 +72,7 @@ async function settings(body) {
   const visibility = h('input', { type: 'checkbox', id: 'ts-visibility', checked: !!s.company_visibility });
   const excerpts = h('input', { type: 'checkbox', id: 'ts-excerpts', checked: !!s.email_excerpts });
   const retention = h('input', { type: 'number', id: 'ts-retention', min: 1, max: 36500, value: s.retention_days || 1460 });
+  const stale = h('input', { type: 'number', id: 'ts-stale', min: 1, max: 720, value: s.stale_hours || 24 });
   const mailFrom = h('input', { type: 'email', id: 'ts-mailfrom', value: s.mail_from || '' });
   const replyTo = h('input', { type: 'email', id: 'ts-replyto', value: s.reply_to || '' });
   const labels = {};
@@ -89,6 +90,7 @@ async function settings(body) {
     h('p', { class: 'help muted small' }, t('admin.visibility.help')),
     labeled(t('admin.retention'), retention),
     h('p', { class: 'help muted small' }, t('admin.retention.help')),
+    labeled(t('admin.stale'), stale), h('p', { class: 'help muted small' }, t('admin.stale.help')),
     h('label', { class: 'check' }, excerpts, ' ', t('admin.excerpts')),
     h('p', { class: 'help muted small' }, t('admin.excerpts.help')),
     labeled(t('admin.mailfrom'), mailFrom), labeled(t('admin.replyto'), replyTo),
@@ -105,7 +107,7 @@ async function settings(body) {
       if (inp.value.trim()) (sl[l] ||= {})[st] = inp.value.trim();
     }
     const next = { ...s, messenger_enabled: messenger.checked, company_visibility: visibility.checked, email_excerpts: excerpts.checked,
-      retention_days: Number(retention.value) || 0, mail_from: mailFrom.value.trim(), reply_to: replyTo.value.trim(), status_labels: sl };
+      retention_days: Number(retention.value) || 0, stale_hours: Number(stale.value) || 0, mail_from: mailFrom.value.trim(), reply_to: replyTo.value.trim(), status_labels: sl };
     const r = await run(msg, () => patch('/tenants/' + tn0.id, { settings: next })).catch(() => null);
     if (r) {
       state.me.tenant = r;

@@ -19,6 +19,7 @@ import { notificationsView, settingsView } from './notifications.js';
 import { searchView } from './search.js';
 import { resetDrafts } from './drafts.js';
 import { startAlerts, stopAlerts, forgetDevice } from './alerts.js';
+import { queuePanel, queueView, messengerUsersView, cannedRepliesView, mayUseQueues, resetQueues } from './helpdesk.js';
 
 const app = document.getElementById('app');
 const LAST_ROUTE = 'parley.lastRoute';
@@ -102,6 +103,7 @@ function resetState() {
   state.online.clear();
   resetDrafts();
   stopAlerts();
+  resetQueues();
 }
 
 let firstHello = true;
@@ -358,6 +360,8 @@ function renderSidebar() {
       groups.length ? h('ul', { class: 'groups' }, groups) : h('p', { class: 'muted small' }, t('messenger.nogroups'))));
   }
 
+  sections.push(queuePanel(current));
+
   const convs = [...state.conversations.values()].sort((a, b) => String(b.last_activity_at).localeCompare(String(a.last_activity_at))).slice(0, 30);
   const filter = h('div', { class: 'chips', role: 'group', 'aria-label': t('conv.filter') },
     chip(t('conv.filter.all'), !state.convFilter.mine && !state.convFilter.status, () => setConvFilter({ mine: false, status: '' })),
@@ -375,6 +379,8 @@ function renderSidebar() {
       : h('p', { class: 'muted small' }, t('conv.none'))));
 
   const links = [h('li', null, h('a', { href: '#/notifications' }, t('nav.notifications'))), h('li', null, h('a', { href: '#/settings' }, t('nav.settings')))];
+  if (messengerOn()) links.push(h('li', null, h('a', { href: '#/messenger-users', id: 'nav-musers' }, t('nav.musers'))));
+  if (mayUseQueues()) links.push(h('li', null, h('a', { href: '#/canned-replies', id: 'nav-canned' }, t('nav.canned'))));
   if (isAdmin()) links.push(h('li', null, h('a', { href: '#/admin', id: 'nav-admin' }, t('nav.admin'))));
   sections.push(h('ul', { class: 'panel links' }, links));
   replace(sb, ...sections);
@@ -392,6 +398,7 @@ function setConvFilter(f) {
 
 bus.on('groups', () => renderSidebar());
 bus.on('conversations', () => renderSidebar());
+bus.on('queues', () => renderSidebar());
 
 // ---- router ----
 
@@ -405,6 +412,10 @@ const routes = [
   [/^#\/settings$/, (m, main) => settingsView(main)],
   [/^#\/admin(?:\/([\w-]+))?$/, (m, main) => adminView(main, m[1] || '')],
   [/^#\/manage\/(\d+)$/, (m, main) => manageGroupView(main, Number(m[1]))],
+  [/^#\/queue\/(new|mine|waiting|stale)$/, (m, main) => queueView(main, m[1], 0)],
+  [/^#\/queue\/category\/(\d+)$/, (m, main) => queueView(main, 'category', Number(m[1]))],
+  [/^#\/messenger-users$/, (m, main) => messengerUsersView(main)],
+  [/^#\/canned-replies$/, (m, main) => cannedRepliesView(main)],
 ];
 
 function route() {

@@ -9,6 +9,7 @@ import {
   upsertConversation, directory, myId,
 } from './store.js';
 import { loadDraft, saveDraft, discardDraft, serverDrafts, draftIdFor } from './drafts.js';
+import { addressFields } from './helpdesk.js';
 
 export const STATUSES = ['new', 'open', 'waiting', 'solved'];
 
@@ -83,6 +84,7 @@ export function conversationPanel(c, th) {
     h('dt', null, t('conv.handler')), h('dd', { id: 'conv-handler' }, c.handler_id ? userName(c.handler_id) : t('conv.nohandler')),
     c.customer_assignee_id ? [h('dt', null, t('conv.assignee')), h('dd', null, userName(c.customer_assignee_id))] : null,
     c.admin_id ? [h('dt', null, t('conv.admin')), h('dd', null, userName(c.admin_id))] : null,
+    c.to_customer ? [h('dt', null, t('to.legend')), h('dd', { id: 'conv-to' }, c.customer_company_id ? t('to.company') : userName(c.customer_assignee_id))] : null,
     h('dt', null, t('conv.creator')), h('dd', null, userName(c.creator_id), ' · ', fmtDateTime(c.created_at)),
     c.related_user_id ? [h('dt', null, t('conv.relatedperson')), h('dd', null, userName(c.related_user_id))] : null,
     c.external_emails?.length ? [h('dt', null, t('conv.emails')), h('dd', null, c.external_emails.join(', '), h('p', { class: 'warning small' }, t('conv.emailwarning')))] : null);
@@ -255,22 +257,30 @@ export function newMessageView(main) {
   }
   if (!canRoles) roleBox.appendChild(h('p', { class: 'help muted small' }, t('new.receivers.fixed')));
 
+  // The form's own copy: a live category change clears the shared cache
+  // (state.categories) while the form is open.
+  let cats = [];
   categories().then((cs) => {
+    cats = cs;
     for (const c of cs) category.appendChild(h('option', { value: c.id }, categoryName(c)));
     restore();
   }).catch((e) => { err.textContent = errorText(e); });
 
   category.addEventListener('change', () => {
-    const c = state.categories?.find((x) => x.id === Number(category.value));
+    const c = cats.find((x) => x.id === Number(category.value));
     const ids = categoryRoles(c);
     for (const [id, cb] of roleChecks) cb.checked = ids.includes(id);
     clear(preview);
     saveSoon();
   });
 
+  const toBox = h('div', { id: 'new-to-box' });
+  let address = null;
   if (canRelate) {
     get('/companies' + query({ limit: 200 })).then((r) => {
       for (const c of r.items || []) company.appendChild(h('option', { value: c.id }, c.name));
+      address = addressFields(r.items || []);
+      if (address) replace(toBox, address.el);
     }).catch(() => {});
     const search = debounce(async () => {
       const q = personQ.value.trim();
@@ -320,7 +330,7 @@ export function newMessageView(main) {
 
   function input() {
     const roleIds = [...roleChecks].filter(([, cb]) => cb.checked).map(([id]) => id);
-    const c = state.categories?.find((x) => x.id === Number(category.value));
+    const c = cats.find((x) => x.id === Number(category.value));
     const preset = categoryRoles(c);
     const changed = roleIds.length !== preset.length || roleIds.some((id) => !preset.includes(id));
     const inp = { subject: subject.value.trim(), category_id: Number(category.value) || 0, body: body.value };
@@ -332,6 +342,7 @@ export function newMessageView(main) {
       inp.notify_admins = notifyAdmins.checked;
       if (adminSel.value) inp.admin_id = Number(adminSel.value);
     }
+    address?.apply(inp);
     return inp;
   }
 
@@ -369,7 +380,7 @@ export function newMessageView(main) {
     let data = {};
     try { data = d.data ? JSON.parse(d.data) : {}; } catch { data = {}; }
     if (data.category_id) category.value = String(data.category_id);
-    const c = state.categories?.find((x) => x.id === data.category_id);
+    const c = cats.find((x) => x.id === data.category_id);
     const ids = data.role_ids || categoryRoles(c);
     for (const [id, cb] of roleChecks) cb.checked = ids.includes(id);
     if (data.related_company_id) company.value = String(data.related_company_id);
@@ -399,6 +410,7 @@ export function newMessageView(main) {
     field(t('new.subject'), subject, t('new.subject.help')),
     field(t('new.category'), category, t('new.category.help')),
     roleBox,
+    toBox,
     h('div', null, previewBtn, preview),
     canRelate ? h('fieldset', null, h('legend', null, t('new.related')),
       field(t('new.company'), company),

@@ -375,9 +375,18 @@ export class Socket extends Emitter {
   sendSubscribe(name, ch) {
     const frame = { type: 'subscribe', channel: name };
     if (persisted(name) && ch.lastSeq != null) frame.since = ch.lastSeq;
-    this.request(frame).catch((err) => {
+    this.request(frame).then(() => { ch.retryDelay = 0; }, (err) => {
       if (err.code === 'offline' || err.code === 'timeout') return; // resubscribed after reconnect
       if (err.code === 'conflict') return; // already subscribed
+      if (err.code === 'unavailable') {
+        // The server could not check access (its database is down): the
+        // channel stays wanted and is asked for again, backing off to 8 s.
+        ch.retryDelay = Math.min((ch.retryDelay || 250) * 2, 8000);
+        setTimeout(() => {
+          if (this.channels.get(name) === ch && this.online) this.sendSubscribe(name, ch);
+        }, ch.retryDelay);
+        return;
+      }
       console.warn('socket: subscribe', name, err.code);
       this.channels.delete(name);
       this.emit('unsubscribed', { channel: name, reason: err.code || 'error' });

@@ -12,6 +12,7 @@ import {
 } from './store.js';
 import { conversationPanel, describeChange, categories } from './conversation.js';
 import { loadDraft, saveDraft, discardDraft } from './drafts.js';
+import { cannedPicker, mayUseQueues } from './helpdesk.js';
 
 const PAGE = 50;
 
@@ -721,6 +722,16 @@ class Composer {
       for (const f of this.file.files) this.addUpload(f);
       this.file.value = '';
     });
+    this.addCanned();
+  }
+
+  // addCanned gives a conversation's composer the canned reply picker,
+  // for the handler side (helpdesk.js): a toolbar button and Ctrl+Shift+K.
+  addCanned() {
+    if (this.th.kind !== 'conversation' || !mayUseQueues()) return;
+    const picker = cannedPicker(this.input, this.th.id);
+    this.el.querySelector('.toolbar').appendChild(picker.button);
+    this.el.insertBefore(picker.box, this.el.querySelector('.input-wrap'));
   }
 
   destroy() {

@@ -231,6 +231,23 @@ func (q *Queries) ConversationActivity(ctx context.Context, arg ConversationActi
 	return last_activity_at, err
 }
 
+const conversationCreated = `-- name: ConversationCreated :one
+SELECT created_at FROM conversations WHERE tenant_id = $1 AND id = $2
+`
+
+type ConversationCreatedParams struct {
+	TenantID int64
+	ID       int64
+}
+
+// The keyset position of a queue cursor.
+func (q *Queries) ConversationCreated(ctx context.Context, arg ConversationCreatedParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, conversationCreated, arg.TenantID, arg.ID)
+	var created_at time.Time
+	err := row.Scan(&created_at)
+	return created_at, err
+}
+
 const conversationDelete = `-- name: ConversationDelete :execrows
 DELETE FROM conversations WHERE tenant_id = $1 AND id = $2
 `
@@ -252,6 +269,7 @@ const conversationGet = `-- name: ConversationGet :one
 SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id,
        c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id,
        c.external_emails, c.notify_admins, c.last_activity_at, c.created_at,
+       c.to_customer, c.customer_company_id, c.awaiting_since,
        COALESCE((SELECT array_agg(cr.role_id ORDER BY cr.role_id) FROM conversation_roles cr WHERE cr.conversation_id = c.id), '{}')::bigint[] AS role_ids,
        COALESCE(cs.last_seq, 0)::bigint AS last_seq
 FROM conversations c
@@ -280,6 +298,9 @@ type ConversationGetRow struct {
 	NotifyAdmins       bool
 	LastActivityAt     time.Time
 	CreatedAt          time.Time
+	ToCustomer         bool
+	CustomerCompanyID  *int64
+	AwaitingSince      *time.Time
 	RoleIds            []int64
 	LastSeq            int64
 }
@@ -303,6 +324,9 @@ func (q *Queries) ConversationGet(ctx context.Context, arg ConversationGetParams
 		&i.NotifyAdmins,
 		&i.LastActivityAt,
 		&i.CreatedAt,
+		&i.ToCustomer,
+		&i.CustomerCompanyID,
+		&i.AwaitingSince,
 		&i.RoleIds,
 		&i.LastSeq,
 	)
@@ -312,10 +336,11 @@ func (q *Queries) ConversationGet(ctx context.Context, arg ConversationGetParams
 const conversationInsert = `-- name: ConversationInsert :one
 INSERT INTO conversations (tenant_id, subject, category_id, status, creator_id, handler_id,
     customer_assignee_id, admin_id, related_company_id, related_user_id, external_emails,
-    notify_admins, last_activity_at, created_at)
+    notify_admins, last_activity_at, created_at, to_customer, customer_company_id, awaiting_since)
 VALUES ($1, $2, $3, $4, $5, $6,
     $7, $8, $9,
-    $10, $11, $12, $13, $14)
+    $10, $11, $12, $13, $14,
+    $15, $16, $17)
 RETURNING id
 `
 
@@ -334,6 +359,9 @@ type ConversationInsertParams struct {
 	NotifyAdmins       bool
 	LastActivityAt     time.Time
 	CreatedAt          time.Time
+	ToCustomer         bool
+	CustomerCompanyID  *int64
+	AwaitingSince      *time.Time
 }
 
 func (q *Queries) ConversationInsert(ctx context.Context, arg ConversationInsertParams) (int64, error) {
@@ -352,6 +380,9 @@ func (q *Queries) ConversationInsert(ctx context.Context, arg ConversationInsert
 		arg.NotifyAdmins,
 		arg.LastActivityAt,
 		arg.CreatedAt,
+		arg.ToCustomer,
+		arg.CustomerCompanyID,
+		arg.AwaitingSince,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -362,6 +393,7 @@ const conversationList = `-- name: ConversationList :many
 SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id,
        c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id,
        c.external_emails, c.notify_admins, c.last_activity_at, c.created_at,
+       c.to_customer, c.customer_company_id, c.awaiting_since,
        COALESCE((SELECT array_agg(cr.role_id ORDER BY cr.role_id) FROM conversation_roles cr WHERE cr.conversation_id = c.id), '{}')::bigint[] AS role_ids,
        COALESCE(cs.last_seq, 0)::bigint AS last_seq
 FROM conversations c
@@ -371,36 +403,42 @@ WHERE c.tenant_id = $1
   AND ($3::bigint = 0 OR c.category_id = $3::bigint)
   AND ($4::bigint = 0 OR c.handler_id = $4::bigint)
   AND ($5::bigint = 0 OR c.related_company_id = $5::bigint)
-  AND ($6::boolean
-       OR c.creator_id = $7::bigint
-       OR c.handler_id = $7::bigint
-       OR c.customer_assignee_id = $7::bigint
-       OR c.admin_id = $7::bigint
+  AND (NOT $6::boolean OR c.status <> 'solved')
+  AND ($7::timestamptz IS NULL OR c.awaiting_since < $7::timestamptz)
+  AND ($8::boolean
+       OR c.creator_id = $9::bigint
+       OR c.handler_id = $9::bigint
+       OR c.customer_assignee_id = $9::bigint
+       OR c.admin_id = $9::bigint
+       OR c.customer_company_id = ANY($10::bigint[])
        OR (EXISTS (SELECT 1 FROM conversation_roles cr
-                   WHERE cr.conversation_id = c.id AND cr.role_id = ANY($8::bigint[]))
-           AND (cardinality($9::bigint[]) = 0
-                OR c.related_company_id = ANY($9::bigint[]))))
-  AND (NOT $10::boolean
-       OR c.last_activity_at < $11::timestamptz
-       OR (c.last_activity_at = $11::timestamptz AND c.id < $12::bigint))
+                   WHERE cr.conversation_id = c.id AND cr.role_id = ANY($11::bigint[]))
+           AND (cardinality($12::bigint[]) = 0
+                OR c.related_company_id = ANY($12::bigint[]))))
+  AND (NOT $13::boolean
+       OR c.last_activity_at < $14::timestamptz
+       OR (c.last_activity_at = $14::timestamptz AND c.id < $15::bigint))
 ORDER BY c.last_activity_at DESC, c.id DESC
-LIMIT $13
+LIMIT $16
 `
 
 type ConversationListParams struct {
-	TenantID    int64
-	Status      string
-	CategoryID  int64
-	HandlerID   int64
-	CompanyID   int64
-	AllOfTenant bool
-	VisibleTo   int64
-	RoleIds     []int64
-	CompanyIds  []int64
-	HasCursor   bool
-	CursorAt    time.Time
-	CursorID    int64
-	Lim         int32
+	TenantID            int64
+	Status              string
+	CategoryID          int64
+	HandlerID           int64
+	CompanyID           int64
+	Unsolved            bool
+	AwaitingBefore      *time.Time
+	AllOfTenant         bool
+	VisibleTo           int64
+	AddresseeCompanyIds []int64
+	RoleIds             []int64
+	CompanyIds          []int64
+	HasCursor           bool
+	CursorAt            time.Time
+	CursorID            int64
+	Lim                 int32
 }
 
 type ConversationListRow struct {
@@ -419,10 +457,19 @@ type ConversationListRow struct {
 	NotifyAdmins       bool
 	LastActivityAt     time.Time
 	CreatedAt          time.Time
+	ToCustomer         bool
+	CustomerCompanyID  *int64
+	AwaitingSince      *time.Time
 	RoleIds            []int64
 	LastSeq            int64
 }
 
+// Newest activity first. Visibility: all_of_tenant, or the user's own part
+// in the conversation, or its customer company among
+// addressee_company_ids, or one of role_ids among its receiver roles, and
+// then, when company_ids is not empty, only for conversations related to
+// those companies (chat.visibleConversations; ConversationListOldest and
+// ConversationQueueCounts repeat it, storetest holds them to it).
 func (q *Queries) ConversationList(ctx context.Context, arg ConversationListParams) ([]ConversationListRow, error) {
 	rows, err := q.db.Query(ctx, conversationList,
 		arg.TenantID,
@@ -430,8 +477,11 @@ func (q *Queries) ConversationList(ctx context.Context, arg ConversationListPara
 		arg.CategoryID,
 		arg.HandlerID,
 		arg.CompanyID,
+		arg.Unsolved,
+		arg.AwaitingBefore,
 		arg.AllOfTenant,
 		arg.VisibleTo,
+		arg.AddresseeCompanyIds,
 		arg.RoleIds,
 		arg.CompanyIds,
 		arg.HasCursor,
@@ -462,6 +512,143 @@ func (q *Queries) ConversationList(ctx context.Context, arg ConversationListPara
 			&i.NotifyAdmins,
 			&i.LastActivityAt,
 			&i.CreatedAt,
+			&i.ToCustomer,
+			&i.CustomerCompanyID,
+			&i.AwaitingSince,
+			&i.RoleIds,
+			&i.LastSeq,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const conversationListOldest = `-- name: ConversationListOldest :many
+SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id,
+       c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id,
+       c.external_emails, c.notify_admins, c.last_activity_at, c.created_at,
+       c.to_customer, c.customer_company_id, c.awaiting_since,
+       COALESCE((SELECT array_agg(cr.role_id ORDER BY cr.role_id) FROM conversation_roles cr WHERE cr.conversation_id = c.id), '{}')::bigint[] AS role_ids,
+       COALESCE(cs.last_seq, 0)::bigint AS last_seq
+FROM conversations c
+LEFT JOIN channel_seqs cs ON cs.kind = 'conversation' AND cs.id = c.id
+WHERE c.tenant_id = $1
+  AND ($2::text = '' OR c.status = $2::text)
+  AND ($3::bigint = 0 OR c.category_id = $3::bigint)
+  AND ($4::bigint = 0 OR c.handler_id = $4::bigint)
+  AND ($5::bigint = 0 OR c.related_company_id = $5::bigint)
+  AND (NOT $6::boolean OR c.status <> 'solved')
+  AND ($7::timestamptz IS NULL OR c.awaiting_since < $7::timestamptz)
+  AND ($8::boolean
+       OR c.creator_id = $9::bigint
+       OR c.handler_id = $9::bigint
+       OR c.customer_assignee_id = $9::bigint
+       OR c.admin_id = $9::bigint
+       OR c.customer_company_id = ANY($10::bigint[])
+       OR (EXISTS (SELECT 1 FROM conversation_roles cr
+                   WHERE cr.conversation_id = c.id AND cr.role_id = ANY($11::bigint[]))
+           AND (cardinality($12::bigint[]) = 0
+                OR c.related_company_id = ANY($12::bigint[]))))
+  AND (NOT $13::boolean
+       OR c.created_at > $14::timestamptz
+       OR (c.created_at = $14::timestamptz AND c.id > $15::bigint))
+ORDER BY c.created_at, c.id
+LIMIT $16
+`
+
+type ConversationListOldestParams struct {
+	TenantID            int64
+	Status              string
+	CategoryID          int64
+	HandlerID           int64
+	CompanyID           int64
+	Unsolved            bool
+	AwaitingBefore      *time.Time
+	AllOfTenant         bool
+	VisibleTo           int64
+	AddresseeCompanyIds []int64
+	RoleIds             []int64
+	CompanyIds          []int64
+	HasCursor           bool
+	CursorAt            time.Time
+	CursorID            int64
+	Lim                 int32
+}
+
+type ConversationListOldestRow struct {
+	ID                 int64
+	TenantID           int64
+	Subject            string
+	CategoryID         int64
+	Status             string
+	CreatorID          int64
+	HandlerID          *int64
+	CustomerAssigneeID *int64
+	AdminID            *int64
+	RelatedCompanyID   *int64
+	RelatedUserID      *int64
+	ExternalEmails     []string
+	NotifyAdmins       bool
+	LastActivityAt     time.Time
+	CreatedAt          time.Time
+	ToCustomer         bool
+	CustomerCompanyID  *int64
+	AwaitingSince      *time.Time
+	RoleIds            []int64
+	LastSeq            int64
+}
+
+// ConversationList oldest first by creation (the queues), same filters.
+func (q *Queries) ConversationListOldest(ctx context.Context, arg ConversationListOldestParams) ([]ConversationListOldestRow, error) {
+	rows, err := q.db.Query(ctx, conversationListOldest,
+		arg.TenantID,
+		arg.Status,
+		arg.CategoryID,
+		arg.HandlerID,
+		arg.CompanyID,
+		arg.Unsolved,
+		arg.AwaitingBefore,
+		arg.AllOfTenant,
+		arg.VisibleTo,
+		arg.AddresseeCompanyIds,
+		arg.RoleIds,
+		arg.CompanyIds,
+		arg.HasCursor,
+		arg.CursorAt,
+		arg.CursorID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ConversationListOldestRow
+	for rows.Next() {
+		var i ConversationListOldestRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.Subject,
+			&i.CategoryID,
+			&i.Status,
+			&i.CreatorID,
+			&i.HandlerID,
+			&i.CustomerAssigneeID,
+			&i.AdminID,
+			&i.RelatedCompanyID,
+			&i.RelatedUserID,
+			&i.ExternalEmails,
+			&i.NotifyAdmins,
+			&i.LastActivityAt,
+			&i.CreatedAt,
+			&i.ToCustomer,
+			&i.CustomerCompanyID,
+			&i.AwaitingSince,
 			&i.RoleIds,
 			&i.LastSeq,
 		); err != nil {
@@ -489,6 +676,87 @@ func (q *Queries) ConversationLock(ctx context.Context, arg ConversationLockPara
 	var id int64
 	err := row.Scan(&id)
 	return id, err
+}
+
+const conversationQueueCounts = `-- name: ConversationQueueCounts :many
+SELECT c.category_id,
+       COUNT(*)::bigint AS unsolved,
+       SUM(CASE WHEN c.status = 'new' THEN 1 ELSE 0 END)::bigint AS new_count,
+       SUM(CASE WHEN c.handler_id = $1::bigint THEN 1 ELSE 0 END)::bigint AS mine,
+       SUM(CASE WHEN c.status = 'waiting' THEN 1 ELSE 0 END)::bigint AS waiting,
+       SUM(CASE WHEN c.awaiting_since < $2::timestamptz THEN 1 ELSE 0 END)::bigint AS stale
+FROM conversations c
+WHERE c.tenant_id = $3
+  AND c.status <> 'solved'
+  AND ($4::boolean
+       OR c.creator_id = $5::bigint
+       OR c.handler_id = $5::bigint
+       OR c.customer_assignee_id = $5::bigint
+       OR c.admin_id = $5::bigint
+       OR c.customer_company_id = ANY($6::bigint[])
+       OR (EXISTS (SELECT 1 FROM conversation_roles cr
+                   WHERE cr.conversation_id = c.id AND cr.role_id = ANY($7::bigint[]))
+           AND (cardinality($8::bigint[]) = 0
+                OR c.related_company_id = ANY($8::bigint[]))))
+GROUP BY c.category_id
+ORDER BY c.category_id
+`
+
+type ConversationQueueCountsParams struct {
+	HandlerID           int64
+	StaleBefore         time.Time
+	TenantID            int64
+	AllOfTenant         bool
+	VisibleTo           int64
+	AddresseeCompanyIds []int64
+	RoleIds             []int64
+	CompanyIds          []int64
+}
+
+type ConversationQueueCountsRow struct {
+	CategoryID int64
+	Unsolved   int64
+	NewCount   int64
+	Mine       int64
+	Waiting    int64
+	Stale      int64
+}
+
+// Unsolved conversations per category under ConversationList's visibility.
+func (q *Queries) ConversationQueueCounts(ctx context.Context, arg ConversationQueueCountsParams) ([]ConversationQueueCountsRow, error) {
+	rows, err := q.db.Query(ctx, conversationQueueCounts,
+		arg.HandlerID,
+		arg.StaleBefore,
+		arg.TenantID,
+		arg.AllOfTenant,
+		arg.VisibleTo,
+		arg.AddresseeCompanyIds,
+		arg.RoleIds,
+		arg.CompanyIds,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ConversationQueueCountsRow
+	for rows.Next() {
+		var i ConversationQueueCountsRow
+		if err := rows.Scan(
+			&i.CategoryID,
+			&i.Unsolved,
+			&i.NewCount,
+			&i.Mine,
+			&i.Waiting,
+			&i.Stale,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const conversationRolesDelete = `-- name: ConversationRolesDelete :exec
@@ -527,8 +795,8 @@ UPDATE conversations SET status = $1, handler_id = $2,
     customer_assignee_id = $3, admin_id = $4,
     related_company_id = $5, related_user_id = $6,
     external_emails = $7, notify_admins = $8,
-    last_activity_at = $9
-WHERE tenant_id = $10 AND id = $11
+    last_activity_at = $9, awaiting_since = $10
+WHERE tenant_id = $11 AND id = $12
 `
 
 type ConversationUpdateParams struct {
@@ -541,6 +809,7 @@ type ConversationUpdateParams struct {
 	ExternalEmails     []string
 	NotifyAdmins       bool
 	LastActivityAt     time.Time
+	AwaitingSince      *time.Time
 	TenantID           int64
 	ID                 int64
 }
@@ -556,6 +825,7 @@ func (q *Queries) ConversationUpdate(ctx context.Context, arg ConversationUpdate
 		arg.ExternalEmails,
 		arg.NotifyAdmins,
 		arg.LastActivityAt,
+		arg.AwaitingSince,
 		arg.TenantID,
 		arg.ID,
 	)
@@ -569,6 +839,7 @@ const conversationsExpired = `-- name: ConversationsExpired :many
 SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id,
        c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id,
        c.external_emails, c.notify_admins, c.last_activity_at, c.created_at,
+       c.to_customer, c.customer_company_id, c.awaiting_since,
        COALESCE((SELECT array_agg(cr.role_id ORDER BY cr.role_id) FROM conversation_roles cr WHERE cr.conversation_id = c.id), '{}')::bigint[] AS role_ids,
        COALESCE(cs.last_seq, 0)::bigint AS last_seq
 FROM conversations c
@@ -603,6 +874,9 @@ type ConversationsExpiredRow struct {
 	NotifyAdmins       bool
 	LastActivityAt     time.Time
 	CreatedAt          time.Time
+	ToCustomer         bool
+	CustomerCompanyID  *int64
+	AwaitingSince      *time.Time
 	RoleIds            []int64
 	LastSeq            int64
 }
@@ -637,6 +911,9 @@ func (q *Queries) ConversationsExpired(ctx context.Context, arg ConversationsExp
 			&i.NotifyAdmins,
 			&i.LastActivityAt,
 			&i.CreatedAt,
+			&i.ToCustomer,
+			&i.CustomerCompanyID,
+			&i.AwaitingSince,
 			&i.RoleIds,
 			&i.LastSeq,
 		); err != nil {

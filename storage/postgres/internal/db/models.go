@@ -20,6 +20,17 @@ type Attachment struct {
 	CreatedAt   time.Time
 }
 
+type CannedReply struct {
+	ID        int64
+	TenantID  int64
+	OwnerID   *int64
+	Locale    string
+	Title     string
+	Body      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type Category struct {
 	ID            int64
 	TenantID      int64
@@ -75,6 +86,9 @@ type Conversation struct {
 	NotifyAdmins       bool
 	LastActivityAt     time.Time
 	CreatedAt          time.Time
+	ToCustomer         bool
+	CustomerCompanyID  *int64
+	AwaitingSince      *time.Time
 }
 
 type ConversationRole struct {

@@ -413,6 +413,34 @@ func (q *Queries) NotifyDecisionList(ctx context.Context, arg NotifyDecisionList
 	return items, nil
 }
 
+const notifyJobBacklog = `-- name: NotifyJobBacklog :one
+SELECT
+    (SELECT count(*) FROM (SELECT 1 FROM notify_jobs jp LIMIT $1) p)::BIGINT AS pending,
+    (SELECT count(*) FROM (SELECT 1 FROM notify_jobs jd WHERE jd.due_at <= $2 LIMIT $1) d)::BIGINT AS due,
+    COALESCE((SELECT min(jo.due_at) FROM notify_jobs jo WHERE jo.due_at <= $2), 'epoch')::TIMESTAMPTZ AS oldest_due
+`
+
+type NotifyJobBacklogParams struct {
+	Lim int32
+	Now time.Time
+}
+
+type NotifyJobBacklogRow struct {
+	Pending   int64
+	Due       int64
+	OldestDue time.Time
+}
+
+// The outbox as monitoring reads it: each count stops at @lim rows (a scan
+// of at most that many), the oldest due time is one step of the due_at
+// index. No due job: oldest_due is the epoch.
+func (q *Queries) NotifyJobBacklog(ctx context.Context, arg NotifyJobBacklogParams) (NotifyJobBacklogRow, error) {
+	row := q.db.QueryRow(ctx, notifyJobBacklog, arg.Lim, arg.Now)
+	var i NotifyJobBacklogRow
+	err := row.Scan(&i.Pending, &i.Due, &i.OldestDue)
+	return i, err
+}
+
 const notifyJobClaim = `-- name: NotifyJobClaim :many
 WITH due AS (
     SELECT nj.id FROM notify_jobs nj

@@ -316,6 +316,22 @@ func (q *Queries) ConversationActivity(ctx context.Context, arg ConversationActi
 	return last_activity_at, err
 }
 
+const conversationCreated = `-- name: ConversationCreated :one
+SELECT created_at FROM conversations WHERE tenant_id = ?1 AND id = ?2
+`
+
+type ConversationCreatedParams struct {
+	TenantID int64
+	ID       int64
+}
+
+func (q *Queries) ConversationCreated(ctx context.Context, arg ConversationCreatedParams) (int64, error) {
+	row := q.queryRow(ctx, q.conversationCreatedStmt, conversationCreated, arg.TenantID, arg.ID)
+	var created_at int64
+	err := row.Scan(&created_at)
+	return created_at, err
+}
+
 const conversationDelete = `-- name: ConversationDelete :execrows
 DELETE FROM conversations WHERE tenant_id = ?1 AND id = ?2
 `
@@ -334,7 +350,7 @@ func (q *Queries) ConversationDelete(ctx context.Context, arg ConversationDelete
 }
 
 const conversationGet = `-- name: ConversationGet :one
-SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id, c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id, c.external_emails, c.notify_admins, c.last_activity_at, c.created_at,
+SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id, c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id, c.external_emails, c.notify_admins, c.last_activity_at, c.created_at, c.to_customer, c.customer_company_id, c.awaiting_since,
        CAST((SELECT json_group_array(r.role_id) FROM conversation_roles r WHERE r.conversation_id = c.id) AS TEXT) AS role_ids,
        CAST(COALESCE((SELECT s.last_seq FROM channel_seqs s
                       WHERE s.kind = 'conversation' AND s.id = c.id AND s.tenant_id = c.tenant_id), 0) AS INTEGER) AS last_seq
@@ -372,6 +388,9 @@ func (q *Queries) ConversationGet(ctx context.Context, arg ConversationGetParams
 		&i.Conversation.NotifyAdmins,
 		&i.Conversation.LastActivityAt,
 		&i.Conversation.CreatedAt,
+		&i.Conversation.ToCustomer,
+		&i.Conversation.CustomerCompanyID,
+		&i.Conversation.AwaitingSince,
 		&i.RoleIds,
 		&i.LastSeq,
 	)
@@ -381,10 +400,10 @@ func (q *Queries) ConversationGet(ctx context.Context, arg ConversationGetParams
 const conversationInsert = `-- name: ConversationInsert :one
 INSERT INTO conversations (tenant_id, subject, category_id, status, creator_id, handler_id,
     customer_assignee_id, admin_id, related_company_id, related_user_id, external_emails,
-    notify_admins, last_activity_at, created_at)
+    notify_admins, last_activity_at, created_at, to_customer, customer_company_id, awaiting_since)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6,
     ?7, ?8, ?9, ?10, ?11,
-    ?12, ?13, ?14)
+    ?12, ?13, ?14, ?15, ?16, ?17)
 RETURNING id
 `
 
@@ -403,6 +422,9 @@ type ConversationInsertParams struct {
 	NotifyAdmins       bool
 	LastActivityAt     int64
 	CreatedAt          int64
+	ToCustomer         bool
+	CustomerCompanyID  *int64
+	AwaitingSince      *int64
 }
 
 func (q *Queries) ConversationInsert(ctx context.Context, arg ConversationInsertParams) (int64, error) {
@@ -421,6 +443,9 @@ func (q *Queries) ConversationInsert(ctx context.Context, arg ConversationInsert
 		arg.NotifyAdmins,
 		arg.LastActivityAt,
 		arg.CreatedAt,
+		arg.ToCustomer,
+		arg.CustomerCompanyID,
+		arg.AwaitingSince,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -428,7 +453,7 @@ func (q *Queries) ConversationInsert(ctx context.Context, arg ConversationInsert
 }
 
 const conversationList = `-- name: ConversationList :many
-SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id, c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id, c.external_emails, c.notify_admins, c.last_activity_at, c.created_at,
+SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id, c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id, c.external_emails, c.notify_admins, c.last_activity_at, c.created_at, c.to_customer, c.customer_company_id, c.awaiting_since,
        CAST((SELECT json_group_array(r.role_id) FROM conversation_roles r WHERE r.conversation_id = c.id) AS TEXT) AS role_ids,
        CAST(COALESCE((SELECT s.last_seq FROM channel_seqs s
                       WHERE s.kind = 'conversation' AND s.id = c.id AND s.tenant_id = c.tenant_id), 0) AS INTEGER) AS last_seq
@@ -438,37 +463,43 @@ WHERE c.tenant_id = ?1
   AND (CAST(?3 AS INTEGER) = 0 OR c.category_id = ?3)
   AND (CAST(?4 AS INTEGER) = 0 OR c.handler_id = ?4)
   AND (CAST(?5 AS INTEGER) = 0 OR c.related_company_id = ?5)
-  AND (CAST(?6 AS BOOLEAN)
-       OR c.creator_id = CAST(?7 AS INTEGER)
-       OR c.handler_id = CAST(?7 AS INTEGER)
-       OR c.customer_assignee_id = CAST(?7 AS INTEGER)
-       OR c.admin_id = CAST(?7 AS INTEGER)
+  AND (NOT CAST(?6 AS BOOLEAN) OR c.status <> 'solved')
+  AND (CAST(?7 AS INTEGER) = 0 OR c.awaiting_since < CAST(?7 AS INTEGER))
+  AND (CAST(?8 AS BOOLEAN)
+       OR c.creator_id = CAST(?9 AS INTEGER)
+       OR c.handler_id = CAST(?9 AS INTEGER)
+       OR c.customer_assignee_id = CAST(?9 AS INTEGER)
+       OR c.admin_id = CAST(?9 AS INTEGER)
+       OR c.customer_company_id IN (SELECT value FROM json_each(CAST(?10 AS TEXT)))
        OR (EXISTS (SELECT 1 FROM conversation_roles vr
                    WHERE vr.conversation_id = c.id
-                     AND vr.role_id IN (SELECT value FROM json_each(CAST(?8 AS TEXT))))
-           AND (json_array_length(CAST(?9 AS TEXT)) = 0
-                OR c.related_company_id IN (SELECT value FROM json_each(CAST(?9 AS TEXT))))))
-  AND (NOT CAST(?10 AS BOOLEAN)
-       OR c.last_activity_at < CAST(?11 AS INTEGER)
-       OR (c.last_activity_at = CAST(?11 AS INTEGER) AND c.id < CAST(?12 AS INTEGER)))
+                     AND vr.role_id IN (SELECT value FROM json_each(CAST(?11 AS TEXT))))
+           AND (json_array_length(CAST(?12 AS TEXT)) = 0
+                OR c.related_company_id IN (SELECT value FROM json_each(CAST(?12 AS TEXT))))))
+  AND (NOT CAST(?13 AS BOOLEAN)
+       OR c.last_activity_at < CAST(?14 AS INTEGER)
+       OR (c.last_activity_at = CAST(?14 AS INTEGER) AND c.id < CAST(?15 AS INTEGER)))
 ORDER BY c.last_activity_at DESC, c.id DESC
-LIMIT ?13
+LIMIT ?16
 `
 
 type ConversationListParams struct {
-	TenantID    int64
-	Status      string
-	CategoryID  int64
-	HandlerID   int64
-	CompanyID   int64
-	AllOfTenant bool
-	VisibleTo   int64
-	RoleIds     string
-	CompanyIds  string
-	HasCursor   bool
-	CursorAt    int64
-	CursorID    int64
-	Lim         int64
+	TenantID            int64
+	Status              string
+	CategoryID          int64
+	HandlerID           int64
+	CompanyID           int64
+	Unsolved            bool
+	AwaitingBefore      int64
+	AllOfTenant         bool
+	VisibleTo           int64
+	AddresseeCompanyIds string
+	RoleIds             string
+	CompanyIds          string
+	HasCursor           bool
+	CursorAt            int64
+	CursorID            int64
+	Lim                 int64
 }
 
 type ConversationListRow struct {
@@ -479,9 +510,12 @@ type ConversationListRow struct {
 
 // Newest activity first; the cursor is the last conversation of the
 // previous page. Visibility: all_of_tenant, or the user's own part in the
-// conversation, or one of role_ids among its receiver roles, and then, when
-// company_ids is not empty, only for conversations related to those
-// companies. Zero-valued filters do not filter.
+// conversation, or its customer company among addressee_company_ids, or
+// one of role_ids among its receiver roles, and then, when company_ids is
+// not empty, only for conversations related to those companies
+// (chat.visibleConversations; ConversationListOldest and
+// ConversationQueueCounts repeat it, storetest holds them to it).
+// Zero-valued filters do not filter; awaiting_before 0 is none.
 func (q *Queries) ConversationList(ctx context.Context, arg ConversationListParams) ([]ConversationListRow, error) {
 	rows, err := q.query(ctx, q.conversationListStmt, conversationList,
 		arg.TenantID,
@@ -489,8 +523,11 @@ func (q *Queries) ConversationList(ctx context.Context, arg ConversationListPara
 		arg.CategoryID,
 		arg.HandlerID,
 		arg.CompanyID,
+		arg.Unsolved,
+		arg.AwaitingBefore,
 		arg.AllOfTenant,
 		arg.VisibleTo,
+		arg.AddresseeCompanyIds,
 		arg.RoleIds,
 		arg.CompanyIds,
 		arg.HasCursor,
@@ -521,8 +558,214 @@ func (q *Queries) ConversationList(ctx context.Context, arg ConversationListPara
 			&i.Conversation.NotifyAdmins,
 			&i.Conversation.LastActivityAt,
 			&i.Conversation.CreatedAt,
+			&i.Conversation.ToCustomer,
+			&i.Conversation.CustomerCompanyID,
+			&i.Conversation.AwaitingSince,
 			&i.RoleIds,
 			&i.LastSeq,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const conversationListOldest = `-- name: ConversationListOldest :many
+SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id, c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id, c.external_emails, c.notify_admins, c.last_activity_at, c.created_at, c.to_customer, c.customer_company_id, c.awaiting_since,
+       CAST((SELECT json_group_array(r.role_id) FROM conversation_roles r WHERE r.conversation_id = c.id) AS TEXT) AS role_ids,
+       CAST(COALESCE((SELECT s.last_seq FROM channel_seqs s
+                      WHERE s.kind = 'conversation' AND s.id = c.id AND s.tenant_id = c.tenant_id), 0) AS INTEGER) AS last_seq
+FROM conversations c
+WHERE c.tenant_id = ?1
+  AND (CAST(?2 AS TEXT) = '' OR c.status = ?2)
+  AND (CAST(?3 AS INTEGER) = 0 OR c.category_id = ?3)
+  AND (CAST(?4 AS INTEGER) = 0 OR c.handler_id = ?4)
+  AND (CAST(?5 AS INTEGER) = 0 OR c.related_company_id = ?5)
+  AND (NOT CAST(?6 AS BOOLEAN) OR c.status <> 'solved')
+  AND (CAST(?7 AS INTEGER) = 0 OR c.awaiting_since < CAST(?7 AS INTEGER))
+  AND (CAST(?8 AS BOOLEAN)
+       OR c.creator_id = CAST(?9 AS INTEGER)
+       OR c.handler_id = CAST(?9 AS INTEGER)
+       OR c.customer_assignee_id = CAST(?9 AS INTEGER)
+       OR c.admin_id = CAST(?9 AS INTEGER)
+       OR c.customer_company_id IN (SELECT value FROM json_each(CAST(?10 AS TEXT)))
+       OR (EXISTS (SELECT 1 FROM conversation_roles vr
+                   WHERE vr.conversation_id = c.id
+                     AND vr.role_id IN (SELECT value FROM json_each(CAST(?11 AS TEXT))))
+           AND (json_array_length(CAST(?12 AS TEXT)) = 0
+                OR c.related_company_id IN (SELECT value FROM json_each(CAST(?12 AS TEXT))))))
+  AND (NOT CAST(?13 AS BOOLEAN)
+       OR c.created_at > CAST(?14 AS INTEGER)
+       OR (c.created_at = CAST(?14 AS INTEGER) AND c.id > CAST(?15 AS INTEGER)))
+ORDER BY c.created_at, c.id
+LIMIT ?16
+`
+
+type ConversationListOldestParams struct {
+	TenantID            int64
+	Status              string
+	CategoryID          int64
+	HandlerID           int64
+	CompanyID           int64
+	Unsolved            bool
+	AwaitingBefore      int64
+	AllOfTenant         bool
+	VisibleTo           int64
+	AddresseeCompanyIds string
+	RoleIds             string
+	CompanyIds          string
+	HasCursor           bool
+	CursorAt            int64
+	CursorID            int64
+	Lim                 int64
+}
+
+type ConversationListOldestRow struct {
+	Conversation Conversation
+	RoleIds      string
+	LastSeq      int64
+}
+
+// ConversationList oldest first by creation (the queues), same filters.
+func (q *Queries) ConversationListOldest(ctx context.Context, arg ConversationListOldestParams) ([]ConversationListOldestRow, error) {
+	rows, err := q.query(ctx, q.conversationListOldestStmt, conversationListOldest,
+		arg.TenantID,
+		arg.Status,
+		arg.CategoryID,
+		arg.HandlerID,
+		arg.CompanyID,
+		arg.Unsolved,
+		arg.AwaitingBefore,
+		arg.AllOfTenant,
+		arg.VisibleTo,
+		arg.AddresseeCompanyIds,
+		arg.RoleIds,
+		arg.CompanyIds,
+		arg.HasCursor,
+		arg.CursorAt,
+		arg.CursorID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ConversationListOldestRow
+	for rows.Next() {
+		var i ConversationListOldestRow
+		if err := rows.Scan(
+			&i.Conversation.ID,
+			&i.Conversation.TenantID,
+			&i.Conversation.Subject,
+			&i.Conversation.CategoryID,
+			&i.Conversation.Status,
+			&i.Conversation.CreatorID,
+			&i.Conversation.HandlerID,
+			&i.Conversation.CustomerAssigneeID,
+			&i.Conversation.AdminID,
+			&i.Conversation.RelatedCompanyID,
+			&i.Conversation.RelatedUserID,
+			&i.Conversation.ExternalEmails,
+			&i.Conversation.NotifyAdmins,
+			&i.Conversation.LastActivityAt,
+			&i.Conversation.CreatedAt,
+			&i.Conversation.ToCustomer,
+			&i.Conversation.CustomerCompanyID,
+			&i.Conversation.AwaitingSince,
+			&i.RoleIds,
+			&i.LastSeq,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const conversationQueueCounts = `-- name: ConversationQueueCounts :many
+SELECT c.category_id,
+       CAST(COUNT(*) AS INTEGER) AS unsolved,
+       CAST(SUM(CASE WHEN c.status = 'new' THEN 1 ELSE 0 END) AS INTEGER) AS new_count,
+       CAST(SUM(CASE WHEN c.handler_id = CAST(?1 AS INTEGER) THEN 1 ELSE 0 END) AS INTEGER) AS mine,
+       CAST(SUM(CASE WHEN c.status = 'waiting' THEN 1 ELSE 0 END) AS INTEGER) AS waiting,
+       CAST(SUM(CASE WHEN c.awaiting_since < CAST(?2 AS INTEGER) THEN 1 ELSE 0 END) AS INTEGER) AS stale
+FROM conversations c
+WHERE c.tenant_id = ?3
+  AND c.status <> 'solved'
+  AND (CAST(?4 AS BOOLEAN)
+       OR c.creator_id = CAST(?5 AS INTEGER)
+       OR c.handler_id = CAST(?5 AS INTEGER)
+       OR c.customer_assignee_id = CAST(?5 AS INTEGER)
+       OR c.admin_id = CAST(?5 AS INTEGER)
+       OR c.customer_company_id IN (SELECT value FROM json_each(CAST(?6 AS TEXT)))
+       OR (EXISTS (SELECT 1 FROM conversation_roles vr
+                   WHERE vr.conversation_id = c.id
+                     AND vr.role_id IN (SELECT value FROM json_each(CAST(?7 AS TEXT))))
+           AND (json_array_length(CAST(?8 AS TEXT)) = 0
+                OR c.related_company_id IN (SELECT value FROM json_each(CAST(?8 AS TEXT))))))
+GROUP BY c.category_id
+ORDER BY c.category_id
+`
+
+type ConversationQueueCountsParams struct {
+	HandlerID           int64
+	StaleBefore         int64
+	TenantID            int64
+	AllOfTenant         bool
+	VisibleTo           int64
+	AddresseeCompanyIds string
+	RoleIds             string
+	CompanyIds          string
+}
+
+type ConversationQueueCountsRow struct {
+	CategoryID int64
+	Unsolved   int64
+	NewCount   int64
+	Mine       int64
+	Waiting    int64
+	Stale      int64
+}
+
+// Unsolved conversations per category under ConversationList's visibility.
+func (q *Queries) ConversationQueueCounts(ctx context.Context, arg ConversationQueueCountsParams) ([]ConversationQueueCountsRow, error) {
+	rows, err := q.query(ctx, q.conversationQueueCountsStmt, conversationQueueCounts,
+		arg.HandlerID,
+		arg.StaleBefore,
+		arg.TenantID,
+		arg.AllOfTenant,
+		arg.VisibleTo,
+		arg.AddresseeCompanyIds,
+		arg.RoleIds,
+		arg.CompanyIds,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ConversationQueueCountsRow
+	for rows.Next() {
+		var i ConversationQueueCountsRow
+		if err := rows.Scan(
+			&i.CategoryID,
+			&i.Unsolved,
+			&i.NewCount,
+			&i.Mine,
+			&i.Waiting,
+			&i.Stale,
 		); err != nil {
 			return nil, err
 		}
@@ -574,8 +817,8 @@ UPDATE conversations SET status = ?1, handler_id = ?2,
     customer_assignee_id = ?3, admin_id = ?4,
     related_company_id = ?5, related_user_id = ?6,
     external_emails = ?7, notify_admins = ?8,
-    last_activity_at = ?9
-WHERE tenant_id = ?10 AND id = ?11
+    last_activity_at = ?9, awaiting_since = ?10
+WHERE tenant_id = ?11 AND id = ?12
 `
 
 type ConversationUpdateParams struct {
@@ -588,6 +831,7 @@ type ConversationUpdateParams struct {
 	ExternalEmails     string
 	NotifyAdmins       bool
 	LastActivityAt     int64
+	AwaitingSince      *int64
 	TenantID           int64
 	ID                 int64
 }
@@ -603,6 +847,7 @@ func (q *Queries) ConversationUpdate(ctx context.Context, arg ConversationUpdate
 		arg.ExternalEmails,
 		arg.NotifyAdmins,
 		arg.LastActivityAt,
+		arg.AwaitingSince,
 		arg.TenantID,
 		arg.ID,
 	)
@@ -613,7 +858,7 @@ func (q *Queries) ConversationUpdate(ctx context.Context, arg ConversationUpdate
 }
 
 const conversationsExpired = `-- name: ConversationsExpired :many
-SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id, c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id, c.external_emails, c.notify_admins, c.last_activity_at, c.created_at,
+SELECT c.id, c.tenant_id, c.subject, c.category_id, c.status, c.creator_id, c.handler_id, c.customer_assignee_id, c.admin_id, c.related_company_id, c.related_user_id, c.external_emails, c.notify_admins, c.last_activity_at, c.created_at, c.to_customer, c.customer_company_id, c.awaiting_since,
        CAST((SELECT json_group_array(r.role_id) FROM conversation_roles r WHERE r.conversation_id = c.id) AS TEXT) AS role_ids,
        CAST(COALESCE((SELECT s.last_seq FROM channel_seqs s
                       WHERE s.kind = 'conversation' AND s.id = c.id AND s.tenant_id = c.tenant_id), 0) AS INTEGER) AS last_seq
@@ -669,6 +914,9 @@ func (q *Queries) ConversationsExpired(ctx context.Context, arg ConversationsExp
 			&i.Conversation.NotifyAdmins,
 			&i.Conversation.LastActivityAt,
 			&i.Conversation.CreatedAt,
+			&i.Conversation.ToCustomer,
+			&i.Conversation.CustomerCompanyID,
+			&i.Conversation.AwaitingSince,
 			&i.RoleIds,
 			&i.LastSeq,
 		); err != nil {

@@ -45,6 +45,24 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.attachmentListByMessagesStmt, err = db.PrepareContext(ctx, attachmentListByMessages); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentListByMessages: %w", err)
 	}
+	if q.cannedReplyCountStmt, err = db.PrepareContext(ctx, cannedReplyCount); err != nil {
+		return nil, fmt.Errorf("error preparing query CannedReplyCount: %w", err)
+	}
+	if q.cannedReplyDeleteStmt, err = db.PrepareContext(ctx, cannedReplyDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query CannedReplyDelete: %w", err)
+	}
+	if q.cannedReplyGetStmt, err = db.PrepareContext(ctx, cannedReplyGet); err != nil {
+		return nil, fmt.Errorf("error preparing query CannedReplyGet: %w", err)
+	}
+	if q.cannedReplyInsertStmt, err = db.PrepareContext(ctx, cannedReplyInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query CannedReplyInsert: %w", err)
+	}
+	if q.cannedReplyListStmt, err = db.PrepareContext(ctx, cannedReplyList); err != nil {
+		return nil, fmt.Errorf("error preparing query CannedReplyList: %w", err)
+	}
+	if q.cannedReplyUpdateStmt, err = db.PrepareContext(ctx, cannedReplyUpdate); err != nil {
+		return nil, fmt.Errorf("error preparing query CannedReplyUpdate: %w", err)
+	}
 	if q.categoryGetStmt, err = db.PrepareContext(ctx, categoryGet); err != nil {
 		return nil, fmt.Errorf("error preparing query CategoryGet: %w", err)
 	}
@@ -117,6 +135,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.conversationActivityStmt, err = db.PrepareContext(ctx, conversationActivity); err != nil {
 		return nil, fmt.Errorf("error preparing query ConversationActivity: %w", err)
 	}
+	if q.conversationCreatedStmt, err = db.PrepareContext(ctx, conversationCreated); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationCreated: %w", err)
+	}
 	if q.conversationDeleteStmt, err = db.PrepareContext(ctx, conversationDelete); err != nil {
 		return nil, fmt.Errorf("error preparing query ConversationDelete: %w", err)
 	}
@@ -128,6 +149,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.conversationListStmt, err = db.PrepareContext(ctx, conversationList); err != nil {
 		return nil, fmt.Errorf("error preparing query ConversationList: %w", err)
+	}
+	if q.conversationListOldestStmt, err = db.PrepareContext(ctx, conversationListOldest); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationListOldest: %w", err)
+	}
+	if q.conversationQueueCountsStmt, err = db.PrepareContext(ctx, conversationQueueCounts); err != nil {
+		return nil, fmt.Errorf("error preparing query ConversationQueueCounts: %w", err)
 	}
 	if q.conversationRolesDeleteStmt, err = db.PrepareContext(ctx, conversationRolesDelete); err != nil {
 		return nil, fmt.Errorf("error preparing query ConversationRolesDelete: %w", err)
@@ -242,6 +269,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.notifyDecisionListStmt, err = db.PrepareContext(ctx, notifyDecisionList); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyDecisionList: %w", err)
+	}
+	if q.notifyJobBacklogStmt, err = db.PrepareContext(ctx, notifyJobBacklog); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyJobBacklog: %w", err)
 	}
 	if q.notifyJobClaimStmt, err = db.PrepareContext(ctx, notifyJobClaim); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyJobClaim: %w", err)
@@ -433,6 +463,36 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing attachmentListByMessagesStmt: %w", cerr)
 		}
 	}
+	if q.cannedReplyCountStmt != nil {
+		if cerr := q.cannedReplyCountStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing cannedReplyCountStmt: %w", cerr)
+		}
+	}
+	if q.cannedReplyDeleteStmt != nil {
+		if cerr := q.cannedReplyDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing cannedReplyDeleteStmt: %w", cerr)
+		}
+	}
+	if q.cannedReplyGetStmt != nil {
+		if cerr := q.cannedReplyGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing cannedReplyGetStmt: %w", cerr)
+		}
+	}
+	if q.cannedReplyInsertStmt != nil {
+		if cerr := q.cannedReplyInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing cannedReplyInsertStmt: %w", cerr)
+		}
+	}
+	if q.cannedReplyListStmt != nil {
+		if cerr := q.cannedReplyListStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing cannedReplyListStmt: %w", cerr)
+		}
+	}
+	if q.cannedReplyUpdateStmt != nil {
+		if cerr := q.cannedReplyUpdateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing cannedReplyUpdateStmt: %w", cerr)
+		}
+	}
 	if q.categoryGetStmt != nil {
 		if cerr := q.categoryGetStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing categoryGetStmt: %w", cerr)
@@ -553,6 +613,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing conversationActivityStmt: %w", cerr)
 		}
 	}
+	if q.conversationCreatedStmt != nil {
+		if cerr := q.conversationCreatedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationCreatedStmt: %w", cerr)
+		}
+	}
 	if q.conversationDeleteStmt != nil {
 		if cerr := q.conversationDeleteStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing conversationDeleteStmt: %w", cerr)
@@ -571,6 +636,16 @@ func (q *Queries) Close() error {
 	if q.conversationListStmt != nil {
 		if cerr := q.conversationListStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing conversationListStmt: %w", cerr)
+		}
+	}
+	if q.conversationListOldestStmt != nil {
+		if cerr := q.conversationListOldestStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationListOldestStmt: %w", cerr)
+		}
+	}
+	if q.conversationQueueCountsStmt != nil {
+		if cerr := q.conversationQueueCountsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing conversationQueueCountsStmt: %w", cerr)
 		}
 	}
 	if q.conversationRolesDeleteStmt != nil {
@@ -761,6 +836,11 @@ func (q *Queries) Close() error {
 	if q.notifyDecisionListStmt != nil {
 		if cerr := q.notifyDecisionListStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing notifyDecisionListStmt: %w", cerr)
+		}
+	}
+	if q.notifyJobBacklogStmt != nil {
+		if cerr := q.notifyJobBacklogStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyJobBacklogStmt: %w", cerr)
 		}
 	}
 	if q.notifyJobClaimStmt != nil {
@@ -1059,6 +1139,12 @@ type Queries struct {
 	attachmentInsertStmt                 *sql.Stmt
 	attachmentLinkStmt                   *sql.Stmt
 	attachmentListByMessagesStmt         *sql.Stmt
+	cannedReplyCountStmt                 *sql.Stmt
+	cannedReplyDeleteStmt                *sql.Stmt
+	cannedReplyGetStmt                   *sql.Stmt
+	cannedReplyInsertStmt                *sql.Stmt
+	cannedReplyListStmt                  *sql.Stmt
+	cannedReplyUpdateStmt                *sql.Stmt
 	categoryGetStmt                      *sql.Stmt
 	categoryInsertStmt                   *sql.Stmt
 	categoryListStmt                     *sql.Stmt
@@ -1083,10 +1169,13 @@ type Queries struct {
 	companyListStmt                      *sql.Stmt
 	companyUpdateStmt                    *sql.Stmt
 	conversationActivityStmt             *sql.Stmt
+	conversationCreatedStmt              *sql.Stmt
 	conversationDeleteStmt               *sql.Stmt
 	conversationGetStmt                  *sql.Stmt
 	conversationInsertStmt               *sql.Stmt
 	conversationListStmt                 *sql.Stmt
+	conversationListOldestStmt           *sql.Stmt
+	conversationQueueCountsStmt          *sql.Stmt
 	conversationRolesDeleteStmt          *sql.Stmt
 	conversationRolesInsertStmt          *sql.Stmt
 	conversationUpdateStmt               *sql.Stmt
@@ -1125,6 +1214,7 @@ type Queries struct {
 	notificationUnreadCountStmt          *sql.Stmt
 	notifyDecisionInsertStmt             *sql.Stmt
 	notifyDecisionListStmt               *sql.Stmt
+	notifyJobBacklogStmt                 *sql.Stmt
 	notifyJobClaimStmt                   *sql.Stmt
 	notifyJobDeleteStmt                  *sql.Stmt
 	notifyJobInsertStmt                  *sql.Stmt
@@ -1188,6 +1278,12 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		attachmentInsertStmt:                 q.attachmentInsertStmt,
 		attachmentLinkStmt:                   q.attachmentLinkStmt,
 		attachmentListByMessagesStmt:         q.attachmentListByMessagesStmt,
+		cannedReplyCountStmt:                 q.cannedReplyCountStmt,
+		cannedReplyDeleteStmt:                q.cannedReplyDeleteStmt,
+		cannedReplyGetStmt:                   q.cannedReplyGetStmt,
+		cannedReplyInsertStmt:                q.cannedReplyInsertStmt,
+		cannedReplyListStmt:                  q.cannedReplyListStmt,
+		cannedReplyUpdateStmt:                q.cannedReplyUpdateStmt,
 		categoryGetStmt:                      q.categoryGetStmt,
 		categoryInsertStmt:                   q.categoryInsertStmt,
 		categoryListStmt:                     q.categoryListStmt,
@@ -1212,10 +1308,13 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		companyListStmt:                      q.companyListStmt,
 		companyUpdateStmt:                    q.companyUpdateStmt,
 		conversationActivityStmt:             q.conversationActivityStmt,
+		conversationCreatedStmt:              q.conversationCreatedStmt,
 		conversationDeleteStmt:               q.conversationDeleteStmt,
 		conversationGetStmt:                  q.conversationGetStmt,
 		conversationInsertStmt:               q.conversationInsertStmt,
 		conversationListStmt:                 q.conversationListStmt,
+		conversationListOldestStmt:           q.conversationListOldestStmt,
+		conversationQueueCountsStmt:          q.conversationQueueCountsStmt,
 		conversationRolesDeleteStmt:          q.conversationRolesDeleteStmt,
 		conversationRolesInsertStmt:          q.conversationRolesInsertStmt,
 		conversationUpdateStmt:               q.conversationUpdateStmt,
@@ -1254,6 +1353,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		notificationUnreadCountStmt:          q.notificationUnreadCountStmt,
 		notifyDecisionInsertStmt:             q.notifyDecisionInsertStmt,
 		notifyDecisionListStmt:               q.notifyDecisionListStmt,
+		notifyJobBacklogStmt:                 q.notifyJobBacklogStmt,
 		notifyJobClaimStmt:                   q.notifyJobClaimStmt,
 		notifyJobDeleteStmt:                  q.notifyJobDeleteStmt,
 		notifyJobInsertStmt:                  q.notifyJobInsertStmt,

@@ -16,6 +16,17 @@ type Attachment struct {
 	CreatedAt   int64
 }
 
+type CannedReply struct {
+	ID        int64
+	TenantID  int64
+	OwnerID   *int64
+	Locale    string
+	Title     string
+	Body      string
+	CreatedAt int64
+	UpdatedAt int64
+}
+
 type Category struct {
 	ID            int64
 	TenantID      int64
@@ -71,6 +82,9 @@ type Conversation struct {
 	NotifyAdmins       bool
 	LastActivityAt     int64
 	CreatedAt          int64
+	ToCustomer         bool
+	CustomerCompanyID  *int64
+	AwaitingSince      *int64
 }
 
 type ConversationRole struct {

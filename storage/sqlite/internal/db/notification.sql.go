@@ -391,6 +391,34 @@ func (q *Queries) NotifyDecisionList(ctx context.Context, arg NotifyDecisionList
 	return items, nil
 }
 
+const notifyJobBacklog = `-- name: NotifyJobBacklog :one
+SELECT
+    CAST((SELECT count(*) FROM (SELECT 1 FROM notify_jobs jp LIMIT ?1)) AS INTEGER) AS pending,
+    CAST((SELECT count(*) FROM (SELECT 1 FROM notify_jobs jd WHERE jd.due_at <= ?2 LIMIT ?1)) AS INTEGER) AS due,
+    CAST(COALESCE((SELECT min(jo.due_at) FROM notify_jobs jo WHERE jo.due_at <= ?2), 0) AS INTEGER) AS oldest_due
+`
+
+type NotifyJobBacklogParams struct {
+	Lim int64
+	Now int64
+}
+
+type NotifyJobBacklogRow struct {
+	Pending   int64
+	Due       int64
+	OldestDue int64
+}
+
+// The outbox as monitoring reads it: each count stops at @lim rows (a scan
+// of at most that many), the oldest due time is one step of the due_at
+// index. No due job: oldest_due is 0 (the epoch).
+func (q *Queries) NotifyJobBacklog(ctx context.Context, arg NotifyJobBacklogParams) (NotifyJobBacklogRow, error) {
+	row := q.queryRow(ctx, q.notifyJobBacklogStmt, notifyJobBacklog, arg.Lim, arg.Now)
+	var i NotifyJobBacklogRow
+	err := row.Scan(&i.Pending, &i.Due, &i.OldestDue)
+	return i, err
+}
+
 const notifyJobClaim = `-- name: NotifyJobClaim :many
 UPDATE notify_jobs SET due_at = ?1, attempts = attempts + 1
 WHERE id IN (SELECT j.id FROM notify_jobs j

@@ -1,0 +1,70 @@
+package postgres
+
+import (
+	"context"
+
+	"parley/chat"
+	"parley/storage/postgres/internal/db"
+)
+
+func (s *Store) CannedReplyCreate(ctx context.Context, r *chat.CannedReply) error {
+	created := orNow(r.CreatedAt)
+	updated := r.UpdatedAt
+	if updated.IsZero() {
+		updated = created
+	}
+	id, err := s.q.CannedReplyInsert(ctx, db.CannedReplyInsertParams{
+		TenantID: r.TenantID, OwnerID: r.OwnerID, Locale: r.Locale, Title: r.Title, Body: r.Body,
+		CreatedAt: created, UpdatedAt: updated,
+	})
+	if err != nil {
+		return translateRef(err, "canned reply", "user")
+	}
+	r.ID, r.CreatedAt, r.UpdatedAt = id, created, updated
+	return nil
+}
+
+func (s *Store) CannedReplyGet(ctx context.Context, tenantID, id int64) (chat.CannedReply, error) {
+	r, err := s.q.CannedReplyGet(ctx, db.CannedReplyGetParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return chat.CannedReply{}, translate(err, "canned reply")
+	}
+	return cannedFromRow(r), nil
+}
+
+func (s *Store) CannedReplyList(ctx context.Context, tenantID, userID int64) ([]chat.CannedReply, error) {
+	rows, err := s.q.CannedReplyList(ctx, db.CannedReplyListParams{TenantID: tenantID, UserID: userID})
+	if err != nil {
+		return nil, translate(err, "canned replies")
+	}
+	out := make([]chat.CannedReply, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, cannedFromRow(r))
+	}
+	return out, nil
+}
+
+func (s *Store) CannedReplyUpdate(ctx context.Context, r chat.CannedReply) error {
+	n, err := s.q.CannedReplyUpdate(ctx, db.CannedReplyUpdateParams{
+		TenantID: r.TenantID, ID: r.ID, Locale: r.Locale, Title: r.Title, Body: r.Body, UpdatedAt: orNow(r.UpdatedAt),
+	})
+	return mustAffect("canned reply")(n, err)
+}
+
+func (s *Store) CannedReplyDelete(ctx context.Context, tenantID, id int64) error {
+	n, err := s.q.CannedReplyDelete(ctx, db.CannedReplyDeleteParams{TenantID: tenantID, ID: id})
+	return mustAffect("canned reply")(n, err)
+}
+
+func (s *Store) CannedReplyCount(ctx context.Context, tenantID, ownerID int64) (int64, error) {
+	n, err := s.q.CannedReplyCount(ctx, db.CannedReplyCountParams{TenantID: tenantID, OwnerID: ownerID})
+	if err != nil {
+		return 0, translate(err, "canned replies")
+	}
+	return n, nil
+}
+
+func cannedFromRow(r db.CannedReply) chat.CannedReply {
+	return chat.CannedReply{ID: r.ID, TenantID: r.TenantID, OwnerID: r.OwnerID, Locale: r.Locale, Title: r.Title,
+		Body: r.Body, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
