@@ -19,10 +19,17 @@ import (
 const titleCount = `Number((document.title.match(/^\((\d+)\)/) || [0, 0])[1])`
 
 // watchNotifications records in window.__seen the title of every
-// notification the service worker's registration shows (the page's own
-// and the pushes'). Headless Chromium closes a notification soon after it
-// is shown, so the page polls getNotifications() all along.
+// notification shown: the page's own as it asks the registration to show
+// them, the service worker's by polling getNotifications() all along
+// (headless Chromium closes a notification soon after it is shown).
 const watchNotifications = `window.__seen = [];
+	// The page's own: seen as it asks the registration to show them.
+	const show = ServiceWorkerRegistration.prototype.showNotification;
+	ServiceWorkerRegistration.prototype.showNotification = function (title, opts) {
+		window.__seen.push(title);
+		return show.call(this, title, opts);
+	};
+	// The service worker's (pushes): polled.
 	setInterval(() => navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) => {
 		for (const n of ns) if (!window.__seen.includes(n.title)) window.__seen.push(n.title);
 	}), 10); true`
