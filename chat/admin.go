@@ -176,7 +176,7 @@ func validateSettings(st TenantSettings) (TenantSettings, error) {
 	for _, f := range []struct {
 		name string
 		v    *string
-	}{{"mail_from", &st.MailFrom}, {"reply_to", &st.ReplyTo}} {
+	}{{"mail_from", &st.MailFrom}, {"reply_to", &st.ReplyTo}, {"notification_email", &st.NotificationEmail}} {
 		if *f.v == "" {
 			continue
 		}
@@ -185,6 +185,11 @@ func validateSettings(st TenantSettings) (TenantSettings, error) {
 			return st, Errorf(EInvalid, "%s: %s", f.name, ErrorMessage(err))
 		}
 		*f.v = e
+	}
+	switch st.NotificationLocale {
+	case "", LocaleEnglish, LocaleFinnish:
+	default:
+		return st, Errorf(EInvalid, "notification_locale must be %q or %q", LocaleEnglish, LocaleFinnish)
 	}
 	if len(st.StatusLabels) > 0 {
 		labels := make(map[string]map[ConversationStatus]string, len(st.StatusLabels))
@@ -258,10 +263,22 @@ func createTenant(ctx context.Context, tx Store, name string, settings TenantSet
 // TenantGet returns a tenant: any to operators, their own to everyone
 // else. Errors: EUnauthenticated, ENotFound.
 func (s *DirectoryService) TenantGet(ctx context.Context, id int64) (Tenant, error) {
-	if _, err := s.memberOf(ctx, id); err != nil {
+	p, err := s.memberOf(ctx, id)
+	if err != nil {
 		return Tenant{}, err
 	}
-	return s.store.TenantGet(ctx, id)
+	t, err := s.store.TenantGet(ctx, id)
+	return tenantAsSeenBy(p, t), err
+}
+
+// tenantAsSeenBy hides the office notification address from users who
+// do not administer the tenant: it is an internal address of the office,
+// not something its customers need.
+func tenantAsSeenBy(p *Principal, t Tenant) Tenant {
+	if !p.Superuser && !p.TenantAdmin() {
+		t.Settings.NotificationEmail = ""
+	}
+	return t
 }
 
 // TenantList lists every tenant to operators and the caller's own tenant
@@ -282,7 +299,7 @@ func (s *DirectoryService) TenantList(ctx context.Context, page Page) ([]Tenant,
 	if err != nil {
 		return nil, err
 	}
-	return []Tenant{t}, nil
+	return []Tenant{tenantAsSeenBy(p, t)}, nil
 }
 
 // TenantUpdate changes a tenant's name and settings: operators any tenant,

@@ -402,6 +402,8 @@ func TestAdminInvalidInputWritesNothing(t *testing.T) {
 	for name, st := range map[string]chat.TenantSettings{
 		"negative retention": {RetentionDays: -1},
 		"bad mail_from":      {MailFrom: "nope"},
+		"bad office address": {NotificationEmail: "office at example"},
+		"bad office locale":  {NotificationEmail: "office@a.example", NotificationLocale: "de"},
 		"bad label locale":   {StatusLabels: map[string]map[chat.ConversationStatus]string{"de": {chat.StatusNew: "Neu"}}},
 		"bad label status":   {StatusLabels: map[string]map[chat.ConversationStatus]string{"en": {"closed": "Closed"}}},
 		"empty label":        {StatusLabels: map[string]map[chat.ConversationStatus]string{"en": {chat.StatusNew: ""}}},
@@ -433,6 +435,20 @@ func TestAdminInvalidInputWritesNothing(t *testing.T) {
 	}
 	if again, _ := w.svc.Directory.TenantGet(admin, a.tenant.ID); !again.Settings.MessengerEnabled {
 		t.Fatalf("settings not saved: %+v", again.Settings)
+	}
+
+	// The office notification address: normalised, shown to tenant
+	// admins only.
+	got, err = w.svc.Directory.TenantUpdate(admin, a.tenant.ID, chat.TenantPatch{Settings: &chat.TenantSettings{
+		NotificationEmail: " Office@A.Example ", NotificationLocale: "fi"}})
+	if err != nil || got.Settings.NotificationEmail != "office@a.example" || got.Settings.NotificationLocale != "fi" {
+		t.Fatalf("TenantUpdate office address = %+v, %v", got.Settings, err)
+	}
+	if seen, err := w.svc.Directory.TenantGet(w.as(t, a.employee), a.tenant.ID); err != nil || seen.Settings.NotificationEmail != "" {
+		t.Fatalf("an employee reads the office address: %+v, %v", seen.Settings, err)
+	}
+	if ts, err := w.svc.Directory.TenantList(w.as(t, a.employee), chat.Page{}); err != nil || len(ts) != 1 || ts[0].Settings.NotificationEmail != "" {
+		t.Fatalf("an employee lists the office address: %+v, %v", ts, err)
 	}
 }
 

@@ -24,9 +24,11 @@ import (
 const MaxFilenameBytes = 200
 
 // UploadAttachment stores an upload of the caller, unattached until a
-// message claims it (Publish or CreateConversation with its id).
-// Errors: EUnauthenticated, ETooLarge (over Config.MaxAttachmentBytes),
-// EInvalid (empty, disallowed type, executable).
+// message claims it (Publish or CreateConversation with its id). An image
+// gets its thumbnail now (image.go), so a bomb is refused at upload.
+// Errors: EUnauthenticated, ETooLarge (over Config.MaxAttachmentBytes, an
+// image over MaxImagePixels), EInvalid (empty, disallowed type,
+// executable, an image that cannot be read), EUnavailable.
 func (s *MessageService) UploadAttachment(ctx context.Context, filename string, r io.Reader) (Attachment, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
@@ -44,50 +46,105 @@ func (s *MessageService) UploadAttachment(ctx context.Context, filename string, 
 	if err != nil {
 		return Attachment{}, err
 	}
+	img, thumb, err := s.thumbs.render(ctx, ct, data)
+	if err != nil {
+		return Attachment{}, err
+	}
 	a := Attachment{TenantID: p.TenantID, UploaderID: p.UserID, Filename: SanitizeFilename(filename, ext),
-		ContentType: ct, Size: int64(len(data)), CreatedAt: s.clock.Now()}
-	if err := s.store.AttachmentCreate(ctx, &a, data); err != nil {
+		ContentType: ct, Size: int64(len(data)), CreatedAt: s.clock.Now(), Image: img}
+	if err := s.store.AttachmentCreate(ctx, &a, data, thumb); err != nil {
 		return Attachment{}, err
 	}
 	return a, nil
+}
+
+// AttachmentLimits are the bounds an upload must keep, for clients to
+// check before they send.
+type AttachmentLimits struct {
+	MaxBytes       int64    `json:"max_bytes"`
+	MaxPerMessage  int      `json:"max_per_message"`
+	MaxImagePixels int64    `json:"max_image_pixels"`
+	MaxImageSide   int      `json:"max_image_side"`
+	Extensions     []string `json:"extensions"`
+}
+
+// AttachmentLimits returns this server's upload bounds.
+func (s *MessageService) AttachmentLimits() AttachmentLimits {
+	l := AttachmentLimits{MaxBytes: s.cfg.MaxAttachmentBytes, MaxPerMessage: MaxAttachmentsIn,
+		MaxImagePixels: MaxImagePixels, MaxImageSide: MaxImageSide}
+	for _, t := range allTypes {
+		l.Extensions = append(l.Extensions, t.exts...)
+	}
+	return l
 }
 
 // OpenAttachment returns an attachment and its bytes to a user who can see
 // the message it belongs to, or to its uploader before it is attached.
 // Anything else is ENotFound. Errors: EUnauthenticated, ENotFound.
 func (s *MessageService) OpenAttachment(ctx context.Context, id int64) (Attachment, []byte, error) {
-	p, err := mustPrincipal(ctx)
+	a, err := s.visibleAttachment(ctx, id)
 	if err != nil {
 		return Attachment{}, nil, err
 	}
-	a, err := s.store.AttachmentGet(ctx, p.TenantID, id)
-	if err != nil {
-		return Attachment{}, nil, err
-	}
-	if a.MessageID == nil {
-		if a.UploaderID != p.UserID {
-			return Attachment{}, nil, NotFound("attachment")
-		}
-	} else {
-		m, err := s.store.MessageGet(ctx, p.TenantID, *a.MessageID)
-		if IsCode(err, ENotFound) || (err == nil && m.DeletedAt != nil) {
-			return Attachment{}, nil, NotFound("attachment")
-		}
-		if err != nil {
-			return Attachment{}, nil, err
-		}
-		if _, err := s.threadFor(ctx, s.store, p, m.Channel); err != nil {
-			if IsCode(err, ENotFound) {
-				return Attachment{}, nil, NotFound("attachment")
-			}
-			return Attachment{}, nil, err
-		}
-	}
-	data, err := s.store.AttachmentData(ctx, p.TenantID, id)
+	data, err := s.store.AttachmentData(ctx, a.TenantID, id)
 	if err != nil {
 		return Attachment{}, nil, err
 	}
 	return a, data, nil
+}
+
+// OpenThumbnail returns an image attachment's thumbnail to whoever may
+// open the attachment (OpenAttachment's rule, the same answers).
+// Errors: EUnauthenticated, ENotFound (also: not an image).
+func (s *MessageService) OpenThumbnail(ctx context.Context, id int64) (Attachment, []byte, error) {
+	a, err := s.visibleAttachment(ctx, id)
+	if err != nil {
+		return Attachment{}, nil, err
+	}
+	if a.Image == nil {
+		return Attachment{}, nil, NotFound("thumbnail")
+	}
+	data, err := s.store.AttachmentThumbnail(ctx, a.TenantID, id)
+	if err != nil {
+		return Attachment{}, nil, err
+	}
+	return a, data, nil
+}
+
+// visibleAttachment is the one read rule of attachments and their
+// thumbnails: the message's thread must be readable by the caller (a
+// deleted message's attachments are gone), or, before it is attached,
+// the caller must be its uploader. Everything else answers ENotFound,
+// the same as a missing id or another tenant's.
+func (s *MessageService) visibleAttachment(ctx context.Context, id int64) (Attachment, error) {
+	p, err := mustPrincipal(ctx)
+	if err != nil {
+		return Attachment{}, err
+	}
+	a, err := s.store.AttachmentGet(ctx, p.TenantID, id)
+	if err != nil {
+		return Attachment{}, err
+	}
+	if a.MessageID == nil {
+		if a.UploaderID != p.UserID {
+			return Attachment{}, NotFound("attachment")
+		}
+		return a, nil
+	}
+	m, err := s.store.MessageGet(ctx, p.TenantID, *a.MessageID)
+	if IsCode(err, ENotFound) || (err == nil && m.DeletedAt != nil) {
+		return Attachment{}, NotFound("attachment")
+	}
+	if err != nil {
+		return Attachment{}, err
+	}
+	if _, err := s.threadFor(ctx, s.store, p, m.Channel); err != nil {
+		if IsCode(err, ENotFound) {
+			return Attachment{}, NotFound("attachment")
+		}
+		return Attachment{}, err
+	}
+	return a, nil
 }
 
 // fileType is one allowed type: its MIME type and the extensions a file
@@ -459,7 +516,9 @@ func archiveClean(zr *zip.Reader, depth int, budget *archiveBudget) bool {
 }
 
 // entryClean judges one archive entry by its bytes: programs are refused,
-// archives are opened and checked in turn.
+// and so are archives Parley cannot open (their content cannot be
+// checked); zip archives, also behind a prefix (a self-extractor, or
+// bytes put before one), are opened and checked in turn.
 func entryClean(f *zip.File, depth int, budget *archiveBudget) bool {
 	rc, err := f.Open()
 	if err != nil {
@@ -470,25 +529,82 @@ func entryClean(f *zip.File, depth int, budget *archiveBudget) bool {
 	if err != nil {
 		return false
 	}
-	if isExecutable(head) {
+	if isExecutable(head) || isUnopenedArchive(head) {
 		return false
-	}
-	if !bytes.HasPrefix(head, []byte("PK\x03\x04")) {
-		return true
 	}
 	if f.UncompressedSize64 > maxNestedArchiveBytes {
-		return false
+		// Too large to open as a nested archive: refused if it is one.
+		return !bytes.HasPrefix(head, zipLocalHeader) && !endsLikeZip(rc)
 	}
 	rest, err := io.ReadAll(io.LimitReader(rc, maxNestedArchiveBytes))
 	if err != nil {
 		return false
 	}
-	inner := append(head, rest...)
-	zr, err := zip.NewReader(bytes.NewReader(inner), int64(len(inner)))
+	whole := append(head, rest...)
+	if !bytes.HasPrefix(whole, zipLocalHeader) && !hasZipEnd(whole) {
+		return true
+	}
+	zr, err := zip.NewReader(bytes.NewReader(whole), int64(len(whole)))
 	if err != nil {
 		return false
 	}
 	return archiveClean(zr, depth+1, budget)
+}
+
+var (
+	zipLocalHeader = []byte("PK\x03\x04")
+	zipEndRecord   = []byte("PK\x05\x06")
+)
+
+// zipEndWindow is how far from its end a zip's end-of-central-directory
+// record can start: its 22 bytes plus a comment of up to 64 KiB.
+const zipEndWindow = 22 + 0xffff
+
+// hasZipEnd reports whether data ends like a zip archive, wherever the
+// archive starts.
+func hasZipEnd(data []byte) bool {
+	return bytes.Contains(data[max(0, len(data)-zipEndWindow):], zipEndRecord)
+}
+
+// endsLikeZip reads r to its end (bounded by the archive budget already
+// taken for the entry) and reports whether its tail holds a zip's end record.
+func endsLikeZip(r io.Reader) bool {
+	tail := make([]byte, 0, 2*zipEndWindow)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		tail = append(tail, buf[:n]...)
+		if len(tail) > zipEndWindow {
+			tail = append(tail[:0], tail[len(tail)-zipEndWindow:]...)
+		}
+		if err != nil {
+			return err != io.EOF || bytes.Contains(tail, zipEndRecord)
+		}
+	}
+}
+
+// unopenedArchiveMagic are the leading bytes of archive and compression
+// formats Parley does not open.
+var unopenedArchiveMagic = [][]byte{
+	[]byte("7z\xbc\xaf\x27\x1c"), // 7-Zip
+	[]byte("Rar!\x1a\x07"),       // RAR 4 and 5
+	{0x1f, 0x8b},                 // gzip (.gz, .tgz)
+	[]byte("BZh"),                // bzip2
+	[]byte("\xfd7zXZ\x00"),       // xz
+	{0x28, 0xb5, 0x2f, 0xfd},     // zstd
+	[]byte("MSCF"),               // Windows cabinet
+	[]byte("\x60\xea"),           // ARJ
+}
+
+// isUnopenedArchive reports whether head starts an archive Parley does
+// not open (tar: "ustar" at offset 257).
+func isUnopenedArchive(head []byte) bool {
+	for _, m := range unopenedArchiveMagic {
+		if bytes.HasPrefix(head, m) {
+			return true
+		}
+	}
+	return len(head) >= 262 && string(head[257:262]) == "ustar"
 }
 
 // isExecutable reports whether data starts like a program or script.

@@ -108,6 +108,15 @@ func TestAttachmentArchiveInspection(t *testing.T) {
 		{"unpacks too large", attZipRaw(t, zip.FileHeader{Name: "big.txt", UncompressedSize64: chat.MaxArchiveUnpackedBytes + 1}, "x"), false},
 		{"encrypted entry", attZipRaw(t, zip.FileHeader{Name: "secret.txt", Flags: 0x1, UncompressedSize64: 1}, "x"), false},
 		{"corrupt entry", attZipRaw(t, zip.FileHeader{Name: "lie.txt", UncompressedSize64: 100}, "x"), false},
+
+		// Archives Parley cannot open cannot be checked; zips are found
+		// behind a prefix too.
+		{"clean zip behind a prefix", attZipOf(t, "photo.jpg", "\xff\xd8\xff\xe0 junk before "+string(clean)), true},
+		{"pe in a zip behind a prefix", attZipOf(t, "photo.jpg", "\xff\xd8\xff\xe0 junk before "+string(attZipOf(t, "report.pdf", pe))), false},
+		{"gzip in zip", attZipOf(t, "backup.tgz", "\x1f\x8b\x08\x00\x00\x00\x00\x00"), false},
+		{"7z named notes.txt", attZipOf(t, "notes.txt", "7z\xbc\xaf\x27\x1c\x00\x04"), false},
+		{"rar in zip", attZipOf(t, "photos.rar", "Rar!\x1a\x07\x01\x00"), false},
+		{"tar in zip", attZipOf(t, "data.bin", strings.Repeat("\x00", 257)+"ustar\x0000"+strings.Repeat("\x00", 250)), false},
 	} {
 		ct, _, err := chat.DetectAttachmentType("files.zip", tc.data)
 		if tc.ok && err != nil {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -111,14 +110,7 @@ func ExpandPlaceholders(body string, vals map[string]string) string {
 
 // inertText is s on one line without markup that spans a link.
 func inertText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	return strings.ReplaceAll(s, "](", "] (")
+	return strings.ReplaceAll(oneLine(s), "](", "] (")
 }
 
 // mayUseCanned: canned replies are a handler-side tool.

@@ -9,13 +9,19 @@ import (
 // ChannelKind is what a channel carries.
 type ChannelKind string
 
-// Channel kinds. Topic and conversation channels are persisted with a
-// gap-free sequence; the user channel is live only (notifications, list
+// Channel kinds. Topic, conversation and note channels are persisted with
+// a gap-free sequence; the user channel is live only (notifications, list
 // changes, read state on the user's other devices).
 const (
 	KindTopic        ChannelKind = "topic"
 	KindConversation ChannelKind = "conversation"
-	KindUser         ChannelKind = "user"
+	// KindNote is the internal notes of the conversation with the same id
+	// ("note:7" belongs to "conversation:7"). A channel of its own, so
+	// that the hub's per-channel fan-out, replay and gap filling never
+	// carry a note to a subscriber of the conversation; who may subscribe
+	// is canReadNotes.
+	KindNote ChannelKind = "note"
+	KindUser ChannelKind = "user"
 )
 
 // Channel identifies a stream of events: "topic:12", "conversation:7",
@@ -41,7 +47,9 @@ func (c *Channel) UnmarshalText(b []byte) error {
 }
 
 // Persisted reports whether the channel keeps a sequenced history.
-func (c Channel) Persisted() bool { return c.Kind == KindTopic || c.Kind == KindConversation }
+func (c Channel) Persisted() bool {
+	return c.Kind == KindTopic || c.Kind == KindConversation || c.Kind == KindNote
+}
 
 // ParseChannel parses "kind:id".
 func ParseChannel(s string) (Channel, error) {
@@ -51,7 +59,7 @@ func ParseChannel(s string) (Channel, error) {
 		return Channel{}, Errorf(EInvalid, "channel %q is not of the form kind:id", s)
 	}
 	switch k := ChannelKind(kind); k {
-	case KindTopic, KindConversation, KindUser:
+	case KindTopic, KindConversation, KindNote, KindUser:
 		return Channel{Kind: k, ID: n}, nil
 	}
 	return Channel{}, Errorf(EInvalid, "channel kind %q is unknown", kind)
@@ -61,6 +69,9 @@ func ParseChannel(s string) (Channel, error) {
 func TopicChannel(id int64) Channel        { return Channel{KindTopic, id} }
 func ConversationChannel(id int64) Channel { return Channel{KindConversation, id} }
 func UserChannel(id int64) Channel         { return Channel{KindUser, id} }
+
+// NoteChannel names the internal notes of conversation id.
+func NoteChannel(conversationID int64) Channel { return Channel{KindNote, conversationID} }
 
 // MessageKind tells a user's message from an event in the thread.
 type MessageKind string
@@ -86,9 +97,12 @@ type Message struct {
 	ReplyToID   *int64       `json:"reply_to_id,omitempty"`
 	Mentions    []int64      `json:"mentions,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`
-	EditedAt    *time.Time   `json:"edited_at,omitempty"`
-	DeletedAt   *time.Time   `json:"deleted_at,omitempty"` // tombstone: body and attachments are gone
-	CreatedAt   time.Time    `json:"created_at"`
+	// Reactions are set by the message service (not the store), emoji in
+	// the order first used; a tombstone has none.
+	Reactions []Reaction `json:"reactions,omitempty"`
+	EditedAt  *time.Time `json:"edited_at,omitempty"`
+	DeletedAt *time.Time `json:"deleted_at,omitempty"` // tombstone: body and attachments are gone
+	CreatedAt time.Time  `json:"created_at"`
 }
 
 // Limits on messages.
@@ -102,12 +116,15 @@ const (
 // EventType names a change in a channel.
 type EventType string
 
-// Channel events. Persisted channels number message.new, message.edited and
-// message.deleted with gap-free sequence numbers.
+// Channel events. Persisted channels number message.new, message.edited,
+// message.deleted and message.reacted with gap-free sequence numbers.
 const (
 	EventMessageNew     EventType = "message.new"
 	EventMessageEdited  EventType = "message.edited"
 	EventMessageDeleted EventType = "message.deleted"
+	// EventMessageReacted: a reaction was added or removed; the data is
+	// the message with all its reactions.
+	EventMessageReacted EventType = "message.reacted"
 	EventTyping         EventType = "typing"
 	EventPresence       EventType = "presence"
 	EventRead           EventType = "read"

@@ -66,6 +66,8 @@ type Attachment struct {
 	ContentType string    `json:"content_type"`
 	Size        int64     `json:"size"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Image is set for pictures the server read and thumbnailed.
+	Image *Image `json:"image,omitempty"`
 }
 
 // Draft is a message being written, kept server-side per user.

@@ -68,6 +68,46 @@ func (s *core) conversationForRead(ctx context.Context, st Store, p *Principal, 
 	return Conversation{}, NotFound("conversation")
 }
 
+// canReadNotes is the rule of internal notes, the one place that decides
+// who reads and writes them, through every path: history, replay and the
+// socket (threadFor on the note channel), edits, mentions, attachments,
+// access revocation (conversationEvents) and the notes flag of the
+// conversation view. Notes are for the users who may handle the
+// conversation: its handler, its designated administrator and the members
+// of its receiver roles (with company-based visibility on, only for
+// conversations of their companies, as for reading the conversation).
+// The customer side (isCustomerSide: the creator, the customer assignee
+// and the users of the customer company it is addressed to, unless they
+// are its handler or designated administrator) never reads them, whatever
+// roles they hold; a tenant admin who is none of these does not either. Search,
+// notification emails, external emails and the customer's
+// notifications never carry a note: they read only the conversation
+// channel, and a note lives on its own channel (KindNote).
+func canReadNotes(v viewer, c Conversation, companyVisibility bool) bool {
+	if isCustomerSide(v, c) {
+		return false
+	}
+	return isID(c.HandlerID, v.userID) || isID(c.AdminID, v.userID) || roleRouted(v, c, companyVisibility)
+}
+
+// notesForRead returns the conversation whose notes p may read (see
+// canReadNotes); anything else is ENotFound, exactly as a conversation
+// that does not exist, so that the answer tells a customer nothing.
+func (s *core) notesForRead(ctx context.Context, st Store, p *Principal, id int64) (Conversation, error) {
+	c, err := s.conversationForRead(ctx, st, p, id)
+	if err != nil {
+		return Conversation{}, err
+	}
+	t, err := st.TenantGet(ctx, p.TenantID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if !canReadNotes(viewerOf(p), c, t.Settings.CompanyVisibility) {
+		return Conversation{}, NotFound("notes")
+	}
+	return c, nil
+}
+
 // isParty reports whether the user is named on the conversation.
 func isParty(userID int64, c Conversation) bool {
 	return c.CreatorID == userID || isID(c.HandlerID, userID) || isID(c.CustomerAssigneeID, userID) || isID(c.AdminID, userID)

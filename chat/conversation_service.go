@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -92,6 +93,8 @@ type ConversationActions struct {
 	SetAdmin         bool `json:"set_admin"`
 	AddExternalEmail bool `json:"add_external_email"`
 	NotifyAdmins     bool `json:"notify_admins"`
+	// Notes: the caller reads and writes the internal notes.
+	Notes bool `json:"notes"`
 }
 
 // ConversationView is a conversation as one user sees it.
@@ -101,6 +104,11 @@ type ConversationView struct {
 	ReadSeq     int64               `json:"read_seq"`
 	Unread      int64               `json:"unread"`
 	Can         ConversationActions `json:"can"`
+	// Names are the display names of the conversation's people (creator,
+	// handler, customer assignee, administrator, related person): whoever
+	// may see a conversation may see who has a part in it, as its status
+	// events already say (see conversationPeople).
+	Names map[int64]string `json:"names"`
 }
 
 // ConversationQuery filters the caller's conversation list. Zero fields
@@ -236,7 +244,7 @@ func (s *ConversationService) insertConversation(ctx context.Context, tx Store, 
 		return Conversation{}, Message{}, err
 	}
 	c.LastSeq = seq
-	for _, r := range newConversationReasons(c) {
+	for _, r := range newConversationReasons(c, facts.settings) {
 		if err := tx.NotifyJobEnqueue(ctx, &NotifyJob{TenantID: p.TenantID, Reason: r, Channel: ch,
 			MessageID: first.ID, DueAt: now}); err != nil {
 			return Conversation{}, Message{}, err
@@ -255,9 +263,10 @@ func (s *ConversationService) insertConversation(ctx context.Context, tx Store, 
 
 // newConversationReasons are the notifications a new conversation causes:
 // its receivers always, the administrators and external recipients when
-// the conversation asks for them.
-func newConversationReasons(c Conversation) []NotifyReason {
-	reasons := []NotifyReason{ReasonNewConversation}
+// the conversation asks for them, the office address when the tenant has
+// one.
+func newConversationReasons(c Conversation, ts TenantSettings) []NotifyReason {
+	reasons := append([]NotifyReason{ReasonNewConversation}, officeReasons(ts)...)
 	if c.NotifyAdmins {
 		reasons = append(reasons, ReasonNotifyAdmins)
 	}
@@ -265,6 +274,16 @@ func newConversationReasons(c Conversation) []NotifyReason {
 		reasons = append(reasons, ReasonExternalEmail)
 	}
 	return reasons
+}
+
+// officeReasons: the office notification address, when the tenant has
+// one, hears of what it is set up for (a new conversation, a customer-side
+// message).
+func officeReasons(ts TenantSettings) []NotifyReason {
+	if ts.NotificationEmail == "" {
+		return nil
+	}
+	return []NotifyReason{ReasonOfficeEmail}
 }
 
 // conversationByClientID finds the conversation an earlier attempt with
@@ -482,19 +501,89 @@ func teamHasCompany(ctx context.Context, st Store, p *Principal, companyID int64
 // checkAdminCandidate: a designated administrator is an active tenant
 // admin, or a message handler whom p may find. Tenant admins are not
 // subject to the company rule here: they see every conversation anyway,
-// so naming one discloses nothing.
+// so naming one discloses nothing. The rule is adminCandidateErr, which
+// AdminCandidates lists by, so the UI offers exactly whom this accepts.
 func (s *ConversationService) checkAdminCandidate(ctx context.Context, st Store, p *Principal, f tenantFacts, id int64) (User, error) {
 	u, err := st.UserGet(ctx, p.TenantID, id)
-	if IsCode(err, ENotFound) || (err == nil && !slices.Contains(u.RoleIDs, f.adminRole) && !f.findable(p, u)) {
+	if IsCode(err, ENotFound) {
 		return User{}, NotFound("user")
 	}
 	if err != nil {
 		return User{}, err
 	}
-	if !u.Active || !(slices.Contains(u.RoleIDs, f.adminRole) || f.isHandlerUser(u)) {
-		return User{}, Errorf(EInvalid, "the designated administrator must be an active tenant admin or message handler")
+	if err := adminCandidateErr(p, f, u); err != nil {
+		return User{}, err
 	}
 	return u, nil
+}
+
+// adminCandidateErr is the designated-administrator rule: nil when p may
+// name u, ENotFound when p may not find u (a message handler outside the
+// company rule answers as one that does not exist), EInvalid when u is
+// findable but inactive or neither a tenant admin nor a message handler.
+func adminCandidateErr(p *Principal, f tenantFacts, u User) error {
+	admin := f.adminRole != 0 && slices.Contains(u.RoleIDs, f.adminRole)
+	if !admin && !f.findable(p, u) {
+		return NotFound("user")
+	}
+	if !u.Active || !(admin || f.isHandlerUser(u)) {
+		return Errorf(EInvalid, "the designated administrator must be an active tenant admin or message handler")
+	}
+	return nil
+}
+
+// MaxAdminCandidates bounds the AdminCandidates list.
+const MaxAdminCandidates = 1000
+
+// AdminCandidates lists, by name, the users the caller may designate as
+// the administrator of conversation id, or of a new conversation when id
+// is 0: exactly those SetConversationAdmin and CreateConversation accept
+// (adminCandidateErr), at most MaxAdminCandidates. Errors:
+// EUnauthenticated, ENotFound (the conversation), EForbidden (the caller
+// may not designate one).
+func (s *ConversationService) AdminCandidates(ctx context.Context, id int64) ([]User, error) {
+	p, err := mustPrincipal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if id == 0 && !p.Handler && !p.TenantAdmin() {
+		return nil, Errorf(EForbidden, "only message handlers and tenant admins may designate administrators")
+	}
+	if id != 0 {
+		c, err := s.conversationForRead(ctx, s.store, p, id)
+		if err != nil {
+			return nil, err
+		}
+		if !canSetAdmin(p, c) {
+			return nil, Errorf(EForbidden, "only the handler side may designate the administrator")
+		}
+	}
+	f, err := loadTenantFacts(ctx, s.store, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	roles := slices.Clone(f.handlerRoles)
+	if f.adminRole != 0 {
+		roles = append(roles, f.adminRole)
+	}
+	out := []User{}
+	for page := (Page{Limit: MaxPageSize}); len(roles) > 0 && len(out) < MaxAdminCandidates; {
+		us, err := s.store.UserList(ctx, p.TenantID, UserFilter{RoleIDs: roles, ActiveOnly: true}, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			if adminCandidateErr(p, f, u) == nil && len(out) < MaxAdminCandidates {
+				out = append(out, u)
+			}
+		}
+		if len(us) < page.Limit {
+			break
+		}
+		page.After = us[len(us)-1].ID
+	}
+	slices.SortFunc(out, func(a, b User) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }
 
 // addEmails normalises addresses and appends the new ones to have.
@@ -598,18 +687,56 @@ func (s *ConversationService) viewsFor(ctx context.Context, st Store, p *Princip
 	for _, r := range states {
 		read[r.Channel] = r.Seq
 	}
+	names, err := s.peopleNames(ctx, st, p.TenantID, cs)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range cs {
 		r := read[ConversationChannel(c.ID)]
-		out = append(out, ConversationView{Conversation: c, StatusLabel: StatusLabel(t.Settings, p.Locale, c.Status),
-			ReadSeq: r, Unread: max(c.LastSeq-r, 0), Can: actionsFor(p, c)})
+		v := ConversationView{Conversation: c, StatusLabel: StatusLabel(t.Settings, p.Locale, c.Status),
+			ReadSeq: r, Unread: max(c.LastSeq-r, 0), Can: actionsFor(p, c, t.Settings.CompanyVisibility), Names: map[int64]string{}}
+		for _, id := range conversationPeople(c) {
+			if n, ok := names[id]; ok {
+				v.Names[id] = n
+			}
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
 
-func actionsFor(p *Principal, c Conversation) ConversationActions {
+// conversationPeople are the users who have a part in c.
+func conversationPeople(c Conversation) []int64 {
+	ids := []int64{c.CreatorID}
+	for _, id := range []*int64{c.HandlerID, c.CustomerAssigneeID, c.AdminID, c.RelatedUserID} {
+		if id != nil {
+			ids = append(ids, *id)
+		}
+	}
+	return ids
+}
+
+// peopleNames looks up the names of the people of cs in one pass.
+func (s *ConversationService) peopleNames(ctx context.Context, st Store, tenantID int64, cs []Conversation) (map[int64]string, error) {
+	var ids []int64
+	for _, c := range cs {
+		ids = append(ids, conversationPeople(c)...)
+	}
+	users, err := s.usersByID(ctx, st, tenantID, distinctIDs(ids))
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[int64]string, len(users))
+	for _, u := range users {
+		names[u.ID] = u.Name
+	}
+	return names, nil
+}
+
+func actionsFor(p *Principal, c Conversation, companyVisibility bool) ConversationActions {
 	return ConversationActions{Take: canTake(p, c), SetHandler: canSetHandler(p, c), SetStatus: canSetStatus(p, c),
 		SetAssignee: canSetAssignee(p, c), SetAdmin: canSetAdmin(p, c), AddExternalEmail: canAddExternalEmail(p, c),
-		NotifyAdmins: canNotifyAdmins(p, c)}
+		NotifyAdmins: canNotifyAdmins(p, c), Notes: canReadNotes(viewerOf(p), c, companyVisibility)}
 }
 
 // MarkConversationRead moves the caller's read marker. Errors:
@@ -788,13 +915,28 @@ func conversationEvents(ctx context.Context, st Store, before *Conversation, c C
 			return nil, err
 		}
 		for _, u := range was {
-			if !still[u.ID] {
-				evs = append(evs, Event{Channel: UserChannel(u.ID), Type: EventAccessRevoked,
-					Data: RevokedChannels{Channels: []Channel{ConversationChannel(c.ID)}}})
+			if chs := revokedFrom(f, u, *before, c, still[u.ID]); len(chs) > 0 {
+				evs = append(evs, Event{Channel: UserChannel(u.ID), Type: EventAccessRevoked, Data: RevokedChannels{Channels: chs}})
 			}
 		}
 	}
 	return evs, nil
+}
+
+// revokedFrom lists the channels of a conversation that u, who could see
+// it before a change, may no longer read after it: the conversation when
+// u lost sight of it, and its notes when u lost the right to them
+// (canReadNotes), so the hub unsubscribes u's sockets from them.
+func revokedFrom(f tenantFacts, u User, before, after Conversation, stillSees bool) []Channel {
+	var chs []Channel
+	if !stillSees {
+		chs = append(chs, ConversationChannel(after.ID))
+	}
+	v, cv := f.viewerOfUser(u), f.settings.CompanyVisibility
+	if canReadNotes(v, before, cv) && (!stillSees || !canReadNotes(v, after, cv)) {
+		chs = append(chs, NoteChannel(after.ID))
+	}
+	return chs
 }
 
 // publishConversation publishes conversationEvents after commit; failing
@@ -852,12 +994,7 @@ func (s *MessageService) conversationPosted(ctx context.Context, st Store, p *Pr
 		cur.LastSeq = seq
 		evs = append(evs, Event{Channel: m.Channel, Type: EventMessageNew, Seq: seq, Data: sm})
 	}
-	reason := ReasonCustomerMessage
-	if handlerSide {
-		reason = ReasonAnswered
-	}
-	if err := st.NotifyJobEnqueue(ctx, &NotifyJob{TenantID: p.TenantID, Reason: reason, Channel: m.Channel,
-		MessageID: m.ID, DueAt: m.CreatedAt}); err != nil {
+	if err := s.enqueueReplyJobs(ctx, st, p, handlerSide, m); err != nil {
 		return nil, err
 	}
 	if _, err := st.ReadStateSet(ctx, p.TenantID, p.UserID, m.Channel, cur.LastSeq); err != nil {
@@ -871,6 +1008,27 @@ func (s *MessageService) conversationPosted(ctx context.Context, st Store, p *Pr
 		return nil, err
 	}
 	return append(evs, more...), nil
+}
+
+// enqueueReplyJobs queues a reply's notifications: answered for the
+// handler side; customer_message for the customer side, and office_email
+// when the tenant has an office notification address.
+func (s *MessageService) enqueueReplyJobs(ctx context.Context, st Store, p *Principal, handlerSide bool, m *Message) error {
+	reasons := []NotifyReason{ReasonAnswered}
+	if !handlerSide {
+		t, err := st.TenantGet(ctx, p.TenantID)
+		if err != nil {
+			return err
+		}
+		reasons = append([]NotifyReason{ReasonCustomerMessage}, officeReasons(t.Settings)...)
+	}
+	for _, r := range reasons {
+		if err := st.NotifyJobEnqueue(ctx, &NotifyJob{TenantID: p.TenantID, Reason: r, Channel: m.Channel,
+			MessageID: m.ID, DueAt: m.CreatedAt}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertChange appends a MessageStatus message recording ch at seq.

@@ -105,7 +105,7 @@ func (f tenantFacts) findable(p *Principal, u User) bool {
 	return directoryAllows(p, f.settings.CompanyVisibility, u, f.handlerRoles)
 }
 
-// MaxVisibleUsers bounds one VisibleUsers question.
+// MaxVisibleUsers bounds one VisibleUsers or UserNames question.
 const MaxVisibleUsers = 1000
 
 // VisibleUsers returns those of ids the caller may know about, for
@@ -115,6 +115,37 @@ const MaxVisibleUsers = 1000
 // asking tells nothing about them, not even whether they exist.
 // Errors: EUnauthenticated, EInvalid (more than MaxVisibleUsers ids).
 func (s *DirectoryService) VisibleUsers(ctx context.Context, ids []int64) ([]int64, error) {
+	users, err := s.visibleUsers(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, 0, len(users))
+	for _, u := range users {
+		out = append(out, u.ID)
+	}
+	return out, nil
+}
+
+// UserNames returns the display names of those of ids the caller may know
+// about, by the rule of VisibleUsers: the one answer for a name the
+// client has not seen in a payload (readers of a thread, mentions, the
+// audit log). Names of a conversation's people come with the conversation
+// (ConversationView.Names). Errors: EUnauthenticated, EInvalid (more than
+// MaxVisibleUsers ids).
+func (s *DirectoryService) UserNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	users, err := s.visibleUsers(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]string, len(users))
+	for _, u := range users {
+		out[u.ID] = u.Name
+	}
+	return out, nil
+}
+
+// visibleUsers is the rule of VisibleUsers, returning the users.
+func (s *DirectoryService) visibleUsers(ctx context.Context, ids []int64) ([]User, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
@@ -132,7 +163,7 @@ func (s *DirectoryService) VisibleUsers(ctx context.Context, ids []int64) ([]int
 		return nil, err
 	}
 	var mates map[int64]bool // loaded when the company rule is not enough
-	out := []int64{}
+	out := []User{}
 	for _, u := range users {
 		if !u.Active {
 			continue
@@ -147,7 +178,7 @@ func (s *DirectoryService) VisibleUsers(ctx context.Context, ids []int64) ([]int
 				continue
 			}
 		}
-		out = append(out, u.ID)
+		out = append(out, u)
 	}
 	return out, nil
 }

@@ -1,5 +1,7 @@
 package chat
 
+import "context"
+
 // QueuedPosts is how many plain topic posts wait for a batch (tests of
 // group commit wait on it instead of sleeping).
 func (s *Service) QueuedPosts() int {
@@ -7,3 +9,11 @@ func (s *Service) QueuedPosts() int {
 	defer s.poster.mu.Unlock()
 	return len(s.poster.pending)
 }
+
+// RenderThumbnail runs the upload's thumbnailer on data of type ct.
+func RenderThumbnail(ct string, data []byte) (*Image, []byte, error) {
+	return newThumbnailer().render(context.Background(), ct, data)
+}
+
+// JPEGOrientation reads a JPEG's EXIF orientation.
+func JPEGOrientation(data []byte) int { return jpegOrientation(data) }

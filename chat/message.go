@@ -58,6 +58,8 @@ type thread struct {
 	ch    Channel
 	topic *Topic
 	conv  *Conversation
+	// note: ch is the internal notes of conv (KindNote).
+	note bool
 }
 
 // threadFor loads ch for p, or ENotFound when p may not read it.
@@ -80,6 +82,12 @@ func (s *core) threadFor(ctx context.Context, st Store, p *Principal, ch Channel
 			return thread{}, err
 		}
 		return thread{ch: ch, conv: &c}, nil
+	case KindNote:
+		c, err := s.notesForRead(ctx, st, p, ch.ID)
+		if err != nil {
+			return thread{}, err
+		}
+		return thread{ch: ch, conv: &c, note: true}, nil
 	}
 	return thread{}, NotFound("channel")
 }
@@ -94,7 +102,9 @@ func (s *MessageService) Publish(ctx context.Context, in PublishInput) (Message,
 
 // PublishDedup is Publish that also reports whether the message was stored
 // by an earlier attempt with the same ClientMsgID (the hub acknowledges
-// such a retry with duplicate: true).
+// such a retry with duplicate: true). Such a retry publishes the stored
+// message's message.new event again, with its seq: the earlier attempt may
+// have committed and died before publishing.
 func (s *MessageService) PublishDedup(ctx context.Context, in PublishInput) (Message, bool, error) {
 	m, err := s.publishMessage(ctx, in)
 	if errors.Is(err, errDuplicate) {
@@ -144,6 +154,12 @@ func (s *MessageService) publishMessage(ctx context.Context, in PublishInput) (M
 		// the transaction would have.
 		m2, ok, err2 := s.existingByClientID(ctx, p, in)
 		if ok {
+			// Published again: the attempt that stored it may have died
+			// between its commit and its publish (or the broker lost
+			// it), and then the other nodes' subscribers would wait for
+			// the channel's next event to notice the gap. Subscribers
+			// that have it drop the copy by its seq.
+			s.publish(ctx, Event{Channel: m2.Channel, Type: EventMessageNew, Seq: m2.Seq, Data: m2})
 			return m2, errDuplicate
 		}
 		if IsCode(err2, EConflict) {
@@ -180,6 +196,9 @@ func (s *MessageService) postInTx(ctx context.Context, p *Principal, in PublishI
 		}
 		if err := s.checkPost(ctx, tx, p, th); err != nil {
 			return err
+		}
+		if th.note && len(in.Mentions) > 0 {
+			return errNoteMentions
 		}
 		mentions, err := s.validMentions(ctx, tx, p, th, in.Mentions)
 		if err != nil {
@@ -454,6 +473,44 @@ func (s *MessageService) History(ctx context.Context, ch Channel, beforeSeq int6
 	return msgs, nil
 }
 
+// HistoryAround returns up to limit messages of ch around message id:
+// it, about half of limit older and the rest newer, newest first (a
+// search hit opens its thread there). Errors: EUnauthenticated,
+// ENotFound (the thread, or a message not in it), EInvalid.
+func (s *MessageService) HistoryAround(ctx context.Context, ch Channel, id int64, limit int) ([]Message, error) {
+	if err := s.Authorize(ctx, ch); err != nil {
+		return nil, err
+	}
+	if !ch.Persisted() {
+		return nil, Errorf(EInvalid, "%s has no history", ch)
+	}
+	p := PrincipalFrom(ctx)
+	m, err := s.store.MessageGet(ctx, p.TenantID, id)
+	if err != nil || m.Channel != ch {
+		return nil, NotFound("message")
+	}
+	limit = clampPage(limit)
+	older, err := s.store.MessageHistory(ctx, p.TenantID, ch, m.Seq+1, limit/2+1)
+	if err != nil {
+		return nil, err
+	}
+	// Newer messages are the message.new events after it, in seq order.
+	evs, err := s.store.ChannelEventsSince(ctx, p.TenantID, ch, m.Seq, MaxReplayPage)
+	if err != nil {
+		return nil, err
+	}
+	var newer []Message
+	for _, ev := range evs {
+		if ev.Type == EventMessageNew && len(newer)+len(older) < limit {
+			newer = append(newer, ev.Message)
+		}
+	}
+	slices.Reverse(newer)
+	msgs := append(newer, older...)
+	s.fillAuthors(ctx, p.TenantID, msgs)
+	return msgs, nil
+}
+
 // MarkRead moves the caller's read marker in ch forward to seq and tells the
 // caller's other devices and the thread's readers. Errors: EUnauthenticated, ENotFound, EInvalid.
 func (s *MessageService) MarkRead(ctx context.Context, ch Channel, seq int64) (int64, error) {
@@ -491,6 +548,8 @@ func (s *MessageService) checkPost(ctx context.Context, st Store, p *Principal, 
 	switch {
 	case th.topic != nil:
 		return s.checkTopicPost(ctx, st, p, *th.topic)
+	case th.note:
+		return nil // who may read the notes may write them (canReadNotes)
 	case th.conv != nil:
 		return s.checkConversationPost(ctx, st, p, *th.conv)
 	}
@@ -504,6 +563,8 @@ func (s *MessageService) afterPost(ctx context.Context, st Store, p *Principal, 
 	switch {
 	case th.topic != nil:
 		return s.topicPosted(ctx, st, p, *th.topic, m)
+	case th.note:
+		return s.notePosted(ctx, st, p, m)
 	case th.conv != nil:
 		return s.conversationPosted(ctx, st, p, *th.conv, m)
 	}
@@ -531,19 +592,30 @@ func (s *MessageService) Typing(ctx context.Context, ch Channel) error {
 	return nil
 }
 
-// fillAuthors sets AuthorName on messages from the user directory. A
-// missing name is not an error: the client shows the id.
+// fillAuthors sets AuthorName on messages and their reactions (loaded
+// here, see groupReactions) with the reactors' names, from the user
+// directory. A missing name or reaction list is not an error: the message
+// is still worth showing.
 func (s *MessageService) fillAuthors(ctx context.Context, tenantID int64, msgs []Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	s.loadReactions(ctx, tenantID, msgs)
 	var ids []int64
 	for _, m := range msgs {
-		if m.AuthorName == "" && !slices.Contains(ids, m.AuthorID) {
+		if m.AuthorName == "" {
 			ids = append(ids, m.AuthorID)
+		}
+		for _, r := range m.Reactions {
+			for _, u := range r.Users {
+				ids = append(ids, u.ID)
+			}
 		}
 	}
 	if len(ids) == 0 {
 		return
 	}
-	users, err := s.store.UserList(ctx, tenantID, UserFilter{IDs: ids}, Page{Limit: len(ids)})
+	users, err := s.usersByID(ctx, s.store, tenantID, distinctIDs(ids))
 	if err != nil {
 		s.log.Warn().Err(err).Msg("author names")
 		return
@@ -556,5 +628,28 @@ func (s *MessageService) fillAuthors(ctx context.Context, tenantID int64, msgs [
 		if msgs[i].AuthorName == "" {
 			msgs[i].AuthorName = names[msgs[i].AuthorID]
 		}
+		for _, r := range msgs[i].Reactions {
+			for j := range r.Users {
+				r.Users[j].Name = names[r.Users[j].ID]
+			}
+		}
 	}
+}
+
+func (s *MessageService) loadReactions(ctx context.Context, tenantID int64, msgs []Message) {
+	ids := make([]int64, 0, len(msgs))
+	for _, m := range msgs {
+		if m.DeletedAt == nil && m.Kind == MessageText {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	rows, err := s.store.ReactionList(ctx, tenantID, ids)
+	if err != nil {
+		s.log.Warn().Err(err).Msg("reactions")
+		return
+	}
+	groupReactions(msgs, rows)
 }

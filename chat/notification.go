@@ -26,6 +26,10 @@ const (
 	ReasonCustomerMessage NotifyReason = "customer_message"
 	ReasonNotifyAdmins    NotifyReason = "notify_admins"
 	ReasonExternalEmail   NotifyReason = "external_email"
+	// ReasonOfficeEmail: the tenant's office notification address
+	// (TenantSettings.NotificationEmail) hears of every new conversation
+	// and every customer-side message.
+	ReasonOfficeEmail NotifyReason = "office_email"
 )
 
 // NotifyOutcome is what became of a notification.

@@ -239,6 +239,8 @@ func (n *Notifier) work(ctx context.Context, j NotifyJob) error {
 	switch {
 	case j.UserID == 0 && j.Reason == ReasonExternalEmail:
 		err = n.sendExternal(ctx, j)
+	case j.UserID == 0 && j.Reason == ReasonOfficeEmail:
+		err = n.sendOffice(ctx, j)
 	case j.UserID == 0:
 		err = n.expand(ctx, j)
 	default:
@@ -846,7 +848,7 @@ func (n *Notifier) sendExternal(ctx context.Context, j NotifyJob) error {
 	if m.DeletedAt != nil || ev.conv == nil {
 		return n.drop(ctx, j)
 	}
-	done, err := n.externalDone(ctx, j)
+	done, err := n.addressesDone(ctx, j)
 	if err != nil {
 		return err
 	}
@@ -896,9 +898,9 @@ func (n *Notifier) sendExternal(ctx context.Context, j NotifyJob) error {
 	return n.drop(ctx, j)
 }
 
-// externalDone returns the addresses already handled for the job's
-// message.
-func (n *Notifier) externalDone(ctx context.Context, j NotifyJob) (map[string]bool, error) {
+// addressesDone returns the addresses already handled for the job's
+// message and reason (external or office addresses).
+func (n *Notifier) addressesDone(ctx context.Context, j NotifyJob) (map[string]bool, error) {
 	done := map[string]bool{}
 	page := Page{Limit: MaxPageSize}
 	for {
@@ -907,7 +909,7 @@ func (n *Notifier) externalDone(ctx context.Context, j NotifyJob) (map[string]bo
 			return nil, err
 		}
 		for _, d := range ds {
-			if d.UserID == 0 && d.Reason == ReasonExternalEmail {
+			if d.UserID == 0 && d.Reason == j.Reason {
 				addr, _, _ := strings.Cut(d.Detail, " ")
 				done[addr] = true
 			}

@@ -46,6 +46,9 @@ type notifyEmailInput struct {
 	Subject string
 	Excerpt string
 	Link    string
+	// Office: the email goes to the tenant's office notification address
+	// (its own footer: no personal settings apply).
+	Office bool
 }
 
 // renderedEmail is the subject and the two bodies of an email.
@@ -106,6 +109,9 @@ func (t *notifyTemplates) render(layout string, in notifyEmailInput) (renderedEm
 	if layout == "external" {
 		footerPhrase = "external_footer"
 	}
+	if in.Office {
+		footerPhrase = "office_footer"
+	}
 	for _, f := range []struct {
 		dst  *string
 		name string
@@ -135,14 +141,19 @@ func (t *notifyTemplates) render(layout string, in notifyEmailInput) (renderedEm
 // cut to maxRunes. The mailer sanitizes too; this keeps a hostile topic
 // name or user name from ever reaching it with a line break.
 func headerText(s string, maxRunes int) string {
+	return cutRunes(oneLine(s), maxRunes)
+}
+
+// oneLine is s with control characters and line separators as spaces
+// and every run of space as one.
+func oneLine(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return ' '
 		}
 		return r
 	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	return cutRunes(s, maxRunes)
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // excerptOf shortens a message body for an email.

@@ -39,36 +39,50 @@ type SearchHit struct {
 // message of a thread the caller cannot read, nor a deleted one.
 // Errors: EUnauthenticated, EInvalid.
 func (s *MessageService) Search(ctx context.Context, query string, limit int) ([]SearchHit, error) {
+	return s.SearchIn(ctx, SearchQuery{Query: query, Limit: limit})
+}
+
+// SearchQuery is a search with its filters; zero fields do not narrow.
+type SearchQuery struct {
+	Query string
+	// Where: one thread, or one kind of thread (topic, conversation).
+	Channel *Channel
+	Kind    ChannelKind
+	// Who: the author.
+	AuthorID int64
+	// When: created in [After, Before).
+	After, Before time.Time
+	Limit         int
+}
+
+// SearchIn is Search narrowed by where, who and when. A thread the caller
+// cannot read finds nothing, as one that does not exist.
+// Errors: EUnauthenticated, EInvalid.
+func (s *MessageService) SearchIn(ctx context.Context, q SearchQuery) ([]SearchHit, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	query = strings.TrimSpace(query)
-	if !utf8.ValidString(query) || utf8.RuneCountInString(query) > MaxSearchQueryLen {
-		return nil, Errorf(EInvalid, "search must be valid text of at most %d characters", MaxSearchQueryLen)
+	words, err := checkSearch(&q)
+	if err != nil {
+		return nil, err
 	}
-	words := searchWords(query)
-	if len(words) == 0 {
-		return nil, Errorf(EInvalid, "search needs at least one word")
-	}
-	if limit <= 0 {
-		limit = DefaultSearchLimit
-	}
-	limit = min(limit, MaxSearchLimit)
-
 	titles, err := s.searchableChannels(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	hits := []SearchHit{}
-	if len(titles) == 0 {
-		return hits, nil
-	}
 	chs := make([]Channel, 0, len(titles))
 	for ch := range titles {
-		chs = append(chs, ch)
+		if (q.Channel == nil || *q.Channel == ch) && (q.Kind == "" || q.Kind == ch.Kind) {
+			chs = append(chs, ch)
+		}
 	}
-	msgs, err := s.store.MessageSearch(ctx, p.TenantID, strings.Join(words, " "), chs, limit)
+	if len(chs) == 0 {
+		return hits, nil
+	}
+	msgs, err := s.store.MessageSearch(ctx, p.TenantID, strings.Join(words, " "), chs,
+		MessageFilter{AuthorID: q.AuthorID, After: q.After, Before: q.Before}, q.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +107,32 @@ func (s *MessageService) Search(ctx context.Context, query string, limit int) ([
 			AuthorID: m.AuthorID, AuthorName: m.AuthorName, Excerpt: excerpt(m.Body, words), CreatedAt: m.CreatedAt})
 	}
 	return hits, nil
+}
+
+// checkSearch validates q, clamps its limit and returns its words.
+func checkSearch(q *SearchQuery) ([]string, error) {
+	query := strings.TrimSpace(q.Query)
+	if !utf8.ValidString(query) || utf8.RuneCountInString(query) > MaxSearchQueryLen {
+		return nil, Errorf(EInvalid, "search must be valid text of at most %d characters", MaxSearchQueryLen)
+	}
+	words := searchWords(query)
+	if len(words) == 0 {
+		return nil, Errorf(EInvalid, "search needs at least one word")
+	}
+	if q.Kind != "" && q.Kind != KindTopic && q.Kind != KindConversation {
+		return nil, Errorf(EInvalid, "where must be topic or conversation")
+	}
+	if q.Channel != nil && !q.Channel.Persisted() {
+		return nil, Errorf(EInvalid, "cannot search %s", q.Channel)
+	}
+	if !q.After.IsZero() && !q.Before.IsZero() && !q.After.Before(q.Before) {
+		return nil, Errorf(EInvalid, "the search's start must be before its end")
+	}
+	if q.Limit <= 0 {
+		q.Limit = DefaultSearchLimit
+	}
+	q.Limit = min(q.Limit, MaxSearchLimit)
+	return words, nil
 }
 
 // searchableChannels returns the threads the caller can read, with their

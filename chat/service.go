@@ -153,13 +153,15 @@ type core struct {
 	passwordChecks keyedMutex
 	// poster group-commits plain topic posts.
 	poster topicPoster
+	// thumbs makes image thumbnails within the node's decoding budget.
+	thumbs *thumbnailer
 }
 
 // NewService returns a Service for cfg.
 func NewService(cfg Config) *Service {
 	cfg.setDefaults()
 	c := &core{cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger.With().Str("component", "chat").Logger(),
-		poster: topicPoster{maxBatches: cfg.PostBatches}}
+		poster: topicPoster{maxBatches: cfg.PostBatches}, thumbs: newThumbnailer()}
 	return &Service{
 		Sessions: &SessionService{c}, Directory: &DirectoryService{c}, Messenger: &MessengerService{c},
 		Conversations: &ConversationService{c}, Messages: &MessageService{c}, Notifications: &NotificationService{c},

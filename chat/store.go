@@ -29,7 +29,51 @@ type Store interface {
 	MessageStore
 	ConversationStore
 	NotificationStore
+	ReactionStore
 	CannedReplyStore
+	ClusterStore
+}
+
+// ClusterStore keeps what the nodes of a cluster tell each other through
+// the database: which nodes cannot reach the broker. Not tenant data.
+type ClusterStore interface {
+	// BrokerOutageSet records, or renews, that node cannot reach the
+	// broker, until expiresAt.
+	BrokerOutageSet(ctx context.Context, node string, expiresAt time.Time) error
+	// BrokerOutageClear removes node's record (none: nil) and every
+	// record expired at now.
+	BrokerOutageClear(ctx context.Context, node string, now time.Time) error
+	// BrokerOutageNodes lists, sorted, the nodes whose record expires
+	// after now.
+	BrokerOutageNodes(ctx context.Context, now time.Time) ([]string, error)
+}
+
+// ReactionStore keeps emoji reactions on messages (chat/reaction.go).
+type ReactionStore interface {
+	// ReactionAdd records userID's emoji on a message of the tenant and
+	// reports whether it was new (false: it was there already). Another
+	// tenant's or a missing message is ENotFound.
+	ReactionAdd(ctx context.Context, tenantID, messageID, userID int64, emoji string, at time.Time) (bool, error)
+	// ReactionRemove removes it and reports whether it was there.
+	ReactionRemove(ctx context.Context, tenantID, messageID, userID int64, emoji string) (bool, error)
+	// ReactionList returns the reactions on the messages, by message id,
+	// then oldest first (ties by user id, then emoji).
+	ReactionList(ctx context.Context, tenantID int64, messageIDs []int64) ([]StoredReaction, error)
+}
+
+// MessageFilter narrows MessageSearch: AuthorID (0: anyone) and
+// CreatedAt in [After, Before) (zero: unbounded).
+type MessageFilter struct {
+	AuthorID      int64
+	After, Before time.Time
+}
+
+// StoredReaction is one user's emoji on one message.
+type StoredReaction struct {
+	MessageID int64
+	UserID    int64
+	Emoji     string
+	CreatedAt time.Time
 }
 
 // TenantStore keeps tenants, companies and roles.
@@ -213,14 +257,19 @@ type MessageStore interface {
 	ReadStateList(ctx context.Context, tenantID, userID int64, chs []Channel) ([]ReadState, error)
 
 	// MessageSearch finds non-deleted messages matching the words of query
-	// in the given channels, newest first.
-	MessageSearch(ctx context.Context, tenantID int64, query string, chs []Channel, limit int) ([]Message, error)
+	// in the given channels, newest first, narrowed by f (zero fields do
+	// not narrow).
+	MessageSearch(ctx context.Context, tenantID int64, query string, chs []Channel, f MessageFilter, limit int) ([]Message, error)
 
-	// AttachmentCreate stores the file's bytes; the attachment is unlinked
-	// until a message claims it.
-	AttachmentCreate(ctx context.Context, a *Attachment, data []byte) error
+	// AttachmentCreate stores the file's bytes, and for an image
+	// (a.Image set) its thumbnail; the attachment is unlinked until a
+	// message claims it.
+	AttachmentCreate(ctx context.Context, a *Attachment, data, thumbnail []byte) error
 	AttachmentGet(ctx context.Context, tenantID, id int64) (Attachment, error)
 	AttachmentData(ctx context.Context, tenantID, id int64) ([]byte, error)
+	// AttachmentThumbnail returns an image attachment's thumbnail;
+	// ENotFound when the attachment has none.
+	AttachmentThumbnail(ctx context.Context, tenantID, id int64) ([]byte, error)
 	// AttachmentDeleteUnlinked removes uploads never attached before t.
 	AttachmentDeleteUnlinked(ctx context.Context, before time.Time) (int64, error)
 

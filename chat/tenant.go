@@ -40,6 +40,12 @@ type TenantSettings struct {
 	EmailExcerpts bool   `json:"email_excerpts"`
 	MailFrom      string `json:"mail_from,omitempty"`
 	ReplyTo       string `json:"reply_to,omitempty"`
+	// NotificationEmail is the office notification address: it receives
+	// an email for every new conversation and every customer-side message
+	// (ReasonOfficeEmail), in NotificationLocale ("en" or "fi"; empty:
+	// English). Empty: none.
+	NotificationEmail  string `json:"notification_email,omitempty"`
+	NotificationLocale string `json:"notification_locale,omitempty"`
 	// StatusLabels overrides status names per locale:
 	// {"en": {"waiting": "Attentive"}}.
 	StatusLabels map[string]map[ConversationStatus]string `json:"status_labels,omitempty"`

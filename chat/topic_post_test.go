@@ -232,8 +232,19 @@ func TestPublishTopicConcurrentRetries(t *testing.T) {
 				t.Fatalf("event %d: seq %d message seq %d", i, ev.Seq, ev.Message.Seq)
 			}
 		}
-		if got := len(w.pub.of(chat.EventMessageNew)); got != n {
-			t.Fatalf("published %d message.new events, want %d", got, n)
+		// Each retry published the stored event again (its first publish
+		// may never have happened), with the original seq and message.
+		pubs := w.pub.of(chat.EventMessageNew)
+		bySeq := map[int64]int64{}
+		for _, ev := range pubs {
+			m := ev.Data.(chat.Message)
+			if id, ok := bySeq[ev.Seq]; ok && id != m.ID {
+				t.Fatalf("seq %d published as messages %d and %d", ev.Seq, id, m.ID)
+			}
+			bySeq[ev.Seq] = m.ID
+		}
+		if len(pubs) != 2*n || len(bySeq) != n {
+			t.Fatalf("published %d message.new events of %d seqs, want %d of %d (each retry once more)", len(pubs), len(bySeq), 2*n, n)
 		}
 	})
 }

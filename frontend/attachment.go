@@ -1,6 +1,8 @@
 package frontend
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"io"
 	"mime"
@@ -18,7 +20,9 @@ import (
 // never renders or sniffs it.
 func (s *Server) registerAttachments(m *http.ServeMux) {
 	m.Handle("POST /api/v1/attachments", s.authed(s.limited(s.uploadLimit, s.attachmentUpload)))
+	m.Handle("GET /api/v1/attachments/limits", s.authed(s.attachmentLimits))
 	m.Handle("GET /api/v1/attachments/{id}", s.authed(s.attachmentDownload))
+	m.Handle("GET /api/v1/attachments/{id}/thumbnail", s.authed(s.attachmentThumbnail))
 }
 
 type attachmentView struct {
@@ -28,11 +32,60 @@ type attachmentView struct {
 	Size        int64     `json:"size"`
 	MessageID   *int64    `json:"message_id,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Image is set for pictures with a thumbnail
+	// (GET /api/v1/attachments/{id}/thumbnail).
+	Image *chat.Image `json:"image,omitempty"`
 }
 
 func viewAttachment(a chat.Attachment) attachmentView {
 	return attachmentView{ID: a.ID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size,
-		MessageID: a.MessageID, CreatedAt: a.CreatedAt}
+		MessageID: a.MessageID, CreatedAt: a.CreatedAt, Image: a.Image}
+}
+
+// attachmentLimits tells clients the bounds of an upload, so they can
+// refuse a file before sending it; the server checks them again.
+func (s *Server) attachmentLimits(w http.ResponseWriter, _ *http.Request) error {
+	l := s.messages.AttachmentLimits()
+	l.MaxBytes = min(l.MaxBytes, s.cfg.MaxUploadBytes)
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+// thumbnailMaxAge is how long a browser may show a cached thumbnail
+// without asking again; after that the ETag revalidates it through the
+// same authorization as the attachment.
+const thumbnailMaxAge = "300"
+
+// attachmentThumbnail serves an image attachment's thumbnail to whoever
+// may download the attachment. A thumbnail never changes, so it is
+// cacheable by the user's own browser (private, never a shared cache)
+// for a short while and then answered 304 when unchanged.
+func (s *Server) attachmentThumbnail(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "attachment")
+	if err != nil {
+		return err
+	}
+	a, data, err := s.messages.OpenThumbnail(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(data)
+	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	h := w.Header()
+	h.Set("Content-Type", a.Image.ThumbnailType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Cache-Control", "private, max-age="+thumbnailMaxAge)
+	h.Set("ETag", etag)
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
+	return nil
 }
 
 // attachmentUpload stores one file: multipart/form-data with a "file"

@@ -39,54 +39,21 @@ func (s *Server) cannedList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := list[cannedView]{Items: make([]cannedView, 0, len(rs))}
-	for _, v := range rs {
-		out.Items = append(out.Items, viewCanned(v))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, allItems(rs, viewCanned))
 	return nil
 }
 
 func (s *Server) cannedCreate(w http.ResponseWriter, r *http.Request) error {
-	var in chat.CannedReplyInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	v, err := s.canned.CreateCannedReply(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	writeCreated(w, r, v.ID, viewCanned(v))
-	return nil
+	id := func(v chat.CannedReplyView) int64 { return v.ID }
+	return createItem(s.canned.CreateCannedReply, id, viewCanned)(w, r)
 }
 
 func (s *Server) cannedUpdate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "canned reply")
-	if err != nil {
-		return err
-	}
-	var in chat.CannedReplyInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	v, err := s.canned.UpdateCannedReply(r.Context(), id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewCanned(v))
-	return nil
+	return updateItem("canned reply", s.canned.UpdateCannedReply, viewCanned)(w, r)
 }
 
 func (s *Server) cannedDelete(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "canned reply")
-	if err != nil {
-		return err
-	}
-	if err := s.canned.DeleteCannedReply(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteItem("canned reply", s.canned.DeleteCannedReply)(w, r)
 }
 
 // cannedExpandInput names the conversation whose facts fill the reply.

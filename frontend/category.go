@@ -43,53 +43,19 @@ func (s *Server) categoryList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := list[categoryView]{Items: make([]categoryView, 0, len(cs))}
-	for _, c := range cs {
-		out.Items = append(out.Items, viewCategory(c))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, allItems(cs, viewCategory))
 	return nil
 }
 
 func (s *Server) categoryCreate(w http.ResponseWriter, r *http.Request) error {
-	var in chat.CategoryInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	c, err := s.conversations.CreateCategory(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	writeCreated(w, r, c.ID, viewCategory(c))
-	return nil
+	id := func(c chat.Category) int64 { return c.ID }
+	return createItem(s.conversations.CreateCategory, id, viewCategory)(w, r)
 }
 
 func (s *Server) categoryGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "category")
-	if err != nil {
-		return err
-	}
-	c, err := s.conversations.Category(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewCategory(c))
-	return nil
+	return getItem("category", s.conversations.Category, viewCategory)(w, r)
 }
 
 func (s *Server) categoryUpdate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "category")
-	if err != nil {
-		return err
-	}
-	var in chat.CategoryInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	c, err := s.conversations.UpdateCategory(r.Context(), id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewCategory(c))
-	return nil
+	return updateItem("category", s.conversations.UpdateCategory, viewCategory)(w, r)
 }

@@ -27,6 +27,10 @@ func (s *Server) registerConversations(m *http.ServeMux) {
 	m.Handle("GET "+p+"/{id}/receivers", s.authed(s.conversationReceivers))
 	m.Handle("GET "+p+"/{id}/messages", s.authed(threadHistory(s, "conversation", chat.ConversationChannel, viewConversationMessage)))
 	m.Handle("POST "+p+"/{id}/messages", s.authed(s.limited(s.postLimit, s.conversationPost)))
+	m.Handle("GET "+p+"/{id}/notes", s.authed(threadHistory(s, "conversation", chat.NoteChannel, viewConversationMessage)))
+	m.Handle("POST "+p+"/{id}/notes", s.authed(s.limited(s.postLimit, s.conversationNotePost)))
+	m.Handle("GET "+p+"/admin-candidates", s.authed(s.conversationAdminCandidates))
+	m.Handle("GET "+p+"/{id}/admin-candidates", s.authed(s.conversationAdminCandidates))
 	m.Handle("POST "+p+"/{id}/read", s.authed(s.conversationRead))
 	m.Handle("POST "+p+"/{id}/take", s.authed(s.conversationTake))
 	m.Handle("PUT "+p+"/{id}/handler", s.authed(s.conversationSetUser(s.conversations.SetConversationHandler)))
@@ -70,17 +74,22 @@ type conversationView struct {
 	LastActivityAt     time.Time                `json:"last_activity_at"`
 	CreatedAt          time.Time                `json:"created_at"`
 	Can                chat.ConversationActions `json:"can"`
+	Names              map[int64]string         `json:"names"`
 }
 
 func viewConversation(v chat.ConversationView) conversationView {
 	c := v.Conversation
-	return conversationView{ID: c.ID, Subject: c.Subject, CategoryID: c.CategoryID, Status: c.Status,
+	out := conversationView{ID: c.ID, Subject: c.Subject, CategoryID: c.CategoryID, Status: c.Status,
 		StatusLabel: v.StatusLabel, CreatorID: c.CreatorID, HandlerID: c.HandlerID, CustomerAssigneeID: c.CustomerAssigneeID,
 		AdminID: c.AdminID, RelatedCompanyID: c.RelatedCompanyID, RelatedUserID: c.RelatedUserID,
 		RoleIDs: nonNil(c.RoleIDs), ExternalEmails: nonNil(c.ExternalEmails), NotifyAdmins: c.NotifyAdmins,
 		ToCustomer: c.ToCustomer, CustomerCompanyID: c.CustomerCompanyID, AwaitingSince: c.AwaitingSince,
 		LastSeq: c.LastSeq, ReadSeq: v.ReadSeq, Unread: v.Unread, LastActivityAt: c.LastActivityAt,
-		CreatedAt: c.CreatedAt, Can: v.Can}
+		CreatedAt: c.CreatedAt, Can: v.Can, Names: v.Names}
+	if out.Names == nil {
+		out.Names = map[int64]string{}
+	}
+	return out
 }
 
 func conversationViewID(v chat.ConversationView) int64 { return v.ID }
@@ -108,16 +117,20 @@ type conversationMessageView struct {
 	Kind        chat.MessageKind         `json:"kind"`
 	Body        string                   `json:"body"`
 	Change      *chat.ConversationChange `json:"change,omitempty"`
-	Attachments []attachmentView         `json:"attachments"`
-	EditedAt    *time.Time               `json:"edited_at,omitempty"`
-	DeletedAt   *time.Time               `json:"deleted_at,omitempty"`
-	CreatedAt   time.Time                `json:"created_at"`
+	// Internal marks an internal note (GET .../notes): never shown to
+	// the customer side.
+	Internal    bool             `json:"internal,omitempty"`
+	Attachments []attachmentView `json:"attachments"`
+	Reactions   []chat.Reaction  `json:"reactions"`
+	EditedAt    *time.Time       `json:"edited_at,omitempty"`
+	DeletedAt   *time.Time       `json:"deleted_at,omitempty"`
+	CreatedAt   time.Time        `json:"created_at"`
 }
 
 func viewConversationMessage(m chat.Message) conversationMessageView {
-	v := conversationMessageView{ID: m.ID, Seq: m.Seq, AuthorID: m.AuthorID, AuthorName: m.AuthorName,
+	v := conversationMessageView{ID: m.ID, Seq: m.Seq, AuthorID: m.AuthorID, AuthorName: m.AuthorName, Reactions: nonNil(m.Reactions),
 		ClientMsgID: m.ClientMsgID, Kind: m.Kind, Body: m.Body, Attachments: []attachmentView{},
-		EditedAt: m.EditedAt, DeletedAt: m.DeletedAt, CreatedAt: m.CreatedAt}
+		EditedAt: m.EditedAt, DeletedAt: m.DeletedAt, CreatedAt: m.CreatedAt, Internal: m.Channel.Kind == chat.KindNote}
 	if m.Kind == chat.MessageStatus {
 		var ch chat.ConversationChange
 		if json.Unmarshal([]byte(m.Body), &ch) == nil {
@@ -272,6 +285,54 @@ func (s *Server) conversationPost(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	writeJSON(w, http.StatusCreated, viewConversationMessage(m))
+	return nil
+}
+
+// conversationNotePost writes an internal note (the socket's publish to
+// note:<id> does the same).
+func (s *Server) conversationNotePost(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id", "conversation")
+	if err != nil {
+		return err
+	}
+	var in postRequest
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	m, err := s.messages.Publish(r.Context(), in.input(chat.NoteChannel(id)))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, viewConversationMessage(m))
+	return nil
+}
+
+// candidateView is a user offered in a choice list: id and name only.
+type candidateView struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// conversationAdminCandidates answers whom the caller may designate as
+// the administrator of the conversation in the path (or of a new one
+// without it): {"items": [{"id", "name"}]}, by name, never paged.
+func (s *Server) conversationAdminCandidates(w http.ResponseWriter, r *http.Request) error {
+	var id int64
+	if r.PathValue("id") != "" {
+		var err error
+		if id, err = pathID(r, "id", "conversation"); err != nil {
+			return err
+		}
+	}
+	us, err := s.conversations.AdminCandidates(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out := list[candidateView]{Items: make([]candidateView, 0, len(us))}
+	for _, u := range us {
+		out.Items = append(out.Items, candidateView{ID: u.ID, Name: u.Name})
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -50,6 +50,7 @@ type Directory interface {
 	UserCreate(ctx context.Context, tenantID int64, in chat.UserInput) (chat.User, error)
 	UserGet(ctx context.Context, tenantID int64, id int64) (chat.User, error)
 	UserList(ctx context.Context, tenantID int64, f chat.UserFilter, page chat.Page) ([]chat.User, error)
+	UserNames(ctx context.Context, ids []int64) (map[int64]string, error)
 	UserResetPassword(ctx context.Context, tenantID int64, id int64, password string) (string, error)
 	UserUpdate(ctx context.Context, tenantID int64, id int64, patch chat.UserPatch) (chat.User, error)
 }
@@ -75,6 +76,7 @@ type Messenger interface {
 // Conversations serves support conversations, their categories and retention. (chat.ConversationService)
 type Conversations interface {
 	AddExternalEmails(ctx context.Context, id int64, emails []string) (chat.ConversationView, error)
+	AdminCandidates(ctx context.Context, id int64) ([]chat.User, error)
 	Categories(ctx context.Context, all bool) ([]chat.Category, error)
 	Category(ctx context.Context, id int64) (chat.Category, error)
 	Conversation(ctx context.Context, id int64) (chat.ConversationView, error)
@@ -99,14 +101,18 @@ type Conversations interface {
 
 // Messages serves what every thread shares: posts, history, attachments, drafts, search. (chat.MessageService)
 type Messages interface {
+	AttachmentLimits() chat.AttachmentLimits
 	DiscardDraft(ctx context.Context, id int64) error
 	Draft(ctx context.Context, id int64) (chat.Draft, error)
 	Drafts(ctx context.Context) ([]chat.Draft, error)
 	History(ctx context.Context, ch chat.Channel, beforeSeq int64, limit int) ([]chat.Message, error)
+	HistoryAround(ctx context.Context, ch chat.Channel, id int64, limit int) ([]chat.Message, error)
 	OpenAttachment(ctx context.Context, id int64) (chat.Attachment, []byte, error)
+	OpenThumbnail(ctx context.Context, id int64) (chat.Attachment, []byte, error)
 	Publish(ctx context.Context, in chat.PublishInput) (chat.Message, error)
+	React(ctx context.Context, id int64, emoji string, add bool) (chat.Message, error)
 	SaveDraft(ctx context.Context, in chat.DraftInput) (chat.Draft, error)
-	Search(ctx context.Context, query string, limit int) ([]chat.SearchHit, error)
+	SearchIn(ctx context.Context, q chat.SearchQuery) ([]chat.SearchHit, error)
 	UploadAttachment(ctx context.Context, filename string, r io.Reader) (chat.Attachment, error)
 }
 

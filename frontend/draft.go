@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -39,70 +40,39 @@ type draftInput struct {
 	Data    string        `json:"data"`
 }
 
+// input is the draft the body describes, as the service takes it.
+func (in draftInput) input(id int64) chat.DraftInput {
+	return chat.DraftInput{ID: id, Channel: in.Channel, Subject: in.Subject, Body: in.Body, Data: in.Data}
+}
+
 func (s *Server) draftList(w http.ResponseWriter, r *http.Request) error {
 	ds, err := s.messages.Drafts(r.Context())
 	if err != nil {
 		return err
 	}
-	out := list[draftView]{Items: make([]draftView, 0, len(ds))}
-	for _, d := range ds {
-		out.Items = append(out.Items, viewDraft(d))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, allItems(ds, viewDraft))
 	return nil
 }
 
 func (s *Server) draftCreate(w http.ResponseWriter, r *http.Request) error {
-	var in draftInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
+	create := func(ctx context.Context, in draftInput) (chat.Draft, error) {
+		return s.messages.SaveDraft(ctx, in.input(0))
 	}
-	d, err := s.messages.SaveDraft(r.Context(), chat.DraftInput{Channel: in.Channel, Subject: in.Subject, Body: in.Body, Data: in.Data})
-	if err != nil {
-		return err
-	}
-	writeCreated(w, r, d.ID, viewDraft(d))
-	return nil
+	id := func(d chat.Draft) int64 { return d.ID }
+	return createItem(create, id, viewDraft)(w, r)
 }
 
 func (s *Server) draftGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "draft")
-	if err != nil {
-		return err
-	}
-	d, err := s.messages.Draft(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewDraft(d))
-	return nil
+	return getItem("draft", s.messages.Draft, viewDraft)(w, r)
 }
 
 func (s *Server) draftUpdate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "draft")
-	if err != nil {
-		return err
+	update := func(ctx context.Context, id int64, in draftInput) (chat.Draft, error) {
+		return s.messages.SaveDraft(ctx, in.input(id))
 	}
-	var in draftInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	d, err := s.messages.SaveDraft(r.Context(), chat.DraftInput{ID: id, Channel: in.Channel, Subject: in.Subject, Body: in.Body, Data: in.Data})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewDraft(d))
-	return nil
+	return updateItem("draft", update, viewDraft)(w, r)
 }
 
 func (s *Server) draftDelete(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "draft")
-	if err != nil {
-		return err
-	}
-	if err := s.messages.DiscardDraft(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteItem("draft", s.messages.DiscardDraft)(w, r)
 }

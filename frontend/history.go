@@ -7,9 +7,10 @@ import (
 	"parley/chat"
 )
 
-// historyPage reads ?before=<seq>&limit=n and returns that page of ch,
-// newest first, with next: the before= of the following (older) page, or
-// "" at the start of the thread. Topics and conversations share it.
+// historyPage reads ?before=<seq>&limit=n, or ?around=<message id>&limit=n
+// (the page centred on that message), and returns that page of ch, newest
+// first, with next: the before= of the following (older) page, or "" at
+// the start of the thread. Topics and conversations share it.
 func (s *Server) historyPage(r *http.Request, ch chat.Channel) ([]chat.Message, string, error) {
 	before, err := cursorParam(r, "before", "before must be a sequence number")
 	if err != nil {
@@ -19,7 +20,16 @@ func (s *Server) historyPage(r *http.Request, ch chat.Channel) ([]chat.Message, 
 	if err != nil {
 		return nil, "", err
 	}
-	msgs, err := s.messages.History(r.Context(), ch, before, limit)
+	around, err := queryID(r, "around")
+	if err != nil {
+		return nil, "", err
+	}
+	var msgs []chat.Message
+	if around != 0 {
+		msgs, err = s.messages.HistoryAround(r.Context(), ch, around, limit)
+	} else {
+		msgs, err = s.messages.History(r.Context(), ch, before, limit)
+	}
 	if err != nil {
 		return nil, "", err
 	}

@@ -99,3 +99,84 @@ func updateTenantItem[In, T, V any](noun string, update func(ctx context.Context
 		return nil
 	}
 }
+
+// The items of services that take the tenant from the caller (categories,
+// canned replies, drafts) have the same steps without the tenant.
+
+// createItem serves POST of a new item from the JSON body In: 201 with
+// its Location.
+func createItem[In, T, V any](create func(ctx context.Context, in In) (T, error), id func(T) int64, view func(T) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in In
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		item, err := create(r.Context(), in)
+		if err != nil {
+			return err
+		}
+		writeCreated(w, r, id(item), view(item))
+		return nil
+	}
+}
+
+// getItem serves GET of the item named by the {id} path value.
+func getItem[T, V any](noun string, get func(ctx context.Context, id int64) (T, error), view func(T) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id", noun)
+		if err != nil {
+			return err
+		}
+		item, err := get(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, view(item))
+		return nil
+	}
+}
+
+// updateItem serves a change of the item named by {id} from the JSON
+// body In.
+func updateItem[In, T, V any](noun string, update func(ctx context.Context, id int64, in In) (T, error), view func(T) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id", noun)
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		item, err := update(r.Context(), id, in)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, view(item))
+		return nil
+	}
+}
+
+// deleteItem serves DELETE of the item named by {id}: 204.
+func deleteItem(noun string, del func(ctx context.Context, id int64) error) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id", noun)
+		if err != nil {
+			return err
+		}
+		if err := del(r.Context(), id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+// allItems is a whole, unpaged list of items as their views.
+func allItems[T, V any](items []T, view func(T) V) list[V] {
+	out := list[V]{Items: make([]V, 0, len(items))}
+	for _, it := range items {
+		out.Items = append(out.Items, view(it))
+	}
+	return out
+}

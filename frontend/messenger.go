@@ -96,6 +96,7 @@ type topicMessageView struct {
 	ReplyToID   *int64           `json:"reply_to_id,omitempty"`
 	Mentions    []int64          `json:"mentions"`
 	Attachments []attachmentRef  `json:"attachments"`
+	Reactions   []chat.Reaction  `json:"reactions"`
 	EditedAt    *time.Time       `json:"edited_at,omitempty"`
 	DeletedAt   *time.Time       `json:"deleted_at,omitempty"`
 	CreatedAt   time.Time        `json:"created_at"`
@@ -109,7 +110,7 @@ type attachmentRef struct {
 }
 
 func viewTopicMessage(m chat.Message) topicMessageView {
-	v := topicMessageView{ID: m.ID, Channel: m.Channel, Seq: m.Seq, AuthorID: m.AuthorID, AuthorName: m.AuthorName,
+	v := topicMessageView{ID: m.ID, Channel: m.Channel, Seq: m.Seq, AuthorID: m.AuthorID, AuthorName: m.AuthorName, Reactions: nonNil(m.Reactions),
 		ClientMsgID: m.ClientMsgID, Kind: m.Kind, Body: m.Body, ReplyToID: m.ReplyToID, Mentions: nonNil(m.Mentions),
 		Attachments: []attachmentRef{}, EditedAt: m.EditedAt, DeletedAt: m.DeletedAt, CreatedAt: m.CreatedAt}
 	for _, a := range m.Attachments {

@@ -200,6 +200,7 @@ func (s *Server) routes() {
 
 	// Companies, users and roles live in a tenant: the caller's own under
 	// /api/v1/..., any tenant (for operators) under /api/v1/tenants/{tenant}/...
+	m.Handle("GET /api/v1/users/names", s.authed(s.userNames))
 	for _, prefix := range []string{"/api/v1", "/api/v1/tenants/{tenant}"} {
 		m.Handle("GET "+prefix+"/companies", s.authed(s.companyList))
 		m.Handle("POST "+prefix+"/companies", s.authed(s.companyCreate))
@@ -220,6 +221,7 @@ func (s *Server) routes() {
 	}
 	s.registerMessenger(m)
 	s.registerSearch(m)
+	s.registerReactions(m)
 	s.registerNotifications(m)
 	s.registerPush(m)
 	s.registerConversations(m)

@@ -30,44 +30,13 @@ func (s *Server) tenantList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) tenantCreate(w http.ResponseWriter, r *http.Request) error {
-	var in chat.TenantInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	t, err := s.directory.TenantCreate(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	writeCreated(w, r, t.ID, viewTenant(t))
-	return nil
+	return createItem(s.directory.TenantCreate, tenantID, viewTenant)(w, r)
 }
 
 func (s *Server) tenantGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "tenant")
-	if err != nil {
-		return err
-	}
-	t, err := s.directory.TenantGet(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewTenant(t))
-	return nil
+	return getItem("tenant", s.directory.TenantGet, viewTenant)(w, r)
 }
 
 func (s *Server) tenantUpdate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "tenant")
-	if err != nil {
-		return err
-	}
-	var patch chat.TenantPatch
-	if err := decodeJSON(w, r, &patch); err != nil {
-		return err
-	}
-	t, err := s.directory.TenantUpdate(r.Context(), id, patch)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewTenant(t))
-	return nil
+	return updateItem("tenant", s.directory.TenantUpdate, viewTenant)(w, r)
 }

@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -32,23 +33,46 @@ func userFilter(r *http.Request) (chat.UserFilter, error) {
 }
 
 func (s *Server) userList(w http.ResponseWriter, r *http.Request) error {
-	tid, err := tenantOf(r)
-	if err != nil {
-		return err
-	}
-	page, err := pageOf(r)
-	if err != nil {
-		return err
-	}
 	f, err := userFilter(r)
 	if err != nil {
 		return err
 	}
-	us, err := s.directory.UserList(r.Context(), tid, f, page)
+	list := func(ctx context.Context, tenantID int64, page chat.Page) ([]chat.User, error) {
+		return s.directory.UserList(ctx, tenantID, f, page)
+	}
+	return listTenantItems(list, userID, viewUser)(w, r)
+}
+
+// maxNameIDs bounds one ?ids= question of userNames.
+const maxNameIDs = 200
+
+type userNameView struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// userNames answers ?ids=1,2,3 with the names the caller may see
+// (chat.DirectoryService.UserNames); the others are left out.
+func (s *Server) userNames(w http.ResponseWriter, r *http.Request) error {
+	ids, err := idsOf(r, "ids")
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newList(us, page, userID, viewUser))
+	if len(ids) > maxNameIDs {
+		return chat.Errorf(chat.EInvalid, "at most %d ids at a time", maxNameIDs)
+	}
+	names, err := s.directory.UserNames(r.Context(), ids)
+	if err != nil {
+		return err
+	}
+	out := list[userNameView]{Items: make([]userNameView, 0, len(names))}
+	for _, id := range ids {
+		if n, ok := names[id]; ok {
+			out.Items = append(out.Items, userNameView{ID: id, Name: n})
+			delete(names, id)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -3,7 +3,9 @@ package hub
 import (
 	"context"
 	"errors"
+	"maps"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,9 +40,12 @@ type RedisBroker struct {
 	opts   RedisBrokerOptions
 	log    zerolog.Logger
 
+	// handler is read on every publish: never behind mu, which a
+	// reconnect may hold while Redis hangs.
+	handler atomic.Pointer[BrokerHandler]
+
 	mu      sync.Mutex
 	ps      *redis.PubSub
-	handler BrokerHandler
 	subs    map[string]struct{}        // desired subscriptions (prefixed)
 	waiters map[string][]chan struct{} // Subscribe calls awaiting confirmation
 	late    map[string]struct{}        // given up waiting for: HandleConfirm when confirmed
@@ -101,9 +106,7 @@ func (b *RedisBroker) Reconnects() int64 { return b.reconnects.Load() }
 
 // SetHandler implements Broker.
 func (b *RedisBroker) SetHandler(h BrokerHandler) {
-	b.mu.Lock()
-	b.handler = h
-	b.mu.Unlock()
+	b.handler.Store(&h)
 }
 
 // Publish implements Broker without waiting for Redis. The payload goes to
@@ -336,9 +339,10 @@ func (b *RedisBroker) receive(ctx context.Context) {
 }
 
 func (b *RedisBroker) getHandler() BrokerHandler {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.handler
+	if h := b.handler.Load(); h != nil {
+		return *h
+	}
+	return nil
 }
 
 // setDown reports a lost connection to the handler.
@@ -355,8 +359,8 @@ func (b *RedisBroker) confirm(key string) {
 	delete(b.waiters, key)
 	_, late := b.late[key]
 	delete(b.late, key)
-	h := b.handler
 	b.mu.Unlock()
+	h := b.getHandler()
 	for _, w := range ws {
 		close(w)
 	}
@@ -366,21 +370,44 @@ func (b *RedisBroker) confirm(key string) {
 }
 
 // resetPubSub replaces the pub/sub connection with a fresh one subscribed
-// to every desired channel.
+// to every desired channel. The new connection is made outside mu: with
+// Redis hung, dialling and its handshake wait for their timeout, and
+// Subscribe and Unsubscribe must not wait with them.
 func (b *RedisBroker) resetPubSub(ctx context.Context) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.closed {
+		b.mu.Unlock()
 		return
 	}
-	keys := make([]string, 0, len(b.subs))
+	keys := make(map[string]struct{}, len(b.subs))
 	for k := range b.subs {
-		keys = append(keys, k)
+		keys[k] = struct{}{}
 	}
-	old := b.ps
+	b.mu.Unlock()
+
 	sctx, cancel := context.WithTimeout(ctx, b.opts.HealthInterval)
 	defer cancel()
 	// Errors are not final: the new PubSub reconnects on its next receive.
-	b.ps = b.client.Subscribe(sctx, keys...)
+	ps := b.client.Subscribe(sctx, slices.Collect(maps.Keys(keys))...)
+
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		_ = ps.Close()
+		return
+	}
+	// Channels subscribed meanwhile went to the old connection.
+	var missed []string
+	for k := range b.subs {
+		if _, ok := keys[k]; !ok {
+			missed = append(missed, k)
+		}
+	}
+	old := b.ps
+	b.ps = ps
+	b.mu.Unlock()
 	_ = old.Close()
+	if len(missed) > 0 {
+		_ = ps.Subscribe(sctx, missed...)
+	}
 }

@@ -16,6 +16,9 @@ package hub
 // broker deliveries and gap fills do, so each event reaches a subscriber
 // once and in order whichever path brings it first. When the broker is
 // back, HandleReconnect reads every channel once more and the poll stops.
+//
+// A node cut off from the broker while the others reach it tells them
+// through the database (checkOutages): they poll too until it is back.
 
 import (
 	"context"
@@ -74,17 +77,117 @@ func (h *Hub) HandleConfirm(channel string) {
 }
 
 // pollLoop catches up from the database while there is something to
-// catch up: the broker is down or a subscription unconfirmed.
+// catch up: the broker is down, a subscription unconfirmed, or another
+// node cut off from the broker.
 func (h *Hub) pollLoop() {
 	t := time.NewTicker(h.cfg.PollInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-h.bgCtx.Done():
+			h.withdrawOutage()
 			return
 		case <-t.C:
+			h.checkOutages()
 			h.poll()
 		}
+	}
+}
+
+// A node cut off from the broker while the others reach it publishes to
+// nobody elsewhere, and the others, their broker up, would not poll. So
+// every period the node writes its own outage to the database while its
+// broker is down, and reads the others' while it is up: while any other
+// node is cut off it polls as if its own broker were down. Cost while
+// nothing is wrong: one query of a table of a few rows per node per
+// period.
+
+// outageState is what the poll loop knows of the outage records.
+type outageState struct {
+	reported bool // this node's record is in the database
+	peers    bool // the last read found another node cut off
+	failing  bool // the last report or read failed (logged once per run)
+}
+
+// outageTTL is how long a record lasts unrenewed: three periods and at
+// least 3 s, so that a slow renewal (a busy database) does not stop the
+// others' polling, while a node that died cut off stops costing them
+// polls soon.
+func (h *Hub) outageTTL() time.Duration { return max(3*h.cfg.PollInterval, 3*time.Second) }
+
+// checkOutages reports this node's outage, or reads the others', and
+// sets peersDown. It runs on the poll loop only.
+func (h *Hub) checkOutages() {
+	if h.cfg.NodeID == "" {
+		return
+	}
+	o := &h.outage
+	ctx, cancel := context.WithTimeout(h.bgCtx, min(h.cfg.RequestTimeout, h.outageTTL()))
+	defer cancel()
+	if h.brokerDown.Load() {
+		// Polling anyway; the others need to know.
+		err := h.svc.ReportBrokerDown(ctx, h.cfg.NodeID, h.outageTTL())
+		h.outageErr(err, "reporting this node's broker outage")
+		if err == nil && !o.reported {
+			o.reported = true
+			h.log.Info().Str("node", h.cfg.NodeID).Msg("broker outage recorded in the database: the other nodes catch up from it too")
+		}
+		return
+	}
+	if o.reported {
+		err := h.svc.ReportBrokerUp(ctx, h.cfg.NodeID)
+		h.outageErr(err, "clearing this node's broker outage")
+		o.reported = err != nil
+	}
+	nodes, err := h.svc.BrokerOutages(ctx)
+	h.outageErr(err, "reading the nodes' broker outages")
+	if err != nil {
+		return // as before: the poll covers the channels if it did
+	}
+	var others []string
+	for _, n := range nodes {
+		if n != h.cfg.NodeID {
+			others = append(others, n)
+		}
+	}
+	h.m.peerOutages.Set(float64(len(others)))
+	cut := len(others) > 0
+	switch {
+	case cut && !o.peers:
+		h.log.Warn().Strs("nodes", others).Msg("other nodes cannot reach the broker: catching up their publishes from the database")
+	case !cut && o.peers:
+		h.log.Info().Msg("no node is cut off from the broker any more")
+	}
+	// One more poll after the last outage ended: what the node published
+	// between this node's previous poll and its return to the broker
+	// reached nobody through it.
+	h.peersDown.Store(cut || o.peers)
+	o.peers = cut
+}
+
+// outageErr logs the first of a run of failures and the end of the run.
+func (h *Hub) outageErr(err error, what string) {
+	o := &h.outage
+	switch {
+	case err != nil && !o.failing && h.bgCtx.Err() == nil:
+		h.log.Warn().Err(err).Msg(what + " failed; trying again next period")
+		o.failing = true
+	case err == nil && o.failing:
+		h.log.Info().Msg("broker outage records work again")
+		o.failing = false
+	}
+}
+
+// withdrawOutage removes this node's record when the hub stops, so the
+// others do not poll for its TTL.
+func (h *Hub) withdrawOutage() {
+	if !h.outage.reported {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := h.svc.ReportBrokerUp(ctx, h.cfg.NodeID); err != nil {
+		h.log.Warn().Err(err).Msg("could not clear this node's broker outage record; it expires by itself")
 	}
 }
 
@@ -95,9 +198,10 @@ type pollTarget struct {
 }
 
 // poll reads, for every channel with local subscribers that the broker
-// does not serve now, the events after its cursor, and delivers them.
+// does not serve now (or not from every node), the events after its
+// cursor, and delivers them.
 func (h *Hub) poll() {
-	down := h.brokerDown.Load()
+	down := h.brokerDown.Load() || h.peersDown.Load()
 	byTenant := map[int64][]pollTarget{}
 	h.mu.RLock()
 	for _, ch := range h.channels {

@@ -87,6 +87,7 @@ func storeCluster(t *testing.T, st chat.Store, principals map[string]*chat.Princ
 			RateLimit:      10_000,
 			RateBurst:      10_000,
 			PollInterval:   20 * time.Millisecond,
+			NodeID:         fmt.Sprint("node-", i),
 		}
 		for _, o := range opts {
 			o(&cfg)
@@ -285,5 +286,63 @@ func TestUnconfirmedSubscriptionIsPolled(t *testing.T) {
 	defer cs.mu.Unlock()
 	if cs.unconfirmed {
 		t.Fatal("still unconfirmed after HandleConfirm")
+	}
+}
+
+// One node cut off from the broker while the other still reaches it: the
+// cut-off node records its outage in the database, and the other, whose
+// broker is up, catches up what it publishes from there until it is
+// back. Without the record nothing it publishes reaches the other node
+// until that node's channel shows a gap.
+func TestCatchUpWhileAnotherNodeIsCutOff(t *testing.T) {
+	t.Parallel()
+	for name, open := range storeEngines {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st := open(t)
+			ch, principals := topicWorld(t, st)
+			nodes := storeCluster(t, st, principals)
+			a := nodes[0].dial("a") // node A, to be cut off
+			m := nodes[1].dial("m") // node B
+			a.subscribe("s", ch, nil)
+			m.subscribe("s", ch, nil)
+			if f := a.publish("p1", ch, "before", "c1"); f.Type != "ack" {
+				t.Fatalf("publish: %+v", f)
+			}
+			checkContiguous(t, "node A, broker up", a.messageSeqs(ch, 1), 1, 1)
+			checkContiguous(t, "node B, broker up", m.messageSeqs(ch, 1), 1, 1)
+
+			nodes[0].broker.goDown() // node A only: B's broker stays up
+			for i := 2; i <= 4; i++ {
+				if f := a.publish(fmt.Sprint("p", i), ch, "cut off", fmt.Sprint("c", i)); f.Type != "ack" {
+					t.Fatalf("publish %d: %+v", i, f)
+				}
+			}
+			checkContiguous(t, "node A's own subscriber", a.messageSeqs(ch, 4), 2, 4)
+			checkContiguous(t, "node B while node A is cut off", m.messageSeqs(ch, 4), 2, 4)
+			if v := metricValue(nodes[1].hub.m.peerOutages); v != 1 {
+				t.Fatalf("node B's catchup_peer_outages = %v, want 1", v)
+			}
+			// Node B's publishes reach node A too (here by the memory bus
+			// or A's poll, whichever first).
+			if f := m.publish("p5", ch, "from B", "c5"); f.Type != "ack" {
+				t.Fatalf("publish 5: %+v", f)
+			}
+			checkContiguous(t, "node A, cut off", a.messageSeqs(ch, 5), 5, 5)
+			checkContiguous(t, "node B's publisher", m.messageSeqs(ch, 5), 5, 5)
+
+			nodes[0].broker.goUp()
+			eventually(t, "node B sees no outage", func() bool { return metricValue(nodes[1].hub.m.peerOutages) == 0 })
+			left, err := st.BrokerOutageNodes(t.Context(), time.Now())
+			must(t, err)
+			if len(left) != 0 {
+				t.Fatalf("outage records left after the broker is back: %v", left)
+			}
+			if f := a.publish("p6", ch, "after", "c6"); f.Type != "ack" {
+				t.Fatalf("publish 6: %+v", f)
+			}
+			checkContiguous(t, "node B after the outage", m.messageSeqs(ch, 6), 6, 6)
+			checkContiguous(t, "node A after the outage", a.messageSeqs(ch, 6), 6, 6)
+		})
 	}
 }

@@ -110,6 +110,14 @@ type Config struct {
 	// delivery during a broker outage. Zero: 1 s. Negative: never (the
 	// node then delivers only its own publishes until the broker is back).
 	PollInterval time.Duration
+	// NodeID names this node in the broker-outage records the nodes of a
+	// cluster share through the database (Service.ReportBrokerDown): while
+	// its broker is down the node renews its record every PollInterval,
+	// and while its broker is up it reads the others' once a period and,
+	// while any other node is cut off, catches up its channels as if its
+	// own broker were down. Zero: none of this (a single node, whose
+	// broker cannot fail for only some nodes).
+	NodeID string
 	// BrokerWait is how long a channel's first subscriber waits for the
 	// broker to confirm the subscription before being served by the poll
 	// instead. Zero: 2 s.

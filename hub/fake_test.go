@@ -187,6 +187,18 @@ func (s *fakeService) DeleteMessage(ctx context.Context, id int64) (chat.Message
 	return s.change(ctx, id, chat.EventMessageDeleted, "")
 }
 
+func (s *fakeService) React(ctx context.Context, id int64, emoji string, add bool) (chat.Message, error) {
+	s.mu.Lock()
+	var body string
+	for _, c := range s.channels {
+		if m, ok := c.msgs[id]; ok {
+			body = m.Body
+		}
+	}
+	s.mu.Unlock()
+	return s.change(ctx, id, chat.EventMessageReacted, body)
+}
+
 func (s *fakeService) Events(ctx context.Context, ch chat.Channel, since int64, limit int) ([]chat.ChannelEvent, int64, error) {
 	s.eventsCalls.Add(1)
 	if err := s.Authorize(ctx, ch); err != nil {
@@ -223,6 +235,11 @@ func (s *fakeService) CatchUpEvents(ctx context.Context, tenantID int64, cursors
 	}
 	return out, nil
 }
+
+// The fake has no other nodes: nobody is ever cut off from the broker.
+func (s *fakeService) ReportBrokerDown(context.Context, string, time.Duration) error { return nil }
+func (s *fakeService) ReportBrokerUp(context.Context, string) error                  { return nil }
+func (s *fakeService) BrokerOutages(context.Context) ([]string, error)               { return nil, nil }
 
 func (s *fakeService) History(ctx context.Context, ch chat.Channel, beforeSeq int64, limit int) ([]chat.Message, error) {
 	if err := s.Authorize(ctx, ch); err != nil {

@@ -44,6 +44,8 @@ func (c *conn) handle(line []byte) {
 		c.withMessage(f, func() (chat.Message, error) { return c.h.svc.EditMessage(ctx, f.MessageID, f.Body) })
 	case frameDelete:
 		c.withMessage(f, func() (chat.Message, error) { return c.h.svc.DeleteMessage(ctx, f.MessageID) })
+	case frameReact:
+		c.withMessage(f, func() (chat.Message, error) { return c.h.svc.React(ctx, f.MessageID, f.Emoji, !f.Remove) })
 	case frameHistory:
 		c.handleHistory(ctx, f)
 	case frameTyping:

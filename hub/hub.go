@@ -49,8 +49,12 @@ type Hub struct {
 	// brokerDown: the broker lost its connection (HandleDisconnect) and
 	// has not reconnected; channels are caught up from the database.
 	brokerDown atomic.Bool
-	connWG     sync.WaitGroup
-	perUser    *userConns
+	// peersDown: another node reports that it cannot reach the broker
+	// (Config.NodeID), so this node catches up from the database too.
+	peersDown atomic.Bool
+	outage    outageState // the poll loop's own
+	connWG    sync.WaitGroup
+	perUser   *userConns
 
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
@@ -157,6 +161,11 @@ var _ chat.Publisher = Publisher{}
 // Publish implements chat.Publisher: the event frame is encoded once here
 // and every subscriber on every node gets these same bytes.
 func (p Publisher) Publish(ctx context.Context, ev chat.Event) error {
+	if ev.Seq != 0 {
+		// Committed, not yet published anywhere: a node dying here leaves
+		// the event to the database and the client's retry.
+		failpoint("publish-before-broker")
+	}
 	frame, err := encodeEvent(ev.Channel, ev.Type, ev.Seq, ev.Data)
 	if err != nil {
 		return chat.Internal(err, "encoding event")

@@ -22,6 +22,7 @@ type metrics struct {
 	pollEvents       prometheus.Counter
 	pollChannels     prometheus.Gauge
 	pollDuration     prometheus.Histogram
+	peerOutages      prometheus.Gauge
 	errorFrames      *prometheus.CounterVec
 }
 
@@ -84,6 +85,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time of one catch-up query.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}),
+		peerOutages: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "parley", Subsystem: "hub", Name: "catchup_peer_outages",
+			Help: "Other nodes that report they cannot reach the broker (read once per poll period while this node's broker is up); above 0 this node catches up from the database.",
+		}),
 		errorFrames: newErrorFrames(),
 		publishLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "parley", Subsystem: "hub", Name: "publish_duration_seconds",
@@ -94,7 +99,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.connections, m.subscriptions, m.messagesIn, m.messagesOut,
 			m.queueDrops, m.slowConsumers, m.brokerReconnects, m.resyncs, m.publishLatency,
-			m.brokerUp, m.polls, m.pollErrors, m.pollEvents, m.pollChannels, m.pollDuration, m.errorFrames)
+			m.brokerUp, m.polls, m.pollErrors, m.pollEvents, m.pollChannels, m.pollDuration, m.peerOutages, m.errorFrames)
 	}
 	return m
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,6 +39,10 @@ type RedisPresenceOptions struct {
 	// Heartbeat. It must exceed Heartbeat (NewRedisPresence raises it to
 	// two beats) so that one slow beat does not hide a live node's users.
 	TTL time.Duration
+	// CallTimeout bounds each Redis call of Add, Remove and OnlineMany,
+	// so that a hung Redis holds a connecting socket at most this long.
+	// Zero: 1 s.
+	CallTimeout time.Duration
 	// Logger receives heartbeat failures. Zero: discarded.
 	Logger zerolog.Logger
 }
@@ -71,6 +77,12 @@ type RedisPresence struct {
 	// entries (a failed Add or rejoin), or single removals.
 	needRejoin bool
 	unremoved  map[presenceKey]struct{}
+	// unreachable: the last call to Redis failed and no beat succeeded
+	// since. Meanwhile Add and Remove only record what the next good
+	// beat writes, and OnlineMany answers unavailable at once: a Redis
+	// that is down or hung costs one timeout per heartbeat, not one per
+	// socket that connects or leaves.
+	unreachable atomic.Bool
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -155,6 +167,9 @@ func NewRedisPresence(client *redis.Client, prefix string, opts RedisPresenceOpt
 		opts.TTL = presenceTTLBeats * opts.Heartbeat
 	}
 	opts.TTL = max(opts.TTL, 2*opts.Heartbeat)
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = time.Second
+	}
 	if opts.NodeID == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
@@ -194,6 +209,12 @@ func (p *RedisPresence) Add(ctx context.Context, tenantID, userID int64) error {
 		return nil
 	}
 	delete(p.unremoved, k)
+	if p.unreachable.Load() {
+		p.needRejoin = true // the next good beat writes it
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
+	defer cancel()
 	key := p.key(tenantID, userID)
 	rejoined, err := presenceAdd.Run(ctx, p.client, []string{p.nodesKey(), key, p.indexKey(p.opts.NodeID)},
 		p.opts.NodeID, p.ttlMillis()).Int()
@@ -201,7 +222,8 @@ func (p *RedisPresence) Add(ctx context.Context, tenantID, userID int64) error {
 		// The entry stays counted: the next beat writes it with the
 		// others.
 		p.needRejoin = true
-		return chat.Internal(err, "presence add")
+		p.failed(ctx)
+		return chat.Unavailable(err, "presence add")
 	}
 	if rejoined == 1 {
 		p.rejoinLocked(ctx)
@@ -219,6 +241,12 @@ func (p *RedisPresence) Remove(ctx context.Context, tenantID, userID int64) erro
 		return nil
 	}
 	delete(p.count, k)
+	if p.unreachable.Load() {
+		p.unremoved[k] = struct{}{} // the next good beat removes it
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
+	defer cancel()
 	key := p.key(tenantID, userID)
 	_, err := p.client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.SRem(ctx, key, p.opts.NodeID)
@@ -228,7 +256,8 @@ func (p *RedisPresence) Remove(ctx context.Context, tenantID, userID int64) erro
 	if err != nil {
 		// The next beat removes it; until then the user may look online.
 		p.unremoved[k] = struct{}{}
-		return chat.Internal(err, "presence remove")
+		p.failed(ctx)
+		return chat.Unavailable(err, "presence remove")
 	}
 	return nil
 }
@@ -245,6 +274,12 @@ func (p *RedisPresence) OnlineMany(ctx context.Context, tenantID int64, userIDs 
 	if len(userIDs) == 0 {
 		return out, nil
 	}
+	if p.unreachable.Load() {
+		return nil, &chat.Error{Code: chat.EUnavailable, Message: "presence is unavailable; try again in a moment",
+			RetryAfter: chat.UnavailableRetryAfter}
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
+	defer cancel()
 	keys := make([]string, 1, len(userIDs)+1)
 	keys[0] = p.nodesKey()
 	for _, id := range userIDs {
@@ -252,7 +287,8 @@ func (p *RedisPresence) OnlineMany(ctx context.Context, tenantID int64, userIDs 
 	}
 	on, err := presenceOnline.Run(ctx, p.client, keys).Int64Slice()
 	if err != nil {
-		return nil, chat.Internal(err, "presence online")
+		p.failed(ctx)
+		return nil, chat.Unavailable(err, "presence online")
 	}
 	for i, id := range userIDs {
 		out[id] = i < len(on) && on[i] == 1
@@ -286,6 +322,14 @@ func (p *RedisPresence) Close() error {
 	return nil
 }
 
+// failed marks Redis unreachable after a call that did not end by the
+// caller's own cancellation.
+func (p *RedisPresence) failed(ctx context.Context) {
+	if !errors.Is(context.Cause(ctx), context.Canceled) {
+		p.unreachable.Store(true)
+	}
+}
+
 // halt stops the heartbeat without withdrawing anything, as a node that
 // dies.
 func (p *RedisPresence) halt() {
@@ -316,8 +360,10 @@ func (p *RedisPresence) beat() {
 	res, err := presenceBeat.Run(ctx, p.client, []string{p.nodesKey()}, p.opts.NodeID, p.ttlMillis(), 10).Slice()
 	if err != nil || len(res) != 2 {
 		p.log.Warn().Err(err).Msg("presence heartbeat failed")
+		p.unreachable.Store(true)
 		return
 	}
+	p.unreachable.Store(false)
 	rejoined, _ := res[0].(int64)
 	p.mu.Lock()
 	if rejoined == 1 || p.needRejoin {

@@ -2,9 +2,15 @@ package hub
 
 import (
 	"context"
+	"io"
+	"net"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"parley/chat"
 	"parley/hub/redistest"
 )
 
@@ -191,5 +197,86 @@ func TestRedisPresenceCloseWithdraws(t *testing.T) {
 	must(t, err)
 	if _, zerr := r.Client.ZScore(ctx, a.nodesKey(), a.opts.NodeID).Result(); n != 0 || zerr == nil {
 		t.Fatalf("Close left %d keys and node entry error %v", n, zerr)
+	}
+}
+
+// A hung Redis (it accepts connections and never answers, as one stopped
+// with SIGSTOP) costs one timeout, not one per socket: once a call has
+// failed, Add and Remove only record what the next good beat writes, and
+// OnlineMany answers unavailable, none of them asking Redis.
+func TestRedisPresenceHungRedis(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	var conns sync.WaitGroup
+	var mu sync.Mutex
+	var accepted []net.Conn
+	conns.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			accepted = append(accepted, c)
+			mu.Unlock()
+			conns.Go(func() { _, _ = io.Copy(io.Discard, c) }) // reads, never answers
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range accepted {
+			c.Close()
+		}
+		mu.Unlock()
+		conns.Wait()
+	})
+	client := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), ContextTimeoutEnabled: true,
+		ReadTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { _ = client.Close() })
+	// One beat only (at the start): it fails and marks Redis unreachable.
+	p := NewRedisPresence(client, "hung:", RedisPresenceOptions{Heartbeat: time.Hour, CallTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { p.halt() })
+	eventually(t, "the first beat fails", p.unreachable.Load)
+
+	asked := client.PoolStats()
+	ctx := context.Background()
+	for u := range int64(20) {
+		must(t, p.Add(ctx, 1, u))
+	}
+	for u := range int64(10) {
+		must(t, p.Remove(ctx, 1, u))
+	}
+	if _, err := p.OnlineMany(ctx, 1, []int64{1, 2}); chat.ErrorCode(err) != chat.EUnavailable {
+		t.Fatalf("OnlineMany while Redis is unreachable: %v, want unavailable", err)
+	}
+	if now := client.PoolStats(); now.Hits != asked.Hits || now.Misses != asked.Misses || now.Timeouts != asked.Timeouts {
+		t.Fatalf("presence asked the hung Redis again: pool stats %+v, then %+v", asked, now)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.needRejoin || len(p.count) != 10 {
+		t.Fatalf("what the next beat writes: rejoin %v, %d users, want true and 10", p.needRejoin, len(p.count))
+	}
+}
+
+// What a node recorded while Redis was unreachable is written by its
+// first good beat: its users are online on every node again.
+func TestRedisPresenceRepairsAfterUnreachable(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	a := NewRedisPresence(r.Client, r.Prefix, RedisPresenceOptions{Heartbeat: time.Hour})
+	b := NewRedisPresence(r.Client, r.Prefix, RedisPresenceOptions{Heartbeat: time.Hour})
+	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
+	a.unreachable.Store(true) // as after a failed call
+	ctx := context.Background()
+	must(t, a.Add(ctx, 1, 30))
+	if online(t, b, 1, 30) {
+		t.Fatal("written while Redis counted as unreachable")
+	}
+	a.beat()
+	if a.unreachable.Load() || !online(t, b, 1, 30) {
+		t.Fatal("the good beat did not write the user recorded meanwhile")
 	}
 }

@@ -20,6 +20,7 @@ const (
 	framePublish     = "publish"
 	frameEdit        = "edit"
 	frameDelete      = "delete"
+	frameReact       = "react"
 	frameHistory     = "history"
 	frameTyping      = "typing"
 	frameRead        = "read"
@@ -52,6 +53,8 @@ type clientFrame struct {
 	Limit         int             `json:"limit,omitempty"`
 	Seq           int64           `json:"seq,omitempty"`
 	UserIDs       []int64         `json:"user_ids,omitempty"`
+	Emoji         string          `json:"emoji,omitempty"`
+	Remove        bool            `json:"remove,omitempty"`
 }
 
 const maxIDLen = 64
@@ -263,6 +266,8 @@ func internType(b []byte) chat.EventType {
 		return chat.EventMessageEdited
 	case string(chat.EventMessageDeleted):
 		return chat.EventMessageDeleted
+	case string(chat.EventMessageReacted):
+		return chat.EventMessageReacted
 	case string(chat.EventTyping):
 		return chat.EventTyping
 	case string(chat.EventPresence):

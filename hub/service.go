@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"time"
 
 	"parley/chat"
 )
@@ -23,11 +24,17 @@ type Service interface {
 	// PublishDedup persists a message and, after commit, publishes its
 	// message.new event through chat.Publisher. A retry with the same
 	// ClientMsgID returns the original message with duplicate true (the ack
-	// says duplicate: true). EUnauthenticated, ENotFound, EForbidden,
+	// says duplicate: true) and publishes its message.new event again (its
+	// first publish may never have happened); subscribers drop the copy by
+	// seq. EUnauthenticated, ENotFound, EForbidden,
 	// EInvalid, ETooLarge, EConflict.
 	PublishDedup(ctx context.Context, in chat.PublishInput) (msg chat.Message, duplicate bool, err error)
 	EditMessage(ctx context.Context, id int64, body string) (chat.Message, error)
 	DeleteMessage(ctx context.Context, id int64) (chat.Message, error)
+	// React adds (add) or removes the principal's emoji reaction on a
+	// message and publishes message.reacted when that changed anything
+	// (chat.MessageService.React).
+	React(ctx context.Context, id int64, emoji string, add bool) (chat.Message, error)
 	// Events is the authorized replay of ch's sequenced events with
 	// seq > since, at most limit, in seq order, with ch's last seq.
 	Events(ctx context.Context, ch chat.Channel, since int64, limit int) ([]chat.ChannelEvent, int64, error)
@@ -38,6 +45,15 @@ type Service interface {
 	// query: for each cursor the events after it, at most limit per
 	// channel, by channel and seq (at most chat.MaxCursors cursors).
 	CatchUpEvents(ctx context.Context, tenantID int64, cursors []chat.ChannelCursor, limit int) ([]chat.ChannelEvent, error)
+	// ReportBrokerDown records that this node (node) cannot reach the
+	// broker, for ttl; ReportBrokerUp removes the record; BrokerOutages
+	// lists the nodes with a live record. Through them the nodes of a
+	// cluster learn that one of them is cut off from the broker, and
+	// catch up from the database meanwhile (hub/catchup.go). No
+	// principal. EInvalid, EUnavailable.
+	ReportBrokerDown(ctx context.Context, node string, ttl time.Duration) error
+	ReportBrokerUp(ctx context.Context, node string) error
+	BrokerOutages(ctx context.Context) ([]string, error)
 	// History returns messages with seq < beforeSeq (0: the newest),
 	// newest first.
 	History(ctx context.Context, ch chat.Channel, beforeSeq int64, limit int) ([]chat.Message, error)

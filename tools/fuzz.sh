@@ -3,7 +3,10 @@
 # it; see docs/testing.md). Targets are found by listing func Fuzz in the
 # test files, so a new one is never forgotten. FUZZTIME per target
 # (default 10s). A failure leaves its input under the package's
-# testdata/fuzz/FuzzXxx/: commit it as a regression entry.
+# testdata/fuzz/FuzzXxx/: commit it as a regression entry. FUZZ_SAVE=1
+# also copies the inputs the engine found interesting (its cache under
+# $GOCACHE/fuzz) into testdata/fuzz/FuzzXxx/, which is how the committed
+# corpus is grown: FUZZTIME=60s FUZZ_SAVE=1 tools/fuzz.sh, then commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-10s}
@@ -28,6 +31,14 @@ while IFS= read -r line; do
 		fi
 	fi
 	rm -f "$log"
+	if [ "${FUZZ_SAVE:-}" = 1 ]; then
+		cache="$(go env GOCACHE)/fuzz/$(go list "$pkg")/$name"
+		if [ -d "$cache" ]; then
+			mkdir -p "$pkg/testdata/fuzz/$name"
+			cp -n "$cache"/* "$pkg/testdata/fuzz/$name/" 2>/dev/null || true
+			echo "fuzz: corpus of $name: $(ls "$pkg/testdata/fuzz/$name" | wc -l) inputs"
+		fi
+	fi
 done < <(grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' . | sort)
 if [ "$n" -eq 0 ]; then
 	echo "fuzz: no fuzz targets found" >&2

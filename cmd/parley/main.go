@@ -13,7 +13,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -59,12 +61,15 @@ type Main struct {
 	// the admin login.
 	Stdout io.Writer
 
-	store     chat.Store
-	svc       *chat.Service
-	hub       *hub.Hub
-	broker    hub.Broker
-	presence  hub.Presence
-	redis     *redis.Client
+	store    chat.Store
+	svc      *chat.Service
+	hub      *hub.Hub
+	broker   hub.Broker
+	presence hub.Presence
+	redis    *redis.Client
+	// nodeID names this node in the cluster's broker-outage records
+	// (hub.Config.NodeID); empty without Redis.
+	nodeID    string
 	server    *http.Server
 	listener  net.Listener
 	publicURL string
@@ -239,11 +244,22 @@ func (m *Main) connectBroker(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("PARLEY_REDIS_URL: %w", err)
 	}
+	// Every Redis call of Parley's carries a deadline of its own (the
+	// presence calls, the heartbeat, the broker's reconnect); go-redis
+	// applies it to the socket only when told to, and otherwise waits its
+	// 3 s read timeout on a hung Redis, whatever the caller asked.
+	opts.ContextTimeoutEnabled = true
 	m.redis = redis.NewClient(opts)
 	if err := m.redis.Ping(ctx).Err(); err != nil {
 		//lint:ignore ST1005 Redis is a proper noun, like the PARLEY_REDIS_URL prefix above
 		return fmt.Errorf("Redis: %w", err)
 	}
+	host, _ := os.Hostname()
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	// Host and pid for the operator, random so that no two processes (a
+	// restart reusing a pid) share an id and clear each other's record.
+	m.nodeID = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(rnd[:]))
 	prefix := c.RedisPrefix + ":"
 	m.broker = hub.NewRedisBroker(m.redis, prefix, hub.RedisBrokerOptions{Logger: m.Log})
 	m.presence = hub.NewRedisPresence(m.redis, prefix, hub.RedisPresenceOptions{Logger: m.Log,
@@ -270,7 +286,7 @@ func (m *Main) startHub(fe *frontend.Server) {
 	m.httpMetrics = newHTTPMetrics(reg)
 	hc := hub.Config{Service: hubDomain{m.svc.Sessions, m.svc.Messages, m.svc.Directory}, Broker: m.broker, Presence: m.presence, Authenticate: fe.Authenticate,
 		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck,
-		MaxSocketsPerUser: m.Config.MaxSocketsPerUser, CloseDrain: m.Config.ShutdownDrain, PollInterval: m.Config.PollInterval}
+		MaxSocketsPerUser: m.Config.MaxSocketsPerUser, CloseDrain: m.Config.ShutdownDrain, PollInterval: m.Config.PollInterval, NodeID: m.nodeID}
 	if m.hubOptions != nil {
 		m.hubOptions(&hc)
 	}

@@ -27,11 +27,15 @@ var failpointBinary = sync.OnceValues(func() (string, error) {
 })
 
 // Commit without ack: node A commits a publish and dies before the ack
-// reaches the client (the publish-after-commit failpoint ends the process
-// between the store's commit and the ack). The client reconnects to node B
-// and retries with the same client_msg_id: the answer is duplicate: true
-// with the stored message's id, and every subscriber, live on node B or
-// replaying with since, sees the message exactly once.
+// reaches the client, either after handing the event to its broker
+// (publish-after-commit: between the publish and the ack) or before
+// (publish-before-broker: between the commit and the publish, so no node
+// was ever told). The client reconnects to node B and retries with the
+// same client_msg_id: the answer is duplicate: true with the stored
+// message's id, the retry publishes the stored event again, so bob, live
+// on node B, gets it at once (not only when the channel's next event
+// shows him the gap), and every subscriber, live or replaying with since,
+// sees the message exactly once.
 func TestOutsideCommitWithoutAck(t *testing.T) {
 	t.Parallel()
 	redisURL := os.Getenv("PARLEY_TEST_REDIS_URL")
@@ -42,11 +46,20 @@ func TestOutsideCommitWithoutAck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, fp := range []string{"publish-after-commit", "publish-before-broker"} {
+		t.Run(fp, func(t *testing.T) {
+			t.Parallel()
+			commitWithoutAck(t, failBin, redisURL, fp)
+		})
+	}
+}
+
+func commitWithoutAck(t *testing.T, failBin, redisURL, failpoint string) {
 	env := []string{"PARLEY_DATABASE_URL=" + pgtest.NewDatabase(t), testKeys,
 		"PARLEY_ADMIN_EMAIL=ops@example.com", "PARLEY_ADMIN_PASSWORD=" + outsidePassword, "PARLEY_REDIS_URL=" + redisURL,
 		"PARLEY_REDIS_PREFIX=parley-lostack-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	nodeB := start(t, env)
-	nodeA := launchBinary(t, failBin, append(env, "PARLEY_FAILPOINT=publish-after-commit"))
+	nodeA := launchBinary(t, failBin, append(env, "PARLEY_FAILPOINT="+failpoint))
 	nodeA.url = nodeA.stdout.waitFor(t, bannerRE, nodeA.exited)[1]
 
 	// Set up through node B as an operator would.
@@ -97,11 +110,24 @@ func TestOutsideCommitWithoutAck(t *testing.T) {
 	if retry.Type != "ack" || !retry.Duplicate || retry.MessageID == 0 {
 		t.Fatalf("retry after the lost ack: %s, want an ack with duplicate: true", retry.Raw)
 	}
+	// Bob has it before anything else is posted: the retry published it.
+	// Without that, nothing tells node B of seq 1 until seq 2 shows the
+	// gap.
+	retried := time.Now()
+	for len(bs.events(ch, "message.new")) == 0 {
+		if time.Since(retried) > 5*time.Second {
+			t.Fatalf("bob, live on node B, did not get the retried message within 5 s of the duplicate ack:%s", bs.dump())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("bob got the retried message %v after the duplicate ack", time.Since(retried).Round(time.Millisecond))
 	if f := as2.request(map[string]any{"type": "publish", "channel": ch, "body": "next", "client_msg_id": "next-1"}); f.Type != "ack" {
 		t.Fatalf("next publish: %s", f.Raw)
 	}
 	for name, sock := range map[string]*socket{"bob live on node B": bs, "alice resubscribed with since": as2} {
 		evs := sock.waitEvents(ch, "message.new", 2)
+		time.Sleep(200 * time.Millisecond) // a duplicate would come right behind
+		evs = sock.events(ch, "message.new")
 		seen := map[string][]int64{}
 		for _, ev := range evs {
 			m := ev.message(t)

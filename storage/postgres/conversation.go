@@ -283,11 +283,14 @@ func (s *Store) ConversationDelete(ctx context.Context, tenantID, id int64) erro
 		if _, err := tx.q.ConversationLock(ctx, db.ConversationLockParams{TenantID: tenantID, ID: id}); err != nil {
 			return translate(err, "conversation")
 		}
-		err := tx.q.ChannelDataDelete(ctx, db.ChannelDataDeleteParams{
-			TenantID: tenantID, ChannelKind: string(chat.KindConversation), ChannelID: id,
-		})
-		if err != nil {
-			return translate(err, "conversation data")
+		// The conversation's thread and its internal notes go with it.
+		for _, kind := range []chat.ChannelKind{chat.KindConversation, chat.KindNote} {
+			err := tx.q.ChannelDataDelete(ctx, db.ChannelDataDeleteParams{
+				TenantID: tenantID, ChannelKind: string(kind), ChannelID: id,
+			})
+			if err != nil {
+				return translate(err, "conversation data")
+			}
 		}
 		n, err := tx.q.ConversationDelete(ctx, db.ConversationDeleteParams{TenantID: tenantID, ID: id})
 		return mustAffect("conversation")(n, err)

@@ -280,13 +280,14 @@ func splitChannels(chs []chat.Channel) (topics, convs []int64) {
 	return topics, convs
 }
 
-func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, n int) ([]chat.Message, error) {
+func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, f chat.MessageFilter, n int) ([]chat.Message, error) {
 	topics, convs := splitChannels(chs)
 	if strings.TrimSpace(query) == "" || len(topics)+len(convs) == 0 {
 		return nil, nil
 	}
 	rows, err := s.q.MessageSearch(ctx, db.MessageSearchParams{
 		TenantID: tenantID, Query: query, TopicIds: topics, ConversationIds: convs, Lim: limit(n),
+		AuthorID: f.AuthorID, CreatedAfter: timeBound(f.After, searchEpochStart), CreatedBefore: timeBound(f.Before, searchEpochEnd),
 	})
 	if err != nil {
 		return nil, translate(err, "messages")
@@ -296,6 +297,20 @@ func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string,
 		out = append(out, messageFromRow(db.MessageGetRow(r)))
 	}
 	return out, s.withAttachments(ctx, tenantID, out)
+}
+
+// The unbounded ends of a search's time filter, within timestamptz.
+var (
+	searchEpochStart = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	searchEpochEnd   = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// timeBound is a filter's time, or the unbounded end when zero.
+func timeBound(t, unbounded time.Time) time.Time {
+	if t.IsZero() {
+		return unbounded
+	}
+	return t
 }
 
 func messageFromRow(r db.MessageGetRow) chat.Message {
@@ -357,13 +372,18 @@ func (s *Store) attachments(ctx context.Context, tenantID int64, messageIDs []in
 	return byMsg, nil
 }
 
-func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data []byte) error {
+func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data, thumbnail []byte) error {
 	createdAt := orNow(a.CreatedAt)
 	size := int64(len(data))
-	id, err := s.q.AttachmentInsert(ctx, db.AttachmentInsertParams{
+	p := db.AttachmentInsertParams{
 		TenantID: a.TenantID, UploaderID: a.UploaderID, Filename: a.Filename, ContentType: a.ContentType,
 		Size: size, Data: nonNil(data), CreatedAt: createdAt,
-	})
+	}
+	if a.Image != nil {
+		p.ImageWidth, p.ImageHeight = int32(a.Image.Width), int32(a.Image.Height)
+		p.ThumbnailType, p.Thumbnail = a.Image.ThumbnailType, nonNil(thumbnail)
+	}
+	id, err := s.q.AttachmentInsert(ctx, p)
 	if err != nil {
 		return translate(err, "attachment")
 	}
@@ -387,6 +407,14 @@ func (s *Store) AttachmentData(ctx context.Context, tenantID, id int64) ([]byte,
 	return data, nil
 }
 
+func (s *Store) AttachmentThumbnail(ctx context.Context, tenantID, id int64) ([]byte, error) {
+	data, err := s.q.AttachmentThumbnail(ctx, db.AttachmentThumbnailParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return nil, translate(err, "thumbnail")
+	}
+	return data, nil
+}
+
 func (s *Store) AttachmentDeleteUnlinked(ctx context.Context, before time.Time) (int64, error) {
 	n, err := s.q.AttachmentDeleteUnlinked(ctx, before)
 	return n, translate(err, "attachments")
@@ -396,6 +424,7 @@ func attachmentFromRow(r db.AttachmentGetRow) chat.Attachment {
 	return chat.Attachment{
 		ID: r.ID, TenantID: r.TenantID, MessageID: r.MessageID, UploaderID: r.UploaderID,
 		Filename: r.Filename, ContentType: r.ContentType, Size: r.Size, CreatedAt: r.CreatedAt,
+		Image: chat.StoredImage(int(r.ImageWidth), int(r.ImageHeight), r.ThumbnailType),
 	}
 }
 

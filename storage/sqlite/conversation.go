@@ -327,9 +327,10 @@ func (s *Store) ConversationsExpired(ctx context.Context, tenantID int64, retent
 }
 
 // ConversationDelete removes the conversation and everything of its
-// channel: messages (with their events, attachments and search entries),
-// the sequence counter, read state, drafts, in-app notifications,
-// notification jobs and decisions, and mutes.
+// channel and of its note channel (internal notes): messages (with their
+// events, attachments and search entries), the sequence counter, read
+// state, drafts, in-app notifications, notification jobs and decisions,
+// and mutes.
 func (s *Store) ConversationDelete(ctx context.Context, tenantID, id int64) error {
 	return s.InTx(ctx, func(tx chat.Store) error {
 		ts := tx.(*Store)
@@ -337,43 +338,52 @@ func (s *Store) ConversationDelete(ctx context.Context, tenantID, id int64) erro
 		if _, err := ts.read.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id}); err != nil {
 			return translate(err, "conversation")
 		}
-		kind := string(chat.KindConversation)
-		steps := []struct {
-			what string
-			run  func() error
-		}{
-			{"messages", func() error {
-				return q.ChannelMessagesDelete(ctx, db.ChannelMessagesDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
-			}},
-			{"sequence", func() error {
-				return q.ChannelSeqDelete(ctx, db.ChannelSeqDeleteParams{TenantID: tenantID, Kind: kind, ID: id})
-			}},
-			{"read states", func() error {
-				return q.ChannelReadStatesDelete(ctx, db.ChannelReadStatesDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
-			}},
-			{"drafts", func() error {
-				return q.ChannelDraftsDelete(ctx, db.ChannelDraftsDeleteParams{TenantID: tenantID, ChannelKind: &kind, ChannelID: &id})
-			}},
-			{"notifications", func() error {
-				return q.ChannelNotificationsDelete(ctx, db.ChannelNotificationsDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
-			}},
-			{"notify jobs", func() error {
-				return q.ChannelNotifyJobsDelete(ctx, db.ChannelNotifyJobsDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
-			}},
-			{"notification decisions", func() error {
-				return q.ChannelNotifyDecisionsDelete(ctx, db.ChannelNotifyDecisionsDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
-			}},
-			{"mutes", func() error {
-				return q.ChannelMutesDelete(ctx, db.ChannelMutesDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
-			}},
-		}
-		for _, st := range steps {
-			if err := st.run(); err != nil {
-				return translate(err, "conversation "+st.what)
+		for _, kind := range []chat.ChannelKind{chat.KindConversation, chat.KindNote} {
+			if err := channelDataDelete(ctx, q, tenantID, string(kind), id); err != nil {
+				return err
 			}
 		}
 		return mustAffect("conversation")(q.ConversationDelete(ctx, db.ConversationDeleteParams{TenantID: tenantID, ID: id}))
 	})
+}
+
+// channelDataDelete removes everything kept about one channel.
+func channelDataDelete(ctx context.Context, q *db.Queries, tenantID int64, kind string, id int64) error {
+	steps := []struct {
+		what string
+		run  func() error
+	}{
+		{"messages", func() error {
+			return q.ChannelMessagesDelete(ctx, db.ChannelMessagesDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
+		}},
+		{"sequence", func() error {
+			return q.ChannelSeqDelete(ctx, db.ChannelSeqDeleteParams{TenantID: tenantID, Kind: kind, ID: id})
+		}},
+		{"read states", func() error {
+			return q.ChannelReadStatesDelete(ctx, db.ChannelReadStatesDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
+		}},
+		{"drafts", func() error {
+			return q.ChannelDraftsDelete(ctx, db.ChannelDraftsDeleteParams{TenantID: tenantID, ChannelKind: &kind, ChannelID: &id})
+		}},
+		{"notifications", func() error {
+			return q.ChannelNotificationsDelete(ctx, db.ChannelNotificationsDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
+		}},
+		{"notify jobs", func() error {
+			return q.ChannelNotifyJobsDelete(ctx, db.ChannelNotifyJobsDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
+		}},
+		{"notification decisions", func() error {
+			return q.ChannelNotifyDecisionsDelete(ctx, db.ChannelNotifyDecisionsDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
+		}},
+		{"mutes", func() error {
+			return q.ChannelMutesDelete(ctx, db.ChannelMutesDeleteParams{TenantID: tenantID, ChannelKind: kind, ChannelID: id})
+		}},
+	}
+	for _, st := range steps {
+		if err := st.run(); err != nil {
+			return translate(err, "conversation "+st.what)
+		}
+	}
+	return nil
 }
 
 func (s *Store) RetentionRunRecord(ctx context.Context, r *chat.RetentionRun) error {

@@ -321,7 +321,7 @@ func ftsQuery(q string) string {
 	return strings.Join(words, " ")
 }
 
-func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, n int) ([]chat.Message, error) {
+func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, f chat.MessageFilter, n int) ([]chat.Message, error) {
 	match := ftsQuery(query)
 	topics, conversations := channelIDs(chs)
 	if match == "" || len(topics)+len(conversations) == 0 {
@@ -329,6 +329,7 @@ func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string,
 	}
 	rows, err := s.read.MessageSearch(ctx, db.MessageSearchParams{
 		Query: match, TenantID: tenantID, TopicIds: idsJSON(topics), ConversationIds: idsJSON(conversations), Lim: limit(n),
+		AuthorID: f.AuthorID, CreatedAfter: timeBound(f.After, math.MinInt64), CreatedBefore: timeBound(f.Before, math.MaxInt64),
 	})
 	if err != nil {
 		return nil, translate(err, "search")
@@ -338,6 +339,14 @@ func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string,
 		conv[i] = messageRow(r)
 	}
 	return s.withAttachments(ctx, tenantID, conv)
+}
+
+// timeBound is a filter's time in micros, or unbounded when zero.
+func timeBound(t time.Time, unbounded int64) int64 {
+	if t.IsZero() {
+		return unbounded
+	}
+	return micros(t)
 }
 
 func toAttachment(r db.AttachmentGetRow) chat.Attachment {
@@ -350,18 +359,27 @@ func toAttachment(r db.AttachmentGetRow) chat.Attachment {
 		ContentType: r.ContentType,
 		Size:        r.Size,
 		CreatedAt:   fromMicros(r.CreatedAt),
+		Image:       chat.StoredImage(int(r.ImageWidth), int(r.ImageHeight), r.ThumbnailType),
 	}
 }
 
-func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data []byte) error {
+func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data, thumbnail []byte) error {
 	created := orNow(a.CreatedAt)
 	if data == nil {
 		data = []byte{}
 	}
-	id, err := s.write.AttachmentInsert(ctx, db.AttachmentInsertParams{
+	p := db.AttachmentInsertParams{
 		TenantID: a.TenantID, UploaderID: a.UploaderID, Filename: a.Filename, ContentType: a.ContentType,
 		Size: int64(len(data)), Data: data, CreatedAt: micros(created),
-	})
+	}
+	if a.Image != nil {
+		if thumbnail == nil {
+			thumbnail = []byte{}
+		}
+		p.ImageWidth, p.ImageHeight = int64(a.Image.Width), int64(a.Image.Height)
+		p.ThumbnailType, p.Thumbnail = a.Image.ThumbnailType, thumbnail
+	}
+	id, err := s.write.AttachmentInsert(ctx, p)
 	if err != nil {
 		return translate(err, "attachment")
 	}
@@ -381,6 +399,17 @@ func (s *Store) AttachmentData(ctx context.Context, tenantID, id int64) ([]byte,
 	data, err := s.read.AttachmentData(ctx, db.AttachmentDataParams{TenantID: tenantID, ID: id})
 	if err != nil {
 		return nil, translate(err, "attachment")
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
+}
+
+func (s *Store) AttachmentThumbnail(ctx context.Context, tenantID, id int64) ([]byte, error) {
+	data, err := s.read.AttachmentThumbnail(ctx, db.AttachmentThumbnailParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return nil, translate(err, "thumbnail")
 	}
 	if data == nil {
 		data = []byte{}

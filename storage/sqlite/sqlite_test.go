@@ -153,7 +153,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if seq != 2 {
 		t.Fatalf("next seq after reopen = %d, want 2", seq)
 	}
-	res, err := s2.MessageSearch(ctx, f.Tenant.ID, "restarts", []chat.Channel{chat.TopicChannel(tp.ID)}, 10)
+	res, err := s2.MessageSearch(ctx, f.Tenant.ID, "restarts", []chat.Channel{chat.TopicChannel(tp.ID)}, chat.MessageFilter{}, 10)
 	storetest.NoErr(t, err, "MessageSearch after reopen")
 	if len(res) != 1 || res[0].ID != m.ID {
 		t.Fatalf("search after reopen = %+v", res)

@@ -28,6 +28,7 @@ func testConversations(t *testing.T, e Engine) {
 		{name: "Expired", fn: testConversationExpired},
 		// Checks the notification outbox, which spans tenants.
 		{name: "DeleteCascades", fn: testConversationDeleteCascades, own: true},
+		{name: "DeleteTakesNotes", fn: testConversationDeleteTakesNotes},
 		{name: "RetentionRuns", fn: testConversationRetentionRuns},
 	})
 }
@@ -432,7 +433,7 @@ func (c *deleteCase) fill(t *testing.T, s chat.Store, ch chat.Channel) (chat.Mes
 	ctx, a, u := t.Context(), c.a, c.u
 	t.Helper()
 	att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: u, Filename: "f.txt", ContentType: "text/plain"}
-	NoErr(t, s.AttachmentCreate(ctx, &att, []byte("secret")), "AttachmentCreate")
+	NoErr(t, s.AttachmentCreate(ctx, &att, []byte("secret"), nil), "AttachmentCreate")
 	m := chat.Message{TenantID: a.Tenant.ID, Channel: ch, AuthorID: u, Kind: chat.MessageText, Body: "payroll details",
 		Attachments: []chat.Attachment{{ID: att.ID}}}
 	NoErr(t, s.InTx(ctx, func(tx chat.Store) error {
@@ -483,7 +484,7 @@ func (c *deleteCase) wantGone(t *testing.T, s chat.Store) {
 	NoErr(t, err, "ChannelLastSeq")
 	muted, err := s.MuteGet(ctx, a.Tenant.ID, u, goneCh)
 	NoErr(t, err, "MuteGet")
-	found, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{goneCh}, 10)
+	found, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{goneCh}, chat.MessageFilter{}, 10)
 	NoErr(t, err, "MessageSearch")
 	decs, err := s.NotifyDecisionList(ctx, a.Tenant.ID, u, gm.ID, chat.Page{})
 	NoErr(t, err, "NotifyDecisionList")
@@ -516,7 +517,7 @@ func (c *deleteCase) wantKept(t *testing.T, s chat.Store) {
 	}
 	_, err = s.DraftGet(ctx, a.Tenant.ID, u, kd.ID)
 	NoErr(t, err, "kept draft")
-	found, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{keptCh}, 10)
+	found, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{keptCh}, chat.MessageFilter{}, 10)
 	NoErr(t, err, "MessageSearch kept")
 	if len(found) != 1 {
 		t.Fatalf("search in the kept conversation found %d", len(found))
@@ -530,6 +531,36 @@ func (c *deleteCase) wantKept(t *testing.T, s chat.Store) {
 	NoErr(t, err, "MuteGet kept")
 	if !muted {
 		t.Fatal("kept conversation lost its mute")
+	}
+}
+
+// testConversationDeleteTakesNotes: deleting a conversation deletes its
+// internal notes (its note channel) too, and no other conversation's.
+func testConversationDeleteTakesNotes(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := NewFixture(t, s, "delete-notes")
+	cat := a.NewCategory(t, "Payroll", a.Roles[chat.RoleMessageHandler].ID)
+	gone := a.NewConversation(t, cat, a.EmployeeA.ID, "to delete")
+	kept := a.NewConversation(t, cat, a.EmployeeA.ID, "to keep")
+	goneNote := a.PostMessage(t, chat.NoteChannel(gone.ID), a.Handler.ID, "internal: salary dispute")
+	keptNote := a.PostMessage(t, chat.NoteChannel(kept.ID), a.Handler.ID, "internal: keep me")
+	_, err := s.ReadStateSet(ctx, a.Tenant.ID, a.Handler.ID, chat.NoteChannel(gone.ID), 1)
+	NoErr(t, err, "ReadStateSet")
+
+	NoErr(t, s.ConversationDelete(ctx, a.Tenant.ID, gone.ID), "ConversationDelete")
+	_, err = s.MessageGet(ctx, a.Tenant.ID, goneNote.ID)
+	WantNotFound(t, err)
+	hist, err := s.MessageHistory(ctx, a.Tenant.ID, chat.NoteChannel(gone.ID), 0, 10)
+	NoErr(t, err, "MessageHistory")
+	last, err := s.ChannelLastSeq(ctx, a.Tenant.ID, chat.NoteChannel(gone.ID))
+	NoErr(t, err, "ChannelLastSeq")
+	if len(hist) != 0 || last != 0 {
+		t.Fatalf("deleted conversation left %d notes, note seq %d", len(hist), last)
+	}
+	got, err := s.MessageGet(ctx, a.Tenant.ID, keptNote.ID)
+	NoErr(t, err, "kept note")
+	if got.Channel != chat.NoteChannel(kept.ID) || got.Body != keptNote.Body {
+		t.Fatalf("kept note = %+v", got)
 	}
 }
 

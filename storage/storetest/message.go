@@ -64,7 +64,9 @@ func testMessages(t *testing.T, e Engine) {
 		{name: "EventsAfter", fn: testMessageEventsAfter},
 		{name: "ReadState", fn: testMessageReadState},
 		{name: "Search", fn: testMessageSearch},
+		{name: "SearchFilter", fn: testMessageSearchFilter},
 		{name: "Attachments", fn: testMessageAttachments},
+		{name: "AttachmentThumbnail", fn: testMessageAttachmentThumbnail},
 		// The clean-up spans tenants.
 		{name: "AttachmentDeleteUnlinked", fn: testMessageAttachmentDeleteUnlinked, own: true},
 		{name: "Drafts", fn: testMessageDrafts},
@@ -292,7 +294,7 @@ func testMessageEditDelete(t *testing.T, s chat.Store) {
 	a := newThreadFixture(t, s, "edit-a")
 	b := newThreadFixture(t, s, "edit-b")
 	att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: "a.txt", ContentType: "text/plain"}
-	NoErr(t, s.AttachmentCreate(ctx, &att, []byte("data")), "AttachmentCreate")
+	NoErr(t, s.AttachmentCreate(ctx, &att, []byte("data"), nil), "AttachmentCreate")
 	m := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, Seq: 1, AuthorID: a.EmployeeA.ID, Kind: chat.MessageText,
 		Body: "typo", Mentions: []int64{a.Manager.ID}, Attachments: []chat.Attachment{{ID: att.ID}}}
 	NoErr(t, s.MessageInsert(ctx, &m), "MessageInsert")
@@ -614,7 +616,7 @@ func testMessageSearch(t *testing.T, s chat.Store) {
 
 	search := func(tenantID int64, q string, chs ...chat.Channel) []int64 {
 		t.Helper()
-		ms, err := s.MessageSearch(ctx, tenantID, q, chs, 50)
+		ms, err := s.MessageSearch(ctx, tenantID, q, chs, chat.MessageFilter{}, 50)
 		NoErr(t, err, fmt.Sprintf("MessageSearch(%q)", q))
 		for _, m := range ms {
 			if m.TenantID != tenantID || !slices.Contains(chs, m.Channel) {
@@ -644,11 +646,47 @@ func testMessageSearch(t *testing.T, s chat.Store) {
 	NoErr(t, s.MessageDelete(ctx, a.Tenant.ID, done.ID, Now()), "MessageDelete")
 	wantIDs(t, "after delete", search(a.Tenant.ID, "payroll", a.T1), []int64{march.ID})
 
-	ms, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{a.T1, a.Conv}, 1)
+	ms, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{a.T1, a.Conv}, chat.MessageFilter{}, 1)
 	NoErr(t, err, "MessageSearch limited")
 	if len(ms) != 1 || ms[0].ID != conv.ID || ms[0].AuthorName != a.EmployeeA.Name || ms[0].Body != conv.Body {
 		t.Fatalf("MessageSearch limit 1 = %+v, want the newest match", ms)
 	}
+}
+
+// SearchFilter: by author, and by time with After inclusive and Before
+// exclusive; zero fields do not narrow.
+func testMessageSearchFilter(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "search-filter")
+	base := Now().Add(-time.Hour)
+	post := func(author int64, at time.Time) chat.Message {
+		t.Helper()
+		m := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, AuthorID: author, Kind: chat.MessageText, Body: "budget " + at.String(), CreatedAt: at}
+		NoErr(t, s.InTx(ctx, func(tx chat.Store) error {
+			seq, err := tx.ChannelNextSeq(ctx, a.Tenant.ID, a.T1)
+			if err != nil {
+				return err
+			}
+			m.Seq = seq
+			return tx.MessageInsert(ctx, &m)
+		}), "MessageInsert")
+		return m
+	}
+	early := post(a.EmployeeA.ID, base)
+	mid := post(a.Manager.ID, base.Add(10*time.Minute))
+	late := post(a.EmployeeA.ID, base.Add(20*time.Minute))
+	search := func(f chat.MessageFilter) []int64 {
+		t.Helper()
+		ms, err := s.MessageSearch(ctx, a.Tenant.ID, "budget", []chat.Channel{a.T1}, f, 50)
+		NoErr(t, err, "MessageSearch")
+		return msgIDs(ms)
+	}
+	wantIDs(t, "no filter", search(chat.MessageFilter{}), []int64{late.ID, mid.ID, early.ID})
+	wantIDs(t, "by author", search(chat.MessageFilter{AuthorID: a.EmployeeA.ID}), []int64{late.ID, early.ID})
+	wantIDs(t, "after, inclusive", search(chat.MessageFilter{After: mid.CreatedAt}), []int64{late.ID, mid.ID})
+	wantIDs(t, "before, exclusive", search(chat.MessageFilter{Before: mid.CreatedAt}), []int64{early.ID})
+	wantIDs(t, "window and author", search(chat.MessageFilter{AuthorID: a.Manager.ID, After: base, Before: late.CreatedAt}), []int64{mid.ID})
+	wantIDs(t, "nobody", search(chat.MessageFilter{AuthorID: a.Handler.ID}), nil)
 }
 
 func testMessageAttachments(t *testing.T, s chat.Store) {
@@ -660,12 +698,12 @@ func testMessageAttachments(t *testing.T, s chat.Store) {
 		data[i] = byte(i * 7)
 	}
 	att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: "payslip.pdf", ContentType: "application/pdf"}
-	NoErr(t, s.AttachmentCreate(ctx, &att, data), "AttachmentCreate")
+	NoErr(t, s.AttachmentCreate(ctx, &att, data, nil), "AttachmentCreate")
 	if att.ID == 0 || att.CreatedAt.IsZero() {
 		t.Fatalf("AttachmentCreate did not set ID and CreatedAt: %+v", att)
 	}
 	empty := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: "empty.txt", ContentType: "text/plain"}
-	NoErr(t, s.AttachmentCreate(ctx, &empty, []byte{}), "AttachmentCreate empty")
+	NoErr(t, s.AttachmentCreate(ctx, &empty, []byte{}, nil), "AttachmentCreate empty")
 
 	got, err := s.AttachmentGet(ctx, a.Tenant.ID, att.ID)
 	NoErr(t, err, "AttachmentGet")
@@ -730,7 +768,7 @@ func testMessageAttachmentDeleteUnlinked(t *testing.T, s chat.Store) {
 	old := Now().Add(-2 * time.Hour)
 	mk := func(f *threadFixture, created time.Time) chat.Attachment {
 		at := chat.Attachment{TenantID: f.Tenant.ID, UploaderID: f.EmployeeA.ID, Filename: "f", ContentType: "text/plain", CreatedAt: created}
-		NoErr(t, s.AttachmentCreate(ctx, &at, []byte("x")), "AttachmentCreate")
+		NoErr(t, s.AttachmentCreate(ctx, &at, []byte("x"), nil), "AttachmentCreate")
 		SameTime(t, "CreatedAt kept", at.CreatedAt, created)
 		return at
 	}
@@ -828,4 +866,56 @@ func testMessageDrafts(t *testing.T, s chat.Store) {
 	if len(list) != 1 || list[0].ID != newConv.ID {
 		t.Fatalf("drafts after delete = %+v", list)
 	}
+}
+
+// testMessageAttachmentThumbnail: an image's description and thumbnail
+// are stored beside it, come back with it (alone and in messages), and
+// answer like the attachment: not found for another tenant, and not found
+// for a file without one.
+func testMessageAttachmentThumbnail(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "thumb-a")
+	b := newThreadFixture(t, s, "thumb-b")
+	img := &chat.Image{Width: 4000, Height: 3000, ThumbnailType: "image/jpeg"}
+	thumb := bytes.Repeat([]byte{0xff, 0xd8, 1, 2, 3}, 2000)
+	att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: "photo.jpg", ContentType: "image/jpeg", Image: img}
+	NoErr(t, s.AttachmentCreate(ctx, &att, []byte("the photo"), thumb), "AttachmentCreate image")
+	doc := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: "a.pdf", ContentType: "application/pdf"}
+	NoErr(t, s.AttachmentCreate(ctx, &doc, []byte("%PDF-1.4"), nil), "AttachmentCreate pdf")
+
+	got, err := s.AttachmentGet(ctx, a.Tenant.ID, att.ID)
+	NoErr(t, err, "AttachmentGet")
+	if got.Image == nil || *got.Image != *img {
+		t.Fatalf("AttachmentGet image = %+v, want %+v", got.Image, img)
+	}
+	if got, err := s.AttachmentGet(ctx, a.Tenant.ID, doc.ID); err != nil || got.Image != nil {
+		t.Fatalf("a pdf described as an image: %+v %v", got.Image, err)
+	}
+	data, err := s.AttachmentThumbnail(ctx, a.Tenant.ID, att.ID)
+	NoErr(t, err, "AttachmentThumbnail")
+	if !bytes.Equal(data, thumb) {
+		t.Fatalf("thumbnail: %d bytes differ from the %d stored", len(data), len(thumb))
+	}
+	_, err = s.AttachmentThumbnail(ctx, a.Tenant.ID, doc.ID)
+	WantNotFound(t, err)
+	_, err = s.AttachmentThumbnail(ctx, b.Tenant.ID, att.ID)
+	WantNotFound(t, err)
+	_, err = s.AttachmentThumbnail(ctx, a.Tenant.ID, att.ID+1000)
+	WantNotFound(t, err)
+
+	m := chat.Message{TenantID: a.Tenant.ID, Channel: a.T1, Seq: 1, AuthorID: a.EmployeeA.ID, Kind: chat.MessageText,
+		Body: "photo", Attachments: []chat.Attachment{{ID: att.ID}, {ID: doc.ID}}}
+	NoErr(t, s.MessageInsert(ctx, &m), "MessageInsert")
+	if atts := m.Attachments; len(atts) != 2 || atts[0].Image == nil || *atts[0].Image != *img || atts[1].Image != nil {
+		t.Fatalf("inserted message's attachments %+v", atts)
+	}
+	hist, err := s.MessageHistory(ctx, a.Tenant.ID, a.T1, 0, 10)
+	NoErr(t, err, "MessageHistory")
+	if len(hist) != 1 || len(hist[0].Attachments) != 2 || hist[0].Attachments[0].Image == nil || *hist[0].Attachments[0].Image != *img {
+		t.Fatalf("history: %+v", hist)
+	}
+	// A deleted message takes the thumbnail with the file.
+	NoErr(t, s.MessageDelete(ctx, a.Tenant.ID, m.ID, Now()), "MessageDelete")
+	_, err = s.AttachmentThumbnail(ctx, a.Tenant.ID, att.ID)
+	WantNotFound(t, err)
 }

@@ -44,12 +44,14 @@ var areas = []struct {
 	run  func(t *testing.T, e Engine)
 }{
 	{"canned reply", testCannedReplies},
+	{"cluster", testCluster},
 	{"conversation", testConversations},
 	{"errors", testErrors},
 	{"message", testMessages},
 	{"messenger", testMessenger},
 	{"notification", testNotifications},
 	{"push", testPush},
+	{"reaction", testReactions},
 	{"session", testSession},
 	{"tenant", testTenant},
 	{"topic post", testTopicPost},

@@ -1,12 +1,13 @@
 -- name: ChannelSeqNext :one
--- Takes the next seq of a topic or conversation of the tenant. The counter
+-- Takes the next seq of a topic or conversation of the tenant (or of a
+-- conversation's internal notes, kind 'note'). The counter
 -- row stays locked until commit, so seqs are gap-free and commit-ordered.
 -- No row comes back for a channel the tenant does not have.
 INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
 SELECT @tenant_id::bigint, @kind::text, @id::bigint, 1
 WHERE (@kind::text = 'topic'
        AND EXISTS (SELECT 1 FROM topics t WHERE t.tenant_id = @tenant_id::bigint AND t.id = @id::bigint))
-   OR (@kind::text = 'conversation'
+   OR ((@kind::text = 'conversation' OR @kind::text = 'note')
        AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = @tenant_id::bigint AND c.id = @id::bigint))
 ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
 WHERE cs.tenant_id = EXCLUDED.tenant_id
@@ -72,6 +73,8 @@ WHERE m.tenant_id = @tenant_id
   AND ((m.channel_kind = 'topic' AND m.channel_id = ANY(@topic_ids::bigint[]))
        OR (m.channel_kind = 'conversation' AND m.channel_id = ANY(@conversation_ids::bigint[])))
   AND m.search @@ plainto_tsquery('simple', @query::text)
+  AND (@author_id::bigint = 0 OR m.author_id = @author_id::bigint)
+  AND m.created_at >= @created_after::timestamptz AND m.created_at < @created_before::timestamptz
 ORDER BY m.id DESC
 LIMIT @lim;
 
@@ -127,19 +130,26 @@ WHERE tenant_id = @tenant_id AND user_id = @user_id
 ORDER BY channel_kind, channel_id;
 
 -- name: AttachmentInsert :one
-INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at)
-VALUES (@tenant_id, @uploader_id, @filename, @content_type, @size, @data, @created_at)
+INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at,
+                         image_width, image_height, thumbnail_type, thumbnail)
+VALUES (@tenant_id, @uploader_id, @filename, @content_type, @size, @data, @created_at,
+        @image_width, @image_height, @thumbnail_type, sqlc.narg(thumbnail))
 RETURNING id;
 
 -- name: AttachmentGet :one
-SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at,
+       image_width, image_height, thumbnail_type
 FROM attachments WHERE tenant_id = @tenant_id AND id = @id;
 
 -- name: AttachmentData :one
 SELECT data FROM attachments WHERE tenant_id = @tenant_id AND id = @id;
 
+-- name: AttachmentThumbnail :one
+SELECT thumbnail FROM attachments WHERE tenant_id = @tenant_id AND id = @id AND thumbnail IS NOT NULL;
+
 -- name: AttachmentListByMessages :many
-SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at,
+       image_width, image_height, thumbnail_type
 FROM attachments
 WHERE tenant_id = @tenant_id AND message_id = ANY(@message_ids::bigint[])
 ORDER BY id;

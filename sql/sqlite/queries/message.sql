@@ -2,13 +2,14 @@
 -- attachments and drafts.
 
 -- name: ChannelSeqNext :one
--- Only a topic or conversation of the tenant has a counter, so no tenant
--- can create or move another tenant's counter row.
+-- Only a topic or conversation of the tenant has a counter (a
+-- conversation's internal notes, kind 'note', have one of their own), so
+-- no tenant can create or move another tenant's counter row.
 INSERT INTO channel_seqs (tenant_id, kind, id, last_seq)
 SELECT @tenant_id, @kind, @id, 1
 WHERE (@kind = 'topic'
        AND EXISTS (SELECT 1 FROM topics t WHERE t.tenant_id = @tenant_id AND t.id = @id))
-   OR (@kind = 'conversation'
+   OR ((@kind = 'conversation' OR @kind = 'note')
        AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = @tenant_id AND c.id = @id))
 ON CONFLICT (kind, id) DO UPDATE SET last_seq = channel_seqs.last_seq + 1
     WHERE channel_seqs.tenant_id = excluded.tenant_id
@@ -122,12 +123,16 @@ WHERE f.body MATCH @query
         AND m.channel_id IN (SELECT value FROM json_each(CAST(@topic_ids AS TEXT))))
     OR (m.channel_kind = 'conversation'
         AND m.channel_id IN (SELECT value FROM json_each(CAST(@conversation_ids AS TEXT)))))
+  AND (CAST(@author_id AS INTEGER) = 0 OR m.author_id = CAST(@author_id AS INTEGER))
+  AND m.created_at >= CAST(@created_after AS INTEGER) AND m.created_at < CAST(@created_before AS INTEGER)
 ORDER BY m.id DESC
 LIMIT @lim;
 
 -- name: AttachmentInsert :one
-INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at)
-VALUES (@tenant_id, @uploader_id, @filename, @content_type, @size, @data, @created_at)
+INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at,
+                         image_width, image_height, thumbnail_type, thumbnail)
+VALUES (@tenant_id, @uploader_id, @filename, @content_type, @size, @data, @created_at,
+        @image_width, @image_height, @thumbnail_type, sqlc.narg(thumbnail))
 RETURNING id;
 
 -- name: AttachmentLink :execrows
@@ -137,12 +142,14 @@ WHERE tenant_id = @tenant_id AND message_id IS NULL
   AND id IN (SELECT value FROM json_each(CAST(@ids AS TEXT)));
 
 -- name: AttachmentGet :one
-SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at,
+       image_width, image_height, thumbnail_type
 FROM attachments
 WHERE tenant_id = @tenant_id AND id = @id;
 
 -- name: AttachmentListByMessages :many
-SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at,
+       image_width, image_height, thumbnail_type
 FROM attachments
 WHERE tenant_id = @tenant_id
   AND message_id IN (SELECT value FROM json_each(CAST(@message_ids AS TEXT)))
@@ -150,6 +157,9 @@ ORDER BY id;
 
 -- name: AttachmentData :one
 SELECT data FROM attachments WHERE tenant_id = @tenant_id AND id = @id;
+
+-- name: AttachmentThumbnail :one
+SELECT thumbnail FROM attachments WHERE tenant_id = @tenant_id AND id = @id AND thumbnail IS NOT NULL;
 
 -- name: AttachmentDeleteByMessage :exec
 DELETE FROM attachments WHERE tenant_id = @tenant_id AND message_id = @message_id;

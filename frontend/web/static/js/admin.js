@@ -75,6 +75,9 @@ async function settings(body) {
   const stale = h('input', { type: 'number', id: 'ts-stale', min: 1, max: 720, value: s.stale_hours || 24 });
   const mailFrom = h('input', { type: 'email', id: 'ts-mailfrom', value: s.mail_from || '' });
   const replyTo = h('input', { type: 'email', id: 'ts-replyto', value: s.reply_to || '' });
+  const officeEmail = h('input', { type: 'email', id: 'ts-officeemail', value: s.notification_email || '' });
+  const officeLocale = h('select', { id: 'ts-officelocale' },
+    LANGS.map((l) => h('option', { value: l, selected: (s.notification_locale || 'en') === l }, t('lang.' + l))));
   const labels = {};
   const labelRows = STATUSES.map((st) => h('tr', null, h('th', { scope: 'row' }, t('status.' + st)),
     LANGS.map((l) => {
@@ -94,6 +97,9 @@ async function settings(body) {
     h('label', { class: 'check' }, excerpts, ' ', t('admin.excerpts')),
     h('p', { class: 'help muted small' }, t('admin.excerpts.help')),
     labeled(t('admin.mailfrom'), mailFrom), labeled(t('admin.replyto'), replyTo),
+    labeled(t('admin.officeemail'), officeEmail),
+    h('p', { class: 'help muted small' }, t('admin.officeemail.help')),
+    labeled(t('admin.officelocale'), officeLocale),
     h('h3', null, t('admin.statuslabels')),
     h('p', { class: 'help muted small' }, t('admin.statuslabels.help')),
     h('table', { class: 'labels' }, h('thead', null, h('tr', null, h('th', null, ''), LANGS.map((l) => h('th', { scope: 'col' }, t('lang.' + l))))), h('tbody', null, labelRows)),
@@ -107,7 +113,8 @@ async function settings(body) {
       if (inp.value.trim()) (sl[l] ||= {})[st] = inp.value.trim();
     }
     const next = { ...s, messenger_enabled: messenger.checked, company_visibility: visibility.checked, email_excerpts: excerpts.checked,
-      retention_days: Number(retention.value) || 0, stale_hours: Number(stale.value) || 0, mail_from: mailFrom.value.trim(), reply_to: replyTo.value.trim(), status_labels: sl };
+      retention_days: Number(retention.value) || 0, stale_hours: Number(stale.value) || 0, mail_from: mailFrom.value.trim(), reply_to: replyTo.value.trim(), status_labels: sl,
+      notification_email: officeEmail.value.trim(), notification_locale: officeLocale.value };
     const r = await run(msg, () => patch('/tenants/' + tn0.id, { settings: next })).catch(() => null);
     if (r) {
       state.me.tenant = r;

@@ -19,6 +19,7 @@ import { notificationsView, settingsView } from './notifications.js';
 import { searchView } from './search.js';
 import { resetDrafts } from './drafts.js';
 import { startAlerts, stopAlerts, forgetDevice } from './alerts.js';
+import { installShortcuts } from './shortcuts.js';
 import { queuePanel, queueView, messengerUsersView, cannedRepliesView, mayUseQueues, resetQueues } from './helpdesk.js';
 
 const app = document.getElementById('app');
@@ -407,7 +408,7 @@ const routes = [
   [/^#\/conversation\/(\d+)(?:\?m=(\d+))?$/, (m, main) => threadView(main, 'conversation:' + m[1], Number(m[2]) || 0)],
   [/^#\/new$/, (m, main) => newMessageView(main)],
   [/^#\/conversations$/, (m, main) => conversationListView(main)],
-  [/^#\/search(?:\?(.*))?$/, (m, main) => searchView(main, new URLSearchParams(m[1] || '').get('q') || '')],
+  [/^#\/search(?:\?(.*))?$/, (m, main) => searchView(main, new URLSearchParams(m[1] || ''))],
   [/^#\/notifications$/, (m, main) => notificationsView(main)],
   [/^#\/settings$/, (m, main) => settingsView(main)],
   [/^#\/admin(?:\/([\w-]+))?$/, (m, main) => adminView(main, m[1] || '')],
@@ -466,4 +467,5 @@ document.addEventListener('keydown', (e) => {
   }
 });
 
+installShortcuts();
 boot();

@@ -1,14 +1,16 @@
 // Support conversations: "Send new message", the list with filters, the
 // conversation panel with the handler tools, and how status events read.
 
-import { h, replace, clear, debounce, uid, formatSize, icon } from './dom.js';
-import { get, post, put, query, upload, errorText, getAll } from './api.js';
+import { h, replace, clear, debounce, uid, icon } from './dom.js';
+import { get, post, put, query, errorText, getAll } from './api.js';
+import { uploadItem, acceptFiles } from './files.js';
 import { t, tn, fmtDateTime, lang } from './i18n.js';
 import {
   bus, state, isAdmin, isHandler, hasRoleKey, statusLabel, categoryName, roleName, userName, rememberUser,
-  upsertConversation, directory, myId,
+  upsertConversation, directory, myId, indexConversation,
 } from './store.js';
 import { loadDraft, saveDraft, discardDraft, serverDrafts, draftIdFor } from './drafts.js';
+import { notesPanel } from './notes.js';
 import { addressFields } from './helpdesk.js';
 
 export const STATUSES = ['new', 'open', 'waiting', 'solved'];
@@ -148,6 +150,7 @@ export function conversationPanel(c, th) {
   hist.fill = fill;
   fill();
   box.appendChild(hist);
+  if (can.notes) box.appendChild(notesPanel(c));
   return box;
 }
 
@@ -158,8 +161,8 @@ async function candidates(kind, c) {
     return (await getAll('/users' + query({ role: ids.join(','), active: 'true' }), 400)).map(remember);
   }
   if (kind === 'admin') {
-    const ids = roles.filter((r) => r.key === 'tenant_admin' || r.handler).map((r) => r.id);
-    return (await getAll('/users' + query({ role: ids.join(','), active: 'true' }), 400)).map(remember);
+    // Exactly whom the server accepts for this conversation.
+    return ((await get(`/conversations/${c.id}/admin-candidates`)).items || []).map(remember);
   }
   const company = c.related_company_id;
   return (await getAll('/users' + query({ company: company || '', active: 'true' }), 400)).map(remember);
@@ -187,6 +190,7 @@ export function conversationListView(main) {
     try {
       const page = await get('/conversations' + q);
       if (!append) rows.length = 0;
+      for (const c of page.items || []) indexConversation(c);
       rows.push(...(page.items || []));
       next = page.next || '';
       draw();
@@ -214,7 +218,8 @@ export function conversationListView(main) {
     list, more));
   load(false);
   const off = bus.on('conversations', () => load(false));
-  return off;
+  const offUsers = bus.on('users', draw);
+  return () => { off(); offUsers(); };
 }
 
 // ---- "Send new message" ----
@@ -308,23 +313,21 @@ export function newMessageView(main) {
   }
 
   if (canAdmins) {
-    const adminRole = state.roles.filter((r) => r.key === 'tenant_admin' || r.handler).map((r) => r.id);
-    getAll('/users' + query({ role: adminRole.join(','), active: 'true' }), 200).then((us) => {
-      for (const u of us) adminSel.appendChild(h('option', { value: u.id }, u.name));
+    // The server's list is exactly whom creation accepts (the company rule
+    // included): the directory alone would miss tenant admins.
+    get('/conversations/admin-candidates').then((r) => {
+      for (const u of r.items || []) adminSel.appendChild(h('option', { value: u.id }, remember(u).name));
     }).catch(() => {});
   }
 
+  // Files come from the picker, a paste into the message or a drop on the form.
+  const addFile = (f) => {
+    const item = uploadItem(f, (u) => { const i = files.indexOf(u); if (i >= 0) files.splice(i, 1); });
+    uploads.appendChild(item.el);
+    files.push(item);
+  };
   fileInput.addEventListener('change', () => {
-    for (const f of fileInput.files) {
-      const item = { name: f.name, id: null, error: '' };
-      const bar = h('progress', { max: 100, value: 0, 'aria-label': t('upload.progress', { name: f.name }) });
-      const status = h('span', { class: 'muted small' });
-      item.el = h('li', { class: 'upload' }, h('span', { class: 'filename' }, f.name), ' ', formatSize(f.size), bar, status);
-      uploads.appendChild(item.el);
-      const up = upload(f, (l, tot) => { bar.value = Math.round((l / tot) * 100); });
-      item.done = up.done.then((a) => { item.id = a.id; status.textContent = t('upload.done'); }).catch((e) => { item.error = errorText(e); status.textContent = item.error; item.el.classList.add('failed'); });
-      files.push(item);
-    }
+    for (const f of fileInput.files) addFile(f);
     fileInput.value = '';
   });
 
@@ -424,6 +427,7 @@ export function newMessageView(main) {
     err,
     h('div', { class: 'form-foot' }, draftState, submit));
 
+  acceptFiles(form, body, addFile);
   form.addEventListener('input', () => saveSoon());
   form.addEventListener('change', () => saveSoon());
   form.addEventListener('submit', async (e) => {

@@ -98,13 +98,6 @@ export function uid() {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
-// formatSize renders a byte count.
-export function formatSize(n) {
-  if (n < 1024) return n + ' B';
-  if (n < 1024 * 1024) return (n / 1024).toFixed(n < 10240 ? 1 : 0) + ' KB';
-  return (n / 1024 / 1024).toFixed(1) + ' MB';
-}
-
 // Tiny event emitter.
 export class Emitter {
   constructor() { this.handlers = new Map(); }

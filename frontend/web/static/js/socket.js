@@ -34,7 +34,7 @@ const RATE_PER_SEC = 15;
 const RATE_BURST = 30;
 
 export function persisted(channel) {
-  return channel.startsWith('topic:') || channel.startsWith('conversation:');
+  return channel.startsWith('topic:') || channel.startsWith('conversation:') || channel.startsWith('note:');
 }
 
 // Socket emits: state (state, detail), event (frame), reload (frame),

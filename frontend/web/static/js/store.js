@@ -50,9 +50,42 @@ export function rememberUser(id, name) {
   if (id && name) state.users.set(id, name);
 }
 
-export function userName(id) {
-  return state.users.get(id) || t('user.unknown', { id });
+// rememberNames takes a payload's {id: name} map (conversation.names).
+export function rememberNames(names) {
+  for (const [id, name] of Object.entries(names || {})) rememberUser(Number(id), name);
 }
+
+// userName is the one way the UI names a person. Names come with the
+// payloads that need them (authors, a conversation's people, members);
+// an id seen nowhere yet is asked from the server, which answers under
+// the company-visibility rule, and views re-render on the 'users' event.
+// Meanwhile, and for people the viewer may not see, a neutral word stands
+// in: never a bare id.
+export function userName(id) {
+  const name = state.users.get(id);
+  if (name) return name;
+  if (id && !askedNames.has(id)) {
+    askedNames.add(id);
+    namesWanted.add(id);
+    askNamesSoon();
+  }
+  return t('user.someone');
+}
+
+const askedNames = new Set();
+const namesWanted = new Set();
+const askNamesSoon = debounce(async () => {
+  const ids = [...namesWanted].slice(0, 200);
+  for (const id of ids) namesWanted.delete(id);
+  if (namesWanted.size) askNamesSoon();
+  try {
+    const r = await get('/users/names' + query({ ids: ids.join(',') }));
+    for (const u of r.items || []) rememberUser(u.id, u.name);
+    if (r.items?.length) bus.emit('users');
+  } catch {
+    for (const id of ids) askedNames.delete(id); // asked again when next shown
+  }
+}, 30);
 
 export function roleName(role) {
   if (!role) return '';
@@ -158,6 +191,26 @@ export async function loadHistory(th, before = 0, limit = 50) {
   return items;
 }
 
+// loadAround fetches the page of messages centred on message id (a search
+// hit) and returns it, newest first; hasMore is left alone.
+export async function loadAround(th, id, limit = 50) {
+  const base = th.kind === 'topic' ? `/messenger/topics/${th.id}/messages` : `/conversations/${th.id}/messages`;
+  const page = await get(base + query({ around: id, limit }));
+  const items = page.items || page.messages || [];
+  th.merge(items);
+  return items;
+}
+
+// loadBetween fetches the messages just older than before (filling a gap
+// above loaded messages); hasMore is left alone.
+export async function loadBetween(th, before, limit = 50) {
+  const base = th.kind === 'topic' ? `/messenger/topics/${th.id}/messages` : `/conversations/${th.id}/messages`;
+  const page = await get(base + query({ before, limit }));
+  const items = page.items || page.messages || [];
+  th.merge(items);
+  return items;
+}
+
 // ---- messenger ----
 
 export async function loadMessenger() {
@@ -234,8 +287,8 @@ export async function loadConversations() {
   bus.emit('conversations');
 }
 
-function indexConversation(c) {
-  for (const [id, name] of [[c.creator_id, c.creator_name], [c.handler_id, c.handler_name]]) rememberUser(id, name);
+export function indexConversation(c) {
+  rememberNames(c.names);
 }
 
 export const reloadConversations = debounce(() => loadConversations().catch((e) => console.warn('conversations', e)), 300);
@@ -301,11 +354,12 @@ export function handleEvent(f) {
   switch (f.event) {
     case 'message.new':
     case 'message.edited':
-    case 'message.deleted': {
+    case 'message.deleted':
+    case 'message.reacted': {
       const th = thread(ch);
       const fresh = !th.msgs.has(d.id);
       th.apply(d, f.seq);
-      if (th.typing.delete(d.author_id)) typingChanged(th);
+      if (f.event !== 'message.reacted' && th.typing.delete(d.author_id)) typingChanged(th);
       const fromOther = d.author_id !== myId();
       if (f.event === 'message.new' && fresh && fromOther) {
         const viewing = state.viewing === ch && document.visibilityState === 'visible';
@@ -386,6 +440,7 @@ export function handleEvent(f) {
     case 'access.revoked':
       for (const c of d.channels || []) {
         if (c.startsWith('conversation:')) removeConversation(Number(c.split(':')[1]));
+        else if (c.startsWith('note:')) channelGone(c); // lost the right to the internal notes
         else {
           channelGone(c);
           reloadMessenger();

@@ -2,16 +2,19 @@
 // day separators, author and time, edited and deleted markers, replies,
 // attachments, typing, presence and read markers, and the composer.
 
-import { h, replace, reconcile, debounce, uid, formatSize, clear, icon } from './dom.js';
-import { get, post, put, upload, attachmentURL, errorText } from './api.js';
+import { h, replace, reconcile, debounce, uid, clear, icon } from './dom.js';
+import { get, post, put, errorText } from './api.js';
 import { t, tn, fmtTime, fmtDateTime, fmtDay, dayKey, lang } from './i18n.js';
 import { renderBody, excerpt } from './markup.js';
 import {
-  bus, socket, state, thread, loadHistory, myId, findTopic, topicMarkedRead, userName, rememberUser,
+  bus, socket, state, thread, loadHistory, loadAround, loadBetween, myId, findTopic, topicMarkedRead, userName, rememberUser,
   isAdmin, upsertConversation, refreshConversation,
 } from './store.js';
 import { conversationPanel, describeChange, categories } from './conversation.js';
 import { loadDraft, saveDraft, discardDraft } from './drafts.js';
+import { attachmentList, uploadItem, acceptFiles } from './files.js';
+import { reactionBar, reactButton, reactionKey } from './reactions.js';
+import { avatar } from './avatar.js';
 import { cannedPicker, mayUseQueues } from './helpdesk.js';
 
 const PAGE = 50;
@@ -81,11 +84,14 @@ class ThreadView {
     this.seen = h('div', { class: 'seen', id: 'seen' });
     this.notice = h('div', { class: 'thread-notice', role: 'status' });
     this.composer = new Composer(this.th);
+    this.jump = h('button', { type: 'button', class: 'jump-unread', id: 'jump-unread', hidden: true }, '↑ ', t('thread.jumpunread'));
+    this.jump.addEventListener('click', () => this.jumpToUnread());
     this.scroller = h('div', { class: 'scroller' }, this.older, this.list, this.seen);
+    this.scroller.addEventListener('scroll', () => this.updateJump());
     this.view = h('div', { class: 'thread-layout' },
       h('section', { class: 'thread', 'aria-labelledby': 'thread-title', data: { channel: this.channel } },
         h('header', { class: 'thread-head' }, h('div', { class: 'thread-titles' }, this.title, this.meta), this.headActions),
-        this.notice, this.scroller, this.typing, this.composer.el),
+        this.notice, this.jump, this.scroller, this.typing, this.composer.el),
       side);
     replace(main, this.view);
   }
@@ -133,6 +139,32 @@ class ThreadView {
     this.renderSeen();
     if (stick) this.scroller.scrollTop = this.scroller.scrollHeight;
     this.markRead();
+    this.updateJump();
+  }
+
+  // ---- the first unread message ----
+
+  // updateJump shows the jump button while the "new" divider is above
+  // the visible part of the thread.
+  updateJump() {
+    const sep = this.unreadSep;
+    this.jump.hidden = !(sep && sep.isConnected && sep.offsetTop < this.scroller.scrollTop);
+  }
+
+  // jumpToUnread loads older pages until the first unread message is
+  // there (bounded), then scrolls to it and gives it focus.
+  async jumpToUnread() {
+    const th = this.th;
+    for (let i = 0; i < 20 && th.hasMore && (th.sorted()[0]?.seq ?? 0) > this.readAtOpen + 1; i++) {
+      const first = th.sorted()[0];
+      await loadHistory(th, first ? first.seq : 0, PAGE).catch(() => { th.hasMore = false; });
+      this.firstUnread = null; // recomputed from what is loaded now
+    }
+    this.render();
+    if (this.firstUnread == null) return;
+    const m = th.sorted().find((x) => x.seq === this.firstUnread);
+    if (m) this.jumpTo(m.id);
+    this.updateJump();
   }
 
   // messageItems is the nodes of msgs with a separator before each day
@@ -152,6 +184,7 @@ class ThreadView {
         }
         out.push(sep);
       }
+      if (this.gap && m.seq >= this.gap.high && out.length && !out.includes(this.gapNode())) out.push(this.gapNode());
       if (m.seq === this.firstUnread) {
         if (!this.unreadSep) this.unreadSep = h('div', { class: 'unread-sep', role: 'separator' }, h('span', null, t('thread.new')));
         out.push(this.unreadSep);
@@ -163,7 +196,8 @@ class ThreadView {
 
   messageKey(m) {
     const ref = m.reply_to_id ? this.th.msgs.get(m.reply_to_id) : null;
-    return JSON.stringify([m.body, m.change, m.edited_at, m.deleted_at, (m.attachments || []).length, ref ? [ref.body, ref.deleted_at] : 0, lang(), m.mentions]);
+    const names = (m.mentions || []).map((id) => state.users.get(id));
+    return JSON.stringify([m.body, m.change, m.edited_at, m.deleted_at, (m.attachments || []).length, ref ? [ref.body, ref.deleted_at] : 0, lang(), m.mentions, names, reactionKey(m)]);
   }
 
   messageNode(m) {
@@ -191,6 +225,7 @@ class ThreadView {
       parts.push(h('div', { class: 'body' }, renderBody(m.body, names)));
       if (m.attachments?.length) parts.push(attachmentList(m.attachments));
     }
+    if (!m.deleted_at) parts.push(reactionBar(m, (text) => this.showNotice(text)));
     const actions = this.messageActions(m);
     if (actions.length) parts.push(h('div', { class: 'msg-actions' }, actions));
     return h('article', { class: ['msg', own && 'own', m.deleted_at && 'deleted', m.edited_at && 'is-edited'], id: 'm-' + m.id, data: { id: m.id, seq: m.seq }, tabindex: '-1' }, parts);
@@ -209,6 +244,7 @@ class ThreadView {
     const canDelete = !m.deleted_at && (own || (this.th.kind === 'topic' && isAdmin()));
     const actions = [];
     if (!m.deleted_at) actions.push(h('button', { type: 'button', class: 'link', data: { action: 'reply' }, onclick: () => this.composer.replyTo(m) }, t('msg.reply')));
+    if (!m.deleted_at) actions.push(reactButton(m, (text) => this.showNotice(text)));
     if (mine) actions.push(h('button', { type: 'button', class: 'link', data: { action: 'edit' }, onclick: () => this.composer.edit(m) }, t('msg.edit')));
     if (canDelete) actions.push(this.deleteButton(m));
     return actions;
@@ -359,7 +395,7 @@ class ThreadView {
     const members = this.members;
     if (!members.length) return null;
     return h('section', { class: 'members', id: 'members' }, h('h2', null, tn('topic.members', members.length)),
-      h('ul', null, members.map((u) => h('li', null,
+      h('ul', null, members.map((u) => h('li', null, avatar(u.id, u.name),
         h('span', { class: ['presence', state.online.get(u.id) ? 'on' : 'off'], 'aria-hidden': 'true' }), u.name,
         h('span', { class: 'sr-only' }, state.online.get(u.id) ? ' (' + t('presence.online') + ')' : ' (' + t('presence.offline') + ')')))));
   }
@@ -474,17 +510,53 @@ class ThreadView {
   async scrollToStart() {
     const th = this.th;
     if (this.focusId) {
-      // Load older pages until the message is there (bounded).
-      for (let i = 0; i < 20 && !th.msgs.has(this.focusId) && th.hasMore; i++) {
-        const first = th.sorted()[0];
-        await loadHistory(th, first ? first.seq : 0, PAGE).catch(() => { th.hasMore = false; });
-      }
+      if (!th.msgs.has(this.focusId)) await this.loadAroundFocus();
       this.render();
       this.jumpTo(this.focusId);
     } else if (this.firstUnread != null) {
       const el = this.list.querySelector(`[data-seq="${this.firstUnread}"]`);
       if (el) el.scrollIntoView({ block: 'center' });
     }
+  }
+
+  // loadAroundFocus loads the page centred on the message asked for; what
+  // lies between it and the newest page is a gap, filled on demand.
+  async loadAroundFocus() {
+    const th = this.th;
+    const loadedLow = th.sorted()[0]?.seq ?? 0; // the oldest of the newest page
+    try {
+      const items = await loadAround(th, this.focusId, PAGE);
+      const top = items.reduce((n, m) => Math.max(n, m.seq), 0);
+      if (loadedLow && top < loadedLow) this.gap = { low: top, high: loadedLow };
+    } catch (e) {
+      this.showNotice(errorText(e));
+    }
+  }
+
+  // gapNode is the button that loads the messages of the gap, from its
+  // newer end.
+  gapNode() {
+    if (!this.gapButton) {
+      this.gapButton = h('button', { type: 'button', class: 'link gap', id: 'load-gap' }, t('thread.gap'));
+      this.gapButton.addEventListener('click', () => this.fillGap());
+    }
+    return this.gapButton;
+  }
+
+  async fillGap() {
+    const gap = this.gap;
+    if (!gap) return;
+    this.gapButton.disabled = true;
+    try {
+      const items = await loadBetween(this.th, gap.high, PAGE);
+      const low = items.reduce((n, m) => Math.min(n, m.seq), gap.high);
+      if (items.length < PAGE || low <= gap.low + 1) this.gap = null;
+      else gap.high = low;
+      this.render();
+    } catch (e) {
+      this.showNotice(errorText(e));
+    }
+    this.gapButton.disabled = false;
   }
 
   showGone() {
@@ -524,6 +596,14 @@ class ThreadView {
   subscribe() {
     const ch = this.channel;
     const th = this.th;
+    const onKey = (e) => {
+      if (e.altKey && e.key === 'ArrowDown' && !document.querySelector('dialog[open]')) {
+        e.preventDefault();
+        this.jumpToUnread();
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    this.offs.push(() => document.removeEventListener('keydown', onKey));
     this.on('thread:' + ch, (f) => {
       this.render();
       document.getElementById('conv-history')?.fill?.();
@@ -532,6 +612,10 @@ class ThreadView {
     this.on('readers:' + ch, () => this.renderSeen());
     this.on('typing:' + ch, () => this.renderTyping());
     this.on('presence', () => this.presenceChanged());
+    this.on('users', () => {
+      this.renderHeader();
+      this.render();
+    });
     this.on('removed:' + ch, () => this.showGone());
     this.on('reload:' + ch, () => this.reload());
     this.on('groups', () => {
@@ -571,9 +655,11 @@ class ThreadView {
 
 function authorLine(m) {
   const online = state.online.get(m.author_id);
+  const name = m.author_name || userName(m.author_id);
   return h('header', { class: 'msg-head' },
+    avatar(m.author_id, name),
     h('span', { class: ['presence', online ? 'on' : 'off'], 'aria-hidden': 'true', data: { user: m.author_id } }),
-    h('span', { class: 'author' }, m.author_name || userName(m.author_id)),
+    h('span', { class: 'author' }, name),
     ' ',
     h('time', { datetime: m.created_at, title: fmtDateTime(m.created_at) }, fmtTime(m.created_at)),
     m.edited_at && !m.deleted_at ? h('span', { class: 'edited', title: fmtDateTime(m.edited_at) }, t('msg.edited', { time: fmtTime(m.edited_at) })) : null);
@@ -593,12 +679,6 @@ function statusNode(m) {
     h('span', { class: 'what' }, describeChange(change, m.author_name || userName(m.author_id))),
     ' ',
     h('time', { datetime: m.created_at }, fmtDateTime(m.created_at)));
-}
-
-function attachmentList(attachments) {
-  return h('ul', { class: 'attachments' }, attachments.map((a) => h('li', null,
-    h('a', { href: attachmentURL(a.id), download: a.filename, class: 'attachment', rel: 'noopener' }, icon('clip'), ' ', h('span', { class: 'filename' }, a.filename)),
-    ' ', h('span', { class: 'muted small' }, formatSize(a.size || 0)))));
 }
 
 function pendingLabel(p) {
@@ -717,11 +797,18 @@ class Composer {
     });
     this.input.addEventListener('keydown', (e) => this.keydown(e));
     this.input.addEventListener('input', () => this.changed());
-    this.input.addEventListener('blur', () => setTimeout(() => this.closeMenu(), 150));
+    // The list closes when focus has left the composer for good: a click
+    // on an item (mousedown keeps focus) or focus that comes straight back
+    // (a re-render elsewhere) keeps it open.
+    this.input.addEventListener('blur', () => setTimeout(() => {
+      if (document.activeElement !== this.input) this.closeMenu();
+    }, 150));
     this.file.addEventListener('change', () => {
       for (const f of this.file.files) this.addUpload(f);
       this.file.value = '';
     });
+    // Pasted and dropped files upload like picked ones (files.js).
+    acceptFiles(this.el, this.input, (f) => this.addUpload(f));
     this.addCanned();
   }
 
@@ -863,7 +950,19 @@ class Composer {
     } else if (e.key === 'Escape' && (this.editId || this.replyId)) {
       e.preventDefault();
       this.cancelMode();
+    } else if (e.key === 'ArrowUp' && !this.input.value && !this.editId) {
+      const last = this.lastOwnMessage();
+      if (last) {
+        e.preventDefault();
+        this.edit(last);
+      }
     }
+  }
+
+  // lastOwnMessage is the newest message of the caller that can be edited.
+  lastOwnMessage() {
+    const own = this.th.sorted().filter((m) => m.author_id === myId() && m.kind !== 'status' && !m.deleted_at);
+    return own[own.length - 1] || null;
   }
 
   // ---- formatting ----
@@ -917,32 +1016,9 @@ class Composer {
 
   // ---- attachments ----
   addUpload(file) {
-    const u = { file, id: null, loaded: 0, total: file.size, error: '' };
-    const bar = h('progress', { max: 100, value: 0, 'aria-label': t('upload.progress', { name: file.name }) });
-    const status = h('span', { class: 'muted small' });
-    const remove = h('button', { type: 'button', class: 'link', 'aria-label': t('upload.remove', { name: file.name }) }, '×');
-    u.el = h('li', { class: 'upload' }, h('span', { class: 'filename' }, file.name), ' ', h('span', { class: 'muted small' }, formatSize(file.size)), bar, status, remove);
+    const u = uploadItem(file, (gone) => { this.uploads = this.uploads.filter((x) => x !== gone); });
     this.uploads.push(u);
     this.uploadList.appendChild(u.el);
-    const up = upload(file, (loaded, total) => {
-      bar.value = Math.round((loaded / total) * 100);
-    });
-    u.abort = up.abort;
-    u.done = up.done.then((a) => {
-      u.id = a.id;
-      bar.value = 100;
-      status.textContent = t('upload.done');
-      u.el.classList.add('done');
-    }).catch((e) => {
-      u.error = errorText(e);
-      status.textContent = u.error;
-      u.el.classList.add('failed');
-    });
-    remove.addEventListener('click', () => {
-      u.abort();
-      this.uploads = this.uploads.filter((x) => x !== u);
-      u.el.remove();
-    });
   }
 
   async submit() {

@@ -53,7 +53,8 @@ func (q *Queries) AttachmentDeleteUnlinked(ctx context.Context, before time.Time
 }
 
 const attachmentGet = `-- name: AttachmentGet :one
-SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at,
+       image_width, image_height, thumbnail_type
 FROM attachments WHERE tenant_id = $1 AND id = $2
 `
 
@@ -63,14 +64,17 @@ type AttachmentGetParams struct {
 }
 
 type AttachmentGetRow struct {
-	ID          int64
-	TenantID    int64
-	MessageID   *int64
-	UploaderID  int64
-	Filename    string
-	ContentType string
-	Size        int64
-	CreatedAt   time.Time
+	ID            int64
+	TenantID      int64
+	MessageID     *int64
+	UploaderID    int64
+	Filename      string
+	ContentType   string
+	Size          int64
+	CreatedAt     time.Time
+	ImageWidth    int32
+	ImageHeight   int32
+	ThumbnailType string
 }
 
 func (q *Queries) AttachmentGet(ctx context.Context, arg AttachmentGetParams) (AttachmentGetRow, error) {
@@ -85,24 +89,33 @@ func (q *Queries) AttachmentGet(ctx context.Context, arg AttachmentGetParams) (A
 		&i.ContentType,
 		&i.Size,
 		&i.CreatedAt,
+		&i.ImageWidth,
+		&i.ImageHeight,
+		&i.ThumbnailType,
 	)
 	return i, err
 }
 
 const attachmentInsert = `-- name: AttachmentInsert :one
-INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at,
+                         image_width, image_height, thumbnail_type, thumbnail)
+VALUES ($1, $2, $3, $4, $5, $6, $7,
+        $8, $9, $10, $11)
 RETURNING id
 `
 
 type AttachmentInsertParams struct {
-	TenantID    int64
-	UploaderID  int64
-	Filename    string
-	ContentType string
-	Size        int64
-	Data        []byte
-	CreatedAt   time.Time
+	TenantID      int64
+	UploaderID    int64
+	Filename      string
+	ContentType   string
+	Size          int64
+	Data          []byte
+	CreatedAt     time.Time
+	ImageWidth    int32
+	ImageHeight   int32
+	ThumbnailType string
+	Thumbnail     []byte
 }
 
 func (q *Queries) AttachmentInsert(ctx context.Context, arg AttachmentInsertParams) (int64, error) {
@@ -114,6 +127,10 @@ func (q *Queries) AttachmentInsert(ctx context.Context, arg AttachmentInsertPara
 		arg.Size,
 		arg.Data,
 		arg.CreatedAt,
+		arg.ImageWidth,
+		arg.ImageHeight,
+		arg.ThumbnailType,
+		arg.Thumbnail,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -141,7 +158,8 @@ func (q *Queries) AttachmentLink(ctx context.Context, arg AttachmentLinkParams) 
 }
 
 const attachmentListByMessages = `-- name: AttachmentListByMessages :many
-SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at,
+       image_width, image_height, thumbnail_type
 FROM attachments
 WHERE tenant_id = $1 AND message_id = ANY($2::bigint[])
 ORDER BY id
@@ -153,14 +171,17 @@ type AttachmentListByMessagesParams struct {
 }
 
 type AttachmentListByMessagesRow struct {
-	ID          int64
-	TenantID    int64
-	MessageID   *int64
-	UploaderID  int64
-	Filename    string
-	ContentType string
-	Size        int64
-	CreatedAt   time.Time
+	ID            int64
+	TenantID      int64
+	MessageID     *int64
+	UploaderID    int64
+	Filename      string
+	ContentType   string
+	Size          int64
+	CreatedAt     time.Time
+	ImageWidth    int32
+	ImageHeight   int32
+	ThumbnailType string
 }
 
 func (q *Queries) AttachmentListByMessages(ctx context.Context, arg AttachmentListByMessagesParams) ([]AttachmentListByMessagesRow, error) {
@@ -181,6 +202,9 @@ func (q *Queries) AttachmentListByMessages(ctx context.Context, arg AttachmentLi
 			&i.ContentType,
 			&i.Size,
 			&i.CreatedAt,
+			&i.ImageWidth,
+			&i.ImageHeight,
+			&i.ThumbnailType,
 		); err != nil {
 			return nil, err
 		}
@@ -190,6 +214,22 @@ func (q *Queries) AttachmentListByMessages(ctx context.Context, arg AttachmentLi
 		return nil, err
 	}
 	return items, nil
+}
+
+const attachmentThumbnail = `-- name: AttachmentThumbnail :one
+SELECT thumbnail FROM attachments WHERE tenant_id = $1 AND id = $2 AND thumbnail IS NOT NULL
+`
+
+type AttachmentThumbnailParams struct {
+	TenantID int64
+	ID       int64
+}
+
+func (q *Queries) AttachmentThumbnail(ctx context.Context, arg AttachmentThumbnailParams) ([]byte, error) {
+	row := q.db.QueryRow(ctx, attachmentThumbnail, arg.TenantID, arg.ID)
+	var thumbnail []byte
+	err := row.Scan(&thumbnail)
+	return thumbnail, err
 }
 
 const channelEventInsert = `-- name: ChannelEventInsert :execrows
@@ -423,7 +463,7 @@ INSERT INTO channel_seqs AS cs (tenant_id, kind, id, last_seq)
 SELECT $1::bigint, $2::text, $3::bigint, 1
 WHERE ($2::text = 'topic'
        AND EXISTS (SELECT 1 FROM topics t WHERE t.tenant_id = $1::bigint AND t.id = $3::bigint))
-   OR ($2::text = 'conversation'
+   OR (($2::text = 'conversation' OR $2::text = 'note')
        AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = $1::bigint AND c.id = $3::bigint))
 ON CONFLICT (kind, id) DO UPDATE SET last_seq = cs.last_seq + 1
 WHERE cs.tenant_id = EXCLUDED.tenant_id
@@ -436,7 +476,8 @@ type ChannelSeqNextParams struct {
 	ID       int64
 }
 
-// Takes the next seq of a topic or conversation of the tenant. The counter
+// Takes the next seq of a topic or conversation of the tenant (or of a
+// conversation's internal notes, kind 'note'). The counter
 // row stays locked until commit, so seqs are gap-free and commit-ordered.
 // No row comes back for a channel the tenant does not have.
 func (q *Queries) ChannelSeqNext(ctx context.Context, arg ChannelSeqNextParams) (int64, error) {
@@ -873,8 +914,10 @@ WHERE m.tenant_id = $1
   AND ((m.channel_kind = 'topic' AND m.channel_id = ANY($2::bigint[]))
        OR (m.channel_kind = 'conversation' AND m.channel_id = ANY($3::bigint[])))
   AND m.search @@ plainto_tsquery('simple', $4::text)
+  AND ($5::bigint = 0 OR m.author_id = $5::bigint)
+  AND m.created_at >= $6::timestamptz AND m.created_at < $7::timestamptz
 ORDER BY m.id DESC
-LIMIT $5
+LIMIT $8
 `
 
 type MessageSearchParams struct {
@@ -882,6 +925,9 @@ type MessageSearchParams struct {
 	TopicIds        []int64
 	ConversationIds []int64
 	Query           string
+	AuthorID        int64
+	CreatedAfter    time.Time
+	CreatedBefore   time.Time
 	Lim             int32
 }
 
@@ -909,6 +955,9 @@ func (q *Queries) MessageSearch(ctx context.Context, arg MessageSearchParams) ([
 		arg.TopicIds,
 		arg.ConversationIds,
 		arg.Query,
+		arg.AuthorID,
+		arg.CreatedAfter,
+		arg.CreatedBefore,
 		arg.Lim,
 	)
 	if err != nil {

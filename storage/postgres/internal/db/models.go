@@ -9,15 +9,24 @@ import (
 )
 
 type Attachment struct {
-	ID          int64
-	TenantID    int64
-	MessageID   *int64
-	UploaderID  int64
-	Filename    string
-	ContentType string
-	Size        int64
-	Data        []byte
-	CreatedAt   time.Time
+	ID            int64
+	TenantID      int64
+	MessageID     *int64
+	UploaderID    int64
+	Filename      string
+	ContentType   string
+	Size          int64
+	Data          []byte
+	CreatedAt     time.Time
+	ImageWidth    int32
+	ImageHeight   int32
+	ThumbnailType string
+	Thumbnail     []byte
+}
+
+type BrokerOutage struct {
+	Node      string
+	ExpiresAt time.Time
 }
 
 type CannedReply struct {
@@ -146,6 +155,14 @@ type Message struct {
 	DeletedAt   *time.Time
 	CreatedAt   time.Time
 	Search      interface{}
+}
+
+type MessageReaction struct {
+	TenantID  int64
+	MessageID int64
+	UserID    int64
+	Emoji     string
+	CreatedAt time.Time
 }
 
 type Mute struct {

@@ -45,6 +45,18 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.attachmentListByMessagesStmt, err = db.PrepareContext(ctx, attachmentListByMessages); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentListByMessages: %w", err)
 	}
+	if q.attachmentThumbnailStmt, err = db.PrepareContext(ctx, attachmentThumbnail); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentThumbnail: %w", err)
+	}
+	if q.brokerOutageClearStmt, err = db.PrepareContext(ctx, brokerOutageClear); err != nil {
+		return nil, fmt.Errorf("error preparing query BrokerOutageClear: %w", err)
+	}
+	if q.brokerOutageNodesStmt, err = db.PrepareContext(ctx, brokerOutageNodes); err != nil {
+		return nil, fmt.Errorf("error preparing query BrokerOutageNodes: %w", err)
+	}
+	if q.brokerOutageSetStmt, err = db.PrepareContext(ctx, brokerOutageSet); err != nil {
+		return nil, fmt.Errorf("error preparing query BrokerOutageSet: %w", err)
+	}
 	if q.cannedReplyCountStmt, err = db.PrepareContext(ctx, cannedReplyCount); err != nil {
 		return nil, fmt.Errorf("error preparing query CannedReplyCount: %w", err)
 	}
@@ -306,6 +318,15 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.pushSubscriptionUpsertStmt, err = db.PrepareContext(ctx, pushSubscriptionUpsert); err != nil {
 		return nil, fmt.Errorf("error preparing query PushSubscriptionUpsert: %w", err)
 	}
+	if q.reactionDeleteStmt, err = db.PrepareContext(ctx, reactionDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query ReactionDelete: %w", err)
+	}
+	if q.reactionInsertStmt, err = db.PrepareContext(ctx, reactionInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query ReactionInsert: %w", err)
+	}
+	if q.reactionListByMessagesStmt, err = db.PrepareContext(ctx, reactionListByMessages); err != nil {
+		return nil, fmt.Errorf("error preparing query ReactionListByMessages: %w", err)
+	}
 	if q.readStateListStmt, err = db.PrepareContext(ctx, readStateList); err != nil {
 		return nil, fmt.Errorf("error preparing query ReadStateList: %w", err)
 	}
@@ -461,6 +482,26 @@ func (q *Queries) Close() error {
 	if q.attachmentListByMessagesStmt != nil {
 		if cerr := q.attachmentListByMessagesStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing attachmentListByMessagesStmt: %w", cerr)
+		}
+	}
+	if q.attachmentThumbnailStmt != nil {
+		if cerr := q.attachmentThumbnailStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentThumbnailStmt: %w", cerr)
+		}
+	}
+	if q.brokerOutageClearStmt != nil {
+		if cerr := q.brokerOutageClearStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing brokerOutageClearStmt: %w", cerr)
+		}
+	}
+	if q.brokerOutageNodesStmt != nil {
+		if cerr := q.brokerOutageNodesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing brokerOutageNodesStmt: %w", cerr)
+		}
+	}
+	if q.brokerOutageSetStmt != nil {
+		if cerr := q.brokerOutageSetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing brokerOutageSetStmt: %w", cerr)
 		}
 	}
 	if q.cannedReplyCountStmt != nil {
@@ -898,6 +939,21 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing pushSubscriptionUpsertStmt: %w", cerr)
 		}
 	}
+	if q.reactionDeleteStmt != nil {
+		if cerr := q.reactionDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reactionDeleteStmt: %w", cerr)
+		}
+	}
+	if q.reactionInsertStmt != nil {
+		if cerr := q.reactionInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reactionInsertStmt: %w", cerr)
+		}
+	}
+	if q.reactionListByMessagesStmt != nil {
+		if cerr := q.reactionListByMessagesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reactionListByMessagesStmt: %w", cerr)
+		}
+	}
 	if q.readStateListStmt != nil {
 		if cerr := q.readStateListStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing readStateListStmt: %w", cerr)
@@ -1139,6 +1195,10 @@ type Queries struct {
 	attachmentInsertStmt                 *sql.Stmt
 	attachmentLinkStmt                   *sql.Stmt
 	attachmentListByMessagesStmt         *sql.Stmt
+	attachmentThumbnailStmt              *sql.Stmt
+	brokerOutageClearStmt                *sql.Stmt
+	brokerOutageNodesStmt                *sql.Stmt
+	brokerOutageSetStmt                  *sql.Stmt
 	cannedReplyCountStmt                 *sql.Stmt
 	cannedReplyDeleteStmt                *sql.Stmt
 	cannedReplyGetStmt                   *sql.Stmt
@@ -1226,6 +1286,9 @@ type Queries struct {
 	pushSubscriptionDeleteByEndpointStmt *sql.Stmt
 	pushSubscriptionListByUserStmt       *sql.Stmt
 	pushSubscriptionUpsertStmt           *sql.Stmt
+	reactionDeleteStmt                   *sql.Stmt
+	reactionInsertStmt                   *sql.Stmt
+	reactionListByMessagesStmt           *sql.Stmt
 	readStateListStmt                    *sql.Stmt
 	readStateSetStmt                     *sql.Stmt
 	retentionRunInsertStmt               *sql.Stmt
@@ -1278,6 +1341,10 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		attachmentInsertStmt:                 q.attachmentInsertStmt,
 		attachmentLinkStmt:                   q.attachmentLinkStmt,
 		attachmentListByMessagesStmt:         q.attachmentListByMessagesStmt,
+		attachmentThumbnailStmt:              q.attachmentThumbnailStmt,
+		brokerOutageClearStmt:                q.brokerOutageClearStmt,
+		brokerOutageNodesStmt:                q.brokerOutageNodesStmt,
+		brokerOutageSetStmt:                  q.brokerOutageSetStmt,
 		cannedReplyCountStmt:                 q.cannedReplyCountStmt,
 		cannedReplyDeleteStmt:                q.cannedReplyDeleteStmt,
 		cannedReplyGetStmt:                   q.cannedReplyGetStmt,
@@ -1365,6 +1432,9 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		pushSubscriptionDeleteByEndpointStmt: q.pushSubscriptionDeleteByEndpointStmt,
 		pushSubscriptionListByUserStmt:       q.pushSubscriptionListByUserStmt,
 		pushSubscriptionUpsertStmt:           q.pushSubscriptionUpsertStmt,
+		reactionDeleteStmt:                   q.reactionDeleteStmt,
+		reactionInsertStmt:                   q.reactionInsertStmt,
+		reactionListByMessagesStmt:           q.reactionListByMessagesStmt,
 		readStateListStmt:                    q.readStateListStmt,
 		readStateSetStmt:                     q.readStateSetStmt,
 		retentionRunInsertStmt:               q.retentionRunInsertStmt,

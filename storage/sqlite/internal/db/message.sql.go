@@ -52,7 +52,8 @@ func (q *Queries) AttachmentDeleteUnlinked(ctx context.Context, before int64) (i
 }
 
 const attachmentGet = `-- name: AttachmentGet :one
-SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at,
+       image_width, image_height, thumbnail_type
 FROM attachments
 WHERE tenant_id = ?1 AND id = ?2
 `
@@ -63,14 +64,17 @@ type AttachmentGetParams struct {
 }
 
 type AttachmentGetRow struct {
-	ID          int64
-	TenantID    int64
-	MessageID   *int64
-	UploaderID  int64
-	Filename    string
-	ContentType string
-	Size        int64
-	CreatedAt   int64
+	ID            int64
+	TenantID      int64
+	MessageID     *int64
+	UploaderID    int64
+	Filename      string
+	ContentType   string
+	Size          int64
+	CreatedAt     int64
+	ImageWidth    int64
+	ImageHeight   int64
+	ThumbnailType string
 }
 
 func (q *Queries) AttachmentGet(ctx context.Context, arg AttachmentGetParams) (AttachmentGetRow, error) {
@@ -85,24 +89,33 @@ func (q *Queries) AttachmentGet(ctx context.Context, arg AttachmentGetParams) (A
 		&i.ContentType,
 		&i.Size,
 		&i.CreatedAt,
+		&i.ImageWidth,
+		&i.ImageHeight,
+		&i.ThumbnailType,
 	)
 	return i, err
 }
 
 const attachmentInsert = `-- name: AttachmentInsert :one
-INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+INSERT INTO attachments (tenant_id, uploader_id, filename, content_type, size, data, created_at,
+                         image_width, image_height, thumbnail_type, thumbnail)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+        ?8, ?9, ?10, ?11)
 RETURNING id
 `
 
 type AttachmentInsertParams struct {
-	TenantID    int64
-	UploaderID  int64
-	Filename    string
-	ContentType string
-	Size        int64
-	Data        []byte
-	CreatedAt   int64
+	TenantID      int64
+	UploaderID    int64
+	Filename      string
+	ContentType   string
+	Size          int64
+	Data          []byte
+	CreatedAt     int64
+	ImageWidth    int64
+	ImageHeight   int64
+	ThumbnailType string
+	Thumbnail     []byte
 }
 
 func (q *Queries) AttachmentInsert(ctx context.Context, arg AttachmentInsertParams) (int64, error) {
@@ -114,6 +127,10 @@ func (q *Queries) AttachmentInsert(ctx context.Context, arg AttachmentInsertPara
 		arg.Size,
 		arg.Data,
 		arg.CreatedAt,
+		arg.ImageWidth,
+		arg.ImageHeight,
+		arg.ThumbnailType,
+		arg.Thumbnail,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -142,7 +159,8 @@ func (q *Queries) AttachmentLink(ctx context.Context, arg AttachmentLinkParams) 
 }
 
 const attachmentListByMessages = `-- name: AttachmentListByMessages :many
-SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at
+SELECT id, tenant_id, message_id, uploader_id, filename, content_type, size, created_at,
+       image_width, image_height, thumbnail_type
 FROM attachments
 WHERE tenant_id = ?1
   AND message_id IN (SELECT value FROM json_each(CAST(?2 AS TEXT)))
@@ -155,14 +173,17 @@ type AttachmentListByMessagesParams struct {
 }
 
 type AttachmentListByMessagesRow struct {
-	ID          int64
-	TenantID    int64
-	MessageID   *int64
-	UploaderID  int64
-	Filename    string
-	ContentType string
-	Size        int64
-	CreatedAt   int64
+	ID            int64
+	TenantID      int64
+	MessageID     *int64
+	UploaderID    int64
+	Filename      string
+	ContentType   string
+	Size          int64
+	CreatedAt     int64
+	ImageWidth    int64
+	ImageHeight   int64
+	ThumbnailType string
 }
 
 func (q *Queries) AttachmentListByMessages(ctx context.Context, arg AttachmentListByMessagesParams) ([]AttachmentListByMessagesRow, error) {
@@ -183,6 +204,9 @@ func (q *Queries) AttachmentListByMessages(ctx context.Context, arg AttachmentLi
 			&i.ContentType,
 			&i.Size,
 			&i.CreatedAt,
+			&i.ImageWidth,
+			&i.ImageHeight,
+			&i.ThumbnailType,
 		); err != nil {
 			return nil, err
 		}
@@ -195,6 +219,22 @@ func (q *Queries) AttachmentListByMessages(ctx context.Context, arg AttachmentLi
 		return nil, err
 	}
 	return items, nil
+}
+
+const attachmentThumbnail = `-- name: AttachmentThumbnail :one
+SELECT thumbnail FROM attachments WHERE tenant_id = ?1 AND id = ?2 AND thumbnail IS NOT NULL
+`
+
+type AttachmentThumbnailParams struct {
+	TenantID int64
+	ID       int64
+}
+
+func (q *Queries) AttachmentThumbnail(ctx context.Context, arg AttachmentThumbnailParams) ([]byte, error) {
+	row := q.queryRow(ctx, q.attachmentThumbnailStmt, attachmentThumbnail, arg.TenantID, arg.ID)
+	var thumbnail []byte
+	err := row.Scan(&thumbnail)
+	return thumbnail, err
 }
 
 const channelEventInsert = `-- name: ChannelEventInsert :execrows
@@ -396,7 +436,7 @@ INSERT INTO channel_seqs (tenant_id, kind, id, last_seq)
 SELECT ?1, ?2, ?3, 1
 WHERE (?2 = 'topic'
        AND EXISTS (SELECT 1 FROM topics t WHERE t.tenant_id = ?1 AND t.id = ?3))
-   OR (?2 = 'conversation'
+   OR ((?2 = 'conversation' OR ?2 = 'note')
        AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = ?1 AND c.id = ?3))
 ON CONFLICT (kind, id) DO UPDATE SET last_seq = channel_seqs.last_seq + 1
     WHERE channel_seqs.tenant_id = excluded.tenant_id
@@ -411,8 +451,9 @@ type ChannelSeqNextParams struct {
 
 // Threads: sequence counters, messages, events, read state, search,
 // attachments and drafts.
-// Only a topic or conversation of the tenant has a counter, so no tenant
-// can create or move another tenant's counter row.
+// Only a topic or conversation of the tenant has a counter (a
+// conversation's internal notes, kind 'note', have one of their own), so
+// no tenant can create or move another tenant's counter row.
 func (q *Queries) ChannelSeqNext(ctx context.Context, arg ChannelSeqNextParams) (int64, error) {
 	row := q.queryRow(ctx, q.channelSeqNextStmt, channelSeqNext, arg.TenantID, arg.Kind, arg.ID)
 	var last_seq int64
@@ -823,8 +864,10 @@ WHERE f.body MATCH ?1
         AND m.channel_id IN (SELECT value FROM json_each(CAST(?3 AS TEXT))))
     OR (m.channel_kind = 'conversation'
         AND m.channel_id IN (SELECT value FROM json_each(CAST(?4 AS TEXT)))))
+  AND (CAST(?5 AS INTEGER) = 0 OR m.author_id = CAST(?5 AS INTEGER))
+  AND m.created_at >= CAST(?6 AS INTEGER) AND m.created_at < CAST(?7 AS INTEGER)
 ORDER BY m.id DESC
-LIMIT ?5
+LIMIT ?8
 `
 
 type MessageSearchParams struct {
@@ -832,6 +875,9 @@ type MessageSearchParams struct {
 	TenantID        int64
 	TopicIds        string
 	ConversationIds string
+	AuthorID        int64
+	CreatedAfter    int64
+	CreatedBefore   int64
 	Lim             int64
 }
 
@@ -847,6 +893,9 @@ func (q *Queries) MessageSearch(ctx context.Context, arg MessageSearchParams) ([
 		arg.TenantID,
 		arg.TopicIds,
 		arg.ConversationIds,
+		arg.AuthorID,
+		arg.CreatedAfter,
+		arg.CreatedBefore,
 		arg.Lim,
 	)
 	if err != nil {

@@ -5,15 +5,24 @@
 package db
 
 type Attachment struct {
-	ID          int64
-	TenantID    int64
-	MessageID   *int64
-	UploaderID  int64
-	Filename    string
-	ContentType string
-	Size        int64
-	Data        []byte
-	CreatedAt   int64
+	ID            int64
+	TenantID      int64
+	MessageID     *int64
+	UploaderID    int64
+	Filename      string
+	ContentType   string
+	Size          int64
+	Data          []byte
+	CreatedAt     int64
+	ImageWidth    int64
+	ImageHeight   int64
+	ThumbnailType string
+	Thumbnail     []byte
+}
+
+type BrokerOutage struct {
+	Node      string
+	ExpiresAt int64
 }
 
 type CannedReply struct {
@@ -141,6 +150,14 @@ type Message struct {
 	EditedAt    *int64
 	DeletedAt   *int64
 	CreatedAt   int64
+}
+
+type MessageReaction struct {
+	TenantID  int64
+	MessageID int64
+	UserID    int64
+	Emoji     string
+	CreatedAt int64
 }
 
 type MessagesFt struct {

@@ -1,0 +1,18 @@
+-- name: ReactionInsert :execrows
+-- Adds a user's emoji to a message of the tenant; 0 rows when it was there
+-- already or the message is not the tenant's.
+INSERT INTO message_reactions (tenant_id, message_id, user_id, emoji, created_at)
+SELECT @tenant_id, m.id, @user_id, @emoji, @created_at
+FROM messages m WHERE m.tenant_id = @tenant_id AND m.id = @message_id
+ON CONFLICT DO NOTHING;
+
+-- name: ReactionDelete :execrows
+DELETE FROM message_reactions
+WHERE tenant_id = @tenant_id AND message_id = @message_id AND user_id = @user_id AND emoji = @emoji;
+
+-- name: ReactionListByMessages :many
+SELECT message_id, user_id, emoji, created_at
+FROM message_reactions
+WHERE tenant_id = @tenant_id
+  AND message_id IN (SELECT value FROM json_each(CAST(@message_ids AS TEXT)))
+ORDER BY message_id, created_at, user_id, emoji;
