@@ -46,5 +46,57 @@ const (
 	OutcomeTopicOff   NotifyOutcome = "suppressed_topic_off"
 	OutcomeAuthor     NotifyOutcome = "suppressed_author"
 	OutcomeNoAccess   NotifyOutcome = "suppressed_no_access"
+	OutcomeNoDevice   NotifyOutcome = "suppressed_no_device"
 	OutcomeFailed     NotifyOutcome = "failed"
 )
+
+// NotifyVia is how a notification reaches someone who is not looking:
+// an email, or a Web Push to their devices.
+type NotifyVia string
+
+const (
+	ViaEmail NotifyVia = "email"
+	ViaPush  NotifyVia = "push"
+)
+
+// ChannelChoice is which outside channels one kind of notification uses;
+// both off is "none" (the in-app notification still comes).
+type ChannelChoice struct {
+	Email bool `json:"email"`
+	Push  bool `json:"push"`
+}
+
+// On reports whether the choice includes via.
+func (c ChannelChoice) On(via NotifyVia) bool {
+	if via == ViaPush {
+		return c.Push
+	}
+	return c.Email
+}
+
+// NotifyChannels is a user's choice of channels per kind of notification:
+// mentions, topic messages, and conversation events (new, answered,
+// customer message, administrators notified).
+type NotifyChannels struct {
+	Mention      ChannelChoice `json:"mention"`
+	Topic        ChannelChoice `json:"topic"`
+	Conversation ChannelChoice `json:"conversation"`
+}
+
+// DefaultNotifyChannels is every channel on: email still needs the
+// user's email switch, and push a device the user subscribed.
+func DefaultNotifyChannels() NotifyChannels {
+	all := ChannelChoice{Email: true, Push: true}
+	return NotifyChannels{Mention: all, Topic: all, Conversation: all}
+}
+
+// For is the choice that governs a reason.
+func (c NotifyChannels) For(reason NotifyReason) ChannelChoice {
+	switch reason {
+	case ReasonMention:
+		return c.Mention
+	case ReasonTopicMessage:
+		return c.Topic
+	}
+	return c.Conversation
+}

@@ -102,9 +102,22 @@ func (s *NotificationService) MarkAllNotificationsRead(ctx context.Context, upTo
 
 // NotificationPrefs are a user's own notification settings.
 type NotificationPrefs struct {
-	// EmailNotifications: emails for offline notifications; in-app
+	// EmailNotifications: emails for offline notifications at all; in-app
 	// notifications come regardless.
 	EmailNotifications bool `json:"email_notifications"`
+	// Channels chooses email, push, both or none per kind of
+	// notification (email also needs EmailNotifications).
+	Channels NotifyChannels `json:"channels"`
+}
+
+// notifyChannels is a user's channels per kind, the defaults when they
+// never chose.
+func (s *core) notifyChannels(ctx context.Context, st Store, tenantID, userID int64) (NotifyChannels, error) {
+	c, err := st.NotifyPrefsGet(ctx, tenantID, userID)
+	if IsCode(err, ENotFound) {
+		return DefaultNotifyChannels(), nil
+	}
+	return c, err
 }
 
 // NotificationPrefs returns the caller's settings. Errors: EUnauthenticated.
@@ -117,32 +130,48 @@ func (s *NotificationService) NotificationPrefs(ctx context.Context) (Notificati
 	if err != nil {
 		return NotificationPrefs{}, err
 	}
-	return NotificationPrefs{EmailNotifications: u.EmailNotifications}, nil
+	c, err := s.notifyChannels(ctx, s.store, p.TenantID, p.UserID)
+	if err != nil {
+		return NotificationPrefs{}, err
+	}
+	return NotificationPrefs{EmailNotifications: u.EmailNotifications, Channels: c}, nil
 }
 
-// SetNotificationPrefs saves the caller's settings. Errors: EUnauthenticated.
-func (s *NotificationService) SetNotificationPrefs(ctx context.Context, prefs NotificationPrefs) (NotificationPrefs, error) {
+// NotificationPrefsChange is a change of settings; nil fields stay.
+type NotificationPrefsChange struct {
+	EmailNotifications *bool
+	Channels           *NotifyChannels
+}
+
+// SetNotificationPrefs saves the caller's settings and returns them all.
+// Errors: EUnauthenticated, EInvalid (nothing to change).
+func (s *NotificationService) SetNotificationPrefs(ctx context.Context, ch NotificationPrefsChange) (NotificationPrefs, error) {
 	p, err := mustPrincipal(ctx)
 	if err != nil {
 		return NotificationPrefs{}, err
 	}
+	if ch.EmailNotifications == nil && ch.Channels == nil {
+		return NotificationPrefs{}, Errorf(EInvalid, "give email_notifications, channels or both")
+	}
 	// Read and write in one transaction: UserUpdate saves every field, so
 	// an admin's concurrent edit must not be overwritten with stale data.
 	err = s.store.InTx(ctx, func(tx Store) error {
+		if ch.Channels != nil {
+			if err := tx.NotifyPrefsSave(ctx, p.TenantID, p.UserID, *ch.Channels); err != nil {
+				return err
+			}
+		}
 		u, err := tx.UserGet(ctx, p.TenantID, p.UserID)
-		if err != nil {
+		if err != nil || ch.EmailNotifications == nil || u.EmailNotifications == *ch.EmailNotifications {
 			return err
 		}
-		if u.EmailNotifications == prefs.EmailNotifications {
-			return nil
-		}
-		u.EmailNotifications = prefs.EmailNotifications
+		u.EmailNotifications = *ch.EmailNotifications
 		return tx.UserUpdate(ctx, u)
 	})
 	if err != nil {
 		return NotificationPrefs{}, err
 	}
-	return prefs, nil
+	return s.NotificationPrefs(ctx)
 }
 
 // SetMuted mutes or unmutes a topic or conversation the caller can read.
@@ -177,6 +206,7 @@ func (s *NotificationService) Muted(ctx context.Context, ch Channel) (bool, erro
 type NotifyLogEntry struct {
 	ID          int64         `json:"id"`
 	UserID      int64         `json:"user_id"` // 0: an external address (in Detail)
+	Via         NotifyVia     `json:"via"`
 	Channel     Channel       `json:"channel"`
 	MessageID   int64         `json:"message_id"`
 	Reason      NotifyReason  `json:"reason"`
@@ -217,7 +247,11 @@ func (s *NotificationService) NotificationLog(ctx context.Context, userID, messa
 	}
 	out := make([]NotifyLogEntry, 0, len(ds))
 	for _, d := range ds {
-		out = append(out, NotifyLogEntry{ID: d.ID, UserID: d.UserID, Channel: d.Channel, MessageID: d.MessageID,
+		via := d.Via
+		if via == "" {
+			via = ViaEmail
+		}
+		out = append(out, NotifyLogEntry{ID: d.ID, UserID: d.UserID, Via: via, Channel: d.Channel, MessageID: d.MessageID,
 			Reason: d.Reason, Outcome: d.Outcome, Explanation: ExplainOutcome(d.Outcome), Detail: d.Detail,
 			CreatedAt: d.CreatedAt})
 	}

@@ -20,6 +20,12 @@ type NotifierConfig struct {
 	// decision that would send records "failed" (email not configured);
 	// in-app notifications still work.
 	Mailer Mailer
+	// Pusher sends Web Push messages. nil: no push jobs and no push
+	// decisions (as if nobody had a device).
+	Pusher Pusher
+	// PushTTL is how long a push service keeps a push for a device that
+	// is not reachable (default 12 hours).
+	PushTTL time.Duration
 	// From is the sender address when the tenant sets none (default
 	// "parley@localhost"); ReplyTo likewise (default: none).
 	From    string
@@ -41,8 +47,8 @@ type NotifierConfig struct {
 	// minutes); jobs of a crashed worker come back after it. It must
 	// exceed SendTimeout by far, or a slow send may be sent twice.
 	Lease time.Duration
-	// SendTimeout bounds one SMTP send, connecting included (default 30
-	// seconds).
+	// SendTimeout bounds one SMTP send or one push to one device,
+	// connecting included (default 30 seconds).
 	SendTimeout time.Duration
 	// MaxAttempts is how often a job is tried before it is recorded
 	// failed (default 8). RetryBase (default 1 minute) doubles after each
@@ -58,6 +64,9 @@ func (c *NotifierConfig) setDefaults() {
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = time.Second
+	}
+	if c.PushTTL <= 0 {
+		c.PushTTL = 12 * time.Hour
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 1
@@ -347,41 +356,102 @@ type expansion struct {
 	decisions []NotifyDecision
 }
 
-// decide applies the notification policy to each recipient.
+// decide applies the notification policy to each recipient: an in-app
+// notification, and per channel (email, push) a job due after the notify
+// delay or a decision why not.
 func (n *Notifier) decide(ctx context.Context, j NotifyJob, m Message, ev event, recipients []Recipient,
 	canRead func(userID int64) (bool, error)) (expansion, error) {
 	var w expansion
 	now := n.svc.clock.Now()
-	due := m.CreatedAt.Add(n.svc.cfg.NotifyDelay)
 	for _, r := range recipients {
-		ok, err := canRead(r.UserID)
+		rs, err := n.recipientState(ctx, j, m, ev, r, canRead)
 		if err != nil {
 			return w, err
 		}
-		muted := false
-		if ok && r.UserID != m.AuthorID {
-			if muted, err = n.svc.store.MuteGet(ctx, j.TenantID, r.UserID, j.Channel); err != nil {
-				return w, err
-			}
-		}
-		f := ev.facts(r, m, j)
-		f.CanRead, f.Muted, f.EmailOn = ok, muted, ev.users[r.UserID].EmailNotifications
-		f.InApp = InAppFor(r.Reason) && ok && !muted && r.UserID != m.AuthorID
-		if f.InApp {
+		if rs.facts.InApp {
 			w.inApp = append(w.inApp, Notification{TenantID: j.TenantID, UserID: r.UserID, Kind: string(r.Reason),
 				Channel: j.Channel, MessageID: &m.ID, Title: ev.title(), CreatedAt: now})
 		}
-		switch out := DecideEmail(f); {
-		case out != OutcomeSent:
-			w.decisions = append(w.decisions, n.decision(j, r, out, ""))
-		case n.cfg.Mailer == nil:
-			w.decisions = append(w.decisions, n.decision(j, r, OutcomeFailed, "email is not configured"))
-		default:
-			w.jobs = append(w.jobs, NotifyJob{TenantID: j.TenantID, UserID: r.UserID, Reason: r.Reason, Channel: j.Channel,
-				MessageID: m.ID, PrevMessageAt: j.PrevMessageAt, DueAt: due, CreatedAt: now})
+		for _, via := range rs.vias() {
+			n.plan(&w, j, m, r, via, rs.factsFor(via))
 		}
 	}
 	return w, nil
+}
+
+// recipientState is what the Notifier knows of one recipient: the facts
+// every channel shares and the recipient's settings.
+type recipientState struct {
+	facts       DeliveryFacts // ChannelOn and NoDevice unset
+	emailSwitch bool
+	channels    NotifyChannels
+	devices     int
+}
+
+// factsFor completes the facts for one channel.
+func (rs recipientState) factsFor(via NotifyVia) DeliveryFacts {
+	f := rs.facts
+	f.ChannelOn = ChannelOn(via, f.Reason, rs.emailSwitch, rs.channels)
+	f.NoDevice = via == ViaPush && rs.devices == 0
+	return f
+}
+
+// recipientState gathers access, mute, settings and devices of one
+// recipient at expand time.
+func (n *Notifier) recipientState(ctx context.Context, j NotifyJob, m Message, ev event, r Recipient,
+	canRead func(userID int64) (bool, error)) (recipientState, error) {
+	ok, err := canRead(r.UserID)
+	if err != nil {
+		return recipientState{}, err
+	}
+	rs := recipientState{facts: ev.facts(r, m, j), emailSwitch: ev.users[r.UserID].EmailNotifications}
+	rs.facts.CanRead = ok
+	if ok && r.UserID != m.AuthorID {
+		if rs.facts.Muted, err = n.svc.store.MuteGet(ctx, j.TenantID, r.UserID, j.Channel); err != nil {
+			return rs, err
+		}
+		if rs.channels, rs.devices, err = n.settings(ctx, j.TenantID, r.UserID); err != nil {
+			return rs, err
+		}
+	}
+	rs.facts.InApp = InAppFor(r.Reason) && ok && !rs.facts.Muted && r.UserID != m.AuthorID
+	return rs, nil
+}
+
+// settings loads a user's channels per kind and counts their push
+// devices (none when push is off).
+func (n *Notifier) settings(ctx context.Context, tenantID, userID int64) (NotifyChannels, int, error) {
+	c, err := n.svc.notifyChannels(ctx, n.svc.store, tenantID, userID)
+	if err != nil || n.cfg.Pusher == nil {
+		return c, 0, err
+	}
+	subs, err := n.svc.store.PushSubscriptionList(ctx, tenantID, userID)
+	return c, len(subs), err
+}
+
+// vias lists the channels a recipient gets a decision about: email
+// always, push only for someone with a device, so that the log does not
+// fill with pushes nobody could have received.
+func (rs recipientState) vias() []NotifyVia {
+	if rs.devices > 0 {
+		return []NotifyVia{ViaEmail, ViaPush}
+	}
+	return []NotifyVia{ViaEmail}
+}
+
+// plan adds one recipient's job on one channel to the expansion, or the
+// decision why there is none.
+func (n *Notifier) plan(w *expansion, j NotifyJob, m Message, r Recipient, via NotifyVia, f DeliveryFacts) {
+	switch out := DecideDelivery(f); {
+	case out != OutcomeSent:
+		w.decisions = append(w.decisions, n.decision(j, r, via, out, ""))
+	case via == ViaEmail && n.cfg.Mailer == nil:
+		w.decisions = append(w.decisions, n.decision(j, r, via, OutcomeFailed, "email is not configured"))
+	default:
+		w.jobs = append(w.jobs, NotifyJob{TenantID: j.TenantID, UserID: r.UserID, Via: via, Reason: r.Reason, Channel: j.Channel,
+			MessageID: m.ID, PrevMessageAt: j.PrevMessageAt, DueAt: m.CreatedAt.Add(n.svc.cfg.NotifyDelay),
+			CreatedAt: n.svc.clock.Now()})
+	}
 }
 
 // commitExpansion replaces the event job by its expansion in one
@@ -452,9 +522,9 @@ func (n *Notifier) loadEvent(ctx context.Context, j NotifyJob, m Message) (event
 	return ev, nil
 }
 
-// facts are the recipient-independent parts of the email decision.
-func (ev event) facts(r Recipient, m Message, j NotifyJob) EmailFacts {
-	f := EmailFacts{Reason: r.Reason, RecipientID: r.UserID, AuthorID: m.AuthorID, MessageAt: m.CreatedAt,
+// facts are the recipient-independent parts of the delivery decision.
+func (ev event) facts(r Recipient, m Message, j NotifyJob) DeliveryFacts {
+	f := DeliveryFacts{Reason: r.Reason, RecipientID: r.UserID, AuthorID: m.AuthorID, MessageAt: m.CreatedAt,
 		PrevMessageAt: j.PrevMessageAt}
 	if ev.topic != nil {
 		f.TopicEmailNotify, f.TopicInterval = ev.topic.EmailNotify, ev.topic.NotifyInterval
@@ -557,8 +627,8 @@ func (n *Notifier) loadUsers(ctx context.Context, tenantID int64, ids []int64, i
 	return nil
 }
 
-func (n *Notifier) decision(j NotifyJob, r Recipient, out NotifyOutcome, detail string) NotifyDecision {
-	return NotifyDecision{TenantID: j.TenantID, UserID: r.UserID, Channel: j.Channel, MessageID: j.MessageID,
+func (n *Notifier) decision(j NotifyJob, r Recipient, via NotifyVia, out NotifyOutcome, detail string) NotifyDecision {
+	return NotifyDecision{TenantID: j.TenantID, UserID: r.UserID, Via: via, Channel: j.Channel, MessageID: j.MessageID,
 		Reason: r.Reason, Outcome: out, Detail: detail, CreatedAt: n.svc.clock.Now()}
 }
 
@@ -573,7 +643,7 @@ func (n *Notifier) drop(ctx context.Context, j NotifyJob) error {
 // finish records the decision about a per-recipient job and removes the
 // job, together.
 func (n *Notifier) finish(ctx context.Context, j NotifyJob, out NotifyOutcome, detail string) {
-	d := n.decision(j, Recipient{j.UserID, j.Reason}, out, detail)
+	d := n.decision(j, Recipient{j.UserID, j.Reason}, j.viaOrEmail(), out, detail)
 	ctx = context.WithoutCancel(ctx) // an email that went out must be recorded
 	err := n.svc.store.InTx(ctx, func(tx Store) error {
 		if err := tx.NotifyDecisionRecord(ctx, &d); err != nil {
@@ -593,82 +663,130 @@ func (n *Notifier) finish(ctx context.Context, j NotifyJob, out NotifyOutcome, d
 	}
 }
 
-// deliver decides again at send time and sends one recipient's email.
+// deliver decides again at send time and sends one recipient's email or
+// push.
 func (n *Notifier) deliver(ctx context.Context, j NotifyJob) error {
-	st := n.svc.store
-	m, err := st.MessageGet(ctx, j.TenantID, j.MessageID)
-	if IsCode(err, ENotFound) {
-		n.finish(ctx, j, OutcomeNoAccess, "the message no longer exists")
-		return nil
-	}
+	d, out, detail, err := n.recheck(ctx, j)
 	if err != nil {
 		return err
 	}
-	if m.DeletedAt != nil {
-		n.finish(ctx, j, OutcomeNoAccess, "the message was deleted")
+	if out != OutcomeSent {
+		n.finish(ctx, j, out, detail)
 		return nil
 	}
-	ev, err := n.loadEvent(ctx, j, m)
+	if j.viaOrEmail() == ViaPush {
+		return n.sendPush(ctx, j, d)
+	}
+	return n.sendEmail(ctx, j, d)
+}
+
+// delivery is what a per-recipient job concerns, loaded at send time.
+type delivery struct {
+	m    Message
+	ev   event
+	u    User
+	subs []PushSubscription // push jobs only
+}
+
+// recheck loads the job's message, thread and recipient and decides
+// again; an outcome other than OutcomeSent (with its detail) ends the job.
+func (n *Notifier) recheck(ctx context.Context, j NotifyJob) (delivery, NotifyOutcome, string, error) {
+	var d delivery
+	var err error
+	d.m, err = n.svc.store.MessageGet(ctx, j.TenantID, j.MessageID)
+	switch {
+	case IsCode(err, ENotFound):
+		return d, OutcomeNoAccess, "the message no longer exists", nil
+	case err != nil:
+		return d, "", "", err
+	case d.m.DeletedAt != nil:
+		return d, OutcomeNoAccess, "the message was deleted", nil
+	}
+	d.ev, err = n.loadEvent(ctx, j, d.m)
 	if IsCode(err, ENotFound) || IsCode(err, EInvalid) {
-		n.finish(ctx, j, OutcomeNoAccess, "the thread no longer exists")
-		return nil
+		return d, OutcomeNoAccess, "the thread no longer exists", nil
 	}
 	if err != nil {
-		return err
+		return d, "", "", err
 	}
-	if err := n.loadUsers(ctx, j.TenantID, []int64{j.UserID, m.AuthorID}, ev.users); err != nil {
-		return err
+	if err := n.loadUsers(ctx, j.TenantID, []int64{j.UserID, d.m.AuthorID}, d.ev.users); err != nil {
+		return d, "", "", err
 	}
-	u := ev.users[j.UserID]
-	r := Recipient{j.UserID, j.Reason}
-	f := ev.facts(r, m, j)
-	f.EmailOn = u.EmailNotifications
+	d.u = d.ev.users[j.UserID]
+	f, err := n.sendTimeFacts(ctx, j, &d)
+	if err != nil {
+		return d, "", "", err
+	}
+	return d, DecideDelivery(f), "", nil
+}
+
+// sendTimeFacts gathers the facts again when the job is due: access,
+// mute, settings, devices, read marker and presence.
+func (n *Notifier) sendTimeFacts(ctx context.Context, j NotifyJob, d *delivery) (DeliveryFacts, error) {
+	st := n.svc.store
+	f := d.ev.facts(Recipient{j.UserID, j.Reason}, d.m, j)
 	f.InApp = InAppFor(j.Reason) // expand created it, or the job would not exist
-	if f.CanRead, err = n.svc.userCanRead(ctx, st, j.TenantID, j.UserID, thread{ch: j.Channel}); err != nil {
-		return err
+	var err error
+	if f.CanRead, err = n.svc.userCanRead(ctx, st, j.TenantID, j.UserID, thread{ch: j.Channel}); err != nil || !f.CanRead {
+		return f, err
 	}
-	if f.CanRead {
-		if f.Muted, err = st.MuteGet(ctx, j.TenantID, j.UserID, j.Channel); err != nil {
-			return err
+	if f.Muted, err = st.MuteGet(ctx, j.TenantID, j.UserID, j.Channel); err != nil {
+		return f, err
+	}
+	channels, err := n.svc.notifyChannels(ctx, st, j.TenantID, j.UserID)
+	if err != nil {
+		return f, err
+	}
+	f.ChannelOn = ChannelOn(j.viaOrEmail(), j.Reason, d.u.EmailNotifications, channels)
+	if j.viaOrEmail() == ViaPush {
+		if d.subs, err = st.PushSubscriptionList(ctx, j.TenantID, j.UserID); err != nil {
+			return f, err
 		}
-		rs, err := st.ReadStateList(ctx, j.TenantID, j.UserID, []Channel{j.Channel})
-		if err != nil {
-			return err
-		}
-		f.Read = len(rs) > 0 && rs[0].Seq >= m.Seq
-		if f.Online, err = n.svc.online(ctx, j.TenantID, j.UserID); err != nil {
-			// Without presence we cannot tell; retry rather than email
-			// someone who is looking.
-			return Internal(err, "presence")
+		f.NoDevice = len(d.subs) == 0 || n.cfg.Pusher == nil
+	}
+	rs, err := st.ReadStateList(ctx, j.TenantID, j.UserID, []Channel{j.Channel})
+	if err != nil {
+		return f, err
+	}
+	f.Read = len(rs) > 0 && rs[0].Seq >= d.m.Seq
+	if f.Online, err = n.svc.online(ctx, j.TenantID, j.UserID); err != nil {
+		// Without presence we cannot tell; retry rather than notify
+		// someone who is looking.
+		return f, Internal(err, "presence")
+	}
+	return f, nil
+}
+
+// mailInput is what the email (and the push text) about a job says.
+func (n *Notifier) mailInput(j NotifyJob, d delivery) notifyEmailInput {
+	in := notifyEmailInput{Reason: j.Reason, Locale: d.u.Locale, RecipientName: d.u.Name, AuthorName: d.ev.users[d.m.AuthorID].Name,
+		TenantName: d.ev.tenant.Name, Link: ThreadURL(n.svc.cfg.PublicURL, j.Channel)}
+	if d.ev.topic != nil {
+		in.TopicName = d.ev.topic.Name
+	}
+	if d.ev.tenant.Settings.EmailExcerpts {
+		in.Excerpt = excerptOf(d.m.Body)
+		if d.ev.conv != nil {
+			in.Subject = d.ev.conv.Subject
 		}
 	}
-	if out := DecideEmail(f); out != OutcomeSent {
-		n.finish(ctx, j, out, "")
-		return nil
-	}
+	return in
+}
+
+// sendEmail renders and sends one recipient's email and records it.
+func (n *Notifier) sendEmail(ctx context.Context, j NotifyJob, d delivery) error {
 	if n.cfg.Mailer == nil {
 		n.finish(ctx, j, OutcomeFailed, "email is not configured")
 		return nil
 	}
-	in := notifyEmailInput{Reason: j.Reason, Locale: u.Locale, RecipientName: u.Name, AuthorName: ev.users[m.AuthorID].Name,
-		TenantName: ev.tenant.Name, Link: ThreadURL(n.svc.cfg.PublicURL, j.Channel)}
-	if ev.topic != nil {
-		in.TopicName = ev.topic.Name
-	}
-	if ev.tenant.Settings.EmailExcerpts {
-		in.Excerpt = excerptOf(m.Body)
-		if ev.conv != nil {
-			in.Subject = ev.conv.Subject
-		}
-	}
-	e, err := n.tmpl.render("notify", in)
+	e, err := n.tmpl.render("notify", n.mailInput(j, d))
 	if err != nil {
 		n.log.Error().Err(err).Int64("job", j.ID).Msg("rendering notification email")
 		n.finish(ctx, j, OutcomeFailed, "the email could not be rendered")
 		return nil
 	}
-	email := n.envelope(ev.tenant, e)
-	email.To, email.ToName = u.Email, headerText(u.Name, MaxNameLen)
+	email := n.envelope(d.ev.tenant, e)
+	email.To, email.ToName = d.u.Email, headerText(d.u.Name, MaxNameLen)
 	if err := n.send(ctx, email); err != nil {
 		if IsCode(err, EUnavailable) {
 			return err // temporary: retried, recorded failed after the last attempt
@@ -745,7 +863,7 @@ func (n *Notifier) sendExternal(ctx context.Context, j NotifyJob) error {
 		return Internal(err, "render external email")
 	}
 	record := func(addr string, out NotifyOutcome, detail string) error {
-		d := n.decision(j, Recipient{0, j.Reason}, out, strings.TrimSpace(addr+" "+detail))
+		d := n.decision(j, Recipient{0, j.Reason}, ViaEmail, out, strings.TrimSpace(addr+" "+detail))
 		return st.NotifyDecisionRecord(context.WithoutCancel(ctx), &d)
 	}
 	var temporary error

@@ -18,6 +18,8 @@ import (
 	"parley/hub/redistest"
 	"parley/mail"
 	"parley/mail/smtptest"
+	"parley/push"
+	"parley/push/pushtest"
 	"parley/storage/pgtest"
 	"parley/storage/storetest"
 )
@@ -38,6 +40,8 @@ type ntWorld struct {
 	presence *hub.MemoryPresence
 	smtp     *smtptest.Server
 	mailer   chat.Mailer
+	pushSvc  *pushtest.Server
+	pusher   *push.Pusher
 	notifier *chat.Notifier
 	f        *storetest.Fixture
 
@@ -49,7 +53,13 @@ type ntWorld struct {
 func newNtWorld(t *testing.T, st chat.Store) *ntWorld {
 	t.Helper()
 	w := &ntWorld{st: st, clock: &fakeClock{now: storetest.Now().Truncate(time.Second)}, events: &recorder{},
-		presence: hub.NewMemoryPresence(), smtp: smtptest.New(t, smtptest.Options{})}
+		presence: hub.NewMemoryPresence(), smtp: smtptest.New(t, smtptest.Options{}), pushSvc: pushtest.New(t)}
+	key, err := push.GenerateKey()
+	ntNoErr(t, "push.GenerateKey", err)
+	w.pusher, err = push.New(push.Config{PrivateKey: key, Subject: "mailto:ops@parley.example",
+		Hosts: []string{w.pushSvc.Host()}, Client: w.pushSvc.Client()})
+	ntNoErr(t, "push.New", err)
+	w.pushSvc.ExpectKey(w.pusher.PublicKey())
 	w.svc = w.newService(st, w.presence)
 	m, err := mail.NewSMTP(mail.SMTPConfig{URL: w.smtp.URL(), Timeout: 10 * time.Second})
 	ntNoErr(t, "mail.NewSMTP", err)
@@ -69,12 +79,12 @@ func newNtWorld(t *testing.T, st chat.Store) *ntWorld {
 
 func (w *ntWorld) newService(st chat.Store, p chat.Presence) *chat.Service {
 	return chat.NewService(chat.Config{Store: st, Publisher: w.events, Presence: p, Clock: w.clock,
-		Logger: zerolog.Nop(), NotifyDelay: ntDelay, PublicURL: ntPublicURL})
+		Logger: zerolog.Nop(), NotifyDelay: ntDelay, PublicURL: ntPublicURL, PushHosts: w.pusher.Hosts()})
 }
 
 func (w *ntWorld) newNotifier(t *testing.T, svc *chat.Service) *chat.Notifier {
 	t.Helper()
-	n, err := chat.NewNotifier(svc, chat.NotifierConfig{Mailer: w.mailer, From: "noreply@parley.example",
+	n, err := chat.NewNotifier(svc, chat.NotifierConfig{Mailer: w.mailer, Pusher: w.pusher, From: "noreply@parley.example",
 		Logger: zerolog.Nop(), RetryBase: time.Minute, MaxAttempts: 3, PollInterval: time.Hour})
 	ntNoErr(t, "NewNotifier", err)
 	return n
@@ -268,7 +278,8 @@ func TestNotifierMutesAndPreferences(t *testing.T) {
 	if err != nil || !muted {
 		t.Fatalf("Muted = %v, %v", muted, err)
 	}
-	prefs, err := w.svc.Notifications.SetNotificationPrefs(w.as(t, w.member2), chat.NotificationPrefs{EmailNotifications: false})
+	off := false
+	prefs, err := w.svc.Notifications.SetNotificationPrefs(w.as(t, w.member2), chat.NotificationPrefsChange{EmailNotifications: &off})
 	ntNoErr(t, "SetNotificationPrefs", err)
 	if got, _ := w.svc.Notifications.NotificationPrefs(w.as(t, w.member2)); got != prefs || got.EmailNotifications {
 		t.Fatalf("prefs %+v", got)

@@ -48,7 +48,7 @@ func (n *Notifier) sendOffice(ctx context.Context, j NotifyJob) error {
 		return Internal(err, "render office email")
 	}
 	record := func(out NotifyOutcome, detail string) error {
-		d := n.decision(j, Recipient{0, j.Reason}, out, strings.TrimSpace(addr+" "+detail))
+		d := n.decision(j, Recipient{0, j.Reason}, ViaEmail, out, strings.TrimSpace(addr+" "+detail))
 		return st.NotifyDecisionRecord(context.WithoutCancel(ctx), &d)
 	}
 	if n.cfg.Mailer == nil {

@@ -131,10 +131,11 @@ func IntervalPassed(prev *time.Time, at time.Time, interval time.Duration) bool 
 	return prev == nil || at.Sub(*prev) >= interval
 }
 
-// EmailFacts is everything the email decision for one recipient depends
-// on. At expand time the Notifier does not yet know Online and Read (they
-// stay false); at send time it knows everything again.
-type EmailFacts struct {
+// DeliveryFacts is everything the decision about one recipient's email
+// or push depends on. At expand time the Notifier does not yet know
+// Online and Read (they stay false); at send time it knows everything
+// again.
+type DeliveryFacts struct {
 	Reason      NotifyReason
 	RecipientID int64
 	AuthorID    int64
@@ -144,22 +145,35 @@ type EmailFacts struct {
 	MessageAt        time.Time
 	PrevMessageAt    *time.Time
 
-	CanRead bool // the recipient is active and may read the thread
-	Muted   bool // the recipient muted the thread
-	EmailOn bool // the recipient's email preference
-	Read    bool // the recipient's read marker is at or past the message
-	Online  bool // the recipient is connected on some node
-	InApp   bool // an in-app notification was created for this event
+	CanRead   bool // the recipient is active and may read the thread
+	Muted     bool // the recipient muted the thread
+	ChannelOn bool // the recipient's settings let this channel carry it (ChannelOn)
+	NoDevice  bool // push only: the recipient has no subscribed device
+	Read      bool // the recipient's read marker is at or past the message
+	Online    bool // the recipient is connected on some node
+	InApp     bool // an in-app notification was created for this event
 }
 
-// DecideEmail returns what becomes of one recipient's email: OutcomeSent
-// means send it; anything else says why not. The order of the checks
-// decides which reason the log shows when several apply: facts about the
-// message first (author, access, topic rules), then the recipient's
-// choices (mute, preference), then what they are doing (read, online).
-// A mention ignores the topic's setting and interval but not the rest; a
-// mute silences mentions too.
-func DecideEmail(f EmailFacts) NotifyOutcome {
+// ChannelOn reports whether a user's settings let via carry a
+// notification for reason: email needs the user's email switch
+// (User.EmailNotifications) and the kind's email choice, push the kind's
+// push choice.
+func ChannelOn(via NotifyVia, reason NotifyReason, emailSwitch bool, c NotifyChannels) bool {
+	if via == ViaPush {
+		return c.For(reason).Push
+	}
+	return emailSwitch && c.For(reason).Email
+}
+
+// DecideDelivery returns what becomes of one recipient's email or push:
+// OutcomeSent means send it; anything else says why not. The order of the
+// checks decides which reason the log shows when several apply: facts
+// about the message first (author, access, topic rules), then the
+// recipient's choices (mute, preference, devices), then what they are
+// doing (read, online). A mention ignores the topic's setting and
+// interval but not the rest; a mute silences mentions too. Email and push
+// follow the same rules; only the preference differs.
+func DecideDelivery(f DeliveryFacts) NotifyOutcome {
 	switch {
 	case f.RecipientID == f.AuthorID:
 		return OutcomeAuthor
@@ -171,8 +185,10 @@ func DecideEmail(f EmailFacts) NotifyOutcome {
 		return OutcomeInterval
 	case f.Muted:
 		return OutcomeMuted
-	case !f.EmailOn:
+	case !f.ChannelOn:
 		return OutcomePreference
+	case f.NoDevice:
+		return OutcomeNoDevice
 	case f.Read:
 		return OutcomeRead
 	case f.Online && f.InApp:
@@ -199,25 +215,27 @@ func RetryDelay(attempts int, base, maxDelay time.Duration) time.Duration {
 func ExplainOutcome(o NotifyOutcome) string {
 	switch o {
 	case OutcomeSent:
-		return "An email was sent."
+		return "The email or push was sent."
 	case OutcomeInApp:
 		return "The person was online: they got the in-app notification only."
 	case OutcomeOnline:
-		return "The person was online when the email was due, so none was sent."
+		return "The person was online when the email or push was due, so none was sent."
 	case OutcomeInterval:
 		return "The topic's previous message was more recent than its notification interval."
 	case OutcomeMuted:
 		return "The person has muted this topic or conversation."
 	case OutcomeRead:
-		return "The person had read the message before the email was due."
+		return "The person had read the message before the email or push was due."
 	case OutcomePreference:
-		return "The person has turned email notifications off."
+		return "The person's notification settings turn this channel off for this kind of notification."
+	case OutcomeNoDevice:
+		return "The person has no device that receives push notifications."
 	case OutcomeTopicOff:
 		return "The topic does not send email notifications."
 	case OutcomeAuthor:
 		return "The person wrote the message."
 	case OutcomeNoAccess:
-		return "The person could not read the thread (or the message was gone) when the email was due."
+		return "The person could not read the thread (or the message was gone) when the email or push was due."
 	case OutcomeFailed:
 		return "Sending failed; the detail says why."
 	}

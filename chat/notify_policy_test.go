@@ -15,65 +15,65 @@ func TestDecideEmailTopic(t *testing.T) {
 	at := func(d time.Duration) time.Time { return prev.Add(d) }
 	// base is an offline member who may read, has email on, and has not
 	// read the message: the interval has passed exactly.
-	base := chat.EmailFacts{
+	base := chat.DeliveryFacts{
 		Reason: chat.ReasonTopicMessage, RecipientID: 2, AuthorID: 1,
 		TopicEmailNotify: true, TopicInterval: interval, MessageAt: at(interval), PrevMessageAt: &prev,
-		CanRead: true, EmailOn: true,
+		CanRead: true, ChannelOn: true,
 	}
-	with := func(change func(f *chat.EmailFacts)) chat.EmailFacts {
+	with := func(change func(f *chat.DeliveryFacts)) chat.DeliveryFacts {
 		f := base
 		change(&f)
 		return f
 	}
 	for _, tc := range []struct {
 		name  string
-		facts chat.EmailFacts
+		facts chat.DeliveryFacts
 		want  chat.NotifyOutcome
 	}{
-		{"interval minus one second", with(func(f *chat.EmailFacts) { f.MessageAt = at(interval - time.Second) }), chat.OutcomeInterval},
+		{"interval minus one second", with(func(f *chat.DeliveryFacts) { f.MessageAt = at(interval - time.Second) }), chat.OutcomeInterval},
 		{"exactly the interval", base, chat.OutcomeSent},
-		{"interval plus one second", with(func(f *chat.EmailFacts) { f.MessageAt = at(interval + time.Second) }), chat.OutcomeSent},
-		{"no previous message", with(func(f *chat.EmailFacts) { f.PrevMessageAt = nil; f.MessageAt = prev }), chat.OutcomeSent},
-		{"zero interval right after another", with(func(f *chat.EmailFacts) { f.TopicInterval = 0; f.MessageAt = prev }), chat.OutcomeSent},
-		{"notifications off", with(func(f *chat.EmailFacts) { f.TopicEmailNotify = false }), chat.OutcomeTopicOff},
-		{"notifications off beats interval", with(func(f *chat.EmailFacts) {
+		{"interval plus one second", with(func(f *chat.DeliveryFacts) { f.MessageAt = at(interval + time.Second) }), chat.OutcomeSent},
+		{"no previous message", with(func(f *chat.DeliveryFacts) { f.PrevMessageAt = nil; f.MessageAt = prev }), chat.OutcomeSent},
+		{"zero interval right after another", with(func(f *chat.DeliveryFacts) { f.TopicInterval = 0; f.MessageAt = prev }), chat.OutcomeSent},
+		{"notifications off", with(func(f *chat.DeliveryFacts) { f.TopicEmailNotify = false }), chat.OutcomeTopicOff},
+		{"notifications off beats interval", with(func(f *chat.DeliveryFacts) {
 			f.TopicEmailNotify = false
 			f.MessageAt = at(time.Second)
 		}), chat.OutcomeTopicOff},
-		{"author", with(func(f *chat.EmailFacts) { f.RecipientID = f.AuthorID }), chat.OutcomeAuthor},
-		{"author even when mentioned", with(func(f *chat.EmailFacts) {
+		{"author", with(func(f *chat.DeliveryFacts) { f.RecipientID = f.AuthorID }), chat.OutcomeAuthor},
+		{"author even when mentioned", with(func(f *chat.DeliveryFacts) {
 			f.Reason = chat.ReasonMention
 			f.RecipientID = f.AuthorID
 		}), chat.OutcomeAuthor},
-		{"mention inside the interval", with(func(f *chat.EmailFacts) {
+		{"mention inside the interval", with(func(f *chat.DeliveryFacts) {
 			f.Reason = chat.ReasonMention
 			f.MessageAt = at(interval - time.Second)
 		}), chat.OutcomeSent},
-		{"mention with notifications off", with(func(f *chat.EmailFacts) {
+		{"mention with notifications off", with(func(f *chat.DeliveryFacts) {
 			f.Reason = chat.ReasonMention
 			f.TopicEmailNotify = false
 		}), chat.OutcomeSent},
-		{"mention while online gets in-app only", with(func(f *chat.EmailFacts) {
+		{"mention while online gets in-app only", with(func(f *chat.DeliveryFacts) {
 			f.Reason = chat.ReasonMention
 			f.Online = true
 			f.InApp = true
 		}), chat.OutcomeInApp},
-		{"mention while muted", with(func(f *chat.EmailFacts) {
+		{"mention while muted", with(func(f *chat.DeliveryFacts) {
 			f.Reason = chat.ReasonMention
 			f.Muted = true
 		}), chat.OutcomeMuted},
-		{"muted", with(func(f *chat.EmailFacts) { f.Muted = true }), chat.OutcomeMuted},
-		{"preference off", with(func(f *chat.EmailFacts) { f.EmailOn = false }), chat.OutcomePreference},
-		{"online", with(func(f *chat.EmailFacts) { f.Online = true }), chat.OutcomeOnline},
-		{"read", with(func(f *chat.EmailFacts) { f.Read = true }), chat.OutcomeRead},
-		{"read and online says read", with(func(f *chat.EmailFacts) { f.Read = true; f.Online = true }), chat.OutcomeRead},
-		{"no access", with(func(f *chat.EmailFacts) { f.CanRead = false }), chat.OutcomeNoAccess},
-		{"interval beats mute", with(func(f *chat.EmailFacts) {
+		{"muted", with(func(f *chat.DeliveryFacts) { f.Muted = true }), chat.OutcomeMuted},
+		{"preference off", with(func(f *chat.DeliveryFacts) { f.ChannelOn = false }), chat.OutcomePreference},
+		{"online", with(func(f *chat.DeliveryFacts) { f.Online = true }), chat.OutcomeOnline},
+		{"read", with(func(f *chat.DeliveryFacts) { f.Read = true }), chat.OutcomeRead},
+		{"read and online says read", with(func(f *chat.DeliveryFacts) { f.Read = true; f.Online = true }), chat.OutcomeRead},
+		{"no access", with(func(f *chat.DeliveryFacts) { f.CanRead = false }), chat.OutcomeNoAccess},
+		{"interval beats mute", with(func(f *chat.DeliveryFacts) {
 			f.MessageAt = at(time.Second)
 			f.Muted = true
 		}), chat.OutcomeInterval},
 	} {
-		if got := chat.DecideEmail(tc.facts); got != tc.want {
+		if got := chat.DecideDelivery(tc.facts); got != tc.want {
 			t.Errorf("%s: DecideEmail = %s, want %s", tc.name, got, tc.want)
 		}
 	}
@@ -81,25 +81,25 @@ func TestDecideEmailTopic(t *testing.T) {
 
 func TestDecideEmailConversation(t *testing.T) {
 	t.Parallel()
-	base := chat.EmailFacts{Reason: chat.ReasonCustomerMessage, RecipientID: 2, AuthorID: 1,
-		MessageAt: time.Now(), CanRead: true, EmailOn: true, InApp: true}
+	base := chat.DeliveryFacts{Reason: chat.ReasonCustomerMessage, RecipientID: 2, AuthorID: 1,
+		MessageAt: time.Now(), CanRead: true, ChannelOn: true, InApp: true}
 	for _, tc := range []struct {
 		name   string
-		change func(f *chat.EmailFacts)
+		change func(f *chat.DeliveryFacts)
 		want   chat.NotifyOutcome
 	}{
-		{"offline", func(*chat.EmailFacts) {}, chat.OutcomeSent},
-		{"online gets the in-app notification only", func(f *chat.EmailFacts) { f.Online = true }, chat.OutcomeInApp},
+		{"offline", func(*chat.DeliveryFacts) {}, chat.OutcomeSent},
+		{"online gets the in-app notification only", func(f *chat.DeliveryFacts) { f.Online = true }, chat.OutcomeInApp},
 		// Topic settings never apply to conversations.
-		{"topic settings ignored", func(f *chat.EmailFacts) { f.TopicEmailNotify = false; f.TopicInterval = time.Hour }, chat.OutcomeSent},
-		{"read", func(f *chat.EmailFacts) { f.Read = true }, chat.OutcomeRead},
-		{"muted", func(f *chat.EmailFacts) { f.Muted = true }, chat.OutcomeMuted},
-		{"preference off", func(f *chat.EmailFacts) { f.EmailOn = false }, chat.OutcomePreference},
-		{"lost access", func(f *chat.EmailFacts) { f.CanRead = false }, chat.OutcomeNoAccess},
+		{"topic settings ignored", func(f *chat.DeliveryFacts) { f.TopicEmailNotify = false; f.TopicInterval = time.Hour }, chat.OutcomeSent},
+		{"read", func(f *chat.DeliveryFacts) { f.Read = true }, chat.OutcomeRead},
+		{"muted", func(f *chat.DeliveryFacts) { f.Muted = true }, chat.OutcomeMuted},
+		{"preference off", func(f *chat.DeliveryFacts) { f.ChannelOn = false }, chat.OutcomePreference},
+		{"lost access", func(f *chat.DeliveryFacts) { f.CanRead = false }, chat.OutcomeNoAccess},
 	} {
 		f := base
 		tc.change(&f)
-		if got := chat.DecideEmail(f); got != tc.want {
+		if got := chat.DecideDelivery(f); got != tc.want {
 			t.Errorf("%s: DecideEmail = %s, want %s", tc.name, got, tc.want)
 		}
 	}

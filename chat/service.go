@@ -40,6 +40,11 @@ type Config struct {
 	MaxAttachmentBytes int64
 	// PublicURL is the address users open, used in email links.
 	PublicURL string
+	// PushHosts are the push service hosts a Web Push subscription may
+	// point at ("fcm.googleapis.com", "*.push.apple.com"; see
+	// CheckPushEndpoint). Empty: Web Push is off and subscribing answers
+	// EUnavailable.
+	PushHosts []string
 }
 
 func (c *Config) setDefaults() {

@@ -363,9 +363,12 @@ type RetentionRun struct {
 
 // NotifyJob is one unit of outbox work: tell UserID about MessageID.
 type NotifyJob struct {
-	ID        int64
-	TenantID  int64
-	UserID    int64
+	ID       int64
+	TenantID int64
+	UserID   int64
+	// Via is the channel of a per-recipient job ("" is stored as email);
+	// event jobs (UserID 0) have none.
+	Via       NotifyVia
 	Reason    NotifyReason
 	Channel   Channel
 	MessageID int64
@@ -391,11 +394,12 @@ type NotifyBacklog struct {
 	OldestDue time.Time
 }
 
-// NotifyDecision is one recorded decision about an email.
+// NotifyDecision is one recorded decision about an email or a push.
 type NotifyDecision struct {
 	ID        int64
 	TenantID  int64
 	UserID    int64
+	Via       NotifyVia // "" is stored as email
 	Channel   Channel
 	MessageID int64
 	Reason    NotifyReason
@@ -444,6 +448,28 @@ type NotificationStore interface {
 	// MuteSet mutes or unmutes a channel for a user.
 	MuteSet(ctx context.Context, tenantID, userID int64, ch Channel, muted bool) error
 	MuteGet(ctx context.Context, tenantID, userID int64, ch Channel) (bool, error)
+
+	// NotifyPrefsGet returns the user's channels per kind; ENotFound when
+	// the user never saved any (DefaultNotifyChannels applies).
+	NotifyPrefsGet(ctx context.Context, tenantID, userID int64) (NotifyChannels, error)
+	NotifyPrefsSave(ctx context.Context, tenantID, userID int64, c NotifyChannels) error
+
+	// PushSubscriptionSave inserts a subscription, or updates the one
+	// with the same endpoint (whoever had it); it sets ID and CreatedAt.
+	PushSubscriptionSave(ctx context.Context, s *PushSubscription) error
+	// PushSubscriptionList lists a user's subscriptions, oldest first.
+	PushSubscriptionList(ctx context.Context, tenantID, userID int64) ([]PushSubscription, error)
+	PushSubscriptionDelete(ctx context.Context, tenantID, id int64) error
+	PushSubscriptionDeleteEndpoint(ctx context.Context, tenantID, userID int64, endpoint string) error
+}
+
+// viaOrEmail is the job's channel; jobs from before Web Push have none
+// and are emails.
+func (j NotifyJob) viaOrEmail() NotifyVia {
+	if j.Via == "" {
+		return ViaEmail
+	}
+	return j.Via
 }
 
 // CannedReplyStore keeps canned replies: tenant-wide (OwnerID nil) and

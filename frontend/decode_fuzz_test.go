@@ -23,7 +23,7 @@ var requestTypes = []func() any{
 	func() any { return new(companyRequest) }, func() any { return new(loginRequest) },
 	func() any { return new(meUpdateRequest) }, func() any { return new(muteRequest) },
 	func() any { return new(passwordChangeRequest) }, func() any { return new(passwordResetRequest) },
-	func() any { return new(prefsRequest) },
+	func() any { return new(prefsRequest) }, func() any { return new(pushSubscriptionRequest) },
 	func() any { return new(chat.CannedReplyInput) }, func() any { return new(cannedExpandInput) },
 }
 

@@ -116,7 +116,7 @@ type Messages interface {
 	UploadAttachment(ctx context.Context, filename string, r io.Reader) (chat.Attachment, error)
 }
 
-// Notifications serves a user's notifications, preferences and mutes. (chat.NotificationService)
+// Notifications serves a user's notifications, preferences, mutes and push devices. (chat.NotificationService)
 type Notifications interface {
 	MarkAllNotificationsRead(ctx context.Context, upTo int64) error
 	MarkNotificationRead(ctx context.Context, id int64) error
@@ -127,7 +127,10 @@ type Notifications interface {
 	Notifications(ctx context.Context, page chat.Page) ([]chat.Notification, error)
 	NotificationsNewest(ctx context.Context, before int64, limit int) ([]chat.Notification, error)
 	SetMuted(ctx context.Context, ch chat.Channel, muted bool) error
-	SetNotificationPrefs(ctx context.Context, prefs chat.NotificationPrefs) (chat.NotificationPrefs, error)
+	SetNotificationPrefs(ctx context.Context, change chat.NotificationPrefsChange) (chat.NotificationPrefs, error)
+	SubscribePush(ctx context.Context, in chat.PushSubscriptionInput) (chat.PushSubscription, error)
+	UnsubscribePush(ctx context.Context, endpoint string) error
+	PushDeviceCount(ctx context.Context) (int, error)
 }
 
 // CannedReplies keeps the handler side's canned replies. (chat.CannedReplyService)

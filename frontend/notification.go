@@ -117,7 +117,8 @@ func (s *Server) notificationReadAll(w http.ResponseWriter, r *http.Request) err
 }
 
 type prefsRequest struct {
-	EmailNotifications *bool `json:"email_notifications"`
+	EmailNotifications *bool                `json:"email_notifications"`
+	Channels           *chat.NotifyChannels `json:"channels"`
 }
 
 func (s *Server) notificationPrefs(w http.ResponseWriter, r *http.Request) error {
@@ -134,10 +135,8 @@ func (s *Server) notificationPrefsSet(w http.ResponseWriter, r *http.Request) er
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	if req.EmailNotifications == nil {
-		return chat.Errorf(chat.EInvalid, "email_notifications is required")
-	}
-	prefs, err := s.notifications.SetNotificationPrefs(r.Context(), chat.NotificationPrefs{EmailNotifications: *req.EmailNotifications})
+	prefs, err := s.notifications.SetNotificationPrefs(r.Context(),
+		chat.NotificationPrefsChange{EmailNotifications: req.EmailNotifications, Channels: req.Channels})
 	if err != nil {
 		return err
 	}

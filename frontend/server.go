@@ -38,6 +38,9 @@ type Config struct {
 	// carries the client address (X-Forwarded-For: its last entry, or
 	// X-Real-IP). Empty: the connection's remote address is used.
 	ClientIPHeader string
+	// PushPublicKey is the VAPID application server key (base64url)
+	// browsers subscribe to Web Push with; empty: no Web Push.
+	PushPublicKey string
 	// Ready reports whether the server can serve (database reachable and
 	// migrated); nil counts as ready.
 	Ready  func(ctx context.Context) error
@@ -220,6 +223,7 @@ func (s *Server) routes() {
 	s.registerSearch(m)
 	s.registerReactions(m)
 	s.registerNotifications(m)
+	s.registerPush(m)
 	s.registerConversations(m)
 	s.registerCannedReplies(m)
 
@@ -254,7 +258,7 @@ func securityHeaders(https bool, next http.Handler) http.Handler {
 		if https {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
-		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		h.Set("Content-Security-Policy", web.CSP)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")

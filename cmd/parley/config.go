@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"parley/frontend"
+	"parley/push"
 )
 
 // Config is everything the binary is told from outside. Each field comes
@@ -76,6 +77,13 @@ type Config struct {
 	// the default 20 and negative no limit (the variable's 0).
 	MaxSocketsPerUser int // PARLEY_MAX_SOCKETS_PER_USER, default 20, 0: no limit
 
+	// Web Push (docs/notifications.md): the VAPID key signs every push;
+	// browsers subscribe with its public half, so it must stay the same
+	// (a new key makes every device subscribe again).
+	VAPIDPrivateKey string   // PARLEY_VAPID_PRIVATE_KEY, default: generated into DataDir (single node); none in a cluster: no Web Push
+	VAPIDSubject    string   // PARLEY_VAPID_SUBJECT, default "mailto:<PARLEY_MAIL_FROM>"
+	PushHosts       []string // PARLEY_PUSH_HOSTS, default the browsers' push services (push.DefaultHosts)
+
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string // PARLEY_METRICS_TOKEN, default "": no login
 
@@ -120,6 +128,9 @@ var options = []option{
 	{"shutdown-drain", "2s", "how long a stop waits for WebSocket clients to answer the going-away close before dropping their sockets", false},
 	{"poll-interval", "1s", "while Redis is down: how often each node reads the channels its clients follow from the database", false},
 	{"max-sockets-per-user", "20", "open WebSockets one user may have on a node (the next is closed with code 4009); 0: no limit", false},
+	{"vapid-private-key", "", "VAPID private key for Web Push (base64url P-256 scalar); empty: generated into the data directory, or no Web Push with PostgreSQL or Redis", true},
+	{"vapid-subject", "", "contact push services may use about this server (mailto: or https:); default mailto:<mail-from>", false},
+	{"push-hosts", "", "comma-separated push service hosts a subscription may point at (*.domain allowed); default the browsers' own", false},
 	{"metrics-token", "", "bearer token /metrics requires (Authorization: Bearer ...); empty: no login, block /metrics at the balancer", true},
 	{"log-level", "info", "debug, info, warn or error", false},
 	{"log-format", "auto", "json, console, or auto (console on a terminal)", false},
@@ -208,20 +219,22 @@ func resolve(o option, set map[string]bool, values, files map[string]*string, ge
 // reported, not only the first.
 func buildConfig(raw map[string]string) (Config, error) {
 	c := Config{
-		Listen:         raw["listen"],
-		PublicURL:      strings.TrimRight(raw["public-url"], "/"),
-		DataDir:        raw["data-dir"],
-		DatabaseURL:    raw["database-url"],
-		RedisURL:       raw["redis-url"],
-		RedisPrefix:    raw["redis-prefix"],
-		SMTPURL:        raw["smtp-url"],
-		MailFrom:       raw["mail-from"],
-		AdminEmail:     raw["admin-email"],
-		AdminPassword:  raw["admin-password"],
-		ClientIPHeader: raw["client-ip-header"],
-		MetricsToken:   raw["metrics-token"],
-		LogLevel:       raw["log-level"],
-		LogFormat:      raw["log-format"],
+		Listen:          raw["listen"],
+		PublicURL:       strings.TrimRight(raw["public-url"], "/"),
+		DataDir:         raw["data-dir"],
+		DatabaseURL:     raw["database-url"],
+		RedisURL:        raw["redis-url"],
+		RedisPrefix:     raw["redis-prefix"],
+		SMTPURL:         raw["smtp-url"],
+		MailFrom:        raw["mail-from"],
+		AdminEmail:      raw["admin-email"],
+		AdminPassword:   raw["admin-password"],
+		ClientIPHeader:  raw["client-ip-header"],
+		MetricsToken:    raw["metrics-token"],
+		VAPIDPrivateKey: strings.TrimSpace(raw["vapid-private-key"]),
+		VAPIDSubject:    raw["vapid-subject"],
+		LogLevel:        raw["log-level"],
+		LogFormat:       raw["log-format"],
 	}
 	for _, k := range strings.Split(raw["session-keys"], ",") {
 		if k = strings.TrimSpace(k); k != "" {
@@ -233,6 +246,7 @@ func buildConfig(raw map[string]string) (Config, error) {
 	errs = append(errs, c.checkTimings()...)
 	errs = append(errs, c.checkAddresses()...)
 	errs = append(errs, c.checkLoggingAndKeys()...)
+	errs = append(errs, c.parsePush(raw)...)
 	return c, errors.Join(errs...)
 }
 
@@ -332,6 +346,29 @@ func (c *Config) checkLoggingAndKeys() []error {
 	return errs
 }
 
+// parsePush sets and checks the Web Push options: the push hosts, the
+// VAPID contact (default mailto:<mail-from>) and the key.
+func (c *Config) parsePush(raw map[string]string) []error {
+	for _, h := range strings.Split(raw["push-hosts"], ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.PushHosts = append(c.PushHosts, h)
+		}
+	}
+	if c.VAPIDSubject == "" {
+		c.VAPIDSubject = "mailto:" + c.MailFrom
+	}
+	var errs []error
+	if c.VAPIDPrivateKey != "" {
+		if _, err := push.PublicKeyOf(c.VAPIDPrivateKey); err != nil {
+			errs = append(errs, fmt.Errorf("PARLEY_VAPID_PRIVATE_KEY: %w", err))
+		}
+	}
+	if !strings.HasPrefix(c.VAPIDSubject, "mailto:") && !strings.HasPrefix(c.VAPIDSubject, "https://") {
+		errs = append(errs, fmt.Errorf("PARLEY_VAPID_SUBJECT: %q is not a mailto: or https:// URL", c.VAPIDSubject))
+	}
+	return errs
+}
+
 // Cluster reports whether several nodes may share this configuration: with
 // PostgreSQL or Redis, every node must be given the same session keys.
 func (c Config) Cluster() bool { return c.DatabaseURL != "" || c.RedisURL != "" }
@@ -354,38 +391,80 @@ func (c Config) sessionKeys() ([][]byte, error) {
 	if c.Cluster() {
 		return nil, errMissingSessionKeys
 	}
-	if err := checkDataDir(c.DataDir); err != nil {
-		return nil, err
-	}
-	path := filepath.Join(c.DataDir, sessionKeyFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	key, err := c.keptKey(sessionKeyFile, "session key", func() (string, error) {
 		raw := make([]byte, 48)
 		if _, err := rand.Read(raw); err != nil {
-			return nil, err
+			return "", err
 		}
-		key := base64.RawURLEncoding.EncodeToString(raw)
+		return base64.RawURLEncoding.EncodeToString(raw), nil
+	}, func(key string) error {
+		if len(key) < frontend.MinSessionKeyLen {
+			return fmt.Errorf("shorter than %d bytes", frontend.MinSessionKeyLen)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return [][]byte{[]byte(key)}, nil
+}
+
+// keptKey returns the key kept in the data directory's file name,
+// generating and writing it on first use (a second process racing the
+// first reads what the first wrote); check refuses a damaged file.
+func (c Config) keptKey(name, what string, generate func() (string, error), check func(string) error) (string, error) {
+	if err := checkDataDir(c.DataDir); err != nil {
+		return "", err
+	}
+	path := filepath.Join(c.DataDir, name)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key, err := generate()
+		if err != nil {
+			return "", err
+		}
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, fs.ErrExist) {
-			return c.sessionKeys() // another process wrote it first
+			return c.keptKey(name, what, generate, check) // another process wrote it first
 		}
 		if err != nil {
-			return nil, fmt.Errorf("session key: %w", err)
+			return "", fmt.Errorf("%s: %w", what, err)
 		}
 		_, werr := f.WriteString(key + "\n")
 		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-			return nil, fmt.Errorf("session key: %w", err)
+			return "", fmt.Errorf("%s: %w", what, err)
 		}
-		return [][]byte{[]byte(key)}, nil
+		return key, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("session key: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	key := strings.TrimSpace(string(b))
-	if len(key) < frontend.MinSessionKeyLen {
-		return nil, fmt.Errorf("session key in %s is shorter than %d bytes", path, frontend.MinSessionKeyLen)
+	if err := check(key); err != nil {
+		return "", fmt.Errorf("%s in %s: %w", what, path, err)
 	}
-	return [][]byte{[]byte(key)}, nil
+	return key, nil
+}
+
+// vapidKeyFile is where the embedded default keeps its generated VAPID
+// key, beside the session key.
+const vapidKeyFile = "vapid.key"
+
+// vapidKey returns the configured VAPID private key, or on a single node
+// the key kept in the data directory, generated on first use. In a
+// cluster without a configured key it returns "": every node must sign
+// with the same key, so no node may make up its own, and Web Push is off.
+func (c Config) vapidKey() (string, error) {
+	if c.VAPIDPrivateKey != "" {
+		return c.VAPIDPrivateKey, nil
+	}
+	if c.Cluster() {
+		return "", nil
+	}
+	return c.keptKey(vapidKeyFile, "VAPID key", push.GenerateKey, func(key string) error {
+		_, err := push.PublicKeyOf(key)
+		return err
+	})
 }
 
 // newLogger builds the process logger: JSON lines, or console output on a

@@ -42,7 +42,7 @@ func TestDependencyRule(t *testing.T) {
 	}
 	// layer names the part of the layout a package belongs to.
 	layer := func(pkg string) string {
-		for _, l := range []string{"parley/chat", "parley/hub", "parley/storage", "parley/frontend", "parley/mail", "parley/cmd", "parley/sql"} {
+		for _, l := range []string{"parley/chat", "parley/hub", "parley/storage", "parley/frontend", "parley/mail", "parley/push", "parley/cmd", "parley/sql"} {
 			if pkg == l || strings.HasPrefix(pkg, l+"/") {
 				return l
 			}

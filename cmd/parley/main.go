@@ -41,6 +41,7 @@ import (
 	"parley/frontend"
 	"parley/hub"
 	"parley/mail"
+	"parley/push"
 	"parley/storage/postgres"
 	"parley/storage/sqlite"
 )
@@ -79,6 +80,10 @@ type Main struct {
 	// hubOptions, set by tests before Run, adjusts the hub's configuration
 	// (e.g. turns off a backstop that would hide a broken live path).
 	hubOptions func(*hub.Config)
+	// pushClient, set by tests before Run, sends the Web Pushes (one that
+	// trusts the test push service's certificate).
+	pushClient *http.Client
+	pusher     *push.Pusher
 
 	serveErr  chan error
 	bgCancel  context.CancelFunc
@@ -155,6 +160,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := m.newPusher(); err != nil {
+		return err
+	}
 	if m.store, err = openStore(ctx, c, m.Log); err != nil {
 		return err
 	}
@@ -175,7 +183,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.svc = chat.NewService(chat.Config{Store: m.store, Publisher: hub.Publisher{Broker: m.broker},
 		Presence: m.presence, Logger: m.Log,
 		SessionLifetime: c.SessionLifetime, SessionIdleTimeout: c.SessionIdleTimeout, PublicURL: m.publicURL,
-		NotifyDelay: c.NotifyDelay, PostBatches: postBatches(c)})
+		NotifyDelay: c.NotifyDelay, PostBatches: postBatches(c), PushHosts: m.pushHosts()})
 
 	// Everything that can refuse the configuration comes before the first
 	// run: a generated admin password is printed only once, at the end.
@@ -184,7 +192,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	fe, err := frontend.New(frontend.Config{Domain: frontend.DomainOf(m.svc), PublicURL: m.publicURL, SessionKeys: keys,
-		SessionLifetime: c.SessionLifetime, ClientIPHeader: c.ClientIPHeader, Logger: m.Log,
+		SessionLifetime: c.SessionLifetime, ClientIPHeader: c.ClientIPHeader, Logger: m.Log, PushPublicKey: m.pushPublicKey(),
 		Ready: func(ctx context.Context) error { _, err := m.store.TenantCount(ctx); return err }})
 	if err != nil {
 		return err
@@ -293,7 +301,11 @@ func (m *Main) startWorkers(ctx context.Context, mailer chat.Mailer) error {
 	c := m.Config
 	node, _ := os.Hostname()
 	node = fmt.Sprintf("%s:%d", node, os.Getpid())
-	notifier, err := chat.NewNotifier(m.svc, chat.NotifierConfig{Mailer: mailer, From: c.MailFrom, Node: node, Logger: m.Log,
+	var pusher chat.Pusher
+	if m.pusher != nil {
+		pusher = m.pusher
+	}
+	notifier, err := chat.NewNotifier(m.svc, chat.NotifierConfig{Mailer: mailer, Pusher: pusher, From: c.MailFrom, Node: node, Logger: m.Log,
 		PollInterval: c.NotifyPoll, BatchSize: c.NotifyBatch, Lease: c.NotifyLease, SendTimeout: c.NotifySendTimeout})
 	if err != nil {
 		return err
@@ -308,6 +320,39 @@ func (m *Main) startWorkers(ctx context.Context, mailer chat.Mailer) error {
 	})
 	m.bg.Go(func() { m.svc.Conversations.RetentionLoop(bgCtx, 0, node) })
 	return nil
+}
+
+// newPusher makes the Web Push sender from the VAPID key (kept in the
+// data directory on a single node); without a key (a cluster given none)
+// there is no Web Push.
+func (m *Main) newPusher() error {
+	key, err := m.Config.vapidKey()
+	if err != nil {
+		return err
+	}
+	if key == "" {
+		m.Log.Info().Str("component", "main").Msg("PARLEY_VAPID_PRIVATE_KEY is not set: no Web Push (every node needs the same key)")
+		return nil
+	}
+	m.pusher, err = push.New(push.Config{PrivateKey: key, Subject: m.Config.VAPIDSubject, Hosts: m.Config.PushHosts, Client: m.pushClient})
+	if err != nil {
+		return fmt.Errorf("PARLEY_VAPID_PRIVATE_KEY: %w", err)
+	}
+	return nil
+}
+
+func (m *Main) pushHosts() []string {
+	if m.pusher == nil {
+		return nil
+	}
+	return m.pusher.Hosts()
+}
+
+func (m *Main) pushPublicKey() string {
+	if m.pusher == nil {
+		return ""
+	}
+	return m.pusher.PublicKey()
 }
 
 // newMailer returns the SMTP mailer of PARLEY_SMTP_URL, nil when unset.

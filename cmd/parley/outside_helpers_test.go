@@ -53,6 +53,13 @@ func startOutside(t *testing.T, engine string, tweak func(*Config)) *outsideServ
 // change too.
 func startOutsideHub(t *testing.T, engine string, tweak func(*Config), hubTweak func(*hub.Config)) *outsideServer {
 	t.Helper()
+	return startOutsideMain(t, engine, tweak, func(m *Main) { m.hubOptions = hubTweak })
+}
+
+// startOutsideMain is startOutside with mainTweak called on the Main
+// before it runs (test-only wiring: hub options, the push client).
+func startOutsideMain(t *testing.T, engine string, tweak func(*Config), mainTweak func(*Main)) *outsideServer {
+	t.Helper()
 	cfg := testConfig(t)
 	cfg.AdminPassword = outsidePassword
 	if engine == "postgres" {
@@ -63,7 +70,9 @@ func startOutsideHub(t *testing.T, engine string, tweak func(*Config), hubTweak 
 		tweak(&cfg)
 	}
 	m := NewMain(cfg, testLogger(t), newOutput())
-	m.hubOptions = hubTweak
+	if mainTweak != nil {
+		mainTweak(m)
+	}
 	if err := m.Run(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -27,11 +27,16 @@ var static embed.FS
 // versionToken is replaced in index.html by the asset version.
 const versionToken = "__VERSION__"
 
+// CSP is the Content-Security-Policy of every response: only Parley's
+// own scripts, styles, workers and manifest; images also as data: URLs,
+// for the favicon with the unread badge (drawn on a canvas).
+const CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+
 // Headers every response of the app carries. The server sets them too;
 // repeating them here keeps the app safe wherever it is mounted. No inline
 // script or style is ever needed: the CSP forbids both.
 var securityHeaders = map[string]string{
-	"Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+	"Content-Security-Policy": CSP,
 	"X-Content-Type-Options":  "nosniff",
 	"X-Frame-Options":         "DENY",
 	"Referrer-Policy":         "same-origin",
@@ -44,6 +49,8 @@ var contentTypes = map[string]string{
 	".svg":  "image/svg+xml",
 	".png":  "image/png",
 	".json": "application/json",
+
+	".webmanifest": "application/manifest+json",
 }
 
 type file struct {
@@ -56,7 +63,11 @@ type file struct {
 type App struct {
 	version string
 	index   file
-	files   map[string]file // by path below static/
+	// worker and manifest are served at fixed root paths (a service
+	// worker's scope is its own directory; the manifest is linked once),
+	// with the asset version filled in like index.html.
+	worker, manifest file
+	files            map[string]file // by path below static/
 }
 
 // New loads the embedded files and computes the asset version.
@@ -90,9 +101,10 @@ func New() *App {
 		a.files[name] = newFile(name, body)
 	}
 	a.version = hex.EncodeToString(all.Sum(nil))[:16]
-	if idx, ok := a.files["index.html"]; ok {
-		a.index = newFile("index.html", bytes.ReplaceAll(idx.body, []byte(versionToken), []byte(a.version)))
+	versioned := func(name string) file {
+		return newFile(name, bytes.ReplaceAll(a.files[name].body, []byte(versionToken), []byte(a.version)))
 	}
+	a.index, a.worker, a.manifest = versioned("index.html"), versioned("sw.js"), versioned("manifest.webmanifest")
 	return a
 }
 
@@ -112,6 +124,8 @@ func (a *App) Version() string { return a.version }
 func (a *App) Mount(m *http.ServeMux) {
 	m.Handle("GET /{$}", http.HandlerFunc(a.serveIndex))
 	m.Handle("GET /assets/{version}/{path...}", http.HandlerFunc(a.serveAsset))
+	m.Handle("GET /sw.js", http.HandlerFunc(a.serveWorker))
+	m.Handle("GET /manifest.webmanifest", http.HandlerFunc(a.serveManifest))
 	m.Handle("GET /favicon.ico", http.RedirectHandler("/assets/"+a.version+"/icon.svg", http.StatusMovedPermanently))
 }
 
@@ -140,10 +154,24 @@ func (a *App) serveIndex(w http.ResponseWriter, r *http.Request) {
 	serve(w, r, a.index)
 }
 
+// serveWorker serves the service worker at the root, so that its scope
+// is the whole app. Browsers revalidate it on every navigation anyway;
+// no-cache keeps proxies from holding an old one.
+func (a *App) serveWorker(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Service-Worker-Allowed", "/")
+	serve(w, r, a.worker)
+}
+
+func (a *App) serveManifest(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-cache")
+	serve(w, r, a.manifest)
+}
+
 func (a *App) serveAsset(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("path")
 	f, ok := a.files[name]
-	if !ok || name == "index.html" || strings.Contains(name, "..") {
+	if !ok || name == "index.html" || name == "sw.js" || name == "manifest.webmanifest" || strings.Contains(name, "..") {
 		setSecurityHeaders(w)
 		http.NotFound(w, r)
 		return

@@ -19,6 +19,7 @@ func (s *Store) NotifyJobEnqueue(ctx context.Context, j *chat.NotifyJob) error {
 	id, err := s.q.NotifyJobInsert(ctx, db.NotifyJobInsertParams{
 		TenantID:      j.TenantID,
 		UserID:        j.UserID,
+		Via:           viaOf(j.Via),
 		Reason:        string(j.Reason),
 		ChannelKind:   string(j.Channel.Kind),
 		ChannelID:     j.Channel.ID,
@@ -49,6 +50,7 @@ func (s *Store) NotifyJobClaim(ctx context.Context, now, leaseUntil time.Time, n
 			ID:            r.ID,
 			TenantID:      r.TenantID,
 			UserID:        r.UserID,
+			Via:           chat.NotifyVia(r.Via),
 			Reason:        chat.NotifyReason(r.Reason),
 			Channel:       chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID},
 			MessageID:     r.MessageID,
@@ -84,6 +86,7 @@ func (s *Store) NotifyDecisionRecord(ctx context.Context, d *chat.NotifyDecision
 	id, err := s.q.NotifyDecisionInsert(ctx, db.NotifyDecisionInsertParams{
 		TenantID:    d.TenantID,
 		UserID:      d.UserID,
+		Via:         viaOf(d.Via),
 		ChannelKind: string(d.Channel.Kind),
 		ChannelID:   d.Channel.ID,
 		MessageID:   d.MessageID,
@@ -115,6 +118,7 @@ func (s *Store) NotifyDecisionList(ctx context.Context, tenantID, userID, messag
 			ID:        r.ID,
 			TenantID:  r.TenantID,
 			UserID:    r.UserID,
+			Via:       chat.NotifyVia(r.Via),
 			Channel:   chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID},
 			MessageID: r.MessageID,
 			Reason:    chat.NotifyReason(r.Reason),
@@ -210,6 +214,14 @@ func (s *Store) MuteSet(ctx context.Context, tenantID, userID int64, ch chat.Cha
 func (s *Store) MuteGet(ctx context.Context, tenantID, userID int64, ch chat.Channel) (bool, error) {
 	muted, err := s.q.MuteGet(ctx, db.MuteGetParams{TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID})
 	return muted, translate(err, "mute")
+}
+
+// viaOf stores a job's or decision's channel; "" (older callers) is email.
+func viaOf(v chat.NotifyVia) string {
+	if v == "" {
+		return string(chat.ViaEmail)
+	}
+	return string(v)
 }
 
 // NotifyJobBacklog reads the outbox's size for monitoring (chat.NotifyBacklog).

@@ -20,6 +20,7 @@ func (s *Store) NotifyJobEnqueue(ctx context.Context, j *chat.NotifyJob) error {
 	id, err := s.write.NotifyJobInsert(ctx, db.NotifyJobInsertParams{
 		TenantID:      j.TenantID,
 		UserID:        j.UserID,
+		Via:           viaOf(j.Via),
 		Reason:        string(j.Reason),
 		ChannelKind:   string(j.Channel.Kind),
 		ChannelID:     j.Channel.ID,
@@ -40,6 +41,7 @@ func toNotifyJob(r db.NotifyJob) chat.NotifyJob {
 		ID:            r.ID,
 		TenantID:      r.TenantID,
 		UserID:        r.UserID,
+		Via:           chat.NotifyVia(r.Via),
 		Reason:        chat.NotifyReason(r.Reason),
 		Channel:       chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID},
 		MessageID:     r.MessageID,
@@ -85,6 +87,7 @@ func (s *Store) NotifyDecisionRecord(ctx context.Context, d *chat.NotifyDecision
 	id, err := s.write.NotifyDecisionInsert(ctx, db.NotifyDecisionInsertParams{
 		TenantID:    d.TenantID,
 		UserID:      d.UserID,
+		Via:         viaOf(d.Via),
 		ChannelKind: string(d.Channel.Kind),
 		ChannelID:   d.Channel.ID,
 		MessageID:   d.MessageID,
@@ -116,6 +119,7 @@ func (s *Store) NotifyDecisionList(ctx context.Context, tenantID, userID, messag
 			ID:        r.ID,
 			TenantID:  r.TenantID,
 			UserID:    r.UserID,
+			Via:       chat.NotifyVia(r.Via),
 			Channel:   chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID},
 			MessageID: r.MessageID,
 			Reason:    chat.NotifyReason(r.Reason),
@@ -211,6 +215,14 @@ func (s *Store) MuteSet(ctx context.Context, tenantID, userID int64, ch chat.Cha
 func (s *Store) MuteGet(ctx context.Context, tenantID, userID int64, ch chat.Channel) (bool, error) {
 	ok, err := s.read.MuteGet(ctx, db.MuteGetParams{TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID})
 	return ok, translate(err, "mute")
+}
+
+// viaOf stores a job's or decision's channel; "" (older callers) is email.
+func viaOf(v chat.NotifyVia) string {
+	if v == "" {
+		return string(chat.ViaEmail)
+	}
+	return string(v)
 }
 
 // NotifyJobBacklog reads the outbox's size for monitoring (chat.NotifyBacklog).

@@ -50,6 +50,7 @@ var areas = []struct {
 	{"message", testMessages},
 	{"messenger", testMessenger},
 	{"notification", testNotifications},
+	{"push", testPush},
 	{"reaction", testReactions},
 	{"session", testSession},
 	{"tenant", testTenant},

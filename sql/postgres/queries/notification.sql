@@ -1,7 +1,7 @@
 -- name: NotifyJobInsert :one
-INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
+INSERT INTO notify_jobs (tenant_id, user_id, via, reason, channel_kind, channel_id, message_id,
                          prev_message_at, due_at, attempts, created_at)
-VALUES (@tenant_id, @user_id, @reason, @channel_kind, @channel_id, @message_id,
+VALUES (@tenant_id, @user_id, @via, @reason, @channel_kind, @channel_id, @message_id,
         sqlc.narg(prev_message_at), @due_at, @attempts, @created_at)
 RETURNING id;
 
@@ -17,7 +17,7 @@ WITH due AS (
 )
 UPDATE notify_jobs j SET due_at = @lease_until, attempts = j.attempts + 1
 FROM due WHERE j.id = due.id
-RETURNING j.id, j.tenant_id, j.user_id, j.reason, j.channel_kind, j.channel_id, j.message_id,
+RETURNING j.id, j.tenant_id, j.user_id, j.via, j.reason, j.channel_kind, j.channel_id, j.message_id,
           j.prev_message_at, j.due_at, j.attempts, j.created_at;
 
 -- name: NotifyJobRelease :execrows
@@ -43,14 +43,14 @@ SELECT
     COALESCE((SELECT min(jo.due_at) FROM notify_jobs jo WHERE jo.due_at <= @now), 'epoch')::TIMESTAMPTZ AS oldest_due;
 
 -- name: NotifyDecisionInsert :one
-INSERT INTO notify_decisions (tenant_id, user_id, channel_kind, channel_id, message_id, reason,
+INSERT INTO notify_decisions (tenant_id, user_id, via, channel_kind, channel_id, message_id, reason,
                               outcome, detail, created_at)
-VALUES (@tenant_id, @user_id, @channel_kind, @channel_id, @message_id, @reason, @outcome,
+VALUES (@tenant_id, @user_id, @via, @channel_kind, @channel_id, @message_id, @reason, @outcome,
         @detail, @created_at)
 RETURNING id;
 
 -- name: NotifyDecisionList :many
-SELECT id, tenant_id, user_id, channel_kind, channel_id, message_id, reason, outcome, detail,
+SELECT id, tenant_id, user_id, via, channel_kind, channel_id, message_id, reason, outcome, detail,
        created_at
 FROM notify_decisions
 WHERE tenant_id = @tenant_id
@@ -118,3 +118,18 @@ SELECT EXISTS (
     WHERE tenant_id = @tenant_id AND user_id = @user_id AND channel_kind = @channel_kind
       AND channel_id = @channel_id
 );
+
+-- name: NotifyPrefsGet :one
+SELECT tenant_id, user_id, mention_email, mention_push, topic_email, topic_push,
+       conversation_email, conversation_push
+FROM notify_prefs WHERE tenant_id = @tenant_id AND user_id = @user_id;
+
+-- name: NotifyPrefsUpsert :exec
+INSERT INTO notify_prefs (tenant_id, user_id, mention_email, mention_push, topic_email, topic_push,
+                          conversation_email, conversation_push)
+VALUES (@tenant_id, @user_id, @mention_email, @mention_push, @topic_email, @topic_push,
+        @conversation_email, @conversation_push)
+ON CONFLICT (tenant_id, user_id) DO UPDATE SET
+    mention_email = excluded.mention_email, mention_push = excluded.mention_push,
+    topic_email = excluded.topic_email, topic_push = excluded.topic_push,
+    conversation_email = excluded.conversation_email, conversation_push = excluded.conversation_push;

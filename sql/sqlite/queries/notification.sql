@@ -1,9 +1,9 @@
 -- Notification outbox, decision log, in-app notifications and mutes.
 
 -- name: NotifyJobInsert :one
-INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
+INSERT INTO notify_jobs (tenant_id, user_id, via, reason, channel_kind, channel_id, message_id,
                          prev_message_at, due_at, created_at)
-VALUES (@tenant_id, @user_id, @reason, @channel_kind, @channel_id, @message_id,
+VALUES (@tenant_id, @user_id, @via, @reason, @channel_kind, @channel_id, @message_id,
         @prev_message_at, @due_at, @created_at)
 RETURNING id;
 
@@ -40,9 +40,9 @@ SELECT
     CAST(COALESCE((SELECT min(jo.due_at) FROM notify_jobs jo WHERE jo.due_at <= @now), 0) AS INTEGER) AS oldest_due;
 
 -- name: NotifyDecisionInsert :one
-INSERT INTO notify_decisions (tenant_id, user_id, channel_kind, channel_id, message_id,
+INSERT INTO notify_decisions (tenant_id, user_id, via, channel_kind, channel_id, message_id,
                               reason, outcome, detail, created_at)
-VALUES (@tenant_id, @user_id, @channel_kind, @channel_id, @message_id,
+VALUES (@tenant_id, @user_id, @via, @channel_kind, @channel_id, @message_id,
         @reason, @outcome, @detail, @created_at)
 RETURNING id;
 
@@ -103,3 +103,16 @@ WHERE tenant_id = @tenant_id AND user_id = @user_id AND channel_kind = @channel_
 SELECT EXISTS (SELECT 1 FROM mutes
                WHERE tenant_id = @tenant_id AND user_id = @user_id
                  AND channel_kind = @channel_kind AND channel_id = @channel_id);
+
+-- name: NotifyPrefsGet :one
+SELECT * FROM notify_prefs WHERE tenant_id = @tenant_id AND user_id = @user_id;
+
+-- name: NotifyPrefsUpsert :exec
+INSERT INTO notify_prefs (tenant_id, user_id, mention_email, mention_push, topic_email, topic_push,
+                          conversation_email, conversation_push)
+VALUES (@tenant_id, @user_id, @mention_email, @mention_push, @topic_email, @topic_push,
+        @conversation_email, @conversation_push)
+ON CONFLICT (tenant_id, user_id) DO UPDATE SET
+    mention_email = excluded.mention_email, mention_push = excluded.mention_push,
+    topic_email = excluded.topic_email, topic_push = excluded.topic_push,
+    conversation_email = excluded.conversation_email, conversation_push = excluded.conversation_push;

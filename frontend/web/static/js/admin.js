@@ -369,7 +369,7 @@ async function notifylog(body) {
         h('thead', null, h('tr', null, [t('admin.notifylog.when'), t('admin.notifylog.user'), t('admin.notifylog.message'), t('admin.notifylog.outcome'), t('admin.notifylog.why')].map((x) => h('th', { scope: 'col' }, x)))),
         h('tbody', null, items.map((x) => h('tr', null, h('td', null, fmtDateTime(x.created_at)), h('td', null, x.user_id ? userName(x.user_id) : x.detail || ''),
           h('td', null, h('a', { href: '#/' + String(x.channel).replace(':', '/') }, x.channel), ' #', x.message_id),
-          h('td', null, h('span', { class: 'outcome outcome-' + x.outcome }, t('outcome.' + x.outcome) !== 'outcome.' + x.outcome ? t('outcome.' + x.outcome) : x.outcome)),
+          h('td', null, x.via === 'push' ? t('alerts.via.push') + ' · ' : '', h('span', { class: 'outcome outcome-' + x.outcome }, t('outcome.' + x.outcome) !== 'outcome.' + x.outcome ? t('outcome.' + x.outcome) : x.outcome)),
           h('td', null, x.explanation || x.reason)))))
         : h('p', { class: 'muted' }, t('admin.notifylog.none')));
     } catch (err) {

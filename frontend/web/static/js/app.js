@@ -18,6 +18,7 @@ import { adminView, manageGroupView } from './admin.js';
 import { notificationsView, settingsView } from './notifications.js';
 import { searchView } from './search.js';
 import { resetDrafts } from './drafts.js';
+import { startAlerts, stopAlerts, forgetDevice } from './alerts.js';
 import { installShortcuts } from './shortcuts.js';
 import { queuePanel, queueView, messengerUsersView, cannedRepliesView, mayUseQueues, resetQueues } from './helpdesk.js';
 
@@ -73,6 +74,7 @@ async function startSession(me) {
   }
   renderShell();
   socket.start();
+  startAlerts();
   await Promise.allSettled([loadMessenger(), loadConversations(), loadNotificationCount()]);
   booting = false;
   if ((!startHash || startHash === '#' || startHash === '#/') && last && last !== '#/' && location.hash !== last) {
@@ -101,6 +103,7 @@ function resetState() {
   state.users.clear();
   state.online.clear();
   resetDrafts();
+  stopAlerts();
   resetQueues();
 }
 
@@ -263,6 +266,7 @@ async function logout() {
   // marker are saved.
   if (cleanup) cleanup();
   cleanup = null;
+  await forgetDevice();
   try {
     await del('/session');
   } catch {

@@ -5,6 +5,7 @@ import { h, replace } from './dom.js';
 import { get, post, put, patch, del, errorText } from './api.js';
 import { t, fmtDateTime, LANGS, setLang, lang } from './i18n.js';
 import { bus, state } from './store.js';
+import { channelsEditor, deviceCard } from './notifysettings.js';
 
 function routeOf(n) {
   if (n.link) return n.link.replace(/^.*?#/, '#');
@@ -81,7 +82,11 @@ export function settingsView(main) {
   const name = h('input', { id: 'set-name', value: u.name, maxlength: 200 });
   const language = h('select', { id: 'set-lang' }, LANGS.map((l) => h('option', { value: l, selected: l === lang() }, t('lang.' + l))));
   const email = h('input', { type: 'checkbox', id: 'set-email', checked: !!u.email_notifications });
-  get('/notifications/preferences').then((p) => { email.checked = !!p.email_notifications; }).catch(() => {});
+  const channels = channelsEditor();
+  get('/notifications/preferences').then((p) => {
+    email.checked = !!p.email_notifications;
+    channels.set(p.channels);
+  }).catch(() => {});
 
   const profile = h('form', { class: 'card' }, h('h2', null, t('settings.profile')),
     h('label', { for: 'set-name' }, t('settings.name')), name,
@@ -103,11 +108,12 @@ export function settingsView(main) {
   const notif = h('form', { class: 'card' }, h('h2', null, t('notif.prefs')),
     h('label', { class: 'check' }, email, ' ', t('notif.email')),
     h('p', { class: 'help muted small' }, t('notif.email.help')),
+    channels.el,
     h('button', { type: 'submit', class: 'primary', id: 'set-notif-save' }, t('action.save')));
   notif.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      await put('/notifications/preferences', { email_notifications: email.checked });
+      channels.saved(await put('/notifications/preferences', { email_notifications: email.checked, channels: channels.value() }));
       msg.textContent = t('settings.saved');
     } catch (err) {
       msg.textContent = errorText(err);
@@ -141,7 +147,7 @@ export function settingsView(main) {
     location.reload();
   });
 
-  replace(main, h('section', { class: 'page settings' }, h('h1', null, t('nav.settings')), msg, profile, notif, pw,
+  replace(main, h('section', { class: 'page settings' }, h('h1', null, t('nav.settings')), msg, profile, notif, deviceCard(), pw,
     h('div', { class: 'card' }, h('h2', null, t('settings.sessions')), everywhere)));
   return null;
 }

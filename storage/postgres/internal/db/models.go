@@ -196,6 +196,7 @@ type NotifyDecision struct {
 	Outcome     string
 	Detail      string
 	CreatedAt   time.Time
+	Via         string
 }
 
 type NotifyJob struct {
@@ -211,6 +212,28 @@ type NotifyJob struct {
 	Attempts      int32
 	LastError     string
 	CreatedAt     time.Time
+	Via           string
+}
+
+type NotifyPref struct {
+	TenantID          int64
+	UserID            int64
+	MentionEmail      bool
+	MentionPush       bool
+	TopicEmail        bool
+	TopicPush         bool
+	ConversationEmail bool
+	ConversationPush  bool
+}
+
+type PushSubscription struct {
+	ID        int64
+	TenantID  int64
+	UserID    int64
+	Endpoint  string
+	P256dh    string
+	Auth      string
+	CreatedAt time.Time
 }
 
 type ReadState struct {

@@ -303,16 +303,17 @@ func (q *Queries) NotificationUnreadCount(ctx context.Context, arg NotificationU
 }
 
 const notifyDecisionInsert = `-- name: NotifyDecisionInsert :one
-INSERT INTO notify_decisions (tenant_id, user_id, channel_kind, channel_id, message_id, reason,
+INSERT INTO notify_decisions (tenant_id, user_id, via, channel_kind, channel_id, message_id, reason,
                               outcome, detail, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7,
-        $8, $9)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+        $9, $10)
 RETURNING id
 `
 
 type NotifyDecisionInsertParams struct {
 	TenantID    int64
 	UserID      int64
+	Via         string
 	ChannelKind string
 	ChannelID   int64
 	MessageID   int64
@@ -326,6 +327,7 @@ func (q *Queries) NotifyDecisionInsert(ctx context.Context, arg NotifyDecisionIn
 	row := q.db.QueryRow(ctx, notifyDecisionInsert,
 		arg.TenantID,
 		arg.UserID,
+		arg.Via,
 		arg.ChannelKind,
 		arg.ChannelID,
 		arg.MessageID,
@@ -340,7 +342,7 @@ func (q *Queries) NotifyDecisionInsert(ctx context.Context, arg NotifyDecisionIn
 }
 
 const notifyDecisionList = `-- name: NotifyDecisionList :many
-SELECT id, tenant_id, user_id, channel_kind, channel_id, message_id, reason, outcome, detail,
+SELECT id, tenant_id, user_id, via, channel_kind, channel_id, message_id, reason, outcome, detail,
        created_at
 FROM notify_decisions
 WHERE tenant_id = $1
@@ -359,7 +361,21 @@ type NotifyDecisionListParams struct {
 	Lim       int32
 }
 
-func (q *Queries) NotifyDecisionList(ctx context.Context, arg NotifyDecisionListParams) ([]NotifyDecision, error) {
+type NotifyDecisionListRow struct {
+	ID          int64
+	TenantID    int64
+	UserID      int64
+	Via         string
+	ChannelKind string
+	ChannelID   int64
+	MessageID   int64
+	Reason      string
+	Outcome     string
+	Detail      string
+	CreatedAt   time.Time
+}
+
+func (q *Queries) NotifyDecisionList(ctx context.Context, arg NotifyDecisionListParams) ([]NotifyDecisionListRow, error) {
 	rows, err := q.db.Query(ctx, notifyDecisionList,
 		arg.TenantID,
 		arg.UserID,
@@ -371,13 +387,14 @@ func (q *Queries) NotifyDecisionList(ctx context.Context, arg NotifyDecisionList
 		return nil, err
 	}
 	defer rows.Close()
-	var items []NotifyDecision
+	var items []NotifyDecisionListRow
 	for rows.Next() {
-		var i NotifyDecision
+		var i NotifyDecisionListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.TenantID,
 			&i.UserID,
+			&i.Via,
 			&i.ChannelKind,
 			&i.ChannelID,
 			&i.MessageID,
@@ -434,7 +451,7 @@ WITH due AS (
 )
 UPDATE notify_jobs j SET due_at = $1, attempts = j.attempts + 1
 FROM due WHERE j.id = due.id
-RETURNING j.id, j.tenant_id, j.user_id, j.reason, j.channel_kind, j.channel_id, j.message_id,
+RETURNING j.id, j.tenant_id, j.user_id, j.via, j.reason, j.channel_kind, j.channel_id, j.message_id,
           j.prev_message_at, j.due_at, j.attempts, j.created_at
 `
 
@@ -448,6 +465,7 @@ type NotifyJobClaimRow struct {
 	ID            int64
 	TenantID      int64
 	UserID        int64
+	Via           string
 	Reason        string
 	ChannelKind   string
 	ChannelID     int64
@@ -473,6 +491,7 @@ func (q *Queries) NotifyJobClaim(ctx context.Context, arg NotifyJobClaimParams) 
 			&i.ID,
 			&i.TenantID,
 			&i.UserID,
+			&i.Via,
 			&i.Reason,
 			&i.ChannelKind,
 			&i.ChannelID,
@@ -505,16 +524,17 @@ func (q *Queries) NotifyJobDelete(ctx context.Context, id int64) (int64, error) 
 }
 
 const notifyJobInsert = `-- name: NotifyJobInsert :one
-INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
+INSERT INTO notify_jobs (tenant_id, user_id, via, reason, channel_kind, channel_id, message_id,
                          prev_message_at, due_at, attempts, created_at)
-VALUES ($1, $2, $3, $4, $5, $6,
-        $7, $8, $9, $10)
+VALUES ($1, $2, $3, $4, $5, $6, $7,
+        $8, $9, $10, $11)
 RETURNING id
 `
 
 type NotifyJobInsertParams struct {
 	TenantID      int64
 	UserID        int64
+	Via           string
 	Reason        string
 	ChannelKind   string
 	ChannelID     int64
@@ -529,6 +549,7 @@ func (q *Queries) NotifyJobInsert(ctx context.Context, arg NotifyJobInsertParams
 	row := q.db.QueryRow(ctx, notifyJobInsert,
 		arg.TenantID,
 		arg.UserID,
+		arg.Via,
 		arg.Reason,
 		arg.ChannelKind,
 		arg.ChannelID,
@@ -587,4 +608,67 @@ func (q *Queries) NotifyJobRetry(ctx context.Context, arg NotifyJobRetryParams) 
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const notifyPrefsGet = `-- name: NotifyPrefsGet :one
+SELECT tenant_id, user_id, mention_email, mention_push, topic_email, topic_push,
+       conversation_email, conversation_push
+FROM notify_prefs WHERE tenant_id = $1 AND user_id = $2
+`
+
+type NotifyPrefsGetParams struct {
+	TenantID int64
+	UserID   int64
+}
+
+func (q *Queries) NotifyPrefsGet(ctx context.Context, arg NotifyPrefsGetParams) (NotifyPref, error) {
+	row := q.db.QueryRow(ctx, notifyPrefsGet, arg.TenantID, arg.UserID)
+	var i NotifyPref
+	err := row.Scan(
+		&i.TenantID,
+		&i.UserID,
+		&i.MentionEmail,
+		&i.MentionPush,
+		&i.TopicEmail,
+		&i.TopicPush,
+		&i.ConversationEmail,
+		&i.ConversationPush,
+	)
+	return i, err
+}
+
+const notifyPrefsUpsert = `-- name: NotifyPrefsUpsert :exec
+INSERT INTO notify_prefs (tenant_id, user_id, mention_email, mention_push, topic_email, topic_push,
+                          conversation_email, conversation_push)
+VALUES ($1, $2, $3, $4, $5, $6,
+        $7, $8)
+ON CONFLICT (tenant_id, user_id) DO UPDATE SET
+    mention_email = excluded.mention_email, mention_push = excluded.mention_push,
+    topic_email = excluded.topic_email, topic_push = excluded.topic_push,
+    conversation_email = excluded.conversation_email, conversation_push = excluded.conversation_push
+`
+
+type NotifyPrefsUpsertParams struct {
+	TenantID          int64
+	UserID            int64
+	MentionEmail      bool
+	MentionPush       bool
+	TopicEmail        bool
+	TopicPush         bool
+	ConversationEmail bool
+	ConversationPush  bool
+}
+
+func (q *Queries) NotifyPrefsUpsert(ctx context.Context, arg NotifyPrefsUpsertParams) error {
+	_, err := q.db.Exec(ctx, notifyPrefsUpsert,
+		arg.TenantID,
+		arg.UserID,
+		arg.MentionEmail,
+		arg.MentionPush,
+		arg.TopicEmail,
+		arg.TopicPush,
+		arg.ConversationEmail,
+		arg.ConversationPush,
+	)
+	return err
 }

@@ -300,6 +300,24 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.notifyJobRetryStmt, err = db.PrepareContext(ctx, notifyJobRetry); err != nil {
 		return nil, fmt.Errorf("error preparing query NotifyJobRetry: %w", err)
 	}
+	if q.notifyPrefsGetStmt, err = db.PrepareContext(ctx, notifyPrefsGet); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyPrefsGet: %w", err)
+	}
+	if q.notifyPrefsUpsertStmt, err = db.PrepareContext(ctx, notifyPrefsUpsert); err != nil {
+		return nil, fmt.Errorf("error preparing query NotifyPrefsUpsert: %w", err)
+	}
+	if q.pushSubscriptionDeleteStmt, err = db.PrepareContext(ctx, pushSubscriptionDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query PushSubscriptionDelete: %w", err)
+	}
+	if q.pushSubscriptionDeleteByEndpointStmt, err = db.PrepareContext(ctx, pushSubscriptionDeleteByEndpoint); err != nil {
+		return nil, fmt.Errorf("error preparing query PushSubscriptionDeleteByEndpoint: %w", err)
+	}
+	if q.pushSubscriptionListByUserStmt, err = db.PrepareContext(ctx, pushSubscriptionListByUser); err != nil {
+		return nil, fmt.Errorf("error preparing query PushSubscriptionListByUser: %w", err)
+	}
+	if q.pushSubscriptionUpsertStmt, err = db.PrepareContext(ctx, pushSubscriptionUpsert); err != nil {
+		return nil, fmt.Errorf("error preparing query PushSubscriptionUpsert: %w", err)
+	}
 	if q.reactionDeleteStmt, err = db.PrepareContext(ctx, reactionDelete); err != nil {
 		return nil, fmt.Errorf("error preparing query ReactionDelete: %w", err)
 	}
@@ -891,6 +909,36 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing notifyJobRetryStmt: %w", cerr)
 		}
 	}
+	if q.notifyPrefsGetStmt != nil {
+		if cerr := q.notifyPrefsGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyPrefsGetStmt: %w", cerr)
+		}
+	}
+	if q.notifyPrefsUpsertStmt != nil {
+		if cerr := q.notifyPrefsUpsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing notifyPrefsUpsertStmt: %w", cerr)
+		}
+	}
+	if q.pushSubscriptionDeleteStmt != nil {
+		if cerr := q.pushSubscriptionDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pushSubscriptionDeleteStmt: %w", cerr)
+		}
+	}
+	if q.pushSubscriptionDeleteByEndpointStmt != nil {
+		if cerr := q.pushSubscriptionDeleteByEndpointStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pushSubscriptionDeleteByEndpointStmt: %w", cerr)
+		}
+	}
+	if q.pushSubscriptionListByUserStmt != nil {
+		if cerr := q.pushSubscriptionListByUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pushSubscriptionListByUserStmt: %w", cerr)
+		}
+	}
+	if q.pushSubscriptionUpsertStmt != nil {
+		if cerr := q.pushSubscriptionUpsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pushSubscriptionUpsertStmt: %w", cerr)
+		}
+	}
 	if q.reactionDeleteStmt != nil {
 		if cerr := q.reactionDeleteStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing reactionDeleteStmt: %w", cerr)
@@ -1138,281 +1186,293 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                               DBTX
-	tx                               *sql.Tx
-	attachmentDataStmt               *sql.Stmt
-	attachmentDeleteByMessageStmt    *sql.Stmt
-	attachmentDeleteUnlinkedStmt     *sql.Stmt
-	attachmentGetStmt                *sql.Stmt
-	attachmentInsertStmt             *sql.Stmt
-	attachmentLinkStmt               *sql.Stmt
-	attachmentListByMessagesStmt     *sql.Stmt
-	attachmentThumbnailStmt          *sql.Stmt
-	brokerOutageClearStmt            *sql.Stmt
-	brokerOutageNodesStmt            *sql.Stmt
-	brokerOutageSetStmt              *sql.Stmt
-	cannedReplyCountStmt             *sql.Stmt
-	cannedReplyDeleteStmt            *sql.Stmt
-	cannedReplyGetStmt               *sql.Stmt
-	cannedReplyInsertStmt            *sql.Stmt
-	cannedReplyListStmt              *sql.Stmt
-	cannedReplyUpdateStmt            *sql.Stmt
-	categoryGetStmt                  *sql.Stmt
-	categoryInsertStmt               *sql.Stmt
-	categoryListStmt                 *sql.Stmt
-	categoryRolesDeleteStmt          *sql.Stmt
-	categoryRolesInsertStmt          *sql.Stmt
-	categoryUpdateStmt               *sql.Stmt
-	channelDraftsDeleteStmt          *sql.Stmt
-	channelEventInsertStmt           *sql.Stmt
-	channelEventsAfterStmt           *sql.Stmt
-	channelEventsSinceStmt           *sql.Stmt
-	channelMessagesDeleteStmt        *sql.Stmt
-	channelMutesDeleteStmt           *sql.Stmt
-	channelNotificationsDeleteStmt   *sql.Stmt
-	channelNotifyDecisionsDeleteStmt *sql.Stmt
-	channelNotifyJobsDeleteStmt      *sql.Stmt
-	channelReadStatesDeleteStmt      *sql.Stmt
-	channelSeqDeleteStmt             *sql.Stmt
-	channelSeqGetStmt                *sql.Stmt
-	channelSeqNextStmt               *sql.Stmt
-	companyGetStmt                   *sql.Stmt
-	companyInsertStmt                *sql.Stmt
-	companyListStmt                  *sql.Stmt
-	companyUpdateStmt                *sql.Stmt
-	conversationActivityStmt         *sql.Stmt
-	conversationCreatedStmt          *sql.Stmt
-	conversationDeleteStmt           *sql.Stmt
-	conversationGetStmt              *sql.Stmt
-	conversationInsertStmt           *sql.Stmt
-	conversationListStmt             *sql.Stmt
-	conversationListOldestStmt       *sql.Stmt
-	conversationQueueCountsStmt      *sql.Stmt
-	conversationRolesDeleteStmt      *sql.Stmt
-	conversationRolesInsertStmt      *sql.Stmt
-	conversationUpdateStmt           *sql.Stmt
-	conversationsExpiredStmt         *sql.Stmt
-	draftDeleteStmt                  *sql.Stmt
-	draftGetStmt                     *sql.Stmt
-	draftInsertStmt                  *sql.Stmt
-	draftListStmt                    *sql.Stmt
-	draftUpdateStmt                  *sql.Stmt
-	groupGetStmt                     *sql.Stmt
-	groupInsertStmt                  *sql.Stmt
-	groupIsMemberStmt                *sql.Stmt
-	groupListStmt                    *sql.Stmt
-	groupMembersDeleteStmt           *sql.Stmt
-	groupMembersInsertStmt           *sql.Stmt
-	groupUpdateStmt                  *sql.Stmt
-	loginFailureCountStmt            *sql.Stmt
-	loginFailureDeleteStmt           *sql.Stmt
-	loginFailureInsertStmt           *sql.Stmt
-	messageByClientIDStmt            *sql.Stmt
-	messageClientIDUsedStmt          *sql.Stmt
-	messageEditStmt                  *sql.Stmt
-	messageGetStmt                   *sql.Stmt
-	messageHistoryStmt               *sql.Stmt
-	messageInsertStmt                *sql.Stmt
-	messageSearchStmt                *sql.Stmt
-	messageTombstoneStmt             *sql.Stmt
-	muteDeleteStmt                   *sql.Stmt
-	muteGetStmt                      *sql.Stmt
-	muteInsertStmt                   *sql.Stmt
-	notificationInsertStmt           *sql.Stmt
-	notificationListStmt             *sql.Stmt
-	notificationListNewestStmt       *sql.Stmt
-	notificationMarkAllReadStmt      *sql.Stmt
-	notificationMarkReadStmt         *sql.Stmt
-	notificationUnreadCountStmt      *sql.Stmt
-	notifyDecisionInsertStmt         *sql.Stmt
-	notifyDecisionListStmt           *sql.Stmt
-	notifyJobBacklogStmt             *sql.Stmt
-	notifyJobClaimStmt               *sql.Stmt
-	notifyJobDeleteStmt              *sql.Stmt
-	notifyJobInsertStmt              *sql.Stmt
-	notifyJobReleaseStmt             *sql.Stmt
-	notifyJobRetryStmt               *sql.Stmt
-	reactionDeleteStmt               *sql.Stmt
-	reactionInsertStmt               *sql.Stmt
-	reactionListByMessagesStmt       *sql.Stmt
-	readStateListStmt                *sql.Stmt
-	readStateSetStmt                 *sql.Stmt
-	retentionRunInsertStmt           *sql.Stmt
-	retentionRunListStmt             *sql.Stmt
-	roleDeleteStmt                   *sql.Stmt
-	roleGetStmt                      *sql.Stmt
-	roleInsertStmt                   *sql.Stmt
-	roleListStmt                     *sql.Stmt
-	roleUpdateStmt                   *sql.Stmt
-	sessionDeleteStmt                *sql.Stmt
-	sessionDeleteByUserStmt          *sql.Stmt
-	sessionDeleteExpiredStmt         *sql.Stmt
-	sessionGetStmt                   *sql.Stmt
-	sessionInsertStmt                *sql.Stmt
-	sessionTouchStmt                 *sql.Stmt
-	sessionsAliveStmt                *sql.Stmt
-	sessionsTouchStmt                *sql.Stmt
-	tenantCountStmt                  *sql.Stmt
-	tenantGetStmt                    *sql.Stmt
-	tenantInsertStmt                 *sql.Stmt
-	tenantListStmt                   *sql.Stmt
-	tenantUpdateStmt                 *sql.Stmt
-	topicAccessStmt                  *sql.Stmt
-	topicGetStmt                     *sql.Stmt
-	topicInsertStmt                  *sql.Stmt
-	topicListByGroupsStmt            *sql.Stmt
-	topicTouchStmt                   *sql.Stmt
-	topicUpdateStmt                  *sql.Stmt
-	userByEmailStmt                  *sql.Stmt
-	userCompaniesDeleteStmt          *sql.Stmt
-	userCompaniesInsertStmt          *sql.Stmt
-	userCountStmt                    *sql.Stmt
-	userGetStmt                      *sql.Stmt
-	userInsertStmt                   *sql.Stmt
-	userListStmt                     *sql.Stmt
-	userRolesDeleteStmt              *sql.Stmt
-	userRolesInsertStmt              *sql.Stmt
-	userSetPasswordStmt              *sql.Stmt
-	userUpdateStmt                   *sql.Stmt
+	db                                   DBTX
+	tx                                   *sql.Tx
+	attachmentDataStmt                   *sql.Stmt
+	attachmentDeleteByMessageStmt        *sql.Stmt
+	attachmentDeleteUnlinkedStmt         *sql.Stmt
+	attachmentGetStmt                    *sql.Stmt
+	attachmentInsertStmt                 *sql.Stmt
+	attachmentLinkStmt                   *sql.Stmt
+	attachmentListByMessagesStmt         *sql.Stmt
+	attachmentThumbnailStmt              *sql.Stmt
+	brokerOutageClearStmt                *sql.Stmt
+	brokerOutageNodesStmt                *sql.Stmt
+	brokerOutageSetStmt                  *sql.Stmt
+	cannedReplyCountStmt                 *sql.Stmt
+	cannedReplyDeleteStmt                *sql.Stmt
+	cannedReplyGetStmt                   *sql.Stmt
+	cannedReplyInsertStmt                *sql.Stmt
+	cannedReplyListStmt                  *sql.Stmt
+	cannedReplyUpdateStmt                *sql.Stmt
+	categoryGetStmt                      *sql.Stmt
+	categoryInsertStmt                   *sql.Stmt
+	categoryListStmt                     *sql.Stmt
+	categoryRolesDeleteStmt              *sql.Stmt
+	categoryRolesInsertStmt              *sql.Stmt
+	categoryUpdateStmt                   *sql.Stmt
+	channelDraftsDeleteStmt              *sql.Stmt
+	channelEventInsertStmt               *sql.Stmt
+	channelEventsAfterStmt               *sql.Stmt
+	channelEventsSinceStmt               *sql.Stmt
+	channelMessagesDeleteStmt            *sql.Stmt
+	channelMutesDeleteStmt               *sql.Stmt
+	channelNotificationsDeleteStmt       *sql.Stmt
+	channelNotifyDecisionsDeleteStmt     *sql.Stmt
+	channelNotifyJobsDeleteStmt          *sql.Stmt
+	channelReadStatesDeleteStmt          *sql.Stmt
+	channelSeqDeleteStmt                 *sql.Stmt
+	channelSeqGetStmt                    *sql.Stmt
+	channelSeqNextStmt                   *sql.Stmt
+	companyGetStmt                       *sql.Stmt
+	companyInsertStmt                    *sql.Stmt
+	companyListStmt                      *sql.Stmt
+	companyUpdateStmt                    *sql.Stmt
+	conversationActivityStmt             *sql.Stmt
+	conversationCreatedStmt              *sql.Stmt
+	conversationDeleteStmt               *sql.Stmt
+	conversationGetStmt                  *sql.Stmt
+	conversationInsertStmt               *sql.Stmt
+	conversationListStmt                 *sql.Stmt
+	conversationListOldestStmt           *sql.Stmt
+	conversationQueueCountsStmt          *sql.Stmt
+	conversationRolesDeleteStmt          *sql.Stmt
+	conversationRolesInsertStmt          *sql.Stmt
+	conversationUpdateStmt               *sql.Stmt
+	conversationsExpiredStmt             *sql.Stmt
+	draftDeleteStmt                      *sql.Stmt
+	draftGetStmt                         *sql.Stmt
+	draftInsertStmt                      *sql.Stmt
+	draftListStmt                        *sql.Stmt
+	draftUpdateStmt                      *sql.Stmt
+	groupGetStmt                         *sql.Stmt
+	groupInsertStmt                      *sql.Stmt
+	groupIsMemberStmt                    *sql.Stmt
+	groupListStmt                        *sql.Stmt
+	groupMembersDeleteStmt               *sql.Stmt
+	groupMembersInsertStmt               *sql.Stmt
+	groupUpdateStmt                      *sql.Stmt
+	loginFailureCountStmt                *sql.Stmt
+	loginFailureDeleteStmt               *sql.Stmt
+	loginFailureInsertStmt               *sql.Stmt
+	messageByClientIDStmt                *sql.Stmt
+	messageClientIDUsedStmt              *sql.Stmt
+	messageEditStmt                      *sql.Stmt
+	messageGetStmt                       *sql.Stmt
+	messageHistoryStmt                   *sql.Stmt
+	messageInsertStmt                    *sql.Stmt
+	messageSearchStmt                    *sql.Stmt
+	messageTombstoneStmt                 *sql.Stmt
+	muteDeleteStmt                       *sql.Stmt
+	muteGetStmt                          *sql.Stmt
+	muteInsertStmt                       *sql.Stmt
+	notificationInsertStmt               *sql.Stmt
+	notificationListStmt                 *sql.Stmt
+	notificationListNewestStmt           *sql.Stmt
+	notificationMarkAllReadStmt          *sql.Stmt
+	notificationMarkReadStmt             *sql.Stmt
+	notificationUnreadCountStmt          *sql.Stmt
+	notifyDecisionInsertStmt             *sql.Stmt
+	notifyDecisionListStmt               *sql.Stmt
+	notifyJobBacklogStmt                 *sql.Stmt
+	notifyJobClaimStmt                   *sql.Stmt
+	notifyJobDeleteStmt                  *sql.Stmt
+	notifyJobInsertStmt                  *sql.Stmt
+	notifyJobReleaseStmt                 *sql.Stmt
+	notifyJobRetryStmt                   *sql.Stmt
+	notifyPrefsGetStmt                   *sql.Stmt
+	notifyPrefsUpsertStmt                *sql.Stmt
+	pushSubscriptionDeleteStmt           *sql.Stmt
+	pushSubscriptionDeleteByEndpointStmt *sql.Stmt
+	pushSubscriptionListByUserStmt       *sql.Stmt
+	pushSubscriptionUpsertStmt           *sql.Stmt
+	reactionDeleteStmt                   *sql.Stmt
+	reactionInsertStmt                   *sql.Stmt
+	reactionListByMessagesStmt           *sql.Stmt
+	readStateListStmt                    *sql.Stmt
+	readStateSetStmt                     *sql.Stmt
+	retentionRunInsertStmt               *sql.Stmt
+	retentionRunListStmt                 *sql.Stmt
+	roleDeleteStmt                       *sql.Stmt
+	roleGetStmt                          *sql.Stmt
+	roleInsertStmt                       *sql.Stmt
+	roleListStmt                         *sql.Stmt
+	roleUpdateStmt                       *sql.Stmt
+	sessionDeleteStmt                    *sql.Stmt
+	sessionDeleteByUserStmt              *sql.Stmt
+	sessionDeleteExpiredStmt             *sql.Stmt
+	sessionGetStmt                       *sql.Stmt
+	sessionInsertStmt                    *sql.Stmt
+	sessionTouchStmt                     *sql.Stmt
+	sessionsAliveStmt                    *sql.Stmt
+	sessionsTouchStmt                    *sql.Stmt
+	tenantCountStmt                      *sql.Stmt
+	tenantGetStmt                        *sql.Stmt
+	tenantInsertStmt                     *sql.Stmt
+	tenantListStmt                       *sql.Stmt
+	tenantUpdateStmt                     *sql.Stmt
+	topicAccessStmt                      *sql.Stmt
+	topicGetStmt                         *sql.Stmt
+	topicInsertStmt                      *sql.Stmt
+	topicListByGroupsStmt                *sql.Stmt
+	topicTouchStmt                       *sql.Stmt
+	topicUpdateStmt                      *sql.Stmt
+	userByEmailStmt                      *sql.Stmt
+	userCompaniesDeleteStmt              *sql.Stmt
+	userCompaniesInsertStmt              *sql.Stmt
+	userCountStmt                        *sql.Stmt
+	userGetStmt                          *sql.Stmt
+	userInsertStmt                       *sql.Stmt
+	userListStmt                         *sql.Stmt
+	userRolesDeleteStmt                  *sql.Stmt
+	userRolesInsertStmt                  *sql.Stmt
+	userSetPasswordStmt                  *sql.Stmt
+	userUpdateStmt                       *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                               tx,
-		tx:                               tx,
-		attachmentDataStmt:               q.attachmentDataStmt,
-		attachmentDeleteByMessageStmt:    q.attachmentDeleteByMessageStmt,
-		attachmentDeleteUnlinkedStmt:     q.attachmentDeleteUnlinkedStmt,
-		attachmentGetStmt:                q.attachmentGetStmt,
-		attachmentInsertStmt:             q.attachmentInsertStmt,
-		attachmentLinkStmt:               q.attachmentLinkStmt,
-		attachmentListByMessagesStmt:     q.attachmentListByMessagesStmt,
-		attachmentThumbnailStmt:          q.attachmentThumbnailStmt,
-		brokerOutageClearStmt:            q.brokerOutageClearStmt,
-		brokerOutageNodesStmt:            q.brokerOutageNodesStmt,
-		brokerOutageSetStmt:              q.brokerOutageSetStmt,
-		cannedReplyCountStmt:             q.cannedReplyCountStmt,
-		cannedReplyDeleteStmt:            q.cannedReplyDeleteStmt,
-		cannedReplyGetStmt:               q.cannedReplyGetStmt,
-		cannedReplyInsertStmt:            q.cannedReplyInsertStmt,
-		cannedReplyListStmt:              q.cannedReplyListStmt,
-		cannedReplyUpdateStmt:            q.cannedReplyUpdateStmt,
-		categoryGetStmt:                  q.categoryGetStmt,
-		categoryInsertStmt:               q.categoryInsertStmt,
-		categoryListStmt:                 q.categoryListStmt,
-		categoryRolesDeleteStmt:          q.categoryRolesDeleteStmt,
-		categoryRolesInsertStmt:          q.categoryRolesInsertStmt,
-		categoryUpdateStmt:               q.categoryUpdateStmt,
-		channelDraftsDeleteStmt:          q.channelDraftsDeleteStmt,
-		channelEventInsertStmt:           q.channelEventInsertStmt,
-		channelEventsAfterStmt:           q.channelEventsAfterStmt,
-		channelEventsSinceStmt:           q.channelEventsSinceStmt,
-		channelMessagesDeleteStmt:        q.channelMessagesDeleteStmt,
-		channelMutesDeleteStmt:           q.channelMutesDeleteStmt,
-		channelNotificationsDeleteStmt:   q.channelNotificationsDeleteStmt,
-		channelNotifyDecisionsDeleteStmt: q.channelNotifyDecisionsDeleteStmt,
-		channelNotifyJobsDeleteStmt:      q.channelNotifyJobsDeleteStmt,
-		channelReadStatesDeleteStmt:      q.channelReadStatesDeleteStmt,
-		channelSeqDeleteStmt:             q.channelSeqDeleteStmt,
-		channelSeqGetStmt:                q.channelSeqGetStmt,
-		channelSeqNextStmt:               q.channelSeqNextStmt,
-		companyGetStmt:                   q.companyGetStmt,
-		companyInsertStmt:                q.companyInsertStmt,
-		companyListStmt:                  q.companyListStmt,
-		companyUpdateStmt:                q.companyUpdateStmt,
-		conversationActivityStmt:         q.conversationActivityStmt,
-		conversationCreatedStmt:          q.conversationCreatedStmt,
-		conversationDeleteStmt:           q.conversationDeleteStmt,
-		conversationGetStmt:              q.conversationGetStmt,
-		conversationInsertStmt:           q.conversationInsertStmt,
-		conversationListStmt:             q.conversationListStmt,
-		conversationListOldestStmt:       q.conversationListOldestStmt,
-		conversationQueueCountsStmt:      q.conversationQueueCountsStmt,
-		conversationRolesDeleteStmt:      q.conversationRolesDeleteStmt,
-		conversationRolesInsertStmt:      q.conversationRolesInsertStmt,
-		conversationUpdateStmt:           q.conversationUpdateStmt,
-		conversationsExpiredStmt:         q.conversationsExpiredStmt,
-		draftDeleteStmt:                  q.draftDeleteStmt,
-		draftGetStmt:                     q.draftGetStmt,
-		draftInsertStmt:                  q.draftInsertStmt,
-		draftListStmt:                    q.draftListStmt,
-		draftUpdateStmt:                  q.draftUpdateStmt,
-		groupGetStmt:                     q.groupGetStmt,
-		groupInsertStmt:                  q.groupInsertStmt,
-		groupIsMemberStmt:                q.groupIsMemberStmt,
-		groupListStmt:                    q.groupListStmt,
-		groupMembersDeleteStmt:           q.groupMembersDeleteStmt,
-		groupMembersInsertStmt:           q.groupMembersInsertStmt,
-		groupUpdateStmt:                  q.groupUpdateStmt,
-		loginFailureCountStmt:            q.loginFailureCountStmt,
-		loginFailureDeleteStmt:           q.loginFailureDeleteStmt,
-		loginFailureInsertStmt:           q.loginFailureInsertStmt,
-		messageByClientIDStmt:            q.messageByClientIDStmt,
-		messageClientIDUsedStmt:          q.messageClientIDUsedStmt,
-		messageEditStmt:                  q.messageEditStmt,
-		messageGetStmt:                   q.messageGetStmt,
-		messageHistoryStmt:               q.messageHistoryStmt,
-		messageInsertStmt:                q.messageInsertStmt,
-		messageSearchStmt:                q.messageSearchStmt,
-		messageTombstoneStmt:             q.messageTombstoneStmt,
-		muteDeleteStmt:                   q.muteDeleteStmt,
-		muteGetStmt:                      q.muteGetStmt,
-		muteInsertStmt:                   q.muteInsertStmt,
-		notificationInsertStmt:           q.notificationInsertStmt,
-		notificationListStmt:             q.notificationListStmt,
-		notificationListNewestStmt:       q.notificationListNewestStmt,
-		notificationMarkAllReadStmt:      q.notificationMarkAllReadStmt,
-		notificationMarkReadStmt:         q.notificationMarkReadStmt,
-		notificationUnreadCountStmt:      q.notificationUnreadCountStmt,
-		notifyDecisionInsertStmt:         q.notifyDecisionInsertStmt,
-		notifyDecisionListStmt:           q.notifyDecisionListStmt,
-		notifyJobBacklogStmt:             q.notifyJobBacklogStmt,
-		notifyJobClaimStmt:               q.notifyJobClaimStmt,
-		notifyJobDeleteStmt:              q.notifyJobDeleteStmt,
-		notifyJobInsertStmt:              q.notifyJobInsertStmt,
-		notifyJobReleaseStmt:             q.notifyJobReleaseStmt,
-		notifyJobRetryStmt:               q.notifyJobRetryStmt,
-		reactionDeleteStmt:               q.reactionDeleteStmt,
-		reactionInsertStmt:               q.reactionInsertStmt,
-		reactionListByMessagesStmt:       q.reactionListByMessagesStmt,
-		readStateListStmt:                q.readStateListStmt,
-		readStateSetStmt:                 q.readStateSetStmt,
-		retentionRunInsertStmt:           q.retentionRunInsertStmt,
-		retentionRunListStmt:             q.retentionRunListStmt,
-		roleDeleteStmt:                   q.roleDeleteStmt,
-		roleGetStmt:                      q.roleGetStmt,
-		roleInsertStmt:                   q.roleInsertStmt,
-		roleListStmt:                     q.roleListStmt,
-		roleUpdateStmt:                   q.roleUpdateStmt,
-		sessionDeleteStmt:                q.sessionDeleteStmt,
-		sessionDeleteByUserStmt:          q.sessionDeleteByUserStmt,
-		sessionDeleteExpiredStmt:         q.sessionDeleteExpiredStmt,
-		sessionGetStmt:                   q.sessionGetStmt,
-		sessionInsertStmt:                q.sessionInsertStmt,
-		sessionTouchStmt:                 q.sessionTouchStmt,
-		sessionsAliveStmt:                q.sessionsAliveStmt,
-		sessionsTouchStmt:                q.sessionsTouchStmt,
-		tenantCountStmt:                  q.tenantCountStmt,
-		tenantGetStmt:                    q.tenantGetStmt,
-		tenantInsertStmt:                 q.tenantInsertStmt,
-		tenantListStmt:                   q.tenantListStmt,
-		tenantUpdateStmt:                 q.tenantUpdateStmt,
-		topicAccessStmt:                  q.topicAccessStmt,
-		topicGetStmt:                     q.topicGetStmt,
-		topicInsertStmt:                  q.topicInsertStmt,
-		topicListByGroupsStmt:            q.topicListByGroupsStmt,
-		topicTouchStmt:                   q.topicTouchStmt,
-		topicUpdateStmt:                  q.topicUpdateStmt,
-		userByEmailStmt:                  q.userByEmailStmt,
-		userCompaniesDeleteStmt:          q.userCompaniesDeleteStmt,
-		userCompaniesInsertStmt:          q.userCompaniesInsertStmt,
-		userCountStmt:                    q.userCountStmt,
-		userGetStmt:                      q.userGetStmt,
-		userInsertStmt:                   q.userInsertStmt,
-		userListStmt:                     q.userListStmt,
-		userRolesDeleteStmt:              q.userRolesDeleteStmt,
-		userRolesInsertStmt:              q.userRolesInsertStmt,
-		userSetPasswordStmt:              q.userSetPasswordStmt,
-		userUpdateStmt:                   q.userUpdateStmt,
+		db:                                   tx,
+		tx:                                   tx,
+		attachmentDataStmt:                   q.attachmentDataStmt,
+		attachmentDeleteByMessageStmt:        q.attachmentDeleteByMessageStmt,
+		attachmentDeleteUnlinkedStmt:         q.attachmentDeleteUnlinkedStmt,
+		attachmentGetStmt:                    q.attachmentGetStmt,
+		attachmentInsertStmt:                 q.attachmentInsertStmt,
+		attachmentLinkStmt:                   q.attachmentLinkStmt,
+		attachmentListByMessagesStmt:         q.attachmentListByMessagesStmt,
+		attachmentThumbnailStmt:              q.attachmentThumbnailStmt,
+		brokerOutageClearStmt:                q.brokerOutageClearStmt,
+		brokerOutageNodesStmt:                q.brokerOutageNodesStmt,
+		brokerOutageSetStmt:                  q.brokerOutageSetStmt,
+		cannedReplyCountStmt:                 q.cannedReplyCountStmt,
+		cannedReplyDeleteStmt:                q.cannedReplyDeleteStmt,
+		cannedReplyGetStmt:                   q.cannedReplyGetStmt,
+		cannedReplyInsertStmt:                q.cannedReplyInsertStmt,
+		cannedReplyListStmt:                  q.cannedReplyListStmt,
+		cannedReplyUpdateStmt:                q.cannedReplyUpdateStmt,
+		categoryGetStmt:                      q.categoryGetStmt,
+		categoryInsertStmt:                   q.categoryInsertStmt,
+		categoryListStmt:                     q.categoryListStmt,
+		categoryRolesDeleteStmt:              q.categoryRolesDeleteStmt,
+		categoryRolesInsertStmt:              q.categoryRolesInsertStmt,
+		categoryUpdateStmt:                   q.categoryUpdateStmt,
+		channelDraftsDeleteStmt:              q.channelDraftsDeleteStmt,
+		channelEventInsertStmt:               q.channelEventInsertStmt,
+		channelEventsAfterStmt:               q.channelEventsAfterStmt,
+		channelEventsSinceStmt:               q.channelEventsSinceStmt,
+		channelMessagesDeleteStmt:            q.channelMessagesDeleteStmt,
+		channelMutesDeleteStmt:               q.channelMutesDeleteStmt,
+		channelNotificationsDeleteStmt:       q.channelNotificationsDeleteStmt,
+		channelNotifyDecisionsDeleteStmt:     q.channelNotifyDecisionsDeleteStmt,
+		channelNotifyJobsDeleteStmt:          q.channelNotifyJobsDeleteStmt,
+		channelReadStatesDeleteStmt:          q.channelReadStatesDeleteStmt,
+		channelSeqDeleteStmt:                 q.channelSeqDeleteStmt,
+		channelSeqGetStmt:                    q.channelSeqGetStmt,
+		channelSeqNextStmt:                   q.channelSeqNextStmt,
+		companyGetStmt:                       q.companyGetStmt,
+		companyInsertStmt:                    q.companyInsertStmt,
+		companyListStmt:                      q.companyListStmt,
+		companyUpdateStmt:                    q.companyUpdateStmt,
+		conversationActivityStmt:             q.conversationActivityStmt,
+		conversationCreatedStmt:              q.conversationCreatedStmt,
+		conversationDeleteStmt:               q.conversationDeleteStmt,
+		conversationGetStmt:                  q.conversationGetStmt,
+		conversationInsertStmt:               q.conversationInsertStmt,
+		conversationListStmt:                 q.conversationListStmt,
+		conversationListOldestStmt:           q.conversationListOldestStmt,
+		conversationQueueCountsStmt:          q.conversationQueueCountsStmt,
+		conversationRolesDeleteStmt:          q.conversationRolesDeleteStmt,
+		conversationRolesInsertStmt:          q.conversationRolesInsertStmt,
+		conversationUpdateStmt:               q.conversationUpdateStmt,
+		conversationsExpiredStmt:             q.conversationsExpiredStmt,
+		draftDeleteStmt:                      q.draftDeleteStmt,
+		draftGetStmt:                         q.draftGetStmt,
+		draftInsertStmt:                      q.draftInsertStmt,
+		draftListStmt:                        q.draftListStmt,
+		draftUpdateStmt:                      q.draftUpdateStmt,
+		groupGetStmt:                         q.groupGetStmt,
+		groupInsertStmt:                      q.groupInsertStmt,
+		groupIsMemberStmt:                    q.groupIsMemberStmt,
+		groupListStmt:                        q.groupListStmt,
+		groupMembersDeleteStmt:               q.groupMembersDeleteStmt,
+		groupMembersInsertStmt:               q.groupMembersInsertStmt,
+		groupUpdateStmt:                      q.groupUpdateStmt,
+		loginFailureCountStmt:                q.loginFailureCountStmt,
+		loginFailureDeleteStmt:               q.loginFailureDeleteStmt,
+		loginFailureInsertStmt:               q.loginFailureInsertStmt,
+		messageByClientIDStmt:                q.messageByClientIDStmt,
+		messageClientIDUsedStmt:              q.messageClientIDUsedStmt,
+		messageEditStmt:                      q.messageEditStmt,
+		messageGetStmt:                       q.messageGetStmt,
+		messageHistoryStmt:                   q.messageHistoryStmt,
+		messageInsertStmt:                    q.messageInsertStmt,
+		messageSearchStmt:                    q.messageSearchStmt,
+		messageTombstoneStmt:                 q.messageTombstoneStmt,
+		muteDeleteStmt:                       q.muteDeleteStmt,
+		muteGetStmt:                          q.muteGetStmt,
+		muteInsertStmt:                       q.muteInsertStmt,
+		notificationInsertStmt:               q.notificationInsertStmt,
+		notificationListStmt:                 q.notificationListStmt,
+		notificationListNewestStmt:           q.notificationListNewestStmt,
+		notificationMarkAllReadStmt:          q.notificationMarkAllReadStmt,
+		notificationMarkReadStmt:             q.notificationMarkReadStmt,
+		notificationUnreadCountStmt:          q.notificationUnreadCountStmt,
+		notifyDecisionInsertStmt:             q.notifyDecisionInsertStmt,
+		notifyDecisionListStmt:               q.notifyDecisionListStmt,
+		notifyJobBacklogStmt:                 q.notifyJobBacklogStmt,
+		notifyJobClaimStmt:                   q.notifyJobClaimStmt,
+		notifyJobDeleteStmt:                  q.notifyJobDeleteStmt,
+		notifyJobInsertStmt:                  q.notifyJobInsertStmt,
+		notifyJobReleaseStmt:                 q.notifyJobReleaseStmt,
+		notifyJobRetryStmt:                   q.notifyJobRetryStmt,
+		notifyPrefsGetStmt:                   q.notifyPrefsGetStmt,
+		notifyPrefsUpsertStmt:                q.notifyPrefsUpsertStmt,
+		pushSubscriptionDeleteStmt:           q.pushSubscriptionDeleteStmt,
+		pushSubscriptionDeleteByEndpointStmt: q.pushSubscriptionDeleteByEndpointStmt,
+		pushSubscriptionListByUserStmt:       q.pushSubscriptionListByUserStmt,
+		pushSubscriptionUpsertStmt:           q.pushSubscriptionUpsertStmt,
+		reactionDeleteStmt:                   q.reactionDeleteStmt,
+		reactionInsertStmt:                   q.reactionInsertStmt,
+		reactionListByMessagesStmt:           q.reactionListByMessagesStmt,
+		readStateListStmt:                    q.readStateListStmt,
+		readStateSetStmt:                     q.readStateSetStmt,
+		retentionRunInsertStmt:               q.retentionRunInsertStmt,
+		retentionRunListStmt:                 q.retentionRunListStmt,
+		roleDeleteStmt:                       q.roleDeleteStmt,
+		roleGetStmt:                          q.roleGetStmt,
+		roleInsertStmt:                       q.roleInsertStmt,
+		roleListStmt:                         q.roleListStmt,
+		roleUpdateStmt:                       q.roleUpdateStmt,
+		sessionDeleteStmt:                    q.sessionDeleteStmt,
+		sessionDeleteByUserStmt:              q.sessionDeleteByUserStmt,
+		sessionDeleteExpiredStmt:             q.sessionDeleteExpiredStmt,
+		sessionGetStmt:                       q.sessionGetStmt,
+		sessionInsertStmt:                    q.sessionInsertStmt,
+		sessionTouchStmt:                     q.sessionTouchStmt,
+		sessionsAliveStmt:                    q.sessionsAliveStmt,
+		sessionsTouchStmt:                    q.sessionsTouchStmt,
+		tenantCountStmt:                      q.tenantCountStmt,
+		tenantGetStmt:                        q.tenantGetStmt,
+		tenantInsertStmt:                     q.tenantInsertStmt,
+		tenantListStmt:                       q.tenantListStmt,
+		tenantUpdateStmt:                     q.tenantUpdateStmt,
+		topicAccessStmt:                      q.topicAccessStmt,
+		topicGetStmt:                         q.topicGetStmt,
+		topicInsertStmt:                      q.topicInsertStmt,
+		topicListByGroupsStmt:                q.topicListByGroupsStmt,
+		topicTouchStmt:                       q.topicTouchStmt,
+		topicUpdateStmt:                      q.topicUpdateStmt,
+		userByEmailStmt:                      q.userByEmailStmt,
+		userCompaniesDeleteStmt:              q.userCompaniesDeleteStmt,
+		userCompaniesInsertStmt:              q.userCompaniesInsertStmt,
+		userCountStmt:                        q.userCountStmt,
+		userGetStmt:                          q.userGetStmt,
+		userInsertStmt:                       q.userInsertStmt,
+		userListStmt:                         q.userListStmt,
+		userRolesDeleteStmt:                  q.userRolesDeleteStmt,
+		userRolesInsertStmt:                  q.userRolesInsertStmt,
+		userSetPasswordStmt:                  q.userSetPasswordStmt,
+		userUpdateStmt:                       q.userUpdateStmt,
 	}
 }

@@ -195,6 +195,7 @@ type NotifyDecision struct {
 	Outcome     string
 	Detail      string
 	CreatedAt   int64
+	Via         string
 }
 
 type NotifyJob struct {
@@ -210,6 +211,28 @@ type NotifyJob struct {
 	Attempts      int64
 	LastError     string
 	CreatedAt     int64
+	Via           string
+}
+
+type NotifyPref struct {
+	TenantID          int64
+	UserID            int64
+	MentionEmail      bool
+	MentionPush       bool
+	TopicEmail        bool
+	TopicPush         bool
+	ConversationEmail bool
+	ConversationPush  bool
+}
+
+type PushSubscription struct {
+	ID        int64
+	TenantID  int64
+	UserID    int64
+	Endpoint  string
+	P256dh    string
+	Auth      string
+	CreatedAt int64
 }
 
 type ReadState struct {

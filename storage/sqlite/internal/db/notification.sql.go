@@ -293,16 +293,17 @@ func (q *Queries) NotificationUnreadCount(ctx context.Context, arg NotificationU
 }
 
 const notifyDecisionInsert = `-- name: NotifyDecisionInsert :one
-INSERT INTO notify_decisions (tenant_id, user_id, channel_kind, channel_id, message_id,
+INSERT INTO notify_decisions (tenant_id, user_id, via, channel_kind, channel_id, message_id,
                               reason, outcome, detail, created_at)
-VALUES (?1, ?2, ?3, ?4, ?5,
-        ?6, ?7, ?8, ?9)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+        ?7, ?8, ?9, ?10)
 RETURNING id
 `
 
 type NotifyDecisionInsertParams struct {
 	TenantID    int64
 	UserID      int64
+	Via         string
 	ChannelKind string
 	ChannelID   int64
 	MessageID   int64
@@ -316,6 +317,7 @@ func (q *Queries) NotifyDecisionInsert(ctx context.Context, arg NotifyDecisionIn
 	row := q.queryRow(ctx, q.notifyDecisionInsertStmt, notifyDecisionInsert,
 		arg.TenantID,
 		arg.UserID,
+		arg.Via,
 		arg.ChannelKind,
 		arg.ChannelID,
 		arg.MessageID,
@@ -330,7 +332,7 @@ func (q *Queries) NotifyDecisionInsert(ctx context.Context, arg NotifyDecisionIn
 }
 
 const notifyDecisionList = `-- name: NotifyDecisionList :many
-SELECT id, tenant_id, user_id, channel_kind, channel_id, message_id, reason, outcome, detail, created_at FROM notify_decisions
+SELECT id, tenant_id, user_id, channel_kind, channel_id, message_id, reason, outcome, detail, created_at, via FROM notify_decisions
 WHERE tenant_id = ?1
   AND (CAST(?2 AS INTEGER) = 0 OR user_id = ?2)
   AND (CAST(?3 AS INTEGER) = 0 OR message_id = ?3)
@@ -374,6 +376,7 @@ func (q *Queries) NotifyDecisionList(ctx context.Context, arg NotifyDecisionList
 			&i.Outcome,
 			&i.Detail,
 			&i.CreatedAt,
+			&i.Via,
 		); err != nil {
 			return nil, err
 		}
@@ -422,7 +425,7 @@ WHERE id IN (SELECT j.id FROM notify_jobs j
              WHERE j.due_at <= ?2
              ORDER BY j.due_at, j.id
              LIMIT ?3)
-RETURNING id, tenant_id, user_id, reason, channel_kind, channel_id, message_id, prev_message_at, due_at, attempts, last_error, created_at
+RETURNING id, tenant_id, user_id, reason, channel_kind, channel_id, message_id, prev_message_at, due_at, attempts, last_error, created_at, via
 `
 
 type NotifyJobClaimParams struct {
@@ -455,6 +458,7 @@ func (q *Queries) NotifyJobClaim(ctx context.Context, arg NotifyJobClaimParams) 
 			&i.Attempts,
 			&i.LastError,
 			&i.CreatedAt,
+			&i.Via,
 		); err != nil {
 			return nil, err
 		}
@@ -483,16 +487,17 @@ func (q *Queries) NotifyJobDelete(ctx context.Context, id int64) (int64, error) 
 
 const notifyJobInsert = `-- name: NotifyJobInsert :one
 
-INSERT INTO notify_jobs (tenant_id, user_id, reason, channel_kind, channel_id, message_id,
+INSERT INTO notify_jobs (tenant_id, user_id, via, reason, channel_kind, channel_id, message_id,
                          prev_message_at, due_at, created_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6,
-        ?7, ?8, ?9)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+        ?8, ?9, ?10)
 RETURNING id
 `
 
 type NotifyJobInsertParams struct {
 	TenantID      int64
 	UserID        int64
+	Via           string
 	Reason        string
 	ChannelKind   string
 	ChannelID     int64
@@ -507,6 +512,7 @@ func (q *Queries) NotifyJobInsert(ctx context.Context, arg NotifyJobInsertParams
 	row := q.queryRow(ctx, q.notifyJobInsertStmt, notifyJobInsert,
 		arg.TenantID,
 		arg.UserID,
+		arg.Via,
 		arg.Reason,
 		arg.ChannelKind,
 		arg.ChannelID,
@@ -564,4 +570,65 @@ func (q *Queries) NotifyJobRetry(ctx context.Context, arg NotifyJobRetryParams) 
 		return 0, err
 	}
 	return result.RowsAffected()
+}
+
+const notifyPrefsGet = `-- name: NotifyPrefsGet :one
+SELECT tenant_id, user_id, mention_email, mention_push, topic_email, topic_push, conversation_email, conversation_push FROM notify_prefs WHERE tenant_id = ?1 AND user_id = ?2
+`
+
+type NotifyPrefsGetParams struct {
+	TenantID int64
+	UserID   int64
+}
+
+func (q *Queries) NotifyPrefsGet(ctx context.Context, arg NotifyPrefsGetParams) (NotifyPref, error) {
+	row := q.queryRow(ctx, q.notifyPrefsGetStmt, notifyPrefsGet, arg.TenantID, arg.UserID)
+	var i NotifyPref
+	err := row.Scan(
+		&i.TenantID,
+		&i.UserID,
+		&i.MentionEmail,
+		&i.MentionPush,
+		&i.TopicEmail,
+		&i.TopicPush,
+		&i.ConversationEmail,
+		&i.ConversationPush,
+	)
+	return i, err
+}
+
+const notifyPrefsUpsert = `-- name: NotifyPrefsUpsert :exec
+INSERT INTO notify_prefs (tenant_id, user_id, mention_email, mention_push, topic_email, topic_push,
+                          conversation_email, conversation_push)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+        ?7, ?8)
+ON CONFLICT (tenant_id, user_id) DO UPDATE SET
+    mention_email = excluded.mention_email, mention_push = excluded.mention_push,
+    topic_email = excluded.topic_email, topic_push = excluded.topic_push,
+    conversation_email = excluded.conversation_email, conversation_push = excluded.conversation_push
+`
+
+type NotifyPrefsUpsertParams struct {
+	TenantID          int64
+	UserID            int64
+	MentionEmail      bool
+	MentionPush       bool
+	TopicEmail        bool
+	TopicPush         bool
+	ConversationEmail bool
+	ConversationPush  bool
+}
+
+func (q *Queries) NotifyPrefsUpsert(ctx context.Context, arg NotifyPrefsUpsertParams) error {
+	_, err := q.exec(ctx, q.notifyPrefsUpsertStmt, notifyPrefsUpsert,
+		arg.TenantID,
+		arg.UserID,
+		arg.MentionEmail,
+		arg.MentionPush,
+		arg.TopicEmail,
+		arg.TopicPush,
+		arg.ConversationEmail,
+		arg.ConversationPush,
+	)
+	return err
 }

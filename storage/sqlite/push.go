@@ -1,0 +1,64 @@
+package sqlite
+
+import (
+	"context"
+
+	"parley/chat"
+	"parley/storage/sqlite/internal/db"
+)
+
+// PushSubscriptionSave inserts a subscription or moves the one with the
+// same endpoint to s's user and keys.
+func (s *Store) PushSubscriptionSave(ctx context.Context, sub *chat.PushSubscription) error {
+	created := orNow(sub.CreatedAt)
+	id, err := s.write.PushSubscriptionUpsert(ctx, db.PushSubscriptionUpsertParams{
+		TenantID: sub.TenantID, UserID: sub.UserID, Endpoint: sub.Endpoint,
+		P256dh: sub.P256dh, Auth: sub.Auth, CreatedAt: micros(created),
+	})
+	if err != nil {
+		return translateRef(err, "push subscription", "user")
+	}
+	sub.ID, sub.CreatedAt = id, created
+	return nil
+}
+
+func (s *Store) PushSubscriptionList(ctx context.Context, tenantID, userID int64) ([]chat.PushSubscription, error) {
+	rows, err := s.read.PushSubscriptionListByUser(ctx, db.PushSubscriptionListByUserParams{TenantID: tenantID, UserID: userID})
+	if err != nil {
+		return nil, translate(err, "push subscriptions")
+	}
+	out := make([]chat.PushSubscription, len(rows))
+	for i, r := range rows {
+		out[i] = chat.PushSubscription{ID: r.ID, TenantID: r.TenantID, UserID: r.UserID, Endpoint: r.Endpoint,
+			P256dh: r.P256dh, Auth: r.Auth, CreatedAt: fromMicros(r.CreatedAt)}
+	}
+	return out, nil
+}
+
+func (s *Store) PushSubscriptionDelete(ctx context.Context, tenantID, id int64) error {
+	return mustAffect("push subscription")(s.write.PushSubscriptionDelete(ctx, db.PushSubscriptionDeleteParams{TenantID: tenantID, ID: id}))
+}
+
+func (s *Store) PushSubscriptionDeleteEndpoint(ctx context.Context, tenantID, userID int64, endpoint string) error {
+	return mustAffect("push subscription")(s.write.PushSubscriptionDeleteByEndpoint(ctx,
+		db.PushSubscriptionDeleteByEndpointParams{TenantID: tenantID, UserID: userID, Endpoint: endpoint}))
+}
+
+func (s *Store) NotifyPrefsGet(ctx context.Context, tenantID, userID int64) (chat.NotifyChannels, error) {
+	r, err := s.read.NotifyPrefsGet(ctx, db.NotifyPrefsGetParams{TenantID: tenantID, UserID: userID})
+	if err != nil {
+		return chat.NotifyChannels{}, translate(err, "notification preferences")
+	}
+	return chat.NotifyChannels{
+		Mention:      chat.ChannelChoice{Email: r.MentionEmail, Push: r.MentionPush},
+		Topic:        chat.ChannelChoice{Email: r.TopicEmail, Push: r.TopicPush},
+		Conversation: chat.ChannelChoice{Email: r.ConversationEmail, Push: r.ConversationPush},
+	}, nil
+}
+
+func (s *Store) NotifyPrefsSave(ctx context.Context, tenantID, userID int64, c chat.NotifyChannels) error {
+	err := s.write.NotifyPrefsUpsert(ctx, db.NotifyPrefsUpsertParams{TenantID: tenantID, UserID: userID,
+		MentionEmail: c.Mention.Email, MentionPush: c.Mention.Push, TopicEmail: c.Topic.Email, TopicPush: c.Topic.Push,
+		ConversationEmail: c.Conversation.Email, ConversationPush: c.Conversation.Push})
+	return translateRef(err, "notification preferences", "user")
+}
