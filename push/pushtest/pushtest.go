@@ -261,7 +261,7 @@ func checkVAPID(header, audience, wantKey string) (string, error) {
 	case time.Until(exp) <= 0 || time.Until(exp) > 24*time.Hour+time.Minute:
 		return "", fmt.Errorf("vapid exp %v is not within 24 hours", exp)
 	case !strings.HasPrefix(claims.Sub, "mailto:") && !strings.HasPrefix(claims.Sub, "https:"):
-		return "", fmt.Errorf("vapid sub %q is not mailto: or https:", claims.Sub)
+		return "", fmt.Errorf("vapid sub %q is neither a mailto nor an https address", claims.Sub)
 	}
 	return claims.Sub, nil
 }
