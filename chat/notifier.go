@@ -825,33 +825,46 @@ func (n *Notifier) send(ctx context.Context, e Email) error {
 	return err
 }
 
+// addressJob loads what a job for email addresses (external participants,
+// the office address) needs: the conversation message, its event and the
+// addresses already done. A message, conversation or tenant gone, or a
+// deleted message, drops the job: ev is nil then, as on an error.
+func (n *Notifier) addressJob(ctx context.Context, j NotifyJob) (Message, *event, map[string]bool, error) {
+	m, err := n.svc.store.MessageGet(ctx, j.TenantID, j.MessageID)
+	if IsCode(err, ENotFound) {
+		return m, nil, nil, n.drop(ctx, j)
+	}
+	if err != nil {
+		return m, nil, nil, err
+	}
+	ev, err := n.loadEvent(ctx, j, m)
+	if IsCode(err, ENotFound) || IsCode(err, EInvalid) {
+		return m, nil, nil, n.drop(ctx, j)
+	}
+	if err != nil {
+		return m, nil, nil, err
+	}
+	if m.DeletedAt != nil || ev.conv == nil {
+		return m, nil, nil, n.drop(ctx, j)
+	}
+	done, err := n.addressesDone(ctx, j)
+	if err != nil {
+		return m, nil, nil, err
+	}
+	return m, &ev, done, nil
+}
+
 // sendExternal emails a conversation message to the conversation's
 // external addresses. Each address is recorded (user 0, the address in
 // Detail) as soon as it is done, so a retry after a temporary failure
 // sends only to the addresses still missing.
 func (n *Notifier) sendExternal(ctx context.Context, j NotifyJob) error {
 	st := n.svc.store
-	m, err := st.MessageGet(ctx, j.TenantID, j.MessageID)
-	if IsCode(err, ENotFound) {
-		return n.drop(ctx, j)
-	}
-	if err != nil {
+	m, loaded, done, err := n.addressJob(ctx, j)
+	if err != nil || loaded == nil {
 		return err
 	}
-	ev, err := n.loadEvent(ctx, j, m)
-	if IsCode(err, ENotFound) || IsCode(err, EInvalid) {
-		return n.drop(ctx, j)
-	}
-	if err != nil {
-		return err
-	}
-	if m.DeletedAt != nil || ev.conv == nil {
-		return n.drop(ctx, j)
-	}
-	done, err := n.addressesDone(ctx, j)
-	if err != nil {
-		return err
-	}
+	ev := *loaded
 	addrs, body, err := n.externalContent(ctx, j, m, *ev.conv, ev.users)
 	if err != nil {
 		return err

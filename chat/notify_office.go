@@ -15,29 +15,13 @@ import (
 // read when the job runs: removed meanwhile, nothing is sent.
 func (n *Notifier) sendOffice(ctx context.Context, j NotifyJob) error {
 	st := n.svc.store
-	m, err := st.MessageGet(ctx, j.TenantID, j.MessageID)
-	if IsCode(err, ENotFound) {
-		return n.drop(ctx, j)
-	}
-	if err != nil {
+	m, loaded, done, err := n.addressJob(ctx, j)
+	if err != nil || loaded == nil {
 		return err
 	}
-	ev, err := n.loadEvent(ctx, j, m)
-	if IsCode(err, ENotFound) || IsCode(err, EInvalid) {
-		return n.drop(ctx, j)
-	}
-	if err != nil {
-		return err
-	}
+	ev := *loaded
 	addr := ev.tenant.Settings.NotificationEmail
-	if ev.conv == nil || m.DeletedAt != nil || addr == "" {
-		return n.drop(ctx, j)
-	}
-	done, err := n.addressesDone(ctx, j)
-	if err != nil || done[addr] {
-		if err != nil {
-			return err
-		}
+	if addr == "" || done[addr] {
 		return n.drop(ctx, j)
 	}
 	if err := n.loadUsers(ctx, j.TenantID, []int64{m.AuthorID}, ev.users); err != nil {
