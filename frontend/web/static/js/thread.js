@@ -1021,25 +1021,29 @@ class Composer {
     this.uploadList.appendChild(u.el);
   }
 
+  // saveEdit leaves edit mode at once, giving back what was being written
+  // before, and then saves: whatever is typed while the edit is on its way
+  // stays (restoring the composer when the answer came used to wipe it).
+  // A refused edit comes back into the composer when it is still empty.
+  async saveEdit(id, body) {
+    this.cancelMode();
+    try {
+      const ack = await socket.request({ type: 'edit', message_id: id, body });
+      const cur = this.th.msgs.get(id);
+      if (ack.message && cur && !cur.deleted_at) this.th.apply({ ...ack.message, seq: cur.seq }, null);
+      bus.emit('thread:' + this.th.channel);
+    } catch (e) {
+      const cur = this.th.msgs.get(id);
+      if (cur && !this.input.value && !this.editId) this.edit({ ...cur, body });
+      this.error.textContent = errorText(e);
+    }
+  }
+
   async submit() {
     const body = this.input.value;
     this.error.textContent = '';
     if (this.editId) {
-      const id = this.editId;
-      if (!body.trim()) return;
-      this.send.disabled = true;
-      try {
-        const ack = await socket.request({ type: 'edit', message_id: id, body });
-        const cur = this.th.msgs.get(id);
-        if (ack.message && cur && !cur.deleted_at) this.th.apply({ ...ack.message, seq: cur.seq }, null);
-        this.editId = null;
-        this.input.value = this.savedBody || '';
-        this.cancelMode();
-        bus.emit('thread:' + this.th.channel);
-      } catch (e) {
-        this.error.textContent = errorText(e);
-      }
-      this.send.disabled = false;
+      if (body.trim()) this.saveEdit(this.editId, body);
       return;
     }
     if (this.uploads.some((u) => !u.id && !u.error)) {
