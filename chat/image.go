@@ -24,7 +24,8 @@ import (
 // checks its data against it). Decoding memory on a node is bounded as a
 // whole by imageMemory, shared by concurrent uploads. The thumbnail is a
 // new encoding of the pixels only (no EXIF, text chunks or colour
-// profiles survive), turned upright by the JPEG's EXIF orientation.
+// profiles survive), turned upright by the EXIF orientation of a JPEG,
+// PNG or WebP.
 
 const (
 	// MaxImagePixels bounds an image's declared width × height (50
@@ -119,11 +120,7 @@ func (t *thumbnailer) render(ctx context.Context, ct string, data []byte) (*Imag
 	if err != nil {
 		return nil, nil, nil
 	}
-	orientation := 1
-	if ct == typeJPEG.mime {
-		orientation = jpegOrientation(data)
-	}
-	return thumbnail(src, orientation)
+	return thumbnail(src, imageOrientation(ct, data))
 }
 
 // checkImageSize refuses pictures too large to decode.

@@ -10,6 +10,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -66,9 +67,9 @@ func markedImage(w, h int) *image.RGBA {
 	return m
 }
 
-// exifAPP1 is an APP1 segment with EXIF orientation o, followed inside
-// the segment by marker (as a camera's GPS or owner fields would be).
-func exifAPP1(o uint16, marker string) []byte {
+// exifTIFF is TIFF-structured EXIF data with orientation o, followed by
+// marker (as a camera's GPS or owner fields would be).
+func exifTIFF(o uint16, marker string) []byte {
 	var tiff bytes.Buffer
 	tiff.WriteString("MM\x00*")
 	_ = binary.Write(&tiff, binary.BigEndian, uint32(8))
@@ -76,10 +77,51 @@ func exifAPP1(o uint16, marker string) []byte {
 	_ = binary.Write(&tiff, binary.BigEndian, []uint16{0x0112, 3, 0, 1, o, 0}) // tag, SHORT, count 1, value
 	_ = binary.Write(&tiff, binary.BigEndian, uint32(0))                       // no next IFD
 	tiff.WriteString(marker)
-	body := append([]byte("Exif\x00\x00"), tiff.Bytes()...)
+	return tiff.Bytes()
+}
+
+// exifAPP1 is a JPEG APP1 segment holding exifTIFF(o, marker).
+func exifAPP1(o uint16, marker string) []byte {
+	body := append([]byte("Exif\x00\x00"), exifTIFF(o, marker)...)
 	seg := []byte{0xff, 0xe1, 0, 0}
 	binary.BigEndian.PutUint16(seg[2:], uint16(len(body)+2))
 	return append(seg, body...)
+}
+
+// pngWithExif is m as a PNG with an eXIf chunk after IHDR, where
+// writers put it.
+func pngWithExif(t *testing.T, m image.Image, o uint16, marker string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	storetest.NoErr(t, png.Encode(&b, m), "png")
+	const ihdrEnd = 8 + 25 // signature, IHDR chunk
+	out := append([]byte{}, b.Bytes()[:ihdrEnd]...)
+	out = append(out, pngChunk("eXIf", exifTIFF(o, marker))...)
+	return append(out, b.Bytes()[ihdrEnd:]...)
+}
+
+// webpWithExif is testdata/marked-200x100.webp (a 200×100 blue picture
+// with a red top-left quarter, made by Chromium's encoder: an extended
+// WebP with a colour profile) with an EXIF chunk added, as a camera app
+// writes it: the chunk at the end and the EXIF flag set in VP8X.
+func webpWithExif(t *testing.T, o uint16, marker string) []byte {
+	t.Helper()
+	data, err := os.ReadFile("testdata/marked-200x100.webp")
+	storetest.NoErr(t, err, "testdata")
+	if string(data[12:16]) != "VP8X" {
+		t.Fatal("the test WebP is not an extended one")
+	}
+	out := append([]byte{}, data...)
+	out[20] |= 0x08 // VP8X flags: EXIF present
+	payload := exifTIFF(o, marker)
+	chunk := binary.LittleEndian.AppendUint32([]byte("EXIF"), uint32(len(payload)))
+	chunk = append(chunk, payload...)
+	if len(payload)%2 == 1 {
+		chunk = append(chunk, 0)
+	}
+	out = append(out, chunk...)
+	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
+	return out
 }
 
 // jpegWith encodes m as a JPEG with the given segments after SOI.
@@ -159,31 +201,48 @@ func TestThumbnailRefusesBombs(t *testing.T) {
 }
 
 // TestThumbnailOrientation: the thumbnail shows the picture the way the
-// JPEG's EXIF orientation says it is shown, and its size is the shown one.
+// EXIF orientation of a JPEG, a PNG (eXIf) or a WebP (EXIF chunk) says it
+// is shown, and its size is the shown one.
 func TestThumbnailOrientation(t *testing.T) {
 	t.Parallel()
 	// Where the red corner of the stored picture ends up when shown.
 	corner := map[uint16]string{1: "tl", 2: "tr", 3: "br", 4: "bl", 5: "tl", 6: "tr", 7: "br", 8: "bl"}
-	for o := uint16(1); o <= 8; o++ {
-		data := jpegWith(t, markedImage(200, 100), exifAPP1(o, ""))
-		if got := chat.JPEGOrientation(data); got != int(o) {
-			t.Fatalf("orientation %d read as %d", o, got)
+	files := map[string]func(o uint16) []byte{
+		"image/jpeg": func(o uint16) []byte { return jpegWith(t, markedImage(200, 100), exifAPP1(o, "")) },
+		"image/png":  func(o uint16) []byte { return pngWithExif(t, markedImage(200, 100), o, "") },
+		"image/webp": func(o uint16) []byte { return webpWithExif(t, o, "") },
+	}
+	for ct, file := range files {
+		for o := uint16(1); o <= 8; o++ {
+			data := file(o)
+			if got := chat.ImageOrientation(ct, data); got != int(o) {
+				t.Fatalf("%s: orientation %d read as %d", ct, o, got)
+			}
+			info, thumb, err := chat.RenderThumbnail(ct, data)
+			storetest.NoErr(t, err, "RenderThumbnail")
+			m := decodeThumb(t, info, thumb)
+			w, h := 200, 100
+			if o >= 5 {
+				w, h = 100, 200
+			}
+			if info.Width != w || info.Height != h || m.Bounds().Dx() != w || m.Bounds().Dy() != h {
+				t.Fatalf("%s orientation %d: described %dx%d, thumbnail %v, want %dx%d", ct, o, info.Width, info.Height, m.Bounds(), w, h)
+			}
+			at := map[string]image.Point{"tl": {5, 5}, "tr": {w - 6, 5}, "bl": {5, h - 6}, "br": {w - 6, h - 6}}
+			opposite := map[string]string{"tl": "br", "tr": "bl", "bl": "tr", "br": "tl"}
+			red, blue := at[corner[o]], at[opposite[corner[o]]]
+			if !isRed(m.At(red.X, red.Y)) || !isBlue(m.At(blue.X, blue.Y)) {
+				t.Errorf("%s orientation %d: red corner not at %s (%v there, %v opposite)", ct, o, corner[o], m.At(red.X, red.Y), m.At(blue.X, blue.Y))
+			}
 		}
-		info, thumb, err := chat.RenderThumbnail("image/jpeg", data)
-		storetest.NoErr(t, err, "RenderThumbnail")
-		m := decodeThumb(t, info, thumb)
-		w, h := 200, 100
-		if o >= 5 {
-			w, h = 100, 200
-		}
-		if info.Width != w || info.Height != h || m.Bounds().Dx() != w || m.Bounds().Dy() != h {
-			t.Fatalf("orientation %d: described %dx%d, thumbnail %v, want %dx%d", o, info.Width, info.Height, m.Bounds(), w, h)
-		}
-		at := map[string]image.Point{"tl": {5, 5}, "tr": {w - 6, 5}, "bl": {5, h - 6}, "br": {w - 6, h - 6}}
-		opposite := map[string]string{"tl": "br", "tr": "bl", "bl": "tr", "br": "tl"}
-		red, blue := at[corner[o]], at[opposite[corner[o]]]
-		if !isRed(m.At(red.X, red.Y)) || !isBlue(m.At(blue.X, blue.Y)) {
-			t.Errorf("orientation %d: red corner not at %s (%v there, %v opposite)", o, corner[o], m.At(red.X, red.Y), m.At(blue.X, blue.Y))
+	}
+	// Damaged containers read as upright, never out of bounds.
+	for ct, data := range map[string][]byte{
+		"image/png":  pngWithExif(t, markedImage(4, 4), 6, "")[:40],
+		"image/webp": webpWithExif(t, 6, "")[:30],
+	} {
+		if got := chat.ImageOrientation(ct, data); got != 1 {
+			t.Errorf("%s cut short: orientation %d", ct, got)
 		}
 	}
 }
@@ -202,14 +261,18 @@ func TestThumbnailStripsMetadata(t *testing.T) {
 	for name, tc := range map[string]struct {
 		ct   string
 		data []byte
-	}{"jpeg": {"image/jpeg", photo}, "png": {"image/png", shot}} {
+	}{
+		"jpeg": {"image/jpeg", photo}, "png": {"image/png", shot},
+		"png eXIf":  {"image/png", pngWithExif(t, markedImage(64, 48), 1, secret)},
+		"webp EXIF": {"image/webp", webpWithExif(t, 1, secret)},
+	} {
 		if !bytes.Contains(tc.data, []byte(secret)) {
 			t.Fatalf("%s: the test image lacks its metadata", name)
 		}
 		info, thumb, err := chat.RenderThumbnail(tc.ct, tc.data)
 		storetest.NoErr(t, err, "RenderThumbnail")
 		decodeThumb(t, info, thumb)
-		for _, leak := range []string{secret, "Exif", "tEXt"} {
+		for _, leak := range []string{secret, "Exif", "tEXt", "eXIf", "EXIF", "ICCP", "iCCP"} {
 			if bytes.Contains(thumb, []byte(leak)) {
 				t.Errorf("%s thumbnail still holds %q", name, leak)
 			}
