@@ -67,6 +67,19 @@ func StoredImage(width, height int, thumbnailType string) *Image {
 	return &Image{Width: width, Height: height, ThumbnailType: thumbnailType}
 }
 
+// NoThumbnail is the thumbnail type stored for an image of which no
+// thumbnail can be made, so that it is not tried again.
+const NoThumbnail = "none"
+
+// ThumbnailPending reports whether a stored file of type ct whose stored
+// thumbnail type is thumbnailType is an image still waiting for its
+// thumbnail: one uploaded before thumbnails, when the column was added
+// empty. Uploads since then store a type or have no image type.
+func ThumbnailPending(ct, thumbnailType string) bool {
+	_, image := imageCodecs[ct]
+	return image && thumbnailType == ""
+}
+
 // imageCodec is the decoder of one allowed image type.
 type imageCodec struct {
 	config func(io.Reader) (image.Config, error)

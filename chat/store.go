@@ -270,6 +270,11 @@ type MessageStore interface {
 	// AttachmentThumbnail returns an image attachment's thumbnail;
 	// ENotFound when the attachment has none.
 	AttachmentThumbnail(ctx context.Context, tenantID, id int64) ([]byte, error)
+	// AttachmentThumbnailSet records the thumbnail made later for an
+	// image stored without one (a.ThumbnailPending): img and its
+	// thumbnail, or with img nil that none can be made. Only a pending
+	// attachment changes; for any other it does nothing.
+	AttachmentThumbnailSet(ctx context.Context, tenantID, id int64, img *Image, thumbnail []byte) error
 	// AttachmentDeleteUnlinked removes uploads never attached before t.
 	AttachmentDeleteUnlinked(ctx context.Context, before time.Time) (int64, error)
 

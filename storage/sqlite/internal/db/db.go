@@ -48,6 +48,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.attachmentThumbnailStmt, err = db.PrepareContext(ctx, attachmentThumbnail); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentThumbnail: %w", err)
 	}
+	if q.attachmentThumbnailSetStmt, err = db.PrepareContext(ctx, attachmentThumbnailSet); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentThumbnailSet: %w", err)
+	}
 	if q.brokerOutageClearStmt, err = db.PrepareContext(ctx, brokerOutageClear); err != nil {
 		return nil, fmt.Errorf("error preparing query BrokerOutageClear: %w", err)
 	}
@@ -487,6 +490,11 @@ func (q *Queries) Close() error {
 	if q.attachmentThumbnailStmt != nil {
 		if cerr := q.attachmentThumbnailStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing attachmentThumbnailStmt: %w", cerr)
+		}
+	}
+	if q.attachmentThumbnailSetStmt != nil {
+		if cerr := q.attachmentThumbnailSetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentThumbnailSetStmt: %w", cerr)
 		}
 	}
 	if q.brokerOutageClearStmt != nil {
@@ -1196,6 +1204,7 @@ type Queries struct {
 	attachmentLinkStmt                   *sql.Stmt
 	attachmentListByMessagesStmt         *sql.Stmt
 	attachmentThumbnailStmt              *sql.Stmt
+	attachmentThumbnailSetStmt           *sql.Stmt
 	brokerOutageClearStmt                *sql.Stmt
 	brokerOutageNodesStmt                *sql.Stmt
 	brokerOutageSetStmt                  *sql.Stmt
@@ -1342,6 +1351,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		attachmentLinkStmt:                   q.attachmentLinkStmt,
 		attachmentListByMessagesStmt:         q.attachmentListByMessagesStmt,
 		attachmentThumbnailStmt:              q.attachmentThumbnailStmt,
+		attachmentThumbnailSetStmt:           q.attachmentThumbnailSetStmt,
 		brokerOutageClearStmt:                q.brokerOutageClearStmt,
 		brokerOutageNodesStmt:                q.brokerOutageNodesStmt,
 		brokerOutageSetStmt:                  q.brokerOutageSetStmt,
