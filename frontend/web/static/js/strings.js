@@ -401,6 +401,7 @@ export const strings = {
     // chatux (issue 11): names, reactions, finding your place, shortcuts
     'user.someone': 'Someone',
     'msg.react': 'React',
+    'msg.actions': 'Message actions',
     'react.group': 'Reactions',
     'react.pick': 'Pick a reaction',
     'react.toggle': 'React with {emoji}',
@@ -932,6 +933,7 @@ export const strings = {
     // chatux (issue 11): names, reactions, finding your place, shortcuts
     'user.someone': 'Joku',
     'msg.react': 'Reagoi',
+    'msg.actions': 'Viestin toiminnot',
     'react.group': 'Reaktiot',
     'react.pick': 'Valitse reaktio',
     'react.toggle': 'Reagoi: {emoji}',

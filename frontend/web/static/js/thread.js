@@ -15,6 +15,7 @@ import { loadDraft, saveDraft, discardDraft } from './drafts.js';
 import { attachmentList, uploadItem, acceptFiles } from './files.js';
 import { reactionBar, reactButton, reactionKey } from './reactions.js';
 import { avatar } from './avatar.js';
+import { actionMenu, touchScreen } from './msgmenu.js';
 import { cannedPicker, mayUseQueues } from './helpdesk.js';
 
 const PAGE = 50;
@@ -227,8 +228,11 @@ class ThreadView {
     }
     if (!m.deleted_at) parts.push(reactionBar(m, (text) => this.showNotice(text)));
     const actions = this.messageActions(m);
-    if (actions.length) parts.push(h('div', { class: 'msg-actions' }, actions));
-    return h('article', { class: ['msg', own && 'own', m.deleted_at && 'deleted', m.edited_at && 'is-edited'], id: 'm-' + m.id, data: { id: m.id, seq: m.seq }, tabindex: '-1' }, parts);
+    const touch = actions.length > 0 && touchScreen();
+    if (actions.length && !touch) parts.push(h('div', { class: 'msg-actions' }, actions));
+    const node = h('article', { class: ['msg', own && 'own', m.deleted_at && 'deleted', m.edited_at && 'is-edited'], id: 'm-' + m.id, data: { id: m.id, seq: m.seq }, tabindex: '-1' }, parts);
+    if (touch) node.appendChild(actionMenu(node, actions));
+    return node;
   }
 
   replyRef(m) {
