@@ -139,6 +139,11 @@ func (r *renderer) text(s string) {
 		}
 		return
 	}
+	if r.lineStart && strings.Contains(s, "\u00a0") && strings.TrimSpace(strings.ReplaceAll(s, "\u00a0", " ")) == "" {
+		// Outlook's and Outlook on the web's blank line: <p>&nbsp;</p>.
+		r.lineBreak()
+		return
+	}
 	s = strings.ReplaceAll(s, "\u00a0", " ")
 	if s != "" && isSpace(s[0]) {
 		r.space = true

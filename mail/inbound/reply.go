@@ -57,7 +57,7 @@ var (
 		regexp.MustCompile(`(?i)^am\s.*\d.*\sschrieb.*:$`),
 	}
 	// mobileFooter is the line a phone adds under the text.
-	mobileFooter = regexp.MustCompile(`(?i)^\s*(sent from my \S.*|sent from (mail|outlook) for \S.*|get outlook for (ios|android)|lähetetty (iphonesta|ipadista|\S+-laitteesta|\S+ -älypuhelimesta|mobiililaitteesta|postista windowsille)|hanki outlook for (ios|android)|skickat från min \S.*)\s*$`)
+	mobileFooter   = regexp.MustCompile(`(?i)^\s*(sent from my \S.*|sent from (mail|outlook) for \S.*|get outlook for (ios|android)|lähetetty (iphonesta|ipadista|\S+-laitteesta|\S+ -älypuhelimesta|mobiililaitteesta|postista windowsille)|hanki outlook for (ios|android)|skickat från min \S.*)\s*$`)
 	forwardSubject = regexp.MustCompile(`(?i)^\s*(fwd?|vl|wg|tr|vb)\s*:`)
 )
 
@@ -176,14 +176,18 @@ func attributionStart(lines []string, quote int) int {
 	return quote
 }
 
-// cutSignature drops the last signature: from a "-- " line (RFC 3676;
-// some clients lose the space) to the end, when no quote follows it.
+// cutSignature drops the signature: from the first "-- " line (RFC 3676;
+// some clients lose the space) after the last quote to the end.
 func cutSignature(lines []string) []string {
+	from := 0
 	for i := len(lines) - 1; i >= 0; i-- {
 		if isQuoted(lines[i]) {
-			return lines
+			from = i + 1
+			break
 		}
-		if l := strings.TrimRight(lines[i], " \t"); l == "--" {
+	}
+	for i := from; i < len(lines); i++ {
+		if strings.TrimRight(lines[i], " \t") == "--" {
 			return lines[:i]
 		}
 	}
