@@ -19,7 +19,8 @@ import (
 func htmlToText(src string) string {
 	doc, err := html.Parse(strings.NewReader(src))
 	if err != nil {
-		return ""
+		// x/net/html refuses documents nested over 512 elements deep.
+		return flatText(src)
 	}
 	r := renderer{lineStart: true}
 	n := doc
@@ -248,6 +249,33 @@ func attr(n *html.Node, key string) string {
 		}
 	}
 	return ""
+}
+
+// flatText is the text of a document the parser refused: its words, a
+// line for each block, no quote marks. No mail client writes such
+// HTML, so keeping every word is safer than guessing at its quotes.
+func flatText(src string) string {
+	z := html.NewTokenizer(strings.NewReader(src))
+	r := renderer{lineStart: true}
+	skip := false
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return r.out.String()
+		case html.TextToken:
+			if !skip {
+				r.text(string(z.Text()))
+			}
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			skip = skipped[a] && tt == html.StartTagToken
+			if blocks[a] || a == atom.Br {
+				r.newline()
+			}
+		}
+	}
 }
 
 // textOf is the text of a link: its text children and theirs, a few

@@ -46,13 +46,15 @@ var (
 	headerSubject = regexp.MustCompile(`(?i)^\s*\*?(to|subject|vastaanottaja|aihe|till|ämne|an|betreff)\s*:\*?\s*\S`)
 	// attribution is the line a client writes above a quote: "On <date>,
 	// <name> wrote:" (Gmail, Apple Mail, Thunderbird, Outlook for Mac) and
-	// the Finnish "ma 1.12.2026 klo 10.00 <name> kirjoitti:" and "1.12.2026
-	// kello 10.00, <name> kirjoitti:", Swedish and German alike. It counts
+	// the Finnish "ma 1.12.2026 klo 10.00 <name> kirjoitti:", "1.12.2026
+	// kello 10.00, <name> kirjoitti:" and "<name> kirjoitti 1.12.2026 kello
+	// 10.00:", Swedish and German alike. It counts
 	// only right above a "> " quote, so a sentence that looks like one is
 	// kept.
 	attribution = []*regexp.Regexp{
 		regexp.MustCompile(`(?i)^on\s.*\d.*\swrote:$`),
-		regexp.MustCompile(`(?i)^\S*\s?\d.*\skirjoitti(\s.*\d.*)?:$`),
+		regexp.MustCompile(`(?i)^\S*\s?\d.*\skirjoitti:$`),
+		regexp.MustCompile(`(?i)^.*\skirjoitti\s.*\d.*:$`),
 		regexp.MustCompile(`(?i)^(den\s)?.*\d.*\sskrev(\s.*)?:$`),
 		regexp.MustCompile(`(?i)^am\s.*\d.*\sschrieb.*:$`),
 	}
@@ -74,29 +76,38 @@ func isForward(lines []string) bool {
 // Outlook's "-----Original Message-----", its rule and From/Sent block.
 // Such history carries no "> " and has no end of its own.
 func cutHistory(lines []string) []string {
+	header := outlookHeaders(lines)
 	for i, l := range lines {
-		if originalMessage.MatchString(l) || outlookHeaderAt(lines, i) {
+		if originalMessage.MatchString(l) || header[i] {
 			return lines[:i]
 		}
-		if rule.MatchString(l) && i+1 < len(lines) && outlookHeaderAt(lines, nextNonBlank(lines, i+1)) {
+		if next := nextNonBlank(lines, i+1); rule.MatchString(l) && next >= 0 && header[next] {
 			return lines[:i]
 		}
 	}
 	return lines
 }
 
-// outlookHeaderAt: a From line followed within the next five lines by a
-// Sent or Date line and a To or Subject line.
-func outlookHeaderAt(lines []string, i int) bool {
-	if i < 0 || i >= len(lines) || !headerFrom.MatchString(lines[i]) {
-		return false
+// outlookHeaders marks the lines that start an Outlook reply header: a
+// From line followed within the next five lines by a Sent or Date line
+// and a To or Subject line. Each line is matched once, so a long text of
+// From-like lines stays linear.
+func outlookHeaders(lines []string) []bool {
+	const window = 5
+	starts := make([]bool, len(lines))
+	lastSent, lastSubject := -1, -1
+	for i := len(lines) - 1; i >= 0; i-- {
+		if headerFrom.MatchString(lines[i]) {
+			starts[i] = lastSent > i && lastSent <= i+window && lastSubject > i && lastSubject <= i+window
+		}
+		if headerSent.MatchString(lines[i]) {
+			lastSent = i
+		}
+		if headerSubject.MatchString(lines[i]) {
+			lastSubject = i
+		}
 	}
-	var sent, subject bool
-	for _, l := range lines[i+1 : min(len(lines), i+6)] {
-		sent = sent || headerSent.MatchString(l)
-		subject = subject || headerSubject.MatchString(l)
-	}
-	return sent && subject
+	return starts
 }
 
 func isQuoted(l string) bool { return strings.HasPrefix(strings.TrimLeft(l, " \t"), ">") }
