@@ -46,7 +46,7 @@ func TestParseSamples(t *testing.T) {
 		{file: "outlook_web_fi.eml", from: "pekka@yritys.fi", subject: "VS: Lasku 1234",
 			text: "Hei,\n\nliitteenä allekirjoitettu sopimus. Katso myös sopimussivu <https://yritys.fi/sopimukset/42>.\n\nPekka"},
 		{file: "apple_mail_en.eml", from: "sam@acme.example", subject: "Re: Invoice 1234",
-			text: "Yes, that works for me. I'll send the receipt\ntomorrow."},
+			text: "Yes, that works for me. I'll send the receipt tomorrow."},
 		{file: "apple_mail_fi.eml", from: "sanna@yritys.fi", subject: "Re: Lasku 1234",
 			text: "Kiitos, tämä sopii.\n\nSoitan huomenna."},
 		{file: "apple_mail_fi_html.eml", from: "sanna@yritys.fi", subject: "Re: Lasku 1234",
@@ -262,4 +262,18 @@ func nested(depth int) []byte {
 		fmt.Fprintf(&b, "--B%d--\r\n", i)
 	}
 	return []byte(b.String())
+}
+
+// TestParseSigned: an S/MIME signature is not posted as a file.
+func TestParseSigned(t *testing.T) {
+	raw := "From: a@b.example\r\nSubject: Re: x\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=S\r\n\r\n" +
+		"--S\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSigned words\r\n" +
+		"--S\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\nContent-Disposition: attachment; filename=smime.p7s\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHAqCAMIACAQE=\r\n--S--\r\n"
+	m, err := Parse([]byte(raw), "a@b.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Text != "Signed words" || len(m.Attachments) != 0 {
+		t.Fatalf("Text %q, attachments %+v", m.Text, m.Attachments)
+	}
 }

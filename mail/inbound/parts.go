@@ -40,6 +40,9 @@ func (w *walker) walk(e *message.Entity, entErr error, depth int) error {
 	if mr := e.MultipartReader(); mr != nil {
 		return w.walkMultipart(e, mr, depth)
 	}
+	if signatureParts[mediaType(e)] {
+		return nil // an S/MIME or OpenPGP signature, not a file the sender chose
+	}
 	if name, ok := attachmentName(e); ok {
 		return w.addAttachment(e, name)
 	}
@@ -48,6 +51,10 @@ func (w *walker) walk(e *message.Entity, entErr error, depth int) error {
 		return err
 	}
 	str := toUTF8(text, entErr == nil && hasCharset(e))
+	_, params, _ := e.Header.ContentType()
+	if strings.EqualFold(params["format"], "flowed") {
+		str = unflow(str, strings.EqualFold(params["delsp"], "yes"))
+	}
 	if mediaType(e) == "text/html" {
 		w.body.html = joinText(w.body.html, htmlToText(str))
 	} else {
@@ -125,6 +132,12 @@ func (w *walker) addAttachment(e *message.Entity, name string) error {
 	}
 	w.attachments = append(w.attachments, Attachment{Filename: name, ContentType: contentType, Data: data})
 	return nil
+}
+
+var signatureParts = map[string]bool{
+	"application/pkcs7-signature":   true,
+	"application/x-pkcs7-signature": true,
+	"application/pgp-signature":     true,
 }
 
 // attachmentName says whether a leaf part is a file rather than body text,

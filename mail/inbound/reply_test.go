@@ -98,3 +98,25 @@ func TestFlatText(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestUnflow(t *testing.T) {
+	cases := []struct {
+		name, in string
+		delsp    bool
+		want     string
+	}{
+		{"soft breaks join", "one two \nthree\nfour", false, "one two three\nfour"},
+		{"delsp removes the added space", "longword\u0020\nend", true, "longwordend"},
+		{"space stuffing is removed", " From here\n >x", false, "From here\n>x"},
+		{"quote depth ends a paragraph", "> a \n> b\n>> c \n>> d\ne", false, "> a b\n>> c d\ne"},
+		{"a flowed line before a quote stops", "mine \n> old", false, "mine \n> old"},
+		{"the signature line is not flowed", "text\n-- \nJohn", false, "text\n-- \nJohn"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := unflow(c.in, c.delsp); got != c.want {
+				t.Fatalf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
