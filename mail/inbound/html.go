@@ -17,6 +17,9 @@ import (
 // text; entities are decoded. The tree is walked without recursion, so a
 // deeply nested document cannot exhaust the stack.
 func htmlToText(src string) string {
+	if len(src) > maxHTMLTree {
+		return flatText(src)
+	}
 	doc, err := html.Parse(strings.NewReader(src))
 	if err != nil {
 		// x/net/html refuses documents nested over 512 elements deep.
@@ -44,6 +47,11 @@ func htmlToText(src string) string {
 	}
 	return r.out.String()
 }
+
+// maxHTMLTree bounds the HTML that is parsed into a tree: a tree costs
+// some sixty times its source in memory. No mail client's reply comes
+// near it; a larger body is read flat (flatText).
+const maxHTMLTree = 1 << 20
 
 type renderer struct {
 	out       strings.Builder
@@ -251,9 +259,10 @@ func attr(n *html.Node, key string) string {
 	return ""
 }
 
-// flatText is the text of a document the parser refused: its words, a
-// line for each block, no quote marks. No mail client writes such
-// HTML, so keeping every word is safer than guessing at its quotes.
+// flatText is the text of a document too large for a tree or refused by
+// the parser (nested over 512 elements deep): its words, a line for each
+// block, no quote marks. No mail client writes such HTML, so keeping
+// every word is safer than guessing at its quotes.
 func flatText(src string) string {
 	z := html.NewTokenizer(strings.NewReader(src))
 	r := renderer{lineStart: true}

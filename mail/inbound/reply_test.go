@@ -120,3 +120,11 @@ func TestUnflow(t *testing.T) {
 		})
 	}
 }
+
+func TestHTMLToTextLarge(t *testing.T) {
+	in := "<blockquote>kept</blockquote>" + strings.Repeat("<p>a</p>", maxHTMLTree/8)
+	got := htmlToText(in)
+	if !strings.HasPrefix(got, "kept\na\n") {
+		t.Fatalf("got %q...", got[:min(len(got), 40)])
+	}
+}
