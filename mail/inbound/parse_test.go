@@ -277,3 +277,18 @@ func TestParseSigned(t *testing.T) {
 		t.Fatalf("Text %q, attachments %+v", m.Text, m.Attachments)
 	}
 }
+
+// TestParseBrokenParameter: a file whose Content-Type has a malformed
+// parameter is still a file, not text.
+func TestParseBrokenParameter(t *testing.T) {
+	raw := "From: a@b.example\r\nSubject: Re: x\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n" +
+		"--M\r\nContent-Type: text/plain\r\n\r\nwords\r\n" +
+		"--M\r\nContent-Type: image/png; name=\"unterminated\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--M--\r\n"
+	m, err := Parse([]byte(raw), "a@b.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Text != "words" || len(m.Attachments) != 1 || m.Attachments[0].ContentType != "image/png" || m.Attachments[0].Filename != "attachment-1.png" {
+		t.Fatalf("Text %q, attachments %+v", m.Text, m.Attachments)
+	}
+}

@@ -196,9 +196,11 @@ func mediaType(e *message.Entity) string {
 	}
 	t, _, err := e.Header.ContentType()
 	if err != nil {
-		return ""
+		// A broken parameter still leaves the type readable; a part is
+		// never read as text because its name= was malformed.
+		t, _, _ = strings.Cut(e.Header.Get("Content-Type"), ";")
 	}
-	return strings.ToLower(t)
+	return strings.ToLower(strings.TrimSpace(t))
 }
 
 func hasCharset(e *message.Entity) bool {
