@@ -264,31 +264,36 @@ func nested(depth int) []byte {
 	return []byte(b.String())
 }
 
-// TestParseSigned: an S/MIME signature is not posted as a file.
-func TestParseSigned(t *testing.T) {
-	raw := "From: a@b.example\r\nSubject: Re: x\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=S\r\n\r\n" +
-		"--S\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSigned words\r\n" +
-		"--S\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\nContent-Disposition: attachment; filename=smime.p7s\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHAqCAMIACAQE=\r\n--S--\r\n"
-	m, err := Parse([]byte(raw), "a@b.example")
-	if err != nil {
-		t.Fatal(err)
+// TestParseParts: which parts become files and which do not.
+func TestParseParts(t *testing.T) {
+	cases := []struct {
+		name, raw, text string
+		files           []wantFile
+	}{
+		{"an S/MIME signature is not a file",
+			"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=M\r\n\r\n" +
+				"--M\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSigned words\r\n" +
+				"--M\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\nContent-Disposition: attachment; filename=smime.p7s\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHAqCAMIACAQE=\r\n--M--\r\n",
+			"Signed words", nil},
+		{"a malformed parameter keeps the type, and the part stays a file",
+			"Content-Type: multipart/mixed; boundary=M\r\n\r\n" +
+				"--M\r\nContent-Type: text/plain\r\n\r\nwords\r\n" +
+				"--M\r\nContent-Type: image/png; name=\"unterminated\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--M--\r\n",
+			"words", []wantFile{{"attachment-1.png", "image/png", 8}}},
 	}
-	if m.Text != "Signed words" || len(m.Attachments) != 0 {
-		t.Fatalf("Text %q, attachments %+v", m.Text, m.Attachments)
-	}
-}
-
-// TestParseBrokenParameter: a file whose Content-Type has a malformed
-// parameter is still a file, not text.
-func TestParseBrokenParameter(t *testing.T) {
-	raw := "From: a@b.example\r\nSubject: Re: x\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n" +
-		"--M\r\nContent-Type: text/plain\r\n\r\nwords\r\n" +
-		"--M\r\nContent-Type: image/png; name=\"unterminated\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--M--\r\n"
-	m, err := Parse([]byte(raw), "a@b.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Text != "words" || len(m.Attachments) != 1 || m.Attachments[0].ContentType != "image/png" || m.Attachments[0].Filename != "attachment-1.png" {
-		t.Fatalf("Text %q, attachments %+v", m.Text, m.Attachments)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := Parse([]byte("From: a@b.example\r\nSubject: Re: x\r\n"+c.raw), "a@b.example")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []wantFile
+			for _, a := range m.Attachments {
+				got = append(got, wantFile{a.Filename, a.ContentType, len(a.Data)})
+			}
+			if m.Text != c.text || !slices.Equal(got, c.files) {
+				t.Fatalf("Text %q, attachments %v", m.Text, got)
+			}
+		})
 	}
 }
