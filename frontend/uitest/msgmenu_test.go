@@ -32,11 +32,11 @@ func (b *browser) touchScreen() {
 func TestMessageMenuOnTouch(t *testing.T) {
 	t.Parallel()
 	srv := sharedServer(t)
+	stamp := fmt.Sprint(time.Now().UnixNano())
 	api := srv.api(t, "messenger@demo.example")
 	topic := api.topic("Salary questions")
-	route := fmt.Sprintf("#/topic/%d", topic.ID)
-	stamp := fmt.Sprint(time.Now().UnixNano())
 	api.postTopic(topic.ID, "touch me "+stamp)
+	route := fmt.Sprintf("#/topic/%d", topic.ID)
 
 	phone := newBrowser(t, srv, "emma-phone", withSize(400, 800))
 	phone.touchScreen()
