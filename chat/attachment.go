@@ -55,6 +55,13 @@ func (s *MessageService) UploadAttachment(ctx context.Context, filename string, 
 	if err := s.store.AttachmentCreate(ctx, &a, data, thumb); err != nil {
 		return Attachment{}, err
 	}
+	if img == nil && ThumbnailPending(ct, "") {
+		// An image no thumbnail can be made of: recorded as such, or it
+		// would pass for one from before thumbnails and be tried again.
+		if err := s.store.AttachmentThumbnailSet(ctx, a.TenantID, a.ID, nil, nil); err != nil {
+			return Attachment{}, err
+		}
+	}
 	return a, nil
 }
 

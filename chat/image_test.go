@@ -463,6 +463,13 @@ func TestThumbnailBackfill(t *testing.T) {
 			t.Fatalf("second request: %d bytes, %v", len(again), err)
 		}
 
+		// An upload that does not decode is a file at once, never pending.
+		up, err := w.svc.Messages.UploadAttachment(w.as(t, a.EmployeeA), "damaged.png", bytes.NewReader(bombPNG(10, 10)))
+		storetest.NoErr(t, err, "upload a damaged png")
+		if st := mustAttachment(t, w, a, up.ID); up.ThumbnailPending || up.Image != nil || st.ThumbnailPending || st.Image != nil {
+			t.Fatalf("a damaged upload: answered %+v, stored %+v", up, st)
+		}
+
 		for _, att := range []chat.Attachment{bomb, broken} {
 			var before, later runtime.MemStats
 			runtime.ReadMemStats(&before)
