@@ -68,7 +68,9 @@ func newNoteWorld(t *testing.T, e engine) *noteWorld {
 
 // TestNoteAuthorizationMatrix: who may write internal notes and who reads
 // them through every read path (history, the socket's subscribe, replay,
-// the note's attachment, search, in-app notifications, the
+// the note's attachment, search (anywhere, in conversations, in this
+// conversation: found exactly by who reads the notes), in-app
+// notifications, the
 // conversation's notes flag), on both engines, with
 // company-based visibility on.
 func TestNoteAuthorizationMatrix(t *testing.T) {
@@ -131,14 +133,21 @@ func TestNoteAuthorizationMatrix(t *testing.T) {
 			if err == nil && v.Can.Notes != ac.notes {
 				t.Errorf("can.notes as %s = %v, want %v", ac.name, v.Can.Notes, ac.notes)
 			}
-			// Notes are never search results; the conversation's own
-			// messages are, for who reads it (the search works).
-			hits, err := w.svc.Messages.Search(ctx, "zebranote", 50)
-			storetest.NoErr(t, err, "Search")
-			if len(hits) != 0 {
-				t.Errorf("search as %s found a note: %+v", ac.name, hits)
+			// Search finds the note exactly for who may read the notes,
+			// anywhere, in "conversations" and in this conversation, as
+			// the note channel; the conversation's own messages for who
+			// reads it.
+			convCh := chat.ConversationChannel(w.conv.ID)
+			for _, q := range []chat.SearchQuery{{}, {Kind: chat.KindConversation}, {Channel: &convCh}, {Kind: chat.KindTopic}} {
+				q.Query = "zebranote"
+				hits, err := w.svc.Messages.SearchIn(ctx, q)
+				storetest.NoErr(t, err, "Search")
+				found := len(hits) == 1 && hits[0].MessageID == w.note.ID && hits[0].Channel == ch && hits[0].Title == w.conv.Subject
+				if want := ac.notes && q.Kind != chat.KindTopic; found != want || (!want && len(hits) != 0) {
+					t.Errorf("search %+v as %s: %+v, want the note %v", q, ac.name, hits, want)
+				}
 			}
-			hits, err = w.svc.Messages.Search(ctx, "zebraconv", 50)
+			hits, err := w.svc.Messages.Search(ctx, "zebraconv", 50)
 			storetest.NoErr(t, err, "Search")
 			if (len(hits) == 1) != ac.sees {
 				t.Errorf("search of the conversation as %s: %d hits, sees %v", ac.name, len(hits), ac.sees)
