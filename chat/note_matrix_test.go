@@ -16,6 +16,7 @@ import (
 type noteWorld struct {
 	*cvWorld
 	conv    chat.ConversationView
+	before  chat.ConversationView // as the handler saw it before the note
 	note    chat.Message
 	att     chat.Attachment // on the note
 	admin2  chat.User       // a tenant admin who is not the designated one
@@ -40,6 +41,7 @@ func newNoteWorld(t *testing.T, e engine) *noteWorld {
 	storetest.NoErr(t, err, "SetCustomerAssignee")
 	before, err := w.svc.Conversations.Conversation(h, w.conv.ID)
 	storetest.NoErr(t, err, "Conversation")
+	w.before = before
 	w.jobs(t)
 	w.pub.take()
 
@@ -67,7 +69,7 @@ func newNoteWorld(t *testing.T, e engine) *noteWorld {
 }
 
 // TestNoteAuthorizationMatrix: who may write internal notes and who reads
-// them through every read path (history, the socket's subscribe, replay,
+// them through every read path (the conversation list, history, the socket's subscribe, replay,
 // the note's attachment, search (anywhere, in conversations, in this
 // conversation: found exactly by who reads the notes), in-app
 // notifications, the
@@ -152,7 +154,19 @@ func TestNoteAuthorizationMatrix(t *testing.T) {
 			if (len(hits) == 1) != ac.sees {
 				t.Errorf("search of the conversation as %s: %d hits, sees %v", ac.name, len(hits), ac.sees)
 			}
-			// No in-app notification about a note, for anyone.
+			// The conversation list: listed for who sees it, unmoved by
+			// the note (no last seq, so no unread count or badge from it).
+			list, err := w.svc.Conversations.Conversations(ctx, chat.ConversationQuery{Page: chat.Page{Limit: 100}})
+			storetest.NoErr(t, err, "Conversations")
+			i := slices.IndexFunc(list, func(c chat.ConversationView) bool { return c.ID == w.conv.ID })
+			if (i >= 0) != ac.sees {
+				t.Errorf("list as %s: listed %v, sees %v", ac.name, i >= 0, ac.sees)
+			} else if i >= 0 && (list[i].LastSeq != w.before.LastSeq || list[i].Can.Notes != ac.notes) {
+				t.Errorf("list as %s: last seq %d (before the note %d), can.notes %v", ac.name, list[i].LastSeq, w.before.LastSeq, list[i].Can.Notes)
+			}
+			// No in-app notification about a note, for anyone. (No email
+			// either: newNoteWorld holds that the note queued no job for
+			// anyone; TestNotifierOfficeAddressAndNotes reads every email.)
 			ns, err := w.svc.Notifications.Notifications(ctx, chat.Page{Limit: 100})
 			if err == nil && slices.ContainsFunc(ns, func(n chat.Notification) bool { return n.Channel == ch }) {
 				t.Errorf("%s has a notification about the notes", ac.name)
