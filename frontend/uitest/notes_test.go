@@ -2,6 +2,7 @@ package uitest
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -85,10 +86,20 @@ func TestDesignatedAdminListAndNotes(t *testing.T) {
 	if strings.Contains(eval[string](emma, `document.body.textContent`), secret) || eval[bool](emma, `!!document.querySelector('.msg.note')`) {
 		t.Error("the customer's page shows the internal note")
 	}
-	// Reloaded, the note is still inline for Hannu (from the history).
-	hannu.route("#/")
-	hannu.route(route)
+	// Search finds the note for Hannu, marked, and opens it inline in the
+	// conversation (from the history, after leaving the view); Emma's
+	// search finds nothing.
+	search := "#/search?q=" + url.QueryEscape(secret)
+	hannu.route(search)
+	hannu.waitJS("the note found, marked", `document.querySelectorAll('#search-results .hit-item').length === 1 && !!document.querySelector('#search-results .hit-item .badge.internal')`)
+	hannu.click("#search-results a.hit")
+	hannu.waitJS("opened at the note", fmt.Sprintf(`location.hash.startsWith(%s) && !!document.querySelector('#messages .msg.note')`, jsStr(route+"?m=")))
 	hannu.waitText("#messages .msg.note .body", secret)
+	emma.route(search)
+	emma.waitJS("the customer's search done", `!!document.querySelector('#search-results ul.hits')`)
+	if n := eval[int](emma, `document.querySelectorAll('#search-results .hit-item').length`); n != 0 {
+		t.Errorf("the customer's search found %d hits for the note", n)
+	}
 	hannu.noDialogs()
 	emma.noDialogs()
 }
