@@ -16,9 +16,10 @@ import (
 // come from the directory, which hides her under the company rule);
 // saving her shows her as the designated administrator. Then he writes an
 // internal note with the composer's switch: it shows inline in his
-// timeline, marked internal, while Emma, looking at the same conversation,
-// never gets the note, though the reply he writes after it reaches her
-// live.
+// timeline, marked internal, and reaches Aino's open view live, while
+// Emma, looking at the same conversation, never gets the note (nor the
+// switch, nor a moved last seq), though the reply he writes after it
+// reaches her live. Search finds the note for Hannu, not for Emma.
 func TestDesignatedAdminListAndNotes(t *testing.T) {
 	t.Parallel()
 	srv := sharedServer(t)
@@ -61,6 +62,12 @@ func TestDesignatedAdminListAndNotes(t *testing.T) {
 		LastSeq int64 `json:"last_seq"`
 		Unread  int64 `json:"unread"`
 	}
+	// Aino, now designated administrator, has the conversation open: the
+	// note reaches her live.
+	ainoB := newBrowser(t, srv, "aino")
+	ainoB.login("admin@demo.example")
+	ainoB.route(route)
+	ainoB.waitJS("Aino's note mode", `!document.querySelector('.composer-mode').hidden`)
 	emmaAPI := srv.api(t, "employee@demo.example")
 	emmaAPI.must("GET", fmt.Sprintf("/api/v1/conversations/%d", conv.ID), nil, &before)
 	hannu.click("#composer-mode-note")
@@ -68,6 +75,7 @@ func TestDesignatedAdminListAndNotes(t *testing.T) {
 	hannu.send(secret)
 	hannu.waitText("#messages .msg.note .body", secret)
 	hannu.waitText("#messages .msg.note .note-label", "Sisäinen muistiinpano") // the demo speaks Finnish
+	ainoB.waitText("#messages .msg.note .body", secret)
 	// Nothing of the note reaches the customer's side of the
 	// conversation: not its last seq, so no unread count or badge.
 	emmaAPI.must("GET", fmt.Sprintf("/api/v1/conversations/%d", conv.ID), nil, &after)
@@ -102,6 +110,7 @@ func TestDesignatedAdminListAndNotes(t *testing.T) {
 	}
 	hannu.noDialogs()
 	emma.noDialogs()
+	ainoB.noDialogs()
 }
 
 // TestOfficeAddressSetting: a tenant admin sets the office notification

@@ -9,7 +9,7 @@
 import { h } from './dom.js';
 import { get, query } from './api.js';
 import { t } from './i18n.js';
-import { socket, state, thread } from './store.js';
+import { bus, socket, state, thread } from './store.js';
 
 // followNotes subscribes to the notes of conversation id and loads them
 // once; it returns their thread. A thread whose right was lost
@@ -23,12 +23,19 @@ export function followNotes(id) {
     // Subscribe first, then read the history: a note written in between
     // comes live and the merge keeps it once.
     socket.subscribe(ch, null);
-    th.loading = get(`/conversations/${id}/notes` + query({ limit: 200 })).then((page) => {
-      th.merge(page.items || []);
-      th.loaded = true;
-    }, (err) => console.warn('notes', err));
+    th.loading = loadNotes(th);
+    // Too far behind to replay (reload:): read the history again.
+    const off = bus.on('reload:' + ch, () => loadNotes(th).then(() => bus.emit('thread:' + ch)));
+    const offGone = bus.on('removed:' + ch, () => { off(); offGone(); });
   }
   return th;
+}
+
+function loadNotes(th) {
+  return get(`/conversations/${th.id}/notes` + query({ limit: 200 })).then((page) => {
+    th.merge(page.items || []);
+    th.loaded = true;
+  }, (err) => console.warn('notes', err));
 }
 
 // withNotes merges the notes into the conversation's messages by time
