@@ -63,7 +63,7 @@ func (s *Server) draftCreate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) draftGet(w http.ResponseWriter, r *http.Request) error {
-	return getItem("draft", s.messages.Draft, viewDraft)(w, r)
+	return answerItem("draft", s.messages.Draft, viewDraft)(w, r)
 }
 
 func (s *Server) draftUpdate(w http.ResponseWriter, r *http.Request) error {
@@ -74,5 +74,5 @@ func (s *Server) draftUpdate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) draftDelete(w http.ResponseWriter, r *http.Request) error {
-	return deleteItem("draft", s.messages.DiscardDraft)(w, r)
+	return actOnItem("draft", s.messages.DiscardDraft)(w, r)
 }

@@ -103,6 +103,39 @@ func updateTenantItem[In, T, V any](noun string, update func(ctx context.Context
 // The items of services that take the tenant from the caller (categories,
 // canned replies, drafts) have the same steps without the tenant.
 
+// listItems serves a page of items.
+func listItems[T, V any](list func(ctx context.Context, p chat.Page) ([]T, error), id func(T) int64, view func(T) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		page, err := pageOf(r)
+		if err != nil {
+			return err
+		}
+		items, err := list(r.Context(), page)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, newList(items, page, id, view))
+		return nil
+	}
+}
+
+// firstItems serves the first ?limit= items, as a whole list without a
+// cursor (the retention preview and run log are read from the top only).
+func firstItems[T, V any](list func(ctx context.Context, limit int) ([]T, error), view func(T) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		page, err := pageOf(r)
+		if err != nil {
+			return err
+		}
+		items, err := list(r.Context(), page.Limit)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, allItems(items, view))
+		return nil
+	}
+}
+
 // createItem serves POST of a new item from the JSON body In: 201 with
 // its Location.
 func createItem[In, T, V any](create func(ctx context.Context, in In) (T, error), id func(T) int64, view func(T) V) apiFunc {
@@ -120,14 +153,17 @@ func createItem[In, T, V any](create func(ctx context.Context, in In) (T, error)
 	}
 }
 
-// getItem serves GET of the item named by the {id} path value.
-func getItem[T, V any](noun string, get func(ctx context.Context, id int64) (T, error), view func(T) V) apiFunc {
+// answerItem serves a request without a body on the item named by {id}
+// that answers 200 with the view of what call returns: GET of the item
+// (or of a list it holds), or an action on it such as taking a
+// conversation.
+func answerItem[T, V any](noun string, call func(ctx context.Context, id int64) (T, error), view func(T) V) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id", noun)
 		if err != nil {
 			return err
 		}
-		item, err := get(r.Context(), id)
+		item, err := call(r.Context(), id)
 		if err != nil {
 			return err
 		}
@@ -136,8 +172,8 @@ func getItem[T, V any](noun string, get func(ctx context.Context, id int64) (T, 
 	}
 }
 
-// updateItem serves a change of the item named by {id} from the JSON
-// body In.
+// updateItem serves a change of, or an action with the JSON body In on,
+// the item named by {id}; it answers 200 with the view of the result.
 func updateItem[In, T, V any](noun string, update func(ctx context.Context, id int64, in In) (T, error), view func(T) V) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id", noun)
@@ -157,14 +193,15 @@ func updateItem[In, T, V any](noun string, update func(ctx context.Context, id i
 	}
 }
 
-// deleteItem serves DELETE of the item named by {id}: 204.
-func deleteItem(noun string, del func(ctx context.Context, id int64) error) apiFunc {
+// actOnItem serves a request without a body on the item named by {id}
+// that answers 204: DELETE, or an action such as marking a group read.
+func actOnItem(noun string, act func(ctx context.Context, id int64) error) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id", noun)
 		if err != nil {
 			return err
 		}
-		if err := del(r.Context(), id); err != nil {
+		if err := act(r.Context(), id); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -180,3 +217,12 @@ func allItems[T, V any](items []T, view func(T) V) list[V] {
 	}
 	return out
 }
+
+// allItemsOf is allItems as a view of a whole list, for the generic
+// handlers above.
+func allItemsOf[T, V any](view func(T) V) func([]T) list[V] {
+	return func(items []T) list[V] { return allItems(items, view) }
+}
+
+// asIs is the view of a value the service already shapes for the API.
+func asIs[T any](v T) T { return v }
