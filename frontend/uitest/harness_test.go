@@ -320,6 +320,26 @@ func (c *client) must(method, path string, body, out any) {
 	}
 }
 
+// roleID is the id of the built-in role key (the client must be an
+// admin).
+func (c *client) roleID(key string) int64 {
+	c.t.Helper()
+	var roles struct {
+		Items []struct {
+			ID  int64  `json:"id"`
+			Key string `json:"key"`
+		} `json:"items"`
+	}
+	c.must("GET", "/api/v1/roles", nil, &roles)
+	for _, r := range roles.Items {
+		if r.Key == key {
+			return r.ID
+		}
+	}
+	c.t.Fatalf("no built-in role %q", key)
+	return 0
+}
+
 // upload stores a file as an attachment and returns its id.
 func (c *client) upload(name string, content []byte) int64 {
 	c.t.Helper()
