@@ -24,6 +24,7 @@ import (
 	"parley/storage/pgtest"
 	"parley/tools/freeport"
 	"parley/tools/leakcheck"
+	"parley/tools/testbin"
 )
 
 // The multi-node tests run real processes: two parley nodes on one
@@ -34,20 +35,14 @@ import (
 var parleyBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "parley-cluster-")
+	bin, remove, err := testbin.Parley()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	parleyBin = filepath.Join(dir, "parley")
-	build := exec.Command("go", "build", "-o", parleyBin, "../parley")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build parley:", err)
-		os.Exit(1)
-	}
+	parleyBin = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	remove()
 	if code == 0 {
 		// Idle keep-alive connections of the setup HTTP clients may linger.
 		if err := leakcheck.Find(goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),

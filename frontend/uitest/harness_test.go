@@ -26,6 +26,7 @@ import (
 
 	"parley/tools/freeport"
 	"parley/tools/leakcheck"
+	"parley/tools/testbin"
 )
 
 // demoPassword is every demo user's password (cmd/parley/demo.go).
@@ -60,25 +61,18 @@ func runMain(m *testing.M) int {
 		artifactsDir = filepath.Join(root, "test-artifacts")
 	}
 	artifactsDir = filepath.Join(artifactsDir, "uitest")
-	dir, err := os.MkdirTemp("", "parley-uitest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "uitest:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	parleyBin = filepath.Join(dir, "parley")
 	flag.Parse()
 	if testing.Short() {
 		// Every test here runs a browser and skips (skipShort): no binary.
 		return m.Run()
 	}
-	build := exec.Command("go", "build", "-o", parleyBin, "./cmd/parley")
-	build.Dir = root
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "uitest: building parley:", err)
+	bin, remove, err := testbin.Parley()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "uitest:", err)
 		return 1
 	}
+	defer remove()
+	parleyBin = bin
 	code := m.Run()
 	runSuiteCleanups(code != 0)
 	if code == 0 {
