@@ -23,81 +23,54 @@ func tenantItem(r *http.Request, noun string) (tenantID, id int64, err error) {
 	return tenantID, id, err
 }
 
-// listTenantItems serves a page of a tenant's items.
-func listTenantItems[T, V any](list func(ctx context.Context, tenantID int64, p chat.Page) ([]T, error), id func(T) int64, view func(T) V) apiFunc {
+// withTenant binds the handler serve makes to the tenant the request
+// addresses, so that a tenant's items take the same steps as the items
+// below.
+func withTenant(serve func(tenantID int64) apiFunc) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		tid, err := tenantOf(r)
 		if err != nil {
 			return err
 		}
-		page, err := pageOf(r)
-		if err != nil {
-			return err
-		}
-		items, err := list(r.Context(), tid, page)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, newList(items, page, id, view))
-		return nil
+		return serve(tid)(w, r)
 	}
+}
+
+// listTenantItems serves a page of a tenant's items.
+func listTenantItems[T, V any](list func(ctx context.Context, tenantID int64, p chat.Page) ([]T, error), id func(T) int64, view func(T) V) apiFunc {
+	return withTenant(func(tid int64) apiFunc {
+		return listItems(func(ctx context.Context, p chat.Page) ([]T, error) { return list(ctx, tid, p) }, id, view)
+	})
 }
 
 // createTenantItem serves POST of a new item from the JSON body In:
 // 201 with its Location.
 func createTenantItem[In, T, V any](create func(ctx context.Context, tenantID int64, in In) (T, error), id func(T) int64, view func(T) V) apiFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		tid, err := tenantOf(r)
-		if err != nil {
-			return err
-		}
-		var in In
-		if err := decodeJSON(w, r, &in); err != nil {
-			return err
-		}
-		item, err := create(r.Context(), tid, in)
-		if err != nil {
-			return err
-		}
-		writeCreated(w, r, id(item), view(item))
-		return nil
-	}
+	return withTenant(func(tid int64) apiFunc {
+		return createItem(func(ctx context.Context, in In) (T, error) { return create(ctx, tid, in) }, id, view)
+	})
 }
 
 // getTenantItem serves GET of one item.
 func getTenantItem[T, V any](noun string, get func(ctx context.Context, tenantID, id int64) (T, error), view func(T) V) apiFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		tid, id, err := tenantItem(r, noun)
-		if err != nil {
-			return err
-		}
-		item, err := get(r.Context(), tid, id)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, view(item))
-		return nil
-	}
+	return withTenant(func(tid int64) apiFunc {
+		return answerItem(noun, func(ctx context.Context, id int64) (T, error) { return get(ctx, tid, id) }, view)
+	})
 }
 
 // updateTenantItem serves a change of one item from the JSON body In.
 func updateTenantItem[In, T, V any](noun string, update func(ctx context.Context, tenantID, id int64, in In) (T, error), view func(T) V) apiFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		tid, id, err := tenantItem(r, noun)
-		if err != nil {
-			return err
-		}
-		var in In
-		if err := decodeJSON(w, r, &in); err != nil {
-			return err
-		}
-		item, err := update(r.Context(), tid, id, in)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, view(item))
-		return nil
-	}
+	return withTenant(func(tid int64) apiFunc {
+		return updateItem(noun, func(ctx context.Context, id int64, in In) (T, error) { return update(ctx, tid, id, in) }, view)
+	})
+}
+
+// actOnTenantItem serves a request without a body on one item that
+// answers 204 (DELETE).
+func actOnTenantItem(noun string, act func(ctx context.Context, tenantID, id int64) error) apiFunc {
+	return withTenant(func(tid int64) apiFunc {
+		return actOnItem(noun, func(ctx context.Context, id int64) error { return act(ctx, tid, id) })
+	})
 }
 
 // The items of services that take the tenant from the caller (categories,
