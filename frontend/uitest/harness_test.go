@@ -314,24 +314,33 @@ func (c *client) must(method, path string, body, out any) {
 	}
 }
 
+// findItem GETs the list at path ({"items": [...]}) and returns the first
+// item that match accepts; what names it in the failure when none does.
+func findItem[T any](c *client, what, path string, match func(T) bool) T {
+	c.t.Helper()
+	var page struct {
+		Items []T `json:"items"`
+	}
+	c.must("GET", path, nil, &page)
+	for _, it := range page.Items {
+		if match(it) {
+			return it
+		}
+	}
+	c.t.Fatalf("%s sees no %s", c.me.User.Name, what)
+	var none T
+	return none
+}
+
 // roleID is the id of the built-in role key (the client must be an
 // admin).
 func (c *client) roleID(key string) int64 {
 	c.t.Helper()
-	var roles struct {
-		Items []struct {
-			ID  int64  `json:"id"`
-			Key string `json:"key"`
-		} `json:"items"`
+	type role struct {
+		ID  int64  `json:"id"`
+		Key string `json:"key"`
 	}
-	c.must("GET", "/api/v1/roles", nil, &roles)
-	for _, r := range roles.Items {
-		if r.Key == key {
-			return r.ID
-		}
-	}
-	c.t.Fatalf("no built-in role %q", key)
-	return 0
+	return findItem(c, "role "+key, "/api/v1/roles", func(r role) bool { return r.Key == key }).ID
 }
 
 // upload stores a file as an attachment and returns its id.
