@@ -213,21 +213,11 @@ func (s *Server) conversationPreview(w http.ResponseWriter, r *http.Request) err
 
 // conversationQueues answers the caller's queue counts.
 func (s *Server) conversationQueues(w http.ResponseWriter, r *http.Request) error {
-	qc, err := s.conversations.Queues(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, qc)
-	return nil
+	return answerCaller(s.conversations.Queues, asIs[chat.QueueCounts])(w, r)
 }
 
 func (s *Server) conversationStatusLabels(w http.ResponseWriter, r *http.Request) error {
-	labels, err := s.conversations.StatusLabels(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, labels)
-	return nil
+	return answerCaller(s.conversations.StatusLabels, asIs[map[chat.ConversationStatus]string])(w, r)
 }
 
 func (s *Server) conversationGet(w http.ResponseWriter, r *http.Request) error {

@@ -46,12 +46,7 @@ func (in draftInput) input(id int64) chat.DraftInput {
 }
 
 func (s *Server) draftList(w http.ResponseWriter, r *http.Request) error {
-	ds, err := s.messages.Drafts(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, allItems(ds, viewDraft))
-	return nil
+	return answerCaller(s.messages.Drafts, allItemsOf(viewDraft))(w, r)
 }
 
 func (s *Server) draftCreate(w http.ResponseWriter, r *http.Request) error {

@@ -76,6 +76,20 @@ func actOnTenantItem(noun string, act func(ctx context.Context, tenantID, id int
 // The items of services that take the tenant from the caller (categories,
 // canned replies, drafts) have the same steps without the tenant.
 
+// answerCaller serves a request without a path id or body that answers
+// 200 with the view of what call returns: the caller's own state (queue
+// counts, drafts, preferences).
+func answerCaller[T, V any](call func(ctx context.Context) (T, error), view func(T) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v, err := call(r.Context())
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, view(v))
+		return nil
+	}
+}
+
 // listItems serves a page of items.
 func listItems[T, V any](list func(ctx context.Context, p chat.Page) ([]T, error), id func(T) int64, view func(T) V) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {

@@ -307,10 +307,8 @@ func (s *Server) messengerPost(w http.ResponseWriter, r *http.Request) error {
 // messengerUsers answers the messenger users page: the caller's groups
 // with their members' names.
 func (s *Server) messengerUsers(w http.ResponseWriter, r *http.Request) error {
-	gs, err := s.messenger.MyGroupMembers(r.Context())
-	if err != nil {
-		return err
+	view := func(gs []chat.GroupWithMembers) list[chat.GroupWithMembers] {
+		return list[chat.GroupWithMembers]{Items: gs}
 	}
-	writeJSON(w, http.StatusOK, list[chat.GroupWithMembers]{Items: gs})
-	return nil
+	return answerCaller(s.messenger.MyGroupMembers, view)(w, r)
 }
