@@ -32,14 +32,13 @@ func (b *browser) touchScreen() {
 func TestMessageMenuOnTouch(t *testing.T) {
 	t.Parallel()
 	srv := sharedServer(t)
+	phone := newBrowser(t, srv, "emma-phone", withSize(400, 800))
+	phone.touchScreen()
 	stamp := fmt.Sprint(time.Now().UnixNano())
 	api := srv.api(t, "messenger@demo.example")
 	topic := api.topic("Salary questions")
 	api.postTopic(topic.ID, "touch me "+stamp)
 	route := fmt.Sprintf("#/topic/%d", topic.ID)
-
-	phone := newBrowser(t, srv, "emma-phone", withSize(400, 800))
-	phone.touchScreen()
 	phone.login("employee@demo.example")
 	if !eval[bool](phone, `matchMedia('(hover: none) and (pointer: coarse)').matches`) {
 		t.Fatal("the touch screen emulation did not take")
