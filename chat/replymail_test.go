@@ -293,3 +293,30 @@ func TestReplyByEmailTwoNodes(t *testing.T) {
 		t.Fatalf("fates %s, want one accepted and one duplicate", fates)
 	}
 }
+
+// TestParseReplyAddress: only reply+TOKEN@domain with a token of our
+// form is taken, whatever case a mail system gave it.
+func TestParseReplyAddress(t *testing.T) {
+	t.Parallel()
+	w := newRmWorld(t, newSQLite(t))
+	w.post(t, w.author, chat.TopicChannel(w.topic.ID), "hello")
+	addr, _ := w.notifyMail(t, w.member)
+	token, ok := chat.ParseReplyAddress(addr, rmDomain)
+	if !ok {
+		t.Fatalf("ParseReplyAddress(%q) refused its own address", addr)
+	}
+	if up, ok := chat.ParseReplyAddress(strings.ToUpper(addr), strings.ToUpper(rmDomain)); !ok || !strings.EqualFold(up, token) {
+		t.Fatalf("the upper-cased address was refused")
+	}
+	tok, err := chat.ParseReplyToken(strings.ToUpper(token))
+	ntNoErr(t, "ParseReplyToken upper-cased", err)
+	if tok.UserID != w.member.ID || tok.TenantID != w.f.Tenant.ID || tok.Channel != chat.TopicChannel(w.topic.ID) {
+		t.Fatalf("token %+v, want the member, tenant and topic", tok)
+	}
+	for _, bad := range []string{"reply+" + token + "@other.example", "noreply+" + token + "@" + rmDomain, "reply+@" + rmDomain,
+		"reply+abc@" + rmDomain, token + "@" + rmDomain, "reply+" + token} {
+		if _, ok := chat.ParseReplyAddress(bad, rmDomain); ok {
+			t.Errorf("ParseReplyAddress(%q) took it", bad)
+		}
+	}
+}
