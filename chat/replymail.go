@@ -364,7 +364,15 @@ func (s *ReplyMailService) postReply(ctx context.Context, tok ReplyToken, u User
 	now := s.clock.Now()
 	// The login-failure counter is the codebase's shared windowed counter
 	// in the database; a key of its own keeps it apart from logins.
-	n, err := s.store.LoginFailureAdd(ctx, "reply-mail:"+strings.ToLower(u.Email), now, now.Add(-replyRateWindow))
+	key := "reply-mail:" + strings.ToLower(u.Email)
+	n, err := s.store.LoginFailureAdd(ctx, key, now, now.Add(-replyRateWindow))
+	if n == 1 && err == nil {
+		// The first in its window: the sender's older rows count no more,
+		// so they go, and the rows stay bounded per sender.
+		if err = s.store.LoginFailureClear(ctx, key); err == nil {
+			n, err = s.store.LoginFailureAdd(ctx, key, now, now.Add(-replyRateWindow))
+		}
+	}
 	if err != nil {
 		return ReplyResult{}, err
 	}
