@@ -320,3 +320,28 @@ func TestParseReplyAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestReplyByEmailRateLimit: past 30 mails an hour from one sender the
+// next is refused (451 over SMTP, so the sender's server retries), and
+// an hour later mail is taken again.
+func TestReplyByEmailRateLimit(t *testing.T) {
+	t.Parallel()
+	w := newRmWorld(t, newSQLite(t))
+	w.post(t, w.author, chat.TopicChannel(w.topic.ID), "hello")
+	replyTo, _ := w.notifyMail(t, w.member)
+	token, _ := chat.ParseReplyAddress(replyTo, rmDomain)
+	m := w.member.Email
+	for i := range 30 {
+		res, err := w.svc.Replies.ReplyByEmail(t.Context(), chat.InboundMail{Token: token, EnvelopeFrom: m, From: m,
+			MessageID: fmt.Sprintf("rl-%d@mail.example", i), Text: "reply " + itoa(int64(i))})
+		if err != nil || res.Fate != chat.FateAccepted {
+			t.Fatalf("mail %d: %+v %v", i, res, err)
+		}
+	}
+	wantSMTPCode(t, "the 31st mail", w.send(t, m, replyTo, plainReply(m, replyTo, "rl-31@mail.example", "", "one more")), 451)
+	w.clock.Advance(time.Hour + time.Second)
+	wantSMTPCode(t, "an hour later", w.send(t, m, replyTo, plainReply(m, replyTo, "rl-32@mail.example", "", "later")), 0)
+	if got := len(w.textsBy(t, chat.TopicChannel(w.topic.ID), w.member)); got != 31 {
+		t.Fatalf("member has %d messages, want 31", got)
+	}
+}
