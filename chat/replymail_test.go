@@ -294,10 +294,10 @@ func TestReplyByEmailTwoNodes(t *testing.T) {
 	}
 }
 
-// TestParseReplyAddress: only reply+TOKEN@domain with a token of our
-// form is taken, whatever case a mail system gave it.
-func TestParseReplyAddress(t *testing.T) {
-	t.Parallel()
+// newTopicReply is a world on SQLite whose member got a topic
+// notification: its reply address and token.
+func newTopicReply(t *testing.T) (*rmWorld, string, string) {
+	t.Helper()
 	w := newRmWorld(t, newSQLite(t))
 	w.post(t, w.author, chat.TopicChannel(w.topic.ID), "hello")
 	addr, _ := w.notifyMail(t, w.member)
@@ -305,6 +305,14 @@ func TestParseReplyAddress(t *testing.T) {
 	if !ok {
 		t.Fatalf("ParseReplyAddress(%q) refused its own address", addr)
 	}
+	return w, addr, token
+}
+
+// TestParseReplyAddress: only reply+TOKEN@domain with a token of our
+// form is taken, whatever case a mail system gave it.
+func TestParseReplyAddress(t *testing.T) {
+	t.Parallel()
+	w, addr, token := newTopicReply(t)
 	if up, ok := chat.ParseReplyAddress(strings.ToUpper(addr), strings.ToUpper(rmDomain)); !ok || !strings.EqualFold(up, token) {
 		t.Fatalf("the upper-cased address was refused")
 	}
@@ -326,10 +334,7 @@ func TestParseReplyAddress(t *testing.T) {
 // an hour later mail is taken again.
 func TestReplyByEmailRateLimit(t *testing.T) {
 	t.Parallel()
-	w := newRmWorld(t, newSQLite(t))
-	w.post(t, w.author, chat.TopicChannel(w.topic.ID), "hello")
-	replyTo, _ := w.notifyMail(t, w.member)
-	token, _ := chat.ParseReplyAddress(replyTo, rmDomain)
+	w, replyTo, token := newTopicReply(t)
 	m := w.member.Email
 	for i := range 30 {
 		res, err := w.svc.Replies.ReplyByEmail(t.Context(), chat.InboundMail{Token: token, EnvelopeFrom: m, From: m,

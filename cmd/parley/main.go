@@ -224,9 +224,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startWorkers(ctx, mailer); err != nil {
 		return err
 	}
-	if err := m.startInbound(); err != nil {
-		return err
-	}
 
 	m.Log.Info().Str("component", "main").Str("url", m.publicURL).Str("listen", m.listener.Addr().String()).Msg("serving")
 	fmt.Fprintln(m.Stdout, banner)
@@ -307,7 +304,7 @@ func (m *Main) startHub(fe *frontend.Server) {
 
 // startWorkers starts the background jobs every node runs: the
 // notification outbox worker, the retention clean-up and the session
-// sweeper. Close stops them before the database closes.
+// sweeper, and the reply-by-email listener where configured. Close stops them before the database closes.
 func (m *Main) startWorkers(ctx context.Context, mailer chat.Mailer) error {
 	c := m.Config
 	node, _ := os.Hostname()
@@ -330,7 +327,7 @@ func (m *Main) startWorkers(ctx context.Context, mailer chat.Mailer) error {
 		}
 	})
 	m.bg.Go(func() { m.svc.Conversations.RetentionLoop(bgCtx, 0, node) })
-	return nil
+	return m.startInbound()
 }
 
 // startInbound starts this node's listener for replies by email when

@@ -77,12 +77,21 @@ func startOutsideMain(t *testing.T, engine string, tweak func(*Config), mainTwea
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Close() })
-	s := &outsideServer{t: t, m: m, base: "http://" + m.Addr(), roles: map[string]int64{}}
+	s := newOutsideServer(t, "http://"+m.Addr(), cfg.AdminEmail)
+	s.m = m
+	return s
+}
+
+// newOutsideServer logs the first-run admin in at base, learns the
+// tenant and its roles, and turns the messenger on.
+func newOutsideServer(t *testing.T, base, adminEmail string) *outsideServer {
+	t.Helper()
+	s := &outsideServer{t: t, base: base, roles: map[string]int64{}}
 	s.admin = newClient(t, s.base)
 	var me struct {
 		Tenant struct{ ID int64 }
 	}
-	s.admin.login(cfg.AdminEmail, outsidePassword).decode(t, &me)
+	s.admin.login(adminEmail, outsidePassword).decode(t, &me)
 	s.tenantID = me.Tenant.ID
 	var roles struct {
 		Items []struct {

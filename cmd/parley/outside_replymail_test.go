@@ -23,21 +23,7 @@ func TestOutsideReplyByEmail(t *testing.T) {
 		"PARLEY_SMTP_URL=" + relay.URL(), "PARLEY_NOTIFY_DELAY=1s", "PARLEY_MAIL_FROM=chat@parley.example",
 		"PARLEY_INBOUND_SMTP_ADDR=127.0.0.1:0", "PARLEY_INBOUND_SMTP_DOMAIN=reply.parley.example"})
 	inboundAddr := p.stderr.waitFor(t, regexp.MustCompile(`"inbound":"([^"]+)"`), p.exited)[1]
-	s := &outsideServer{t: t, base: p.url, admin: newClient(t, p.url), roles: map[string]int64{}}
-	var me struct{ Tenant struct{ ID int64 } }
-	s.admin.login("admin@example.com", outsidePassword).decode(t, &me)
-	s.tenantID = me.Tenant.ID
-	var roles struct {
-		Items []struct {
-			ID  int64
-			Key string
-		}
-	}
-	s.admin.do("GET", "/api/v1/roles", nil).decode(t, &roles)
-	for _, r := range roles.Items {
-		s.roles[r.Key] = r.ID
-	}
-	s.setMessenger(true)
+	s := newOutsideServer(t, p.url, "admin@example.com")
 	authorID, author := s.user("author@example.com", "employee", "messenger_manager")
 	memberID, member := s.user("member@example.com", "employee")
 	group := s.group("Payroll", authorID, memberID)
