@@ -23,7 +23,7 @@ func TestOutsideReplyByEmail(t *testing.T) {
 		"PARLEY_SMTP_URL=" + relay.URL(), "PARLEY_NOTIFY_DELAY=1s", "PARLEY_MAIL_FROM=chat@parley.example",
 		"PARLEY_INBOUND_SMTP_ADDR=127.0.0.1:0", "PARLEY_INBOUND_SMTP_DOMAIN=reply.parley.example"})
 	inboundAddr := p.stderr.waitFor(t, regexp.MustCompile(`"inbound":"([^"]+)"`), p.exited)[1]
-	s := newOutsideServer(t, p.url, "admin@example.com")
+	s := operatorOf(t, p.url, "admin@example.com")
 	authorID, author := s.user("author@example.com", "employee", "messenger_manager")
 	memberID, member := s.user("member@example.com", "employee")
 	group := s.group("Payroll", authorID, memberID)

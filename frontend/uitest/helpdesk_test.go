@@ -14,19 +14,7 @@ func TestQueueCountsLive(t *testing.T) {
 	srv := sharedServer(t)
 	stamp := fmt.Sprint(time.Now().UnixNano())
 	admin := srv.api(t, "admin@demo.example")
-	var roles struct {
-		Items []struct {
-			ID  int64  `json:"id"`
-			Key string `json:"key"`
-		} `json:"items"`
-	}
-	admin.must("GET", "/api/v1/roles", nil, &roles)
-	var handlerRole int64
-	for _, r := range roles.Items {
-		if r.Key == "message_handler" {
-			handlerRole = r.ID
-		}
-	}
+	handlerRole := admin.roleID("message_handler")
 	// A category of this test's own, so that no other test moves its count.
 	var cat struct {
 		ID int64 `json:"id"`
