@@ -32,6 +32,21 @@ type Store interface {
 	ReactionStore
 	CannedReplyStore
 	ClusterStore
+	ReplyMailStore
+}
+
+// ReplyMailStore keeps what reply by email needs beyond messages: each
+// tenant's signing key and each user's revocation time (replymail.go).
+type ReplyMailStore interface {
+	// ReplyKeyEnsure returns the tenant's key, storing candidate as the
+	// key first when the tenant has none (the first use on any node wins).
+	ReplyKeyEnsure(ctx context.Context, tenantID int64, candidate []byte, at time.Time) ([]byte, error)
+	// ReplyRevocationSet makes the user's reply addresses issued before
+	// notBefore invalid.
+	ReplyRevocationSet(ctx context.Context, tenantID, userID int64, notBefore time.Time) error
+	// ReplyRevocationGet returns the user's revocation time; ENotFound
+	// when none was ever set.
+	ReplyRevocationGet(ctx context.Context, tenantID, userID int64) (time.Time, error)
 }
 
 // ClusterStore keeps what the nodes of a cluster tell each other through

@@ -386,6 +386,16 @@ export const strings = {
     'outcome.suppressed_author': 'Not sent: the author',
     'outcome.suppressed_no_access': 'Not sent: no access',
     'outcome.failed': 'Failed',
+    'outcome.reply_accepted': 'Reply by email added',
+    'outcome.reply_duplicate': 'Reply by email already added',
+    'outcome.reply_ignored_automatic': 'Automatic mail ignored',
+    'outcome.reply_ignored_empty': 'Empty reply ignored',
+    'outcome.reply_refused_token': 'Refused: invalid reply address',
+    'outcome.reply_refused_expired': 'Refused: reply address expired',
+    'outcome.reply_refused_sender': 'Refused: another sender',
+    'outcome.reply_refused_rate_limited': 'Refused: too many mails',
+    'outcome.reply_refused_no_access': 'Refused: no access',
+    'outcome.reply_refused_invalid': 'Refused: not acceptable',
 
     // ---- internal notes, office notification address (notes) ----
     'notes.label': 'Internal note',
@@ -917,6 +927,16 @@ export const strings = {
     'outcome.suppressed_author': 'Ei lähetetty: kirjoittaja',
     'outcome.suppressed_no_access': 'Ei lähetetty: ei pääsyä',
     'outcome.failed': 'Epäonnistui',
+    'outcome.reply_accepted': 'Sähköpostivastaus lisätty',
+    'outcome.reply_duplicate': 'Sähköpostivastaus oli jo lisätty',
+    'outcome.reply_ignored_automatic': 'Automaattinen viesti ohitettu',
+    'outcome.reply_ignored_empty': 'Tyhjä vastaus ohitettu',
+    'outcome.reply_refused_token': 'Hylätty: virheellinen vastausosoite',
+    'outcome.reply_refused_expired': 'Hylätty: vastausosoite vanhentunut',
+    'outcome.reply_refused_sender': 'Hylätty: eri lähettäjä',
+    'outcome.reply_refused_rate_limited': 'Hylätty: liikaa viestejä',
+    'outcome.reply_refused_no_access': 'Hylätty: ei oikeutta',
+    'outcome.reply_refused_invalid': 'Hylätty: ei hyväksyttävä',
 
     // ---- internal notes, office notification address (notes) ----
     'notes.label': 'Sisäinen muistiinpano',
