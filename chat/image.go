@@ -112,28 +112,41 @@ func newThumbnailer() *thumbnailer {
 // (nil, nil, nil): it is kept and shown as a plain file. Errors:
 // ETooLarge (over MaxImagePixels or MaxImageSide), EUnavailable (ctx
 // ended while waiting for decoding memory).
-func (t *thumbnailer) render(ctx context.Context, ct string, data []byte) (*Image, []byte, error) {
+func (t *thumbnailer) render(ctx context.Context, ct string, data []byte) (info *Image, thumb []byte, err error) {
+	err = t.decode(ctx, ct, data, func(src image.Image, orientation int) error {
+		info, thumb, err = thumbnail(src, orientation)
+		return err
+	})
+	return info, thumb, err
+}
+
+// decode decodes data, a file of type ct, within the node's decoding
+// budget and passes the picture and its EXIF orientation to use, holding
+// the memory until use returns. Not an image, or one these decoders
+// cannot read: use is not called and the error is nil. Errors: those of
+// use, ETooLarge (over MaxImagePixels or MaxImageSide), EUnavailable.
+func (t *thumbnailer) decode(ctx context.Context, ct string, data []byte, use func(src image.Image, orientation int) error) error {
 	codec, ok := imageCodecs[ct]
 	if !ok {
-		return nil, nil, nil
+		return nil
 	}
 	cfg, err := codec.config(bytes.NewReader(data))
 	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, nil, nil
+		return nil
 	}
 	if err := checkImageSize(cfg.Width, cfg.Height); err != nil {
-		return nil, nil, err
+		return err
 	}
 	need := int64(cfg.Width) * int64(cfg.Height) * bytesPerPixel(cfg.ColorModel)
 	if err := t.memory.Acquire(ctx, need); err != nil {
-		return nil, nil, Errorf(EUnavailable, "the server is busy with other images; try again")
+		return Errorf(EUnavailable, "the server is busy with other images; try again")
 	}
 	defer t.memory.Release(need)
 	src, err := codec.decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, nil, nil
+		return nil
 	}
-	return thumbnail(src, imageOrientation(ct, data))
+	return use(src, imageOrientation(ct, data))
 }
 
 // checkImageSize refuses pictures too large to decode.
@@ -164,7 +177,7 @@ func bytesPerPixel(m color.Model) int64 {
 }
 
 // thumbnail scales src into the thumbnail box, turns it upright and
-// encodes it: JPEG when every pixel is opaque, PNG otherwise.
+// encodes it (encodePicture).
 func thumbnail(src image.Image, orientation int) (*Image, []byte, error) {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -178,20 +191,29 @@ func thumbnail(src image.Image, orientation int) (*Image, []byte, error) {
 	}
 	scaled := image.NewRGBA(image.Rect(0, 0, sw, sh))
 	draw.CatmullRom.Scale(scaled, scaled.Bounds(), src, b, draw.Src, nil)
-	out := orient(scaled, orientation)
+	ct, data, err := encodePicture(orient(scaled, orientation))
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Image{Width: w, Height: h, ThumbnailType: ct}, data, nil
+}
+
+// encodePicture encodes a picture the server made (a thumbnail, an
+// avatar): JPEG when every pixel is opaque, PNG otherwise. Only pixels
+// are written, so no metadata of the upload survives.
+func encodePicture(m *image.RGBA) (contentType string, data []byte, err error) {
 	var buf bytes.Buffer
-	info := &Image{Width: w, Height: h, ThumbnailType: "image/png"}
-	var err error
-	if out.Opaque() {
-		info.ThumbnailType = "image/jpeg"
-		err = jpeg.Encode(&buf, out, &jpeg.Options{Quality: thumbnailQuality})
+	contentType = "image/png"
+	if m.Opaque() {
+		contentType = "image/jpeg"
+		err = jpeg.Encode(&buf, m, &jpeg.Options{Quality: thumbnailQuality})
 	} else {
-		err = png.Encode(&buf, out)
+		err = png.Encode(&buf, m)
 	}
 	if err != nil {
-		return nil, nil, Errorf(EInternal, "encoding a thumbnail: %v", err)
+		return "", nil, Errorf(EInternal, "encoding a picture: %v", err)
 	}
-	return info, buf.Bytes(), nil
+	return contentType, buf.Bytes(), nil
 }
 
 // FitBox is the size of a w×h picture scaled down to fit a maxW×maxH

@@ -30,6 +30,7 @@ type Store interface {
 	ConversationStore
 	NotificationStore
 	ReactionStore
+	AvatarStore
 	CannedReplyStore
 	ClusterStore
 	ReplyMailStore
@@ -61,6 +62,29 @@ type ClusterStore interface {
 	// BrokerOutageNodes lists, sorted, the nodes whose record expires
 	// after now.
 	BrokerOutageNodes(ctx context.Context, now time.Time) ([]string, error)
+}
+
+// AvatarStore keeps users' avatars, each already made into a small
+// square picture (avatar.go).
+type AvatarStore interface {
+	// AvatarSet stores a user's avatar of the tenant and returns its
+	// version: version, or the old one + 1 when that is not smaller.
+	// ENotFound for a user not of the tenant.
+	AvatarSet(ctx context.Context, tenantID, userID int64, a StoredAvatar) (int64, error)
+	// Avatar returns a user's avatar; ENotFound when there is none.
+	Avatar(ctx context.Context, tenantID, userID int64) (StoredAvatar, error)
+	// AvatarDelete removes a user's avatar and reports whether it was there.
+	AvatarDelete(ctx context.Context, tenantID, userID int64) (bool, error)
+	// AvatarVersions returns the avatar versions of those of the tenant's
+	// users that have one.
+	AvatarVersions(ctx context.Context, tenantID int64, userIDs []int64) (map[int64]int64, error)
+}
+
+// StoredAvatar is one user's avatar picture.
+type StoredAvatar struct {
+	Version     int64
+	ContentType string
+	Data        []byte
 }
 
 // ReactionStore keeps emoji reactions on messages (chat/reaction.go).

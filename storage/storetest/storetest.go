@@ -43,6 +43,7 @@ var areas = []struct {
 	name string
 	run  func(t *testing.T, e Engine)
 }{
+	{"avatar", testAvatars},
 	{"canned reply", testCannedReplies},
 	{"cluster", testCluster},
 	{"conversation", testConversations},

@@ -78,3 +78,26 @@ UPDATE users SET password_hash = @password_hash WHERE tenant_id = @tenant_id AND
 
 -- name: UserCount :one
 SELECT count(*) FROM users;
+
+-- name: AvatarUpsert :one
+-- Sets a user's avatar; the version grows past the old one even when the
+-- clock gives the same millisecond.
+INSERT INTO user_avatars (tenant_id, user_id, version, content_type, data)
+VALUES (@tenant_id, @user_id, @version, @content_type, @data)
+ON CONFLICT (user_id) DO UPDATE
+SET version = max(user_avatars.version + 1, excluded.version),
+    content_type = excluded.content_type, data = excluded.data
+WHERE user_avatars.tenant_id = excluded.tenant_id
+RETURNING version;
+
+-- name: AvatarGet :one
+SELECT version, content_type, data FROM user_avatars
+WHERE tenant_id = @tenant_id AND user_id = @user_id;
+
+-- name: AvatarDelete :execrows
+DELETE FROM user_avatars WHERE tenant_id = @tenant_id AND user_id = @user_id;
+
+-- name: AvatarVersions :many
+SELECT user_id, version FROM user_avatars
+WHERE tenant_id = @tenant_id
+  AND user_id IN (SELECT value FROM json_each(CAST(@user_ids AS TEXT)));

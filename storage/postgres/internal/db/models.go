@@ -316,6 +316,14 @@ type User struct {
 	CreatedAt          time.Time
 }
 
+type UserAvatar struct {
+	TenantID    int64
+	UserID      int64
+	Version     int64
+	ContentType string
+	Data        []byte
+}
+
 type UserCompany struct {
 	TenantID  int64
 	UserID    int64

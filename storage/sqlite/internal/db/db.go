@@ -51,6 +51,18 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.attachmentThumbnailSetStmt, err = db.PrepareContext(ctx, attachmentThumbnailSet); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentThumbnailSet: %w", err)
 	}
+	if q.avatarDeleteStmt, err = db.PrepareContext(ctx, avatarDelete); err != nil {
+		return nil, fmt.Errorf("error preparing query AvatarDelete: %w", err)
+	}
+	if q.avatarGetStmt, err = db.PrepareContext(ctx, avatarGet); err != nil {
+		return nil, fmt.Errorf("error preparing query AvatarGet: %w", err)
+	}
+	if q.avatarUpsertStmt, err = db.PrepareContext(ctx, avatarUpsert); err != nil {
+		return nil, fmt.Errorf("error preparing query AvatarUpsert: %w", err)
+	}
+	if q.avatarVersionsStmt, err = db.PrepareContext(ctx, avatarVersions); err != nil {
+		return nil, fmt.Errorf("error preparing query AvatarVersions: %w", err)
+	}
 	if q.brokerOutageClearStmt, err = db.PrepareContext(ctx, brokerOutageClear); err != nil {
 		return nil, fmt.Errorf("error preparing query BrokerOutageClear: %w", err)
 	}
@@ -507,6 +519,26 @@ func (q *Queries) Close() error {
 	if q.attachmentThumbnailSetStmt != nil {
 		if cerr := q.attachmentThumbnailSetStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing attachmentThumbnailSetStmt: %w", cerr)
+		}
+	}
+	if q.avatarDeleteStmt != nil {
+		if cerr := q.avatarDeleteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing avatarDeleteStmt: %w", cerr)
+		}
+	}
+	if q.avatarGetStmt != nil {
+		if cerr := q.avatarGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing avatarGetStmt: %w", cerr)
+		}
+	}
+	if q.avatarUpsertStmt != nil {
+		if cerr := q.avatarUpsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing avatarUpsertStmt: %w", cerr)
+		}
+	}
+	if q.avatarVersionsStmt != nil {
+		if cerr := q.avatarVersionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing avatarVersionsStmt: %w", cerr)
 		}
 	}
 	if q.brokerOutageClearStmt != nil {
@@ -1237,6 +1269,10 @@ type Queries struct {
 	attachmentListByMessagesStmt         *sql.Stmt
 	attachmentThumbnailStmt              *sql.Stmt
 	attachmentThumbnailSetStmt           *sql.Stmt
+	avatarDeleteStmt                     *sql.Stmt
+	avatarGetStmt                        *sql.Stmt
+	avatarUpsertStmt                     *sql.Stmt
+	avatarVersionsStmt                   *sql.Stmt
 	brokerOutageClearStmt                *sql.Stmt
 	brokerOutageNodesStmt                *sql.Stmt
 	brokerOutageSetStmt                  *sql.Stmt
@@ -1388,6 +1424,10 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		attachmentListByMessagesStmt:         q.attachmentListByMessagesStmt,
 		attachmentThumbnailStmt:              q.attachmentThumbnailStmt,
 		attachmentThumbnailSetStmt:           q.attachmentThumbnailSetStmt,
+		avatarDeleteStmt:                     q.avatarDeleteStmt,
+		avatarGetStmt:                        q.avatarGetStmt,
+		avatarUpsertStmt:                     q.avatarUpsertStmt,
+		avatarVersionsStmt:                   q.avatarVersionsStmt,
 		brokerOutageClearStmt:                q.brokerOutageClearStmt,
 		brokerOutageNodesStmt:                q.brokerOutageNodesStmt,
 		brokerOutageSetStmt:                  q.brokerOutageSetStmt,

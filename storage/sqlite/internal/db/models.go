@@ -315,6 +315,14 @@ type User struct {
 	CreatedAt          int64
 }
 
+type UserAvatar struct {
+	TenantID    int64
+	UserID      int64
+	Version     int64
+	ContentType string
+	Data        []byte
+}
+
 type UserCompany struct {
 	TenantID  int64
 	UserID    int64
