@@ -88,11 +88,23 @@ func (s *Server) attachmentThumbnail(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// attachmentUpload stores one file: multipart/form-data with a "file"
-// part, or the raw bytes as the body with ?filename=. The declared
-// content type is ignored; the service detects the type from the bytes
-// and stops reading past the size limit.
+// attachmentUpload stores one file (readUpload).
 func (s *Server) attachmentUpload(w http.ResponseWriter, r *http.Request) error {
+	return s.readUpload(w, r, func(name string, body io.Reader) error {
+		a, err := s.messages.UploadAttachment(r.Context(), name, body)
+		if err != nil {
+			return err
+		}
+		writeCreated(w, r, a.ID, viewAttachment(a))
+		return nil
+	})
+}
+
+// readUpload passes one uploaded file to store: multipart/form-data with
+// a "file" part, or the raw bytes as the body with ?filename=. The
+// declared content type is ignored; the service detects the type from
+// the bytes and stops reading past its size limit.
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, store func(name string, body io.Reader) error) error {
 	// Bound the whole body: the service stops reading the file at its
 	// limit, but other multipart parts would be read without end.
 	extendBodyDeadline(w, s.cfg.UploadReadTimeout)
@@ -118,11 +130,9 @@ func (s *Server) attachmentUpload(w http.ResponseWriter, r *http.Request) error 
 			}
 		}
 	}
-	a, err := s.messages.UploadAttachment(r.Context(), name, body)
-	if err != nil {
+	if err := store(name, body); err != nil {
 		return limited.explain(err)
 	}
-	writeCreated(w, r, a.ID, viewAttachment(a))
 	return nil
 }
 

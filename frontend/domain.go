@@ -50,7 +50,10 @@ type Directory interface {
 	UserCreate(ctx context.Context, tenantID int64, in chat.UserInput) (chat.User, error)
 	UserGet(ctx context.Context, tenantID int64, id int64) (chat.User, error)
 	UserList(ctx context.Context, tenantID int64, f chat.UserFilter, page chat.Page) ([]chat.User, error)
-	UserNames(ctx context.Context, ids []int64) (map[int64]string, error)
+	UserCards(ctx context.Context, ids []int64) (map[int64]chat.UserCard, error)
+	SetAvatar(ctx context.Context, filename string, r io.Reader) (int64, error)
+	RemoveAvatar(ctx context.Context) error
+	Avatar(ctx context.Context, userID int64) (chat.StoredAvatar, error)
 	UserResetPassword(ctx context.Context, tenantID int64, id int64, password string) (string, error)
 	UserUpdate(ctx context.Context, tenantID int64, id int64, patch chat.UserPatch) (chat.User, error)
 }

@@ -222,6 +222,7 @@ func (s *Server) routes() {
 	s.registerMessenger(m)
 	s.registerSearch(m)
 	s.registerReactions(m)
+	s.registerAvatars(m)
 	s.registerNotifications(m)
 	s.registerPush(m)
 	s.registerConversations(m)

@@ -49,10 +49,13 @@ const maxNameIDs = 200
 type userNameView struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
+	// Avatar is the version of the person's avatar
+	// (GET /api/v1/users/{id}/avatar?v=), absent when they have none.
+	Avatar int64 `json:"avatar,omitempty"`
 }
 
-// userNames answers ?ids=1,2,3 with the names the caller may see
-// (chat.DirectoryService.UserNames); the others are left out.
+// userNames answers ?ids=1,2,3 with the names and avatars the caller may
+// see (chat.DirectoryService.UserCards); the others are left out.
 func (s *Server) userNames(w http.ResponseWriter, r *http.Request) error {
 	ids, err := idsOf(r, "ids")
 	if err != nil {
@@ -61,15 +64,15 @@ func (s *Server) userNames(w http.ResponseWriter, r *http.Request) error {
 	if len(ids) > maxNameIDs {
 		return chat.Errorf(chat.EInvalid, "at most %d ids at a time", maxNameIDs)
 	}
-	names, err := s.directory.UserNames(r.Context(), ids)
+	cards, err := s.directory.UserCards(r.Context(), ids)
 	if err != nil {
 		return err
 	}
-	out := list[userNameView]{Items: make([]userNameView, 0, len(names))}
+	out := list[userNameView]{Items: make([]userNameView, 0, len(cards))}
 	for _, id := range ids {
-		if n, ok := names[id]; ok {
-			out.Items = append(out.Items, userNameView{ID: id, Name: n})
-			delete(names, id)
+		if c, ok := cards[id]; ok {
+			out.Items = append(out.Items, userNameView{ID: id, Name: c.Name, Avatar: c.Avatar})
+			delete(cards, id)
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
