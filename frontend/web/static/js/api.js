@@ -83,13 +83,14 @@ export function query(params) {
   return s ? '?' + s : '';
 }
 
-// upload sends one file to the attachments endpoint with progress
-// (fetch cannot report upload progress; XMLHttpRequest can). It resolves
-// to the stored attachment; abort() on the returned handle cancels.
-export function upload(file, onProgress) {
+// upload sends one file to the attachments endpoint (or another upload
+// endpoint: the avatar's) with progress (fetch cannot report upload
+// progress; XMLHttpRequest can). It resolves to the answer, the stored
+// attachment; abort() on the returned handle cancels.
+export function upload(file, onProgress, target = { method: 'POST', path: '/attachments' }) {
   const xhr = new XMLHttpRequest();
   const done = new Promise((resolve, reject) => {
-    xhr.open('POST', '/api/v1/attachments');
+    xhr.open(target.method, '/api/v1' + target.path);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress?.(e.loaded, e.total);

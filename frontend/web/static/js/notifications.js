@@ -6,6 +6,7 @@ import { get, post, put, patch, del, errorText } from './api.js';
 import { t, fmtDateTime, LANGS, setLang, lang } from './i18n.js';
 import { bus, state } from './store.js';
 import { channelsEditor, deviceCard } from './notifysettings.js';
+import { avatarCard } from './avatar.js';
 
 function routeOf(n) {
   if (n.link) return n.link.replace(/^.*?#/, '#');
@@ -147,7 +148,7 @@ export function settingsView(main) {
     location.reload();
   });
 
-  replace(main, h('section', { class: 'page settings' }, h('h1', null, t('nav.settings')), msg, profile, notif, deviceCard(), pw,
+  replace(main, h('section', { class: 'page settings' }, h('h1', null, t('nav.settings')), msg, profile, avatarCard(msg), notif, deviceCard(), pw,
     h('div', { class: 'card' }, h('h2', null, t('settings.sessions')), everywhere)));
   return null;
 }

@@ -21,6 +21,7 @@ export const state = {
   notifications: null, // loaded list, newest first
   threads: new Map(), // channel -> Thread
   users: new Map(), // id -> name
+  avatars: new Map(), // user id -> avatar version (0: none, initials)
   online: new Map(), // user id -> bool
   categories: null,
   viewing: '', // channel of the open thread
@@ -72,6 +73,26 @@ export function userName(id) {
   return t('user.someone');
 }
 
+// avatarVersion is the version of a person's uploaded avatar, 0 for none
+// (or not known yet: initials meanwhile). Versions come with the names
+// the server gives (/users/names), by the same rule as names; views
+// re-render on the 'users' event when they arrive.
+export function avatarVersion(id) {
+  if (state.avatars.has(id)) return state.avatars.get(id);
+  if (id > 0 && !askedNames.has(id)) {
+    askedNames.add(id);
+    namesWanted.add(id);
+    askNamesSoon();
+  }
+  return 0;
+}
+
+// setAvatarVersion records a changed avatar (the user's own upload).
+export function setAvatarVersion(id, version) {
+  state.avatars.set(id, version || 0);
+  bus.emit('users');
+}
+
 const askedNames = new Set();
 const namesWanted = new Set();
 const askNamesSoon = debounce(async () => {
@@ -81,6 +102,9 @@ const askNamesSoon = debounce(async () => {
   try {
     const r = await get('/users/names' + query({ ids: ids.join(',') }));
     for (const u of r.items || []) rememberUser(u.id, u.name);
+    // The people the viewer may not see have no avatar for them either.
+    for (const id of ids) state.avatars.set(id, 0);
+    for (const u of r.items || []) state.avatars.set(u.id, u.avatar || 0);
     if (r.items?.length) bus.emit('users');
   } catch {
     for (const id of ids) askedNames.delete(id); // asked again when next shown

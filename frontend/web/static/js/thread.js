@@ -200,7 +200,7 @@ class ThreadView {
   messageKey(m) {
     const ref = m.reply_to_id ? this.th.msgs.get(m.reply_to_id) : null;
     const names = (m.mentions || []).map((id) => state.users.get(id));
-    return JSON.stringify([m.body, m.change, m.edited_at, m.deleted_at, (m.attachments || []).length, ref ? [ref.body, ref.deleted_at] : 0, lang(), m.mentions, names, reactionKey(m)]);
+    return JSON.stringify([m.body, m.change, m.edited_at, m.deleted_at, (m.attachments || []).length, ref ? [ref.body, ref.deleted_at] : 0, lang(), m.mentions, names, reactionKey(m), state.avatars.get(m.author_id)]);
   }
 
   messageNode(m) {
