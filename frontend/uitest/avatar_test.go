@@ -44,7 +44,7 @@ func TestAvatarUpload(t *testing.T) {
 	emma.waitText(".settings .notice", "Picture saved.")
 	emma.waitJS("own avatar shown", `(() => { const i = document.querySelector('.avatar-preview img.avatar'); return i && i.complete && i.naturalWidth === 128 && i.naturalHeight === 128; })()`)
 	emma.waitJS("remove offered", `!document.querySelector('#set-avatar-remove').hidden`)
-	emma.keepScreenshot("avatar-settings.png")
+	emma.keepScreenshot("ui-avatar-settings.png")
 
 	// A colleague who may see her: her picture beside her message.
 	matti := newBrowser(t, srv, "matti-avatar", withSize(1280, 800))
@@ -54,7 +54,7 @@ func TestAvatarUpload(t *testing.T) {
 	matti.waitText("#messages .msg .body", text)
 	author := fmt.Sprintf(`[...document.querySelectorAll('#messages article.msg')].filter(e => e.querySelector('.body')?.textContent.includes(%s)).pop()?.querySelector('.msg-head .avatar')`, jsStr(text))
 	matti.waitJS("her avatar in the thread", fmt.Sprintf(`(() => { const a = %s; return a?.tagName === 'IMG' && a.complete && a.naturalWidth === 128 && a.getAttribute('src').startsWith('/api/v1/users/%d/avatar?v='); })()`, author, me))
-	matti.keepScreenshot("avatar-thread.png")
+	matti.keepScreenshot("ui-avatar-thread.png")
 
 	// Removed: initials again, in settings and for the colleague's next load.
 	emma.click("#set-avatar-remove")
