@@ -9,29 +9,10 @@ import (
 )
 
 func convIDs(cs []chat.Conversation) []int64 {
-	ids := make([]int64, len(cs))
-	for i, c := range cs {
-		ids[i] = c.ID
-	}
-	return ids
+	return idsOf(cs, func(c chat.Conversation) int64 { return c.ID })
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func testConversations(t *testing.T, e Engine) {
-	runShared(t, e.New, []check{
-		{name: "Categories", fn: testConversationCategories},
-		{name: "CreateGetUpdate", fn: testConversationCreateGetUpdate},
-		{name: "ListFiltersVisibility", fn: testConversationListFiltersVisibility},
-		{name: "ListPaging", fn: testConversationListPaging},
-		{name: "Queues", fn: testConversationQueues},
-		{name: "Expired", fn: testConversationExpired},
-		// Checks the notification outbox, which spans tenants.
-		{name: "DeleteCascades", fn: testConversationDeleteCascades, own: true},
-		{name: "DeleteTakesNotes", fn: testConversationDeleteTakesNotes},
-		{name: "RetentionRuns", fn: testConversationRetentionRuns},
-	})
-}
 
 func testConversationCategories(t *testing.T, s chat.Store) {
 	ctx := t.Context()
@@ -71,13 +52,7 @@ func testConversationCategories(t *testing.T, s chat.Store) {
 
 	list, err := s.CategoryList(ctx, a.Tenant.ID)
 	NoErr(t, err, "CategoryList")
-	wantIDs(t, "CategoryList", func() []int64 {
-		ids := make([]int64, len(list))
-		for i, c := range list {
-			ids[i] = c.ID
-		}
-		return ids
-	}(), []int64{c.ID, plain.ID})
+	wantIDs(t, "CategoryList", idsOf(list, func(c chat.Category) int64 { return c.ID }), []int64{c.ID, plain.ID})
 
 	// Isolation: b neither sees nor changes a's categories, and cannot
 	// route its categories to a's roles.

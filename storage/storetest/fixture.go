@@ -61,6 +61,15 @@ func SameIDs(t testing.TB, what string, got, want []int64) {
 	}
 }
 
+// idsOf lists the ids of xs, in their order.
+func idsOf[T any](xs []T, id func(T) int64) []int64 {
+	ids := make([]int64, len(xs))
+	for i, x := range xs {
+		ids[i] = id(x)
+	}
+	return ids
+}
+
 // Fixture is a populated tenant: the built-in roles, two companies and a
 // user for each typical part. Every email is unique to the tenant, so
 // several fixtures can share one store (tenant-isolation tests).

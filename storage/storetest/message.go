@@ -34,13 +34,7 @@ func newThreadFixture(t testing.TB, s chat.Store, name string) *threadFixture {
 }
 
 // msgIDs returns the ids of ms in order.
-func msgIDs(ms []chat.Message) []int64 {
-	ids := make([]int64, len(ms))
-	for i, m := range ms {
-		ids[i] = m.ID
-	}
-	return ids
-}
+func msgIDs(ms []chat.Message) []int64 { return idsOf(ms, func(m chat.Message) int64 { return m.ID }) }
 
 func wantIDs(t testing.TB, what string, got, want []int64) {
 	t.Helper()
@@ -50,27 +44,6 @@ func wantIDs(t testing.TB, what string, got, want []int64) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("%s = %v, want %v", what, got, want)
 	}
-}
-
-func testMessages(t *testing.T, e Engine) {
-	runShared(t, e.New, []check{
-		{name: "Seq", fn: testMessageSeq},
-		{name: "SeqConcurrent", fn: testMessageSeqConcurrent},
-		{name: "InsertGet", fn: testMessageInsertGet},
-		{name: "ClientMsgID", fn: testMessageClientMsgID},
-		{name: "EditDelete", fn: testMessageEditDelete},
-		{name: "History", fn: testMessageHistory},
-		{name: "EventsSince", fn: testMessageEventsSince},
-		{name: "EventsAfter", fn: testMessageEventsAfter},
-		{name: "ReadState", fn: testMessageReadState},
-		{name: "Search", fn: testMessageSearch},
-		{name: "SearchFilter", fn: testMessageSearchFilter},
-		{name: "Attachments", fn: testMessageAttachments},
-		{name: "AttachmentThumbnail", fn: testMessageAttachmentThumbnail},
-		// The clean-up spans tenants.
-		{name: "AttachmentDeleteUnlinked", fn: testMessageAttachmentDeleteUnlinked, own: true},
-		{name: "Drafts", fn: testMessageDrafts},
-	})
 }
 
 func testMessageSeq(t *testing.T, s chat.Store) {

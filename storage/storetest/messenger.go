@@ -7,15 +7,6 @@ import (
 	"parley/chat"
 )
 
-func testMessenger(t *testing.T, e Engine) {
-	runFresh(t, e.New, []check{
-		{name: "Groups", fn: testMessengerGroups},
-		{name: "GroupList", fn: testMessengerGroupList},
-		{name: "Topics", fn: testMessengerTopics},
-		{name: "TenantIsolation", fn: testMessengerTenantIsolation},
-	})
-}
-
 func testMessengerGroups(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	f := NewFixture(t, s, "A")
@@ -235,18 +226,6 @@ func testMessengerTenantIsolation(t *testing.T, s chat.Store) {
 	}
 }
 
-func groupIDs(gs []chat.Group) []int64 {
-	ids := make([]int64, 0, len(gs))
-	for _, g := range gs {
-		ids = append(ids, g.ID)
-	}
-	return ids
-}
+func groupIDs(gs []chat.Group) []int64 { return idsOf(gs, func(g chat.Group) int64 { return g.ID }) }
 
-func topicIDs(ts []chat.Topic) []int64 {
-	ids := make([]int64, 0, len(ts))
-	for _, t := range ts {
-		ids = append(ids, t.ID)
-	}
-	return ids
-}
+func topicIDs(ts []chat.Topic) []int64 { return idsOf(ts, func(t chat.Topic) int64 { return t.ID }) }

@@ -11,28 +11,7 @@ import (
 )
 
 func jobIDs(js []chat.NotifyJob) []int64 {
-	ids := make([]int64, len(js))
-	for i, j := range js {
-		ids[i] = j.ID
-	}
-	return ids
-}
-
-func testNotifications(t *testing.T, e Engine) {
-	runShared(t, e.New, []check{
-		// Claims span tenants.
-		{name: "Outbox", fn: testNotificationOutbox, own: true},
-		{name: "ClaimConcurrent", fn: testNotificationClaimConcurrent, own: true},
-		{name: "Decisions", fn: testNotificationDecisions},
-		{name: "InApp", fn: testNotificationInApp},
-		{name: "Mutes", fn: testNotificationMutes},
-		{name: "Release", fn: testNotificationRelease, own: true},
-		{name: "Backlog", fn: testNotificationBacklog, own: true},
-	})
-	t.Run("ClaimTwoNodes", func(t *testing.T) {
-		t.Parallel()
-		testNotificationClaimTwoNodes(t, e.NewNodes(t, 2))
-	})
+	return idsOf(js, func(j chat.NotifyJob) int64 { return j.ID })
 }
 
 // A claimed job is invisible to other claims until its lease ends; a

@@ -10,15 +10,6 @@ import (
 	"parley/chat"
 )
 
-func testReactions(t *testing.T, e Engine) {
-	runShared(t, e.New, []check{
-		{name: "AddRemove", fn: testReactionAddRemove},
-		{name: "ListOrder", fn: testReactionListOrder},
-		{name: "Tenants", fn: testReactionTenants},
-		{name: "GoWithTheMessage", fn: testReactionsGoWithTheMessage},
-	})
-}
-
 func testReactionAddRemove(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	f := newThreadFixture(t, s, "react-add")

@@ -8,17 +8,6 @@ import (
 	"parley/chat"
 )
 
-func testSession(t *testing.T, e Engine) {
-	runFresh(t, e.New, []check{
-		{name: "Lifecycle", fn: testSessionLifecycle},
-		{name: "DeleteByUser", fn: testSessionDeleteByUser},
-		{name: "DeleteExpired", fn: testSessionDeleteExpired},
-		{name: "Alive", fn: testSessionAlive},
-		{name: "LoginFailures", fn: testSessionLoginFailures},
-		{name: "LoginFailuresConcurrent", fn: testSessionLoginFailuresConcurrent},
-	})
-}
-
 func testSessionLifecycle(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	f := NewFixture(t, s, "A")

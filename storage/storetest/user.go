@@ -6,16 +6,6 @@ import (
 	"parley/chat"
 )
 
-func testUser(t *testing.T, e Engine) {
-	runFresh(t, e.New, []check{
-		{name: "RoundTrip", fn: testUserRoundTrip},
-		{name: "Update", fn: testUserUpdate},
-		{name: "CreateValidation", fn: testUserCreateValidation},
-		{name: "TenantIsolation", fn: testUserTenantIsolation},
-		{name: "List", fn: testUserList},
-	})
-}
-
 func testUserRoundTrip(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	f := NewFixture(t, s, "A")
@@ -250,13 +240,7 @@ func testUserList(t *testing.T, s chat.Store) {
 	}
 }
 
-func userIDs(us []chat.User) []int64 {
-	ids := make([]int64, 0, len(us))
-	for _, u := range us {
-		ids = append(ids, u.ID)
-	}
-	return ids
-}
+func userIDs(us []chat.User) []int64 { return idsOf(us, func(u chat.User) int64 { return u.ID }) }
 
 // userIDs lists the fixture's five users.
 func (f *Fixture) userIDs() []int64 {
