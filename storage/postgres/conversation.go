@@ -36,15 +36,9 @@ func (s *Store) CategoryGet(ctx context.Context, tenantID, id int64) (chat.Categ
 }
 
 func (s *Store) CategoryList(ctx context.Context, tenantID int64) ([]chat.Category, error) {
-	rows, err := s.q.CategoryList(ctx, tenantID)
-	if err != nil {
-		return nil, translate(err, "categories")
-	}
-	out := make([]chat.Category, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, categoryFromRow(db.CategoryGetRow(r)))
-	}
-	return out, nil
+	return list("categories", func(r db.CategoryListRow) chat.Category {
+		return categoryFromRow(db.CategoryGetRow(r))
+	})(s.q.CategoryList(ctx, tenantID))
 }
 
 // CategoryUpdate saves names, retention, active and the receiver roles.
@@ -208,7 +202,10 @@ func timeOrNil(t time.Time) *time.Time {
 }
 
 func (s *Store) ConversationQueueCounts(ctx context.Context, tenantID int64, f chat.ConversationFilter, handlerID int64, staleBefore time.Time) ([]chat.QueueCount, error) {
-	rows, err := s.q.ConversationQueueCounts(ctx, db.ConversationQueueCountsParams{
+	return list("conversations", func(r db.ConversationQueueCountsRow) chat.QueueCount {
+		return chat.QueueCount{CategoryID: r.CategoryID, Unsolved: r.Unsolved, New: r.NewCount,
+			Mine: r.Mine, Waiting: r.Waiting, Stale: r.Stale}
+	})(s.q.ConversationQueueCounts(ctx, db.ConversationQueueCountsParams{
 		HandlerID:           handlerID,
 		StaleBefore:         staleBefore,
 		TenantID:            tenantID,
@@ -217,16 +214,7 @@ func (s *Store) ConversationQueueCounts(ctx context.Context, tenantID int64, f c
 		AddresseeCompanyIds: nonNil(f.AddresseeCompanyIDs),
 		RoleIds:             nonNil(f.RoleIDs),
 		CompanyIds:          nonNil(f.CompanyIDs),
-	})
-	if err != nil {
-		return nil, translate(err, "conversations")
-	}
-	out := make([]chat.QueueCount, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.QueueCount{CategoryID: r.CategoryID, Unsolved: r.Unsolved, New: r.NewCount,
-			Mine: r.Mine, Waiting: r.Waiting, Stale: r.Stale})
-	}
-	return out, nil
+	}))
 }
 
 func (s *Store) ConversationUpdate(ctx context.Context, c chat.Conversation) error {
@@ -263,17 +251,11 @@ func (s *Store) ConversationsExpired(ctx context.Context, tenantID int64, retent
 	if retentionDays <= 0 {
 		retentionDays = chat.DefaultRetentionDays
 	}
-	rows, err := s.q.ConversationsExpired(ctx, db.ConversationsExpiredParams{
+	return list("conversations", func(r db.ConversationsExpiredRow) chat.Conversation {
+		return conversationFromRow(db.ConversationGetRow(r))
+	})(s.q.ConversationsExpired(ctx, db.ConversationsExpiredParams{
 		TenantID: tenantID, RetentionDays: int32(min(retentionDays, 1<<20)), Now: now, Lim: limit(n),
-	})
-	if err != nil {
-		return nil, translate(err, "conversations")
-	}
-	out := make([]chat.Conversation, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, conversationFromRow(db.ConversationGetRow(r)))
-	}
-	return out, nil
+	}))
 }
 
 // ConversationDelete removes the conversation and everything kept about its
@@ -336,13 +318,5 @@ func (s *Store) RetentionRunRecord(ctx context.Context, r *chat.RetentionRun) er
 
 // RetentionRunList returns the newest runs first.
 func (s *Store) RetentionRunList(ctx context.Context, tenantID int64, n int) ([]chat.RetentionRun, error) {
-	rows, err := s.q.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)})
-	if err != nil {
-		return nil, translate(err, "retention runs")
-	}
-	out := make([]chat.RetentionRun, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.RetentionRun(r))
-	}
-	return out, nil
+	return list("retention runs", func(r db.RetentionRun) chat.RetentionRun { return chat.RetentionRun(r) })(s.q.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)}))
 }

@@ -250,19 +250,13 @@ func (s *Store) ReadStateList(ctx context.Context, tenantID, userID int64, chs [
 	if len(topics)+len(convs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.q.ReadStateList(ctx, db.ReadStateListParams{
-		TenantID: tenantID, UserID: userID, TopicIds: topics, ConversationIds: convs,
-	})
-	if err != nil {
-		return nil, translate(err, "read states")
-	}
-	out := make([]chat.ReadState, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.ReadState{
+	return list("read states", func(r db.ReadStateListRow) chat.ReadState {
+		return chat.ReadState{
 			Channel: chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID}, UserID: r.UserID, Seq: r.Seq,
-		})
-	}
-	return out, nil
+		}
+	})(s.q.ReadStateList(ctx, db.ReadStateListParams{
+		TenantID: tenantID, UserID: userID, TopicIds: topics, ConversationIds: convs,
+	}))
 }
 
 // splitChannels separates topic and conversation ids; other kinds keep no
@@ -468,15 +462,7 @@ func (s *Store) DraftGet(ctx context.Context, tenantID, userID, id int64) (chat.
 }
 
 func (s *Store) DraftList(ctx context.Context, tenantID, userID int64) ([]chat.Draft, error) {
-	rows, err := s.q.DraftList(ctx, db.DraftListParams{TenantID: tenantID, UserID: userID})
-	if err != nil {
-		return nil, translate(err, "drafts")
-	}
-	out := make([]chat.Draft, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, draftFromRow(r))
-	}
-	return out, nil
+	return list("drafts", draftFromRow)(s.q.DraftList(ctx, db.DraftListParams{TenantID: tenantID, UserID: userID}))
 }
 
 func (s *Store) DraftDelete(ctx context.Context, tenantID, userID, id int64) error {

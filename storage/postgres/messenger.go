@@ -30,15 +30,9 @@ func (s *Store) GroupGet(ctx context.Context, tenantID, id int64) (chat.Group, e
 
 func (s *Store) GroupList(ctx context.Context, tenantID, memberID int64, p chat.Page) ([]chat.Group, error) {
 	after, lim := page(p)
-	rows, err := s.q.GroupList(ctx, db.GroupListParams{TenantID: tenantID, After: after, MemberID: memberID, Lim: lim})
-	if err != nil {
-		return nil, translate(err, "groups")
-	}
-	out := make([]chat.Group, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, groupFromRow(db.GroupGetRow(r)))
-	}
-	return out, nil
+	return list("groups", func(r db.GroupListRow) chat.Group {
+		return groupFromRow(db.GroupGetRow(r))
+	})(s.q.GroupList(ctx, db.GroupListParams{TenantID: tenantID, After: after, MemberID: memberID, Lim: lim}))
 }
 
 func (s *Store) GroupUpdate(ctx context.Context, g chat.Group) error {
@@ -114,15 +108,9 @@ func (s *Store) TopicListByGroups(ctx context.Context, tenantID int64, groupIDs 
 	if len(groupIDs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.q.TopicListByGroups(ctx, db.TopicListByGroupsParams{TenantID: tenantID, GroupIds: groupIDs, ActiveOnly: activeOnly})
-	if err != nil {
-		return nil, translate(err, "topics")
-	}
-	out := make([]chat.Topic, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, topicFromRow(db.TopicGetRow(r)))
-	}
-	return out, nil
+	return list("topics", func(r db.TopicListByGroupsRow) chat.Topic {
+		return topicFromRow(db.TopicGetRow(r))
+	})(s.q.TopicListByGroups(ctx, db.TopicListByGroupsParams{TenantID: tenantID, GroupIds: groupIDs, ActiveOnly: activeOnly}))
 }
 
 func (s *Store) TopicUpdate(ctx context.Context, t chat.Topic) error {

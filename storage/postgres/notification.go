@@ -106,15 +106,8 @@ func (s *Store) NotifyDecisionRecord(ctx context.Context, d *chat.NotifyDecision
 // filter when not 0.
 func (s *Store) NotifyDecisionList(ctx context.Context, tenantID, userID, messageID int64, p chat.Page) ([]chat.NotifyDecision, error) {
 	after, lim := page(p)
-	rows, err := s.q.NotifyDecisionList(ctx, db.NotifyDecisionListParams{
-		TenantID: tenantID, UserID: userID, MessageID: messageID, After: after, Lim: lim,
-	})
-	if err != nil {
-		return nil, translate(err, "notification decisions")
-	}
-	out := make([]chat.NotifyDecision, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.NotifyDecision{
+	return list("notification decisions", func(r db.NotifyDecisionListRow) chat.NotifyDecision {
+		return chat.NotifyDecision{
 			ID:        r.ID,
 			TenantID:  r.TenantID,
 			UserID:    r.UserID,
@@ -125,9 +118,10 @@ func (s *Store) NotifyDecisionList(ctx context.Context, tenantID, userID, messag
 			Outcome:   chat.NotifyOutcome(r.Outcome),
 			Detail:    r.Detail,
 			CreatedAt: r.CreatedAt,
-		})
-	}
-	return out, nil
+		}
+	})(s.q.NotifyDecisionList(ctx, db.NotifyDecisionListParams{
+		TenantID: tenantID, UserID: userID, MessageID: messageID, After: after, Lim: lim,
+	}))
 }
 
 func (s *Store) NotificationCreate(ctx context.Context, n *chat.Notification) error {

@@ -89,15 +89,7 @@ func (s *Store) CompanyGet(ctx context.Context, tenantID, id int64) (chat.Compan
 
 func (s *Store) CompanyList(ctx context.Context, tenantID int64, p chat.Page) ([]chat.Company, error) {
 	after, lim := page(p)
-	rows, err := s.q.CompanyList(ctx, db.CompanyListParams{TenantID: tenantID, After: after, Lim: lim})
-	if err != nil {
-		return nil, translate(err, "companies")
-	}
-	out := make([]chat.Company, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.Company(r))
-	}
-	return out, nil
+	return list("companies", func(r db.Company) chat.Company { return chat.Company(r) })(s.q.CompanyList(ctx, db.CompanyListParams{TenantID: tenantID, After: after, Lim: lim}))
 }
 
 func (s *Store) CompanyUpdate(ctx context.Context, c chat.Company) error {
@@ -123,15 +115,7 @@ func (s *Store) RoleGet(ctx context.Context, tenantID, id int64) (chat.Role, err
 }
 
 func (s *Store) RoleList(ctx context.Context, tenantID int64) ([]chat.Role, error) {
-	rows, err := s.q.RoleList(ctx, tenantID)
-	if err != nil {
-		return nil, translate(err, "roles")
-	}
-	out := make([]chat.Role, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, roleFromRow(r))
-	}
-	return out, nil
+	return list("roles", roleFromRow)(s.q.RoleList(ctx, tenantID))
 }
 
 // RoleUpdate saves name and handler; a role's key never changes.

@@ -82,7 +82,9 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (chat.User, strin
 
 func (s *Store) UserList(ctx context.Context, tenantID int64, f chat.UserFilter, p chat.Page) ([]chat.User, error) {
 	after, lim := page(p)
-	rows, err := s.q.UserList(ctx, db.UserListParams{
+	return list("users", func(r db.UserListRow) chat.User {
+		return userFromRow(db.UserGetRow(r))
+	})(s.q.UserList(ctx, db.UserListParams{
 		TenantID:   tenantID,
 		After:      after,
 		CompanyIds: nonNil(f.CompanyIDs),
@@ -92,15 +94,7 @@ func (s *Store) UserList(ctx context.Context, tenantID int64, f chat.UserFilter,
 		ActiveOnly: f.ActiveOnly,
 		Ids:        nonNil(f.IDs),
 		Lim:        lim,
-	})
-	if err != nil {
-		return nil, translate(err, "users")
-	}
-	out := make([]chat.User, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, userFromRow(db.UserGetRow(r)))
-	}
-	return out, nil
+	}))
 }
 
 func (s *Store) UserUpdate(ctx context.Context, u chat.User) error {

@@ -268,7 +268,10 @@ func microsOrZero(t time.Time) int64 {
 }
 
 func (s *Store) ConversationQueueCounts(ctx context.Context, tenantID int64, f chat.ConversationFilter, handlerID int64, staleBefore time.Time) ([]chat.QueueCount, error) {
-	rows, err := s.read.ConversationQueueCounts(ctx, db.ConversationQueueCountsParams{
+	return list("conversations", func(r db.ConversationQueueCountsRow) chat.QueueCount {
+		return chat.QueueCount{CategoryID: r.CategoryID, Unsolved: r.Unsolved, New: r.NewCount,
+			Mine: r.Mine, Waiting: r.Waiting, Stale: r.Stale}
+	})(s.read.ConversationQueueCounts(ctx, db.ConversationQueueCountsParams{
 		HandlerID:           handlerID,
 		StaleBefore:         micros(staleBefore),
 		TenantID:            tenantID,
@@ -277,16 +280,7 @@ func (s *Store) ConversationQueueCounts(ctx context.Context, tenantID int64, f c
 		AddresseeCompanyIds: idsJSON(f.AddresseeCompanyIDs),
 		RoleIds:             idsJSON(f.RoleIDs),
 		CompanyIds:          idsJSON(f.CompanyIDs),
-	})
-	if err != nil {
-		return nil, translate(err, "conversations")
-	}
-	out := make([]chat.QueueCount, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.QueueCount{CategoryID: r.CategoryID, Unsolved: r.Unsolved, New: r.NewCount,
-			Mine: r.Mine, Waiting: r.Waiting, Stale: r.Stale})
-	}
-	return out, nil
+	}))
 }
 
 func (s *Store) ConversationUpdate(ctx context.Context, c chat.Conversation) error {
@@ -400,13 +394,7 @@ func (s *Store) RetentionRunRecord(ctx context.Context, r *chat.RetentionRun) er
 
 // RetentionRunList returns the tenant's latest runs, newest start first.
 func (s *Store) RetentionRunList(ctx context.Context, tenantID int64, n int) ([]chat.RetentionRun, error) {
-	rows, err := s.read.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)})
-	if err != nil {
-		return nil, translate(err, "retention runs")
-	}
-	out := make([]chat.RetentionRun, len(rows))
-	for i, r := range rows {
-		out[i] = chat.RetentionRun{ID: r.ID, TenantID: r.TenantID, StartedAt: fromMicros(r.StartedAt), Deleted: r.Deleted, Node: r.Node}
-	}
-	return out, nil
+	return list("retention runs", func(r db.RetentionRun) chat.RetentionRun {
+		return chat.RetentionRun{ID: r.ID, TenantID: r.TenantID, StartedAt: fromMicros(r.StartedAt), Deleted: r.Deleted, Node: r.Node}
+	})(s.read.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)}))
 }

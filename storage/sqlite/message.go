@@ -296,15 +296,9 @@ func (s *Store) ReadStateList(ctx context.Context, tenantID, userID int64, chs [
 	if len(chs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.read.ReadStateList(ctx, db.ReadStateListParams{TenantID: tenantID, UserID: userID, Channels: channelsJSON(chs)})
-	if err != nil {
-		return nil, translate(err, "read states")
-	}
-	out := make([]chat.ReadState, len(rows))
-	for i, r := range rows {
-		out[i] = chat.ReadState{Channel: chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID}, UserID: r.UserID, Seq: r.Seq}
-	}
-	return out, nil
+	return list("read states", func(r db.ReadState) chat.ReadState {
+		return chat.ReadState{Channel: chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID}, UserID: r.UserID, Seq: r.Seq}
+	})(s.read.ReadStateList(ctx, db.ReadStateListParams{TenantID: tenantID, UserID: userID, Channels: channelsJSON(chs)}))
 }
 
 // ftsQuery turns a user's search into an FTS5 expression that matches
@@ -473,15 +467,7 @@ func (s *Store) DraftGet(ctx context.Context, tenantID, userID, id int64) (chat.
 }
 
 func (s *Store) DraftList(ctx context.Context, tenantID, userID int64) ([]chat.Draft, error) {
-	rows, err := s.read.DraftList(ctx, db.DraftListParams{TenantID: tenantID, UserID: userID})
-	if err != nil {
-		return nil, translate(err, "drafts")
-	}
-	out := make([]chat.Draft, len(rows))
-	for i, r := range rows {
-		out[i] = toDraft(r)
-	}
-	return out, nil
+	return list("drafts", toDraft)(s.read.DraftList(ctx, db.DraftListParams{TenantID: tenantID, UserID: userID}))
 }
 
 func (s *Store) DraftDelete(ctx context.Context, tenantID, userID, id int64) error {

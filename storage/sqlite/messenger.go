@@ -145,15 +145,9 @@ func (s *Store) TopicListByGroups(ctx context.Context, tenantID int64, groupIDs 
 	if len(groupIDs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.read.TopicListByGroups(ctx, db.TopicListByGroupsParams{TenantID: tenantID, GroupIds: idsJSON(groupIDs), ActiveOnly: activeOnly})
-	if err != nil {
-		return nil, translate(err, "topics")
-	}
-	out := make([]chat.Topic, len(rows))
-	for i, r := range rows {
-		out[i] = toTopic(db.TopicGetRow(r))
-	}
-	return out, nil
+	return list("topics", func(r db.TopicListByGroupsRow) chat.Topic {
+		return toTopic(db.TopicGetRow(r))
+	})(s.read.TopicListByGroups(ctx, db.TopicListByGroupsParams{TenantID: tenantID, GroupIds: idsJSON(groupIDs), ActiveOnly: activeOnly}))
 }
 
 func (s *Store) TopicUpdate(ctx context.Context, t chat.Topic) error {

@@ -107,15 +107,8 @@ func (s *Store) NotifyDecisionRecord(ctx context.Context, d *chat.NotifyDecision
 // filter.
 func (s *Store) NotifyDecisionList(ctx context.Context, tenantID, userID, messageID int64, page chat.Page) ([]chat.NotifyDecision, error) {
 	page = page.Normalize()
-	rows, err := s.read.NotifyDecisionList(ctx, db.NotifyDecisionListParams{
-		TenantID: tenantID, UserID: userID, MessageID: messageID, After: page.After, Lim: int64(page.Limit),
-	})
-	if err != nil {
-		return nil, translate(err, "notification decisions")
-	}
-	out := make([]chat.NotifyDecision, len(rows))
-	for i, r := range rows {
-		out[i] = chat.NotifyDecision{
+	return list("notification decisions", func(r db.NotifyDecision) chat.NotifyDecision {
+		return chat.NotifyDecision{
 			ID:        r.ID,
 			TenantID:  r.TenantID,
 			UserID:    r.UserID,
@@ -127,8 +120,9 @@ func (s *Store) NotifyDecisionList(ctx context.Context, tenantID, userID, messag
 			Detail:    r.Detail,
 			CreatedAt: fromMicros(r.CreatedAt),
 		}
-	}
-	return out, nil
+	})(s.read.NotifyDecisionList(ctx, db.NotifyDecisionListParams{
+		TenantID: tenantID, UserID: userID, MessageID: messageID, After: page.After, Lim: int64(page.Limit),
+	}))
 }
 
 func (s *Store) NotificationCreate(ctx context.Context, n *chat.Notification) error {

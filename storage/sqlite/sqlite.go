@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"parley/storage/sqlerr"
+	"parley/storage/sqlrows"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -287,6 +288,17 @@ func translateRef(err error, what, ref string) error { return engine.Translate(e
 // mustAffect turns "no row changed" into not found:
 // mustAffect("user")(q.UserUpdate(ctx, ...)).
 func mustAffect(what string) func(n int64, err error) error { return engine.MustAffect(what) }
+
+// list converts a list query's rows with conv, or translates its failure
+// (what names the rows): return list("drafts", toDraft)(q.DraftList(...)).
+func list[R, T any](what string, conv func(R) T) func([]R, error) ([]T, error) {
+	return sqlrows.List(func(err error) error { return translate(err, what) }, conv)
+}
+
+// one is list for a query of one row; no row answers not found.
+func one[R, T any](what string, conv func(R) T) func(R, error) (T, error) {
+	return sqlrows.One(func(err error) error { return translate(err, what) }, conv)
+}
 
 // violation classifies a constraint failure by its extended result code.
 // SQLite reports a missing reference and a deleted row still referenced

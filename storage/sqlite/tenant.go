@@ -100,15 +100,7 @@ func (s *Store) CompanyGet(ctx context.Context, tenantID, id int64) (chat.Compan
 
 func (s *Store) CompanyList(ctx context.Context, tenantID int64, page chat.Page) ([]chat.Company, error) {
 	page = page.Normalize()
-	rows, err := s.read.CompanyList(ctx, db.CompanyListParams{TenantID: tenantID, After: page.After, Lim: int64(page.Limit)})
-	if err != nil {
-		return nil, translate(err, "companies")
-	}
-	out := make([]chat.Company, len(rows))
-	for i, r := range rows {
-		out[i] = toCompany(r)
-	}
-	return out, nil
+	return list("companies", toCompany)(s.read.CompanyList(ctx, db.CompanyListParams{TenantID: tenantID, After: page.After, Lim: int64(page.Limit)}))
 }
 
 func (s *Store) CompanyUpdate(ctx context.Context, c chat.Company) error {
@@ -137,15 +129,7 @@ func (s *Store) RoleGet(ctx context.Context, tenantID, id int64) (chat.Role, err
 }
 
 func (s *Store) RoleList(ctx context.Context, tenantID int64) ([]chat.Role, error) {
-	rows, err := s.read.RoleList(ctx, tenantID)
-	if err != nil {
-		return nil, translate(err, "roles")
-	}
-	out := make([]chat.Role, len(rows))
-	for i, r := range rows {
-		out[i] = toRole(r)
-	}
-	return out, nil
+	return list("roles", toRole)(s.read.RoleList(ctx, tenantID))
 }
 
 // RoleUpdate saves name and handler; the key never changes.

@@ -1,0 +1,39 @@
+// Package sqlrows turns what a sqlc query answers into chat's values, the
+// same way on both engines: each engine converts its own row types
+// (conv) and translates its own driver errors (fail); the assembling
+// around them lives here once.
+package sqlrows
+
+// Map converts each row with conv, in order; no rows give an empty,
+// non-nil slice.
+func Map[R, T any](rows []R, conv func(R) T) []T {
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		out[i] = conv(r)
+	}
+	return out
+}
+
+// List is for a query that answers rows: list(q.XList(ctx, ...)) gives
+// the rows converted with conv, or the query's failure passed through
+// fail.
+func List[R, T any](fail func(error) error, conv func(R) T) func(rows []R, err error) ([]T, error) {
+	return func(rows []R, err error) ([]T, error) {
+		if err != nil {
+			return nil, fail(err)
+		}
+		return Map(rows, conv), nil
+	}
+}
+
+// One is List for a query that answers one row: a failure (no row
+// included) gives the zero value and the failure passed through fail.
+func One[R, T any](fail func(error) error, conv func(R) T) func(row R, err error) (T, error) {
+	return func(row R, err error) (T, error) {
+		if err != nil {
+			var zero T
+			return zero, fail(err)
+		}
+		return conv(row), nil
+	}
+}
