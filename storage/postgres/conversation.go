@@ -28,11 +28,7 @@ func (s *Store) CategoryCreate(ctx context.Context, c *chat.Category) error {
 }
 
 func (s *Store) CategoryGet(ctx context.Context, tenantID, id int64) (chat.Category, error) {
-	r, err := s.q.CategoryGet(ctx, db.CategoryGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Category{}, translate(err, "category")
-	}
-	return categoryFromRow(r), nil
+	return one("category", categoryFromRow)(s.q.CategoryGet(ctx, db.CategoryGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) CategoryList(ctx context.Context, tenantID int64) ([]chat.Category, error) {
@@ -123,11 +119,7 @@ func (s *Store) ConversationCreate(ctx context.Context, c *chat.Conversation) er
 }
 
 func (s *Store) ConversationGet(ctx context.Context, tenantID, id int64) (chat.Conversation, error) {
-	r, err := s.q.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Conversation{}, translate(err, "conversation")
-	}
-	return conversationFromRow(r), nil
+	return one("conversation", conversationFromRow)(s.q.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id}))
 }
 
 // ConversationList is newest activity first, or with f.OldestFirst

@@ -386,11 +386,7 @@ func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data, 
 }
 
 func (s *Store) AttachmentGet(ctx context.Context, tenantID, id int64) (chat.Attachment, error) {
-	r, err := s.q.AttachmentGet(ctx, db.AttachmentGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Attachment{}, translate(err, "attachment")
-	}
-	return attachmentFromRow(r), nil
+	return one("attachment", attachmentFromRow)(s.q.AttachmentGet(ctx, db.AttachmentGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) AttachmentData(ctx context.Context, tenantID, id int64) ([]byte, error) {
@@ -454,11 +450,7 @@ func (s *Store) DraftSave(ctx context.Context, d *chat.Draft) error {
 }
 
 func (s *Store) DraftGet(ctx context.Context, tenantID, userID, id int64) (chat.Draft, error) {
-	r, err := s.q.DraftGet(ctx, db.DraftGetParams{TenantID: tenantID, UserID: userID, ID: id})
-	if err != nil {
-		return chat.Draft{}, translate(err, "draft")
-	}
-	return draftFromRow(r), nil
+	return one("draft", draftFromRow)(s.q.DraftGet(ctx, db.DraftGetParams{TenantID: tenantID, UserID: userID, ID: id}))
 }
 
 func (s *Store) DraftList(ctx context.Context, tenantID, userID int64) ([]chat.Draft, error) {

@@ -21,11 +21,7 @@ func (s *Store) GroupCreate(ctx context.Context, g *chat.Group) error {
 }
 
 func (s *Store) GroupGet(ctx context.Context, tenantID, id int64) (chat.Group, error) {
-	r, err := s.q.GroupGet(ctx, db.GroupGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Group{}, translate(err, "group")
-	}
-	return groupFromRow(r), nil
+	return one("group", groupFromRow)(s.q.GroupGet(ctx, db.GroupGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) GroupList(ctx context.Context, tenantID, memberID int64, p chat.Page) ([]chat.Group, error) {
@@ -97,11 +93,7 @@ func (s *Store) TopicCreate(ctx context.Context, t *chat.Topic) error {
 }
 
 func (s *Store) TopicGet(ctx context.Context, tenantID, id int64) (chat.Topic, error) {
-	r, err := s.q.TopicGet(ctx, db.TopicGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Topic{}, translate(err, "topic")
-	}
-	return topicFromRow(r), nil
+	return one("topic", topicFromRow)(s.q.TopicGet(ctx, db.TopicGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) TopicListByGroups(ctx context.Context, tenantID int64, groupIDs []int64, activeOnly bool) ([]chat.Topic, error) {

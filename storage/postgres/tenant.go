@@ -80,11 +80,7 @@ func (s *Store) CompanyCreate(ctx context.Context, c *chat.Company) error {
 }
 
 func (s *Store) CompanyGet(ctx context.Context, tenantID, id int64) (chat.Company, error) {
-	r, err := s.q.CompanyGet(ctx, db.CompanyGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Company{}, translate(err, "company")
-	}
-	return chat.Company(r), nil
+	return one("company", func(r db.Company) chat.Company { return chat.Company(r) })(s.q.CompanyGet(ctx, db.CompanyGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) CompanyList(ctx context.Context, tenantID int64, p chat.Page) ([]chat.Company, error) {
@@ -107,11 +103,7 @@ func (s *Store) RoleCreate(ctx context.Context, r *chat.Role) error {
 }
 
 func (s *Store) RoleGet(ctx context.Context, tenantID, id int64) (chat.Role, error) {
-	r, err := s.q.RoleGet(ctx, db.RoleGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Role{}, translate(err, "role")
-	}
-	return roleFromRow(r), nil
+	return one("role", roleFromRow)(s.q.RoleGet(ctx, db.RoleGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) RoleList(ctx context.Context, tenantID int64) ([]chat.Role, error) {

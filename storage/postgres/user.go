@@ -59,11 +59,7 @@ func (s *Store) setUserLinks(ctx context.Context, tenantID, userID int64, compan
 }
 
 func (s *Store) UserGet(ctx context.Context, tenantID, id int64) (chat.User, error) {
-	r, err := s.q.UserGet(ctx, db.UserGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.User{}, translate(err, "user")
-	}
-	return userFromRow(r), nil
+	return one("user", userFromRow)(s.q.UserGet(ctx, db.UserGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) UserByEmail(ctx context.Context, email string) (chat.User, string, error) {

@@ -382,11 +382,7 @@ func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data, 
 }
 
 func (s *Store) AttachmentGet(ctx context.Context, tenantID, id int64) (chat.Attachment, error) {
-	r, err := s.read.AttachmentGet(ctx, db.AttachmentGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Attachment{}, translate(err, "attachment")
-	}
-	return toAttachment(r), nil
+	return one("attachment", toAttachment)(s.read.AttachmentGet(ctx, db.AttachmentGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) AttachmentData(ctx context.Context, tenantID, id int64) ([]byte, error) {
@@ -459,11 +455,7 @@ func (s *Store) DraftSave(ctx context.Context, d *chat.Draft) error {
 }
 
 func (s *Store) DraftGet(ctx context.Context, tenantID, userID, id int64) (chat.Draft, error) {
-	r, err := s.read.DraftGet(ctx, db.DraftGetParams{TenantID: tenantID, UserID: userID, ID: id})
-	if err != nil {
-		return chat.Draft{}, translate(err, "draft")
-	}
-	return toDraft(r), nil
+	return one("draft", toDraft)(s.read.DraftGet(ctx, db.DraftGetParams{TenantID: tenantID, UserID: userID, ID: id}))
 }
 
 func (s *Store) DraftList(ctx context.Context, tenantID, userID int64) ([]chat.Draft, error) {

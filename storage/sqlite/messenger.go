@@ -134,11 +134,7 @@ func (s *Store) TopicCreate(ctx context.Context, t *chat.Topic) error {
 }
 
 func (s *Store) TopicGet(ctx context.Context, tenantID, id int64) (chat.Topic, error) {
-	r, err := s.read.TopicGet(ctx, db.TopicGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Topic{}, translate(err, "topic")
-	}
-	return toTopic(r), nil
+	return one("topic", toTopic)(s.read.TopicGet(ctx, db.TopicGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) TopicListByGroups(ctx context.Context, tenantID int64, groupIDs []int64, activeOnly bool) ([]chat.Topic, error) {

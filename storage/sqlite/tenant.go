@@ -91,11 +91,7 @@ func (s *Store) CompanyCreate(ctx context.Context, c *chat.Company) error {
 }
 
 func (s *Store) CompanyGet(ctx context.Context, tenantID, id int64) (chat.Company, error) {
-	r, err := s.read.CompanyGet(ctx, db.CompanyGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Company{}, translate(err, "company")
-	}
-	return toCompany(r), nil
+	return one("company", toCompany)(s.read.CompanyGet(ctx, db.CompanyGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) CompanyList(ctx context.Context, tenantID int64, page chat.Page) ([]chat.Company, error) {
@@ -121,11 +117,7 @@ func (s *Store) RoleCreate(ctx context.Context, r *chat.Role) error {
 }
 
 func (s *Store) RoleGet(ctx context.Context, tenantID, id int64) (chat.Role, error) {
-	r, err := s.read.RoleGet(ctx, db.RoleGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Role{}, translate(err, "role")
-	}
-	return toRole(r), nil
+	return one("role", toRole)(s.read.RoleGet(ctx, db.RoleGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) RoleList(ctx context.Context, tenantID int64) ([]chat.Role, error) {
