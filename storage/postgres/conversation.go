@@ -28,12 +28,12 @@ func (s *Store) CategoryCreate(ctx context.Context, c *chat.Category) error {
 }
 
 func (s *Store) CategoryGet(ctx context.Context, tenantID, id int64) (chat.Category, error) {
-	return one("category", categoryFromRow)(s.q.CategoryGet(ctx, db.CategoryGetParams{TenantID: tenantID, ID: id}))
+	return one("category", toCategory)(s.q.CategoryGet(ctx, db.CategoryGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) CategoryList(ctx context.Context, tenantID int64) ([]chat.Category, error) {
 	return list("categories", func(r db.CategoryListRow) chat.Category {
-		return categoryFromRow(db.CategoryGetRow(r))
+		return toCategory(db.CategoryGetRow(r))
 	})(s.q.CategoryList(ctx, tenantID))
 }
 
@@ -58,7 +58,7 @@ func (s *Store) CategoryUpdate(ctx context.Context, c chat.Category) error {
 	})
 }
 
-func categoryFromRow(r db.CategoryGetRow) chat.Category {
+func toCategory(r db.CategoryGetRow) chat.Category {
 	c := chat.Category{
 		ID: r.ID, TenantID: r.TenantID, NameEN: r.NameEn, NameFI: r.NameFi,
 		RoleIDs: nilIfEmpty(r.RoleIds), Active: r.Active,
@@ -119,7 +119,7 @@ func (s *Store) ConversationCreate(ctx context.Context, c *chat.Conversation) er
 }
 
 func (s *Store) ConversationGet(ctx context.Context, tenantID, id int64) (chat.Conversation, error) {
-	return one("conversation", conversationFromRow)(s.q.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id}))
+	return one("conversation", toConversation)(s.q.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id}))
 }
 
 // ConversationList is newest activity first, or with f.OldestFirst
@@ -157,7 +157,7 @@ func (s *Store) ConversationList(ctx context.Context, tenantID int64, f chat.Con
 			return nil, translate(err, "conversations")
 		}
 		for _, r := range rows {
-			out = append(out, conversationFromRow(db.ConversationGetRow(r)))
+			out = append(out, toConversation(db.ConversationGetRow(r)))
 		}
 		return nonNil(out), nil
 	}
@@ -166,7 +166,7 @@ func (s *Store) ConversationList(ctx context.Context, tenantID int64, f chat.Con
 		return nil, translate(err, "conversations")
 	}
 	for _, r := range rows {
-		out = append(out, conversationFromRow(db.ConversationGetRow(r)))
+		out = append(out, toConversation(db.ConversationGetRow(r)))
 	}
 	return nonNil(out), nil
 }
@@ -244,7 +244,7 @@ func (s *Store) ConversationsExpired(ctx context.Context, tenantID int64, retent
 		retentionDays = chat.DefaultRetentionDays
 	}
 	return list("conversations", func(r db.ConversationsExpiredRow) chat.Conversation {
-		return conversationFromRow(db.ConversationGetRow(r))
+		return toConversation(db.ConversationGetRow(r))
 	})(s.q.ConversationsExpired(ctx, db.ConversationsExpiredParams{
 		TenantID: tenantID, RetentionDays: int32(min(retentionDays, 1<<20)), Now: now, Lim: limit(n),
 	}))
@@ -271,7 +271,7 @@ func (s *Store) ConversationDelete(ctx context.Context, tenantID, id int64) erro
 	})
 }
 
-func conversationFromRow(r db.ConversationGetRow) chat.Conversation {
+func toConversation(r db.ConversationGetRow) chat.Conversation {
 	return chat.Conversation{
 		ID:                 r.ID,
 		TenantID:           r.TenantID,

@@ -116,7 +116,7 @@ func (s *Store) MessageGet(ctx context.Context, tenantID, id int64) (chat.Messag
 	if err != nil {
 		return chat.Message{}, translate(err, "message")
 	}
-	return s.oneMessage(ctx, messageFromRow(r))
+	return s.oneMessage(ctx, toMessage(r))
 }
 
 func (s *Store) MessageByClientID(ctx context.Context, tenantID, authorID int64, clientMsgID string) (chat.Message, error) {
@@ -127,7 +127,7 @@ func (s *Store) MessageByClientID(ctx context.Context, tenantID, authorID int64,
 	if err != nil {
 		return chat.Message{}, translate(err, "message")
 	}
-	return s.oneMessage(ctx, messageFromRow(db.MessageGetRow(r)))
+	return s.oneMessage(ctx, toMessage(db.MessageGetRow(r)))
 }
 
 func (s *Store) oneMessage(ctx context.Context, m chat.Message) (chat.Message, error) {
@@ -164,7 +164,7 @@ func (s *Store) MessageHistory(ctx context.Context, tenantID int64, ch chat.Chan
 	}
 	out := make([]chat.Message, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, messageFromRow(db.MessageGetRow(r)))
+		out = append(out, toMessage(db.MessageGetRow(r)))
 	}
 	return out, s.withAttachments(ctx, tenantID, out)
 }
@@ -218,7 +218,7 @@ func (s *Store) ChannelEventsAfter(ctx context.Context, tenantID int64, cursors 
 func (s *Store) eventsFromRows(ctx context.Context, tenantID int64, rows []db.ChannelEventsSinceRow) ([]chat.ChannelEvent, error) {
 	msgs := make([]chat.Message, 0, len(rows))
 	for _, r := range rows {
-		msgs = append(msgs, messageFromRow(db.MessageGetRow{
+		msgs = append(msgs, toMessage(db.MessageGetRow{
 			ID: r.ID, TenantID: r.TenantID, ChannelKind: r.ChannelKind, ChannelID: r.ChannelID, Seq: r.Seq,
 			AuthorID: r.AuthorID, AuthorName: r.AuthorName, ClientMsgID: r.ClientMsgID, Kind: r.Kind,
 			Body: r.Body, ReplyToID: r.ReplyToID, Mentions: r.Mentions, EditedAt: r.EditedAt,
@@ -288,7 +288,7 @@ func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string,
 	}
 	out := make([]chat.Message, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, messageFromRow(db.MessageGetRow(r)))
+		out = append(out, toMessage(db.MessageGetRow(r)))
 	}
 	return out, s.withAttachments(ctx, tenantID, out)
 }
@@ -307,7 +307,7 @@ func timeBound(t, unbounded time.Time) time.Time {
 	return t
 }
 
-func messageFromRow(r db.MessageGetRow) chat.Message {
+func toMessage(r db.MessageGetRow) chat.Message {
 	m := chat.Message{
 		ID:         r.ID,
 		TenantID:   r.TenantID,
@@ -360,7 +360,7 @@ func (s *Store) attachments(ctx context.Context, tenantID int64, messageIDs []in
 	}
 	byMsg := make(map[int64][]chat.Attachment, len(rows))
 	for _, r := range rows {
-		a := attachmentFromRow(db.AttachmentGetRow(r))
+		a := toAttachment(db.AttachmentGetRow(r))
 		byMsg[*a.MessageID] = append(byMsg[*a.MessageID], a)
 	}
 	return byMsg, nil
@@ -386,7 +386,7 @@ func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data, 
 }
 
 func (s *Store) AttachmentGet(ctx context.Context, tenantID, id int64) (chat.Attachment, error) {
-	return one("attachment", attachmentFromRow)(s.q.AttachmentGet(ctx, db.AttachmentGetParams{TenantID: tenantID, ID: id}))
+	return one("attachment", toAttachment)(s.q.AttachmentGet(ctx, db.AttachmentGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) AttachmentData(ctx context.Context, tenantID, id int64) ([]byte, error) {
@@ -410,7 +410,7 @@ func (s *Store) AttachmentDeleteUnlinked(ctx context.Context, before time.Time) 
 	return n, translate(err, "attachments")
 }
 
-func attachmentFromRow(r db.AttachmentGetRow) chat.Attachment {
+func toAttachment(r db.AttachmentGetRow) chat.Attachment {
 	return chat.Attachment{
 		ID: r.ID, TenantID: r.TenantID, MessageID: r.MessageID, UploaderID: r.UploaderID,
 		Filename: r.Filename, ContentType: r.ContentType, Size: r.Size, CreatedAt: r.CreatedAt,
@@ -450,11 +450,11 @@ func (s *Store) DraftSave(ctx context.Context, d *chat.Draft) error {
 }
 
 func (s *Store) DraftGet(ctx context.Context, tenantID, userID, id int64) (chat.Draft, error) {
-	return one("draft", draftFromRow)(s.q.DraftGet(ctx, db.DraftGetParams{TenantID: tenantID, UserID: userID, ID: id}))
+	return one("draft", toDraft)(s.q.DraftGet(ctx, db.DraftGetParams{TenantID: tenantID, UserID: userID, ID: id}))
 }
 
 func (s *Store) DraftList(ctx context.Context, tenantID, userID int64) ([]chat.Draft, error) {
-	return list("drafts", draftFromRow)(s.q.DraftList(ctx, db.DraftListParams{TenantID: tenantID, UserID: userID}))
+	return list("drafts", toDraft)(s.q.DraftList(ctx, db.DraftListParams{TenantID: tenantID, UserID: userID}))
 }
 
 func (s *Store) DraftDelete(ctx context.Context, tenantID, userID, id int64) error {
@@ -462,7 +462,7 @@ func (s *Store) DraftDelete(ctx context.Context, tenantID, userID, id int64) err
 	return mustAffect("draft")(n, err)
 }
 
-func draftFromRow(r db.Draft) chat.Draft {
+func toDraft(r db.Draft) chat.Draft {
 	d := chat.Draft{
 		ID: r.ID, TenantID: r.TenantID, UserID: r.UserID, Subject: r.Subject, Body: r.Body,
 		Data: r.Data, UpdatedAt: r.UpdatedAt,

@@ -21,13 +21,13 @@ func (s *Store) GroupCreate(ctx context.Context, g *chat.Group) error {
 }
 
 func (s *Store) GroupGet(ctx context.Context, tenantID, id int64) (chat.Group, error) {
-	return one("group", groupFromRow)(s.q.GroupGet(ctx, db.GroupGetParams{TenantID: tenantID, ID: id}))
+	return one("group", toGroup)(s.q.GroupGet(ctx, db.GroupGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) GroupList(ctx context.Context, tenantID, memberID int64, p chat.Page) ([]chat.Group, error) {
 	after, lim := page(p)
 	return list("groups", func(r db.GroupListRow) chat.Group {
-		return groupFromRow(db.GroupGetRow(r))
+		return toGroup(db.GroupGetRow(r))
 	})(s.q.GroupList(ctx, db.GroupListParams{TenantID: tenantID, After: after, MemberID: memberID, Lim: lim}))
 }
 
@@ -61,7 +61,7 @@ func (s *Store) GroupIsMember(ctx context.Context, tenantID, groupID, userID int
 	return ok, translate(err, "group member")
 }
 
-func groupFromRow(r db.GroupGetRow) chat.Group {
+func toGroup(r db.GroupGetRow) chat.Group {
 	return chat.Group{
 		ID:          r.ID,
 		TenantID:    r.TenantID,
@@ -93,7 +93,7 @@ func (s *Store) TopicCreate(ctx context.Context, t *chat.Topic) error {
 }
 
 func (s *Store) TopicGet(ctx context.Context, tenantID, id int64) (chat.Topic, error) {
-	return one("topic", topicFromRow)(s.q.TopicGet(ctx, db.TopicGetParams{TenantID: tenantID, ID: id}))
+	return one("topic", toTopic)(s.q.TopicGet(ctx, db.TopicGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) TopicListByGroups(ctx context.Context, tenantID int64, groupIDs []int64, activeOnly bool) ([]chat.Topic, error) {
@@ -101,7 +101,7 @@ func (s *Store) TopicListByGroups(ctx context.Context, tenantID int64, groupIDs 
 		return nil, nil
 	}
 	return list("topics", func(r db.TopicListByGroupsRow) chat.Topic {
-		return topicFromRow(db.TopicGetRow(r))
+		return toTopic(db.TopicGetRow(r))
 	})(s.q.TopicListByGroups(ctx, db.TopicListByGroupsParams{TenantID: tenantID, GroupIds: groupIDs, ActiveOnly: activeOnly}))
 }
 
@@ -122,7 +122,7 @@ func (s *Store) TopicTouch(ctx context.Context, tenantID, id int64, at time.Time
 	return mustAffect("topic")(n, err)
 }
 
-func topicFromRow(r db.TopicGetRow) chat.Topic {
+func toTopic(r db.TopicGetRow) chat.Topic {
 	return chat.Topic{
 		ID:             r.ID,
 		TenantID:       r.TenantID,
@@ -144,7 +144,7 @@ func (s *Store) TopicAccess(ctx context.Context, tenantID, topicID, userID int64
 	if err != nil {
 		return chat.Topic{}, chat.TopicReadAccess{}, translate(err, "topic")
 	}
-	t := topicFromRow(db.TopicGetRow{ID: r.ID, TenantID: r.TenantID, GroupID: r.GroupID, Name: r.Name,
+	t := toTopic(db.TopicGetRow{ID: r.ID, TenantID: r.TenantID, GroupID: r.GroupID, Name: r.Name,
 		EmailNotify: r.EmailNotify, NotifyIntervalSeconds: r.NotifyIntervalSeconds, Active: r.Active,
 		LastMessageAt: r.LastMessageAt, CreatedAt: r.CreatedAt, LastSeq: r.LastSeq})
 	return t, chat.TopicReadAccess{MessengerOn: r.MessengerEnabled, GroupActive: r.GroupActive, Member: r.Member}, nil

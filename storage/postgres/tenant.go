@@ -27,7 +27,7 @@ func (s *Store) TenantGet(ctx context.Context, id int64) (chat.Tenant, error) {
 	if err != nil {
 		return chat.Tenant{}, translate(err, "tenant")
 	}
-	return tenantFromRow(r)
+	return toTenant(r)
 }
 
 func (s *Store) TenantList(ctx context.Context, p chat.Page) ([]chat.Tenant, error) {
@@ -38,7 +38,7 @@ func (s *Store) TenantList(ctx context.Context, p chat.Page) ([]chat.Tenant, err
 	}
 	out := make([]chat.Tenant, 0, len(rows))
 	for _, r := range rows {
-		t, err := tenantFromRow(r)
+		t, err := toTenant(r)
 		if err != nil {
 			return nil, err
 		}
@@ -61,7 +61,7 @@ func (s *Store) TenantCount(ctx context.Context) (int64, error) {
 	return n, translate(err, "tenants")
 }
 
-func tenantFromRow(r db.Tenant) (chat.Tenant, error) {
+func toTenant(r db.Tenant) (chat.Tenant, error) {
 	t := chat.Tenant{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt}
 	if err := json.Unmarshal(r.Settings, &t.Settings); err != nil {
 		return chat.Tenant{}, chat.Internal(err, "decode tenant settings")
@@ -103,11 +103,11 @@ func (s *Store) RoleCreate(ctx context.Context, r *chat.Role) error {
 }
 
 func (s *Store) RoleGet(ctx context.Context, tenantID, id int64) (chat.Role, error) {
-	return one("role", roleFromRow)(s.q.RoleGet(ctx, db.RoleGetParams{TenantID: tenantID, ID: id}))
+	return one("role", toRole)(s.q.RoleGet(ctx, db.RoleGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) RoleList(ctx context.Context, tenantID int64) ([]chat.Role, error) {
-	return list("roles", roleFromRow)(s.q.RoleList(ctx, tenantID))
+	return list("roles", toRole)(s.q.RoleList(ctx, tenantID))
 }
 
 // RoleUpdate saves name and handler; a role's key never changes.
@@ -133,6 +133,6 @@ func (s *Store) RoleDelete(ctx context.Context, tenantID, id int64) error {
 	})
 }
 
-func roleFromRow(r db.Role) chat.Role {
+func toRole(r db.Role) chat.Role {
 	return chat.Role{ID: r.ID, TenantID: r.TenantID, Key: chat.RoleKey(r.Key), Name: r.Name, Handler: r.Handler}
 }
