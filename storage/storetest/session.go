@@ -166,6 +166,15 @@ func testSessionLoginFailures(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	now := Now()
 	window := now.Add(-15 * time.Minute)
+	// wantCount checks the failures of key counted since since.
+	wantCount := func(key string, since time.Time, want int64, what string) {
+		t.Helper()
+		n, err := s.LoginFailureCount(ctx, key, since)
+		NoErr(t, err, "LoginFailureCount")
+		if n != want {
+			t.Fatalf("%s: count = %d, want %d", what, n, want)
+		}
+	}
 
 	// An old failure outside the window does not count.
 	n, err := s.LoginFailureAdd(ctx, "acct:a", now.Add(-time.Hour), window)
@@ -183,33 +192,13 @@ func testSessionLoginFailures(t *testing.T, s chat.Store) {
 	_, err = s.LoginFailureAdd(ctx, "ip:192.0.2.1", now, window)
 	NoErr(t, err, "LoginFailureAdd")
 
-	n, err = s.LoginFailureCount(ctx, "acct:a", window)
-	NoErr(t, err, "LoginFailureCount")
-	if n != 3 {
-		t.Fatalf("count = %d, want 3", n)
-	}
-	n, err = s.LoginFailureCount(ctx, "acct:a", now.Add(-2*time.Hour))
-	NoErr(t, err, "LoginFailureCount")
-	if n != 4 {
-		t.Fatalf("count over a longer window = %d, want 4", n)
-	}
-	n, err = s.LoginFailureCount(ctx, "acct:unknown", window)
-	NoErr(t, err, "LoginFailureCount")
-	if n != 0 {
-		t.Fatalf("unknown key counted %d", n)
-	}
+	wantCount("acct:a", window, 3, "failures in the window")
+	wantCount("acct:a", now.Add(-2*time.Hour), 4, "failures over a longer window")
+	wantCount("acct:unknown", window, 0, "an unknown key")
 
 	NoErr(t, s.LoginFailureClear(ctx, "acct:a"), "LoginFailureClear")
-	n, err = s.LoginFailureCount(ctx, "acct:a", now.Add(-2*time.Hour))
-	NoErr(t, err, "LoginFailureCount")
-	if n != 0 {
-		t.Fatalf("count after clear = %d", n)
-	}
-	n, err = s.LoginFailureCount(ctx, "ip:192.0.2.1", window)
-	NoErr(t, err, "LoginFailureCount")
-	if n != 1 {
-		t.Fatalf("clearing one key changed another: %d", n)
-	}
+	wantCount("acct:a", now.Add(-2*time.Hour), 0, "after clear")
+	wantCount("ip:192.0.2.1", window, 1, "another key after clearing one")
 	NoErr(t, s.LoginFailureClear(ctx, "acct:never"), "LoginFailureClear of an unknown key")
 }
 
