@@ -61,6 +61,16 @@ func SameIDs(t testing.TB, what string, got, want []int64) {
 	}
 }
 
+// wantNone fails unless a list call succeeded and found nothing; what
+// names the call and whose rows it must not see.
+func wantNone[T any](t testing.TB, what string, got []T, err error) {
+	t.Helper()
+	NoErr(t, err, what)
+	if len(got) != 0 {
+		t.Fatalf("%s: got %d, want none: %+v", what, len(got), got)
+	}
+}
+
 // idsOf lists the ids of xs, in their order.
 func idsOf[T any](xs []T, id func(T) int64) []int64 {
 	ids := make([]int64, len(xs))
