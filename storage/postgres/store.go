@@ -154,6 +154,12 @@ func one[R, T any](what string, conv func(R) T) func(R, error) (T, error) {
 	return sqlrows.One(func(err error) error { return translate(err, what) }, conv)
 }
 
+// tryList is list for a conversion that can fail; that failure passes
+// unchanged.
+func tryList[R, T any](what string, conv func(R) (T, error)) func([]R, error) ([]T, error) {
+	return sqlrows.TryList(func(err error) error { return translate(err, what) }, conv)
+}
+
 // violation classifies a constraint failure by its SQLSTATE.
 func violation(err error) (sqlerr.Violation, string) {
 	var pe *pgconn.PgError

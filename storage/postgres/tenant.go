@@ -32,19 +32,7 @@ func (s *Store) TenantGet(ctx context.Context, id int64) (chat.Tenant, error) {
 
 func (s *Store) TenantList(ctx context.Context, p chat.Page) ([]chat.Tenant, error) {
 	after, lim := page(p)
-	rows, err := s.q.TenantList(ctx, db.TenantListParams{After: after, Lim: lim})
-	if err != nil {
-		return nil, translate(err, "tenants")
-	}
-	out := make([]chat.Tenant, 0, len(rows))
-	for _, r := range rows {
-		t, err := toTenant(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
+	return tryList("tenants", toTenant)(s.q.TenantList(ctx, db.TenantListParams{After: after, Lim: lim}))
 }
 
 func (s *Store) TenantUpdate(ctx context.Context, t chat.Tenant) error {

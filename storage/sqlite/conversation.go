@@ -6,6 +6,7 @@ import (
 
 	"parley/chat"
 	"parley/storage/sqlite/internal/db"
+	"parley/storage/sqlrows"
 )
 
 func toCategory(r db.CategoryGetRow) (chat.Category, error) {
@@ -62,19 +63,9 @@ func (s *Store) CategoryGet(ctx context.Context, tenantID, id int64) (chat.Categ
 }
 
 func (s *Store) CategoryList(ctx context.Context, tenantID int64) ([]chat.Category, error) {
-	rows, err := s.read.CategoryList(ctx, tenantID)
-	if err != nil {
-		return nil, translate(err, "categories")
-	}
-	out := make([]chat.Category, 0, len(rows))
-	for _, r := range rows {
-		c, err := toCategory(db.CategoryGetRow(r))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return tryList("categories", func(r db.CategoryListRow) (chat.Category, error) {
+		return toCategory(db.CategoryGetRow(r))
+	})(s.read.CategoryList(ctx, tenantID))
 }
 
 func (s *Store) CategoryUpdate(ctx context.Context, c chat.Category) error {
@@ -133,15 +124,7 @@ func toConversations[R ~struct {
 	RoleIds      string
 	LastSeq      int64
 }](rows []R) ([]chat.Conversation, error) {
-	out := make([]chat.Conversation, 0, len(rows))
-	for _, r := range rows {
-		c, err := toConversation(conversationRow(r))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return sqlrows.TryMap(rows, func(r R) (chat.Conversation, error) { return toConversation(conversationRow(r)) })
 }
 
 func (s *Store) conversationSetRoles(ctx context.Context, tenantID, conversationID int64, roleIDs []int64) error {

@@ -300,6 +300,12 @@ func one[R, T any](what string, conv func(R) T) func(R, error) (T, error) {
 	return sqlrows.One(func(err error) error { return translate(err, what) }, conv)
 }
 
+// tryList is list for a conversion that can fail; that failure passes
+// unchanged.
+func tryList[R, T any](what string, conv func(R) (T, error)) func([]R, error) ([]T, error) {
+	return sqlrows.TryList(func(err error) error { return translate(err, what) }, conv)
+}
+
 // violation classifies a constraint failure by its extended result code.
 // SQLite reports a missing reference and a deleted row still referenced
 // alike (FOREIGN KEY constraint failed); Parley deletes no row that others

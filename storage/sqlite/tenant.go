@@ -48,19 +48,7 @@ func (s *Store) TenantGet(ctx context.Context, id int64) (chat.Tenant, error) {
 
 func (s *Store) TenantList(ctx context.Context, page chat.Page) ([]chat.Tenant, error) {
 	page = page.Normalize()
-	rows, err := s.read.TenantList(ctx, db.TenantListParams{After: page.After, Lim: int64(page.Limit)})
-	if err != nil {
-		return nil, translate(err, "tenants")
-	}
-	out := make([]chat.Tenant, 0, len(rows))
-	for _, r := range rows {
-		t, err := toTenant(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
+	return tryList("tenants", toTenant)(s.read.TenantList(ctx, db.TenantListParams{After: page.After, Lim: int64(page.Limit)}))
 }
 
 func (s *Store) TenantUpdate(ctx context.Context, t chat.Tenant) error {

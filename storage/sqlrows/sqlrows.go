@@ -37,3 +37,26 @@ func One[R, T any](fail func(error) error, conv func(R) T) func(row R, err error
 		return conv(row), nil
 	}
 }
+
+// TryMap is Map for a conversion that can fail (a stored value it cannot
+// decode): the first failure ends it and passes unchanged.
+func TryMap[R, T any](rows []R, conv func(R) (T, error)) ([]T, error) {
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		var err error
+		if out[i], err = conv(r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// TryList is List with TryMap's conversion.
+func TryList[R, T any](fail func(error) error, conv func(R) (T, error)) func(rows []R, err error) ([]T, error) {
+	return func(rows []R, err error) ([]T, error) {
+		if err != nil {
+			return nil, fail(err)
+		}
+		return TryMap(rows, conv)
+	}
+}

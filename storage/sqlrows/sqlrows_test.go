@@ -40,3 +40,19 @@ func TestOne(t *testing.T) {
 		t.Fatalf("One of a failed query = %q, %v; want the zero value and the translated failure", got, err)
 	}
 }
+
+func TestTryListStopsAtAFailedConversion(t *testing.T) {
+	got, err := TryList(failed, strconv.Atoi)([]string{"1", "2"}, nil)
+	if err != nil || !slices.Equal(got, []int{1, 2}) {
+		t.Fatalf("TryList = %v, %v", got, err)
+	}
+	got, err = TryList(failed, strconv.Atoi)([]string{"1", "x"}, nil)
+	var ne *strconv.NumError
+	if got != nil || !errors.As(err, &ne) || errors.Is(err, errQuery) {
+		t.Fatalf("TryList of an undecodable row = %v, %v; want its conversion error, unchanged", got, err)
+	}
+	got, err = TryList(failed, strconv.Atoi)(nil, errQuery)
+	if got != nil || err.Error() != "translated\nquery failed" {
+		t.Fatalf("TryList of a failed query = %v, %v", got, err)
+	}
+}
