@@ -12,6 +12,7 @@ import (
 
 	"parley/chat"
 	"parley/storage/postgres/internal/db"
+	"parley/storage/sqlrows"
 )
 
 // persisted rejects channels without a sequenced history.
@@ -156,17 +157,11 @@ func (s *Store) MessageDelete(ctx context.Context, tenantID, id int64, at time.T
 }
 
 func (s *Store) MessageHistory(ctx context.Context, tenantID int64, ch chat.Channel, beforeSeq int64, n int) ([]chat.Message, error) {
-	rows, err := s.q.MessageHistory(ctx, db.MessageHistoryParams{
+	return s.messagesWithAttachments(ctx, tenantID)(list("messages", func(r db.MessageHistoryRow) chat.Message {
+		return toMessage(db.MessageGetRow(r))
+	})(s.q.MessageHistory(ctx, db.MessageHistoryParams{
 		TenantID: tenantID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, BeforeSeq: beforeSeq, Lim: limit(n),
-	})
-	if err != nil {
-		return nil, translate(err, "messages")
-	}
-	out := make([]chat.Message, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, toMessage(db.MessageGetRow(r)))
-	}
-	return out, s.withAttachments(ctx, tenantID, out)
+	})))
 }
 
 func (s *Store) ChannelEventInsert(ctx context.Context, tenantID int64, ch chat.Channel, seq int64, typ chat.EventType, messageID int64, at time.Time) error {
@@ -206,10 +201,7 @@ func (s *Store) ChannelEventsAfter(ctx context.Context, tenantID int64, cursors 
 	if err != nil {
 		return nil, translate(err, "channel events")
 	}
-	since := make([]db.ChannelEventsSinceRow, len(rows))
-	for i, r := range rows {
-		since[i] = db.ChannelEventsSinceRow(r)
-	}
+	since := sqlrows.Map(rows, func(r db.ChannelEventsAfterRow) db.ChannelEventsSinceRow { return db.ChannelEventsSinceRow(r) })
 	return s.eventsFromRows(ctx, tenantID, since)
 }
 
@@ -279,18 +271,12 @@ func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string,
 	if strings.TrimSpace(query) == "" || len(topics)+len(convs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.q.MessageSearch(ctx, db.MessageSearchParams{
+	return s.messagesWithAttachments(ctx, tenantID)(list("messages", func(r db.MessageSearchRow) chat.Message {
+		return toMessage(db.MessageGetRow(r))
+	})(s.q.MessageSearch(ctx, db.MessageSearchParams{
 		TenantID: tenantID, Query: query, TopicIds: topics, ConversationIds: convs, Lim: limit(n),
 		AuthorID: f.AuthorID, CreatedAfter: timeBound(f.After, searchEpochStart), CreatedBefore: timeBound(f.Before, searchEpochEnd),
-	})
-	if err != nil {
-		return nil, translate(err, "messages")
-	}
-	out := make([]chat.Message, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, toMessage(db.MessageGetRow(r)))
-	}
-	return out, s.withAttachments(ctx, tenantID, out)
+	})))
 }
 
 // The unbounded ends of a search's time filter, within timestamptz.
@@ -327,6 +313,17 @@ func toMessage(r db.MessageGetRow) chat.Message {
 		m.ClientMsgID = *r.ClientMsgID
 	}
 	return m
+}
+
+// messagesWithAttachments passes a list's messages on with their
+// attachments filled in, or its failure: with(list(...)(q.X(...))).
+func (s *Store) messagesWithAttachments(ctx context.Context, tenantID int64) func([]chat.Message, error) ([]chat.Message, error) {
+	return func(ms []chat.Message, err error) ([]chat.Message, error) {
+		if err != nil {
+			return nil, err
+		}
+		return ms, s.withAttachments(ctx, tenantID, ms)
+	}
 }
 
 // withAttachments fills in the attachments of ms with one query.
