@@ -37,8 +37,7 @@ func (s *Store) categorySetRoles(ctx context.Context, tenantID, categoryID int64
 }
 
 func (s *Store) CategoryCreate(ctx context.Context, c *chat.Category) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		id, err := ts.write.CategoryInsert(ctx, db.CategoryInsertParams{
 			TenantID: c.TenantID, NameEn: c.NameEN, NameFi: c.NameFI,
 			RetentionDays: int64Ptr(c.RetentionDays), Active: c.Active,
@@ -69,8 +68,7 @@ func (s *Store) CategoryList(ctx context.Context, tenantID int64) ([]chat.Catego
 }
 
 func (s *Store) CategoryUpdate(ctx context.Context, c chat.Category) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		err := mustAffect("category")(ts.write.CategoryUpdate(ctx, db.CategoryUpdateParams{
 			TenantID: c.TenantID, ID: c.ID, NameEn: c.NameEN, NameFi: c.NameFI,
 			RetentionDays: int64Ptr(c.RetentionDays), Active: c.Active,
@@ -150,8 +148,7 @@ func (s *Store) ConversationCreate(ctx context.Context, c *chat.Conversation) er
 	if status == "" {
 		status = chat.StatusNew
 	}
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		id, err := ts.write.ConversationInsert(ctx, db.ConversationInsertParams{
 			TenantID:           c.TenantID,
 			Subject:            c.Subject,
@@ -267,8 +264,7 @@ func (s *Store) ConversationQueueCounts(ctx context.Context, tenantID int64, f c
 }
 
 func (s *Store) ConversationUpdate(ctx context.Context, c chat.Conversation) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		err := mustAffect("conversation")(ts.write.ConversationUpdate(ctx, db.ConversationUpdateParams{
 			TenantID:           c.TenantID,
 			ID:                 c.ID,
@@ -309,8 +305,7 @@ func (s *Store) ConversationsExpired(ctx context.Context, tenantID int64, retent
 // state, drafts, in-app notifications, notification jobs and decisions,
 // and mutes.
 func (s *Store) ConversationDelete(ctx context.Context, tenantID, id int64) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		q := ts.write
 		if _, err := ts.read.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id}); err != nil {
 			return translate(err, "conversation")

@@ -128,8 +128,7 @@ func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
 	slices.Sort(attIDs)
 	attIDs = slices.Compact(attIDs)
 
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		id, err := ts.write.MessageInsert(ctx, db.MessageInsertParams{
 			TenantID:    m.TenantID,
 			ChannelKind: string(m.Channel.Kind),
@@ -195,8 +194,7 @@ func (s *Store) MessageEdit(ctx context.Context, tenantID, id int64, body string
 }
 
 func (s *Store) MessageDelete(ctx context.Context, tenantID, id int64, at time.Time) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		v := micros(at)
 		if err := mustAffect("message")(ts.write.MessageTombstone(ctx, db.MessageTombstoneParams{TenantID: tenantID, ID: id, DeletedAt: &v})); err != nil {
 			return err

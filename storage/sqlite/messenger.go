@@ -26,8 +26,7 @@ func toGroup(r db.GroupGetRow) (chat.Group, error) {
 
 func (s *Store) GroupCreate(ctx context.Context, g *chat.Group) error {
 	created := orNow(g.CreatedAt)
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		id, err := ts.write.GroupInsert(ctx, db.GroupInsertParams{
 			TenantID: g.TenantID, Name: g.Name, Description: g.Description, Active: g.Active, CreatedAt: micros(created),
 		})
@@ -82,8 +81,7 @@ func (s *Store) GroupUpdate(ctx context.Context, g chat.Group) error {
 }
 
 func (s *Store) GroupSetMembers(ctx context.Context, tenantID, groupID int64, userIDs []int64) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		if _, err := ts.GroupGet(ctx, tenantID, groupID); err != nil {
 			return err
 		}

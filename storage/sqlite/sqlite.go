@@ -234,6 +234,12 @@ func (s *Store) Close() error {
 // and the explicit Rollback (which takes no context in database/sql) always
 // runs to the end, so a cancelled request never leaks the connection.
 func (s *Store) InTx(ctx context.Context, fn func(tx chat.Store) error) error {
+	return s.inTx(ctx, func(tx *Store) error { return fn(tx) })
+}
+
+// inTx is InTx for the store's own methods, which go on with the
+// transaction's *Store.
+func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.tx != nil {
 		return fn(s)
 	}

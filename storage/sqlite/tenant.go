@@ -121,8 +121,7 @@ func (s *Store) RoleUpdate(ctx context.Context, r chat.Role) error {
 
 // RoleDelete removes a tenant-defined role; built-in roles stay (EInvalid).
 func (s *Store) RoleDelete(ctx context.Context, tenantID, id int64) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		r, err := ts.RoleGet(ctx, tenantID, id)
 		if err != nil {
 			return err

@@ -37,8 +37,7 @@ func toUser(r userRow) (chat.User, error) {
 // role or manager of another tenant is ENotFound.
 func (s *Store) UserCreate(ctx context.Context, u *chat.User, passwordHash string) error {
 	created := orNow(u.CreatedAt)
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		if err := ts.checkManager(ctx, u.TenantID, u.ManagerID); err != nil {
 			return err
 		}
@@ -139,8 +138,7 @@ func (s *Store) UserList(ctx context.Context, tenantID int64, f chat.UserFilter,
 }
 
 func (s *Store) UserUpdate(ctx context.Context, u chat.User) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		if err := ts.checkManager(ctx, u.TenantID, u.ManagerID); err != nil {
 			return err
 		}
