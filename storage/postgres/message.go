@@ -238,7 +238,7 @@ func (s *Store) ReadStateSet(ctx context.Context, tenantID, userID int64, ch cha
 }
 
 func (s *Store) ReadStateList(ctx context.Context, tenantID, userID int64, chs []chat.Channel) ([]chat.ReadState, error) {
-	topics, convs := splitChannels(chs)
+	topics, convs := sqlrows.ChannelIDs(chs)
 	if len(topics)+len(convs) == 0 {
 		return nil, nil
 	}
@@ -251,23 +251,8 @@ func (s *Store) ReadStateList(ctx context.Context, tenantID, userID int64, chs [
 	}))
 }
 
-// splitChannels separates topic and conversation ids; other kinds keep no
-// history and match nothing.
-func splitChannels(chs []chat.Channel) (topics, convs []int64) {
-	topics, convs = []int64{}, []int64{}
-	for _, ch := range chs {
-		switch ch.Kind {
-		case chat.KindTopic:
-			topics = append(topics, ch.ID)
-		case chat.KindConversation:
-			convs = append(convs, ch.ID)
-		}
-	}
-	return topics, convs
-}
-
 func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, f chat.MessageFilter, n int) ([]chat.Message, error) {
-	topics, convs := splitChannels(chs)
+	topics, convs := sqlrows.ChannelIDs(chs)
 	if strings.TrimSpace(query) == "" || len(topics)+len(convs) == 0 {
 		return nil, nil
 	}

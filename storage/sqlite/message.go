@@ -10,6 +10,7 @@ import (
 
 	"parley/chat"
 	"parley/storage/sqlite/internal/db"
+	"parley/storage/sqlrows"
 )
 
 // maxSearchWords bounds the FTS expression built from a user's query.
@@ -315,7 +316,7 @@ func ftsQuery(q string) string {
 
 func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, f chat.MessageFilter, n int) ([]chat.Message, error) {
 	match := ftsQuery(query)
-	topics, conversations := channelIDs(chs)
+	topics, conversations := sqlrows.ChannelIDs(chs)
 	if match == "" || len(topics)+len(conversations) == 0 {
 		return nil, nil
 	}

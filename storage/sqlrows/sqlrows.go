@@ -1,8 +1,10 @@
-// Package sqlrows turns what a sqlc query answers into chat's values, the
-// same way on both engines: each engine converts its own row types
-// (conv) and translates its own driver errors (fail); the assembling
-// around them lives here once.
+// Package sqlrows is the Go both engines wrap around their sqlc queries,
+// written once: turning what a query answers into chat's values (each
+// engine converts its own row types, conv, and translates its own driver
+// errors, fail) and chat's values into query parameters.
 package sqlrows
+
+import "parley/chat"
 
 // Map converts each row with conv, in order; no rows give an empty,
 // non-nil slice.
@@ -59,4 +61,20 @@ func TryList[R, T any](fail func(error) error, conv func(R) (T, error)) func(row
 		}
 		return TryMap(rows, conv)
 	}
+}
+
+// ChannelIDs splits channels into the topic and the conversation id lists
+// queries take (never nil: PostgreSQL's array parameters are NOT NULL);
+// other kinds keep no messages and match nothing.
+func ChannelIDs(chs []chat.Channel) (topics, conversations []int64) {
+	topics, conversations = []int64{}, []int64{}
+	for _, ch := range chs {
+		switch ch.Kind {
+		case chat.KindTopic:
+			topics = append(topics, ch.ID)
+		case chat.KindConversation:
+			conversations = append(conversations, ch.ID)
+		}
+	}
+	return topics, conversations
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"parley/chat"
 )
 
 var errQuery = errors.New("query failed")
@@ -54,5 +56,17 @@ func TestTryListStopsAtAFailedConversion(t *testing.T) {
 	got, err = TryList(failed, strconv.Atoi)(nil, errQuery)
 	if got != nil || err.Error() != "translated\nquery failed" {
 		t.Fatalf("TryList of a failed query = %v, %v", got, err)
+	}
+}
+
+func TestChannelIDs(t *testing.T) {
+	topics, convs := ChannelIDs([]chat.Channel{chat.TopicChannel(1), chat.ConversationChannel(2),
+		chat.TopicChannel(3), {Kind: chat.KindNote, ID: 4}})
+	if !slices.Equal(topics, []int64{1, 3}) || !slices.Equal(convs, []int64{2}) {
+		t.Fatalf("ChannelIDs = %v, %v", topics, convs)
+	}
+	topics, convs = ChannelIDs(nil)
+	if topics == nil || convs == nil || len(topics)+len(convs) != 0 {
+		t.Fatalf("ChannelIDs(nil) = %#v, %#v; want empty, non-nil lists", topics, convs)
 	}
 }
