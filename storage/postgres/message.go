@@ -15,14 +15,6 @@ import (
 	"parley/storage/sqlrows"
 )
 
-// persisted rejects channels without a sequenced history.
-func persisted(ch chat.Channel) error {
-	if !ch.Persisted() {
-		return errorf(chat.EInvalid, "channel %s keeps no history", ch)
-	}
-	return nil
-}
-
 // ChannelNextSeq takes the channel's next seq; the counter row stays locked
 // until the surrounding transaction ends. A channel the tenant does not
 // have is ENotFound.
@@ -44,7 +36,7 @@ func (s *Store) ChannelLastSeq(ctx context.Context, tenantID int64, ch chat.Chan
 }
 
 func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
-	if err := persisted(m.Channel); err != nil {
+	if err := sqlrows.Persisted(m.Channel); err != nil {
 		return err
 	}
 	var clientID *string
@@ -165,7 +157,7 @@ func (s *Store) MessageHistory(ctx context.Context, tenantID int64, ch chat.Chan
 }
 
 func (s *Store) ChannelEventInsert(ctx context.Context, tenantID int64, ch chat.Channel, seq int64, typ chat.EventType, messageID int64, at time.Time) error {
-	if err := persisted(ch); err != nil {
+	if err := sqlrows.Persisted(ch); err != nil {
 		return err
 	}
 	// The insert selects the message of the tenant, so a foreign message

@@ -16,14 +16,6 @@ import (
 // maxSearchWords bounds the FTS expression built from a user's query.
 const maxSearchWords = 16
 
-// persisted refuses channels without stored history (user channels).
-func persisted(ch chat.Channel) error {
-	if !ch.Persisted() {
-		return chat.Errorf(chat.EInvalid, "channel %s keeps no history", ch)
-	}
-	return nil
-}
-
 func (s *Store) ChannelNextSeq(ctx context.Context, tenantID int64, ch chat.Channel) (int64, error) {
 	seq, err := s.write.ChannelSeqNext(ctx, db.ChannelSeqNextParams{TenantID: tenantID, Kind: string(ch.Kind), ID: ch.ID})
 	if err != nil {
@@ -110,7 +102,7 @@ func (s *Store) oneMessage(ctx context.Context, tenantID int64, r messageRow) (c
 // unlinked upload of the tenant, else ENotFound). On return m carries its
 // ID, CreatedAt and its attachments as stored.
 func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
-	if err := persisted(m.Channel); err != nil {
+	if err := sqlrows.Persisted(m.Channel); err != nil {
 		return err
 	}
 	created := orNow(m.CreatedAt)
@@ -223,7 +215,7 @@ func (s *Store) MessageHistory(ctx context.Context, tenantID int64, ch chat.Chan
 }
 
 func (s *Store) ChannelEventInsert(ctx context.Context, tenantID int64, ch chat.Channel, seq int64, typ chat.EventType, messageID int64, at time.Time) error {
-	if err := persisted(ch); err != nil {
+	if err := sqlrows.Persisted(ch); err != nil {
 		return err
 	}
 	n, err := s.write.ChannelEventInsert(ctx, db.ChannelEventInsertParams{

@@ -78,3 +78,21 @@ func ChannelIDs(chs []chat.Channel) (topics, conversations []int64) {
 	}
 	return topics, conversations
 }
+
+// Via is how a notification job or decision stores its channel; ""
+// (older callers) is email.
+func Via(v chat.NotifyVia) string {
+	if v == "" {
+		return string(chat.ViaEmail)
+	}
+	return string(v)
+}
+
+// Persisted refuses a channel that keeps no history (no seqs, no
+// messages) with EInvalid.
+func Persisted(ch chat.Channel) error {
+	if !ch.Persisted() {
+		return chat.Errorf(chat.EInvalid, "channel %s keeps no history", ch)
+	}
+	return nil
+}

@@ -70,3 +70,15 @@ func TestChannelIDs(t *testing.T) {
 		t.Fatalf("ChannelIDs(nil) = %#v, %#v; want empty, non-nil lists", topics, convs)
 	}
 }
+
+func TestViaAndPersisted(t *testing.T) {
+	if Via("") != string(chat.ViaEmail) || Via(chat.ViaPush) != string(chat.ViaPush) {
+		t.Fatalf(`Via("") = %q, Via(push) = %q`, Via(""), Via(chat.ViaPush))
+	}
+	if err := Persisted(chat.TopicChannel(1)); err != nil {
+		t.Fatalf("Persisted(topic) = %v", err)
+	}
+	if code := chat.ErrorCode(Persisted(chat.Channel{Kind: chat.KindUser, ID: 1})); code != chat.EInvalid {
+		t.Fatalf("Persisted(user channel) code = %q, want %q", code, chat.EInvalid)
+	}
+}
