@@ -310,5 +310,8 @@ func (s *Store) RetentionRunRecord(ctx context.Context, r *chat.RetentionRun) er
 
 // RetentionRunList returns the newest runs first.
 func (s *Store) RetentionRunList(ctx context.Context, tenantID int64, n int) ([]chat.RetentionRun, error) {
-	return list("retention runs", func(r db.RetentionRun) chat.RetentionRun { return chat.RetentionRun(r) })(s.q.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)}))
+	return list("retention runs", toRetentionRun)(s.q.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)}))
 }
+
+// toRetentionRun converts a retention run row; the two have the same fields.
+func toRetentionRun(r db.RetentionRun) chat.RetentionRun { return chat.RetentionRun(r) }

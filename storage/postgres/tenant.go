@@ -68,12 +68,12 @@ func (s *Store) CompanyCreate(ctx context.Context, c *chat.Company) error {
 }
 
 func (s *Store) CompanyGet(ctx context.Context, tenantID, id int64) (chat.Company, error) {
-	return one("company", func(r db.Company) chat.Company { return chat.Company(r) })(s.q.CompanyGet(ctx, db.CompanyGetParams{TenantID: tenantID, ID: id}))
+	return one("company", toCompany)(s.q.CompanyGet(ctx, db.CompanyGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) CompanyList(ctx context.Context, tenantID int64, p chat.Page) ([]chat.Company, error) {
 	after, lim := page(p)
-	return list("companies", func(r db.Company) chat.Company { return chat.Company(r) })(s.q.CompanyList(ctx, db.CompanyListParams{TenantID: tenantID, After: after, Lim: lim}))
+	return list("companies", toCompany)(s.q.CompanyList(ctx, db.CompanyListParams{TenantID: tenantID, After: after, Lim: lim}))
 }
 
 func (s *Store) CompanyUpdate(ctx context.Context, c chat.Company) error {
@@ -124,3 +124,6 @@ func (s *Store) RoleDelete(ctx context.Context, tenantID, id int64) error {
 func toRole(r db.Role) chat.Role {
 	return chat.Role{ID: r.ID, TenantID: r.TenantID, Key: chat.RoleKey(r.Key), Name: r.Name, Handler: r.Handler}
 }
+
+// toCompany converts a company row; the two have the same fields.
+func toCompany(r db.Company) chat.Company { return chat.Company(r) }
