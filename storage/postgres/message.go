@@ -230,7 +230,7 @@ func (s *Store) ReadStateSet(ctx context.Context, tenantID, userID int64, ch cha
 }
 
 func (s *Store) ReadStateList(ctx context.Context, tenantID, userID int64, chs []chat.Channel) ([]chat.ReadState, error) {
-	topics, convs := sqlrows.ChannelIDs(chs)
+	topics, convs, _ := sqlrows.ChannelIDs(chs)
 	if len(topics)+len(convs) == 0 {
 		return nil, nil
 	}
@@ -244,14 +244,14 @@ func (s *Store) ReadStateList(ctx context.Context, tenantID, userID int64, chs [
 }
 
 func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, f chat.MessageFilter, n int) ([]chat.Message, error) {
-	topics, convs := sqlrows.ChannelIDs(chs)
-	if strings.TrimSpace(query) == "" || len(topics)+len(convs) == 0 {
+	topics, convs, notes := sqlrows.ChannelIDs(chs)
+	if strings.TrimSpace(query) == "" || len(topics)+len(convs)+len(notes) == 0 {
 		return nil, nil
 	}
 	return s.messagesWithAttachments(ctx, tenantID)(list("messages", func(r db.MessageSearchRow) chat.Message {
 		return toMessage(db.MessageGetRow(r))
 	})(s.q.MessageSearch(ctx, db.MessageSearchParams{
-		TenantID: tenantID, Query: query, TopicIds: topics, ConversationIds: convs, Lim: limit(n),
+		TenantID: tenantID, Query: query, TopicIds: topics, ConversationIds: convs, NoteIds: notes, Lim: limit(n),
 		AuthorID: f.AuthorID, CreatedAfter: timeBound(f.After, searchEpochStart), CreatedBefore: timeBound(f.Before, searchEpochEnd),
 	})))
 }

@@ -63,20 +63,22 @@ func TryList[R, T any](fail func(error) error, conv func(R) (T, error)) func(row
 	}
 }
 
-// ChannelIDs splits channels into the topic and the conversation id lists
-// queries take (never nil: PostgreSQL's array parameters are NOT NULL);
-// other kinds keep no messages and match nothing.
-func ChannelIDs(chs []chat.Channel) (topics, conversations []int64) {
-	topics, conversations = []int64{}, []int64{}
+// ChannelIDs splits channels into the topic, conversation and note id
+// lists queries take (never nil: PostgreSQL's array parameters are NOT
+// NULL); user channels keep no messages and match nothing.
+func ChannelIDs(chs []chat.Channel) (topics, conversations, notes []int64) {
+	topics, conversations, notes = []int64{}, []int64{}, []int64{}
 	for _, ch := range chs {
 		switch ch.Kind {
 		case chat.KindTopic:
 			topics = append(topics, ch.ID)
 		case chat.KindConversation:
 			conversations = append(conversations, ch.ID)
+		case chat.KindNote:
+			notes = append(notes, ch.ID)
 		}
 	}
-	return topics, conversations
+	return topics, conversations, notes
 }
 
 // Via is how a notification job or decision stores its channel; ""

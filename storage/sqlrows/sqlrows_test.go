@@ -60,14 +60,14 @@ func TestTryListStopsAtAFailedConversion(t *testing.T) {
 }
 
 func TestChannelIDs(t *testing.T) {
-	topics, convs := ChannelIDs([]chat.Channel{chat.TopicChannel(1), chat.ConversationChannel(2),
-		chat.TopicChannel(3), {Kind: chat.KindNote, ID: 4}})
-	if !slices.Equal(topics, []int64{1, 3}) || !slices.Equal(convs, []int64{2}) {
-		t.Fatalf("ChannelIDs = %v, %v", topics, convs)
+	topics, convs, notes := ChannelIDs([]chat.Channel{chat.TopicChannel(1), chat.ConversationChannel(2),
+		chat.TopicChannel(3), {Kind: chat.KindNote, ID: 4}, {Kind: chat.KindUser, ID: 5}})
+	if !slices.Equal(topics, []int64{1, 3}) || !slices.Equal(convs, []int64{2}) || !slices.Equal(notes, []int64{4}) {
+		t.Fatalf("ChannelIDs = %v, %v, %v", topics, convs, notes)
 	}
-	topics, convs = ChannelIDs(nil)
-	if topics == nil || convs == nil || len(topics)+len(convs) != 0 {
-		t.Fatalf("ChannelIDs(nil) = %#v, %#v; want empty, non-nil lists", topics, convs)
+	topics, convs, notes = ChannelIDs(nil)
+	if topics == nil || convs == nil || notes == nil || len(topics)+len(convs)+len(notes) != 0 {
+		t.Fatalf("ChannelIDs(nil) = %#v, %#v, %#v; want empty, non-nil lists", topics, convs, notes)
 	}
 }
 

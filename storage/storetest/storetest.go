@@ -54,6 +54,7 @@ var areas = []area{
 	{name: "canned reply", shared: true, checks: []check{
 		{name: "CRUD", fn: testCannedReplyCRUD},
 		{name: "ListAndCount", fn: testCannedReplyListCount},
+		{name: "ConcurrentLimit", fn: testCannedReplyConcurrentLimit},
 	}},
 	// The broker-outage records (chat.ClusterStore) are a global table,
 	// so every check has a store of its own.
