@@ -100,6 +100,7 @@ var areas = []area{
 		{name: "SearchFilter", fn: testMessageSearchFilter},
 		{name: "Attachments", fn: testMessageAttachments},
 		{name: "AttachmentThumbnail", fn: testMessageAttachmentThumbnail},
+		{name: "AttachmentThumbnailSet", fn: testMessageAttachmentThumbnailSet},
 		// The clean-up spans tenants.
 		{name: "AttachmentDeleteUnlinked", fn: testMessageAttachmentDeleteUnlinked, own: true},
 		{name: "Drafts", fn: testMessageDrafts},
@@ -132,6 +133,12 @@ var areas = []area{
 		{name: "ListOrder", fn: testReactionListOrder},
 		{name: "Tenants", fn: testReactionTenants},
 		{name: "GoWithTheMessage", fn: testReactionsGoWithTheMessage},
+	}},
+	// The reply-by-email keys and revocations (chat.ReplyMailStore).
+	{name: "reply mail", shared: true, checks: []check{
+		{name: "Revocation", fn: testReplyRevocation},
+	}, nodes: []nodesCheck{
+		{name: "KeyEnsureAcrossNodes", n: 2, fn: testReplyKeyAcrossNodes},
 	}},
 	{name: "session", checks: []check{
 		{name: "Lifecycle", fn: testSessionLifecycle},
