@@ -59,19 +59,9 @@ func (s *Store) GroupGet(ctx context.Context, tenantID, id int64) (chat.Group, e
 
 func (s *Store) GroupList(ctx context.Context, tenantID, memberID int64, page chat.Page) ([]chat.Group, error) {
 	page = page.Normalize()
-	rows, err := s.read.GroupList(ctx, db.GroupListParams{TenantID: tenantID, MemberID: memberID, After: page.After, Lim: int64(page.Limit)})
-	if err != nil {
-		return nil, translate(err, "groups")
-	}
-	out := make([]chat.Group, 0, len(rows))
-	for _, r := range rows {
-		g, err := toGroup(db.GroupGetRow(r))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, nil
+	return tryList("groups", func(r db.GroupListRow) (chat.Group, error) {
+		return toGroup(db.GroupGetRow(r))
+	})(s.read.GroupList(ctx, db.GroupListParams{TenantID: tenantID, MemberID: memberID, After: page.After, Lim: int64(page.Limit)}))
 }
 
 func (s *Store) GroupUpdate(ctx context.Context, g chat.Group) error {

@@ -112,7 +112,9 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (chat.User, strin
 
 func (s *Store) UserList(ctx context.Context, tenantID int64, f chat.UserFilter, page chat.Page) ([]chat.User, error) {
 	page = page.Normalize()
-	rows, err := s.read.UserList(ctx, db.UserListParams{
+	return tryList("users", func(r db.UserListRow) (chat.User, error) {
+		return toUser(userRow(r))
+	})(s.read.UserList(ctx, db.UserListParams{
 		TenantID:   tenantID,
 		After:      page.After,
 		CompanyIds: idsJSON(f.CompanyIDs),
@@ -122,19 +124,7 @@ func (s *Store) UserList(ctx context.Context, tenantID int64, f chat.UserFilter,
 		ActiveOnly: f.ActiveOnly,
 		Ids:        idsJSON(f.IDs),
 		Lim:        int64(page.Limit),
-	})
-	if err != nil {
-		return nil, translate(err, "users")
-	}
-	out := make([]chat.User, 0, len(rows))
-	for _, r := range rows {
-		u, err := toUser(userRow(r))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, nil
+	}))
 }
 
 func (s *Store) UserUpdate(ctx context.Context, u chat.User) error {
