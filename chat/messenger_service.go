@@ -332,17 +332,19 @@ func (s *MessengerService) UpdateGroup(ctx context.Context, id int64, in GroupIn
 func (s *MessengerService) PatchGroup(ctx context.Context, id int64, patch GroupPatch) (Group, error) {
 	return s.updateGroup(ctx, id, func(g Group) GroupInput {
 		in := GroupInput{Name: g.Name, Description: g.Description, Active: g.Active}
-		if patch.Name != nil {
-			in.Name = *patch.Name
-		}
-		if patch.Description != nil {
-			in.Description = *patch.Description
-		}
-		if patch.Active != nil {
-			in.Active = *patch.Active
-		}
+		patchField(&in.Name, patch.Name)
+		patchField(&in.Description, patch.Description)
+		patchField(&in.Active, patch.Active)
 		return in
 	})
+}
+
+// patchField is the rule of every *Patch type: a nil field keeps the current
+// value, a given one replaces it.
+func patchField[T any](field *T, given *T) {
+	if given != nil {
+		*field = *given
+	}
 }
 
 // updateGroup saves the input change makes from the current group, after
@@ -560,18 +562,10 @@ func (s *MessengerService) UpdateTopic(ctx context.Context, id int64, in TopicIn
 func (s *MessengerService) PatchTopic(ctx context.Context, id int64, patch TopicPatch) (Topic, error) {
 	return s.updateTopic(ctx, id, func(t Topic) TopicInput {
 		in := TopicInput{Name: t.Name, EmailNotify: t.EmailNotify, NotifyInterval: t.NotifyInterval, Active: t.Active}
-		if patch.Name != nil {
-			in.Name = *patch.Name
-		}
-		if patch.EmailNotify != nil {
-			in.EmailNotify = *patch.EmailNotify
-		}
-		if patch.NotifyInterval != nil {
-			in.NotifyInterval = *patch.NotifyInterval
-		}
-		if patch.Active != nil {
-			in.Active = *patch.Active
-		}
+		patchField(&in.Name, patch.Name)
+		patchField(&in.EmailNotify, patch.EmailNotify)
+		patchField(&in.NotifyInterval, patch.NotifyInterval)
+		patchField(&in.Active, patch.Active)
 		return in
 	})
 }
