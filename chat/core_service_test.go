@@ -3,7 +3,6 @@ package chat_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -34,14 +33,7 @@ func newCoreWorld(t *testing.T, st chat.Store) *coreWorld {
 
 func (w *coreWorld) as(t *testing.T, u chat.User) context.Context {
 	t.Helper()
-	p := &chat.Principal{TenantID: u.TenantID, UserID: u.ID, Name: u.Name, RoleIDs: u.RoleIDs, CompanyIDs: u.CompanyIDs}
-	for _, r := range w.f.Roles {
-		if slices.Contains(u.RoleIDs, r.ID) {
-			p.RoleKeys = append(p.RoleKeys, r.Key)
-			p.Handler = p.Handler || r.Handler
-		}
-	}
-	return chat.WithPrincipal(t.Context(), p)
+	return actingAs(t, w.svc, u)
 }
 
 func onCoreEngines(t *testing.T, fn func(t *testing.T, w *coreWorld)) {

@@ -98,6 +98,17 @@ func openPostgres(t *testing.T, url string) chat.Store {
 	return st
 }
 
+// actingAs returns a context carrying u's principal as Authenticate builds
+// it, without a session.
+func actingAs(t *testing.T, svc *chat.Service, u chat.User) context.Context {
+	t.Helper()
+	p, err := svc.PrincipalFor(t.Context(), u.TenantID, u.ID)
+	if err != nil {
+		t.Fatalf("principal of user %d: %v", u.ID, err)
+	}
+	return chat.WithPrincipal(t.Context(), p)
+}
+
 // fakeClock is a chat.Clock the test moves by hand.
 type fakeClock struct {
 	mu  sync.Mutex
