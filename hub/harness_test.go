@@ -71,13 +71,19 @@ func newEnv(t *testing.T, svc *fakeService, broker Broker, opts ...envOption) *e
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h := New(cfg)
 	if svc.pub == nil {
 		svc.pub = Publisher{Broker: broker} // as cmd/parley wires it
 	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.Start()
-	e := &env{t: t, svc: svc, hub: h, srv: srv, broker: broker, reg: reg}
+	e := serveHub(t, cfg, reg)
+	e.svc = svc
+	return e
+}
+
+// serveHub starts a hub with cfg behind a test server; when t ends the hub
+// shuts down, then the server and cfg.Broker close.
+func serveHub(t *testing.T, cfg Config, reg *prometheus.Registry) *env {
+	h := New(cfg)
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -85,9 +91,9 @@ func newEnv(t *testing.T, svc *fakeService, broker Broker, opts ...envOption) *e
 			t.Errorf("shutdown: %v", err)
 		}
 		srv.Close()
-		_ = broker.Close()
+		_ = cfg.Broker.Close()
 	})
-	return e
+	return &env{t: t, hub: h, srv: srv, broker: cfg.Broker, reg: reg}
 }
 
 func (e *env) url() string { return "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/ws" }
