@@ -40,6 +40,23 @@ func onCoreEngines(t *testing.T, fn func(t *testing.T, w *coreWorld)) {
 	onEngines(t, func(t *testing.T, e engine) { fn(t, newCoreWorld(t, e.open(t))) })
 }
 
+// wantGapFreeReplay fails t unless ch replays exactly n events with the
+// seqs 1 to n, each carrying its own message, and returns them.
+func (w *coreWorld) wantGapFreeReplay(t *testing.T, ch chat.Channel, n int) []chat.ChannelEvent {
+	t.Helper()
+	evs, last, err := w.svc.Messages.Events(w.as(t, w.member), ch, 0, chat.MaxReplayPage)
+	coreNoErr(t, err, "events")
+	if last != int64(n) || len(evs) != n {
+		t.Fatalf("last seq %d, %d events; want %d", last, len(evs), n)
+	}
+	for i, ev := range evs {
+		if ev.Seq != int64(i+1) || ev.Message.Seq != ev.Seq {
+			t.Fatalf("event %d: seq %d message seq %d", i, ev.Seq, ev.Message.Seq)
+		}
+	}
+	return evs
+}
+
 func coreNoErr(t *testing.T, err error, what string) {
 	t.Helper()
 	if err != nil {
@@ -143,16 +160,7 @@ func TestPublishConcurrentGapFree(t *testing.T) {
 		for err := range errs {
 			t.Fatal(err)
 		}
-		evs, last, err := w.svc.Messages.Events(w.as(t, w.member), ch, 0, 500)
-		coreNoErr(t, err, "events")
-		if last != n || len(evs) != n {
-			t.Fatalf("last %d, %d events; want %d", last, len(evs), n)
-		}
-		for i, ev := range evs {
-			if ev.Seq != int64(i+1) || ev.Message.Seq != ev.Seq {
-				t.Fatalf("event %d has seq %d (message seq %d)", i, ev.Seq, ev.Message.Seq)
-			}
-		}
+		w.wantGapFreeReplay(t, ch, n)
 	})
 }
 
