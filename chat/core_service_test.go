@@ -3,9 +3,10 @@ package chat_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"parley/chat"
 	"parley/storage/storetest"
@@ -140,24 +141,21 @@ func TestPublishConcurrentGapFree(t *testing.T) {
 	onCoreEngines(t, func(t *testing.T, w *coreWorld) {
 		ch := chat.TopicChannel(w.topic.ID)
 		const n = 40
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
+		authors := []context.Context{w.as(t, w.member), w.as(t, w.other)}
+		var g errgroup.Group
 		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				u := []chat.User{w.member, w.other}[i%2]
+			g.Go(func() error {
 				// Each id is sent twice: retries must not add messages.
 				for range 2 {
-					if _, err := w.svc.Messages.Publish(w.as(t, u), chat.PublishInput{Channel: ch, Body: "m", ClientMsgID: fmt.Sprint("id-", i)}); err != nil {
-						errs <- err
+					in := chat.PublishInput{Channel: ch, Body: "m", ClientMsgID: fmt.Sprint("id-", i)}
+					if _, err := w.svc.Messages.Publish(authors[i%2], in); err != nil {
+						return err
 					}
 				}
-			}()
+				return nil
+			})
 		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
+		if err := g.Wait(); err != nil {
 			t.Fatal(err)
 		}
 		w.wantGapFreeReplay(t, ch, n)
