@@ -236,13 +236,7 @@ func TestTwoNodesOverRedisSurviveAKilledSubscription(t *testing.T) {
 	}
 
 	const total = 200
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for j := range total {
-			ca.publish(fmt.Sprint("p", j), "topic:1", "x", "")
-		}
-	}()
+	done := ca.publishInBackground("topic:1", total)
 	seqs := cb.messageSeqs("topic:1", 40)
 	if n := r.KillClients(nameB); n == 0 {
 		t.Error("no connection killed")

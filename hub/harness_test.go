@@ -96,6 +96,19 @@ func serveHub(t *testing.T, cfg Config, reg *prometheus.Registry) *env {
 	return &env{t: t, hub: h, srv: srv, broker: cfg.Broker, reg: reg}
 }
 
+// subscribers dials n clients subscribed to ch: the users 1 to n of tenant
+// 1, on the sessions "s0" to "s<n-1>".
+func (e *env) subscribers(n int, ch string) []*client {
+	clients := make([]*client, n)
+	for i := range clients {
+		sid := fmt.Sprint("s", i)
+		e.svc.addSession(sid, 1, int64(i+1))
+		clients[i] = e.dial(sid)
+		clients[i].subscribe("s", ch, nil)
+	}
+	return clients
+}
+
 func (e *env) url() string { return "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/ws" }
 
 // frame is any server frame, decoded loosely.
@@ -298,6 +311,20 @@ func (c *client) publish(id, ch, body, clientID string) frame {
 	c.t.Helper()
 	c.send(map[string]any{"type": "publish", "id": id, "channel": ch, "body": body, "client_msg_id": clientID})
 	return c.answer(id)
+}
+
+// publishInBackground publishes n messages to ch from a goroutine of its
+// own, each acknowledged before the next, and closes the returned channel
+// when all are.
+func (c *client) publishInBackground(ch string, n int) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for j := range n {
+			c.publish(fmt.Sprint("p", j), ch, "x", "")
+		}
+	}()
+	return done
 }
 
 // messageSeqs collects the seqs of message.new events on ch until last.
