@@ -640,10 +640,7 @@ func (s *MessageService) fillAuthors(ctx context.Context, tenantID int64, msgs [
 		s.log.Warn().Err(err).Msg("author names")
 		return
 	}
-	names := make(map[int64]string, len(users))
-	for _, u := range users {
-		names[u.ID] = u.Name
-	}
+	names := namesByID(users)
 	for i := range msgs {
 		if msgs[i].AuthorName == "" {
 			msgs[i].AuthorName = names[msgs[i].AuthorID]
