@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -202,16 +203,22 @@ func (s *MessengerService) Groups(ctx context.Context, page Page) ([]Group, erro
 	if p.TenantAdmin() {
 		return s.store.GroupList(ctx, p.TenantID, 0, page)
 	}
-	// Inactive groups are skipped; keep reading so that a full page still
-	// means there may be more.
+	return s.memberGroups(ctx, p, page, page.Limit)
+}
+
+// memberGroups returns up to most of the groups p sees as a member, from
+// page on: those that list p as a member while they are active (GroupList
+// by member, then the member check again). Inactive groups are skipped and
+// reading goes on, so that a full answer still means there may be more.
+func (s *MessengerService) memberGroups(ctx context.Context, p *Principal, page Page, most int) ([]Group, error) {
 	out := []Group{}
-	for len(out) < page.Limit {
+	for len(out) < most {
 		gs, err := s.store.GroupList(ctx, p.TenantID, p.UserID, page)
 		if err != nil {
 			return nil, err
 		}
 		for _, g := range gs {
-			if g.Active && len(out) < page.Limit {
+			if g.Active && slices.Contains(g.MemberIDs, p.UserID) && len(out) < most {
 				out = append(out, g)
 			}
 		}
@@ -626,21 +633,9 @@ func (s *MessengerService) Topics(ctx context.Context) ([]GroupView, error) {
 	if err != nil {
 		return nil, err
 	}
-	var groups []Group
-	for page := (Page{Limit: MaxPageSize}); ; {
-		gs, err := s.store.GroupList(ctx, p.TenantID, p.UserID, page)
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range gs {
-			if g.Active {
-				groups = append(groups, g)
-			}
-		}
-		if len(gs) < page.Limit {
-			break
-		}
-		page.After = gs[len(gs)-1].ID
+	groups, err := s.memberGroups(ctx, p, Page{Limit: MaxPageSize}, math.MaxInt)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]GroupView, 0, len(groups))
 	if len(groups) == 0 {
