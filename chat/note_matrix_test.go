@@ -16,6 +16,7 @@ import (
 type noteWorld struct {
 	*cvWorld
 	conv    chat.ConversationView
+	before  chat.ConversationView // as the handler saw it before the note
 	note    chat.Message
 	att     chat.Attachment // on the note
 	admin2  chat.User       // a tenant admin who is not the designated one
@@ -40,6 +41,7 @@ func newNoteWorld(t *testing.T, e engine) *noteWorld {
 	storetest.NoErr(t, err, "SetCustomerAssignee")
 	before, err := w.svc.Conversations.Conversation(h, w.conv.ID)
 	storetest.NoErr(t, err, "Conversation")
+	w.before = before
 	w.jobs(t)
 	w.pub.take()
 
@@ -67,8 +69,10 @@ func newNoteWorld(t *testing.T, e engine) *noteWorld {
 }
 
 // TestNoteAuthorizationMatrix: who may write internal notes and who reads
-// them through every read path (history, the socket's subscribe, replay,
-// the note's attachment, search, in-app notifications, the
+// them through every read path (the conversation list, history, the socket's subscribe, replay,
+// the note's attachment, search (anywhere, in conversations, in this
+// conversation: found exactly by who reads the notes), in-app
+// notifications, the
 // conversation's notes flag), on both engines, with
 // company-based visibility on.
 func TestNoteAuthorizationMatrix(t *testing.T) {
@@ -131,19 +135,38 @@ func TestNoteAuthorizationMatrix(t *testing.T) {
 			if err == nil && v.Can.Notes != ac.notes {
 				t.Errorf("can.notes as %s = %v, want %v", ac.name, v.Can.Notes, ac.notes)
 			}
-			// Notes are never search results; the conversation's own
-			// messages are, for who reads it (the search works).
-			hits, err := w.svc.Messages.Search(ctx, "zebranote", 50)
-			storetest.NoErr(t, err, "Search")
-			if len(hits) != 0 {
-				t.Errorf("search as %s found a note: %+v", ac.name, hits)
+			// Search finds the note exactly for who may read the notes,
+			// anywhere, in "conversations" and in this conversation, as
+			// the note channel; the conversation's own messages for who
+			// reads it.
+			convCh := chat.ConversationChannel(w.conv.ID)
+			for _, q := range []chat.SearchQuery{{}, {Kind: chat.KindConversation}, {Channel: &convCh}, {Kind: chat.KindTopic}} {
+				q.Query = "zebranote"
+				hits, err := w.svc.Messages.SearchIn(ctx, q)
+				storetest.NoErr(t, err, "Search")
+				found := len(hits) == 1 && hits[0].MessageID == w.note.ID && hits[0].Channel == ch && hits[0].Title == w.conv.Subject
+				if want := ac.notes && q.Kind != chat.KindTopic; found != want || (!want && len(hits) != 0) {
+					t.Errorf("search %+v as %s: %+v, want the note %v", q, ac.name, hits, want)
+				}
 			}
-			hits, err = w.svc.Messages.Search(ctx, "zebraconv", 50)
+			hits, err := w.svc.Messages.Search(ctx, "zebraconv", 50)
 			storetest.NoErr(t, err, "Search")
 			if (len(hits) == 1) != ac.sees {
 				t.Errorf("search of the conversation as %s: %d hits, sees %v", ac.name, len(hits), ac.sees)
 			}
-			// No in-app notification about a note, for anyone.
+			// The conversation list: listed for who sees it, unmoved by
+			// the note (no last seq, so no unread count or badge from it).
+			list, err := w.svc.Conversations.Conversations(ctx, chat.ConversationQuery{Page: chat.Page{Limit: 100}})
+			storetest.NoErr(t, err, "Conversations")
+			i := slices.IndexFunc(list, func(c chat.ConversationView) bool { return c.ID == w.conv.ID })
+			if (i >= 0) != ac.sees {
+				t.Errorf("list as %s: listed %v, sees %v", ac.name, i >= 0, ac.sees)
+			} else if i >= 0 && (list[i].LastSeq != w.before.LastSeq || list[i].Can.Notes != ac.notes) {
+				t.Errorf("list as %s: last seq %d (before the note %d), can.notes %v", ac.name, list[i].LastSeq, w.before.LastSeq, list[i].Can.Notes)
+			}
+			// No in-app notification about a note, for anyone. (No email
+			// either: newNoteWorld holds that the note queued no job for
+			// anyone; TestNotifierOfficeAddressAndNotes reads every email.)
 			ns, err := w.svc.Notifications.Notifications(ctx, chat.Page{Limit: 100})
 			if err == nil && slices.ContainsFunc(ns, func(n chat.Notification) bool { return n.Channel == ch }) {
 				t.Errorf("%s has a notification about the notes", ac.name)

@@ -35,7 +35,9 @@ type SearchHit struct {
 }
 
 // Search finds messages containing the words of query, newest first, in
-// every topic and conversation the caller can read now. It never returns a
+// every topic and conversation the caller can read now, with the internal
+// notes of the conversations whose notes they may read (a hit's Channel
+// is then the note channel). It never returns a
 // message of a thread the caller cannot read, nor a deleted one.
 // Errors: EUnauthenticated, EInvalid.
 func (s *MessageService) Search(ctx context.Context, query string, limit int) ([]SearchHit, error) {
@@ -74,7 +76,7 @@ func (s *MessageService) SearchIn(ctx context.Context, q SearchQuery) ([]SearchH
 	hits := []SearchHit{}
 	chs := make([]Channel, 0, len(titles))
 	for ch := range titles {
-		if (q.Channel == nil || *q.Channel == ch) && (q.Kind == "" || q.Kind == ch.Kind) {
+		if searchWhere(q, ch) {
 			chs = append(chs, ch)
 		}
 	}
@@ -109,6 +111,17 @@ func (s *MessageService) SearchIn(ctx context.Context, q SearchQuery) ([]SearchH
 	return hits, nil
 }
 
+// searchWhere reports whether ch is in q's where. A conversation's
+// internal notes are part of it (its timeline shows them among its
+// messages), so "conversation" and one conversation include them.
+func searchWhere(q SearchQuery, ch Channel) bool {
+	thread := ch
+	if ch.Kind == KindNote {
+		thread = ConversationChannel(ch.ID)
+	}
+	return (q.Channel == nil || *q.Channel == thread) && (q.Kind == "" || q.Kind == thread.Kind)
+}
+
 // checkSearch validates q, clamps its limit and returns its words.
 func checkSearch(q *SearchQuery) ([]string, error) {
 	query := strings.TrimSpace(q.Query)
@@ -136,8 +149,9 @@ func checkSearch(q *SearchQuery) ([]string, error) {
 }
 
 // searchableChannels returns the threads the caller can read, with their
-// titles: active topics of active groups they belong to (messenger on) and
-// the conversations visible to them.
+// titles: active topics of active groups they belong to (messenger on),
+// the conversations visible to them and the internal notes of those whose
+// notes they may read (canReadNotes).
 func (s *MessageService) searchableChannels(ctx context.Context, p *Principal) (map[Channel]string, error) {
 	out := map[Channel]string{}
 	t, err := s.store.TenantGet(ctx, p.TenantID)
@@ -171,8 +185,10 @@ func (s *MessageService) searchableChannels(ctx context.Context, p *Principal) (
 			}
 		}
 	}
-	// The list's visibility rule, so that search finds what the list shows.
+	// The list's visibility rule, so that search finds what the list shows,
+	// and the one rule of internal notes for each conversation's notes.
 	f := visibleConversations(p, t.Settings, false)
+	v := viewerOf(p)
 	for page, n := (Page{Limit: MaxPageSize}), 0; n < maxSearchConversations; {
 		cs, err := s.store.ConversationList(ctx, p.TenantID, f, page)
 		if err != nil {
@@ -180,6 +196,9 @@ func (s *MessageService) searchableChannels(ctx context.Context, p *Principal) (
 		}
 		for _, c := range cs {
 			out[ConversationChannel(c.ID)] = c.Subject
+			if canReadNotes(v, c, t.Settings.CompanyVisibility) {
+				out[NoteChannel(c.ID)] = c.Subject
+			}
 		}
 		n += len(cs)
 		if len(cs) < page.Limit {

@@ -484,5 +484,8 @@ type CannedReplyStore interface {
 	CannedReplyUpdate(ctx context.Context, r CannedReply) error
 	CannedReplyDelete(ctx context.Context, tenantID, id int64) error
 	// CannedReplyCount counts ownerID's replies (0: the tenant-wide ones).
+	// Inside InTx it holds that owner's replies until commit, so that a
+	// count and a create in one transaction keep a limit exactly under
+	// concurrent creation.
 	CannedReplyCount(ctx context.Context, tenantID, ownerID int64) (int64, error)
 }

@@ -53,7 +53,7 @@ func (s *Server) cannedUpdate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) cannedDelete(w http.ResponseWriter, r *http.Request) error {
-	return deleteItem("canned reply", s.canned.DeleteCannedReply)(w, r)
+	return actOnItem("canned reply", s.canned.DeleteCannedReply)(w, r)
 }
 
 // cannedExpandInput names the conversation whose facts fill the reply.

@@ -53,7 +53,7 @@ func (s *Server) categoryCreate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) categoryGet(w http.ResponseWriter, r *http.Request) error {
-	return getItem("category", s.conversations.Category, viewCategory)(w, r)
+	return answerItem("category", s.conversations.Category, viewCategory)(w, r)
 }
 
 func (s *Server) categoryUpdate(w http.ResponseWriter, r *http.Request) error {

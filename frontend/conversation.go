@@ -106,6 +106,11 @@ type plainConversation struct {
 	CreatedAt        time.Time               `json:"created_at"`
 }
 
+func viewPlainConversation(c chat.Conversation) plainConversation {
+	return plainConversation{ID: c.ID, Subject: c.Subject, CategoryID: c.CategoryID, Status: c.Status,
+		RelatedCompanyID: c.RelatedCompanyID, LastActivityAt: c.LastActivityAt, CreatedAt: c.CreatedAt}
+}
+
 // conversationMessageView is an entry of the thread: a message, or for
 // kind "status" a change whose details are in change.
 type conversationMessageView struct {
@@ -188,16 +193,7 @@ func (s *Server) conversationList(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) conversationCreate(w http.ResponseWriter, r *http.Request) error {
-	var in chat.NewConversationInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	v, err := s.conversations.CreateConversation(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	writeCreated(w, r, v.ID, viewConversation(v))
-	return nil
+	return createItem(s.conversations.CreateConversation, conversationViewID, viewConversation)(w, r)
 }
 
 // conversationPreview answers who would see a conversation started with
@@ -217,47 +213,19 @@ func (s *Server) conversationPreview(w http.ResponseWriter, r *http.Request) err
 
 // conversationQueues answers the caller's queue counts.
 func (s *Server) conversationQueues(w http.ResponseWriter, r *http.Request) error {
-	qc, err := s.conversations.Queues(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, qc)
-	return nil
+	return answerCaller(s.conversations.Queues, asIs[chat.QueueCounts])(w, r)
 }
 
 func (s *Server) conversationStatusLabels(w http.ResponseWriter, r *http.Request) error {
-	labels, err := s.conversations.StatusLabels(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, labels)
-	return nil
+	return answerCaller(s.conversations.StatusLabels, asIs[map[chat.ConversationStatus]string])(w, r)
 }
 
 func (s *Server) conversationGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "conversation")
-	if err != nil {
-		return err
-	}
-	v, err := s.conversations.Conversation(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewConversation(v))
-	return nil
+	return answerItem("conversation", s.conversations.Conversation, viewConversation)(w, r)
 }
 
 func (s *Server) conversationReceivers(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "conversation")
-	if err != nil {
-		return err
-	}
-	l, err := s.conversations.ConversationReceivers(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return answerItem("conversation", s.conversations.ConversationReceivers, asIs[chat.ReceiverList])(w, r)
 }
 
 // conversationPost replies; the socket is the usual way, this serves API
@@ -291,20 +259,7 @@ func (s *Server) conversationPost(w http.ResponseWriter, r *http.Request) error 
 // conversationNotePost writes an internal note (the socket's publish to
 // note:<id> does the same).
 func (s *Server) conversationNotePost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "conversation")
-	if err != nil {
-		return err
-	}
-	var in postRequest
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	m, err := s.messages.Publish(r.Context(), in.input(chat.NoteChannel(id)))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, viewConversationMessage(m))
-	return nil
+	return threadPost(s, "conversation", chat.NoteChannel, viewConversationMessage)(w, r)
 }
 
 // candidateView is a user offered in a choice list: id and name only.
@@ -312,6 +267,8 @@ type candidateView struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
 }
+
+func viewCandidate(u chat.User) candidateView { return candidateView{ID: u.ID, Name: u.Name} }
 
 // conversationAdminCandidates answers whom the caller may designate as
 // the administrator of the conversation in the path (or of a new one
@@ -328,138 +285,67 @@ func (s *Server) conversationAdminCandidates(w http.ResponseWriter, r *http.Requ
 	if err != nil {
 		return err
 	}
-	out := list[candidateView]{Items: make([]candidateView, 0, len(us))}
-	for _, u := range us {
-		out.Items = append(out.Items, candidateView{ID: u.ID, Name: u.Name})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, allItems(us, viewCandidate))
 	return nil
 }
 
 func (s *Server) conversationRead(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "conversation")
-	if err != nil {
-		return err
+	mark := func(ctx context.Context, id int64, in readInput) (int64, error) {
+		return s.conversations.MarkConversationRead(ctx, id, in.Seq)
 	}
-	var in struct {
-		Seq int64 `json:"seq"`
-	}
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	seq, err := s.conversations.MarkConversationRead(r.Context(), id, in.Seq)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]int64{"read_seq": seq})
-	return nil
+	return updateItem("conversation", mark, viewReadSeq)(w, r)
 }
 
 func (s *Server) conversationTake(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "conversation")
-	if err != nil {
-		return err
-	}
-	v, err := s.conversations.TakeConversation(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewConversation(v))
-	return nil
+	return answerItem("conversation", s.conversations.TakeConversation, viewConversation)(w, r)
 }
 
 // conversationSetUser serves the PUTs that name a user ({"user_id": n},
 // null removes): handler, customer assignee, designated administrator.
 func (s *Server) conversationSetUser(set func(ctx context.Context, id int64, userID *int64) (chat.ConversationView, error)) apiFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id", "conversation")
-		if err != nil {
-			return err
-		}
-		var in struct {
-			UserID *int64 `json:"user_id"`
-		}
-		if err := decodeJSON(w, r, &in); err != nil {
-			return err
-		}
-		v, err := set(r.Context(), id, in.UserID)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, viewConversation(v))
-		return nil
+	update := func(ctx context.Context, id int64, in userChoice) (chat.ConversationView, error) {
+		return set(ctx, id, in.UserID)
 	}
+	return updateItem("conversation", update, viewConversation)
+}
+
+// userChoice is the body of the PUTs that name a user.
+type userChoice struct {
+	UserID *int64 `json:"user_id"`
+}
+
+// statusInput is the body of PUT .../status.
+type statusInput struct {
+	Status chat.ConversationStatus `json:"status"`
+}
+
+// emailsInput is the body of POST .../external-emails.
+type emailsInput struct {
+	Emails []string `json:"emails"`
 }
 
 func (s *Server) conversationSetStatus(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "conversation")
-	if err != nil {
-		return err
+	update := func(ctx context.Context, id int64, in statusInput) (chat.ConversationView, error) {
+		return s.conversations.SetConversationStatus(ctx, id, in.Status)
 	}
-	var in struct {
-		Status chat.ConversationStatus `json:"status"`
-	}
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	v, err := s.conversations.SetConversationStatus(r.Context(), id, in.Status)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewConversation(v))
-	return nil
+	return updateItem("conversation", update, viewConversation)(w, r)
 }
 
 func (s *Server) conversationAddEmails(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "conversation")
-	if err != nil {
-		return err
+	update := func(ctx context.Context, id int64, in emailsInput) (chat.ConversationView, error) {
+		return s.conversations.AddExternalEmails(ctx, id, in.Emails)
 	}
-	var in struct {
-		Emails []string `json:"emails"`
-	}
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	v, err := s.conversations.AddExternalEmails(r.Context(), id, in.Emails)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewConversation(v))
-	return nil
+	return updateItem("conversation", update, viewConversation)(w, r)
 }
 
 func (s *Server) conversationNotifyAdmins(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "conversation")
-	if err != nil {
-		return err
-	}
-	v, err := s.conversations.NotifyAdministrators(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewConversation(v))
-	return nil
+	return answerItem("conversation", s.conversations.NotifyAdministrators, viewConversation)(w, r)
 }
 
 // retentionPreview answers what the next clean-up run would delete
 // (tenant admins).
 func (s *Server) retentionPreview(w http.ResponseWriter, r *http.Request) error {
-	page, err := pageOf(r)
-	if err != nil {
-		return err
-	}
-	cs, err := s.conversations.RetentionPreview(r.Context(), page.Limit)
-	if err != nil {
-		return err
-	}
-	out := list[plainConversation]{Items: make([]plainConversation, 0, len(cs))}
-	for _, c := range cs {
-		out.Items = append(out.Items, plainConversation{ID: c.ID, Subject: c.Subject, CategoryID: c.CategoryID,
-			Status: c.Status, RelatedCompanyID: c.RelatedCompanyID, LastActivityAt: c.LastActivityAt, CreatedAt: c.CreatedAt})
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return firstItems(s.conversations.RetentionPreview, viewPlainConversation)(w, r)
 }
 
 type retentionRunView struct {
@@ -469,19 +355,10 @@ type retentionRunView struct {
 	Node      string    `json:"node"`
 }
 
+func viewRetentionRun(run chat.RetentionRun) retentionRunView {
+	return retentionRunView{ID: run.ID, StartedAt: run.StartedAt, Deleted: run.Deleted, Node: run.Node}
+}
+
 func (s *Server) retentionRuns(w http.ResponseWriter, r *http.Request) error {
-	page, err := pageOf(r)
-	if err != nil {
-		return err
-	}
-	runs, err := s.conversations.RetentionRuns(r.Context(), page.Limit)
-	if err != nil {
-		return err
-	}
-	out := list[retentionRunView]{Items: make([]retentionRunView, 0, len(runs))}
-	for _, run := range runs {
-		out.Items = append(out.Items, retentionRunView{ID: run.ID, StartedAt: run.StartedAt, Deleted: run.Deleted, Node: run.Node})
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return firstItems(s.conversations.RetentionRuns, viewRetentionRun)(w, r)
 }

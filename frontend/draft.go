@@ -46,12 +46,7 @@ func (in draftInput) input(id int64) chat.DraftInput {
 }
 
 func (s *Server) draftList(w http.ResponseWriter, r *http.Request) error {
-	ds, err := s.messages.Drafts(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, allItems(ds, viewDraft))
-	return nil
+	return answerCaller(s.messages.Drafts, allItemsOf(viewDraft))(w, r)
 }
 
 func (s *Server) draftCreate(w http.ResponseWriter, r *http.Request) error {
@@ -63,7 +58,7 @@ func (s *Server) draftCreate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) draftGet(w http.ResponseWriter, r *http.Request) error {
-	return getItem("draft", s.messages.Draft, viewDraft)(w, r)
+	return answerItem("draft", s.messages.Draft, viewDraft)(w, r)
 }
 
 func (s *Server) draftUpdate(w http.ResponseWriter, r *http.Request) error {
@@ -74,5 +69,5 @@ func (s *Server) draftUpdate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) draftDelete(w http.ResponseWriter, r *http.Request) error {
-	return deleteItem("draft", s.messages.DiscardDraft)(w, r)
+	return actOnItem("draft", s.messages.DiscardDraft)(w, r)
 }

@@ -428,6 +428,31 @@ func TestPaginationAndOperatorScope(t *testing.T) {
 	if len(roles.Items) != len(chat.BuiltinRoles) {
 		t.Fatalf("beta roles = %+v", roles)
 	}
+	// A custom role of beta through the operator path: create, read,
+	// change, delete; the same id under the operator's own tenant is
+	// another tenant's, so not found.
+	res = c.do("POST", "/api/v1/tenants/"+itoa(beta.ID)+"/roles", map[string]any{"name": "Auditor"})
+	want(t, "create beta role", res, 201, "")
+	var role struct {
+		ID       int64
+		TenantID int64 `json:"tenant_id"`
+		Name     string
+	}
+	res.json(t, &role)
+	rpath := "/api/v1/tenants/" + itoa(beta.ID) + "/roles/" + itoa(role.ID)
+	if role.TenantID != beta.ID || res.header.Get("Location") != rpath {
+		t.Fatalf("beta role %s (Location %q)", res.body, res.header.Get("Location"))
+	}
+	want(t, "beta role from own tenant", c.do("GET", "/api/v1/roles/"+itoa(role.ID), nil), 404, chat.ENotFound)
+	want(t, "delete beta role from own tenant", c.do("DELETE", "/api/v1/roles/"+itoa(role.ID), nil), 404, chat.ENotFound)
+	want(t, "rename beta role", c.do("PATCH", rpath, map[string]any{"name": "Auditors"}), 200, "")
+	c.do("GET", rpath, nil).json(t, &role)
+	if role.Name != "Auditors" {
+		t.Fatalf("renamed role = %+v", role)
+	}
+	want(t, "delete beta role", c.do("DELETE", rpath, nil), 204, "")
+	want(t, "deleted beta role", c.do("GET", rpath, nil), 404, chat.ENotFound)
+	want(t, "role id not a number", c.do("GET", "/api/v1/tenants/"+itoa(beta.ID)+"/roles/x", nil), 404, chat.ENotFound)
 	// An employee does not.
 	emp := e.client()
 	emp.as(e.employee)

@@ -60,6 +60,22 @@ func TestHelpdeskAPI(t *testing.T) {
 	want(t, "unknown queue", admin.do("GET", "/api/v1/conversations?queue=soon", nil), http.StatusBadRequest, chat.EInvalid)
 	want(t, "employee queue list", emp.do("GET", "/api/v1/conversations?queue=new", nil), http.StatusForbidden, chat.EForbidden)
 
+	// The status labels in the caller's language, one for every status.
+	res = emp.do("GET", "/api/v1/conversations/status-labels", nil)
+	want(t, "status labels", res, http.StatusOK, "")
+	var labels map[chat.ConversationStatus]string
+	res.json(t, &labels)
+	if len(labels) != 4 || labels[chat.StatusNew] == "" || labels[chat.StatusSolved] == "" {
+		t.Fatalf("status labels %s", res.body)
+	}
+
+	// The caller's drafts: none yet, as an empty list.
+	res = emp.do("GET", "/api/v1/drafts", nil)
+	want(t, "drafts", res, http.StatusOK, "")
+	if strings.TrimSpace(string(res.body)) != `{"items":[],"next":""}` {
+		t.Fatalf("drafts before any: %s", res.body)
+	}
+
 	// The messenger users page, messenger off: empty.
 	res = emp.do("GET", "/api/v1/messenger/users", nil)
 	want(t, "messenger users", res, http.StatusOK, "")

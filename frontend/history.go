@@ -63,6 +63,28 @@ func threadHistory[V any](s *Server, noun string, channel func(int64) chat.Chann
 	}
 }
 
+// threadPost publishes the posted message to the thread the path's id
+// names (noun says which kind) and answers 201 with it in that thread's
+// view; the socket is the usual way, this serves API clients.
+func threadPost[V any](s *Server, noun string, channel func(int64) chat.Channel, view func(chat.Message) V) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id", noun)
+		if err != nil {
+			return err
+		}
+		var in postRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		m, err := s.messages.Publish(r.Context(), in.input(channel(id)))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, view(m))
+		return nil
+	}
+}
+
 // postRequest is the body of a message posted over HTTP to a topic or a
 // conversation (the socket's publish frame carries the same fields).
 type postRequest struct {

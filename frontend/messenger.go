@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -144,108 +145,50 @@ func (s *Server) messengerOverview(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) messengerGroupList(w http.ResponseWriter, r *http.Request) error {
-	page, err := pageOf(r)
-	if err != nil {
-		return err
-	}
-	gs, err := s.messenger.Groups(r.Context(), page)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, newList(gs, page, groupID, viewGroup))
-	return nil
+	return listItems(s.messenger.Groups, groupID, viewGroup)(w, r)
 }
 
 func (s *Server) messengerGroupCreate(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-		Active      *bool  `json:"active"`
+	create := func(ctx context.Context, in newGroupInput) (chat.Group, error) {
+		active := in.Active == nil || *in.Active // a new group is active unless said otherwise
+		return s.messenger.CreateGroup(ctx, chat.GroupInput{Name: in.Name, Description: in.Description, Active: active})
 	}
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	active := in.Active == nil || *in.Active // a new group is active unless said otherwise
-	g, err := s.messenger.CreateGroup(r.Context(), chat.GroupInput{Name: in.Name, Description: in.Description, Active: active})
-	if err != nil {
-		return err
-	}
-	writeCreated(w, r, g.ID, viewGroup(g))
-	return nil
+	return createItem(create, groupID, viewGroup)(w, r)
+}
+
+// newGroupInput is the body of POST .../groups.
+type newGroupInput struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Active      *bool  `json:"active"`
 }
 
 func (s *Server) messengerGroupGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "group")
-	if err != nil {
-		return err
-	}
-	g, err := s.messenger.Group(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewGroup(g))
-	return nil
+	return answerItem("group", s.messenger.Group, viewGroup)(w, r)
 }
 
 func (s *Server) messengerGroupUpdate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "group")
-	if err != nil {
-		return err
-	}
-	var patch chat.GroupPatch
-	if err := decodeJSON(w, r, &patch); err != nil {
-		return err
-	}
-	g, err := s.messenger.PatchGroup(r.Context(), id, patch)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewGroup(g))
-	return nil
+	return updateItem("group", s.messenger.PatchGroup, viewGroup)(w, r)
 }
 
 func (s *Server) messengerMembers(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "group")
-	if err != nil {
-		return err
-	}
-	ms, err := s.messenger.GroupMembers(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list[chat.GroupMember]{Items: nonNil(ms)})
-	return nil
+	return answerItem("group", s.messenger.GroupMembers, allItemsOf(asIs[chat.GroupMember]))(w, r)
 }
 
 func (s *Server) messengerSetMembers(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "group")
-	if err != nil {
-		return err
+	update := func(ctx context.Context, id int64, in membersInput) (chat.Group, error) {
+		return s.messenger.SetGroupMembers(ctx, id, in.UserIDs)
 	}
-	var in struct {
-		UserIDs []int64 `json:"user_ids"`
-	}
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	g, err := s.messenger.SetGroupMembers(r.Context(), id, in.UserIDs)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewGroup(g))
-	return nil
+	return updateItem("group", update, viewGroup)(w, r)
+}
+
+// membersInput is the body of PUT .../members: the whole new member list.
+type membersInput struct {
+	UserIDs []int64 `json:"user_ids"`
 }
 
 func (s *Server) messengerGroupRead(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "group")
-	if err != nil {
-		return err
-	}
-	if err := s.messenger.MarkGroupRead(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return actOnItem("group", s.messenger.MarkGroupRead)(w, r)
 }
 
 // --- topics ---
@@ -273,20 +216,7 @@ func (ts topicSettings) patch() (chat.TopicPatch, error) {
 }
 
 func (s *Server) messengerGroupTopics(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "group")
-	if err != nil {
-		return err
-	}
-	ts, err := s.messenger.GroupTopics(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	out := list[topicView]{Items: make([]topicView, 0, len(ts))}
-	for _, t := range ts {
-		out.Items = append(out.Items, viewTopic(t))
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return answerItem("group", s.messenger.GroupTopics, allItemsOf(viewTopic))(w, r)
 }
 
 func (s *Server) messengerTopicCreate(w http.ResponseWriter, r *http.Request) error {
@@ -325,37 +255,18 @@ func (s *Server) messengerTopicCreate(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) messengerTopicGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "topic")
-	if err != nil {
-		return err
-	}
-	tv, err := s.messenger.Topic(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewTopicRead(tv))
-	return nil
+	return answerItem("topic", s.messenger.Topic, viewTopicRead)(w, r)
 }
 
 func (s *Server) messengerTopicUpdate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "topic")
-	if err != nil {
-		return err
+	update := func(ctx context.Context, id int64, in topicSettings) (chat.Topic, error) {
+		p, err := in.patch()
+		if err != nil {
+			return chat.Topic{}, err
+		}
+		return s.messenger.PatchTopic(ctx, id, p)
 	}
-	var in topicSettings
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	p, err := in.patch()
-	if err != nil {
-		return err
-	}
-	t, err := s.messenger.PatchTopic(r.Context(), id, p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewTopic(t))
-	return nil
+	return updateItem("topic", update, viewTopic)(w, r)
 }
 
 // messengerTopicRead moves the read marker: to {"seq": n}, or to the newest
@@ -365,9 +276,7 @@ func (s *Server) messengerTopicRead(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Seq int64 `json:"seq"`
-	}
+	var in readInput
 	if r.ContentLength != 0 {
 		if err := decodeJSON(w, r, &in); err != nil {
 			return err
@@ -377,36 +286,29 @@ func (s *Server) messengerTopicRead(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]int64{"read_seq": seq})
+	writeJSON(w, http.StatusOK, viewReadSeq(seq))
 	return nil
 }
+
+// readInput is the body of a POST .../read: the seq read up to.
+type readInput struct {
+	Seq int64 `json:"seq"`
+}
+
+// viewReadSeq answers a read marker move with the stored marker.
+func viewReadSeq(seq int64) map[string]int64 { return map[string]int64{"read_seq": seq} }
 
 // messengerPost publishes a message to the topic; the socket is the usual
 // way, this serves API clients.
 func (s *Server) messengerPost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id", "topic")
-	if err != nil {
-		return err
-	}
-	var in postRequest
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	m, err := s.messages.Publish(r.Context(), in.input(chat.TopicChannel(id)))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, viewTopicMessage(m))
-	return nil
+	return threadPost(s, "topic", chat.TopicChannel, viewTopicMessage)(w, r)
 }
 
 // messengerUsers answers the messenger users page: the caller's groups
 // with their members' names.
 func (s *Server) messengerUsers(w http.ResponseWriter, r *http.Request) error {
-	gs, err := s.messenger.MyGroupMembers(r.Context())
-	if err != nil {
-		return err
+	view := func(gs []chat.GroupWithMembers) list[chat.GroupWithMembers] {
+		return list[chat.GroupWithMembers]{Items: gs}
 	}
-	writeJSON(w, http.StatusOK, list[chat.GroupWithMembers]{Items: gs})
-	return nil
+	return answerCaller(s.messenger.MyGroupMembers, view)(w, r)
 }

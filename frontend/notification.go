@@ -79,12 +79,8 @@ type unreadView struct {
 
 // notificationUnread is the badge.
 func (s *Server) notificationUnread(w http.ResponseWriter, r *http.Request) error {
-	n, err := s.notifications.NotificationUnreadCount(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, unreadView{Unread: n})
-	return nil
+	view := func(n int64) unreadView { return unreadView{Unread: n} }
+	return answerCaller(s.notifications.NotificationUnreadCount, view)(w, r)
 }
 
 // notificationRead marks one notification read and answers the new badge.
@@ -122,12 +118,7 @@ type prefsRequest struct {
 }
 
 func (s *Server) notificationPrefs(w http.ResponseWriter, r *http.Request) error {
-	prefs, err := s.notifications.NotificationPrefs(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, prefs)
-	return nil
+	return answerCaller(s.notifications.NotificationPrefs, asIs[chat.NotificationPrefs])(w, r)
 }
 
 func (s *Server) notificationPrefsSet(w http.ResponseWriter, r *http.Request) error {

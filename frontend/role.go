@@ -33,13 +33,5 @@ func (s *Server) roleUpdate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) roleDelete(w http.ResponseWriter, r *http.Request) error {
-	tid, id, err := tenantItem(r, "role")
-	if err != nil {
-		return err
-	}
-	if err := s.directory.RoleDelete(r.Context(), tid, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return actOnTenantItem("role", s.directory.RoleDelete)(w, r)
 }

@@ -17,16 +17,7 @@ func (s *Server) tenantOwn(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) tenantList(w http.ResponseWriter, r *http.Request) error {
-	page, err := pageOf(r)
-	if err != nil {
-		return err
-	}
-	ts, err := s.directory.TenantList(r.Context(), page)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, newList(ts, page, tenantID, viewTenant))
-	return nil
+	return listItems(s.directory.TenantList, tenantID, viewTenant)(w, r)
 }
 
 func (s *Server) tenantCreate(w http.ResponseWriter, r *http.Request) error {
@@ -34,7 +25,7 @@ func (s *Server) tenantCreate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) tenantGet(w http.ResponseWriter, r *http.Request) error {
-	return getItem("tenant", s.directory.TenantGet, viewTenant)(w, r)
+	return answerItem("tenant", s.directory.TenantGet, viewTenant)(w, r)
 }
 
 func (s *Server) tenantUpdate(w http.ResponseWriter, r *http.Request) error {

@@ -14,10 +14,12 @@ import (
 // on both engines (DESIGN.md, Storage: one vocabulary).
 var engineOnly = map[string]map[string]string{
 	"postgres": {
-		"ConversationLock":  "row lock (FOR UPDATE) serialising role replacement; SQLite's one IMMEDIATE writer already serialises",
-		"GroupLock":         "row lock (FOR UPDATE) serialising member replacement; SQLite's one IMMEDIATE writer already serialises",
-		"ChannelDataDelete": "one statement of data-modifying CTEs; SQLite has no DML in WITH and runs the Channel*Delete statements",
-		"TopicPostBatch":    "group commit of many topic posts in one statement (unnest); SQLite posts statement by statement in one IMMEDIATE transaction",
+		"ConversationLock":      "row lock (FOR UPDATE) serialising role replacement; SQLite's one IMMEDIATE writer already serialises",
+		"CannedReplyUserLock":   "row lock (FOR NO KEY UPDATE) making the canned reply limit exact; SQLite's one IMMEDIATE writer already serialises",
+		"CannedReplyTenantLock": "row lock (FOR NO KEY UPDATE) making the canned reply limit exact; SQLite's one IMMEDIATE writer already serialises",
+		"GroupLock":             "row lock (FOR UPDATE) serialising member replacement; SQLite's one IMMEDIATE writer already serialises",
+		"ChannelDataDelete":     "one statement of data-modifying CTEs; SQLite has no DML in WITH and runs the Channel*Delete statements",
+		"TopicPostBatch":        "group commit of many topic posts in one statement (unnest); SQLite posts statement by statement in one IMMEDIATE transaction",
 	},
 	"sqlite": {
 		"MessageClientIDUsed":          "a topic post checks its client id before taking a seq; PostgreSQL's TopicPostBatch checks inside the statement",

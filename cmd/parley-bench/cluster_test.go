@@ -24,6 +24,7 @@ import (
 	"parley/storage/pgtest"
 	"parley/tools/freeport"
 	"parley/tools/leakcheck"
+	"parley/tools/testbin"
 )
 
 // The multi-node tests run real processes: two parley nodes on one
@@ -34,20 +35,14 @@ import (
 var parleyBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "parley-cluster-")
+	bin, remove, err := testbin.Parley()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	parleyBin = filepath.Join(dir, "parley")
-	build := exec.Command("go", "build", "-o", parleyBin, "../parley")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build parley:", err)
-		os.Exit(1)
-	}
+	parleyBin = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	remove()
 	if code == 0 {
 		// Idle keep-alive connections of the setup HTTP clients may linger.
 		if err := leakcheck.Find(goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
@@ -132,41 +127,47 @@ func (p *proc) kill() {
 // waitHTTP polls url until it answers 200.
 func waitHTTP(t *testing.T, url string, p *proc) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-p.done:
-			t.Fatalf("%s exited before it was ready", p.name)
-		default:
-		}
+	p.waitUntil(t, "ready at "+url, 60*time.Second, 100*time.Millisecond, func() bool {
 		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s did not become ready at %s", p.name, url)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
+// waitTCP polls addr until it accepts a connection.
 func waitTCP(t *testing.T, addr string, p *proc) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	p.waitUntil(t, "listening on "+addr, 30*time.Second, 50*time.Millisecond, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
+}
+
+// waitUntil polls ready every interval until it holds; the test fails
+// when the process exits first or within passes (what says what was
+// awaited).
+func (p *proc) waitUntil(t *testing.T, what string, within, interval time.Duration, ready func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
-			t.Fatalf("%s exited before it listened", p.name)
+			t.Fatalf("%s exited before it was %s", p.name, what)
 		default:
 		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
+		if ready() {
 			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(interval)
 	}
-	t.Fatalf("%s is not listening on %s", p.name, addr)
+	t.Fatalf("%s was not %s within %v", p.name, what, within)
 }
 
 // cluster is two parley nodes, their Redis and a load balancer.

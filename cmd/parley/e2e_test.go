@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -93,14 +92,8 @@ func TestClusterNeedsSessionKeys(t *testing.T) {
 // exists, and a session opened on one node works on the other.
 func TestTwoNodesMigrateOnce(t *testing.T) {
 	t.Parallel()
-	redisURL := os.Getenv("PARLEY_TEST_REDIS_URL")
-	if redisURL == "" {
-		t.Fatal("PARLEY_TEST_REDIS_URL is not set; point it at a Redis server, e.g. redis://127.0.0.1:6379/0")
-	}
 	dbURL := pgtest.NewEmptyDatabase(t)
-	env := []string{"PARLEY_DATABASE_URL=" + dbURL, testKeys, "PARLEY_ADMIN_EMAIL=ops@example.com",
-		"PARLEY_ADMIN_PASSWORD=first admin password", "PARLEY_REDIS_URL=" + redisURL,
-		"PARLEY_REDIS_PREFIX=parley-test-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
+	env := clusterEnv(t, dbURL, "test", "PARLEY_ADMIN_EMAIL=ops@example.com", "PARLEY_ADMIN_PASSWORD=first admin password")
 	var nodes [2]*proc
 	for i := range nodes {
 		nodes[i] = launch(t, env)
@@ -133,10 +126,7 @@ func TestTwoNodesMigrateOnce(t *testing.T) {
 
 	c := newClient(t, nodes[0].url)
 	c.login("ops@example.com", "first admin password")
-	other := newClient(t, nodes[1].url)
-	u0, _ := urlParse(nodes[0].url)
-	u1, _ := urlParse(nodes[1].url)
-	other.http.Jar.SetCookies(u1, c.http.Jar.Cookies(u0))
+	other := on(t, nodes[1].url, c)
 	expect(t, "session on the other node", other.do("GET", "/api/v1/me", nil), 200, "", "")
 	for _, p := range nodes {
 		p.stop()

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"parley/tools/leakcheck"
+	"parley/tools/testbin"
 )
 
 // The end-to-end tests start the real binary, built once per test run
@@ -28,20 +28,14 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "parley-test-bin")
+	bin, remove, err := testbin.Parley()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "parley")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building parley:", err)
-		os.Exit(1)
-	}
+	binary = bin
 	code := leakcheck.Run(m)
-	_ = os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
 }
 

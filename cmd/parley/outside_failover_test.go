@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -19,14 +17,8 @@ import (
 // failoverEnv is the environment both nodes share.
 func failoverEnv(t *testing.T, extra ...string) []string {
 	t.Helper()
-	redisURL := os.Getenv("PARLEY_TEST_REDIS_URL")
-	if redisURL == "" {
-		t.Fatal("PARLEY_TEST_REDIS_URL is not set; point it at a Redis server, e.g. redis://127.0.0.1:6379/0")
-	}
-	return append([]string{"PARLEY_DATABASE_URL=" + pgtest.NewDatabase(t), testKeys,
-		"PARLEY_ADMIN_PASSWORD=" + outsidePassword, "PARLEY_REDIS_URL=" + redisURL,
-		"PARLEY_REDIS_PREFIX=parley-failover-" + strconv.FormatInt(time.Now().UnixNano(), 36),
-		"PARLEY_LOG_LEVEL=warn"}, extra...)
+	return clusterEnv(t, pgtest.NewDatabase(t), "failover",
+		append([]string{"PARLEY_ADMIN_PASSWORD=" + outsidePassword, "PARLEY_LOG_LEVEL=warn"}, extra...)...)
 }
 
 // failoverWorld is the admin's view of a cluster plus a topic whose
@@ -39,21 +31,7 @@ type failoverWorld struct {
 
 func newFailoverWorld(t *testing.T, base string, members int) (*failoverWorld, []int64, []*client) {
 	t.Helper()
-	s := &outsideServer{t: t, base: base, admin: newClient(t, base), roles: map[string]int64{}}
-	var me struct{ Tenant struct{ ID int64 } }
-	s.admin.login("admin@example.com", outsidePassword).decode(t, &me)
-	s.tenantID = me.Tenant.ID
-	var roles struct {
-		Items []struct {
-			ID  int64
-			Key string
-		}
-	}
-	s.admin.do("GET", "/api/v1/roles", nil).decode(t, &roles)
-	for _, r := range roles.Items {
-		s.roles[r.Key] = r.ID
-	}
-	s.setMessenger(true)
+	s := operatorOf(t, base, "admin@example.com")
 	authorID, author := s.user("author@example.com", "employee", "messenger_manager")
 	ids := []int64{authorID}
 	var clients []*client
@@ -98,16 +76,6 @@ func (w *failoverWorld) decisions(msgID int64) map[int64][]failoverDecision {
 		out[d.UserID] = append(out[d.UserID], d)
 	}
 	return out
-}
-
-// on returns a client of the node at base with c's session.
-func on(t *testing.T, base string, c *client) *client {
-	t.Helper()
-	other := newClient(t, base)
-	from, _ := urlParse(c.base)
-	to, _ := urlParse(base)
-	other.http.Jar.SetCookies(to, c.http.Jar.Cookies(from))
-	return other
 }
 
 // kill9 kills the process with SIGKILL and waits for it.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,12 +78,21 @@ func startOutsideMain(t *testing.T, engine string, tweak func(*Config), mainTwea
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Close() })
-	s := &outsideServer{t: t, m: m, base: "http://" + m.Addr(), roles: map[string]int64{}}
-	s.admin = newClient(t, s.base)
+	s := operatorOf(t, "http://"+m.Addr(), cfg.AdminEmail)
+	s.m = m
+	return s
+}
+
+// operatorOf is the operator's view of the server at base: its admin
+// (adminEmail, with outsidePassword) logged in, the tenant and the
+// built-in roles known, and the messenger switched on.
+func operatorOf(t *testing.T, base, adminEmail string) *outsideServer {
+	t.Helper()
+	s := &outsideServer{t: t, base: base, admin: newClient(t, base), roles: map[string]int64{}}
 	var me struct {
 		Tenant struct{ ID int64 }
 	}
-	s.admin.login(cfg.AdminEmail, outsidePassword).decode(t, &me)
+	s.admin.login(adminEmail, outsidePassword).decode(t, &me)
 	s.tenantID = me.Tenant.ID
 	var roles struct {
 		Items []struct {
@@ -96,6 +106,31 @@ func startOutsideMain(t *testing.T, engine string, tweak func(*Config), mainTwea
 	}
 	s.setMessenger(true)
 	return s
+}
+
+// clusterEnv is the environment of parley processes that form one
+// cluster: the database at dbURL and the test Redis, under a key prefix
+// of their own (name says whose) so that parallel tests' clusters never
+// meet; extra is added.
+func clusterEnv(t *testing.T, dbURL, name string, extra ...string) []string {
+	t.Helper()
+	redisURL := os.Getenv("PARLEY_TEST_REDIS_URL")
+	if redisURL == "" {
+		t.Fatal("PARLEY_TEST_REDIS_URL is not set; point it at a Redis server, e.g. redis://127.0.0.1:6379/0")
+	}
+	return append([]string{"PARLEY_DATABASE_URL=" + dbURL, testKeys, "PARLEY_REDIS_URL=" + redisURL,
+		"PARLEY_REDIS_PREFIX=parley-" + name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)}, extra...)
+}
+
+// on returns a client of the node at base with c's session (a user
+// moving to another node of the cluster).
+func on(t *testing.T, base string, c *client) *client {
+	t.Helper()
+	other := newClient(t, base)
+	from, _ := urlParse(c.base)
+	to, _ := urlParse(base)
+	other.http.Jar.SetCookies(to, c.http.Jar.Cookies(from))
+	return other
 }
 
 // setMessenger switches the tenant's messenger as its admin would.

@@ -3,10 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -38,10 +36,6 @@ var failpointBinary = sync.OnceValues(func() (string, error) {
 // sees the message exactly once.
 func TestOutsideCommitWithoutAck(t *testing.T) {
 	t.Parallel()
-	redisURL := os.Getenv("PARLEY_TEST_REDIS_URL")
-	if redisURL == "" {
-		t.Fatal("PARLEY_TEST_REDIS_URL is not set; point it at a Redis server, e.g. redis://127.0.0.1:6379/0")
-	}
 	failBin, err := failpointBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -49,42 +43,24 @@ func TestOutsideCommitWithoutAck(t *testing.T) {
 	for _, fp := range []string{"publish-after-commit", "publish-before-broker"} {
 		t.Run(fp, func(t *testing.T) {
 			t.Parallel()
-			commitWithoutAck(t, failBin, redisURL, fp)
+			commitWithoutAck(t, failBin, fp)
 		})
 	}
 }
 
-func commitWithoutAck(t *testing.T, failBin, redisURL, failpoint string) {
-	env := []string{"PARLEY_DATABASE_URL=" + pgtest.NewDatabase(t), testKeys,
-		"PARLEY_ADMIN_EMAIL=ops@example.com", "PARLEY_ADMIN_PASSWORD=" + outsidePassword, "PARLEY_REDIS_URL=" + redisURL,
-		"PARLEY_REDIS_PREFIX=parley-lostack-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
+func commitWithoutAck(t *testing.T, failBin, failpoint string) {
+	env := clusterEnv(t, pgtest.NewDatabase(t), "lostack",
+		"PARLEY_ADMIN_EMAIL=ops@example.com", "PARLEY_ADMIN_PASSWORD="+outsidePassword)
 	nodeB := start(t, env)
 	nodeA := launchBinary(t, failBin, append(env, "PARLEY_FAILPOINT="+failpoint))
 	nodeA.url = nodeA.stdout.waitFor(t, bannerRE, nodeA.exited)[1]
 
 	// Set up through node B as an operator would.
-	s := &outsideServer{t: t, base: nodeB.url, admin: newClient(t, nodeB.url), roles: map[string]int64{}}
-	var me struct{ Tenant struct{ ID int64 } }
-	s.admin.login("ops@example.com", outsidePassword).decode(t, &me)
-	s.tenantID = me.Tenant.ID
-	var roles struct {
-		Items []struct {
-			ID  int64
-			Key string
-		}
-	}
-	s.admin.do("GET", "/api/v1/roles", nil).decode(t, &roles)
-	for _, r := range roles.Items {
-		s.roles[r.Key] = r.ID
-	}
-	s.setMessenger(true)
+	s := operatorOf(t, nodeB.url, "ops@example.com")
 	aliceID, aliceB := s.user("alice@example.com", "employee", "messenger_manager")
 	bobID, bob := s.user("bob@example.com", "employee")
 	ch := fmt.Sprintf("topic:%d", s.topic(aliceB, s.group("Lost acks", aliceID, bobID), map[string]any{"name": "Lost acks"}))
-	aliceA := newClient(t, nodeA.url)
-	uA, _ := urlParse(nodeA.url)
-	uB, _ := urlParse(nodeB.url)
-	aliceA.http.Jar.SetCookies(uA, aliceB.http.Jar.Cookies(uB))
+	aliceA := on(t, nodeA.url, aliceB)
 
 	bs := dialSocket(t, bob) // on node B
 	bs.subscribe(ch, 0)

@@ -20,21 +20,7 @@ func TestOutsideNotifyEmail(t *testing.T) {
 	mail := smtptest.New(t, smtptest.Options{})
 	p := start(t, []string{"PARLEY_DATA_DIR=" + t.TempDir(), "PARLEY_ADMIN_PASSWORD=" + outsidePassword,
 		"PARLEY_SMTP_URL=" + mail.URL(), "PARLEY_NOTIFY_DELAY=" + delay.String(), "PARLEY_MAIL_FROM=chat@parley.example"})
-	s := &outsideServer{t: t, base: p.url, admin: newClient(t, p.url), roles: map[string]int64{}}
-	var me struct{ Tenant struct{ ID int64 } }
-	s.admin.login("admin@example.com", outsidePassword).decode(t, &me)
-	s.tenantID = me.Tenant.ID
-	var roles struct {
-		Items []struct {
-			ID  int64
-			Key string
-		}
-	}
-	s.admin.do("GET", "/api/v1/roles", nil).decode(t, &roles)
-	for _, r := range roles.Items {
-		s.roles[r.Key] = r.ID
-	}
-	s.setMessenger(true)
+	s := operatorOf(t, p.url, "admin@example.com")
 
 	authorID, author := s.user("author@example.com", "employee", "messenger_manager")
 	offlineID, offline := s.user("offline@example.com", "employee")

@@ -21,19 +21,7 @@ func TestCategoryAppearsLive(t *testing.T) {
 	loadedAt := eval[float64](emma, `performance.timeOrigin`)
 
 	admin := srv.api(t, "admin@demo.example")
-	var roles struct {
-		Items []struct {
-			ID  int64
-			Key string
-		}
-	}
-	admin.must("GET", "/api/v1/roles", nil, &roles)
-	var handler int64
-	for _, r := range roles.Items {
-		if r.Key == "message_handler" {
-			handler = r.ID
-		}
-	}
+	handler := admin.roleID("message_handler")
 	admin.must("POST", "/api/v1/categories", map[string]any{"name_en": name, "name_fi": name, "role_ids": []int64{handler}}, nil)
 
 	emma.waitJS("new category in the filter", fmt.Sprintf(`[...document.querySelectorAll('#cl-category option')].some(o => o.textContent === %s)`, jsStr(name)))

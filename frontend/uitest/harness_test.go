@@ -26,6 +26,7 @@ import (
 
 	"parley/tools/freeport"
 	"parley/tools/leakcheck"
+	"parley/tools/testbin"
 )
 
 // demoPassword is every demo user's password (cmd/parley/demo.go).
@@ -60,25 +61,18 @@ func runMain(m *testing.M) int {
 		artifactsDir = filepath.Join(root, "test-artifacts")
 	}
 	artifactsDir = filepath.Join(artifactsDir, "uitest")
-	dir, err := os.MkdirTemp("", "parley-uitest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "uitest:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	parleyBin = filepath.Join(dir, "parley")
 	flag.Parse()
 	if testing.Short() {
 		// Every test here runs a browser and skips (skipShort): no binary.
 		return m.Run()
 	}
-	build := exec.Command("go", "build", "-o", parleyBin, "./cmd/parley")
-	build.Dir = root
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "uitest: building parley:", err)
+	bin, remove, err := testbin.Parley()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "uitest:", err)
 		return 1
 	}
+	defer remove()
+	parleyBin = bin
 	code := m.Run()
 	runSuiteCleanups(code != 0)
 	if code == 0 {
@@ -318,6 +312,35 @@ func (c *client) must(method, path string, body, out any) {
 	if _, err := c.call(method, path, body, out); err != nil {
 		c.t.Fatal(err)
 	}
+}
+
+// findItem GETs the list at path ({"items": [...]}) and returns the first
+// item that match accepts; what names it in the failure when none does.
+func findItem[T any](c *client, what, path string, match func(T) bool) T {
+	c.t.Helper()
+	var page struct {
+		Items []T `json:"items"`
+	}
+	c.must("GET", path, nil, &page)
+	for _, it := range page.Items {
+		if match(it) {
+			return it
+		}
+	}
+	c.t.Fatalf("%s sees no %s", c.me.User.Name, what)
+	var none T
+	return none
+}
+
+// roleID is the id of the built-in role key (the client must be an
+// admin).
+func (c *client) roleID(key string) int64 {
+	c.t.Helper()
+	type role struct {
+		ID  int64  `json:"id"`
+		Key string `json:"key"`
+	}
+	return findItem(c, "role "+key, "/api/v1/roles", func(r role) bool { return r.Key == key }).ID
 }
 
 // upload stores a file as an attachment and returns its id.

@@ -6,27 +6,15 @@ import (
 	"time"
 )
 
-// TestQueueCountsLive: a handler's queue counts move live when a customer
-// writes, and the handler writes to a customer company in one step from
+// TestQueueCountsLive: a handler's queue counts move live, up when a
+// customer writes and down when a tenant admin solves one, and the handler writes to a customer company in one step from
 // "Send new message"; the company's user sees it as theirs.
 func TestQueueCountsLive(t *testing.T) {
 	t.Parallel()
 	srv := sharedServer(t)
 	stamp := fmt.Sprint(time.Now().UnixNano())
 	admin := srv.api(t, "admin@demo.example")
-	var roles struct {
-		Items []struct {
-			ID  int64  `json:"id"`
-			Key string `json:"key"`
-		} `json:"items"`
-	}
-	admin.must("GET", "/api/v1/roles", nil, &roles)
-	var handlerRole int64
-	for _, r := range roles.Items {
-		if r.Key == "message_handler" {
-			handlerRole = r.ID
-		}
-	}
+	handlerRole := admin.roleID("message_handler")
 	// A category of this test's own, so that no other test moves its count.
 	var cat struct {
 		ID int64 `json:"id"`
@@ -43,10 +31,19 @@ func TestQueueCountsLive(t *testing.T) {
 	}
 
 	carl := srv.api(t, "customer@demo.example")
-	for i := 1; i <= 2; i++ {
-		carl.must("POST", "/api/v1/conversations", map[string]any{"subject": fmt.Sprintf("Queue question %d %s", i, stamp), "category_id": cat.ID, "body": "Hello"}, nil)
+	var convIDs []int64
+	for i := 1; i <= 3; i++ {
+		var c struct {
+			ID int64 `json:"id"`
+		}
+		carl.must("POST", "/api/v1/conversations", map[string]any{"subject": fmt.Sprintf("Queue question %d %s", i, stamp), "category_id": cat.ID, "body": "Hello"}, &c)
+		convIDs = append(convIDs, c.ID)
 		hannu.waitJS(fmt.Sprintf("count %d", i), fmt.Sprintf(`document.querySelector(%s)?.textContent === %s`, jsStr(count), jsStr(fmt.Sprint(i))))
 	}
+	// Another user's action moves the count down, without a reload: the
+	// tenant admin solves the newest question.
+	admin.must("PUT", fmt.Sprintf("/api/v1/conversations/%d/status", convIDs[2]), map[string]any{"status": "solved"}, nil)
+	hannu.waitJS("count 2 after another user solved one", fmt.Sprintf(`document.querySelector(%s)?.textContent === "2"`, jsStr(count)))
 	// The queue lists them oldest first.
 	hannu.click(fmt.Sprintf(`a.queue-link[href="#/queue/category/%d"]`, cat.ID))
 	hannu.waitJS("queue list", `document.querySelectorAll('#queue-table tbody tr').length === 2`)

@@ -13,20 +13,12 @@ const noBareIDs = `!/\b(User|Käyttäjä) \d+\b|\b(Someone|Joku)\b/.test(documen
 // convID finds a conversation the client sees by subject.
 func (c *client) convID(subject string) int64 {
 	c.t.Helper()
-	var page struct {
-		Items []struct {
-			ID      int64  `json:"id"`
-			Subject string `json:"subject"`
-		} `json:"items"`
+	type conv struct {
+		ID      int64  `json:"id"`
+		Subject string `json:"subject"`
 	}
-	c.must("GET", "/api/v1/conversations?limit=200", nil, &page)
-	for _, it := range page.Items {
-		if it.Subject == subject {
-			return it.ID
-		}
-	}
-	c.t.Fatalf("%s sees no conversation %q", c.me.User.Name, subject)
-	return 0
+	return findItem(c, fmt.Sprintf("conversation %q", subject), "/api/v1/conversations?limit=200",
+		func(cv conv) bool { return cv.Subject == subject }).ID
 }
 
 // namesShown waits until every name is in the element and the page

@@ -2,6 +2,7 @@ package uitest
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +15,11 @@ import (
 // and no message handler, since the server accepts her (the list used to
 // come from the directory, which hides her under the company rule);
 // saving her shows her as the designated administrator. Then he writes an
-// internal note: it shows in his notes panel marked internal, while Emma,
-// looking at the same conversation, has no notes panel and never gets the
-// note, though the reply he writes after it reaches her live.
+// internal note with the composer's switch: it shows inline in his
+// timeline, marked internal, and reaches Aino's open view live, while
+// Emma, looking at the same conversation, never gets the note (nor the
+// switch, nor a moved last seq), though the reply he writes after it
+// reaches her live. Search finds the note for Hannu, not for Emma.
 func TestDesignatedAdminListAndNotes(t *testing.T) {
 	t.Parallel()
 	srv := sharedServer(t)
@@ -46,27 +49,68 @@ func TestDesignatedAdminListAndNotes(t *testing.T) {
 	hannu.click("#conv-admin-save")
 	hannu.waitText("#conv-panel .facts dd", "Aino Admin")
 
-	// An internal note: Hannu's panel shows it, marked; Emma has none.
+	// An internal note, written with the composer's "Internal note"
+	// switch: it shows inline in Hannu's timeline, marked, before the reply
+	// he writes after it; Emma gets the reply live and never the note, nor
+	// the switch, nor an unread count for it.
 	secret := "internal note " + stamp
-	hannu.waitJS("notes panel", `document.querySelector('#notes-panel #note-body')`)
-	hannu.typeInto("#note-body", secret)
-	hannu.click("#note-add")
-	hannu.waitText("#notes-list .note .body", secret)
-	hannu.waitJS("note marked internal", `document.querySelector('#notes-list .note .badge.internal')`)
+	hannu.waitJS("the reply / internal note switch", `!document.querySelector('.composer-mode').hidden`)
+	if eval[bool](emma, `!document.querySelector('.composer-mode')?.hidden`) {
+		t.Error("the customer's composer offers internal notes")
+	}
+	var before, after struct {
+		LastSeq int64 `json:"last_seq"`
+		Unread  int64 `json:"unread"`
+	}
+	// Aino, now designated administrator, has the conversation open: the
+	// note reaches her live.
+	ainoB := newBrowser(t, srv, "aino")
+	ainoB.login("admin@demo.example")
+	ainoB.route(route)
+	ainoB.waitJS("Aino's note mode", `!document.querySelector('.composer-mode').hidden`)
+	emmaAPI := srv.api(t, "employee@demo.example")
+	emmaAPI.must("GET", fmt.Sprintf("/api/v1/conversations/%d", conv.ID), nil, &before)
+	hannu.click("#composer-mode-note")
+	hannu.waitJS("note mode", `document.querySelector('form.composer').classList.contains('note-mode')`)
+	hannu.send(secret)
+	hannu.waitText("#messages .msg.note .body", secret)
+	hannu.waitText("#messages .msg.note .note-label", "Sisäinen muistiinpano") // the demo speaks Finnish
+	ainoB.waitText("#messages .msg.note .body", secret)
+	// Nothing of the note reaches the customer's side of the
+	// conversation: not its last seq, so no unread count or badge.
+	emmaAPI.must("GET", fmt.Sprintf("/api/v1/conversations/%d", conv.ID), nil, &after)
+	if after != before {
+		t.Errorf("the note moved the customer's conversation: %+v -> %+v", before, after)
+	}
+	hannu.click("#composer-mode-reply")
+	hannu.waitJS("reply mode", `!document.querySelector('form.composer').classList.contains('note-mode')`)
 	hannu.send("reply after the note " + stamp)
 	emma.waitText("#messages .msg .body", "reply after the note "+stamp)
-	if eval[bool](emma, `!!document.querySelector('#notes-panel')`) {
-		t.Error("the customer has a notes panel")
+	hannu.waitText("#messages .msg:not(.note):not(.pending) .body", "reply after the note "+stamp)
+	order := eval[string](hannu, `[...document.querySelectorAll('#messages .msg .body')].map(b => b.textContent).filter(x => x.includes('`+stamp+`')).join('|')`)
+	if want := "hello " + stamp + "|" + secret + "|reply after the note " + stamp; order != want {
+		t.Errorf("Hannu's timeline %q, want %q", order, want)
 	}
-	if strings.Contains(eval[string](emma, `document.body.textContent`), secret) {
+	if strings.Contains(eval[string](emma, `document.body.textContent`), secret) || eval[bool](emma, `!!document.querySelector('.msg.note')`) {
 		t.Error("the customer's page shows the internal note")
 	}
-	// The note is in Hannu's notes panel, not in the conversation thread.
-	if strings.Contains(eval[string](hannu, `document.querySelector('#messages').textContent`), secret) {
-		t.Error("the note shows in the conversation thread")
+	// Search finds the note for Hannu, marked, and opens it inline in the
+	// conversation (from the history, after leaving the view); Emma's
+	// search finds nothing.
+	search := "#/search?q=" + url.QueryEscape(secret)
+	hannu.route(search)
+	hannu.waitJS("the note found, marked", `document.querySelectorAll('#search-results .hit-item').length === 1 && !!document.querySelector('#search-results .hit-item .badge.internal')`)
+	hannu.click("#search-results a.hit")
+	hannu.waitJS("opened at the note", fmt.Sprintf(`location.hash.startsWith(%s) && !!document.querySelector('#messages .msg.note')`, jsStr(route+"?m=")))
+	hannu.waitText("#messages .msg.note .body", secret)
+	emma.route(search)
+	emma.waitJS("the customer's search done", `!!document.querySelector('#search-results ul.hits')`)
+	if n := eval[int](emma, `document.querySelectorAll('#search-results .hit-item').length`); n != 0 {
+		t.Errorf("the customer's search found %d hits for the note", n)
 	}
 	hannu.noDialogs()
 	emma.noDialogs()
+	ainoB.noDialogs()
 }
 
 // TestOfficeAddressSetting: a tenant admin sets the office notification

@@ -2,8 +2,6 @@ package uitest
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/cookiejar"
 	"strings"
 	"testing"
 	"time"
@@ -28,19 +26,7 @@ func TestUserContentIsText(t *testing.T) {
 	mira := srv.api(t, "messenger@demo.example")
 
 	// A user whose name is the payload, in a group of their own with Mira.
-	var roles struct {
-		Items []struct {
-			ID  int64  `json:"id"`
-			Key string `json:"key"`
-		} `json:"items"`
-	}
-	admin.must("GET", "/api/v1/roles", nil, &roles)
-	var employee int64
-	for _, r := range roles.Items {
-		if r.Key == "employee" {
-			employee = r.ID
-		}
-	}
+	employee := admin.roleID("employee")
 	email := "xss-" + stamp + "@demo.example"
 	var evil struct {
 		ID int64 `json:"id"`
@@ -56,9 +42,7 @@ func TestUserContentIsText(t *testing.T) {
 
 	// The payload user posts a message with the payload, a javascript:
 	// link and an attachment whose name is the payload.
-	jar, _ := cookiejar.New(nil)
-	evilAPI := &client{t: t, base: srv.URL, http: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
-	evilAPI.must("POST", "/api/v1/session", map[string]string{"email": email, "password": demoPassword}, &evilAPI.me)
+	evilAPI := srv.api(t, email)
 	att := evilAPI.upload(xss+".txt", []byte("just text\n"))
 	var attView struct {
 		Attachments []struct {

@@ -56,7 +56,21 @@ func (s *Store) CannedReplyDelete(ctx context.Context, tenantID, id int64) error
 	return mustAffect("canned reply")(n, err)
 }
 
+// CannedReplyCount first locks the owner's row (the user, or the tenant for
+// the tenant-wide replies), so that concurrent creations in InTx count one
+// after another and the limit is exact; the lock lasts until commit.
 func (s *Store) CannedReplyCount(ctx context.Context, tenantID, ownerID int64) (int64, error) {
+	var err error
+	if ownerID == 0 {
+		_, err = s.q.CannedReplyTenantLock(ctx, tenantID)
+	} else {
+		_, err = s.q.CannedReplyUserLock(ctx, db.CannedReplyUserLockParams{TenantID: tenantID, ID: ownerID})
+	}
+	// An owner that does not exist has no replies (and can get none: the
+	// insert's foreign key refuses it), as on SQLite.
+	if err = translate(err, "canned reply owner"); err != nil && !chat.IsCode(err, chat.ENotFound) {
+		return 0, err
+	}
 	n, err := s.q.CannedReplyCount(ctx, db.CannedReplyCountParams{TenantID: tenantID, OwnerID: ownerID})
 	if err != nil {
 		return 0, translate(err, "canned replies")

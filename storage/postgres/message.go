@@ -246,7 +246,7 @@ func (s *Store) ReadStateSet(ctx context.Context, tenantID, userID int64, ch cha
 }
 
 func (s *Store) ReadStateList(ctx context.Context, tenantID, userID int64, chs []chat.Channel) ([]chat.ReadState, error) {
-	topics, convs := splitChannels(chs)
+	topics, convs, _ := splitChannels(chs)
 	if len(topics)+len(convs) == 0 {
 		return nil, nil
 	}
@@ -265,28 +265,30 @@ func (s *Store) ReadStateList(ctx context.Context, tenantID, userID int64, chs [
 	return out, nil
 }
 
-// splitChannels separates topic and conversation ids; other kinds keep no
+// splitChannels separates topic, conversation and note ids; other kinds keep no
 // history and match nothing.
-func splitChannels(chs []chat.Channel) (topics, convs []int64) {
-	topics, convs = []int64{}, []int64{}
+func splitChannels(chs []chat.Channel) (topics, convs, notes []int64) {
+	topics, convs, notes = []int64{}, []int64{}, []int64{}
 	for _, ch := range chs {
 		switch ch.Kind {
 		case chat.KindTopic:
 			topics = append(topics, ch.ID)
 		case chat.KindConversation:
 			convs = append(convs, ch.ID)
+		case chat.KindNote:
+			notes = append(notes, ch.ID)
 		}
 	}
-	return topics, convs
+	return topics, convs, notes
 }
 
 func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, f chat.MessageFilter, n int) ([]chat.Message, error) {
-	topics, convs := splitChannels(chs)
-	if strings.TrimSpace(query) == "" || len(topics)+len(convs) == 0 {
+	topics, convs, notes := splitChannels(chs)
+	if strings.TrimSpace(query) == "" || len(topics)+len(convs)+len(notes) == 0 {
 		return nil, nil
 	}
 	rows, err := s.q.MessageSearch(ctx, db.MessageSearchParams{
-		TenantID: tenantID, Query: query, TopicIds: topics, ConversationIds: convs, Lim: limit(n),
+		TenantID: tenantID, Query: query, TopicIds: topics, ConversationIds: convs, NoteIds: notes, Lim: limit(n),
 		AuthorID: f.AuthorID, CreatedAfter: timeBound(f.After, searchEpochStart), CreatedBefore: timeBound(f.Before, searchEpochEnd),
 	})
 	if err != nil {

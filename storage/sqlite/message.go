@@ -323,12 +323,12 @@ func ftsQuery(q string) string {
 
 func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, f chat.MessageFilter, n int) ([]chat.Message, error) {
 	match := ftsQuery(query)
-	topics, conversations := channelIDs(chs)
-	if match == "" || len(topics)+len(conversations) == 0 {
+	topics, conversations, notes := channelIDs(chs)
+	if match == "" || len(topics)+len(conversations)+len(notes) == 0 {
 		return nil, nil
 	}
 	rows, err := s.read.MessageSearch(ctx, db.MessageSearchParams{
-		Query: match, TenantID: tenantID, TopicIds: idsJSON(topics), ConversationIds: idsJSON(conversations), Lim: limit(n),
+		Query: match, TenantID: tenantID, TopicIds: idsJSON(topics), ConversationIds: idsJSON(conversations), NoteIds: idsJSON(notes), Lim: limit(n),
 		AuthorID: f.AuthorID, CreatedAfter: timeBound(f.After, math.MinInt64), CreatedBefore: timeBound(f.Before, math.MaxInt64),
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ func testCannedReplies(t *testing.T, e Engine) {
 	runShared(t, e.New, []check{
 		{name: "CRUD", fn: testCannedReplyCRUD},
 		{name: "ListAndCount", fn: testCannedReplyListCount},
+		{name: "ConcurrentLimit", fn: testCannedReplyConcurrentLimit},
 	})
 }
 
@@ -104,5 +106,63 @@ func testCannedReplyListCount(t *testing.T, s chat.Store) {
 	bad := chat.CannedReply{TenantID: b.Tenant.ID, OwnerID: &a.Handler.ID, Locale: "en", Title: "x", Body: "y"}
 	if err := s.CannedReplyCreate(ctx, &bad); err == nil {
 		t.Fatal("a reply owned by another tenant's user was stored")
+	}
+}
+
+// testCannedReplyConcurrentLimit: creators racing to the last free places
+// count and create in one transaction (as chat's CreateCannedReply does);
+// CannedReplyCount holds the owner's replies until commit, so the limit
+// holds exactly, for tenant-wide and personal replies alike.
+func testCannedReplyConcurrentLimit(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := NewFixture(t, s, "canned-race")
+	const racers, limit = 5, 2
+	for _, owner := range []*int64{nil, &a.Handler.ID} {
+		var ownerID int64
+		if owner != nil {
+			ownerID = *owner
+		}
+		// Each racer, once it has counted, waits for the others to have
+		// counted too: without the lock they all count 0 and all create.
+		// With it they cannot count yet, so the wait is cut short by its
+		// bound and the racers go one after another.
+		var counted sync.WaitGroup
+		counted.Add(racers)
+		allCounted := make(chan struct{})
+		go func() { counted.Wait(); close(allCounted) }()
+		var wg sync.WaitGroup
+		errs := make(chan error, racers)
+		for range racers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- s.InTx(ctx, func(tx chat.Store) error {
+					n, err := tx.CannedReplyCount(ctx, a.Tenant.ID, ownerID)
+					counted.Done()
+					if err != nil {
+						return err
+					}
+					select {
+					case <-allCounted:
+					case <-time.After(150 * time.Millisecond):
+					}
+					if n >= limit {
+						return nil
+					}
+					r := chat.CannedReply{TenantID: a.Tenant.ID, OwnerID: owner, Locale: chat.LocaleEnglish, Title: "racer", Body: "body"}
+					return tx.CannedReplyCreate(ctx, &r)
+				})
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			NoErr(t, err, "count and create")
+		}
+		n, err := s.CannedReplyCount(ctx, a.Tenant.ID, ownerID)
+		NoErr(t, err, "CannedReplyCount")
+		if n != limit {
+			t.Fatalf("owner %d: %d replies after %d racers, want the limit %d", ownerID, n, racers, limit)
+		}
 	}
 }

@@ -612,6 +612,7 @@ func testMessageSearch(t *testing.T, s chat.Store) {
 	done := a.PostMessage(t, a.T1, a.Manager.ID, "payroll done.")
 	conv := a.PostMessage(t, a.Conv, a.EmployeeA.ID, "my payroll is late")
 	secret := a.PostMessage(t, a.T2, a.Manager.ID, "payroll secret")
+	note := a.PostMessage(t, chat.NoteChannel(a.Conv.ID), a.Manager.ID, "payroll note, internal")
 	b.PostMessage(t, b.T1, b.EmployeeA.ID, "payroll of tenant b")
 
 	search := func(tenantID int64, q string, chs ...chat.Channel) []int64 {
@@ -630,9 +631,14 @@ func testMessageSearch(t *testing.T, s chat.Store) {
 	wantIDs(t, "several channels", search(a.Tenant.ID, "payroll", a.T1, a.Conv), []int64{conv.ID, done.ID, march.ID})
 	wantIDs(t, "whole words", search(a.Tenant.ID, "pay", a.T1), []int64{holiday.ID})
 	wantIDs(t, "topic two only", search(a.Tenant.ID, "payroll", a.T2), []int64{secret.ID})
+	// A conversation's internal notes are their own channel: found only
+	// when it is given.
+	wantIDs(t, "conversation without its notes", search(a.Tenant.ID, "payroll", a.Conv), []int64{conv.ID})
+	wantIDs(t, "the notes", search(a.Tenant.ID, "payroll", chat.NoteChannel(a.Conv.ID)), []int64{note.ID})
+	wantIDs(t, "conversation and notes", search(a.Tenant.ID, "payroll", a.Conv, chat.NoteChannel(a.Conv.ID)), []int64{note.ID, conv.ID})
 	wantIDs(t, "no channels", search(a.Tenant.ID, "payroll"), nil)
 	wantIDs(t, "empty query", search(a.Tenant.ID, "  ", a.T1), nil)
-	wantIDs(t, "other tenant with a's channels", search(b.Tenant.ID, "payroll", a.T1, a.T2, a.Conv), nil)
+	wantIDs(t, "other tenant with a's channels", search(b.Tenant.ID, "payroll", a.T1, a.T2, a.Conv, chat.NoteChannel(a.Conv.ID)), nil)
 
 	// Search syntax in the query is just text.
 	for _, q := range []string{`payroll" OR "holiday`, "pay*", "NEAR(payroll march)", "body:payroll", "-payroll", `"`, "payroll AND", "(", "^payroll", "'; DROP TABLE messages; --"} {
@@ -646,9 +652,9 @@ func testMessageSearch(t *testing.T, s chat.Store) {
 	NoErr(t, s.MessageDelete(ctx, a.Tenant.ID, done.ID, Now()), "MessageDelete")
 	wantIDs(t, "after delete", search(a.Tenant.ID, "payroll", a.T1), []int64{march.ID})
 
-	ms, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{a.T1, a.Conv}, chat.MessageFilter{}, 1)
+	ms, err := s.MessageSearch(ctx, a.Tenant.ID, "payroll", []chat.Channel{a.T1, a.Conv, chat.NoteChannel(a.Conv.ID)}, chat.MessageFilter{}, 1)
 	NoErr(t, err, "MessageSearch limited")
-	if len(ms) != 1 || ms[0].ID != conv.ID || ms[0].AuthorName != a.EmployeeA.Name || ms[0].Body != conv.Body {
+	if len(ms) != 1 || ms[0].ID != note.ID || ms[0].AuthorName != a.Manager.Name || ms[0].Body != note.Body {
 		t.Fatalf("MessageSearch limit 1 = %+v, want the newest match", ms)
 	}
 }

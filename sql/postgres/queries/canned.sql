@@ -28,3 +28,13 @@ DELETE FROM canned_replies WHERE tenant_id = @tenant_id AND id = @id;
 SELECT COUNT(*)::bigint FROM canned_replies
 WHERE tenant_id = @tenant_id
   AND ((@owner_id::bigint = 0 AND owner_id IS NULL) OR owner_id = @owner_id::bigint);
+
+-- name: CannedReplyUserLock :one
+-- Holds a user's personal replies until commit, so that a count and an
+-- insert in one transaction are exact under concurrent creation. NO KEY
+-- UPDATE: rows that reference the user (FOR KEY SHARE) are not blocked.
+SELECT id FROM users WHERE tenant_id = @tenant_id AND id = @id FOR NO KEY UPDATE;
+
+-- name: CannedReplyTenantLock :one
+-- Holds the tenant-wide replies until commit (see CannedReplyUserLock).
+SELECT id FROM tenants WHERE id = @tenant_id FOR NO KEY UPDATE;

@@ -71,7 +71,8 @@ LEFT JOIN users u ON u.id = m.author_id
 WHERE m.tenant_id = @tenant_id
   AND m.deleted_at IS NULL
   AND ((m.channel_kind = 'topic' AND m.channel_id = ANY(@topic_ids::bigint[]))
-       OR (m.channel_kind = 'conversation' AND m.channel_id = ANY(@conversation_ids::bigint[])))
+       OR (m.channel_kind = 'conversation' AND m.channel_id = ANY(@conversation_ids::bigint[]))
+       OR (m.channel_kind = 'note' AND m.channel_id = ANY(@note_ids::bigint[])))
   AND m.search @@ plainto_tsquery('simple', @query::text)
   AND (@author_id::bigint = 0 OR m.author_id = @author_id::bigint)
   AND m.created_at >= @created_after::timestamptz AND m.created_at < @created_before::timestamptz

@@ -122,7 +122,9 @@ WHERE f.body MATCH @query
   AND ((m.channel_kind = 'topic'
         AND m.channel_id IN (SELECT value FROM json_each(CAST(@topic_ids AS TEXT))))
     OR (m.channel_kind = 'conversation'
-        AND m.channel_id IN (SELECT value FROM json_each(CAST(@conversation_ids AS TEXT)))))
+        AND m.channel_id IN (SELECT value FROM json_each(CAST(@conversation_ids AS TEXT))))
+    OR (m.channel_kind = 'note'
+        AND m.channel_id IN (SELECT value FROM json_each(CAST(@note_ids AS TEXT)))))
   AND (CAST(@author_id AS INTEGER) = 0 OR m.author_id = CAST(@author_id AS INTEGER))
   AND m.created_at >= CAST(@created_after AS INTEGER) AND m.created_at < CAST(@created_before AS INTEGER)
 ORDER BY m.id DESC

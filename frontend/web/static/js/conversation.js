@@ -10,7 +10,6 @@ import {
   upsertConversation, directory, myId, indexConversation,
 } from './store.js';
 import { loadDraft, saveDraft, discardDraft, serverDrafts, draftIdFor } from './drafts.js';
-import { notesPanel } from './notes.js';
 import { addressFields } from './helpdesk.js';
 
 export const STATUSES = ['new', 'open', 'waiting', 'solved'];
@@ -150,7 +149,6 @@ export function conversationPanel(c, th) {
   hist.fill = fill;
   fill();
   box.appendChild(hist);
-  if (can.notes) box.appendChild(notesPanel(c));
   return box;
 }
 

@@ -1,92 +1,79 @@
-// Internal notes of a support conversation: a panel in the conversation's
-// side panel for the users who may handle it. The server decides who they
-// are (the conversation's can.notes, and the note channel refuses everyone
-// else); the panel only shows what it is given. Notes live on their own
-// channel, note:<conversation id>, so nothing here ever reaches the
-// customer's thread (docs/conversations.md, "Internal notes").
+// Internal notes of a support conversation, shown inline in its timeline
+// for the users who may handle it. The server decides who they are (the
+// conversation's can.notes; the note channel refuses everyone else); this
+// module only follows what it is given. Notes live on their own channel,
+// note:<conversation id>, so nothing here ever reaches the customer's
+// thread, its unread count or its badges (docs/conversations.md,
+// "Internal notes").
 
-import { h, replace, uid } from './dom.js';
-import { get, post, query, errorText } from './api.js';
-import { t, fmtDateTime } from './i18n.js';
-import { renderBody } from './markup.js';
-import { bus, socket, thread, userName } from './store.js';
+import { h } from './dom.js';
+import { get, query } from './api.js';
+import { t } from './i18n.js';
+import { bus, socket, state, thread } from './store.js';
 
-// One panel per conversation, kept while the page lives, so that a
-// re-render of the side panel (every conversation change) keeps what the
-// handler is typing.
-const panels = new Map();
-
-export function notesPanel(c) {
-  let p = panels.get(c.id);
-  if (!p) {
-    p = buildPanel(c.id);
-    panels.set(c.id, p);
-  }
-  return p;
-}
-
-function buildPanel(id) {
+// followNotes subscribes to the notes of conversation id and loads them
+// once; it returns their thread. A thread whose right was lost
+// (access.revoked) is started anew.
+export function followNotes(id) {
   const ch = 'note:' + id;
+  if (state.threads.get(ch)?.gone) state.threads.delete(ch);
   const th = thread(ch);
-  const list = h('ol', { class: 'notes-list', id: 'notes-list', 'aria-live': 'polite' });
-  const body = h('textarea', { id: 'note-body', rows: 3, maxlength: 16384, placeholder: t('notes.placeholder'), 'aria-label': t('notes.placeholder') });
-  const msg = h('p', { class: 'error', role: 'alert' });
-  const add = h('button', { type: 'submit', id: 'note-add' }, t('notes.add'));
-  const form = h('form', { class: 'notes-form' }, body, add, msg);
-  const box = h('section', { class: 'notes-panel', id: 'notes-panel', 'aria-label': t('notes.title') },
-    h('h3', null, h('span', { class: 'badge internal' }, t('notes.badge')), ' ', t('notes.title')),
-    h('p', { class: 'help muted small' }, t('notes.help')),
-    list, form);
-  const draw = () => drawNotes(list, th);
-  bus.on('thread:' + ch, draw);
-  bus.on('reload:' + ch, () => loadNotes(id, th).then(draw, () => {}));
-  // Lost the right to the notes (access.revoked): forget them; a later
-  // right builds the panel anew.
-  bus.on('removed:' + ch, () => {
-    panels.delete(id);
-    th.msgs.clear();
-    box.remove();
-  });
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const text = body.value;
-    if (!text.trim()) return;
-    msg.textContent = '';
-    add.disabled = true;
-    try {
-      const m = await post(`/conversations/${id}/notes`, { body: text, client_msg_id: uid() });
-      th.apply(m);
-      body.value = '';
-      draw();
-    } catch (err) {
-      msg.textContent = errorText(err);
-    } finally {
-      add.disabled = false;
-    }
-  });
-  // Subscribe first, then read the history: a note written in between
-  // comes live and the merge keeps it once.
-  socket.subscribe(ch, null);
-  loadNotes(id, th).then(draw, (err) => replace(list, h('li', { class: 'error' }, errorText(err))));
-  draw();
-  return box;
-}
-
-async function loadNotes(id, th) {
-  const page = await get(`/conversations/${id}/notes` + query({ limit: 200 }));
-  th.merge(page.items || []);
-  th.loaded = true;
-}
-
-function drawNotes(list, th) {
-  const notes = th.sorted().filter((m) => !m.deleted_at);
-  if (!notes.length) {
-    replace(list, h('li', { class: 'muted small' }, t('notes.none')));
-    return;
+  if (!th.following) {
+    th.following = true;
+    // Subscribe first, then read the history: a note written in between
+    // comes live and the merge keeps it once.
+    socket.subscribe(ch, null);
+    th.loading = loadNotes(th);
+    // Too far behind to replay (reload:): read the history again.
+    const off = bus.on('reload:' + ch, () => loadNotes(th).then(() => bus.emit('thread:' + ch)));
+    const offGone = bus.on('removed:' + ch, () => { off(); offGone(); });
   }
-  replace(list, notes.map((m) => h('li', { class: 'note', 'data-id': m.id },
-    h('div', { class: 'meta' }, h('span', { class: 'badge internal' }, t('notes.badge')), ' ',
-      h('strong', null, m.author_name || userName(m.author_id)), ' ',
-      h('time', { datetime: m.created_at }, fmtDateTime(m.created_at))),
-    h('div', { class: 'body' }, renderBody(m.body)))));
+  return th;
+}
+
+function loadNotes(th) {
+  return get(`/conversations/${th.id}/notes` + query({ limit: 200 })).then((page) => {
+    th.merge(page.items || []);
+    th.loaded = true;
+  }, (err) => console.warn('notes', err));
+}
+
+// withNotes merges the notes into the conversation's messages by time
+// (then id: ids are global), each note marked internal. Notes older than
+// the oldest loaded message wait until that page is loaded.
+export function withNotes(msgs, notes, hasMore) {
+  const from = hasMore && msgs.length ? msgs[0].created_at : '';
+  const ns = notes.sorted().filter((m) => !m.deleted_at && m.created_at >= from);
+  if (!ns.length) return msgs;
+  for (const m of ns) m.internal = true;
+  const out = [];
+  let i = 0;
+  for (const m of msgs) {
+    while (i < ns.length && before(ns[i], m)) out.push(ns[i++]);
+    out.push(m);
+  }
+  return out.concat(ns.slice(i));
+}
+
+function before(a, b) {
+  const ta = Date.parse(a.created_at);
+  const tb = Date.parse(b.created_at);
+  return ta < tb || (ta === tb && a.id < b.id);
+}
+
+// noteLabel marks a note in the timeline, for the eye and the screen reader.
+export function noteLabel() {
+  return h('span', { class: 'badge internal note-label' }, t('notes.label'));
+}
+
+// modeSwitch is the composer's "Reply / Internal note" choice; onChange
+// gets true for a note.
+export function modeSwitch(onChange) {
+  const radio = (value, label) => {
+    const input = h('input', { type: 'radio', name: 'composer-mode', value, id: 'composer-mode-' + value, checked: value === 'reply' });
+    input.addEventListener('change', () => { if (input.checked) onChange(value === 'note'); });
+    return h('label', { class: 'mode-' + value, for: 'composer-mode-' + value }, input, ' ', label);
+  };
+  return h('div', { class: 'composer-mode', role: 'radiogroup', 'aria-label': t('composer.mode'), hidden: true },
+    radio('reply', t('composer.mode.reply')), radio('note', t('notes.label')));
 }

@@ -75,8 +75,11 @@ function filtersForm(p) {
 
 function hitItem(x, ws) {
   const [kind, id] = String(x.channel).split(':');
+  // An internal note opens in its conversation's timeline.
+  const note = kind === 'note';
   return h('li', { class: 'hit-item' },
-    h('a', { href: `#/${kind}/${id}?m=${x.message_id}`, class: 'hit', data: { message: x.message_id } }, x.title || x.channel), ' · ',
+    note ? [h('span', { class: 'badge internal' }, t('notes.label')), ' '] : null,
+    h('a', { href: `#/${note ? 'conversation' : kind}/${id}?m=${x.message_id}`, class: 'hit', data: { message: x.message_id } }, x.title || x.channel), ' · ',
     h('span', { class: 'muted small' }, x.author_name, ' · ', fmtDateTime(x.created_at)),
     h('p', { class: 'excerpt' }, highlight(x.excerpt || '', ws)));
 }

@@ -365,12 +365,11 @@ export const strings = {
     'outcome.failed': 'Failed',
 
     // ---- internal notes, office notification address (notes) ----
-    'notes.title': 'Internal notes',
-    'notes.badge': 'Internal',
-    'notes.help': 'Only the handlers of this conversation see these notes. The customer never does.',
-    'notes.none': 'No internal notes yet.',
-    'notes.placeholder': 'Write an internal note…',
+    'notes.label': 'Internal note',
+    'notes.placeholder': 'Write an internal note: only the handlers of this conversation see it, never the customer…',
     'notes.add': 'Add note',
+    'composer.mode': 'Reply or internal note',
+    'composer.mode.reply': 'Reply',
     'admin.officeemail': 'Office notification address',
     'admin.officeemail.help': 'Receives an email for every new conversation and every customer message, besides the handlers and the designated administrator.',
     'admin.officelocale': 'Language of office emails',
@@ -873,12 +872,11 @@ export const strings = {
     'outcome.failed': 'Epäonnistui',
 
     // ---- internal notes, office notification address (notes) ----
-    'notes.title': 'Sisäiset muistiinpanot',
-    'notes.badge': 'Sisäinen',
-    'notes.help': 'Vain tämän keskustelun käsittelijät näkevät nämä muistiinpanot. Asiakas ei näe niitä koskaan.',
-    'notes.none': 'Ei vielä sisäisiä muistiinpanoja.',
-    'notes.placeholder': 'Kirjoita sisäinen muistiinpano…',
+    'notes.label': 'Sisäinen muistiinpano',
+    'notes.placeholder': 'Kirjoita sisäinen muistiinpano: vain tämän keskustelun käsittelijät näkevät sen, asiakas ei koskaan…',
     'notes.add': 'Lisää muistiinpano',
+    'composer.mode': 'Vastaus vai sisäinen muistiinpano',
+    'composer.mode.reply': 'Vastaus',
     'admin.officeemail': 'Toimiston ilmoitusosoite',
     'admin.officeemail.help': 'Saa sähköpostin jokaisesta uudesta keskustelusta ja jokaisesta asiakkaan viestistä käsittelijöiden ja vastuuhenkilön lisäksi.',
     'admin.officelocale': 'Toimiston sähköpostien kieli',

@@ -16,6 +16,7 @@ import { attachmentList, uploadItem, acceptFiles } from './files.js';
 import { reactionBar, reactButton, reactionKey } from './reactions.js';
 import { avatar } from './avatar.js';
 import { cannedPicker, mayUseQueues } from './helpdesk.js';
+import { followNotes, withNotes, noteLabel, modeSwitch } from './notes.js';
 
 const PAGE = 50;
 
@@ -126,13 +127,14 @@ class ThreadView {
   render(opts = {}) {
     const th = this.th;
     const stick = opts.bottom || this.atBottom();
-    const msgs = th.sorted();
+    const msgs = this.notes ? withNotes(th.sorted(), this.notes, th.hasMore) : th.sorted();
     if (this.firstUnread == null) {
-      const f = msgs.find((m) => m.seq > this.readAtOpen && m.author_id !== myId() && m.kind !== 'status');
+      const f = msgs.find((m) => !m.internal && m.seq > this.readAtOpen && m.author_id !== myId() && m.kind !== 'status');
       if (f && this.readAtOpen > 0) this.firstUnread = f.seq;
     }
     const out = this.messageItems(msgs);
     for (const p of th.pending.values()) out.push(this.pendingNode(p));
+    for (const p of this.notes?.pending.values() || []) out.push(this.pendingNode(p));
     reconcile(this.list, out);
     this.older.hidden = !th.hasMore || !th.loaded;
     if (!msgs.length && th.loaded && !th.pending.size) this.list.appendChild(h('p', { class: 'muted empty' }, t('thread.empty')));
@@ -184,8 +186,8 @@ class ThreadView {
         }
         out.push(sep);
       }
-      if (this.gap && m.seq >= this.gap.high && out.length && !out.includes(this.gapNode())) out.push(this.gapNode());
-      if (m.seq === this.firstUnread) {
+      if (this.gap && !m.internal && m.seq >= this.gap.high && out.length && !out.includes(this.gapNode())) out.push(this.gapNode());
+      if (!m.internal && m.seq === this.firstUnread) {
         if (!this.unreadSep) this.unreadSep = h('div', { class: 'unread-sep', role: 'separator' }, h('span', null, t('thread.new')));
         out.push(this.unreadSep);
       }
@@ -217,7 +219,7 @@ class ThreadView {
   textNode(m) {
     const own = m.author_id === myId();
     const names = (m.mentions || []).map((id) => state.users.get(id)).filter(Boolean);
-    const parts = [authorLine(m)];
+    const parts = m.internal ? [noteLabel(), authorLine(m)] : [authorLine(m)];
     if (m.reply_to_id) parts.push(this.replyRef(m));
     if (m.deleted_at) {
       parts.push(h('p', { class: 'body tombstone' }, t('msg.deleted')));
@@ -225,10 +227,13 @@ class ThreadView {
       parts.push(h('div', { class: 'body' }, renderBody(m.body, names)));
       if (m.attachments?.length) parts.push(attachmentList(m.attachments));
     }
-    if (!m.deleted_at) parts.push(reactionBar(m, (text) => this.showNotice(text)));
+    if (!m.deleted_at && !m.internal) parts.push(reactionBar(m, (text) => this.showNotice(text)));
     const actions = this.messageActions(m);
     if (actions.length) parts.push(h('div', { class: 'msg-actions' }, actions));
-    return h('article', { class: ['msg', own && 'own', m.deleted_at && 'deleted', m.edited_at && 'is-edited'], id: 'm-' + m.id, data: { id: m.id, seq: m.seq }, tabindex: '-1' }, parts);
+    // A note's seq counts its own channel: it is kept off data-seq, which
+    // finds the conversation's messages.
+    return h('article', { class: ['msg', own && 'own', m.deleted_at && 'deleted', m.edited_at && 'is-edited', m.internal && 'note'], id: 'm-' + m.id,
+      data: m.internal ? { id: m.id, note: '1' } : { id: m.id, seq: m.seq }, tabindex: '-1' }, parts);
   }
 
   replyRef(m) {
@@ -243,8 +248,9 @@ class ThreadView {
     const mine = own && !m.deleted_at;
     const canDelete = !m.deleted_at && (own || (this.th.kind === 'topic' && isAdmin()));
     const actions = [];
-    if (!m.deleted_at) actions.push(h('button', { type: 'button', class: 'link', data: { action: 'reply' }, onclick: () => this.composer.replyTo(m) }, t('msg.reply')));
-    if (!m.deleted_at) actions.push(reactButton(m, (text) => this.showNotice(text)));
+    const talk = !m.deleted_at && !m.internal; // a note is edited or deleted, not answered
+    if (talk) actions.push(h('button', { type: 'button', class: 'link', data: { action: 'reply' }, onclick: () => this.composer.replyTo(m) }, t('msg.reply')));
+    if (talk) actions.push(reactButton(m, (text) => this.showNotice(text)));
     if (mine) actions.push(h('button', { type: 'button', class: 'link', data: { action: 'edit' }, onclick: () => this.composer.edit(m) }, t('msg.edit')));
     if (canDelete) actions.push(this.deleteButton(m));
     return actions;
@@ -266,7 +272,8 @@ class ThreadView {
   }
 
   async deleteMessage(m) {
-    const th = this.th;
+    const th = m.internal ? this.notes : this.th;
+    if (!th) return;
     try {
       const ack = await socket.request({ type: 'delete', message_id: m.id });
       if (ack.message) th.apply({ ...ack.message, seq: th.msgs.get(m.id)?.seq ?? ack.message.seq }, null);
@@ -280,13 +287,15 @@ class ThreadView {
     let node = p.node;
     const key = p.state + (p.error || '');
     if (node && p.nodeKey === key) return node;
-    node = h('article', { class: ['msg', 'own', 'pending', p.state === 'failed' && 'failed'], data: { client: p.client_msg_id } },
+    const th = p.internal ? this.notes : this.th;
+    node = h('article', { class: ['msg', 'own', 'pending', p.state === 'failed' && 'failed', p.internal && 'note'], data: { client: p.client_msg_id } },
+      p.internal ? noteLabel() : null,
       h('header', { class: 'msg-head' }, h('span', { class: 'author' }, state.me.user.name), ' ',
         h('span', { class: 'muted small pending-state', role: 'status' }, pendingLabel(p))),
       h('div', { class: 'body' }, renderBody(p.body, [])),
       p.state === 'failed' ? h('div', { class: 'msg-actions' },
-        h('button', { type: 'button', class: 'link', onclick: () => { p.state = 'sending'; this.render(); sendPending(this.th, p); } }, t('action.retry')),
-        h('button', { type: 'button', class: 'link danger', onclick: () => { this.th.pending.delete(p.client_msg_id); this.render(); } }, t('action.discard'))) : null);
+        h('button', { type: 'button', class: 'link', onclick: () => { p.state = 'sending'; this.render(); sendPending(th, p); } }, t('action.retry')),
+        h('button', { type: 'button', class: 'link danger', onclick: () => { th.pending.delete(p.client_msg_id); this.render(); } }, t('action.discard'))) : null);
     p.node = node;
     p.nodeKey = key;
     return node;
@@ -382,6 +391,26 @@ class ThreadView {
       this.replaceSide(c ? conversationPanel(c, this.th) : null);
     }
     replace(this.headActions, this.asideToggle, muteButton(this.channel));
+    this.followNotes(c);
+  }
+
+  // followNotes shows the conversation's internal notes inline once the
+  // server says the user may read them (can.notes), and gives the
+  // composer its "Internal note" mode.
+  followNotes(c) {
+    if (!c?.can?.notes || this.notes) return;
+    const th = followNotes(c.id);
+    this.notes = th;
+    const offs = [bus.on('thread:' + th.channel, () => this.render()),
+      bus.on('removed:' + th.channel, () => {
+        for (const off of offs) off();
+        this.notes = null;
+        this.composer.setNotes(null);
+        this.render();
+      })];
+    this.offs.push(...offs);
+    this.composer.setNotes(th);
+    th.loading?.then(() => this.render());
   }
 
   membersText() {
@@ -510,7 +539,8 @@ class ThreadView {
   async scrollToStart() {
     const th = this.th;
     if (this.focusId) {
-      if (!th.msgs.has(this.focusId)) await this.loadAroundFocus();
+      await this.notes?.loading; // the message asked for may be a note
+      if (!th.msgs.has(this.focusId) && !this.notes?.msgs.has(this.focusId)) await this.loadAroundFocus();
       this.render();
       this.jumpTo(this.focusId);
     } else if (this.firstUnread != null) {
@@ -625,6 +655,7 @@ class ThreadView {
     if (th.kind === 'conversation') this.on('conversation:' + th.id, () => this.renderHeader());
     this.offs.push(socket.on('hello', () => {
       flushPending(th);
+      if (this.notes) flushPending(this.notes);
       this.refreshPresence();
       this.markRead();
     }));
@@ -769,6 +800,8 @@ class Composer {
     this.menuIndex = 0;
     this.menuItems = [];
     this.draftId = null;
+    this.noteTh = null; // the notes' thread, when the user may write them
+    this.noteMode = false;
 
     this.input = h('textarea', { id: 'composer-input', rows: 3, 'aria-label': t('composer.label'), placeholder: t('composer.placeholder'), autocomplete: 'off', 'aria-autocomplete': 'list', 'aria-controls': 'mention-list' });
     this.menu = h('ul', { class: 'mention-list', id: 'mention-list', role: 'listbox', hidden: true, 'aria-label': t('composer.mentions') });
@@ -786,8 +819,9 @@ class Composer {
       tool('•', t('format.list'), () => this.linePrefix('- ')),
       tool(icon('link'), t('format.link'), () => this.wrap('[', '](https://)')),
       h('label', { for: 'composer-file', class: 'tool attach', title: t('composer.attach') }, icon('clip'), h('span', { class: 'sr-only' }, t('composer.attach'))));
+    this.mode = modeSwitch((note) => this.setNoteMode(note));
     this.el = h('form', { class: 'composer', 'aria-label': t('composer.label') },
-      this.banner, toolbar, h('div', { class: 'input-wrap' }, this.input, this.menu), this.file, this.uploadList, this.error,
+      this.mode, this.banner, toolbar, h('div', { class: 'input-wrap' }, this.input, this.menu), this.file, this.uploadList, this.error,
       h('div', { class: 'composer-foot' }, h('span', { class: 'muted small hint' }, t('composer.hint')), this.draftState, this.send));
 
     this.saveDraftSoon = debounce(() => this.persistDraft(), 800);
@@ -825,6 +859,30 @@ class Composer {
     this.saveDraftSoon.flush();
   }
 
+  // setNotes offers the "Internal note" mode for the notes' thread th, or
+  // takes it away (null).
+  setNotes(th) {
+    this.noteTh = th;
+    this.mode.hidden = !th;
+    if (!th) {
+      this.mode.querySelector('#composer-mode-reply').checked = true;
+      this.setNoteMode(false);
+    }
+  }
+
+  // setNoteMode switches between a reply to the customer and an internal
+  // note, and shows plainly which one is being written. A note sends no
+  // typing indicator (the customer would see it), keeps no draft and
+  // takes no reply or mention.
+  setNoteMode(note) {
+    this.noteMode = note && !!this.noteTh;
+    this.el.classList.toggle('note-mode', this.noteMode);
+    this.input.placeholder = this.noteMode ? t('notes.placeholder') : t('composer.placeholder');
+    this.input.setAttribute('aria-label', this.noteMode ? t('notes.label') : t('composer.label'));
+    if (!this.editId) this.send.textContent = this.noteMode ? t('notes.add') : t('composer.send');
+    if (this.noteMode && this.replyId) this.cancelMode();
+  }
+
   setCandidates(list) {
     this.candidates = list.filter((u) => u.id !== myId());
   }
@@ -850,7 +908,7 @@ class Composer {
   }
 
   persistDraft() {
-    if (this.editId) return;
+    if (this.editId || this.noteMode) return;
     const body = this.input.value;
     const data = JSON.stringify({ mentions: Object.fromEntries(this.mentioned), reply_to_id: this.replyId });
     if (!body.trim()) {
@@ -866,11 +924,12 @@ class Composer {
   changed() {
     this.error.textContent = '';
     const now = Date.now();
-    if (this.input.value.trim() && now - this.lastTyping > 2000 && !this.editId) {
+    if (this.input.value.trim() && now - this.lastTyping > 2000 && !this.editId && !this.noteMode) {
       this.lastTyping = now;
       socket.send({ type: 'typing', channel: this.th.channel });
     }
     if (!this.editId) this.saveDraftSoon();
+    if (this.noteMode) return this.closeMenu(); // a note mentions nobody
     this.updateMenu();
   }
 
@@ -985,6 +1044,7 @@ class Composer {
 
   // ---- reply and edit ----
   replyTo(m, quiet) {
+    if (this.noteMode) return;
     this.editId = null;
     this.replyId = m.id;
     replace(this.banner, h('span', null, t('composer.replying', { name: m.author_name || userName(m.author_id) }), ': ', h('em', null, excerpt(m.body, 60))),
@@ -1010,7 +1070,7 @@ class Composer {
     this.replyId = null;
     this.banner.hidden = true;
     clear(this.banner);
-    this.send.textContent = t('composer.send');
+    this.send.textContent = this.noteMode ? t('notes.add') : t('composer.send');
     this.saveDraftSoon();
   }
 
@@ -1030,8 +1090,9 @@ class Composer {
       this.send.disabled = true;
       try {
         const ack = await socket.request({ type: 'edit', message_id: id, body });
-        const cur = this.th.msgs.get(id);
-        if (ack.message && cur && !cur.deleted_at) this.th.apply({ ...ack.message, seq: cur.seq }, null);
+        const eth = this.noteTh?.msgs.has(id) ? this.noteTh : this.th;
+        const cur = eth.msgs.get(id);
+        if (ack.message && cur && !cur.deleted_at) eth.apply({ ...ack.message, seq: cur.seq }, null);
         this.editId = null;
         this.input.value = this.savedBody || '';
         this.cancelMode();
@@ -1051,20 +1112,22 @@ class Composer {
     if (!body.trim() && !attachmentIds.length) return;
     const mentions = [];
     for (const [name, id] of this.mentioned) if (body.includes('@' + name)) mentions.push(id);
-    const p = { client_msg_id: uid(), body, reply_to_id: this.replyId, attachment_ids: attachmentIds, mentions, state: 'sending' };
-    this.th.pending.set(p.client_msg_id, p);
+    const note = this.noteMode;
+    const th = note ? this.noteTh : this.th;
+    const p = { client_msg_id: uid(), body, reply_to_id: note ? null : this.replyId, attachment_ids: attachmentIds, mentions: note ? [] : mentions, state: 'sending', internal: note };
+    th.pending.set(p.client_msg_id, p);
     this.input.value = '';
     this.uploads = [];
     clear(this.uploadList);
     this.mentioned.clear();
     this.cancelMode();
     this.saveDraftSoon.cancel();
-    discardDraft(this.th.channel);
+    if (!note) discardDraft(this.th.channel);
     this.draftState.textContent = '';
-    bus.emit('thread:' + this.th.channel);
+    bus.emit('thread:' + th.channel);
     const list = document.getElementById('messages');
     const scroller = list?.parentElement;
     if (scroller) scroller.scrollTop = scroller.scrollHeight;
-    await sendPending(this.th, p);
+    await sendPending(th, p);
   }
 }

@@ -147,6 +147,18 @@ func (q *Queries) CannedReplyList(ctx context.Context, arg CannedReplyListParams
 	return items, nil
 }
 
+const cannedReplyTenantLock = `-- name: CannedReplyTenantLock :one
+SELECT id FROM tenants WHERE id = $1 FOR NO KEY UPDATE
+`
+
+// Holds the tenant-wide replies until commit (see CannedReplyUserLock).
+func (q *Queries) CannedReplyTenantLock(ctx context.Context, tenantID int64) (int64, error) {
+	row := q.db.QueryRow(ctx, cannedReplyTenantLock, tenantID)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
 const cannedReplyUpdate = `-- name: CannedReplyUpdate :execrows
 UPDATE canned_replies SET locale = $1, title = $2, body = $3, updated_at = $4
 WHERE tenant_id = $5 AND id = $6
@@ -174,4 +186,23 @@ func (q *Queries) CannedReplyUpdate(ctx context.Context, arg CannedReplyUpdatePa
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const cannedReplyUserLock = `-- name: CannedReplyUserLock :one
+SELECT id FROM users WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE
+`
+
+type CannedReplyUserLockParams struct {
+	TenantID int64
+	ID       int64
+}
+
+// Holds a user's personal replies until commit, so that a count and an
+// insert in one transaction are exact under concurrent creation. NO KEY
+// UPDATE: rows that reference the user (FOR KEY SHARE) are not blocked.
+func (q *Queries) CannedReplyUserLock(ctx context.Context, arg CannedReplyUserLockParams) (int64, error) {
+	row := q.db.QueryRow(ctx, cannedReplyUserLock, arg.TenantID, arg.ID)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }

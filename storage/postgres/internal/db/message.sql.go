@@ -912,18 +912,20 @@ LEFT JOIN users u ON u.id = m.author_id
 WHERE m.tenant_id = $1
   AND m.deleted_at IS NULL
   AND ((m.channel_kind = 'topic' AND m.channel_id = ANY($2::bigint[]))
-       OR (m.channel_kind = 'conversation' AND m.channel_id = ANY($3::bigint[])))
-  AND m.search @@ plainto_tsquery('simple', $4::text)
-  AND ($5::bigint = 0 OR m.author_id = $5::bigint)
-  AND m.created_at >= $6::timestamptz AND m.created_at < $7::timestamptz
+       OR (m.channel_kind = 'conversation' AND m.channel_id = ANY($3::bigint[]))
+       OR (m.channel_kind = 'note' AND m.channel_id = ANY($4::bigint[])))
+  AND m.search @@ plainto_tsquery('simple', $5::text)
+  AND ($6::bigint = 0 OR m.author_id = $6::bigint)
+  AND m.created_at >= $7::timestamptz AND m.created_at < $8::timestamptz
 ORDER BY m.id DESC
-LIMIT $8
+LIMIT $9
 `
 
 type MessageSearchParams struct {
 	TenantID        int64
 	TopicIds        []int64
 	ConversationIds []int64
+	NoteIds         []int64
 	Query           string
 	AuthorID        int64
 	CreatedAfter    time.Time
@@ -954,6 +956,7 @@ func (q *Queries) MessageSearch(ctx context.Context, arg MessageSearchParams) ([
 		arg.TenantID,
 		arg.TopicIds,
 		arg.ConversationIds,
+		arg.NoteIds,
 		arg.Query,
 		arg.AuthorID,
 		arg.CreatedAfter,

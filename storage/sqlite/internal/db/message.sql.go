@@ -863,11 +863,13 @@ WHERE f.body MATCH ?1
   AND ((m.channel_kind = 'topic'
         AND m.channel_id IN (SELECT value FROM json_each(CAST(?3 AS TEXT))))
     OR (m.channel_kind = 'conversation'
-        AND m.channel_id IN (SELECT value FROM json_each(CAST(?4 AS TEXT)))))
-  AND (CAST(?5 AS INTEGER) = 0 OR m.author_id = CAST(?5 AS INTEGER))
-  AND m.created_at >= CAST(?6 AS INTEGER) AND m.created_at < CAST(?7 AS INTEGER)
+        AND m.channel_id IN (SELECT value FROM json_each(CAST(?4 AS TEXT))))
+    OR (m.channel_kind = 'note'
+        AND m.channel_id IN (SELECT value FROM json_each(CAST(?5 AS TEXT)))))
+  AND (CAST(?6 AS INTEGER) = 0 OR m.author_id = CAST(?6 AS INTEGER))
+  AND m.created_at >= CAST(?7 AS INTEGER) AND m.created_at < CAST(?8 AS INTEGER)
 ORDER BY m.id DESC
-LIMIT ?8
+LIMIT ?9
 `
 
 type MessageSearchParams struct {
@@ -875,6 +877,7 @@ type MessageSearchParams struct {
 	TenantID        int64
 	TopicIds        string
 	ConversationIds string
+	NoteIds         string
 	AuthorID        int64
 	CreatedAfter    int64
 	CreatedBefore   int64
@@ -893,6 +896,7 @@ func (q *Queries) MessageSearch(ctx context.Context, arg MessageSearchParams) ([
 		arg.TenantID,
 		arg.TopicIds,
 		arg.ConversationIds,
+		arg.NoteIds,
 		arg.AuthorID,
 		arg.CreatedAfter,
 		arg.CreatedBefore,
