@@ -55,6 +55,13 @@ func (s *MessageService) UploadAttachment(ctx context.Context, filename string, 
 	if err := s.store.AttachmentCreate(ctx, &a, data, thumb); err != nil {
 		return Attachment{}, err
 	}
+	if img == nil && ThumbnailPending(ct, "") {
+		// An image no thumbnail can be made of: recorded as such, or it
+		// would pass for one from before thumbnails and be tried again.
+		if err := s.store.AttachmentThumbnailSet(ctx, a.TenantID, a.ID, nil, nil); err != nil {
+			return Attachment{}, err
+		}
+	}
 	return a, nil
 }
 
@@ -101,6 +108,9 @@ func (s *MessageService) OpenThumbnail(ctx context.Context, id int64) (Attachmen
 	if err != nil {
 		return Attachment{}, nil, err
 	}
+	if a.ThumbnailPending {
+		return s.backfillThumbnail(ctx, a)
+	}
 	if a.Image == nil {
 		return Attachment{}, nil, NotFound("thumbnail")
 	}
@@ -109,6 +119,32 @@ func (s *MessageService) OpenThumbnail(ctx context.Context, id int64) (Attachmen
 		return Attachment{}, nil, err
 	}
 	return a, data, nil
+}
+
+// backfillThumbnail makes the thumbnail of an image uploaded before
+// thumbnails existed, on its first request, through the upload's bounded
+// pipeline, and stores it (or that none can be made). Made on demand
+// rather than by a background pass: only files someone opens are read
+// and decoded, within the request's context and the node's decoding
+// budget, with no scan over every tenant's files and no coordination
+// between nodes (the first to store wins; the others made the same).
+func (s *MessageService) backfillThumbnail(ctx context.Context, a Attachment) (Attachment, []byte, error) {
+	data, err := s.store.AttachmentData(ctx, a.TenantID, a.ID)
+	if err != nil {
+		return Attachment{}, nil, err
+	}
+	img, thumb, err := s.thumbs.render(ctx, a.ContentType, data)
+	if err != nil && !IsCode(err, ETooLarge) {
+		return Attachment{}, nil, err // busy: asked again later
+	}
+	if err := s.store.AttachmentThumbnailSet(ctx, a.TenantID, a.ID, img, thumb); err != nil {
+		return Attachment{}, nil, err
+	}
+	if img == nil { // unreadable or too large: shown as a file from now on
+		return Attachment{}, nil, NotFound("thumbnail")
+	}
+	a.Image, a.ThumbnailPending = img, false
+	return a, thumb, nil
 }
 
 // visibleAttachment is the one read rule of attachments and their

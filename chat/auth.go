@@ -199,6 +199,11 @@ func (s *core) revokeUserSessions(ctx context.Context, tenantID, userID int64) e
 	if _, err := s.store.SessionDeleteByUser(ctx, tenantID, userID); err != nil {
 		return err
 	}
+	// Whatever ends a user's sessions (a password change or reset,
+	// logging out everywhere, deactivation) ends their reply addresses.
+	if err := s.revokeReplyTokens(ctx, s.store, tenantID, userID); err != nil {
+		return err
+	}
 	s.publish(ctx, Event{Channel: UserChannel(userID), Type: EventRevoked})
 	return nil
 }

@@ -68,6 +68,9 @@ type Attachment struct {
 	CreatedAt   time.Time `json:"created_at"`
 	// Image is set for pictures the server read and thumbnailed.
 	Image *Image `json:"image,omitempty"`
+	// ThumbnailPending marks an image uploaded before thumbnails existed
+	// (migration 00006): its thumbnail is made when first asked for.
+	ThumbnailPending bool `json:"thumbnail_pending,omitempty"`
 }
 
 // Draft is a message being written, kept server-side per user.

@@ -5,6 +5,65 @@ import (
 	"encoding/binary"
 )
 
+// imageOrientation is the EXIF orientation (1 to 8) of an image of type
+// ct: JPEG (APP1), PNG (eXIf chunk) and WebP (EXIF chunk) carry one; 1
+// for the other types or when there is none.
+func imageOrientation(ct string, data []byte) int {
+	switch ct {
+	case typeJPEG.mime:
+		return jpegOrientation(data)
+	case typePNG.mime:
+		return pngOrientation(data)
+	case typeWebP.mime:
+		return webpOrientation(data)
+	}
+	return 1
+}
+
+// pngOrientation reads the eXIf chunk of a PNG (raw TIFF data). The
+// chunks are walked by their declared lengths, each checked against the
+// data, so the pass is bounded; an eXIf after the image data is taken
+// too, as browsers take it.
+func pngOrientation(data []byte) int {
+	if !bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")) {
+		return 1
+	}
+	for i := 8; i+12 <= len(data); {
+		n := int64(binary.BigEndian.Uint32(data[i:]))
+		typ := string(data[i+4 : i+8])
+		end := int64(i) + 12 + n // length, type, data, CRC
+		if end > int64(len(data)) || typ == "IEND" {
+			return 1
+		}
+		if typ == "eXIf" {
+			return tiffOrientation(data[i+8 : i+8+int(n)])
+		}
+		i = int(end)
+	}
+	return 1
+}
+
+// webpOrientation reads the EXIF chunk of an extended WebP (RIFF chunks,
+// little-endian lengths, padded to even). Some writers put JPEG's
+// "Exif\0\0" header before the TIFF data; it is skipped.
+func webpOrientation(data []byte) int {
+	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WEBP" {
+		return 1
+	}
+	for i := 12; i+8 <= len(data); {
+		n := int64(binary.LittleEndian.Uint32(data[i+4:]))
+		end := int64(i) + 8 + n
+		if end > int64(len(data)) {
+			return 1
+		}
+		if string(data[i:i+4]) == "EXIF" {
+			return tiffOrientation(bytes.TrimPrefix(data[i+8:end], []byte("Exif\x00\x00")))
+		}
+		i = int(end + n&1)
+	}
+	return 1
+}
+
 // jpegOrientation is the EXIF orientation (1 to 8) of a JPEG, 1 when it
 // has none or it cannot be read. Only the segments before the image data
 // are looked at, each within its declared length, so any input is read in

@@ -23,3 +23,6 @@ func RenderThumbnail(ct string, data []byte) (*Image, []byte, error) {
 
 // JPEGOrientation reads a JPEG's EXIF orientation.
 func JPEGOrientation(data []byte) int { return jpegOrientation(data) }
+
+// ImageOrientation reads the EXIF orientation of an image of type ct.
+func ImageOrientation(ct string, data []byte) int { return imageOrientation(ct, data) }

@@ -24,7 +24,8 @@ import (
 // checks its data against it). Decoding memory on a node is bounded as a
 // whole by imageMemory, shared by concurrent uploads. The thumbnail is a
 // new encoding of the pixels only (no EXIF, text chunks or colour
-// profiles survive), turned upright by the JPEG's EXIF orientation.
+// profiles survive), turned upright by the EXIF orientation of a JPEG,
+// PNG or WebP.
 
 const (
 	// MaxImagePixels bounds an image's declared width × height (50
@@ -64,6 +65,19 @@ func StoredImage(width, height int, thumbnailType string) *Image {
 		return nil
 	}
 	return &Image{Width: width, Height: height, ThumbnailType: thumbnailType}
+}
+
+// NoThumbnail is the thumbnail type stored for an image of which no
+// thumbnail can be made, so that it is not tried again.
+const NoThumbnail = "none"
+
+// ThumbnailPending reports whether a stored file of type ct whose stored
+// thumbnail type is thumbnailType is an image still waiting for its
+// thumbnail: one uploaded before thumbnails, when the column was added
+// empty. Uploads since then store a type or have no image type.
+func ThumbnailPending(ct, thumbnailType string) bool {
+	_, image := imageCodecs[ct]
+	return image && thumbnailType == ""
 }
 
 // imageCodec is the decoder of one allowed image type.
@@ -119,11 +133,7 @@ func (t *thumbnailer) render(ctx context.Context, ct string, data []byte) (*Imag
 	if err != nil {
 		return nil, nil, nil
 	}
-	orientation := 1
-	if ct == typeJPEG.mime {
-		orientation = jpegOrientation(data)
-	}
-	return thumbnail(src, orientation)
+	return thumbnail(src, imageOrientation(ct, data))
 }
 
 // checkImageSize refuses pictures too large to decode.

@@ -21,11 +21,13 @@ func FuzzThumbnail(f *testing.F) {
 	f.Add(uint8(2), bombGIF())
 	f.Add(uint8(1), append([]byte{0xff, 0xd8}, exifAPP1(6, "x")...))
 	f.Add(uint8(1), []byte{0xff, 0xd8, 0xff, 0xe1, 0x00, 0x10, 'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0, '*', 0xff, 0xff, 0xff, 0xff})
+	f.Add(uint8(0), []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x10eXIfMM\x00*\x00\x00\x00\x08\x00\x01"))
+	f.Add(uint8(3), []byte("RIFF\x00\x00\x00\x00WEBPEXIF\x10\x00\x00\x00Exif\x00\x00MM\x00*"))
 	f.Fuzz(func(t *testing.T, kind uint8, data []byte) {
-		if o := chat.JPEGOrientation(data); o < 1 || o > 8 {
-			t.Fatalf("orientation %d", o)
-		}
 		ct := types[int(kind)%len(types)]
+		if o := chat.ImageOrientation(ct, data); o < 1 || o > 8 {
+			t.Fatalf("%s orientation %d", ct, o)
+		}
 		info, thumb, err := chat.RenderThumbnail(ct, data)
 		if err != nil {
 			if chat.ErrorCode(err) != chat.ETooLarge {

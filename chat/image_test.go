@@ -10,6 +10,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -66,9 +67,9 @@ func markedImage(w, h int) *image.RGBA {
 	return m
 }
 
-// exifAPP1 is an APP1 segment with EXIF orientation o, followed inside
-// the segment by marker (as a camera's GPS or owner fields would be).
-func exifAPP1(o uint16, marker string) []byte {
+// exifTIFF is TIFF-structured EXIF data with orientation o, followed by
+// marker (as a camera's GPS or owner fields would be).
+func exifTIFF(o uint16, marker string) []byte {
 	var tiff bytes.Buffer
 	tiff.WriteString("MM\x00*")
 	_ = binary.Write(&tiff, binary.BigEndian, uint32(8))
@@ -76,10 +77,51 @@ func exifAPP1(o uint16, marker string) []byte {
 	_ = binary.Write(&tiff, binary.BigEndian, []uint16{0x0112, 3, 0, 1, o, 0}) // tag, SHORT, count 1, value
 	_ = binary.Write(&tiff, binary.BigEndian, uint32(0))                       // no next IFD
 	tiff.WriteString(marker)
-	body := append([]byte("Exif\x00\x00"), tiff.Bytes()...)
+	return tiff.Bytes()
+}
+
+// exifAPP1 is a JPEG APP1 segment holding exifTIFF(o, marker).
+func exifAPP1(o uint16, marker string) []byte {
+	body := append([]byte("Exif\x00\x00"), exifTIFF(o, marker)...)
 	seg := []byte{0xff, 0xe1, 0, 0}
 	binary.BigEndian.PutUint16(seg[2:], uint16(len(body)+2))
 	return append(seg, body...)
+}
+
+// pngWithExif is m as a PNG with an eXIf chunk after IHDR, where
+// writers put it.
+func pngWithExif(t *testing.T, m image.Image, o uint16, marker string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	storetest.NoErr(t, png.Encode(&b, m), "png")
+	const ihdrEnd = 8 + 25 // signature, IHDR chunk
+	out := append([]byte{}, b.Bytes()[:ihdrEnd]...)
+	out = append(out, pngChunk("eXIf", exifTIFF(o, marker))...)
+	return append(out, b.Bytes()[ihdrEnd:]...)
+}
+
+// webpWithExif is testdata/marked-200x100.webp (a 200×100 blue picture
+// with a red top-left quarter, made by Chromium's encoder: an extended
+// WebP with a colour profile) with an EXIF chunk added, as a camera app
+// writes it: the chunk at the end and the EXIF flag set in VP8X.
+func webpWithExif(t *testing.T, o uint16, marker string) []byte {
+	t.Helper()
+	data, err := os.ReadFile("testdata/marked-200x100.webp")
+	storetest.NoErr(t, err, "testdata")
+	if string(data[12:16]) != "VP8X" {
+		t.Fatal("the test WebP is not an extended one")
+	}
+	out := append([]byte{}, data...)
+	out[20] |= 0x08 // VP8X flags: EXIF present
+	payload := exifTIFF(o, marker)
+	chunk := binary.LittleEndian.AppendUint32([]byte("EXIF"), uint32(len(payload)))
+	chunk = append(chunk, payload...)
+	if len(payload)%2 == 1 {
+		chunk = append(chunk, 0)
+	}
+	out = append(out, chunk...)
+	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
+	return out
 }
 
 // jpegWith encodes m as a JPEG with the given segments after SOI.
@@ -159,31 +201,48 @@ func TestThumbnailRefusesBombs(t *testing.T) {
 }
 
 // TestThumbnailOrientation: the thumbnail shows the picture the way the
-// JPEG's EXIF orientation says it is shown, and its size is the shown one.
+// EXIF orientation of a JPEG, a PNG (eXIf) or a WebP (EXIF chunk) says it
+// is shown, and its size is the shown one.
 func TestThumbnailOrientation(t *testing.T) {
 	t.Parallel()
 	// Where the red corner of the stored picture ends up when shown.
 	corner := map[uint16]string{1: "tl", 2: "tr", 3: "br", 4: "bl", 5: "tl", 6: "tr", 7: "br", 8: "bl"}
-	for o := uint16(1); o <= 8; o++ {
-		data := jpegWith(t, markedImage(200, 100), exifAPP1(o, ""))
-		if got := chat.JPEGOrientation(data); got != int(o) {
-			t.Fatalf("orientation %d read as %d", o, got)
+	files := map[string]func(o uint16) []byte{
+		"image/jpeg": func(o uint16) []byte { return jpegWith(t, markedImage(200, 100), exifAPP1(o, "")) },
+		"image/png":  func(o uint16) []byte { return pngWithExif(t, markedImage(200, 100), o, "") },
+		"image/webp": func(o uint16) []byte { return webpWithExif(t, o, "") },
+	}
+	for ct, file := range files {
+		for o := uint16(1); o <= 8; o++ {
+			data := file(o)
+			if got := chat.ImageOrientation(ct, data); got != int(o) {
+				t.Fatalf("%s: orientation %d read as %d", ct, o, got)
+			}
+			info, thumb, err := chat.RenderThumbnail(ct, data)
+			storetest.NoErr(t, err, "RenderThumbnail")
+			m := decodeThumb(t, info, thumb)
+			w, h := 200, 100
+			if o >= 5 {
+				w, h = 100, 200
+			}
+			if info.Width != w || info.Height != h || m.Bounds().Dx() != w || m.Bounds().Dy() != h {
+				t.Fatalf("%s orientation %d: described %dx%d, thumbnail %v, want %dx%d", ct, o, info.Width, info.Height, m.Bounds(), w, h)
+			}
+			at := map[string]image.Point{"tl": {5, 5}, "tr": {w - 6, 5}, "bl": {5, h - 6}, "br": {w - 6, h - 6}}
+			opposite := map[string]string{"tl": "br", "tr": "bl", "bl": "tr", "br": "tl"}
+			red, blue := at[corner[o]], at[opposite[corner[o]]]
+			if !isRed(m.At(red.X, red.Y)) || !isBlue(m.At(blue.X, blue.Y)) {
+				t.Errorf("%s orientation %d: red corner not at %s (%v there, %v opposite)", ct, o, corner[o], m.At(red.X, red.Y), m.At(blue.X, blue.Y))
+			}
 		}
-		info, thumb, err := chat.RenderThumbnail("image/jpeg", data)
-		storetest.NoErr(t, err, "RenderThumbnail")
-		m := decodeThumb(t, info, thumb)
-		w, h := 200, 100
-		if o >= 5 {
-			w, h = 100, 200
-		}
-		if info.Width != w || info.Height != h || m.Bounds().Dx() != w || m.Bounds().Dy() != h {
-			t.Fatalf("orientation %d: described %dx%d, thumbnail %v, want %dx%d", o, info.Width, info.Height, m.Bounds(), w, h)
-		}
-		at := map[string]image.Point{"tl": {5, 5}, "tr": {w - 6, 5}, "bl": {5, h - 6}, "br": {w - 6, h - 6}}
-		opposite := map[string]string{"tl": "br", "tr": "bl", "bl": "tr", "br": "tl"}
-		red, blue := at[corner[o]], at[opposite[corner[o]]]
-		if !isRed(m.At(red.X, red.Y)) || !isBlue(m.At(blue.X, blue.Y)) {
-			t.Errorf("orientation %d: red corner not at %s (%v there, %v opposite)", o, corner[o], m.At(red.X, red.Y), m.At(blue.X, blue.Y))
+	}
+	// Damaged containers read as upright, never out of bounds.
+	for ct, data := range map[string][]byte{
+		"image/png":  pngWithExif(t, markedImage(4, 4), 6, "")[:40],
+		"image/webp": webpWithExif(t, 6, "")[:30],
+	} {
+		if got := chat.ImageOrientation(ct, data); got != 1 {
+			t.Errorf("%s cut short: orientation %d", ct, got)
 		}
 	}
 }
@@ -202,14 +261,18 @@ func TestThumbnailStripsMetadata(t *testing.T) {
 	for name, tc := range map[string]struct {
 		ct   string
 		data []byte
-	}{"jpeg": {"image/jpeg", photo}, "png": {"image/png", shot}} {
+	}{
+		"jpeg": {"image/jpeg", photo}, "png": {"image/png", shot},
+		"png eXIf":  {"image/png", pngWithExif(t, markedImage(64, 48), 1, secret)},
+		"webp EXIF": {"image/webp", webpWithExif(t, 1, secret)},
+	} {
 		if !bytes.Contains(tc.data, []byte(secret)) {
 			t.Fatalf("%s: the test image lacks its metadata", name)
 		}
 		info, thumb, err := chat.RenderThumbnail(tc.ct, tc.data)
 		storetest.NoErr(t, err, "RenderThumbnail")
 		decodeThumb(t, info, thumb)
-		for _, leak := range []string{secret, "Exif", "tEXt"} {
+		for _, leak := range []string{secret, "Exif", "tEXt", "eXIf", "EXIF", "ICCP", "iCCP"} {
 			if bytes.Contains(thumb, []byte(leak)) {
 				t.Errorf("%s thumbnail still holds %q", name, leak)
 			}
@@ -350,6 +413,76 @@ func TestThumbnailAccess(t *testing.T) {
 		storetest.NoErr(t, err, "DeleteMessage")
 		_, err = open(a.Handler, up.ID)
 		same("after delete", err)
+	})
+}
+
+// TestThumbnailBackfill: an image stored before thumbnails (no thumbnail
+// row) gets its thumbnail on the first request through the upload's
+// pipeline (orientation applied), on both engines; later loads describe
+// it as an image. A bomb stored then is refused from its header and
+// marked, a file that does not decode too; whoever may not see the file
+// never starts the work.
+func TestThumbnailBackfill(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, e engine) {
+		w := newCvWorld(t, e.open(t), chat.Config{})
+		a := w.a
+		stored := func(name, ct string, data []byte) chat.Attachment {
+			att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: name, ContentType: ct}
+			storetest.NoErr(t, w.st.AttachmentCreate(t.Context(), &att, data, nil), "AttachmentCreate "+name)
+			return att
+		}
+		photo := stored("photo.png", "image/png", pngWithExif(t, markedImage(200, 100), 6, "GPS secret"))
+		bomb := stored("bomb.png", "image/png", bombPNG(60000, 60000))
+		broken := stored("broken.png", "image/png", bombPNG(10, 10))
+		w.create(t, a, a.EmployeeA, chat.NewConversationInput{AttachmentIDs: []int64{photo.ID, bomb.ID, broken.ID}})
+		if !mustAttachment(t, w, a, photo.ID).ThumbnailPending {
+			t.Fatal("an image without a thumbnail is not pending")
+		}
+		_, _, err := w.svc.Messages.OpenThumbnail(w.as(t, w.b.Admin), photo.ID)
+		storetest.WantNotFound(t, err)
+		if !mustAttachment(t, w, a, photo.ID).ThumbnailPending {
+			t.Fatal("another tenant's request made the thumbnail")
+		}
+
+		got, thumb, err := w.svc.Messages.OpenThumbnail(w.as(t, a.Handler), photo.ID)
+		storetest.NoErr(t, err, "OpenThumbnail")
+		m := decodeThumb(t, got.Image, thumb)
+		if got.Image.Width != 100 || got.Image.Height != 200 || m.Bounds().Dx() != 100 || !isRed(m.At(94, 5)) {
+			t.Fatalf("backfilled %+v, %v, top-right %v", got.Image, m.Bounds(), m.At(94, 5))
+		}
+		if bytes.Contains(thumb, []byte("GPS secret")) {
+			t.Fatal("the backfilled thumbnail kept the metadata")
+		}
+		after := mustAttachment(t, w, a, photo.ID)
+		if after.ThumbnailPending || after.Image == nil || *after.Image != *got.Image {
+			t.Fatalf("stored after the backfill: %+v", after)
+		}
+		_, again, err := w.svc.Messages.OpenThumbnail(w.as(t, a.EmployeeA), photo.ID)
+		if err != nil || !bytes.Equal(again, thumb) {
+			t.Fatalf("second request: %d bytes, %v", len(again), err)
+		}
+
+		// An upload that does not decode is a file at once, never pending.
+		up, err := w.svc.Messages.UploadAttachment(w.as(t, a.EmployeeA), "damaged.png", bytes.NewReader(bombPNG(10, 10)))
+		storetest.NoErr(t, err, "upload a damaged png")
+		if st := mustAttachment(t, w, a, up.ID); up.ThumbnailPending || up.Image != nil || st.ThumbnailPending || st.Image != nil {
+			t.Fatalf("a damaged upload: answered %+v, stored %+v", up, st)
+		}
+
+		for _, att := range []chat.Attachment{bomb, broken} {
+			var before, later runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, _, err := w.svc.Messages.OpenThumbnail(w.as(t, a.Handler), att.ID)
+			runtime.ReadMemStats(&later)
+			storetest.WantNotFound(t, err)
+			if d := later.TotalAlloc - before.TotalAlloc; d > 16<<20 {
+				t.Errorf("%s: trying it allocated %d bytes", att.Filename, d)
+			}
+			if st := mustAttachment(t, w, a, att.ID); st.ThumbnailPending || st.Image != nil {
+				t.Errorf("%s is still pending: %+v", att.Filename, st)
+			}
+		}
 	})
 }
 

@@ -30,6 +30,9 @@ const (
 	// (TenantSettings.NotificationEmail) hears of every new conversation
 	// and every customer-side message.
 	ReasonOfficeEmail NotifyReason = "office_email"
+	// ReasonReplyByEmail: a reply that came back by email (Via
+	// ViaReplyMail); its Outcome is a ReplyFate.
+	ReasonReplyByEmail NotifyReason = "reply_by_email"
 )
 
 // NotifyOutcome is what became of a notification.
@@ -57,6 +60,8 @@ type NotifyVia string
 const (
 	ViaEmail NotifyVia = "email"
 	ViaPush  NotifyVia = "push"
+	// ViaReplyMail is inbound: a reply to a notification email.
+	ViaReplyMail NotifyVia = "reply_email"
 )
 
 // ChannelChoice is which outside channels one kind of notification uses;

@@ -785,8 +785,13 @@ func (n *Notifier) sendEmail(ctx context.Context, j NotifyJob, d delivery) error
 		n.finish(ctx, j, OutcomeFailed, "the email could not be rendered")
 		return nil
 	}
-	email := n.envelope(d.ev.tenant, e)
+	email := n.envelope(d.ev.tenant, j.Channel, e)
 	email.To, email.ToName = d.u.Email, headerText(d.u.Name, MaxNameLen)
+	if n.svc.ReplyEnabled() {
+		if email.ReplyTo, err = n.svc.replyAddress(ctx, d.u, j.Channel); err != nil {
+			return err // the store: retried
+		}
+	}
 	if err := n.send(ctx, email); err != nil {
 		if IsCode(err, EUnavailable) {
 			return err // temporary: retried, recorded failed after the last attempt
@@ -800,8 +805,10 @@ func (n *Notifier) sendEmail(ctx context.Context, j NotifyJob, d delivery) error
 }
 
 // envelope fills From and Reply-To from the tenant's settings, falling
-// back to the configured defaults when they are unset or not an address.
-func (n *Notifier) envelope(t Tenant, e renderedEmail) Email {
+// back to the configured defaults when they are unset or not an address,
+// and refers to the thread's stable id so that mail clients keep the
+// emails about ch in one thread.
+func (n *Notifier) envelope(t Tenant, ch Channel, e renderedEmail) Email {
 	from, replyTo := n.cfg.From, n.cfg.ReplyTo
 	if validAddress(t.Settings.MailFrom) {
 		from = t.Settings.MailFrom
@@ -809,8 +816,9 @@ func (n *Notifier) envelope(t Tenant, e renderedEmail) Email {
 	if validAddress(t.Settings.ReplyTo) {
 		replyTo = t.Settings.ReplyTo
 	}
+	thread := threadMailID(t.ID, ch, from)
 	return Email{From: from, FromName: headerText(t.Name, MaxNameLen), ReplyTo: replyTo,
-		Subject: e.Subject, Text: e.Text, HTML: e.HTML}
+		Subject: e.Subject, Text: e.Text, HTML: e.HTML, InReplyTo: thread, References: thread, Automatic: true}
 }
 
 // send hands one email to the mailer within the send timeout.
@@ -890,7 +898,7 @@ func (n *Notifier) sendExternal(ctx context.Context, j NotifyJob) error {
 			}
 			continue
 		}
-		email := n.envelope(ev.tenant, e)
+		email := n.envelope(ev.tenant, j.Channel, e)
 		email.To = addr
 		err := n.send(ctx, email)
 		switch {

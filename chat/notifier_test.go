@@ -44,6 +44,9 @@ type ntWorld struct {
 	pusher   *push.Pusher
 	notifier *chat.Notifier
 	f        *storetest.Fixture
+	// replyDomain turns reply by email on in services made after it is
+	// set (newService).
+	replyDomain string
 
 	author, member, member2 chat.User
 	group                   chat.Group
@@ -79,7 +82,7 @@ func newNtWorld(t *testing.T, st chat.Store) *ntWorld {
 
 func (w *ntWorld) newService(st chat.Store, p chat.Presence) *chat.Service {
 	return chat.NewService(chat.Config{Store: st, Publisher: w.events, Presence: p, Clock: w.clock,
-		Logger: zerolog.Nop(), NotifyDelay: ntDelay, PublicURL: ntPublicURL, PushHosts: w.pusher.Hosts()})
+		Logger: zerolog.Nop(), NotifyDelay: ntDelay, PublicURL: ntPublicURL, PushHosts: w.pusher.Hosts(), ReplyDomain: w.replyDomain})
 }
 
 func (w *ntWorld) newNotifier(t *testing.T, svc *chat.Service) *chat.Notifier {

@@ -41,7 +41,7 @@ func (n *Notifier) sendOffice(ctx context.Context, j NotifyJob) error {
 		}
 		return n.drop(ctx, j)
 	}
-	email := n.envelope(ev.tenant, e)
+	email := n.envelope(ev.tenant, ConversationChannel(ev.conv.ID), e)
 	email.To = addr
 	err = n.send(ctx, email)
 	switch {

@@ -239,5 +239,8 @@ func ExplainOutcome(o NotifyOutcome) string {
 	case OutcomeFailed:
 		return "Sending failed; the detail says why."
 	}
+	if text, ok := replyFateText[o]; ok {
+		return text
+	}
 	return string(o)
 }

@@ -29,6 +29,14 @@ type Email struct {
 	Subject  string
 	Text     string
 	HTML     string
+	// InReplyTo and References name one earlier message id (without
+	// angle brackets): the thread's stable id, so that mail clients keep
+	// the emails about one thread together.
+	InReplyTo  string
+	References string
+	// Automatic marks mail no person wrote (Auto-Submitted:
+	// auto-generated), so that auto-responders do not answer it.
+	Automatic bool
 }
 
 // Mailer sends email. A returned error with code EUnavailable is temporary

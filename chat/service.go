@@ -45,6 +45,13 @@ type Config struct {
 	// CheckPushEndpoint). Empty: Web Push is off and subscribing answers
 	// EUnavailable.
 	PushHosts []string
+	// ReplyDomain is the domain of the reply addresses notification
+	// emails carry (reply+TOKEN@ReplyDomain; replymail.go). Empty: reply
+	// by email is off and emails keep the configured Reply-To.
+	ReplyDomain string
+	// ReplyTokenTTL is how long a reply address works after its email was
+	// sent (default 30 days).
+	ReplyTokenTTL time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -72,6 +79,9 @@ func (c *Config) setDefaults() {
 	if c.MaxAttachmentBytes <= 0 {
 		c.MaxAttachmentBytes = 25 << 20
 	}
+	if c.ReplyTokenTTL <= 0 {
+		c.ReplyTokenTTL = 30 * 24 * time.Hour
+	}
 	if c.PostBatches <= 0 {
 		c.PostBatches = 2
 	}
@@ -93,6 +103,7 @@ type Service struct {
 	Messages      *MessageService
 	Notifications *NotificationService
 	CannedReplies *CannedReplyService
+	Replies       *ReplyMailService
 	// core is the state the services share, for the Notifier and tests.
 	*core
 }
@@ -155,6 +166,8 @@ type core struct {
 	poster topicPoster
 	// thumbs makes image thumbnails within the node's decoding budget.
 	thumbs *thumbnailer
+	// replyKeys caches the tenants' reply-address keys.
+	replyKeys replyKeys
 }
 
 // NewService returns a Service for cfg.
@@ -165,7 +178,7 @@ func NewService(cfg Config) *Service {
 	return &Service{
 		Sessions: &SessionService{c}, Directory: &DirectoryService{c}, Messenger: &MessengerService{c},
 		Conversations: &ConversationService{c}, Messages: &MessageService{c}, Notifications: &NotificationService{c},
-		CannedReplies: &CannedReplyService{c}, core: c,
+		CannedReplies: &CannedReplyService{c}, Replies: &ReplyMailService{c}, core: c,
 	}
 }
 

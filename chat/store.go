@@ -32,6 +32,21 @@ type Store interface {
 	ReactionStore
 	CannedReplyStore
 	ClusterStore
+	ReplyMailStore
+}
+
+// ReplyMailStore keeps what reply by email needs beyond messages: each
+// tenant's signing key and each user's revocation time (replymail.go).
+type ReplyMailStore interface {
+	// ReplyKeyEnsure returns the tenant's key, storing candidate as the
+	// key first when the tenant has none (the first use on any node wins).
+	ReplyKeyEnsure(ctx context.Context, tenantID int64, candidate []byte, at time.Time) ([]byte, error)
+	// ReplyRevocationSet makes the user's reply addresses issued before
+	// notBefore invalid.
+	ReplyRevocationSet(ctx context.Context, tenantID, userID int64, notBefore time.Time) error
+	// ReplyRevocationGet returns the user's revocation time; ENotFound
+	// when none was ever set.
+	ReplyRevocationGet(ctx context.Context, tenantID, userID int64) (time.Time, error)
 }
 
 // ClusterStore keeps what the nodes of a cluster tell each other through
@@ -270,6 +285,11 @@ type MessageStore interface {
 	// AttachmentThumbnail returns an image attachment's thumbnail;
 	// ENotFound when the attachment has none.
 	AttachmentThumbnail(ctx context.Context, tenantID, id int64) ([]byte, error)
+	// AttachmentThumbnailSet records the thumbnail made later for an
+	// image stored without one (a.ThumbnailPending): img and its
+	// thumbnail, or with img nil that none can be made. Only a pending
+	// attachment changes; for any other it does nothing.
+	AttachmentThumbnailSet(ctx context.Context, tenantID, id int64, img *Image, thumbnail []byte) error
 	// AttachmentDeleteUnlinked removes uploads never attached before t.
 	AttachmentDeleteUnlinked(ctx context.Context, before time.Time) (int64, error)
 

@@ -383,6 +383,12 @@ func (m *SMTP) message(e chat.Email) (*gomail.Msg, error) {
 	msg.Subject(headerText(e.Subject))
 	msg.SetDate()
 	msg.SetMessageIDWithValue(messageID(from.Address))
+	if err := threadHeaders(msg, e); err != nil {
+		return nil, err
+	}
+	if e.Automatic {
+		msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
+	}
 	// Text first: in multipart/alternative the last part is the preferred
 	// one, so HTML-capable clients show the HTML.
 	switch {
@@ -395,6 +401,35 @@ func (m *SMTP) message(e chat.Email) (*gomail.Msg, error) {
 		msg.SetBodyString(gomail.TypeTextHTML, e.HTML)
 	}
 	return msg, nil
+}
+
+// threadHeaders writes In-Reply-To and References. Each is one msg-id
+// written by us in angle brackets; anything but a plain id-left@id-right
+// (a space, a bracket, a control character) is refused, so no value can
+// add a header or a second id.
+func threadHeaders(msg *gomail.Msg, e chat.Email) error {
+	for _, h := range []struct {
+		name  gomail.Header
+		value string
+	}{{gomail.HeaderInReplyTo, e.InReplyTo}, {gomail.HeaderReferences, e.References}} {
+		if h.value == "" {
+			continue
+		}
+		if !plainMsgID(h.value) {
+			return chat.Errorf(chat.EInvalid, "email %s id %q is invalid", h.name, h.value)
+		}
+		msg.SetGenHeader(h.name, "<"+h.value+">")
+	}
+	return nil
+}
+
+// plainMsgID reports whether s is left@right of printable ASCII with no
+// space, bracket, quote or second @.
+func plainMsgID(s string) bool {
+	left, right, ok := strings.Cut(s, "@")
+	return ok && left != "" && right != "" && len(s) <= 250 &&
+		!strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r >= 0x7f || strings.ContainsRune(`<>,;:\"[]()`, r) }) &&
+		!strings.Contains(right, "@")
 }
 
 // messageID is a random id in the sender's domain: the default would

@@ -263,6 +263,35 @@ func TestHeaderInjectionInNamesAndSubject(t *testing.T) {
 	}
 }
 
+// TestThreadHeaders: In-Reply-To and References carry the thread's id in
+// angle brackets, and Automatic marks the mail auto-generated.
+func TestThreadHeaders(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.New(t, smtptest.Options{})
+	m := newMailer(t, mail.SMTPConfig{URL: serverURL(srv, "smtp", false, "tls=none")})
+	id := "thread.topic.7.t1@parley.example"
+	err := m.Send(t.Context(), chat.Email{From: "noreply@parley.example", To: "bob@example.com", Subject: "hi", Text: "body",
+		InReplyTo: id, References: id, Automatic: true})
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	p, err := srv.Messages()[0].Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"In-Reply-To", "References"} {
+		if got := p.Header.Get(h); got != "<"+id+">" {
+			t.Errorf("%s = %q, want <%s>", h, got, id)
+		}
+	}
+	if got := p.Header.Get("Auto-Submitted"); got != "auto-generated" {
+		t.Errorf("Auto-Submitted = %q", got)
+	}
+	if p.Header.Get("Message-Id") == p.Header.Get("In-Reply-To") {
+		t.Error("the email's own Message-ID is the thread id")
+	}
+}
+
 func TestInvalidAddressesAreRefused(t *testing.T) {
 	t.Parallel()
 	srv := smtptest.New(t, smtptest.Options{})
@@ -281,6 +310,10 @@ func TestInvalidAddressesAreRefused(t *testing.T) {
 		{"empty to", func(e *chat.Email) { e.To = "" }},
 		{"empty from without default", func(e *chat.Email) { e.From = "" }},
 		{"no body", func(e *chat.Email) { e.Text, e.HTML = "", "" }},
+		{"CRLF in in-reply-to", func(e *chat.Email) { e.InReplyTo = "t@parley.example\r\nBcc: victim@example.com" }},
+		{"two ids in references", func(e *chat.Email) { e.References = "a@parley.example> <b@parley.example" }},
+		{"space in references", func(e *chat.Email) { e.References = "a b@parley.example" }},
+		{"no domain in in-reply-to", func(e *chat.Email) { e.InReplyTo = "thread.topic.1" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -84,6 +84,16 @@ type Config struct {
 	VAPIDSubject    string   // PARLEY_VAPID_SUBJECT, default "mailto:<PARLEY_MAIL_FROM>"
 	PushHosts       []string // PARLEY_PUSH_HOSTS, default the browsers' push services (push.DefaultHosts)
 
+	// Reply by email (docs/notifications.md): InboundDomain turns reply
+	// addresses reply+TOKEN@<domain> on in every notification email;
+	// InboundAddr starts this node's SMTP (or LMTP) listener for them.
+	InboundAddr    string        // PARLEY_INBOUND_SMTP_ADDR, default "": no listener on this node
+	InboundDomain  string        // PARLEY_INBOUND_SMTP_DOMAIN, default "": reply by email off
+	InboundLMTP    bool          // PARLEY_INBOUND_SMTP_LMTP, default false: SMTP
+	InboundTLSCert string        // PARLEY_INBOUND_SMTP_TLS_CERT, default "": no STARTTLS
+	InboundTLSKey  string        // PARLEY_INBOUND_SMTP_TLS_KEY, with the certificate
+	ReplyTokenTTL  time.Duration // PARLEY_REPLY_TOKEN_TTL, default 720h
+
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string // PARLEY_METRICS_TOKEN, default "": no login
 
@@ -131,6 +141,12 @@ var options = []option{
 	{"vapid-private-key", "", "VAPID private key for Web Push (base64url P-256 scalar); empty: generated into the data directory, or no Web Push with PostgreSQL or Redis", true},
 	{"vapid-subject", "", "contact push services may use about this server (mailto: or https:); default mailto:<mail-from>", false},
 	{"push-hosts", "", "comma-separated push service hosts a subscription may point at (*.domain allowed); default the browsers' own", false},
+	{"inbound-smtp-addr", "", "host:port (or a unix socket path for LMTP) of this node's listener for replies by email; empty: none", false},
+	{"inbound-smtp-domain", "", "domain of the reply addresses (reply+TOKEN@domain) notification emails carry; empty: reply by email off", false},
+	{"inbound-smtp-lmtp", "false", "speak LMTP instead of SMTP on the listener (behind Postfix)", false},
+	{"inbound-smtp-tls-cert", "", "PEM certificate file: the listener offers STARTTLS", false},
+	{"inbound-smtp-tls-key", "", "PEM key file of --inbound-smtp-tls-cert", false},
+	{"reply-token-ttl", "720h", "how long the reply address of a notification email works", false},
 	{"metrics-token", "", "bearer token /metrics requires (Authorization: Bearer ...); empty: no login, block /metrics at the balancer", true},
 	{"log-level", "info", "debug, info, warn or error", false},
 	{"log-format", "auto", "json, console, or auto (console on a terminal)", false},
@@ -235,6 +251,10 @@ func buildConfig(raw map[string]string) (Config, error) {
 		VAPIDSubject:    raw["vapid-subject"],
 		LogLevel:        raw["log-level"],
 		LogFormat:       raw["log-format"],
+		InboundAddr:     raw["inbound-smtp-addr"],
+		InboundDomain:   strings.ToLower(strings.TrimSpace(raw["inbound-smtp-domain"])),
+		InboundTLSCert:  raw["inbound-smtp-tls-cert"],
+		InboundTLSKey:   raw["inbound-smtp-tls-key"],
 	}
 	for _, k := range strings.Split(raw["session-keys"], ",") {
 		if k = strings.TrimSpace(k); k != "" {
@@ -247,6 +267,7 @@ func buildConfig(raw map[string]string) (Config, error) {
 	errs = append(errs, c.checkAddresses()...)
 	errs = append(errs, c.checkLoggingAndKeys()...)
 	errs = append(errs, c.parsePush(raw)...)
+	errs = append(errs, c.parseInbound(raw)...)
 	return c, errors.Join(errs...)
 }
 
@@ -258,7 +279,7 @@ func (c *Config) parseDurations(raw map[string]string) []error {
 		"shutdown-drain": &c.ShutdownDrain,
 		"notify-delay":   &c.NotifyDelay, "session-recheck": &c.SessionRecheck, "poll-interval": &c.PollInterval,
 		"notify-poll": &c.NotifyPoll, "notify-lease": &c.NotifyLease, "notify-send-timeout": &c.NotifySendTimeout,
-		"presence-heartbeat": &c.PresenceHeartbeat, "presence-ttl": &c.PresenceTTL,
+		"presence-heartbeat": &c.PresenceHeartbeat, "presence-ttl": &c.PresenceTTL, "reply-token-ttl": &c.ReplyTokenTTL,
 	} {
 		d, err := time.ParseDuration(raw[name])
 		if err != nil || d <= 0 {
@@ -485,4 +506,32 @@ func newLogger(c Config, w io.Writer) zerolog.Logger {
 		out = zerolog.New(zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly})
 	}
 	return out.Level(level).With().Timestamp().Logger()
+}
+
+// parseInbound checks the reply-by-email settings: a listener needs the
+// domain its addresses are in, a certificate needs its key.
+func (c *Config) parseInbound(raw map[string]string) []error {
+	var errs []error
+	lmtp, err := strconv.ParseBool(raw["inbound-smtp-lmtp"])
+	if err != nil {
+		errs = append(errs, fmt.Errorf("PARLEY_INBOUND_SMTP_LMTP: %q is not true or false", raw["inbound-smtp-lmtp"]))
+	}
+	c.InboundLMTP = lmtp
+	if c.InboundDomain != "" {
+		if _, err := mail.ParseAddress("reply@" + c.InboundDomain); err != nil || strings.ContainsAny(c.InboundDomain, "@ ") {
+			errs = append(errs, fmt.Errorf("PARLEY_INBOUND_SMTP_DOMAIN: %q is not a mail domain", c.InboundDomain))
+		}
+	}
+	if c.InboundAddr != "" {
+		if c.InboundDomain == "" {
+			errs = append(errs, errors.New("PARLEY_INBOUND_SMTP_ADDR: needs PARLEY_INBOUND_SMTP_DOMAIN, the domain of the reply addresses"))
+		}
+		if _, _, err := net.SplitHostPort(c.InboundAddr); err != nil && !strings.HasPrefix(c.InboundAddr, "/") {
+			errs = append(errs, fmt.Errorf("PARLEY_INBOUND_SMTP_ADDR: %q is not host:port (e.g. :2525) or a socket path", c.InboundAddr))
+		}
+	}
+	if (c.InboundTLSCert == "") != (c.InboundTLSKey == "") {
+		errs = append(errs, errors.New("PARLEY_INBOUND_SMTP_TLS_CERT and PARLEY_INBOUND_SMTP_TLS_KEY go together"))
+	}
+	return errs
 }

@@ -110,3 +110,38 @@ func TestSessionKeys(t *testing.T) {
 		t.Fatalf("configured keys: %q %v", keys, err)
 	}
 }
+
+// TestInboundConfig: the reply-by-email settings are checked with clear
+// errors naming the variable.
+func TestInboundConfig(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		env  map[string]string
+		want string // "" : valid
+	}{
+		{map[string]string{"PARLEY_INBOUND_SMTP_DOMAIN": "reply.example.com", "PARLEY_INBOUND_SMTP_ADDR": ":2525"}, ""},
+		{map[string]string{"PARLEY_INBOUND_SMTP_DOMAIN": "reply.example.com", "PARLEY_INBOUND_SMTP_ADDR": "/run/parley/lmtp.sock",
+			"PARLEY_INBOUND_SMTP_LMTP": "true"}, ""},
+		{map[string]string{"PARLEY_INBOUND_SMTP_ADDR": ":2525"}, "PARLEY_INBOUND_SMTP_ADDR: needs PARLEY_INBOUND_SMTP_DOMAIN"},
+		{map[string]string{"PARLEY_INBOUND_SMTP_DOMAIN": "not a domain"}, "PARLEY_INBOUND_SMTP_DOMAIN"},
+		{map[string]string{"PARLEY_INBOUND_SMTP_DOMAIN": "reply.example.com", "PARLEY_INBOUND_SMTP_ADDR": "2525"}, "is not host:port"},
+		{map[string]string{"PARLEY_INBOUND_SMTP_LMTP": "yes please"}, "PARLEY_INBOUND_SMTP_LMTP"},
+		{map[string]string{"PARLEY_INBOUND_SMTP_TLS_CERT": "/etc/cert.pem"}, "go together"},
+		{map[string]string{"PARLEY_REPLY_TOKEN_TTL": "0s"}, "PARLEY_REPLY_TOKEN_TTL"},
+	} {
+		fs := flag.NewFlagSet("parley", flag.ContinueOnError)
+		resolve := configFlags(fs, func(k string) string { return tt.env[k] })
+		if err := fs.Parse(nil); err != nil {
+			t.Fatal(err)
+		}
+		c, err := resolve()
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%v: %v", tt.env, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%v: error %v, want one with %q", tt.env, err, tt.want)
+		case tt.want == "" && c.InboundDomain != "reply.example.com":
+			t.Errorf("%v: domain %q", tt.env, c.InboundDomain)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -41,6 +42,7 @@ import (
 	"parley/frontend"
 	"parley/hub"
 	"parley/mail"
+	"parley/mail/inbound"
 	"parley/push"
 	"parley/storage/postgres"
 	"parley/storage/sqlite"
@@ -76,6 +78,10 @@ type Main struct {
 
 	// httpMetrics counts the answers of every route (httpmetrics.go).
 	httpMetrics *httpMetrics
+	// inbound is this node's listener for replies by email (nil: none);
+	// inboundFates counts what became of each mail.
+	inbound      *inbound.Server
+	inboundFates *prometheus.CounterVec
 
 	// hubOptions, set by tests before Run, adjusts the hub's configuration
 	// (e.g. turns off a backstop that would hide a broken live path).
@@ -183,7 +189,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.svc = chat.NewService(chat.Config{Store: m.store, Publisher: hub.Publisher{Broker: m.broker},
 		Presence: m.presence, Logger: m.Log,
 		SessionLifetime: c.SessionLifetime, SessionIdleTimeout: c.SessionIdleTimeout, PublicURL: m.publicURL,
-		NotifyDelay: c.NotifyDelay, PostBatches: postBatches(c), PushHosts: m.pushHosts()})
+		NotifyDelay: c.NotifyDelay, PostBatches: postBatches(c), PushHosts: m.pushHosts(),
+		ReplyDomain: c.InboundDomain, ReplyTokenTTL: c.ReplyTokenTTL})
 
 	// Everything that can refuse the configuration comes before the first
 	// run: a generated admin password is printed only once, at the end.
@@ -284,6 +291,7 @@ func (m *Main) startHub(fe *frontend.Server) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newOutboxCollector(m.store, m.Log))
 	m.httpMetrics = newHTTPMetrics(reg)
+	m.inboundFates = newInboundFates(reg)
 	hc := hub.Config{Service: hubDomain{m.svc.Sessions, m.svc.Messages, m.svc.Directory}, Broker: m.broker, Presence: m.presence, Authenticate: fe.Authenticate,
 		Logger: m.Log, OriginPatterns: origins, Registerer: reg, SessionRecheck: m.Config.SessionRecheck,
 		MaxSocketsPerUser: m.Config.MaxSocketsPerUser, CloseDrain: m.Config.ShutdownDrain, PollInterval: m.Config.PollInterval, NodeID: m.nodeID}
@@ -296,7 +304,7 @@ func (m *Main) startHub(fe *frontend.Server) {
 
 // startWorkers starts the background jobs every node runs: the
 // notification outbox worker, the retention clean-up and the session
-// sweeper. Close stops them before the database closes.
+// sweeper, and the reply-by-email listener where configured. Close stops them before the database closes.
 func (m *Main) startWorkers(ctx context.Context, mailer chat.Mailer) error {
 	c := m.Config
 	node, _ := os.Hostname()
@@ -319,7 +327,58 @@ func (m *Main) startWorkers(ctx context.Context, mailer chat.Mailer) error {
 		}
 	})
 	m.bg.Go(func() { m.svc.Conversations.RetentionLoop(bgCtx, 0, node) })
+	return m.startInbound()
+}
+
+// startInbound starts this node's listener for replies by email when
+// PARLEY_INBOUND_SMTP_ADDR is set; Close stops it before the database
+// closes, letting a mail being received finish.
+func (m *Main) startInbound() error {
+	c := m.Config
+	if c.InboundAddr == "" {
+		return nil
+	}
+	cfg := inbound.Config{Addr: c.InboundAddr, Domain: c.InboundDomain, LMTP: c.InboundLMTP, Logger: m.Log,
+		Observe: func(f chat.ReplyFate) { m.inboundFates.WithLabelValues(string(f)).Inc() }}
+	if c.InboundTLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.InboundTLSCert, c.InboundTLSKey)
+		if err != nil {
+			return fmt.Errorf("PARLEY_INBOUND_SMTP_TLS_CERT: %w", err)
+		}
+		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	srv, err := inbound.Listen(cfg, m.svc.Replies)
+	if err != nil {
+		return fmt.Errorf("PARLEY_INBOUND_SMTP_ADDR: %w", err)
+	}
+	m.inbound = srv
+	m.bg.Go(func() {
+		if err := srv.Serve(); err != nil {
+			m.Log.Error().Err(err).Str("component", "inbound-smtp").Msg("inbound listener stopped")
+		}
+	})
+	m.Log.Info().Str("component", "main").Str("inbound", srv.Addr().String()).Str("domain", c.InboundDomain).
+		Bool("lmtp", c.InboundLMTP).Msg("receiving replies by email")
 	return nil
+}
+
+// InboundAddr is the address of the reply-by-email listener ("" when none).
+func (m *Main) InboundAddr() string {
+	if m.inbound == nil {
+		return ""
+	}
+	return m.inbound.Addr().String()
+}
+
+// newInboundFates counts inbound mail by fate, every fate from zero.
+func newInboundFates(reg prometheus.Registerer) *prometheus.CounterVec {
+	v := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_inbound_mail_total",
+		Help: "Mail received for reply addresses, by fate (reply_accepted, reply_refused_sender, ...)."}, []string{"fate"})
+	for _, f := range chat.ReplyFates() {
+		v.WithLabelValues(string(f))
+	}
+	reg.MustRegister(v)
+	return v
 }
 
 // newPusher makes the Web Push sender from the VAPID key (kept in the
@@ -420,6 +479,9 @@ func (m *Main) Close() error {
 			if m.hub != nil {
 				errs = append(errs, m.hub.Shutdown(ctx))
 			}
+		}
+		if m.inbound != nil {
+			errs = append(errs, m.inbound.Close(ctx))
 		}
 		if m.bgCancel != nil {
 			m.bgCancel()

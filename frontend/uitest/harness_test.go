@@ -165,6 +165,10 @@ type server struct {
 	addr string
 	URL  string
 	env  []string
+	// firstRun starts without --demo: an empty installation's first run
+	// (one tenant named "Parley" and its admin, admin@example.com with
+	// demoPassword).
+	firstRun bool
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -176,8 +180,19 @@ type server struct {
 // adds PARLEY_* settings (e.g. PARLEY_DATABASE_URL).
 func startServer(t lifecycle, env ...string) *server {
 	t.Helper()
+	return launch(t, &server{env: env})
+}
+
+// startFirstRun runs parley as a fresh installation, without demo data.
+func startFirstRun(t lifecycle, env ...string) *server {
+	t.Helper()
+	return launch(t, &server{env: append([]string{"PARLEY_ADMIN_PASSWORD=" + demoPassword}, env...), firstRun: true})
+}
+
+func launch(t lifecycle, s *server) *server {
+	t.Helper()
 	skipShort(t)
-	s := &server{t: t, dir: t.TempDir(), addr: freeport.Addr(t), env: env, logs: &lockedBuffer{}}
+	s.t, s.dir, s.addr, s.logs = t, t.TempDir(), freeport.Addr(t), &lockedBuffer{}
 	s.URL = "http://" + s.addr
 	s.start()
 	t.Cleanup(func() {
@@ -191,7 +206,11 @@ func startServer(t lifecycle, env ...string) *server {
 
 func (s *server) start() {
 	s.t.Helper()
-	cmd := exec.Command(parleyBin, "--demo", "--listen", s.addr, "--data-dir", s.dir)
+	args := []string{"--listen", s.addr, "--data-dir", s.dir}
+	if !s.firstRun {
+		args = append([]string{"--demo"}, args...)
+	}
+	cmd := exec.Command(parleyBin, args...)
 	cmd.Env = append(os.Environ(), "PARLEY_PUBLIC_URL="+s.URL, "PARLEY_LOG_LEVEL=warn", "PARLEY_LOG_FORMAT=json")
 	cmd.Env = append(cmd.Env, s.env...)
 	cmd.Stdout = s.logs

@@ -417,6 +417,15 @@ func (s *Store) AttachmentThumbnail(ctx context.Context, tenantID, id int64) ([]
 	return data, nil
 }
 
+func (s *Store) AttachmentThumbnailSet(ctx context.Context, tenantID, id int64, img *chat.Image, thumbnail []byte) error {
+	p := db.AttachmentThumbnailSetParams{TenantID: tenantID, ID: id, ThumbnailType: chat.NoThumbnail}
+	if img != nil {
+		p.ImageWidth, p.ImageHeight = int32(img.Width), int32(img.Height)
+		p.ThumbnailType, p.Thumbnail = img.ThumbnailType, nonNil(thumbnail)
+	}
+	return translate(s.q.AttachmentThumbnailSet(ctx, p), "attachment")
+}
+
 func (s *Store) AttachmentDeleteUnlinked(ctx context.Context, before time.Time) (int64, error) {
 	n, err := s.q.AttachmentDeleteUnlinked(ctx, before)
 	return n, translate(err, "attachments")
@@ -426,7 +435,8 @@ func attachmentFromRow(r db.AttachmentGetRow) chat.Attachment {
 	return chat.Attachment{
 		ID: r.ID, TenantID: r.TenantID, MessageID: r.MessageID, UploaderID: r.UploaderID,
 		Filename: r.Filename, ContentType: r.ContentType, Size: r.Size, CreatedAt: r.CreatedAt,
-		Image: chat.StoredImage(int(r.ImageWidth), int(r.ImageHeight), r.ThumbnailType),
+		Image:            chat.StoredImage(int(r.ImageWidth), int(r.ImageHeight), r.ThumbnailType),
+		ThumbnailPending: chat.ThumbnailPending(r.ContentType, r.ThumbnailType),
 	}
 }
 

@@ -351,15 +351,16 @@ func timeBound(t time.Time, unbounded int64) int64 {
 
 func toAttachment(r db.AttachmentGetRow) chat.Attachment {
 	return chat.Attachment{
-		ID:          r.ID,
-		TenantID:    r.TenantID,
-		MessageID:   r.MessageID,
-		UploaderID:  r.UploaderID,
-		Filename:    r.Filename,
-		ContentType: r.ContentType,
-		Size:        r.Size,
-		CreatedAt:   fromMicros(r.CreatedAt),
-		Image:       chat.StoredImage(int(r.ImageWidth), int(r.ImageHeight), r.ThumbnailType),
+		ID:               r.ID,
+		TenantID:         r.TenantID,
+		MessageID:        r.MessageID,
+		UploaderID:       r.UploaderID,
+		Filename:         r.Filename,
+		ContentType:      r.ContentType,
+		Size:             r.Size,
+		CreatedAt:        fromMicros(r.CreatedAt),
+		Image:            chat.StoredImage(int(r.ImageWidth), int(r.ImageHeight), r.ThumbnailType),
+		ThumbnailPending: chat.ThumbnailPending(r.ContentType, r.ThumbnailType),
 	}
 }
 
@@ -415,6 +416,18 @@ func (s *Store) AttachmentThumbnail(ctx context.Context, tenantID, id int64) ([]
 		data = []byte{}
 	}
 	return data, nil
+}
+
+func (s *Store) AttachmentThumbnailSet(ctx context.Context, tenantID, id int64, img *chat.Image, thumbnail []byte) error {
+	p := db.AttachmentThumbnailSetParams{TenantID: tenantID, ID: id, ThumbnailType: chat.NoThumbnail}
+	if img != nil {
+		if thumbnail == nil {
+			thumbnail = []byte{}
+		}
+		p.ImageWidth, p.ImageHeight = int64(img.Width), int64(img.Height)
+		p.ThumbnailType, p.Thumbnail = img.ThumbnailType, thumbnail
+	}
+	return translate(s.write.AttachmentThumbnailSet(ctx, p), "attachment")
 }
 
 func (s *Store) AttachmentDeleteUnlinked(ctx context.Context, before time.Time) (int64, error) {

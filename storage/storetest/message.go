@@ -67,6 +67,7 @@ func testMessages(t *testing.T, e Engine) {
 		{name: "SearchFilter", fn: testMessageSearchFilter},
 		{name: "Attachments", fn: testMessageAttachments},
 		{name: "AttachmentThumbnail", fn: testMessageAttachmentThumbnail},
+		{name: "AttachmentThumbnailSet", fn: testMessageAttachmentThumbnailSet},
 		// The clean-up spans tenants.
 		{name: "AttachmentDeleteUnlinked", fn: testMessageAttachmentDeleteUnlinked, own: true},
 		{name: "Drafts", fn: testMessageDrafts},
@@ -923,5 +924,59 @@ func testMessageAttachmentThumbnail(t *testing.T, s chat.Store) {
 	// A deleted message takes the thumbnail with the file.
 	NoErr(t, s.MessageDelete(ctx, a.Tenant.ID, m.ID, Now()), "MessageDelete")
 	_, err = s.AttachmentThumbnail(ctx, a.Tenant.ID, att.ID)
+	WantNotFound(t, err)
+}
+
+// testMessageAttachmentThumbnailSet: an image stored without a thumbnail
+// (uploaded before thumbnails) is pending until one is recorded, or that
+// none can be made; only a pending one of the tenant changes, once.
+func testMessageAttachmentThumbnailSet(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	a := newThreadFixture(t, s, "thumbset-a")
+	b := newThreadFixture(t, s, "thumbset-b")
+	create := func(name, ct string) chat.Attachment {
+		att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: name, ContentType: ct}
+		NoErr(t, s.AttachmentCreate(ctx, &att, []byte("old bytes"), nil), "AttachmentCreate "+name)
+		return att
+	}
+	old, broken, doc := create("old.png", "image/png"), create("broken.jpg", "image/jpeg"), create("a.pdf", "application/pdf")
+	get := func(id int64) chat.Attachment {
+		got, err := s.AttachmentGet(ctx, a.Tenant.ID, id)
+		NoErr(t, err, "AttachmentGet")
+		return got
+	}
+	if !get(old.ID).ThumbnailPending || get(old.ID).Image != nil || get(doc.ID).ThumbnailPending {
+		t.Fatalf("pending: old %+v, pdf %+v", get(old.ID), get(doc.ID))
+	}
+	_, err := s.AttachmentThumbnail(ctx, a.Tenant.ID, old.ID)
+	WantNotFound(t, err)
+
+	img := &chat.Image{Width: 300, Height: 200, ThumbnailType: "image/jpeg"}
+	thumb := []byte("a thumbnail")
+	// Another tenant's id changes nothing.
+	NoErr(t, s.AttachmentThumbnailSet(ctx, b.Tenant.ID, old.ID, img, thumb), "AttachmentThumbnailSet other tenant")
+	if !get(old.ID).ThumbnailPending {
+		t.Fatal("another tenant recorded a thumbnail")
+	}
+	NoErr(t, s.AttachmentThumbnailSet(ctx, a.Tenant.ID, old.ID, img, thumb), "AttachmentThumbnailSet")
+	if got := get(old.ID); got.ThumbnailPending || got.Image == nil || *got.Image != *img {
+		t.Fatalf("after the set: %+v", got)
+	}
+	data, err := s.AttachmentThumbnail(ctx, a.Tenant.ID, old.ID)
+	NoErr(t, err, "AttachmentThumbnail")
+	if !bytes.Equal(data, thumb) {
+		t.Fatalf("thumbnail %q", data)
+	}
+	// The first writer wins: a second (a racing node) changes nothing.
+	NoErr(t, s.AttachmentThumbnailSet(ctx, a.Tenant.ID, old.ID, &chat.Image{Width: 1, Height: 1, ThumbnailType: "image/png"}, []byte("x")), "second set")
+	if got := get(old.ID); *got.Image != *img {
+		t.Fatalf("a second set changed it: %+v", got.Image)
+	}
+	// None can be made: no longer pending, still no image.
+	NoErr(t, s.AttachmentThumbnailSet(ctx, a.Tenant.ID, broken.ID, nil, nil), "AttachmentThumbnailSet none")
+	if got := get(broken.ID); got.ThumbnailPending || got.Image != nil {
+		t.Fatalf("after none: %+v", got)
+	}
+	_, err = s.AttachmentThumbnail(ctx, a.Tenant.ID, broken.ID)
 	WantNotFound(t, err)
 }

@@ -52,6 +52,7 @@ var areas = []struct {
 	{"notification", testNotifications},
 	{"push", testPush},
 	{"reaction", testReactions},
+	{"reply mail", testReplyMail},
 	{"session", testSession},
 	{"tenant", testTenant},
 	{"topic post", testTopicPost},

@@ -160,6 +160,14 @@ ORDER BY id;
 UPDATE attachments SET message_id = @message_id
 WHERE tenant_id = @tenant_id AND id = ANY(@ids::bigint[]) AND message_id IS NULL;
 
+-- name: AttachmentThumbnailSet :exec
+-- Records the thumbnail made later for an image uploaded before
+-- thumbnails (or NoThumbnail when none can be made); the first writer
+-- wins, a racing node made the same one.
+UPDATE attachments SET image_width = @image_width, image_height = @image_height,
+    thumbnail_type = @thumbnail_type, thumbnail = sqlc.narg(thumbnail)
+WHERE tenant_id = @tenant_id AND id = @id AND thumbnail_type = '';
+
 -- name: AttachmentDeleteByMessage :exec
 DELETE FROM attachments WHERE tenant_id = @tenant_id AND message_id = @message_id;
 

@@ -20,6 +20,7 @@ import { searchView } from './search.js';
 import { resetDrafts } from './drafts.js';
 import { startAlerts, stopAlerts, forgetDevice } from './alerts.js';
 import { installShortcuts } from './shortcuts.js';
+import { welcomeCard } from './welcome.js';
 import { queuePanel, queueView, messengerUsersView, cannedRepliesView, mayUseQueues, resetQueues } from './helpdesk.js';
 
 const app = document.getElementById('app');
@@ -244,7 +245,7 @@ function renderShell() {
     h('button', { type: 'button', id: 'logout', onclick: logout }, t('nav.logout')));
   const top = h('header', { class: 'topbar' },
     menuButton,
-    h('a', { href: '#/', class: 'brand' }, t('app.name'), h('span', { class: 'tenant' }, state.me.tenant.name)),
+    brand(),
     searchForm, conn, bell, langSwitch(), userMenu);
   const skip = h('a', { href: '#main', class: 'skip', onclick: (e) => { e.preventDefault(); main.focus(); } }, t('nav.skip'));
   replace(app, skip, h('div', { class: 'shell' }, top, h('div', { class: 'shell-body' }, sidebar, main)));
@@ -252,6 +253,15 @@ function renderShell() {
   renderSidebar();
   renderConn(socket.state, {});
   renderBell();
+}
+
+// brand is the product's name and the tenant's, the product's once when
+// the tenant has its name (the first-run tenant is called "Parley").
+function brand() {
+  const product = t('app.name');
+  const tenant = state.me.tenant.name || '';
+  const same = tenant.trim().toLowerCase() === product.toLowerCase();
+  return h('a', { href: '#/', class: 'brand', id: 'brand' }, product, same ? null : h('span', { class: 'tenant' }, tenant));
 }
 
 function toggleMenu(open) {
@@ -439,16 +449,22 @@ function route() {
   cleanup = homeView(shell.main);
 }
 
+// homeView greets the user; it is drawn again when the groups load (the
+// welcome's steps and the topic link depend on them).
 function homeView(main) {
-  const first = state.groups.flatMap((g) => g.topics)[0];
-  replace(main, h('section', { class: 'home' },
-    h('h1', null, t('home.welcome', { name: state.me.user.name })),
-    h('p', null, t('home.intro')),
-    h('ul', { class: 'home-links' },
-      h('li', null, h('a', { href: '#/new', class: 'button primary' }, t('nav.newmessage'))),
-      first ? h('li', null, h('a', { href: '#/topic/' + first.id, class: 'button' }, t('home.opentopic', { name: first.name }))) : null,
-      h('li', null, h('a', { href: '#/conversations', class: 'button' }, t('home.allconvs'))))));
-  return null;
+  const draw = () => {
+    const first = state.groups.flatMap((g) => g.topics)[0];
+    replace(main, h('section', { class: 'home' },
+      h('h1', { tabindex: '-1' }, t('home.welcome', { name: state.me.user.name })),
+      h('p', null, t('home.intro')),
+      welcomeCard(() => main.querySelector('h1')?.focus()),
+      h('ul', { class: 'home-links' },
+        h('li', null, h('a', { href: '#/new', class: 'button primary' }, t('nav.newmessage'))),
+        first ? h('li', null, h('a', { href: '#/topic/' + first.id, class: 'button' }, t('home.opentopic', { name: first.name }))) : null,
+        h('li', null, h('a', { href: '#/conversations', class: 'button' }, t('home.allconvs'))))));
+  };
+  draw();
+  return bus.on('groups', draw);
 }
 
 window.addEventListener('hashchange', () => {

@@ -55,7 +55,26 @@ export function fileKind(a) {
 // that downloads.
 export function attachmentList(atts) {
   const images = atts.filter((a) => a.image);
-  return h('ul', { class: 'attachments' }, atts.map((a) => (a.image ? imageItem(a, images) : fileCard(a))));
+  return h('ul', { class: 'attachments' }, atts.map((a) => {
+    if (a.image) return imageItem(a, images);
+    return a.thumbnail_pending ? pendingImage(a) : fileCard(a);
+  }));
+}
+
+// pendingImage is an image uploaded before thumbnails: a card at first,
+// while the server makes its thumbnail on this first request; the card
+// becomes the thumbnail when it loads (and stays a card when none can be
+// made). Its full size is known from the next load of the thread.
+function pendingImage(a) {
+  const card = fileCard(a);
+  const probe = new Image();
+  probe.onload = () => {
+    if (!card.isConnected) return;
+    const shown = { ...a, image: { width: probe.naturalWidth, height: probe.naturalHeight, sizeUnknown: true }, thumbnail_pending: false };
+    card.replaceWith(imageItem(shown, [shown]));
+  };
+  probe.src = thumbnailURL(a.id);
+  return card;
 }
 
 function imageItem(a, images) {
@@ -98,7 +117,8 @@ export function openViewer(a, images = [a], opener = null) {
     full.onload = () => { if (images[i] === cur) img.src = full.src; };
     full.src = attachmentURL(cur.id);
     img.alt = cur.filename;
-    caption.textContent = cur.filename + ' · ' + cur.image.width + '×' + cur.image.height + ' · ' + fileSize(cur.size || 0);
+    const dims = cur.image.sizeUnknown ? '' : cur.image.width + '×' + cur.image.height + ' · ';
+    caption.textContent = cur.filename + ' · ' + dims + fileSize(cur.size || 0);
     download.href = attachmentURL(cur.id);
     download.setAttribute('download', cur.filename);
   }

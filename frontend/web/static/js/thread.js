@@ -15,6 +15,7 @@ import { loadDraft, saveDraft, discardDraft } from './drafts.js';
 import { attachmentList, uploadItem, acceptFiles } from './files.js';
 import { reactionBar, reactButton, reactionKey } from './reactions.js';
 import { avatar } from './avatar.js';
+import { actionMenu, touchScreen } from './msgmenu.js';
 import { cannedPicker, mayUseQueues } from './helpdesk.js';
 import { followNotes, withNotes, noteLabel, modeSwitch } from './notes.js';
 
@@ -229,11 +230,14 @@ class ThreadView {
     }
     if (!m.deleted_at && !m.internal) parts.push(reactionBar(m, (text) => this.showNotice(text)));
     const actions = this.messageActions(m);
-    if (actions.length) parts.push(h('div', { class: 'msg-actions' }, actions));
+    const touch = actions.length > 0 && touchScreen();
+    if (actions.length && !touch) parts.push(h('div', { class: 'msg-actions' }, actions));
     // A note's seq counts its own channel: it is kept off data-seq, which
     // finds the conversation's messages.
-    return h('article', { class: ['msg', own && 'own', m.deleted_at && 'deleted', m.edited_at && 'is-edited', m.internal && 'note'], id: 'm-' + m.id,
+    const node = h('article', { class: ['msg', own && 'own', m.deleted_at && 'deleted', m.edited_at && 'is-edited', m.internal && 'note'], id: 'm-' + m.id,
       data: m.internal ? { id: m.id, note: '1' } : { id: m.id, seq: m.seq }, tabindex: '-1' }, parts);
+    if (touch) node.appendChild(actionMenu(node, actions));
+    return node;
   }
 
   replyRef(m) {
@@ -1081,26 +1085,36 @@ class Composer {
     this.uploadList.appendChild(u.el);
   }
 
+  // threadOf is the thread holding message id: a note is in the
+  // conversation's note thread.
+  threadOf(id) {
+    return this.noteTh?.msgs.has(id) ? this.noteTh : this.th;
+  }
+
+  // saveEdit leaves edit mode at once, giving back what was being written
+  // before, and then saves: whatever is typed while the edit is on its way
+  // stays (restoring the composer when the answer came used to wipe it).
+  // A refused edit comes back into the composer when it is still empty.
+  async saveEdit(id, body) {
+    this.cancelMode();
+    try {
+      const ack = await socket.request({ type: 'edit', message_id: id, body });
+      const eth = this.threadOf(id);
+      const cur = eth.msgs.get(id);
+      if (ack.message && cur && !cur.deleted_at) eth.apply({ ...ack.message, seq: cur.seq }, null);
+      bus.emit('thread:' + this.th.channel);
+    } catch (e) {
+      const cur = this.threadOf(id).msgs.get(id);
+      if (cur && !this.input.value && !this.editId) this.edit({ ...cur, body });
+      this.error.textContent = errorText(e);
+    }
+  }
+
   async submit() {
     const body = this.input.value;
     this.error.textContent = '';
     if (this.editId) {
-      const id = this.editId;
-      if (!body.trim()) return;
-      this.send.disabled = true;
-      try {
-        const ack = await socket.request({ type: 'edit', message_id: id, body });
-        const eth = this.noteTh?.msgs.has(id) ? this.noteTh : this.th;
-        const cur = eth.msgs.get(id);
-        if (ack.message && cur && !cur.deleted_at) eth.apply({ ...ack.message, seq: cur.seq }, null);
-        this.editId = null;
-        this.input.value = this.savedBody || '';
-        this.cancelMode();
-        bus.emit('thread:' + this.th.channel);
-      } catch (e) {
-        this.error.textContent = errorText(e);
-      }
-      this.send.disabled = false;
+      if (body.trim()) this.saveEdit(this.editId, body);
       return;
     }
     if (this.uploads.some((u) => !u.id && !u.error)) {

@@ -232,6 +232,36 @@ func (q *Queries) AttachmentThumbnail(ctx context.Context, arg AttachmentThumbna
 	return thumbnail, err
 }
 
+const attachmentThumbnailSet = `-- name: AttachmentThumbnailSet :exec
+UPDATE attachments SET image_width = $1, image_height = $2,
+    thumbnail_type = $3, thumbnail = $4
+WHERE tenant_id = $5 AND id = $6 AND thumbnail_type = ''
+`
+
+type AttachmentThumbnailSetParams struct {
+	ImageWidth    int32
+	ImageHeight   int32
+	ThumbnailType string
+	Thumbnail     []byte
+	TenantID      int64
+	ID            int64
+}
+
+// Records the thumbnail made later for an image uploaded before
+// thumbnails (or NoThumbnail when none can be made); the first writer
+// wins, a racing node made the same one.
+func (q *Queries) AttachmentThumbnailSet(ctx context.Context, arg AttachmentThumbnailSetParams) error {
+	_, err := q.db.Exec(ctx, attachmentThumbnailSet,
+		arg.ImageWidth,
+		arg.ImageHeight,
+		arg.ThumbnailType,
+		arg.Thumbnail,
+		arg.TenantID,
+		arg.ID,
+	)
+	return err
+}
+
 const channelEventInsert = `-- name: ChannelEventInsert :execrows
 INSERT INTO channel_events (tenant_id, channel_kind, channel_id, seq, type, message_id, created_at)
 SELECT $1, $2, $3, $4, $5, m.id, $6

@@ -244,6 +244,18 @@ type ReadState struct {
 	Seq         int64
 }
 
+type ReplyKey struct {
+	TenantID  int64
+	Secret    []byte
+	CreatedAt time.Time
+}
+
+type ReplyRevocation struct {
+	TenantID  int64
+	UserID    int64
+	NotBefore time.Time
+}
+
 type RetentionRun struct {
 	ID        int64
 	TenantID  int64

@@ -48,6 +48,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.attachmentThumbnailStmt, err = db.PrepareContext(ctx, attachmentThumbnail); err != nil {
 		return nil, fmt.Errorf("error preparing query AttachmentThumbnail: %w", err)
 	}
+	if q.attachmentThumbnailSetStmt, err = db.PrepareContext(ctx, attachmentThumbnailSet); err != nil {
+		return nil, fmt.Errorf("error preparing query AttachmentThumbnailSet: %w", err)
+	}
 	if q.brokerOutageClearStmt, err = db.PrepareContext(ctx, brokerOutageClear); err != nil {
 		return nil, fmt.Errorf("error preparing query BrokerOutageClear: %w", err)
 	}
@@ -333,6 +336,18 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.readStateSetStmt, err = db.PrepareContext(ctx, readStateSet); err != nil {
 		return nil, fmt.Errorf("error preparing query ReadStateSet: %w", err)
 	}
+	if q.replyKeyGetStmt, err = db.PrepareContext(ctx, replyKeyGet); err != nil {
+		return nil, fmt.Errorf("error preparing query ReplyKeyGet: %w", err)
+	}
+	if q.replyKeyInsertStmt, err = db.PrepareContext(ctx, replyKeyInsert); err != nil {
+		return nil, fmt.Errorf("error preparing query ReplyKeyInsert: %w", err)
+	}
+	if q.replyRevocationGetStmt, err = db.PrepareContext(ctx, replyRevocationGet); err != nil {
+		return nil, fmt.Errorf("error preparing query ReplyRevocationGet: %w", err)
+	}
+	if q.replyRevocationSetStmt, err = db.PrepareContext(ctx, replyRevocationSet); err != nil {
+		return nil, fmt.Errorf("error preparing query ReplyRevocationSet: %w", err)
+	}
 	if q.retentionRunInsertStmt, err = db.PrepareContext(ctx, retentionRunInsert); err != nil {
 		return nil, fmt.Errorf("error preparing query RetentionRunInsert: %w", err)
 	}
@@ -487,6 +502,11 @@ func (q *Queries) Close() error {
 	if q.attachmentThumbnailStmt != nil {
 		if cerr := q.attachmentThumbnailStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing attachmentThumbnailStmt: %w", cerr)
+		}
+	}
+	if q.attachmentThumbnailSetStmt != nil {
+		if cerr := q.attachmentThumbnailSetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing attachmentThumbnailSetStmt: %w", cerr)
 		}
 	}
 	if q.brokerOutageClearStmt != nil {
@@ -964,6 +984,26 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing readStateSetStmt: %w", cerr)
 		}
 	}
+	if q.replyKeyGetStmt != nil {
+		if cerr := q.replyKeyGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing replyKeyGetStmt: %w", cerr)
+		}
+	}
+	if q.replyKeyInsertStmt != nil {
+		if cerr := q.replyKeyInsertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing replyKeyInsertStmt: %w", cerr)
+		}
+	}
+	if q.replyRevocationGetStmt != nil {
+		if cerr := q.replyRevocationGetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing replyRevocationGetStmt: %w", cerr)
+		}
+	}
+	if q.replyRevocationSetStmt != nil {
+		if cerr := q.replyRevocationSetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing replyRevocationSetStmt: %w", cerr)
+		}
+	}
 	if q.retentionRunInsertStmt != nil {
 		if cerr := q.retentionRunInsertStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing retentionRunInsertStmt: %w", cerr)
@@ -1196,6 +1236,7 @@ type Queries struct {
 	attachmentLinkStmt                   *sql.Stmt
 	attachmentListByMessagesStmt         *sql.Stmt
 	attachmentThumbnailStmt              *sql.Stmt
+	attachmentThumbnailSetStmt           *sql.Stmt
 	brokerOutageClearStmt                *sql.Stmt
 	brokerOutageNodesStmt                *sql.Stmt
 	brokerOutageSetStmt                  *sql.Stmt
@@ -1291,6 +1332,10 @@ type Queries struct {
 	reactionListByMessagesStmt           *sql.Stmt
 	readStateListStmt                    *sql.Stmt
 	readStateSetStmt                     *sql.Stmt
+	replyKeyGetStmt                      *sql.Stmt
+	replyKeyInsertStmt                   *sql.Stmt
+	replyRevocationGetStmt               *sql.Stmt
+	replyRevocationSetStmt               *sql.Stmt
 	retentionRunInsertStmt               *sql.Stmt
 	retentionRunListStmt                 *sql.Stmt
 	roleDeleteStmt                       *sql.Stmt
@@ -1342,6 +1387,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		attachmentLinkStmt:                   q.attachmentLinkStmt,
 		attachmentListByMessagesStmt:         q.attachmentListByMessagesStmt,
 		attachmentThumbnailStmt:              q.attachmentThumbnailStmt,
+		attachmentThumbnailSetStmt:           q.attachmentThumbnailSetStmt,
 		brokerOutageClearStmt:                q.brokerOutageClearStmt,
 		brokerOutageNodesStmt:                q.brokerOutageNodesStmt,
 		brokerOutageSetStmt:                  q.brokerOutageSetStmt,
@@ -1437,6 +1483,10 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		reactionListByMessagesStmt:           q.reactionListByMessagesStmt,
 		readStateListStmt:                    q.readStateListStmt,
 		readStateSetStmt:                     q.readStateSetStmt,
+		replyKeyGetStmt:                      q.replyKeyGetStmt,
+		replyKeyInsertStmt:                   q.replyKeyInsertStmt,
+		replyRevocationGetStmt:               q.replyRevocationGetStmt,
+		replyRevocationSetStmt:               q.replyRevocationSetStmt,
 		retentionRunInsertStmt:               q.retentionRunInsertStmt,
 		retentionRunListStmt:                 q.retentionRunListStmt,
 		roleDeleteStmt:                       q.roleDeleteStmt,

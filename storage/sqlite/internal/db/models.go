@@ -243,6 +243,18 @@ type ReadState struct {
 	Seq         int64
 }
 
+type ReplyKey struct {
+	TenantID  int64
+	Secret    []byte
+	CreatedAt int64
+}
+
+type ReplyRevocation struct {
+	TenantID  int64
+	UserID    int64
+	NotBefore int64
+}
+
 type RetentionRun struct {
 	ID        int64
 	TenantID  int64
