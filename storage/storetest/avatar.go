@@ -7,13 +7,6 @@ import (
 	"parley/chat"
 )
 
-func testAvatars(t *testing.T, e Engine) {
-	runShared(t, e.New, []check{
-		{name: "SetGetDelete", fn: testAvatarSetGetDelete},
-		{name: "Tenants", fn: testAvatarTenants},
-	})
-}
-
 func testAvatarSetGetDelete(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	f := NewFixture(t, s, "avatar-set")
