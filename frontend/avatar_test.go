@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"mime/multipart"
 	"net/http"
 	"testing"
 
@@ -14,15 +13,7 @@ import (
 // avatarPut uploads data as the caller's avatar, as the settings page does.
 func avatarPut(t *testing.T, c *client, filename string, data []byte) response {
 	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, err := mw.CreateFormFile("file", filename)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = fw.Write(data)
-	_ = mw.Close()
-	return c.raw("PUT", "/api/v1/me/avatar", mw.FormDataContentType(), &buf)
+	return uploadTo(t, c, "PUT", "/api/v1/me/avatar", filename, data)
 }
 
 // TestAvatarHTTP: a user sets and removes their avatar; it is served as
@@ -32,9 +23,6 @@ func avatarPut(t *testing.T, c *client, filename string, data []byte) response {
 func TestAvatarHTTP(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	emp, admin, stranger := e.client(), e.client(), e.client()
-	emp.as(e.employee)
-	admin.as(e.admin)
 	op := chat.OperatorContext(t.Context())
 	other, err := e.svc.Directory.TenantCreate(op, chat.TenantInput{Name: "Other"})
 	if err != nil {
@@ -48,6 +36,9 @@ func TestAvatarHTTP(t *testing.T) {
 	if err := e.store.UserCreate(t.Context(), &outsider, passwordHash(t)); err != nil {
 		t.Fatal(err)
 	}
+	emp, admin, stranger := e.client(), e.client(), e.client()
+	emp.as(e.employee)
+	admin.as(e.admin)
 	stranger.as(outsider)
 
 	res := avatarPut(t, emp, "me.png", testPNG(t, 400, 300))

@@ -69,6 +69,13 @@ func convEnv(t *testing.T) (*env, chat.User, int64) {
 
 func upload(t *testing.T, c *client, filename string, data []byte) response {
 	t.Helper()
+	return uploadTo(t, c, "POST", "/api/v1/attachments", filename, data)
+}
+
+// uploadTo sends data as the "file" part of a multipart form, as the
+// browser's uploads do.
+func uploadTo(t *testing.T, c *client, method, path, filename string, data []byte) response {
+	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	fw, err := mw.CreateFormFile("file", filename)
@@ -77,7 +84,7 @@ func upload(t *testing.T, c *client, filename string, data []byte) response {
 	}
 	_, _ = fw.Write(data)
 	_ = mw.Close()
-	return c.raw("POST", "/api/v1/attachments", mw.FormDataContentType(), &buf)
+	return c.raw(method, path, mw.FormDataContentType(), &buf)
 }
 
 func TestConversationAPI(t *testing.T) {
