@@ -57,17 +57,18 @@ func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
 	createdAt := orNow(m.CreatedAt)
 	return s.inTx(ctx, func(tx *Store) error {
 		id, err := tx.q.MessageInsert(ctx, db.MessageInsertParams{
-			TenantID:    m.TenantID,
-			ChannelKind: string(m.Channel.Kind),
-			ChannelID:   m.Channel.ID,
-			Seq:         m.Seq,
-			AuthorID:    m.AuthorID,
-			ClientMsgID: clientID,
-			Kind:        string(kind),
-			Body:        m.Body,
-			ReplyToID:   m.ReplyToID,
-			Mentions:    nonNil(m.Mentions),
-			CreatedAt:   createdAt,
+			TenantID:       m.TenantID,
+			ChannelKind:    string(m.Channel.Kind),
+			ChannelID:      m.Channel.ID,
+			Seq:            m.Seq,
+			AuthorID:       m.AuthorID,
+			ClientMsgID:    clientID,
+			Kind:           string(kind),
+			Body:           m.Body,
+			ReplyToID:      m.ReplyToID,
+			Mentions:       nonNil(m.Mentions),
+			CreatedAt:      createdAt,
+			ExternalAuthor: m.ExternalAuthor,
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return sqlerr.Duplicate(nil, "message", sqlerr.KeyClientMsgID)
@@ -222,7 +223,7 @@ func (s *Store) eventsFromRows(ctx context.Context, tenantID int64, rows []db.Ch
 			ID: r.ID, TenantID: r.TenantID, ChannelKind: r.ChannelKind, ChannelID: r.ChannelID, Seq: r.Seq,
 			AuthorID: r.AuthorID, AuthorName: r.AuthorName, ClientMsgID: r.ClientMsgID, Kind: r.Kind,
 			Body: r.Body, ReplyToID: r.ReplyToID, Mentions: r.Mentions, EditedAt: r.EditedAt,
-			DeletedAt: r.DeletedAt, CreatedAt: r.CreatedAt,
+			DeletedAt: r.DeletedAt, CreatedAt: r.CreatedAt, ExternalAuthor: r.ExternalAuthor,
 		}))
 	}
 	if err := s.withAttachments(ctx, tenantID, msgs); err != nil {
@@ -317,19 +318,20 @@ func timeBound(t, unbounded time.Time) time.Time {
 
 func messageFromRow(r db.MessageGetRow) chat.Message {
 	m := chat.Message{
-		ID:         r.ID,
-		TenantID:   r.TenantID,
-		Channel:    chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID},
-		Seq:        r.Seq,
-		AuthorID:   r.AuthorID,
-		AuthorName: r.AuthorName,
-		Kind:       chat.MessageKind(r.Kind),
-		Body:       r.Body,
-		ReplyToID:  r.ReplyToID,
-		Mentions:   nilIfEmpty(r.Mentions),
-		EditedAt:   r.EditedAt,
-		DeletedAt:  r.DeletedAt,
-		CreatedAt:  r.CreatedAt,
+		ID:             r.ID,
+		TenantID:       r.TenantID,
+		Channel:        chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID},
+		Seq:            r.Seq,
+		AuthorID:       r.AuthorID,
+		AuthorName:     r.AuthorName,
+		Kind:           chat.MessageKind(r.Kind),
+		Body:           r.Body,
+		ReplyToID:      r.ReplyToID,
+		Mentions:       nilIfEmpty(r.Mentions),
+		EditedAt:       r.EditedAt,
+		DeletedAt:      r.DeletedAt,
+		CreatedAt:      r.CreatedAt,
+		ExternalAuthor: r.ExternalAuthor,
 	}
 	if r.ClientMsgID != nil {
 		m.ClientMsgID = *r.ClientMsgID
