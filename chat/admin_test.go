@@ -104,25 +104,7 @@ var testPasswordHash = func() func(t *testing.T) string {
 // Authenticate builds it.
 func (w *adminWorld) as(t *testing.T, u chat.User) context.Context {
 	t.Helper()
-	u, err := w.store.UserGet(t.Context(), u.TenantID, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roles, err := w.store.RoleList(t.Context(), u.TenantID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &chat.Principal{TenantID: u.TenantID, UserID: u.ID, Name: u.Name, Superuser: u.Superuser,
-		RoleIDs: u.RoleIDs, CompanyIDs: u.CompanyIDs}
-	for _, r := range roles {
-		if slices.Contains(u.RoleIDs, r.ID) {
-			if r.Key != "" {
-				p.RoleKeys = append(p.RoleKeys, r.Key)
-			}
-			p.Handler = p.Handler || r.Handler
-		}
-	}
-	return chat.WithPrincipal(t.Context(), p)
+	return actingAs(t, w.svc, u)
 }
 
 // login opens a real session for u and returns its id.

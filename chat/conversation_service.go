@@ -726,11 +726,7 @@ func (s *ConversationService) peopleNames(ctx context.Context, st Store, tenantI
 	if err != nil {
 		return nil, err
 	}
-	names := make(map[int64]string, len(users))
-	for _, u := range users {
-		names[u.ID] = u.Name
-	}
-	return names, nil
+	return namesByID(users), nil
 }
 
 func actionsFor(p *Principal, c Conversation, companyVisibility bool) ConversationActions {

@@ -81,21 +81,7 @@ func (w *cvWorld) setVisibility(t *testing.T, tn *cvTenant, on bool) {
 // as returns a context carrying u's principal, built as Authenticate does.
 func (w *cvWorld) as(t *testing.T, u chat.User) context.Context {
 	t.Helper()
-	u, err := w.st.UserGet(t.Context(), u.TenantID, u.ID)
-	storetest.NoErr(t, err, "UserGet")
-	roles, err := w.st.RoleList(t.Context(), u.TenantID)
-	storetest.NoErr(t, err, "RoleList")
-	p := &chat.Principal{TenantID: u.TenantID, UserID: u.ID, Name: u.Name, Locale: u.Locale, Superuser: u.Superuser,
-		RoleIDs: u.RoleIDs, CompanyIDs: u.CompanyIDs}
-	for _, r := range roles {
-		if slices.Contains(u.RoleIDs, r.ID) {
-			if r.Key != "" {
-				p.RoleKeys = append(p.RoleKeys, r.Key)
-			}
-			p.Handler = p.Handler || r.Handler
-		}
-	}
-	return chat.WithPrincipal(t.Context(), p)
+	return actingAs(t, w.svc, u)
 }
 
 // create starts a conversation as u in tn's category.

@@ -3,10 +3,10 @@ package chat_test
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"parley/chat"
 	"parley/storage/storetest"
@@ -34,18 +34,28 @@ func newCoreWorld(t *testing.T, st chat.Store) *coreWorld {
 
 func (w *coreWorld) as(t *testing.T, u chat.User) context.Context {
 	t.Helper()
-	p := &chat.Principal{TenantID: u.TenantID, UserID: u.ID, Name: u.Name, RoleIDs: u.RoleIDs, CompanyIDs: u.CompanyIDs}
-	for _, r := range w.f.Roles {
-		if slices.Contains(u.RoleIDs, r.ID) {
-			p.RoleKeys = append(p.RoleKeys, r.Key)
-			p.Handler = p.Handler || r.Handler
-		}
-	}
-	return chat.WithPrincipal(t.Context(), p)
+	return actingAs(t, w.svc, u)
 }
 
 func onCoreEngines(t *testing.T, fn func(t *testing.T, w *coreWorld)) {
 	onEngines(t, func(t *testing.T, e engine) { fn(t, newCoreWorld(t, e.open(t))) })
+}
+
+// wantGapFreeReplay fails t unless ch replays exactly n events with the
+// seqs 1 to n, each carrying its own message, and returns them.
+func (w *coreWorld) wantGapFreeReplay(t *testing.T, ch chat.Channel, n int) []chat.ChannelEvent {
+	t.Helper()
+	evs, last, err := w.svc.Messages.Events(w.as(t, w.member), ch, 0, chat.MaxReplayPage)
+	coreNoErr(t, err, "events")
+	if last != int64(n) || len(evs) != n {
+		t.Fatalf("last seq %d, %d events; want %d", last, len(evs), n)
+	}
+	for i, ev := range evs {
+		if ev.Seq != int64(i+1) || ev.Message.Seq != ev.Seq {
+			t.Fatalf("event %d: seq %d message seq %d", i, ev.Seq, ev.Message.Seq)
+		}
+	}
+	return evs
 }
 
 func coreNoErr(t *testing.T, err error, what string) {
@@ -131,36 +141,24 @@ func TestPublishConcurrentGapFree(t *testing.T) {
 	onCoreEngines(t, func(t *testing.T, w *coreWorld) {
 		ch := chat.TopicChannel(w.topic.ID)
 		const n = 40
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
+		authors := []context.Context{w.as(t, w.member), w.as(t, w.other)}
+		var g errgroup.Group
 		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				u := []chat.User{w.member, w.other}[i%2]
+			g.Go(func() error {
 				// Each id is sent twice: retries must not add messages.
 				for range 2 {
-					if _, err := w.svc.Messages.Publish(w.as(t, u), chat.PublishInput{Channel: ch, Body: "m", ClientMsgID: fmt.Sprint("id-", i)}); err != nil {
-						errs <- err
+					in := chat.PublishInput{Channel: ch, Body: "m", ClientMsgID: fmt.Sprint("id-", i)}
+					if _, err := w.svc.Messages.Publish(authors[i%2], in); err != nil {
+						return err
 					}
 				}
-			}()
+				return nil
+			})
 		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
+		if err := g.Wait(); err != nil {
 			t.Fatal(err)
 		}
-		evs, last, err := w.svc.Messages.Events(w.as(t, w.member), ch, 0, 500)
-		coreNoErr(t, err, "events")
-		if last != n || len(evs) != n {
-			t.Fatalf("last %d, %d events; want %d", last, len(evs), n)
-		}
-		for i, ev := range evs {
-			if ev.Seq != int64(i+1) || ev.Message.Seq != ev.Seq {
-				t.Fatalf("event %d has seq %d (message seq %d)", i, ev.Seq, ev.Message.Seq)
-			}
-		}
+		w.wantGapFreeReplay(t, ch, n)
 	})
 }
 

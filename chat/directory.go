@@ -137,11 +137,7 @@ func (s *DirectoryService) UserNames(ctx context.Context, ids []int64) (map[int6
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]string, len(users))
-	for _, u := range users {
-		out[u.ID] = u.Name
-	}
-	return out, nil
+	return namesByID(users), nil
 }
 
 // visibleUsers is the rule of VisibleUsers, returning the users.

@@ -10,6 +10,12 @@ func (s *Service) QueuedPosts() int {
 	return len(s.poster.pending)
 }
 
+// PrincipalFor is the principal Authenticate builds for an active user, so
+// that tests act as a user without opening a session.
+func (s *core) PrincipalFor(ctx context.Context, tenantID, userID int64) (*Principal, error) {
+	return s.principalFor(ctx, tenantID, userID)
+}
+
 // RenderThumbnail runs the upload's thumbnailer on data of type ct.
 func RenderThumbnail(ct string, data []byte) (*Image, []byte, error) {
 	return newThumbnailer().render(context.Background(), ct, data)

@@ -35,9 +35,7 @@ func TestReplyByEmailExternal(t *testing.T) {
 			t.Fatalf("external messages after the reply: %+v", got)
 		}
 		// The handler hears of it as of a customer comment.
-		w.step(t)
-		w.clock.Advance(ntDelay)
-		w.step(t)
+		w.stepThroughDelay(t)
 		w.wantOutcome(t, got[0].ID, f.Handler, chat.OutcomeSent)
 		// The same mail again: stored once.
 		wantSMTPCode(t, "the same mail again", w.send(t, auditor, replyTo, raw), 0)

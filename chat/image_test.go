@@ -422,68 +422,74 @@ func TestThumbnailAccess(t *testing.T) {
 // it as an image. A bomb stored then is refused from its header and
 // marked, a file that does not decode too; whoever may not see the file
 // never starts the work.
+//
+// Not parallel, engines in turn: the allocation bound reads the process's
+// allocation counter, which parallel tests would add to.
 func TestThumbnailBackfill(t *testing.T) {
-	t.Parallel()
-	onEngines(t, func(t *testing.T, e engine) {
-		w := newCvWorld(t, e.open(t), chat.Config{})
-		a := w.a
-		stored := func(name, ct string, data []byte) chat.Attachment {
-			att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: name, ContentType: ct}
-			storetest.NoErr(t, w.st.AttachmentCreate(t.Context(), &att, data, nil), "AttachmentCreate "+name)
-			return att
-		}
-		photo := stored("photo.png", "image/png", pngWithExif(t, markedImage(200, 100), 6, "GPS secret"))
-		bomb := stored("bomb.png", "image/png", bombPNG(60000, 60000))
-		broken := stored("broken.png", "image/png", bombPNG(10, 10))
-		w.create(t, a, a.EmployeeA, chat.NewConversationInput{AttachmentIDs: []int64{photo.ID, bomb.ID, broken.ID}})
-		if !mustAttachment(t, w, a, photo.ID).ThumbnailPending {
-			t.Fatal("an image without a thumbnail is not pending")
-		}
-		_, _, err := w.svc.Messages.OpenThumbnail(w.as(t, w.b.Admin), photo.ID)
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) { thumbnailBackfill(t, e) })
+	}
+}
+
+func thumbnailBackfill(t *testing.T, e engine) {
+	w := newCvWorld(t, e.open(t), chat.Config{})
+	a := w.a
+	stored := func(name, ct string, data []byte) chat.Attachment {
+		att := chat.Attachment{TenantID: a.Tenant.ID, UploaderID: a.EmployeeA.ID, Filename: name, ContentType: ct}
+		storetest.NoErr(t, w.st.AttachmentCreate(t.Context(), &att, data, nil), "AttachmentCreate "+name)
+		return att
+	}
+	photo := stored("photo.png", "image/png", pngWithExif(t, markedImage(200, 100), 6, "GPS secret"))
+	bomb := stored("bomb.png", "image/png", bombPNG(60000, 60000))
+	broken := stored("broken.png", "image/png", bombPNG(10, 10))
+	w.create(t, a, a.EmployeeA, chat.NewConversationInput{AttachmentIDs: []int64{photo.ID, bomb.ID, broken.ID}})
+	if !mustAttachment(t, w, a, photo.ID).ThumbnailPending {
+		t.Fatal("an image without a thumbnail is not pending")
+	}
+	_, _, err := w.svc.Messages.OpenThumbnail(w.as(t, w.b.Admin), photo.ID)
+	storetest.WantNotFound(t, err)
+	if !mustAttachment(t, w, a, photo.ID).ThumbnailPending {
+		t.Fatal("another tenant's request made the thumbnail")
+	}
+
+	got, thumb, err := w.svc.Messages.OpenThumbnail(w.as(t, a.Handler), photo.ID)
+	storetest.NoErr(t, err, "OpenThumbnail")
+	m := decodeThumb(t, got.Image, thumb)
+	if got.Image.Width != 100 || got.Image.Height != 200 || m.Bounds().Dx() != 100 || !isRed(m.At(94, 5)) {
+		t.Fatalf("backfilled %+v, %v, top-right %v", got.Image, m.Bounds(), m.At(94, 5))
+	}
+	if bytes.Contains(thumb, []byte("GPS secret")) {
+		t.Fatal("the backfilled thumbnail kept the metadata")
+	}
+	after := mustAttachment(t, w, a, photo.ID)
+	if after.ThumbnailPending || after.Image == nil || *after.Image != *got.Image {
+		t.Fatalf("stored after the backfill: %+v", after)
+	}
+	_, again, err := w.svc.Messages.OpenThumbnail(w.as(t, a.EmployeeA), photo.ID)
+	if err != nil || !bytes.Equal(again, thumb) {
+		t.Fatalf("second request: %d bytes, %v", len(again), err)
+	}
+
+	// An upload that does not decode is a file at once, never pending.
+	up, err := w.svc.Messages.UploadAttachment(w.as(t, a.EmployeeA), "damaged.png", bytes.NewReader(bombPNG(10, 10)))
+	storetest.NoErr(t, err, "upload a damaged png")
+	if st := mustAttachment(t, w, a, up.ID); up.ThumbnailPending || up.Image != nil || st.ThumbnailPending || st.Image != nil {
+		t.Fatalf("a damaged upload: answered %+v, stored %+v", up, st)
+	}
+
+	for _, att := range []chat.Attachment{bomb, broken} {
+		var before, later runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, _, err := w.svc.Messages.OpenThumbnail(w.as(t, a.Handler), att.ID)
+		runtime.ReadMemStats(&later)
 		storetest.WantNotFound(t, err)
-		if !mustAttachment(t, w, a, photo.ID).ThumbnailPending {
-			t.Fatal("another tenant's request made the thumbnail")
+		if d := later.TotalAlloc - before.TotalAlloc; d > 16<<20 {
+			t.Errorf("%s: trying it allocated %d bytes", att.Filename, d)
 		}
-
-		got, thumb, err := w.svc.Messages.OpenThumbnail(w.as(t, a.Handler), photo.ID)
-		storetest.NoErr(t, err, "OpenThumbnail")
-		m := decodeThumb(t, got.Image, thumb)
-		if got.Image.Width != 100 || got.Image.Height != 200 || m.Bounds().Dx() != 100 || !isRed(m.At(94, 5)) {
-			t.Fatalf("backfilled %+v, %v, top-right %v", got.Image, m.Bounds(), m.At(94, 5))
+		if st := mustAttachment(t, w, a, att.ID); st.ThumbnailPending || st.Image != nil {
+			t.Errorf("%s is still pending: %+v", att.Filename, st)
 		}
-		if bytes.Contains(thumb, []byte("GPS secret")) {
-			t.Fatal("the backfilled thumbnail kept the metadata")
-		}
-		after := mustAttachment(t, w, a, photo.ID)
-		if after.ThumbnailPending || after.Image == nil || *after.Image != *got.Image {
-			t.Fatalf("stored after the backfill: %+v", after)
-		}
-		_, again, err := w.svc.Messages.OpenThumbnail(w.as(t, a.EmployeeA), photo.ID)
-		if err != nil || !bytes.Equal(again, thumb) {
-			t.Fatalf("second request: %d bytes, %v", len(again), err)
-		}
-
-		// An upload that does not decode is a file at once, never pending.
-		up, err := w.svc.Messages.UploadAttachment(w.as(t, a.EmployeeA), "damaged.png", bytes.NewReader(bombPNG(10, 10)))
-		storetest.NoErr(t, err, "upload a damaged png")
-		if st := mustAttachment(t, w, a, up.ID); up.ThumbnailPending || up.Image != nil || st.ThumbnailPending || st.Image != nil {
-			t.Fatalf("a damaged upload: answered %+v, stored %+v", up, st)
-		}
-
-		for _, att := range []chat.Attachment{bomb, broken} {
-			var before, later runtime.MemStats
-			runtime.ReadMemStats(&before)
-			_, _, err := w.svc.Messages.OpenThumbnail(w.as(t, a.Handler), att.ID)
-			runtime.ReadMemStats(&later)
-			storetest.WantNotFound(t, err)
-			if d := later.TotalAlloc - before.TotalAlloc; d > 16<<20 {
-				t.Errorf("%s: trying it allocated %d bytes", att.Filename, d)
-			}
-			if st := mustAttachment(t, w, a, att.ID); st.ThumbnailPending || st.Image != nil {
-				t.Errorf("%s is still pending: %+v", att.Filename, st)
-			}
-		}
-	})
+	}
 }
 
 func mustAttachment(t *testing.T, w *cvWorld, tn *cvTenant, id int64) chat.Attachment {

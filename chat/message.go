@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -376,9 +377,6 @@ func (s *MessageService) changeMessage(ctx context.Context, id int64, typ EventT
 		if !own && !adminDelete {
 			return Errorf(EForbidden, "you can change only your own messages")
 		}
-		if evSeq, err = tx.ChannelNextSeq(ctx, p.TenantID, old.Channel); err != nil {
-			return err
-		}
 		now := s.clock.Now()
 		if typ == EventMessageEdited {
 			err = tx.MessageEdit(ctx, p.TenantID, id, body, now)
@@ -388,18 +386,13 @@ func (s *MessageService) changeMessage(ctx context.Context, id int64, typ EventT
 		if err != nil {
 			return err
 		}
-		if err := tx.ChannelEventInsert(ctx, p.TenantID, old.Channel, evSeq, typ, id, now); err != nil {
-			return err
-		}
-		m, err = tx.MessageGet(ctx, p.TenantID, id)
+		m, evSeq, err = recordMessageEvent(ctx, tx, p.TenantID, old, typ, now)
 		return err
 	})
 	if err != nil {
 		return Message{}, err
 	}
-	msgs := []Message{m}
-	s.fillAuthors(ctx, p.TenantID, msgs)
-	m = msgs[0]
+	m = s.withAuthor(ctx, p.TenantID, m)
 	s.publish(ctx, Event{Channel: m.Channel, Type: typ, Seq: evSeq, Data: m})
 	return m, nil
 }
@@ -408,19 +401,29 @@ func (s *MessageService) changeMessage(ctx context.Context, id int64, typ EventT
 // current state of its message, and returns the channel's last seq.
 // Errors: EUnauthenticated, ENotFound, EInvalid.
 func (s *MessageService) Events(ctx context.Context, ch Channel, since int64, limit int) ([]ChannelEvent, int64, error) {
-	if err := s.Authorize(ctx, ch); err != nil {
+	p, err := s.historyReader(ctx, ch)
+	if err != nil {
 		return nil, 0, err
 	}
-	if !ch.Persisted() {
-		return nil, 0, Errorf(EInvalid, "%s has no history", ch)
-	}
-	p := PrincipalFrom(ctx)
 	last, err := s.store.ChannelLastSeq(ctx, p.TenantID, ch)
 	if err != nil {
 		return nil, 0, err
 	}
 	evs, err := s.ResyncEvents(ctx, p.TenantID, ch, since, limit)
 	return evs, last, err
+}
+
+// historyReader returns the caller when they may read ch and ch keeps a
+// history (a persisted channel). Errors: EUnauthenticated, ENotFound,
+// EInvalid.
+func (s *MessageService) historyReader(ctx context.Context, ch Channel) (*Principal, error) {
+	if err := s.Authorize(ctx, ch); err != nil {
+		return nil, err
+	}
+	if !ch.Persisted() {
+		return nil, Errorf(EInvalid, "%s has no history", ch)
+	}
+	return PrincipalFrom(ctx), nil
 }
 
 // ResyncEvents replays events without an authorization check. Only for the
@@ -458,13 +461,10 @@ func (s *MessageService) withAuthors(ctx context.Context, tenantID int64, evs []
 // History returns up to limit messages older than beforeSeq (0: the
 // newest), newest first. Errors: EUnauthenticated, ENotFound, EInvalid.
 func (s *MessageService) History(ctx context.Context, ch Channel, beforeSeq int64, limit int) ([]Message, error) {
-	if err := s.Authorize(ctx, ch); err != nil {
+	p, err := s.historyReader(ctx, ch)
+	if err != nil {
 		return nil, err
 	}
-	if !ch.Persisted() {
-		return nil, Errorf(EInvalid, "%s has no history", ch)
-	}
-	p := PrincipalFrom(ctx)
 	msgs, err := s.store.MessageHistory(ctx, p.TenantID, ch, max(beforeSeq, 0), clampPage(limit))
 	if err != nil {
 		return nil, err
@@ -478,13 +478,10 @@ func (s *MessageService) History(ctx context.Context, ch Channel, beforeSeq int6
 // search hit opens its thread there). Errors: EUnauthenticated,
 // ENotFound (the thread, or a message not in it), EInvalid.
 func (s *MessageService) HistoryAround(ctx context.Context, ch Channel, id int64, limit int) ([]Message, error) {
-	if err := s.Authorize(ctx, ch); err != nil {
+	p, err := s.historyReader(ctx, ch)
+	if err != nil {
 		return nil, err
 	}
-	if !ch.Persisted() {
-		return nil, Errorf(EInvalid, "%s has no history", ch)
-	}
-	p := PrincipalFrom(ctx)
 	m, err := s.store.MessageGet(ctx, p.TenantID, id)
 	if err != nil || m.Channel != ch {
 		return nil, NotFound("message")
@@ -592,6 +589,29 @@ func (s *MessageService) Typing(ctx context.Context, ch Channel) error {
 	return nil
 }
 
+// recordMessageEvent records the change just made to message old in tx as
+// the sequenced event typ of its channel, at the channel's next seq (the
+// message keeps its own). It returns the message as it is now, which is
+// what a replay of the event carries, and the event's seq.
+func recordMessageEvent(ctx context.Context, tx Store, tenantID int64, old Message, typ EventType, at time.Time) (Message, int64, error) {
+	seq, err := tx.ChannelNextSeq(ctx, tenantID, old.Channel)
+	if err != nil {
+		return Message{}, 0, err
+	}
+	if err := tx.ChannelEventInsert(ctx, tenantID, old.Channel, seq, typ, old.ID, at); err != nil {
+		return Message{}, 0, err
+	}
+	m, err := tx.MessageGet(ctx, tenantID, old.ID)
+	return m, seq, err
+}
+
+// withAuthor is fillAuthors for one message.
+func (s *MessageService) withAuthor(ctx context.Context, tenantID int64, m Message) Message {
+	msgs := []Message{m}
+	s.fillAuthors(ctx, tenantID, msgs)
+	return msgs[0]
+}
+
 // fillAuthors sets AuthorName on messages and their reactions (loaded
 // here, see groupReactions) with the reactors' names, from the user
 // directory. A missing name or reaction list is not an error: the message
@@ -620,10 +640,7 @@ func (s *MessageService) fillAuthors(ctx context.Context, tenantID int64, msgs [
 		s.log.Warn().Err(err).Msg("author names")
 		return
 	}
-	names := make(map[int64]string, len(users))
-	for _, u := range users {
-		names[u.ID] = u.Name
-	}
+	names := namesByID(users)
 	for i := range msgs {
 		if msgs[i].AuthorName == "" {
 			msgs[i].AuthorName = names[msgs[i].AuthorID]

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -202,16 +203,22 @@ func (s *MessengerService) Groups(ctx context.Context, page Page) ([]Group, erro
 	if p.TenantAdmin() {
 		return s.store.GroupList(ctx, p.TenantID, 0, page)
 	}
-	// Inactive groups are skipped; keep reading so that a full page still
-	// means there may be more.
+	return s.memberGroups(ctx, p, page, page.Limit)
+}
+
+// memberGroups returns up to most of the groups p sees as a member, from
+// page on: those that list p as a member while they are active (GroupList
+// by member, then the member check again). Inactive groups are skipped and
+// reading goes on, so that a full answer still means there may be more.
+func (s *MessengerService) memberGroups(ctx context.Context, p *Principal, page Page, most int) ([]Group, error) {
 	out := []Group{}
-	for len(out) < page.Limit {
+	for len(out) < most {
 		gs, err := s.store.GroupList(ctx, p.TenantID, p.UserID, page)
 		if err != nil {
 			return nil, err
 		}
 		for _, g := range gs {
-			if g.Active && len(out) < page.Limit {
+			if g.Active && slices.Contains(g.MemberIDs, p.UserID) && len(out) < most {
 				out = append(out, g)
 			}
 		}
@@ -332,17 +339,19 @@ func (s *MessengerService) UpdateGroup(ctx context.Context, id int64, in GroupIn
 func (s *MessengerService) PatchGroup(ctx context.Context, id int64, patch GroupPatch) (Group, error) {
 	return s.updateGroup(ctx, id, func(g Group) GroupInput {
 		in := GroupInput{Name: g.Name, Description: g.Description, Active: g.Active}
-		if patch.Name != nil {
-			in.Name = *patch.Name
-		}
-		if patch.Description != nil {
-			in.Description = *patch.Description
-		}
-		if patch.Active != nil {
-			in.Active = *patch.Active
-		}
+		patchField(&in.Name, patch.Name)
+		patchField(&in.Description, patch.Description)
+		patchField(&in.Active, patch.Active)
 		return in
 	})
+}
+
+// patchField is the rule of every *Patch type: a nil field keeps the current
+// value, a given one replaces it.
+func patchField[T any](field *T, given *T) {
+	if given != nil {
+		*field = *given
+	}
 }
 
 // updateGroup saves the input change makes from the current group, after
@@ -560,18 +569,10 @@ func (s *MessengerService) UpdateTopic(ctx context.Context, id int64, in TopicIn
 func (s *MessengerService) PatchTopic(ctx context.Context, id int64, patch TopicPatch) (Topic, error) {
 	return s.updateTopic(ctx, id, func(t Topic) TopicInput {
 		in := TopicInput{Name: t.Name, EmailNotify: t.EmailNotify, NotifyInterval: t.NotifyInterval, Active: t.Active}
-		if patch.Name != nil {
-			in.Name = *patch.Name
-		}
-		if patch.EmailNotify != nil {
-			in.EmailNotify = *patch.EmailNotify
-		}
-		if patch.NotifyInterval != nil {
-			in.NotifyInterval = *patch.NotifyInterval
-		}
-		if patch.Active != nil {
-			in.Active = *patch.Active
-		}
+		patchField(&in.Name, patch.Name)
+		patchField(&in.EmailNotify, patch.EmailNotify)
+		patchField(&in.NotifyInterval, patch.NotifyInterval)
+		patchField(&in.Active, patch.Active)
 		return in
 	})
 }
@@ -632,21 +633,9 @@ func (s *MessengerService) Topics(ctx context.Context) ([]GroupView, error) {
 	if err != nil {
 		return nil, err
 	}
-	var groups []Group
-	for page := (Page{Limit: MaxPageSize}); ; {
-		gs, err := s.store.GroupList(ctx, p.TenantID, p.UserID, page)
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range gs {
-			if g.Active {
-				groups = append(groups, g)
-			}
-		}
-		if len(gs) < page.Limit {
-			break
-		}
-		page.After = gs[len(gs)-1].ID
+	groups, err := s.memberGroups(ctx, p, Page{Limit: MaxPageSize}, math.MaxInt)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]GroupView, 0, len(groups))
 	if len(groups) == 0 {

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"math"
 	"slices"
 )
 
@@ -29,25 +30,13 @@ func (s *MessengerService) MyGroupMembers(ctx context.Context) ([]GroupWithMembe
 	if err != nil {
 		return nil, err
 	}
-	var groups []Group
+	groups, err := s.memberGroups(ctx, p, Page{Limit: MaxPageSize}, math.MaxInt)
+	if err != nil {
+		return nil, err
+	}
 	var ids []int64
-	for page := (Page{Limit: MaxPageSize}); ; {
-		gs, err := s.store.GroupList(ctx, p.TenantID, p.UserID, page)
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range gs {
-			// GroupList by member, then the member check again: a group is
-			// shown only to its members while it is active.
-			if g.Active && slices.Contains(g.MemberIDs, p.UserID) {
-				groups = append(groups, g)
-				ids = append(ids, g.MemberIDs...)
-			}
-		}
-		if len(gs) < page.Limit {
-			break
-		}
-		page.After = gs[len(gs)-1].ID
+	for _, g := range groups {
+		ids = append(ids, g.MemberIDs...)
 	}
 	users, err := s.usersByID(ctx, s.store, p.TenantID, distinctIDs(ids))
 	if err != nil {

@@ -120,9 +120,7 @@ func TestNotifierPushPolicy(t *testing.T) {
 
 	// Interval: the next message comes too soon after the first.
 	second := w.post(t, w.author, ch, "second")
-	w.step(t)
-	w.clock.Advance(ntDelay)
-	w.step(t)
+	w.stepThroughDelay(t)
 	w.wantVia(t, second.ID, w.member, chat.ViaPush, chat.OutcomeInterval)
 
 	// Muted, and push turned off for topic messages (email stays on).
@@ -133,9 +131,7 @@ func TestNotifierPushPolicy(t *testing.T) {
 	ntNoErr(t, "SetNotificationPrefs", err)
 	w.clock.Advance(ntInterval)
 	third := w.post(t, w.author, ch, "third")
-	w.step(t)
-	w.clock.Advance(ntDelay)
-	w.step(t)
+	w.stepThroughDelay(t)
 	w.wantVia(t, third.ID, w.member, chat.ViaPush, chat.OutcomeMuted)
 	w.wantVia(t, third.ID, w.member2, chat.ViaPush, chat.OutcomePreference)
 	w.wantVia(t, third.ID, w.member2, chat.ViaEmail, chat.OutcomeSent)
@@ -172,9 +168,7 @@ func TestNotifierPushGoneRemovesSubscription(t *testing.T) {
 	w.pushSvc.Answer(gone.Endpoint, http.StatusGone)
 	ch := chat.TopicChannel(w.topic.ID)
 	m := w.post(t, w.author, ch, "hello")
-	w.step(t)
-	w.clock.Advance(ntDelay)
-	w.step(t)
+	w.stepThroughDelay(t)
 	w.wantVia(t, m.ID, w.member, chat.ViaPush, chat.OutcomeNoDevice)
 	w.wantVia(t, m.ID, w.member2, chat.ViaPush, chat.OutcomeSent)
 	subs, err := w.st.PushSubscriptionList(t.Context(), w.f.Tenant.ID, w.member.ID)
@@ -187,9 +181,7 @@ func TestNotifierPushGoneRemovesSubscription(t *testing.T) {
 	}
 	w.clock.Advance(ntInterval)
 	next := w.post(t, w.author, ch, "again")
-	w.step(t)
-	w.clock.Advance(ntDelay)
-	w.step(t)
+	w.stepThroughDelay(t)
 	if got := w.outcomesVia(t, next.ID, w.member, chat.ViaPush); len(got) != 0 {
 		t.Fatalf("push decisions for a user without devices: %v", got)
 	}
@@ -202,9 +194,7 @@ func TestNotifierPushRetried(t *testing.T) {
 	dev := w.subscribe(t, w.member)
 	w.pushSvc.Answer(dev.Endpoint, http.StatusServiceUnavailable)
 	m := w.post(t, w.author, chat.TopicChannel(w.topic.ID), "hello")
-	w.step(t)
-	w.clock.Advance(ntDelay)
-	w.step(t)
+	w.stepThroughDelay(t)
 	if got := w.outcomesVia(t, m.ID, w.member, chat.ViaPush); len(got) != 0 {
 		t.Fatalf("decided %v after a temporary failure", got)
 	}

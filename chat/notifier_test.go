@@ -121,6 +121,15 @@ func (w *ntWorld) step(t *testing.T) int {
 	}
 }
 
+// stepThroughDelay runs the jobs due now (a post's fan-out), lets the
+// notification delay pass and runs those that became due (the sends).
+func (w *ntWorld) stepThroughDelay(t *testing.T) {
+	t.Helper()
+	w.step(t)
+	w.clock.Advance(ntDelay)
+	w.step(t)
+}
+
 // stepOne runs the worker once: one claim.
 func (w *ntWorld) stepOne(t *testing.T) int {
 	t.Helper()
@@ -230,9 +239,7 @@ func TestNotifierIntervalAndMentions(t *testing.T) {
 	w.clock.Advance(ntInterval - time.Second)
 	// Too soon for the topic, but member2 is mentioned.
 	second := w.post(t, w.author, ch, "second", w.member2.ID)
-	w.step(t)
-	w.clock.Advance(ntDelay)
-	w.step(t)
+	w.stepThroughDelay(t)
 	w.wantOutcome(t, first.ID, w.member, chat.OutcomeSent)
 	w.wantOutcome(t, second.ID, w.member, chat.OutcomeInterval)
 	w.wantOutcome(t, second.ID, w.member2, chat.OutcomeSent)
@@ -288,9 +295,7 @@ func TestNotifierMutesAndPreferences(t *testing.T) {
 		t.Fatalf("prefs %+v", got)
 	}
 	m := w.post(t, w.author, ch, "hello", w.member.ID, w.member2.ID)
-	w.step(t)
-	w.clock.Advance(ntDelay)
-	w.step(t)
+	w.stepThroughDelay(t)
 	if n := len(w.smtp.Messages()); n != 0 {
 		t.Fatalf("%d mails sent, want none", n)
 	}
@@ -318,9 +323,7 @@ func TestNotifierTopicOffOnlyMentions(t *testing.T) {
 	ch := chat.TopicChannel(w.topic.ID)
 	quiet := w.post(t, w.author, ch, "nobody hears this")
 	m := w.post(t, w.author, ch, "but you do", w.member.ID)
-	w.step(t)
-	w.clock.Advance(ntDelay)
-	w.step(t)
+	w.stepThroughDelay(t)
 	if got := w.decisions(t, quiet.ID); len(got) != 0 {
 		t.Errorf("a quiet topic message without mentions has decisions %v", got)
 	}
@@ -340,9 +343,7 @@ func TestNotifierExcerptAndFinnish(t *testing.T) {
 	w.member.Locale = chat.LocaleFinnish
 	ntNoErr(t, "UserUpdate", w.st.UserUpdate(t.Context(), w.member))
 	w.post(t, w.author, chat.TopicChannel(w.topic.ID), "Palkka-ajo <b>myöhässä</b>")
-	w.step(t)
-	w.clock.Advance(ntDelay)
-	w.step(t)
+	w.stepThroughDelay(t)
 	mails := w.mailsTo(t, w.member.Email)
 	if len(mails) != 1 {
 		t.Fatalf("member got %d mails", len(mails))
@@ -440,9 +441,7 @@ func TestNotifierHeaderInjection(t *testing.T) {
 	w.f.Tenant.Settings.MailFrom = "x@y.example\r\nBcc: spy@evil.example"
 	ntNoErr(t, "TenantUpdate", w.st.TenantUpdate(t.Context(), w.f.Tenant))
 	m := w.post(t, w.author, chat.TopicChannel(w.topic.ID), "hi", w.member.ID)
-	w.step(t)
-	w.clock.Advance(ntDelay)
-	w.step(t)
+	w.stepThroughDelay(t)
 	w.wantOutcome(t, m.ID, w.member, chat.OutcomeSent)
 	for _, msg := range w.smtp.Messages() {
 		for _, rcpt := range msg.To {
@@ -648,9 +647,7 @@ func TestNotifierConversation(t *testing.T) {
 
 	// The handler answers: the creator hears, the related person does not.
 	ans := w.post(t, f.Handler, ch, "Noted, thanks")
-	w.step(t)
-	w.clock.Advance(ntDelay)
-	w.step(t)
+	w.stepThroughDelay(t)
 	w.wantOutcome(t, ans.ID, f.Manager, chat.OutcomeSent)
 	if got := w.mailsTo(t, f.Manager.Email); len(got) != 1 || got[0].Subject != "Your conversation has been answered" {
 		t.Fatalf("creator mails %+v", got)

@@ -58,21 +58,13 @@ func (s *MessageService) React(ctx context.Context, id int64, emoji string, add 
 			m = old
 			return err
 		}
-		if evSeq, err = tx.ChannelNextSeq(ctx, p.TenantID, old.Channel); err != nil {
-			return err
-		}
-		if err := tx.ChannelEventInsert(ctx, p.TenantID, old.Channel, evSeq, EventMessageReacted, id, s.clock.Now()); err != nil {
-			return err
-		}
-		m, err = tx.MessageGet(ctx, p.TenantID, id)
+		m, evSeq, err = recordMessageEvent(ctx, tx, p.TenantID, old, EventMessageReacted, s.clock.Now())
 		return err
 	})
 	if err != nil {
 		return Message{}, err
 	}
-	msgs := []Message{m}
-	s.fillAuthors(ctx, p.TenantID, msgs)
-	m = msgs[0]
+	m = s.withAuthor(ctx, p.TenantID, m)
 	if evSeq != 0 {
 		s.publish(ctx, Event{Channel: m.Channel, Type: EventMessageReacted, Seq: evSeq, Data: m})
 	}

@@ -61,9 +61,7 @@ func rmListen(t *testing.T, svc *chat.Service) string {
 // returns that email's Reply-To and thread id.
 func (w *rmWorld) notifyMail(t *testing.T, u chat.User) (replyTo, thread string) {
 	t.Helper()
-	w.step(t)
-	w.clock.Advance(ntDelay)
-	w.step(t)
+	w.stepThroughDelay(t)
 	return w.replyHeaders(t, u.Email)
 }
 

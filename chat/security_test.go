@@ -1,7 +1,6 @@
 package chat_test
 
 import (
-	"context"
 	"slices"
 	"strconv"
 	"sync"
@@ -13,20 +12,6 @@ import (
 )
 
 // Security regressions found in review: each test fails without its fix.
-
-// secAs is the principal of a stored user, as Authenticate builds it.
-func secAs(t *testing.T, f *storetest.Fixture, u chat.User) context.Context {
-	t.Helper()
-	p := &chat.Principal{TenantID: u.TenantID, UserID: u.ID, Name: u.Name, Superuser: u.Superuser,
-		RoleIDs: u.RoleIDs, CompanyIDs: u.CompanyIDs}
-	for _, r := range f.Roles {
-		if slices.Contains(u.RoleIDs, r.ID) {
-			p.RoleKeys = append(p.RoleKeys, r.Key)
-			p.Handler = p.Handler || r.Handler
-		}
-	}
-	return chat.WithPrincipal(t.Context(), p)
-}
 
 func secVisibility(t *testing.T, f *storetest.Fixture, on bool) {
 	t.Helper()
@@ -73,7 +58,7 @@ func TestUserGetFollowsCompanyRule(t *testing.T) {
 	t.Parallel()
 	onCoreEngines(t, func(t *testing.T, w *coreWorld) {
 		f := w.f
-		empA := secAs(t, f, f.EmployeeA)
+		empA := w.as(t, f.EmployeeA)
 		secVisibility(t, f, true)
 		_, err := w.svc.Directory.UserGet(empA, f.Tenant.ID, f.EmployeeB.ID)
 		storetest.WantNotFound(t, err)
@@ -86,7 +71,7 @@ func TestUserGetFollowsCompanyRule(t *testing.T) {
 				t.Fatalf("UserGet %s: %v", u.Name, err)
 			}
 		}
-		if _, err := w.svc.Directory.UserGet(secAs(t, f, f.Admin), f.Tenant.ID, f.EmployeeB.ID); err != nil {
+		if _, err := w.svc.Directory.UserGet(w.as(t, f.Admin), f.Tenant.ID, f.EmployeeB.ID); err != nil {
 			t.Fatalf("admin UserGet: %v", err)
 		}
 		secVisibility(t, f, false)
@@ -105,7 +90,7 @@ func TestTenantAdminCannotTakeOverOperator(t *testing.T) {
 		op := f.NewUser(t, "operator", nil, []int64{f.Roles[chat.RoleEmployee].ID})
 		op.Superuser = true
 		coreNoErr(t, f.Store.UserUpdate(ctx, op), "make operator")
-		admin := secAs(t, f, f.Admin)
+		admin := w.as(t, f.Admin)
 		_, err := w.svc.Directory.UserResetPassword(admin, f.Tenant.ID, op.ID, "")
 		storetest.WantCode(t, err, chat.EForbidden)
 		for name, patch := range map[string]chat.UserPatch{
@@ -151,7 +136,7 @@ func TestCompanyChangeRevokesSessions(t *testing.T) {
 		coreNoErr(t, f.Store.UserSetPassword(ctx, f.EmployeeA.TenantID, f.EmployeeA.ID, hash), "set password")
 		sess, _, err := w.svc.Sessions.Login(ctx, f.EmployeeA.Email, pw, "10.0.0.1", "ua")
 		coreNoErr(t, err, "login")
-		admin := secAs(t, f, f.Admin)
+		admin := w.as(t, f.Admin)
 
 		_, err = w.svc.Directory.UserUpdate(admin, f.Tenant.ID, f.EmployeeA.ID, chat.UserPatch{CompanyIDs: &[]int64{f.CompanyA.ID}})
 		coreNoErr(t, err, "same companies")
@@ -185,7 +170,7 @@ func TestConversationMentionFollowsCompanyRule(t *testing.T) {
 		c := f.NewConversation(t, cat, f.EmployeeA.ID, "My salary")
 		c.RelatedCompanyID = &f.CompanyA.ID
 		coreNoErr(t, f.Store.ConversationUpdate(ctx, c), "relate")
-		empA := secAs(t, f, f.EmployeeA)
+		empA := w.as(t, f.EmployeeA)
 		ch := chat.ConversationChannel(c.ID)
 		_, err := w.svc.Messages.Publish(empA, chat.PublishInput{Channel: ch, Body: "hello", Mentions: []int64{hidden.ID}})
 		storetest.WantCode(t, err, chat.EInvalid)
@@ -218,7 +203,7 @@ func TestVisibleUsers(t *testing.T) {
 		inactive.Active = false
 		coreNoErr(t, f.Store.UserUpdate(t.Context(), inactive), "deactivate")
 		ask := []int64{f.EmployeeB.ID, f.Handler.ID, f.Manager.ID, other.EmployeeA.ID, inactive.ID, 0, -3, 1 << 40}
-		empA := secAs(t, f, f.EmployeeA)
+		empA := w.as(t, f.EmployeeA)
 		got, err := w.svc.Directory.VisibleUsers(empA, ask)
 		coreNoErr(t, err, "visible users")
 		storetest.SameIDs(t, "visible", got, []int64{f.Handler.ID, f.Manager.ID})
@@ -230,7 +215,7 @@ func TestVisibleUsers(t *testing.T) {
 		coreNoErr(t, err, "visible users with a group")
 		storetest.SameIDs(t, "visible", got, []int64{f.EmployeeB.ID, f.Handler.ID, f.Manager.ID})
 
-		got, err = w.svc.Directory.VisibleUsers(secAs(t, f, f.Admin), ask)
+		got, err = w.svc.Directory.VisibleUsers(w.as(t, f.Admin), ask)
 		coreNoErr(t, err, "admin")
 		storetest.SameIDs(t, "admin visible", got, []int64{f.EmployeeB.ID, f.Handler.ID, f.Manager.ID})
 

@@ -78,24 +78,39 @@ func newSQLite(t *testing.T) chat.Store {
 // closed when t ends.
 func openSQLite(t *testing.T, path string) chat.Store {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), path, zerolog.Nop())
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
+	return openStore(t, sqlite.Open, path)
 }
 
 // openPostgres opens a store on the PostgreSQL database at url, closed
 // when t ends.
 func openPostgres(t *testing.T, url string) chat.Store {
 	t.Helper()
-	st, err := postgres.Open(t.Context(), url, zerolog.Nop())
+	return openStore(t, postgres.Open, url)
+}
+
+// openStore opens a store with an engine's Open, closed when t ends.
+func openStore[S interface {
+	chat.Store
+	Close() error
+}](t *testing.T, open func(context.Context, string, zerolog.Logger) (S, error), dsn string) chat.Store {
+	t.Helper()
+	st, err := open(t.Context(), dsn, zerolog.Nop())
 	if err != nil {
-		t.Fatalf("open postgres: %v", err)
+		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	return st
+}
+
+// actingAs returns a context carrying u's principal as Authenticate builds
+// it, without a session.
+func actingAs(t *testing.T, svc *chat.Service, u chat.User) context.Context {
+	t.Helper()
+	p, err := svc.PrincipalFor(t.Context(), u.TenantID, u.ID)
+	if err != nil {
+		t.Fatalf("principal of user %d: %v", u.ID, err)
+	}
+	return chat.WithPrincipal(t.Context(), p)
 }
 
 // fakeClock is a chat.Clock the test moves by hand.

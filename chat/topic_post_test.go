@@ -222,16 +222,7 @@ func TestPublishTopicConcurrentRetries(t *testing.T) {
 		if len(byKey) != n {
 			t.Fatalf("%d messages, want %d", len(byKey), n)
 		}
-		evs, last, err := w.svc.Messages.Events(w.as(t, w.member), ch, 0, chat.MaxReplayPage)
-		coreNoErr(t, err, "events")
-		if last != n || len(evs) != n {
-			t.Fatalf("last seq %d, %d events; want %d", last, len(evs), n)
-		}
-		for i, ev := range evs {
-			if ev.Seq != int64(i+1) || ev.Message.Seq != ev.Seq {
-				t.Fatalf("event %d: seq %d message seq %d", i, ev.Seq, ev.Message.Seq)
-			}
-		}
+		w.wantGapFreeReplay(t, ch, n)
 		// Each retry published the stored event again (its first publish
 		// may never have happened), with the original seq and message.
 		pubs := w.pub.of(chat.EventMessageNew)

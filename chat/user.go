@@ -14,6 +14,15 @@ const (
 	LocaleFinnish = "fi"
 )
 
+// namesByID maps the users' ids to their display names.
+func namesByID(users []User) map[int64]string {
+	names := make(map[int64]string, len(users))
+	for _, u := range users {
+		names[u.ID] = u.Name
+	}
+	return names
+}
+
 // User is a person of a tenant.
 type User struct {
 	ID         int64   `json:"id"`

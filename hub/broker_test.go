@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,6 +46,14 @@ func (r *recorder) next(t *testing.T) brokerMsg {
 	return brokerMsg{}
 }
 
+// wantPayload fails t unless the next message carries payload.
+func (r *recorder) wantPayload(t *testing.T, payload string) {
+	t.Helper()
+	if m := r.next(t); string(m.payload) != payload {
+		t.Fatalf("got %q, want %q", m.payload, payload)
+	}
+}
+
 // brokerPair returns two brokers of one cluster (as on two nodes).
 type brokerPair func(t *testing.T) (Broker, Broker)
 
@@ -55,22 +64,47 @@ func memoryBrokers(t *testing.T) (Broker, Broker) {
 	return a, b
 }
 
+// redisBrokers are two nodes' brokers, each with its own connection as in
+// production.
 func redisBrokers(t *testing.T) (Broker, Broker) {
+	return redisPair(t, func(r *redistest.Redis, node string) Broker {
+		return NewRedisBroker(r.NewClient(r.Prefix+node), r.Prefix, RedisBrokerOptions{})
+	})
+}
+
+// redisPair opens one implementation for two nodes on one fresh Redis,
+// closed when t ends.
+func redisPair[T io.Closer](t *testing.T, open func(r *redistest.Redis, node string) T) (T, T) {
 	r := redistest.New(t)
-	a := NewRedisBroker(r.NewClient(r.Prefix+"a"), r.Prefix, RedisBrokerOptions{})
-	b := NewRedisBroker(r.NewClient(r.Prefix+"b"), r.Prefix, RedisBrokerOptions{})
+	a, b := open(r, "a"), open(r, "b")
 	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
 	return a, b
 }
 
-func TestBrokerConformance(t *testing.T) {
-	t.Parallel()
-	for name, pair := range map[string]brokerPair{"memory": memoryBrokers, "redis": redisBrokers} {
+// onEveryBackend runs a conformance suite once per implementation, in
+// parallel subtests named after it.
+func onEveryBackend[P any](t *testing.T, backends map[string]P, run func(*testing.T, P)) {
+	for name, pair := range backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			runBrokerConformance(t, pair)
+			run(t, pair)
 		})
 	}
+}
+
+func TestBrokerConformance(t *testing.T) {
+	t.Parallel()
+	onEveryBackend(t, map[string]brokerPair{"memory": memoryBrokers, "redis": redisBrokers}, runBrokerConformance)
+}
+
+// listeningPair is a pair whose node a records what it receives; node b
+// publishes (and ignores what it gets).
+func listeningPair(t *testing.T, pair brokerPair) (a, b Broker, ra *recorder) {
+	a, b = pair(t)
+	ra = newRecorder()
+	a.SetHandler(ra)
+	b.SetHandler(newRecorder())
+	return a, b, ra
 }
 
 func runBrokerConformance(t *testing.T, pair brokerPair) {
@@ -95,54 +129,37 @@ func runBrokerConformance(t *testing.T, pair brokerPair) {
 
 	t.Run("OnlySubscribedChannels", func(t *testing.T) {
 		t.Parallel()
-		a, b := pair(t)
-		ra := newRecorder()
-		a.SetHandler(ra)
-		b.SetHandler(newRecorder())
+		a, b, ra := listeningPair(t, pair)
 		must(t, a.Subscribe(ctx, "topic:1"))
 		must(t, b.Publish(ctx, "topic:2", []byte("other")))
 		must(t, b.Publish(ctx, "topic:1", []byte("mine")))
-		if m := ra.next(t); string(m.payload) != "mine" {
-			t.Fatalf("got %q", m.payload)
-		}
+		ra.wantPayload(t, "mine")
 	})
 
 	t.Run("UnsubscribeStopsDelivery", func(t *testing.T) {
 		t.Parallel()
-		a, b := pair(t)
-		ra := newRecorder()
-		a.SetHandler(ra)
-		b.SetHandler(newRecorder())
+		a, b, ra := listeningPair(t, pair)
 		must(t, a.Subscribe(ctx, "topic:1"))
 		must(t, a.Subscribe(ctx, "topic:2"))
 		must(t, a.Unsubscribe(ctx, "topic:1"))
 		must(t, b.Publish(ctx, "topic:1", []byte("gone")))
 		must(t, b.Publish(ctx, "topic:2", []byte("marker")))
-		if m := ra.next(t); string(m.payload) != "marker" {
-			t.Fatalf("got %q", m.payload)
-		}
+		ra.wantPayload(t, "marker")
 		// And subscribing again works.
 		must(t, a.Subscribe(ctx, "topic:1"))
 		must(t, b.Publish(ctx, "topic:1", []byte("again")))
-		if m := ra.next(t); string(m.payload) != "again" {
-			t.Fatalf("got %q", m.payload)
-		}
+		ra.wantPayload(t, "again")
 	})
 
 	t.Run("OnePublisherInOrder", func(t *testing.T) {
 		t.Parallel()
-		a, b := pair(t)
-		ra := newRecorder()
-		a.SetHandler(ra)
-		b.SetHandler(newRecorder())
+		a, b, ra := listeningPair(t, pair)
 		must(t, a.Subscribe(ctx, "conversation:9"))
 		for i := range 200 {
 			must(t, b.Publish(ctx, "conversation:9", fmt.Appendf(nil, "%d", i)))
 		}
 		for i := range 200 {
-			if m := ra.next(t); string(m.payload) != fmt.Sprint(i) {
-				t.Fatalf("message %d: got %q", i, m.payload)
-			}
+			ra.wantPayload(t, fmt.Sprint(i))
 		}
 	})
 
@@ -219,13 +236,7 @@ func TestTwoNodesOverRedisSurviveAKilledSubscription(t *testing.T) {
 	}
 
 	const total = 200
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for j := range total {
-			ca.publish(fmt.Sprint("p", j), "topic:1", "x", "")
-		}
-	}()
+	done := ca.publishInBackground("topic:1", total)
 	seqs := cb.messageSeqs("topic:1", 40)
 	if n := r.KillClients(nameB); n == 0 {
 		t.Error("no connection killed")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -92,18 +91,7 @@ func storeCluster(t *testing.T, st chat.Store, principals map[string]*chat.Princ
 		for _, o := range opts {
 			o(&cfg)
 		}
-		h := New(cfg)
-		srv := httptest.NewServer(h)
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := h.Shutdown(ctx); err != nil {
-				t.Errorf("shutdown: %v", err)
-			}
-			srv.Close()
-			_ = b.Close()
-		})
-		nodes[i] = &storeNode{env: &env{t: t, hub: h, srv: srv, broker: b, reg: reg}, broker: b}
+		nodes[i] = &storeNode{env: serveHub(t, cfg, reg), broker: b}
 	}
 	return nodes
 }
@@ -131,6 +119,24 @@ var storeEngines = map[string]func(t *testing.T) chat.Store{
 	},
 }
 
+// onStoreEngines runs fn once per real store, as parallel subtests named
+// after the engine.
+func onStoreEngines(t *testing.T, fn func(t *testing.T, st chat.Store)) {
+	for name, open := range storeEngines {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open(t))
+		})
+	}
+}
+
+// topicCluster is two nodes on st and the channel of a topic whose members
+// have the sessions "a" and "m".
+func topicCluster(t *testing.T, st chat.Store, opts ...envOption) (string, [2]*storeNode) {
+	ch, principals := topicWorld(t, st)
+	return ch, storeCluster(t, st, principals, opts...)
+}
+
 // topicWorld is a topic two members post in, on a real store.
 func topicWorld(t *testing.T, st chat.Store) (string, map[string]*chat.Principal) {
 	f := storetest.NewFixture(t, st, "catchup")
@@ -149,77 +155,72 @@ func topicWorld(t *testing.T, st chat.Store) (string, map[string]*chat.Principal
 // broker stream takes over again when it returns.
 func TestCatchUpWithoutBroker(t *testing.T) {
 	t.Parallel()
-	for name, open := range storeEngines {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			st := open(t)
-			ch, principals := topicWorld(t, st)
-			nodes := storeCluster(t, st, principals)
-			a, a2 := nodes[0].dial("a"), nodes[0].dial("m") // node A
-			m := nodes[1].dial("m")                         // node B
-			for _, c := range []*client{a, a2, m} {
-				c.subscribe("s", ch, nil)
-			}
-			seq := 0
-			post := func(c *client, n int) {
-				for range n {
-					seq++
-					if f := c.publish(fmt.Sprint("p", seq), ch, fmt.Sprint("body ", seq), fmt.Sprint("c", seq)); f.Type != "ack" || f.Seq != int64(seq) {
-						t.Fatalf("publish %d: %+v", seq, f)
-					}
+	onStoreEngines(t, func(t *testing.T, st chat.Store) {
+		ch, nodes := topicCluster(t, st)
+		a, a2 := nodes[0].dial("a"), nodes[0].dial("m") // node A
+		m := nodes[1].dial("m")                         // node B
+		for _, c := range []*client{a, a2, m} {
+			c.subscribe("s", ch, nil)
+		}
+		seq := 0
+		post := func(c *client, n int) {
+			for range n {
+				seq++
+				if f := c.publish(fmt.Sprint("p", seq), ch, fmt.Sprint("body ", seq), fmt.Sprint("c", seq)); f.Type != "ack" || f.Seq != int64(seq) {
+					t.Fatalf("publish %d: %+v", seq, f)
 				}
 			}
-			post(a, 3) // broker up
-			for _, n := range nodes {
-				n.broker.goDown()
-			}
-			if metricValue(nodes[0].hub.m.brokerUp) != 0 {
-				t.Fatal("broker_up not 0 while down")
-			}
-			for range 5 { // both nodes publish while down
-				post(a, 2)
-				post(m, 2)
-			}
-			// Everyone has everything while still down: the other node's
-			// events came from the database (the poll, or a gap fill that
-			// a later local event opened).
-			clients := map[string]*client{"a (node A)": a, "a2 (node A)": a2, "m (node B)": m}
-			got := map[string][]int64{}
-			for who, c := range clients {
-				got[who] = c.messageSeqs(ch, int64(seq))
-			}
-			eventually(t, "catch-up polls while down", func() bool {
-				return metricValue(nodes[0].hub.m.polls) > 0 && metricValue(nodes[1].hub.m.polls) > 0
-			})
-			// Flaky: the hubs believe the broker down, so they poll, but it
-			// still delivers: the same events come by both paths.
-			for _, n := range nodes {
-				n.broker.down.Store(false)
-			}
-			for range 5 {
-				post(m, 2)
-				post(a, 2)
-			}
-			for _, n := range nodes {
-				n.broker.goUp()
-			}
-			if metricValue(nodes[1].hub.m.brokerUp) != 1 {
-				t.Fatal("broker_up not 1 after the reconnect")
-			}
-			post(m, 3)
-			last := int64(seq)
-			for who, c := range clients {
-				checkContiguous(t, who, append(got[who], c.messageSeqs(ch, last)...), 1, last)
-			}
-			// Nothing beyond: no duplicate is still queued.
-			post(a, 1)
-			for who, c := range map[string]*client{"a": a, "a2": a2, "m": m} {
-				if got := c.messageSeqs(ch, last+1); len(got) != 1 || got[0] != last+1 {
-					t.Fatalf("%s after the outage: %v", who, got)
-				}
-			}
+		}
+		post(a, 3) // broker up
+		for _, n := range nodes {
+			n.broker.goDown()
+		}
+		if metricValue(nodes[0].hub.m.brokerUp) != 0 {
+			t.Fatal("broker_up not 0 while down")
+		}
+		for range 5 { // both nodes publish while down
+			post(a, 2)
+			post(m, 2)
+		}
+		// Everyone has everything while still down: the other node's
+		// events came from the database (the poll, or a gap fill that
+		// a later local event opened).
+		clients := map[string]*client{"a (node A)": a, "a2 (node A)": a2, "m (node B)": m}
+		got := map[string][]int64{}
+		for who, c := range clients {
+			got[who] = c.messageSeqs(ch, int64(seq))
+		}
+		eventually(t, "catch-up polls while down", func() bool {
+			return metricValue(nodes[0].hub.m.polls) > 0 && metricValue(nodes[1].hub.m.polls) > 0
 		})
-	}
+		// Flaky: the hubs believe the broker down, so they poll, but it
+		// still delivers: the same events come by both paths.
+		for _, n := range nodes {
+			n.broker.down.Store(false)
+		}
+		for range 5 {
+			post(m, 2)
+			post(a, 2)
+		}
+		for _, n := range nodes {
+			n.broker.goUp()
+		}
+		if metricValue(nodes[1].hub.m.brokerUp) != 1 {
+			t.Fatal("broker_up not 1 after the reconnect")
+		}
+		post(m, 3)
+		last := int64(seq)
+		for who, c := range clients {
+			checkContiguous(t, who, append(got[who], c.messageSeqs(ch, last)...), 1, last)
+		}
+		// Nothing beyond: no duplicate is still queued.
+		post(a, 1)
+		for who, c := range map[string]*client{"a": a, "a2": a2, "m": m} {
+			if got := c.messageSeqs(ch, last+1); len(got) != 1 || got[0] != last+1 {
+				t.Fatalf("%s after the outage: %v", who, got)
+			}
+		}
+	})
 }
 
 // Without the poll (PollInterval < 0) a node still delivers its own
@@ -228,8 +229,7 @@ func TestCatchUpWithoutBroker(t *testing.T) {
 func TestLocalDeliveryWithoutBroker(t *testing.T) {
 	t.Parallel()
 	st := storeEngines["sqlite"](t)
-	ch, principals := topicWorld(t, st)
-	nodes := storeCluster(t, st, principals, func(c *Config) { c.PollInterval = -1 })
+	ch, nodes := topicCluster(t, st, func(c *Config) { c.PollInterval = -1 })
 	a, a2 := nodes[0].dial("a"), nodes[0].dial("m")
 	m := nodes[1].dial("m")
 	for _, c := range []*client{a, a2, m} {
@@ -259,8 +259,7 @@ func TestLocalDeliveryWithoutBroker(t *testing.T) {
 func TestUnconfirmedSubscriptionIsPolled(t *testing.T) {
 	t.Parallel()
 	st := storeEngines["sqlite"](t)
-	ch, principals := topicWorld(t, st)
-	nodes := storeCluster(t, st, principals, func(c *Config) { c.BrokerWait = time.Millisecond })
+	ch, nodes := topicCluster(t, st, func(c *Config) { c.BrokerWait = time.Millisecond })
 	a := nodes[0].dial("a")
 	a.subscribe("s", ch, nil)
 	// Node B's broker loses the channel's messages (as before a late
@@ -296,53 +295,48 @@ func TestUnconfirmedSubscriptionIsPolled(t *testing.T) {
 // until that node's channel shows a gap.
 func TestCatchUpWhileAnotherNodeIsCutOff(t *testing.T) {
 	t.Parallel()
-	for name, open := range storeEngines {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			st := open(t)
-			ch, principals := topicWorld(t, st)
-			nodes := storeCluster(t, st, principals)
-			a := nodes[0].dial("a") // node A, to be cut off
-			m := nodes[1].dial("m") // node B
-			a.subscribe("s", ch, nil)
-			m.subscribe("s", ch, nil)
-			if f := a.publish("p1", ch, "before", "c1"); f.Type != "ack" {
-				t.Fatalf("publish: %+v", f)
-			}
-			checkContiguous(t, "node A, broker up", a.messageSeqs(ch, 1), 1, 1)
-			checkContiguous(t, "node B, broker up", m.messageSeqs(ch, 1), 1, 1)
+	onStoreEngines(t, func(t *testing.T, st chat.Store) {
+		ch, nodes := topicCluster(t, st)
+		a := nodes[0].dial("a") // node A, to be cut off
+		m := nodes[1].dial("m") // node B
+		a.subscribe("s", ch, nil)
+		m.subscribe("s", ch, nil)
+		if f := a.publish("p1", ch, "before", "c1"); f.Type != "ack" {
+			t.Fatalf("publish: %+v", f)
+		}
+		checkContiguous(t, "node A, broker up", a.messageSeqs(ch, 1), 1, 1)
+		checkContiguous(t, "node B, broker up", m.messageSeqs(ch, 1), 1, 1)
 
-			nodes[0].broker.goDown() // node A only: B's broker stays up
-			for i := 2; i <= 4; i++ {
-				if f := a.publish(fmt.Sprint("p", i), ch, "cut off", fmt.Sprint("c", i)); f.Type != "ack" {
-					t.Fatalf("publish %d: %+v", i, f)
-				}
+		nodes[0].broker.goDown() // node A only: B's broker stays up
+		for i := 2; i <= 4; i++ {
+			if f := a.publish(fmt.Sprint("p", i), ch, "cut off", fmt.Sprint("c", i)); f.Type != "ack" {
+				t.Fatalf("publish %d: %+v", i, f)
 			}
-			checkContiguous(t, "node A's own subscriber", a.messageSeqs(ch, 4), 2, 4)
-			checkContiguous(t, "node B while node A is cut off", m.messageSeqs(ch, 4), 2, 4)
-			if v := metricValue(nodes[1].hub.m.peerOutages); v != 1 {
-				t.Fatalf("node B's catchup_peer_outages = %v, want 1", v)
-			}
-			// Node B's publishes reach node A too (here by the memory bus
-			// or A's poll, whichever first).
-			if f := m.publish("p5", ch, "from B", "c5"); f.Type != "ack" {
-				t.Fatalf("publish 5: %+v", f)
-			}
-			checkContiguous(t, "node A, cut off", a.messageSeqs(ch, 5), 5, 5)
-			checkContiguous(t, "node B's publisher", m.messageSeqs(ch, 5), 5, 5)
+		}
+		checkContiguous(t, "node A's own subscriber", a.messageSeqs(ch, 4), 2, 4)
+		checkContiguous(t, "node B while node A is cut off", m.messageSeqs(ch, 4), 2, 4)
+		if v := metricValue(nodes[1].hub.m.peerOutages); v != 1 {
+			t.Fatalf("node B's catchup_peer_outages = %v, want 1", v)
+		}
+		// Node B's publishes reach node A too (here by the memory bus
+		// or A's poll, whichever first).
+		if f := m.publish("p5", ch, "from B", "c5"); f.Type != "ack" {
+			t.Fatalf("publish 5: %+v", f)
+		}
+		checkContiguous(t, "node A, cut off", a.messageSeqs(ch, 5), 5, 5)
+		checkContiguous(t, "node B's publisher", m.messageSeqs(ch, 5), 5, 5)
 
-			nodes[0].broker.goUp()
-			eventually(t, "node B sees no outage", func() bool { return metricValue(nodes[1].hub.m.peerOutages) == 0 })
-			left, err := st.BrokerOutageNodes(t.Context(), time.Now())
-			must(t, err)
-			if len(left) != 0 {
-				t.Fatalf("outage records left after the broker is back: %v", left)
-			}
-			if f := a.publish("p6", ch, "after", "c6"); f.Type != "ack" {
-				t.Fatalf("publish 6: %+v", f)
-			}
-			checkContiguous(t, "node B after the outage", m.messageSeqs(ch, 6), 6, 6)
-			checkContiguous(t, "node A after the outage", a.messageSeqs(ch, 6), 6, 6)
-		})
-	}
+		nodes[0].broker.goUp()
+		eventually(t, "node B sees no outage", func() bool { return metricValue(nodes[1].hub.m.peerOutages) == 0 })
+		left, err := st.BrokerOutageNodes(t.Context(), time.Now())
+		must(t, err)
+		if len(left) != 0 {
+			t.Fatalf("outage records left after the broker is back: %v", left)
+		}
+		if f := a.publish("p6", ch, "after", "c6"); f.Type != "ack" {
+			t.Fatalf("publish 6: %+v", f)
+		}
+		checkContiguous(t, "node B after the outage", m.messageSeqs(ch, 6), 6, 6)
+		checkContiguous(t, "node A after the outage", a.messageSeqs(ch, 6), 6, 6)
+	})
 }

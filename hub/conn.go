@@ -105,13 +105,7 @@ func (c *conn) enqueueUncounted(frame []byte) bool {
 		c.close(CloseSlowConsumer, reasonSlowConsumer)
 		return false
 	}
-	c.queue = append(c.queue, frame)
-	c.qbytes += len(frame)
-	start := c.claimWriterLocked()
-	c.qmu.Unlock()
-	if start {
-		go c.writeLoop()
-	}
+	c.appendUnlocking(frame)
 	return true
 }
 
@@ -136,15 +130,28 @@ func (c *conn) claimWriterLocked() bool {
 	return true
 }
 
+// unlockStartingWriter releases qmu, then starts the writer the caller
+// claimed under it (claimWriterLocked), if it did.
+func (c *conn) unlockStartingWriter(claimed bool) {
+	c.qmu.Unlock()
+	if claimed {
+		go c.writeLoop()
+	}
+}
+
+// appendUnlocking queues frame (the caller holds qmu), releases qmu and
+// starts a writer unless one runs.
+func (c *conn) appendUnlocking(frame []byte) {
+	c.queue = append(c.queue, frame)
+	c.qbytes += len(frame)
+	c.unlockStartingWriter(c.claimWriterLocked())
+}
+
 // signal starts the writer unless one runs; it finds the queue and the
 // close request as they are.
 func (c *conn) signal() {
 	c.qmu.Lock()
-	start := c.claimWriterLocked()
-	c.qmu.Unlock()
-	if start {
-		go c.writeLoop()
-	}
+	c.unlockStartingWriter(c.claimWriterLocked())
 }
 
 // startWriting lets writers start, and starts one for what was queued or
@@ -152,11 +159,7 @@ func (c *conn) signal() {
 func (c *conn) startWriting() {
 	c.qmu.Lock()
 	c.wstate = writerAllowed
-	start := (len(c.queue) > 0 || c.closing()) && c.claimWriterLocked()
-	c.qmu.Unlock()
-	if start {
-		go c.writeLoop()
-	}
+	c.unlockStartingWriter((len(c.queue) > 0 || c.closing()) && c.claimWriterLocked())
 }
 
 // stopWriting keeps writers from starting again and waits for the one
@@ -204,13 +207,7 @@ func (c *conn) push(frame []byte) {
 			return
 		}
 		if c.qbytes == 0 || c.qbytes+len(frame) <= c.h.cfg.SendQueueBytes {
-			c.queue = append(c.queue, frame)
-			c.qbytes += len(frame)
-			start := c.claimWriterLocked()
-			c.qmu.Unlock()
-			if start {
-				go c.writeLoop()
-			}
+			c.appendUnlocking(frame)
 			c.h.m.messagesOut.Inc()
 			return
 		}

@@ -69,13 +69,7 @@ func TestGapFillingFixesBrokerFaults(t *testing.T) {
 	b.holdUntil[10] = 9 // 10 arrives after a duplicate 9
 	e := newEnv(t, nil, b)
 	const subscribers = 5
-	clients := make([]*client, subscribers)
-	for i := range clients {
-		sid := fmt.Sprint("s", i)
-		e.svc.addSession(sid, 1, int64(i+1))
-		clients[i] = e.dial(sid)
-		clients[i].subscribe("s", "topic:1", nil)
-	}
+	clients := e.subscribers(subscribers, "topic:1")
 	pub := clients[0]
 	for j := range 12 {
 		pub.publish(fmt.Sprint("p", j), "topic:1", "x", "")
@@ -130,13 +124,7 @@ func TestSubscribeDuringGapsAndReplay(t *testing.T) {
 	pub := e.dial("p")
 	first := e.dial("r")
 	first.subscribe("s", "topic:3", nil)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for j := range 200 {
-			pub.publish(fmt.Sprint("p", j), "topic:3", "x", "")
-		}
-	}()
+	done := pub.publishInBackground("topic:3", 200)
 	seqs := first.messageSeqs("topic:3", 50)
 	late := e.dial("r")
 	late.subscribe("s", "topic:3", ptr(int64(10)))

@@ -71,13 +71,19 @@ func newEnv(t *testing.T, svc *fakeService, broker Broker, opts ...envOption) *e
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h := New(cfg)
 	if svc.pub == nil {
 		svc.pub = Publisher{Broker: broker} // as cmd/parley wires it
 	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.Start()
-	e := &env{t: t, svc: svc, hub: h, srv: srv, broker: broker, reg: reg}
+	e := serveHub(t, cfg, reg)
+	e.svc = svc
+	return e
+}
+
+// serveHub starts a hub with cfg behind a test server; when t ends the hub
+// shuts down, then the server and cfg.Broker close.
+func serveHub(t *testing.T, cfg Config, reg *prometheus.Registry) *env {
+	h := New(cfg)
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -85,9 +91,22 @@ func newEnv(t *testing.T, svc *fakeService, broker Broker, opts ...envOption) *e
 			t.Errorf("shutdown: %v", err)
 		}
 		srv.Close()
-		_ = broker.Close()
+		_ = cfg.Broker.Close()
 	})
-	return e
+	return &env{t: t, hub: h, srv: srv, broker: cfg.Broker, reg: reg}
+}
+
+// subscribers dials n clients subscribed to ch: the users 1 to n of tenant
+// 1, on the sessions "s0" to "s<n-1>".
+func (e *env) subscribers(n int, ch string) []*client {
+	clients := make([]*client, n)
+	for i := range clients {
+		sid := fmt.Sprint("s", i)
+		e.svc.addSession(sid, 1, int64(i+1))
+		clients[i] = e.dial(sid)
+		clients[i].subscribe("s", ch, nil)
+	}
+	return clients
 }
 
 func (e *env) url() string { return "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/ws" }
@@ -292,6 +311,20 @@ func (c *client) publish(id, ch, body, clientID string) frame {
 	c.t.Helper()
 	c.send(map[string]any{"type": "publish", "id": id, "channel": ch, "body": body, "client_msg_id": clientID})
 	return c.answer(id)
+}
+
+// publishInBackground publishes n messages to ch from a goroutine of its
+// own, each acknowledged before the next, and closes the returned channel
+// when all are.
+func (c *client) publishInBackground(ch string, n int) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for j := range n {
+			c.publish(fmt.Sprint("p", j), ch, "x", "")
+		}
+	}()
+	return done
 }
 
 // messageSeqs collects the seqs of message.new events on ch until last.

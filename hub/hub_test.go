@@ -83,13 +83,7 @@ func TestFanoutEveryoneGetsEverythingInOrder(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil, nil)
 	const n, m = 5, 40
-	clients := make([]*client, n)
-	for i := range clients {
-		sid := fmt.Sprint("s", i)
-		e.svc.addSession(sid, 1, int64(i+1))
-		clients[i] = e.dial(sid)
-		clients[i].subscribe("sub", "topic:1", nil)
-	}
+	clients := e.subscribers(n, "topic:1")
 	var wg sync.WaitGroup
 	for i, c := range clients {
 		wg.Go(func() {
@@ -120,13 +114,7 @@ func TestReconnectWithSinceMissesNothing(t *testing.T) {
 	reader := e.dial("sub")
 	reader.subscribe("s", "topic:9", nil)
 
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for j := range total {
-			publisher.publish(fmt.Sprint("p", j), "topic:9", "body", fmt.Sprint("m", j))
-		}
-	}()
+	done := publisher.publishInBackground("topic:9", total)
 	first := reader.messageSeqs("topic:9", 60)
 	checkContiguous(t, "before reconnect", first, 1, 60)
 	reader.ws.Close(websocket.StatusNormalClosure, "")

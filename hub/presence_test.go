@@ -23,21 +23,14 @@ func memoryPresences(t *testing.T) (Presence, Presence) {
 }
 
 func redisPresences(t *testing.T) (Presence, Presence) {
-	r := redistest.New(t)
-	a := NewRedisPresence(r.Client, r.Prefix, RedisPresenceOptions{})
-	b := NewRedisPresence(r.Client, r.Prefix, RedisPresenceOptions{})
-	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
-	return a, b
+	return redisPair(t, func(r *redistest.Redis, _ string) Presence {
+		return NewRedisPresence(r.Client, r.Prefix, RedisPresenceOptions{})
+	})
 }
 
 func TestPresenceConformance(t *testing.T) {
 	t.Parallel()
-	for name, pair := range map[string]presencePair{"memory": memoryPresences, "redis": redisPresences} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			runPresenceConformance(t, pair)
-		})
-	}
+	onEveryBackend(t, map[string]presencePair{"memory": memoryPresences, "redis": redisPresences}, runPresenceConformance)
 }
 
 func online(t *testing.T, p Presence, tenant, user int64) bool {

@@ -25,23 +25,11 @@ func (s *Store) CannedReplyCreate(ctx context.Context, r *chat.CannedReply) erro
 }
 
 func (s *Store) CannedReplyGet(ctx context.Context, tenantID, id int64) (chat.CannedReply, error) {
-	r, err := s.q.CannedReplyGet(ctx, db.CannedReplyGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.CannedReply{}, translate(err, "canned reply")
-	}
-	return cannedFromRow(r), nil
+	return one("canned reply", toCannedReply)(s.q.CannedReplyGet(ctx, db.CannedReplyGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) CannedReplyList(ctx context.Context, tenantID, userID int64) ([]chat.CannedReply, error) {
-	rows, err := s.q.CannedReplyList(ctx, db.CannedReplyListParams{TenantID: tenantID, UserID: userID})
-	if err != nil {
-		return nil, translate(err, "canned replies")
-	}
-	out := make([]chat.CannedReply, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, cannedFromRow(r))
-	}
-	return out, nil
+	return list("canned replies", toCannedReply)(s.q.CannedReplyList(ctx, db.CannedReplyListParams{TenantID: tenantID, UserID: userID}))
 }
 
 func (s *Store) CannedReplyUpdate(ctx context.Context, r chat.CannedReply) error {
@@ -78,7 +66,7 @@ func (s *Store) CannedReplyCount(ctx context.Context, tenantID, ownerID int64) (
 	return n, nil
 }
 
-func cannedFromRow(r db.CannedReply) chat.CannedReply {
+func toCannedReply(r db.CannedReply) chat.CannedReply {
 	return chat.CannedReply{ID: r.ID, TenantID: r.TenantID, OwnerID: r.OwnerID, Locale: r.Locale, Title: r.Title,
 		Body: r.Body, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }

@@ -28,23 +28,13 @@ func (s *Store) CategoryCreate(ctx context.Context, c *chat.Category) error {
 }
 
 func (s *Store) CategoryGet(ctx context.Context, tenantID, id int64) (chat.Category, error) {
-	r, err := s.q.CategoryGet(ctx, db.CategoryGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Category{}, translate(err, "category")
-	}
-	return categoryFromRow(r), nil
+	return one("category", toCategory)(s.q.CategoryGet(ctx, db.CategoryGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) CategoryList(ctx context.Context, tenantID int64) ([]chat.Category, error) {
-	rows, err := s.q.CategoryList(ctx, tenantID)
-	if err != nil {
-		return nil, translate(err, "categories")
-	}
-	out := make([]chat.Category, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, categoryFromRow(db.CategoryGetRow(r)))
-	}
-	return out, nil
+	return list("categories", func(r db.CategoryListRow) chat.Category {
+		return toCategory(db.CategoryGetRow(r))
+	})(s.q.CategoryList(ctx, tenantID))
 }
 
 // CategoryUpdate saves names, retention, active and the receiver roles.
@@ -68,7 +58,7 @@ func (s *Store) CategoryUpdate(ctx context.Context, c chat.Category) error {
 	})
 }
 
-func categoryFromRow(r db.CategoryGetRow) chat.Category {
+func toCategory(r db.CategoryGetRow) chat.Category {
 	c := chat.Category{
 		ID: r.ID, TenantID: r.TenantID, NameEN: r.NameEn, NameFI: r.NameFi,
 		RoleIDs: nilIfEmpty(r.RoleIds), Active: r.Active,
@@ -129,11 +119,7 @@ func (s *Store) ConversationCreate(ctx context.Context, c *chat.Conversation) er
 }
 
 func (s *Store) ConversationGet(ctx context.Context, tenantID, id int64) (chat.Conversation, error) {
-	r, err := s.q.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Conversation{}, translate(err, "conversation")
-	}
-	return conversationFromRow(r), nil
+	return one("conversation", toConversation)(s.q.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id}))
 }
 
 // ConversationList is newest activity first, or with f.OldestFirst
@@ -171,7 +157,7 @@ func (s *Store) ConversationList(ctx context.Context, tenantID int64, f chat.Con
 			return nil, translate(err, "conversations")
 		}
 		for _, r := range rows {
-			out = append(out, conversationFromRow(db.ConversationGetRow(r)))
+			out = append(out, toConversation(db.ConversationGetRow(r)))
 		}
 		return nonNil(out), nil
 	}
@@ -180,7 +166,7 @@ func (s *Store) ConversationList(ctx context.Context, tenantID int64, f chat.Con
 		return nil, translate(err, "conversations")
 	}
 	for _, r := range rows {
-		out = append(out, conversationFromRow(db.ConversationGetRow(r)))
+		out = append(out, toConversation(db.ConversationGetRow(r)))
 	}
 	return nonNil(out), nil
 }
@@ -208,7 +194,10 @@ func timeOrNil(t time.Time) *time.Time {
 }
 
 func (s *Store) ConversationQueueCounts(ctx context.Context, tenantID int64, f chat.ConversationFilter, handlerID int64, staleBefore time.Time) ([]chat.QueueCount, error) {
-	rows, err := s.q.ConversationQueueCounts(ctx, db.ConversationQueueCountsParams{
+	return list("conversations", func(r db.ConversationQueueCountsRow) chat.QueueCount {
+		return chat.QueueCount{CategoryID: r.CategoryID, Unsolved: r.Unsolved, New: r.NewCount,
+			Mine: r.Mine, Waiting: r.Waiting, Stale: r.Stale}
+	})(s.q.ConversationQueueCounts(ctx, db.ConversationQueueCountsParams{
 		HandlerID:           handlerID,
 		StaleBefore:         staleBefore,
 		TenantID:            tenantID,
@@ -217,16 +206,7 @@ func (s *Store) ConversationQueueCounts(ctx context.Context, tenantID int64, f c
 		AddresseeCompanyIds: nonNil(f.AddresseeCompanyIDs),
 		RoleIds:             nonNil(f.RoleIDs),
 		CompanyIds:          nonNil(f.CompanyIDs),
-	})
-	if err != nil {
-		return nil, translate(err, "conversations")
-	}
-	out := make([]chat.QueueCount, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.QueueCount{CategoryID: r.CategoryID, Unsolved: r.Unsolved, New: r.NewCount,
-			Mine: r.Mine, Waiting: r.Waiting, Stale: r.Stale})
-	}
-	return out, nil
+	}))
 }
 
 func (s *Store) ConversationUpdate(ctx context.Context, c chat.Conversation) error {
@@ -263,17 +243,11 @@ func (s *Store) ConversationsExpired(ctx context.Context, tenantID int64, retent
 	if retentionDays <= 0 {
 		retentionDays = chat.DefaultRetentionDays
 	}
-	rows, err := s.q.ConversationsExpired(ctx, db.ConversationsExpiredParams{
+	return list("conversations", func(r db.ConversationsExpiredRow) chat.Conversation {
+		return toConversation(db.ConversationGetRow(r))
+	})(s.q.ConversationsExpired(ctx, db.ConversationsExpiredParams{
 		TenantID: tenantID, RetentionDays: int32(min(retentionDays, 1<<20)), Now: now, Lim: limit(n),
-	})
-	if err != nil {
-		return nil, translate(err, "conversations")
-	}
-	out := make([]chat.Conversation, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, conversationFromRow(db.ConversationGetRow(r)))
-	}
-	return out, nil
+	}))
 }
 
 // ConversationDelete removes the conversation and everything kept about its
@@ -297,7 +271,7 @@ func (s *Store) ConversationDelete(ctx context.Context, tenantID, id int64) erro
 	})
 }
 
-func conversationFromRow(r db.ConversationGetRow) chat.Conversation {
+func toConversation(r db.ConversationGetRow) chat.Conversation {
 	return chat.Conversation{
 		ID:                 r.ID,
 		TenantID:           r.TenantID,
@@ -336,13 +310,8 @@ func (s *Store) RetentionRunRecord(ctx context.Context, r *chat.RetentionRun) er
 
 // RetentionRunList returns the newest runs first.
 func (s *Store) RetentionRunList(ctx context.Context, tenantID int64, n int) ([]chat.RetentionRun, error) {
-	rows, err := s.q.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)})
-	if err != nil {
-		return nil, translate(err, "retention runs")
-	}
-	out := make([]chat.RetentionRun, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.RetentionRun(r))
-	}
-	return out, nil
+	return list("retention runs", toRetentionRun)(s.q.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)}))
 }
+
+// toRetentionRun converts a retention run row; the two have the same fields.
+func toRetentionRun(r db.RetentionRun) chat.RetentionRun { return chat.RetentionRun(r) }

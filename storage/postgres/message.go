@@ -12,15 +12,8 @@ import (
 
 	"parley/chat"
 	"parley/storage/postgres/internal/db"
+	"parley/storage/sqlrows"
 )
-
-// persisted rejects channels without a sequenced history.
-func persisted(ch chat.Channel) error {
-	if !ch.Persisted() {
-		return errorf(chat.EInvalid, "channel %s keeps no history", ch)
-	}
-	return nil
-}
 
 // ChannelNextSeq takes the channel's next seq; the counter row stays locked
 // until the surrounding transaction ends. A channel the tenant does not
@@ -43,7 +36,7 @@ func (s *Store) ChannelLastSeq(ctx context.Context, tenantID int64, ch chat.Chan
 }
 
 func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
-	if err := persisted(m.Channel); err != nil {
+	if err := sqlrows.Persisted(m.Channel); err != nil {
 		return err
 	}
 	var clientID *string
@@ -117,7 +110,7 @@ func (s *Store) MessageGet(ctx context.Context, tenantID, id int64) (chat.Messag
 	if err != nil {
 		return chat.Message{}, translate(err, "message")
 	}
-	return s.oneMessage(ctx, messageFromRow(r))
+	return s.oneMessage(ctx, toMessage(r))
 }
 
 func (s *Store) MessageByClientID(ctx context.Context, tenantID, authorID int64, clientMsgID string) (chat.Message, error) {
@@ -128,7 +121,7 @@ func (s *Store) MessageByClientID(ctx context.Context, tenantID, authorID int64,
 	if err != nil {
 		return chat.Message{}, translate(err, "message")
 	}
-	return s.oneMessage(ctx, messageFromRow(db.MessageGetRow(r)))
+	return s.oneMessage(ctx, toMessage(db.MessageGetRow(r)))
 }
 
 func (s *Store) oneMessage(ctx context.Context, m chat.Message) (chat.Message, error) {
@@ -157,21 +150,15 @@ func (s *Store) MessageDelete(ctx context.Context, tenantID, id int64, at time.T
 }
 
 func (s *Store) MessageHistory(ctx context.Context, tenantID int64, ch chat.Channel, beforeSeq int64, n int) ([]chat.Message, error) {
-	rows, err := s.q.MessageHistory(ctx, db.MessageHistoryParams{
+	return s.messagesWithAttachments(ctx, tenantID)(list("messages", func(r db.MessageHistoryRow) chat.Message {
+		return toMessage(db.MessageGetRow(r))
+	})(s.q.MessageHistory(ctx, db.MessageHistoryParams{
 		TenantID: tenantID, ChannelKind: string(ch.Kind), ChannelID: ch.ID, BeforeSeq: beforeSeq, Lim: limit(n),
-	})
-	if err != nil {
-		return nil, translate(err, "messages")
-	}
-	out := make([]chat.Message, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, messageFromRow(db.MessageGetRow(r)))
-	}
-	return out, s.withAttachments(ctx, tenantID, out)
+	})))
 }
 
 func (s *Store) ChannelEventInsert(ctx context.Context, tenantID int64, ch chat.Channel, seq int64, typ chat.EventType, messageID int64, at time.Time) error {
-	if err := persisted(ch); err != nil {
+	if err := sqlrows.Persisted(ch); err != nil {
 		return err
 	}
 	// The insert selects the message of the tenant, so a foreign message
@@ -207,10 +194,7 @@ func (s *Store) ChannelEventsAfter(ctx context.Context, tenantID int64, cursors 
 	if err != nil {
 		return nil, translate(err, "channel events")
 	}
-	since := make([]db.ChannelEventsSinceRow, len(rows))
-	for i, r := range rows {
-		since[i] = db.ChannelEventsSinceRow(r)
-	}
+	since := sqlrows.Map(rows, func(r db.ChannelEventsAfterRow) db.ChannelEventsSinceRow { return db.ChannelEventsSinceRow(r) })
 	return s.eventsFromRows(ctx, tenantID, since)
 }
 
@@ -219,7 +203,7 @@ func (s *Store) ChannelEventsAfter(ctx context.Context, tenantID int64, cursors 
 func (s *Store) eventsFromRows(ctx context.Context, tenantID int64, rows []db.ChannelEventsSinceRow) ([]chat.ChannelEvent, error) {
 	msgs := make([]chat.Message, 0, len(rows))
 	for _, r := range rows {
-		msgs = append(msgs, messageFromRow(db.MessageGetRow{
+		msgs = append(msgs, toMessage(db.MessageGetRow{
 			ID: r.ID, TenantID: r.TenantID, ChannelKind: r.ChannelKind, ChannelID: r.ChannelID, Seq: r.Seq,
 			AuthorID: r.AuthorID, AuthorName: r.AuthorName, ClientMsgID: r.ClientMsgID, Kind: r.Kind,
 			Body: r.Body, ReplyToID: r.ReplyToID, Mentions: r.Mentions, EditedAt: r.EditedAt,
@@ -247,59 +231,30 @@ func (s *Store) ReadStateSet(ctx context.Context, tenantID, userID int64, ch cha
 }
 
 func (s *Store) ReadStateList(ctx context.Context, tenantID, userID int64, chs []chat.Channel) ([]chat.ReadState, error) {
-	topics, convs, _ := splitChannels(chs)
+	topics, convs, _ := sqlrows.ChannelIDs(chs)
 	if len(topics)+len(convs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.q.ReadStateList(ctx, db.ReadStateListParams{
-		TenantID: tenantID, UserID: userID, TopicIds: topics, ConversationIds: convs,
-	})
-	if err != nil {
-		return nil, translate(err, "read states")
-	}
-	out := make([]chat.ReadState, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.ReadState{
+	return list("read states", func(r db.ReadStateListRow) chat.ReadState {
+		return chat.ReadState{
 			Channel: chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID}, UserID: r.UserID, Seq: r.Seq,
-		})
-	}
-	return out, nil
-}
-
-// splitChannels separates topic, conversation and note ids; other kinds keep no
-// history and match nothing.
-func splitChannels(chs []chat.Channel) (topics, convs, notes []int64) {
-	topics, convs, notes = []int64{}, []int64{}, []int64{}
-	for _, ch := range chs {
-		switch ch.Kind {
-		case chat.KindTopic:
-			topics = append(topics, ch.ID)
-		case chat.KindConversation:
-			convs = append(convs, ch.ID)
-		case chat.KindNote:
-			notes = append(notes, ch.ID)
 		}
-	}
-	return topics, convs, notes
+	})(s.q.ReadStateList(ctx, db.ReadStateListParams{
+		TenantID: tenantID, UserID: userID, TopicIds: topics, ConversationIds: convs,
+	}))
 }
 
 func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, f chat.MessageFilter, n int) ([]chat.Message, error) {
-	topics, convs, notes := splitChannels(chs)
+	topics, convs, notes := sqlrows.ChannelIDs(chs)
 	if strings.TrimSpace(query) == "" || len(topics)+len(convs)+len(notes) == 0 {
 		return nil, nil
 	}
-	rows, err := s.q.MessageSearch(ctx, db.MessageSearchParams{
+	return s.messagesWithAttachments(ctx, tenantID)(list("messages", func(r db.MessageSearchRow) chat.Message {
+		return toMessage(db.MessageGetRow(r))
+	})(s.q.MessageSearch(ctx, db.MessageSearchParams{
 		TenantID: tenantID, Query: query, TopicIds: topics, ConversationIds: convs, NoteIds: notes, Lim: limit(n),
 		AuthorID: f.AuthorID, CreatedAfter: timeBound(f.After, searchEpochStart), CreatedBefore: timeBound(f.Before, searchEpochEnd),
-	})
-	if err != nil {
-		return nil, translate(err, "messages")
-	}
-	out := make([]chat.Message, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, messageFromRow(db.MessageGetRow(r)))
-	}
-	return out, s.withAttachments(ctx, tenantID, out)
+	})))
 }
 
 // The unbounded ends of a search's time filter, within timestamptz.
@@ -316,7 +271,7 @@ func timeBound(t, unbounded time.Time) time.Time {
 	return t
 }
 
-func messageFromRow(r db.MessageGetRow) chat.Message {
+func toMessage(r db.MessageGetRow) chat.Message {
 	m := chat.Message{
 		ID:             r.ID,
 		TenantID:       r.TenantID,
@@ -337,6 +292,17 @@ func messageFromRow(r db.MessageGetRow) chat.Message {
 		m.ClientMsgID = *r.ClientMsgID
 	}
 	return m
+}
+
+// messagesWithAttachments passes a list's messages on with their
+// attachments filled in, or its failure: with(list(...)(q.X(...))).
+func (s *Store) messagesWithAttachments(ctx context.Context, tenantID int64) func([]chat.Message, error) ([]chat.Message, error) {
+	return func(ms []chat.Message, err error) ([]chat.Message, error) {
+		if err != nil {
+			return nil, err
+		}
+		return ms, s.withAttachments(ctx, tenantID, ms)
+	}
 }
 
 // withAttachments fills in the attachments of ms with one query.
@@ -370,7 +336,7 @@ func (s *Store) attachments(ctx context.Context, tenantID int64, messageIDs []in
 	}
 	byMsg := make(map[int64][]chat.Attachment, len(rows))
 	for _, r := range rows {
-		a := attachmentFromRow(db.AttachmentGetRow(r))
+		a := toAttachment(db.AttachmentGetRow(r))
 		byMsg[*a.MessageID] = append(byMsg[*a.MessageID], a)
 	}
 	return byMsg, nil
@@ -396,11 +362,7 @@ func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data, 
 }
 
 func (s *Store) AttachmentGet(ctx context.Context, tenantID, id int64) (chat.Attachment, error) {
-	r, err := s.q.AttachmentGet(ctx, db.AttachmentGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Attachment{}, translate(err, "attachment")
-	}
-	return attachmentFromRow(r), nil
+	return one("attachment", toAttachment)(s.q.AttachmentGet(ctx, db.AttachmentGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) AttachmentData(ctx context.Context, tenantID, id int64) ([]byte, error) {
@@ -433,7 +395,7 @@ func (s *Store) AttachmentDeleteUnlinked(ctx context.Context, before time.Time) 
 	return n, translate(err, "attachments")
 }
 
-func attachmentFromRow(r db.AttachmentGetRow) chat.Attachment {
+func toAttachment(r db.AttachmentGetRow) chat.Attachment {
 	return chat.Attachment{
 		ID: r.ID, TenantID: r.TenantID, MessageID: r.MessageID, UploaderID: r.UploaderID,
 		Filename: r.Filename, ContentType: r.ContentType, Size: r.Size, CreatedAt: r.CreatedAt,
@@ -474,23 +436,11 @@ func (s *Store) DraftSave(ctx context.Context, d *chat.Draft) error {
 }
 
 func (s *Store) DraftGet(ctx context.Context, tenantID, userID, id int64) (chat.Draft, error) {
-	r, err := s.q.DraftGet(ctx, db.DraftGetParams{TenantID: tenantID, UserID: userID, ID: id})
-	if err != nil {
-		return chat.Draft{}, translate(err, "draft")
-	}
-	return draftFromRow(r), nil
+	return one("draft", toDraft)(s.q.DraftGet(ctx, db.DraftGetParams{TenantID: tenantID, UserID: userID, ID: id}))
 }
 
 func (s *Store) DraftList(ctx context.Context, tenantID, userID int64) ([]chat.Draft, error) {
-	rows, err := s.q.DraftList(ctx, db.DraftListParams{TenantID: tenantID, UserID: userID})
-	if err != nil {
-		return nil, translate(err, "drafts")
-	}
-	out := make([]chat.Draft, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, draftFromRow(r))
-	}
-	return out, nil
+	return list("drafts", toDraft)(s.q.DraftList(ctx, db.DraftListParams{TenantID: tenantID, UserID: userID}))
 }
 
 func (s *Store) DraftDelete(ctx context.Context, tenantID, userID, id int64) error {
@@ -498,7 +448,7 @@ func (s *Store) DraftDelete(ctx context.Context, tenantID, userID, id int64) err
 	return mustAffect("draft")(n, err)
 }
 
-func draftFromRow(r db.Draft) chat.Draft {
+func toDraft(r db.Draft) chat.Draft {
 	d := chat.Draft{
 		ID: r.ID, TenantID: r.TenantID, UserID: r.UserID, Subject: r.Subject, Body: r.Body,
 		Data: r.Data, UpdatedAt: r.UpdatedAt,

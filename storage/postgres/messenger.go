@@ -21,24 +21,14 @@ func (s *Store) GroupCreate(ctx context.Context, g *chat.Group) error {
 }
 
 func (s *Store) GroupGet(ctx context.Context, tenantID, id int64) (chat.Group, error) {
-	r, err := s.q.GroupGet(ctx, db.GroupGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Group{}, translate(err, "group")
-	}
-	return groupFromRow(r), nil
+	return one("group", toGroup)(s.q.GroupGet(ctx, db.GroupGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) GroupList(ctx context.Context, tenantID, memberID int64, p chat.Page) ([]chat.Group, error) {
 	after, lim := page(p)
-	rows, err := s.q.GroupList(ctx, db.GroupListParams{TenantID: tenantID, After: after, MemberID: memberID, Lim: lim})
-	if err != nil {
-		return nil, translate(err, "groups")
-	}
-	out := make([]chat.Group, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, groupFromRow(db.GroupGetRow(r)))
-	}
-	return out, nil
+	return list("groups", func(r db.GroupListRow) chat.Group {
+		return toGroup(db.GroupGetRow(r))
+	})(s.q.GroupList(ctx, db.GroupListParams{TenantID: tenantID, After: after, MemberID: memberID, Lim: lim}))
 }
 
 func (s *Store) GroupUpdate(ctx context.Context, g chat.Group) error {
@@ -71,7 +61,7 @@ func (s *Store) GroupIsMember(ctx context.Context, tenantID, groupID, userID int
 	return ok, translate(err, "group member")
 }
 
-func groupFromRow(r db.GroupGetRow) chat.Group {
+func toGroup(r db.GroupGetRow) chat.Group {
 	return chat.Group{
 		ID:          r.ID,
 		TenantID:    r.TenantID,
@@ -103,26 +93,16 @@ func (s *Store) TopicCreate(ctx context.Context, t *chat.Topic) error {
 }
 
 func (s *Store) TopicGet(ctx context.Context, tenantID, id int64) (chat.Topic, error) {
-	r, err := s.q.TopicGet(ctx, db.TopicGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Topic{}, translate(err, "topic")
-	}
-	return topicFromRow(r), nil
+	return one("topic", toTopic)(s.q.TopicGet(ctx, db.TopicGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) TopicListByGroups(ctx context.Context, tenantID int64, groupIDs []int64, activeOnly bool) ([]chat.Topic, error) {
 	if len(groupIDs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.q.TopicListByGroups(ctx, db.TopicListByGroupsParams{TenantID: tenantID, GroupIds: groupIDs, ActiveOnly: activeOnly})
-	if err != nil {
-		return nil, translate(err, "topics")
-	}
-	out := make([]chat.Topic, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, topicFromRow(db.TopicGetRow(r)))
-	}
-	return out, nil
+	return list("topics", func(r db.TopicListByGroupsRow) chat.Topic {
+		return toTopic(db.TopicGetRow(r))
+	})(s.q.TopicListByGroups(ctx, db.TopicListByGroupsParams{TenantID: tenantID, GroupIds: groupIDs, ActiveOnly: activeOnly}))
 }
 
 func (s *Store) TopicUpdate(ctx context.Context, t chat.Topic) error {
@@ -142,7 +122,7 @@ func (s *Store) TopicTouch(ctx context.Context, tenantID, id int64, at time.Time
 	return mustAffect("topic")(n, err)
 }
 
-func topicFromRow(r db.TopicGetRow) chat.Topic {
+func toTopic(r db.TopicGetRow) chat.Topic {
 	return chat.Topic{
 		ID:             r.ID,
 		TenantID:       r.TenantID,
@@ -164,7 +144,7 @@ func (s *Store) TopicAccess(ctx context.Context, tenantID, topicID, userID int64
 	if err != nil {
 		return chat.Topic{}, chat.TopicReadAccess{}, translate(err, "topic")
 	}
-	t := topicFromRow(db.TopicGetRow{ID: r.ID, TenantID: r.TenantID, GroupID: r.GroupID, Name: r.Name,
+	t := toTopic(db.TopicGetRow{ID: r.ID, TenantID: r.TenantID, GroupID: r.GroupID, Name: r.Name,
 		EmailNotify: r.EmailNotify, NotifyIntervalSeconds: r.NotifyIntervalSeconds, Active: r.Active,
 		LastMessageAt: r.LastMessageAt, CreatedAt: r.CreatedAt, LastSeq: r.LastSeq})
 	return t, chat.TopicReadAccess{MessengerOn: r.MessengerEnabled, GroupActive: r.GroupActive, Member: r.Member}, nil

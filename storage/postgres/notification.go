@@ -8,6 +8,7 @@ import (
 
 	"parley/chat"
 	"parley/storage/postgres/internal/db"
+	"parley/storage/sqlrows"
 )
 
 func (s *Store) NotifyJobEnqueue(ctx context.Context, j *chat.NotifyJob) error {
@@ -19,7 +20,7 @@ func (s *Store) NotifyJobEnqueue(ctx context.Context, j *chat.NotifyJob) error {
 	id, err := s.q.NotifyJobInsert(ctx, db.NotifyJobInsertParams{
 		TenantID:      j.TenantID,
 		UserID:        j.UserID,
-		Via:           viaOf(j.Via),
+		Via:           sqlrows.Via(j.Via),
 		Reason:        string(j.Reason),
 		ChannelKind:   string(j.Channel.Kind),
 		ChannelID:     j.Channel.ID,
@@ -86,7 +87,7 @@ func (s *Store) NotifyDecisionRecord(ctx context.Context, d *chat.NotifyDecision
 	id, err := s.q.NotifyDecisionInsert(ctx, db.NotifyDecisionInsertParams{
 		TenantID:    d.TenantID,
 		UserID:      d.UserID,
-		Via:         viaOf(d.Via),
+		Via:         sqlrows.Via(d.Via),
 		ChannelKind: string(d.Channel.Kind),
 		ChannelID:   d.Channel.ID,
 		MessageID:   d.MessageID,
@@ -106,15 +107,8 @@ func (s *Store) NotifyDecisionRecord(ctx context.Context, d *chat.NotifyDecision
 // filter when not 0.
 func (s *Store) NotifyDecisionList(ctx context.Context, tenantID, userID, messageID int64, p chat.Page) ([]chat.NotifyDecision, error) {
 	after, lim := page(p)
-	rows, err := s.q.NotifyDecisionList(ctx, db.NotifyDecisionListParams{
-		TenantID: tenantID, UserID: userID, MessageID: messageID, After: after, Lim: lim,
-	})
-	if err != nil {
-		return nil, translate(err, "notification decisions")
-	}
-	out := make([]chat.NotifyDecision, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.NotifyDecision{
+	return list("notification decisions", func(r db.NotifyDecisionListRow) chat.NotifyDecision {
+		return chat.NotifyDecision{
 			ID:        r.ID,
 			TenantID:  r.TenantID,
 			UserID:    r.UserID,
@@ -125,9 +119,10 @@ func (s *Store) NotifyDecisionList(ctx context.Context, tenantID, userID, messag
 			Outcome:   chat.NotifyOutcome(r.Outcome),
 			Detail:    r.Detail,
 			CreatedAt: r.CreatedAt,
-		})
-	}
-	return out, nil
+		}
+	})(s.q.NotifyDecisionList(ctx, db.NotifyDecisionListParams{
+		TenantID: tenantID, UserID: userID, MessageID: messageID, After: after, Lim: lim,
+	}))
 }
 
 func (s *Store) NotificationCreate(ctx context.Context, n *chat.Notification) error {
@@ -214,14 +209,6 @@ func (s *Store) MuteSet(ctx context.Context, tenantID, userID int64, ch chat.Cha
 func (s *Store) MuteGet(ctx context.Context, tenantID, userID int64, ch chat.Channel) (bool, error) {
 	muted, err := s.q.MuteGet(ctx, db.MuteGetParams{TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID})
 	return muted, translate(err, "mute")
-}
-
-// viaOf stores a job's or decision's channel; "" (older callers) is email.
-func viaOf(v chat.NotifyVia) string {
-	if v == "" {
-		return string(chat.ViaEmail)
-	}
-	return string(v)
 }
 
 // NotifyJobBacklog reads the outbox's size for monitoring (chat.NotifyBacklog).

@@ -23,16 +23,10 @@ func (s *Store) PushSubscriptionSave(ctx context.Context, sub *chat.PushSubscrip
 }
 
 func (s *Store) PushSubscriptionList(ctx context.Context, tenantID, userID int64) ([]chat.PushSubscription, error) {
-	rows, err := s.q.PushSubscriptionListByUser(ctx, db.PushSubscriptionListByUserParams{TenantID: tenantID, UserID: userID})
-	if err != nil {
-		return nil, translate(err, "push subscriptions")
-	}
-	out := make([]chat.PushSubscription, len(rows))
-	for i, r := range rows {
-		out[i] = chat.PushSubscription{ID: r.ID, TenantID: r.TenantID, UserID: r.UserID, Endpoint: r.Endpoint,
+	return list("push subscriptions", func(r db.PushSubscription) chat.PushSubscription {
+		return chat.PushSubscription{ID: r.ID, TenantID: r.TenantID, UserID: r.UserID, Endpoint: r.Endpoint,
 			P256dh: r.P256dh, Auth: r.Auth, CreatedAt: r.CreatedAt}
-	}
-	return out, nil
+	})(s.q.PushSubscriptionListByUser(ctx, db.PushSubscriptionListByUserParams{TenantID: tenantID, UserID: userID}))
 }
 
 func (s *Store) PushSubscriptionDelete(ctx context.Context, tenantID, id int64) error {

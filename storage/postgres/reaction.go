@@ -34,13 +34,7 @@ func (s *Store) ReactionList(ctx context.Context, tenantID int64, messageIDs []i
 	if len(messageIDs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.q.ReactionListByMessages(ctx, db.ReactionListByMessagesParams{TenantID: tenantID, MessageIds: messageIDs})
-	if err != nil {
-		return nil, translate(err, "reactions")
-	}
-	out := make([]chat.StoredReaction, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.StoredReaction{MessageID: r.MessageID, UserID: r.UserID, Emoji: r.Emoji, CreatedAt: r.CreatedAt.UTC()})
-	}
-	return out, nil
+	return list("reactions", func(r db.ReactionListByMessagesRow) chat.StoredReaction {
+		return chat.StoredReaction{MessageID: r.MessageID, UserID: r.UserID, Emoji: r.Emoji, CreatedAt: r.CreatedAt.UTC()}
+	})(s.q.ReactionListByMessages(ctx, db.ReactionListByMessagesParams{TenantID: tenantID, MessageIds: messageIDs}))
 }

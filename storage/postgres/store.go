@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"parley/storage/sqlerr"
+	"parley/storage/sqlrows"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -141,6 +142,23 @@ func translateRef(err error, what, ref string) error { return engine.Translate(e
 // mustAffect turns "no row changed" into not found:
 // mustAffect("user")(q.UserUpdate(ctx, ...)).
 func mustAffect(what string) func(n int64, err error) error { return engine.MustAffect(what) }
+
+// list converts a list query's rows with conv, or translates its failure
+// (what names the rows): return list("drafts", toDraft)(q.DraftList(...)).
+func list[R, T any](what string, conv func(R) T) func([]R, error) ([]T, error) {
+	return sqlrows.List(func(err error) error { return translate(err, what) }, conv)
+}
+
+// one is list for a query of one row; no row answers not found.
+func one[R, T any](what string, conv func(R) T) func(R, error) (T, error) {
+	return sqlrows.One(func(err error) error { return translate(err, what) }, conv)
+}
+
+// tryList is list for a conversion that can fail; that failure passes
+// unchanged.
+func tryList[R, T any](what string, conv func(R) (T, error)) func([]R, error) ([]T, error) {
+	return sqlrows.TryList(func(err error) error { return translate(err, what) }, conv)
+}
 
 // violation classifies a constraint failure by its SQLSTATE.
 func violation(err error) (sqlerr.Violation, string) {

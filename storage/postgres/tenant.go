@@ -27,24 +27,12 @@ func (s *Store) TenantGet(ctx context.Context, id int64) (chat.Tenant, error) {
 	if err != nil {
 		return chat.Tenant{}, translate(err, "tenant")
 	}
-	return tenantFromRow(r)
+	return toTenant(r)
 }
 
 func (s *Store) TenantList(ctx context.Context, p chat.Page) ([]chat.Tenant, error) {
 	after, lim := page(p)
-	rows, err := s.q.TenantList(ctx, db.TenantListParams{After: after, Lim: lim})
-	if err != nil {
-		return nil, translate(err, "tenants")
-	}
-	out := make([]chat.Tenant, 0, len(rows))
-	for _, r := range rows {
-		t, err := tenantFromRow(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
+	return tryList("tenants", toTenant)(s.q.TenantList(ctx, db.TenantListParams{After: after, Lim: lim}))
 }
 
 func (s *Store) TenantUpdate(ctx context.Context, t chat.Tenant) error {
@@ -61,7 +49,7 @@ func (s *Store) TenantCount(ctx context.Context) (int64, error) {
 	return n, translate(err, "tenants")
 }
 
-func tenantFromRow(r db.Tenant) (chat.Tenant, error) {
+func toTenant(r db.Tenant) (chat.Tenant, error) {
 	t := chat.Tenant{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt}
 	if err := json.Unmarshal(r.Settings, &t.Settings); err != nil {
 		return chat.Tenant{}, chat.Internal(err, "decode tenant settings")
@@ -80,24 +68,12 @@ func (s *Store) CompanyCreate(ctx context.Context, c *chat.Company) error {
 }
 
 func (s *Store) CompanyGet(ctx context.Context, tenantID, id int64) (chat.Company, error) {
-	r, err := s.q.CompanyGet(ctx, db.CompanyGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Company{}, translate(err, "company")
-	}
-	return chat.Company(r), nil
+	return one("company", toCompany)(s.q.CompanyGet(ctx, db.CompanyGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) CompanyList(ctx context.Context, tenantID int64, p chat.Page) ([]chat.Company, error) {
 	after, lim := page(p)
-	rows, err := s.q.CompanyList(ctx, db.CompanyListParams{TenantID: tenantID, After: after, Lim: lim})
-	if err != nil {
-		return nil, translate(err, "companies")
-	}
-	out := make([]chat.Company, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.Company(r))
-	}
-	return out, nil
+	return list("companies", toCompany)(s.q.CompanyList(ctx, db.CompanyListParams{TenantID: tenantID, After: after, Lim: lim}))
 }
 
 func (s *Store) CompanyUpdate(ctx context.Context, c chat.Company) error {
@@ -115,23 +91,11 @@ func (s *Store) RoleCreate(ctx context.Context, r *chat.Role) error {
 }
 
 func (s *Store) RoleGet(ctx context.Context, tenantID, id int64) (chat.Role, error) {
-	r, err := s.q.RoleGet(ctx, db.RoleGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Role{}, translate(err, "role")
-	}
-	return roleFromRow(r), nil
+	return one("role", toRole)(s.q.RoleGet(ctx, db.RoleGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) RoleList(ctx context.Context, tenantID int64) ([]chat.Role, error) {
-	rows, err := s.q.RoleList(ctx, tenantID)
-	if err != nil {
-		return nil, translate(err, "roles")
-	}
-	out := make([]chat.Role, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, roleFromRow(r))
-	}
-	return out, nil
+	return list("roles", toRole)(s.q.RoleList(ctx, tenantID))
 }
 
 // RoleUpdate saves name and handler; a role's key never changes.
@@ -157,6 +121,9 @@ func (s *Store) RoleDelete(ctx context.Context, tenantID, id int64) error {
 	})
 }
 
-func roleFromRow(r db.Role) chat.Role {
+func toRole(r db.Role) chat.Role {
 	return chat.Role{ID: r.ID, TenantID: r.TenantID, Key: chat.RoleKey(r.Key), Name: r.Name, Handler: r.Handler}
 }
+
+// toCompany converts a company row; the two have the same fields.
+func toCompany(r db.Company) chat.Company { return chat.Company(r) }

@@ -59,11 +59,7 @@ func (s *Store) setUserLinks(ctx context.Context, tenantID, userID int64, compan
 }
 
 func (s *Store) UserGet(ctx context.Context, tenantID, id int64) (chat.User, error) {
-	r, err := s.q.UserGet(ctx, db.UserGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.User{}, translate(err, "user")
-	}
-	return userFromRow(r), nil
+	return one("user", toUser)(s.q.UserGet(ctx, db.UserGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) UserByEmail(ctx context.Context, email string) (chat.User, string, error) {
@@ -71,7 +67,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (chat.User, strin
 	if err != nil {
 		return chat.User{}, "", translate(err, "user")
 	}
-	u := userFromRow(db.UserGetRow{
+	u := toUser(db.UserGetRow{
 		ID: r.ID, TenantID: r.TenantID, Email: r.Email, Name: r.Name, Locale: r.Locale,
 		Active: r.Active, Superuser: r.Superuser, ManagerID: r.ManagerID,
 		EmailNotifications: r.EmailNotifications, CreatedAt: r.CreatedAt,
@@ -82,7 +78,9 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (chat.User, strin
 
 func (s *Store) UserList(ctx context.Context, tenantID int64, f chat.UserFilter, p chat.Page) ([]chat.User, error) {
 	after, lim := page(p)
-	rows, err := s.q.UserList(ctx, db.UserListParams{
+	return list("users", func(r db.UserListRow) chat.User {
+		return toUser(db.UserGetRow(r))
+	})(s.q.UserList(ctx, db.UserListParams{
 		TenantID:   tenantID,
 		After:      after,
 		CompanyIds: nonNil(f.CompanyIDs),
@@ -92,15 +90,7 @@ func (s *Store) UserList(ctx context.Context, tenantID int64, f chat.UserFilter,
 		ActiveOnly: f.ActiveOnly,
 		Ids:        nonNil(f.IDs),
 		Lim:        lim,
-	})
-	if err != nil {
-		return nil, translate(err, "users")
-	}
-	out := make([]chat.User, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, userFromRow(db.UserGetRow(r)))
-	}
-	return out, nil
+	}))
 }
 
 func (s *Store) UserUpdate(ctx context.Context, u chat.User) error {
@@ -133,7 +123,7 @@ func (s *Store) UserCount(ctx context.Context) (int64, error) {
 	return n, translate(err, "users")
 }
 
-func userFromRow(r db.UserGetRow) chat.User {
+func toUser(r db.UserGetRow) chat.User {
 	return chat.User{
 		ID:                 r.ID,
 		TenantID:           r.TenantID,

@@ -25,23 +25,11 @@ func (s *Store) CannedReplyCreate(ctx context.Context, r *chat.CannedReply) erro
 }
 
 func (s *Store) CannedReplyGet(ctx context.Context, tenantID, id int64) (chat.CannedReply, error) {
-	r, err := s.read.CannedReplyGet(ctx, db.CannedReplyGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.CannedReply{}, translate(err, "canned reply")
-	}
-	return toCannedReply(r), nil
+	return one("canned reply", toCannedReply)(s.read.CannedReplyGet(ctx, db.CannedReplyGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) CannedReplyList(ctx context.Context, tenantID, userID int64) ([]chat.CannedReply, error) {
-	rows, err := s.read.CannedReplyList(ctx, db.CannedReplyListParams{TenantID: tenantID, UserID: userID})
-	if err != nil {
-		return nil, translate(err, "canned replies")
-	}
-	out := make([]chat.CannedReply, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, toCannedReply(r))
-	}
-	return out, nil
+	return list("canned replies", toCannedReply)(s.read.CannedReplyList(ctx, db.CannedReplyListParams{TenantID: tenantID, UserID: userID}))
 }
 
 func (s *Store) CannedReplyUpdate(ctx context.Context, r chat.CannedReply) error {

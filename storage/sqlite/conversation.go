@@ -6,6 +6,7 @@ import (
 
 	"parley/chat"
 	"parley/storage/sqlite/internal/db"
+	"parley/storage/sqlrows"
 )
 
 func toCategory(r db.CategoryGetRow) (chat.Category, error) {
@@ -36,8 +37,7 @@ func (s *Store) categorySetRoles(ctx context.Context, tenantID, categoryID int64
 }
 
 func (s *Store) CategoryCreate(ctx context.Context, c *chat.Category) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		id, err := ts.write.CategoryInsert(ctx, db.CategoryInsertParams{
 			TenantID: c.TenantID, NameEn: c.NameEN, NameFi: c.NameFI,
 			RetentionDays: int64Ptr(c.RetentionDays), Active: c.Active,
@@ -62,24 +62,13 @@ func (s *Store) CategoryGet(ctx context.Context, tenantID, id int64) (chat.Categ
 }
 
 func (s *Store) CategoryList(ctx context.Context, tenantID int64) ([]chat.Category, error) {
-	rows, err := s.read.CategoryList(ctx, tenantID)
-	if err != nil {
-		return nil, translate(err, "categories")
-	}
-	out := make([]chat.Category, 0, len(rows))
-	for _, r := range rows {
-		c, err := toCategory(db.CategoryGetRow(r))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return tryList("categories", func(r db.CategoryListRow) (chat.Category, error) {
+		return toCategory(db.CategoryGetRow(r))
+	})(s.read.CategoryList(ctx, tenantID))
 }
 
 func (s *Store) CategoryUpdate(ctx context.Context, c chat.Category) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		err := mustAffect("category")(ts.write.CategoryUpdate(ctx, db.CategoryUpdateParams{
 			TenantID: c.TenantID, ID: c.ID, NameEn: c.NameEN, NameFi: c.NameFI,
 			RetentionDays: int64Ptr(c.RetentionDays), Active: c.Active,
@@ -133,15 +122,7 @@ func toConversations[R ~struct {
 	RoleIds      string
 	LastSeq      int64
 }](rows []R) ([]chat.Conversation, error) {
-	out := make([]chat.Conversation, 0, len(rows))
-	for _, r := range rows {
-		c, err := toConversation(conversationRow(r))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return sqlrows.TryMap(rows, func(r R) (chat.Conversation, error) { return toConversation(conversationRow(r)) })
 }
 
 func (s *Store) conversationSetRoles(ctx context.Context, tenantID, conversationID int64, roleIDs []int64) error {
@@ -167,8 +148,7 @@ func (s *Store) ConversationCreate(ctx context.Context, c *chat.Conversation) er
 	if status == "" {
 		status = chat.StatusNew
 	}
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		id, err := ts.write.ConversationInsert(ctx, db.ConversationInsertParams{
 			TenantID:           c.TenantID,
 			Subject:            c.Subject,
@@ -268,7 +248,10 @@ func microsOrZero(t time.Time) int64 {
 }
 
 func (s *Store) ConversationQueueCounts(ctx context.Context, tenantID int64, f chat.ConversationFilter, handlerID int64, staleBefore time.Time) ([]chat.QueueCount, error) {
-	rows, err := s.read.ConversationQueueCounts(ctx, db.ConversationQueueCountsParams{
+	return list("conversations", func(r db.ConversationQueueCountsRow) chat.QueueCount {
+		return chat.QueueCount{CategoryID: r.CategoryID, Unsolved: r.Unsolved, New: r.NewCount,
+			Mine: r.Mine, Waiting: r.Waiting, Stale: r.Stale}
+	})(s.read.ConversationQueueCounts(ctx, db.ConversationQueueCountsParams{
 		HandlerID:           handlerID,
 		StaleBefore:         micros(staleBefore),
 		TenantID:            tenantID,
@@ -277,21 +260,11 @@ func (s *Store) ConversationQueueCounts(ctx context.Context, tenantID int64, f c
 		AddresseeCompanyIds: idsJSON(f.AddresseeCompanyIDs),
 		RoleIds:             idsJSON(f.RoleIDs),
 		CompanyIds:          idsJSON(f.CompanyIDs),
-	})
-	if err != nil {
-		return nil, translate(err, "conversations")
-	}
-	out := make([]chat.QueueCount, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, chat.QueueCount{CategoryID: r.CategoryID, Unsolved: r.Unsolved, New: r.NewCount,
-			Mine: r.Mine, Waiting: r.Waiting, Stale: r.Stale})
-	}
-	return out, nil
+	}))
 }
 
 func (s *Store) ConversationUpdate(ctx context.Context, c chat.Conversation) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		err := mustAffect("conversation")(ts.write.ConversationUpdate(ctx, db.ConversationUpdateParams{
 			TenantID:           c.TenantID,
 			ID:                 c.ID,
@@ -332,8 +305,7 @@ func (s *Store) ConversationsExpired(ctx context.Context, tenantID int64, retent
 // state, drafts, in-app notifications, notification jobs and decisions,
 // and mutes.
 func (s *Store) ConversationDelete(ctx context.Context, tenantID, id int64) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		q := ts.write
 		if _, err := ts.read.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: id}); err != nil {
 			return translate(err, "conversation")
@@ -400,13 +372,7 @@ func (s *Store) RetentionRunRecord(ctx context.Context, r *chat.RetentionRun) er
 
 // RetentionRunList returns the tenant's latest runs, newest start first.
 func (s *Store) RetentionRunList(ctx context.Context, tenantID int64, n int) ([]chat.RetentionRun, error) {
-	rows, err := s.read.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)})
-	if err != nil {
-		return nil, translate(err, "retention runs")
-	}
-	out := make([]chat.RetentionRun, len(rows))
-	for i, r := range rows {
-		out[i] = chat.RetentionRun{ID: r.ID, TenantID: r.TenantID, StartedAt: fromMicros(r.StartedAt), Deleted: r.Deleted, Node: r.Node}
-	}
-	return out, nil
+	return list("retention runs", func(r db.RetentionRun) chat.RetentionRun {
+		return chat.RetentionRun{ID: r.ID, TenantID: r.TenantID, StartedAt: fromMicros(r.StartedAt), Deleted: r.Deleted, Node: r.Node}
+	})(s.read.RetentionRunList(ctx, db.RetentionRunListParams{TenantID: tenantID, Lim: limit(n)}))
 }

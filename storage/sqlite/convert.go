@@ -76,22 +76,6 @@ func cursorsJSON(cs []chat.ChannelCursor) string {
 	return string(b)
 }
 
-// channelIDs splits channels into topic, conversation and note ids (user
-// channels have no stored messages).
-func channelIDs(chs []chat.Channel) (topics, conversations, notes []int64) {
-	for _, ch := range chs {
-		switch ch.Kind {
-		case chat.KindTopic:
-			topics = append(topics, ch.ID)
-		case chat.KindConversation:
-			conversations = append(conversations, ch.ID)
-		case chat.KindNote:
-			notes = append(notes, ch.ID)
-		}
-	}
-	return topics, conversations, notes
-}
-
 func int64Ptr(v *int) *int64 {
 	if v == nil {
 		return nil

@@ -10,18 +10,11 @@ import (
 
 	"parley/chat"
 	"parley/storage/sqlite/internal/db"
+	"parley/storage/sqlrows"
 )
 
 // maxSearchWords bounds the FTS expression built from a user's query.
 const maxSearchWords = 16
-
-// persisted refuses channels without stored history (user channels).
-func persisted(ch chat.Channel) error {
-	if !ch.Persisted() {
-		return chat.Errorf(chat.EInvalid, "channel %s keeps no history", ch)
-	}
-	return nil
-}
 
 func (s *Store) ChannelNextSeq(ctx context.Context, tenantID int64, ch chat.Channel) (int64, error) {
 	seq, err := s.write.ChannelSeqNext(ctx, db.ChannelSeqNextParams{TenantID: tenantID, Kind: string(ch.Kind), ID: ch.ID})
@@ -110,7 +103,7 @@ func (s *Store) oneMessage(ctx context.Context, tenantID int64, r messageRow) (c
 // unlinked upload of the tenant, else ENotFound). On return m carries its
 // ID, CreatedAt and its attachments as stored.
 func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
-	if err := persisted(m.Channel); err != nil {
+	if err := sqlrows.Persisted(m.Channel); err != nil {
 		return err
 	}
 	created := orNow(m.CreatedAt)
@@ -129,8 +122,7 @@ func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
 	slices.Sort(attIDs)
 	attIDs = slices.Compact(attIDs)
 
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		id, err := ts.write.MessageInsert(ctx, db.MessageInsertParams{
 			TenantID:       m.TenantID,
 			ChannelKind:    string(m.Channel.Kind),
@@ -197,8 +189,7 @@ func (s *Store) MessageEdit(ctx context.Context, tenantID, id int64, body string
 }
 
 func (s *Store) MessageDelete(ctx context.Context, tenantID, id int64, at time.Time) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		v := micros(at)
 		if err := mustAffect("message")(ts.write.MessageTombstone(ctx, db.MessageTombstoneParams{TenantID: tenantID, ID: id, DeletedAt: &v})); err != nil {
 			return err
@@ -226,7 +217,7 @@ func (s *Store) MessageHistory(ctx context.Context, tenantID int64, ch chat.Chan
 }
 
 func (s *Store) ChannelEventInsert(ctx context.Context, tenantID int64, ch chat.Channel, seq int64, typ chat.EventType, messageID int64, at time.Time) error {
-	if err := persisted(ch); err != nil {
+	if err := sqlrows.Persisted(ch); err != nil {
 		return err
 	}
 	n, err := s.write.ChannelEventInsert(ctx, db.ChannelEventInsertParams{
@@ -298,15 +289,9 @@ func (s *Store) ReadStateList(ctx context.Context, tenantID, userID int64, chs [
 	if len(chs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.read.ReadStateList(ctx, db.ReadStateListParams{TenantID: tenantID, UserID: userID, Channels: channelsJSON(chs)})
-	if err != nil {
-		return nil, translate(err, "read states")
-	}
-	out := make([]chat.ReadState, len(rows))
-	for i, r := range rows {
-		out[i] = chat.ReadState{Channel: chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID}, UserID: r.UserID, Seq: r.Seq}
-	}
-	return out, nil
+	return list("read states", func(r db.ReadState) chat.ReadState {
+		return chat.ReadState{Channel: chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID}, UserID: r.UserID, Seq: r.Seq}
+	})(s.read.ReadStateList(ctx, db.ReadStateListParams{TenantID: tenantID, UserID: userID, Channels: channelsJSON(chs)}))
 }
 
 // ftsQuery turns a user's search into an FTS5 expression that matches
@@ -325,7 +310,7 @@ func ftsQuery(q string) string {
 
 func (s *Store) MessageSearch(ctx context.Context, tenantID int64, query string, chs []chat.Channel, f chat.MessageFilter, n int) ([]chat.Message, error) {
 	match := ftsQuery(query)
-	topics, conversations, notes := channelIDs(chs)
+	topics, conversations, notes := sqlrows.ChannelIDs(chs)
 	if match == "" || len(topics)+len(conversations)+len(notes) == 0 {
 		return nil, nil
 	}
@@ -391,11 +376,7 @@ func (s *Store) AttachmentCreate(ctx context.Context, a *chat.Attachment, data, 
 }
 
 func (s *Store) AttachmentGet(ctx context.Context, tenantID, id int64) (chat.Attachment, error) {
-	r, err := s.read.AttachmentGet(ctx, db.AttachmentGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Attachment{}, translate(err, "attachment")
-	}
-	return toAttachment(r), nil
+	return one("attachment", toAttachment)(s.read.AttachmentGet(ctx, db.AttachmentGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) AttachmentData(ctx context.Context, tenantID, id int64) ([]byte, error) {
@@ -480,23 +461,11 @@ func (s *Store) DraftSave(ctx context.Context, d *chat.Draft) error {
 }
 
 func (s *Store) DraftGet(ctx context.Context, tenantID, userID, id int64) (chat.Draft, error) {
-	r, err := s.read.DraftGet(ctx, db.DraftGetParams{TenantID: tenantID, UserID: userID, ID: id})
-	if err != nil {
-		return chat.Draft{}, translate(err, "draft")
-	}
-	return toDraft(r), nil
+	return one("draft", toDraft)(s.read.DraftGet(ctx, db.DraftGetParams{TenantID: tenantID, UserID: userID, ID: id}))
 }
 
 func (s *Store) DraftList(ctx context.Context, tenantID, userID int64) ([]chat.Draft, error) {
-	rows, err := s.read.DraftList(ctx, db.DraftListParams{TenantID: tenantID, UserID: userID})
-	if err != nil {
-		return nil, translate(err, "drafts")
-	}
-	out := make([]chat.Draft, len(rows))
-	for i, r := range rows {
-		out[i] = toDraft(r)
-	}
-	return out, nil
+	return list("drafts", toDraft)(s.read.DraftList(ctx, db.DraftListParams{TenantID: tenantID, UserID: userID}))
 }
 
 func (s *Store) DraftDelete(ctx context.Context, tenantID, userID, id int64) error {

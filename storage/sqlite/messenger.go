@@ -26,8 +26,7 @@ func toGroup(r db.GroupGetRow) (chat.Group, error) {
 
 func (s *Store) GroupCreate(ctx context.Context, g *chat.Group) error {
 	created := orNow(g.CreatedAt)
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		id, err := ts.write.GroupInsert(ctx, db.GroupInsertParams{
 			TenantID: g.TenantID, Name: g.Name, Description: g.Description, Active: g.Active, CreatedAt: micros(created),
 		})
@@ -60,19 +59,9 @@ func (s *Store) GroupGet(ctx context.Context, tenantID, id int64) (chat.Group, e
 
 func (s *Store) GroupList(ctx context.Context, tenantID, memberID int64, page chat.Page) ([]chat.Group, error) {
 	page = page.Normalize()
-	rows, err := s.read.GroupList(ctx, db.GroupListParams{TenantID: tenantID, MemberID: memberID, After: page.After, Lim: int64(page.Limit)})
-	if err != nil {
-		return nil, translate(err, "groups")
-	}
-	out := make([]chat.Group, 0, len(rows))
-	for _, r := range rows {
-		g, err := toGroup(db.GroupGetRow(r))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, nil
+	return tryList("groups", func(r db.GroupListRow) (chat.Group, error) {
+		return toGroup(db.GroupGetRow(r))
+	})(s.read.GroupList(ctx, db.GroupListParams{TenantID: tenantID, MemberID: memberID, After: page.After, Lim: int64(page.Limit)}))
 }
 
 func (s *Store) GroupUpdate(ctx context.Context, g chat.Group) error {
@@ -82,8 +71,7 @@ func (s *Store) GroupUpdate(ctx context.Context, g chat.Group) error {
 }
 
 func (s *Store) GroupSetMembers(ctx context.Context, tenantID, groupID int64, userIDs []int64) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		if _, err := ts.GroupGet(ctx, tenantID, groupID); err != nil {
 			return err
 		}
@@ -134,26 +122,16 @@ func (s *Store) TopicCreate(ctx context.Context, t *chat.Topic) error {
 }
 
 func (s *Store) TopicGet(ctx context.Context, tenantID, id int64) (chat.Topic, error) {
-	r, err := s.read.TopicGet(ctx, db.TopicGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Topic{}, translate(err, "topic")
-	}
-	return toTopic(r), nil
+	return one("topic", toTopic)(s.read.TopicGet(ctx, db.TopicGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) TopicListByGroups(ctx context.Context, tenantID int64, groupIDs []int64, activeOnly bool) ([]chat.Topic, error) {
 	if len(groupIDs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.read.TopicListByGroups(ctx, db.TopicListByGroupsParams{TenantID: tenantID, GroupIds: idsJSON(groupIDs), ActiveOnly: activeOnly})
-	if err != nil {
-		return nil, translate(err, "topics")
-	}
-	out := make([]chat.Topic, len(rows))
-	for i, r := range rows {
-		out[i] = toTopic(db.TopicGetRow(r))
-	}
-	return out, nil
+	return list("topics", func(r db.TopicListByGroupsRow) chat.Topic {
+		return toTopic(db.TopicGetRow(r))
+	})(s.read.TopicListByGroups(ctx, db.TopicListByGroupsParams{TenantID: tenantID, GroupIds: idsJSON(groupIDs), ActiveOnly: activeOnly}))
 }
 
 func (s *Store) TopicUpdate(ctx context.Context, t chat.Topic) error {

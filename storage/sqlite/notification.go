@@ -8,6 +8,7 @@ import (
 
 	"parley/chat"
 	"parley/storage/sqlite/internal/db"
+	"parley/storage/sqlrows"
 )
 
 // NotifyJobEnqueue adds a job; a zero DueAt means due now.
@@ -20,7 +21,7 @@ func (s *Store) NotifyJobEnqueue(ctx context.Context, j *chat.NotifyJob) error {
 	id, err := s.write.NotifyJobInsert(ctx, db.NotifyJobInsertParams{
 		TenantID:      j.TenantID,
 		UserID:        j.UserID,
-		Via:           viaOf(j.Via),
+		Via:           sqlrows.Via(j.Via),
 		Reason:        string(j.Reason),
 		ChannelKind:   string(j.Channel.Kind),
 		ChannelID:     j.Channel.ID,
@@ -87,7 +88,7 @@ func (s *Store) NotifyDecisionRecord(ctx context.Context, d *chat.NotifyDecision
 	id, err := s.write.NotifyDecisionInsert(ctx, db.NotifyDecisionInsertParams{
 		TenantID:    d.TenantID,
 		UserID:      d.UserID,
-		Via:         viaOf(d.Via),
+		Via:         sqlrows.Via(d.Via),
 		ChannelKind: string(d.Channel.Kind),
 		ChannelID:   d.Channel.ID,
 		MessageID:   d.MessageID,
@@ -107,15 +108,8 @@ func (s *Store) NotifyDecisionRecord(ctx context.Context, d *chat.NotifyDecision
 // filter.
 func (s *Store) NotifyDecisionList(ctx context.Context, tenantID, userID, messageID int64, page chat.Page) ([]chat.NotifyDecision, error) {
 	page = page.Normalize()
-	rows, err := s.read.NotifyDecisionList(ctx, db.NotifyDecisionListParams{
-		TenantID: tenantID, UserID: userID, MessageID: messageID, After: page.After, Lim: int64(page.Limit),
-	})
-	if err != nil {
-		return nil, translate(err, "notification decisions")
-	}
-	out := make([]chat.NotifyDecision, len(rows))
-	for i, r := range rows {
-		out[i] = chat.NotifyDecision{
+	return list("notification decisions", func(r db.NotifyDecision) chat.NotifyDecision {
+		return chat.NotifyDecision{
 			ID:        r.ID,
 			TenantID:  r.TenantID,
 			UserID:    r.UserID,
@@ -127,8 +121,9 @@ func (s *Store) NotifyDecisionList(ctx context.Context, tenantID, userID, messag
 			Detail:    r.Detail,
 			CreatedAt: fromMicros(r.CreatedAt),
 		}
-	}
-	return out, nil
+	})(s.read.NotifyDecisionList(ctx, db.NotifyDecisionListParams{
+		TenantID: tenantID, UserID: userID, MessageID: messageID, After: page.After, Lim: int64(page.Limit),
+	}))
 }
 
 func (s *Store) NotificationCreate(ctx context.Context, n *chat.Notification) error {
@@ -215,14 +210,6 @@ func (s *Store) MuteSet(ctx context.Context, tenantID, userID int64, ch chat.Cha
 func (s *Store) MuteGet(ctx context.Context, tenantID, userID int64, ch chat.Channel) (bool, error) {
 	ok, err := s.read.MuteGet(ctx, db.MuteGetParams{TenantID: tenantID, UserID: userID, ChannelKind: string(ch.Kind), ChannelID: ch.ID})
 	return ok, translate(err, "mute")
-}
-
-// viaOf stores a job's or decision's channel; "" (older callers) is email.
-func viaOf(v chat.NotifyVia) string {
-	if v == "" {
-		return string(chat.ViaEmail)
-	}
-	return string(v)
 }
 
 // NotifyJobBacklog reads the outbox's size for monitoring (chat.NotifyBacklog).

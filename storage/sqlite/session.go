@@ -94,8 +94,7 @@ func (s *Store) SessionDeleteExpired(ctx context.Context, expiredBefore, idleBef
 
 func (s *Store) LoginFailureAdd(ctx context.Context, key string, at, since time.Time) (int64, error) {
 	var n int64
-	err := s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	err := s.inTx(ctx, func(ts *Store) error {
 		if err := ts.write.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Key: key, FailedAt: micros(at)}); err != nil {
 			return translate(err, "login failure")
 		}

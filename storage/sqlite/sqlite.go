@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"parley/storage/sqlerr"
+	"parley/storage/sqlrows"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -233,6 +234,12 @@ func (s *Store) Close() error {
 // and the explicit Rollback (which takes no context in database/sql) always
 // runs to the end, so a cancelled request never leaks the connection.
 func (s *Store) InTx(ctx context.Context, fn func(tx chat.Store) error) error {
+	return s.inTx(ctx, func(tx *Store) error { return fn(tx) })
+}
+
+// inTx is InTx for the store's own methods, which go on with the
+// transaction's *Store.
+func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.tx != nil {
 		return fn(s)
 	}
@@ -287,6 +294,23 @@ func translateRef(err error, what, ref string) error { return engine.Translate(e
 // mustAffect turns "no row changed" into not found:
 // mustAffect("user")(q.UserUpdate(ctx, ...)).
 func mustAffect(what string) func(n int64, err error) error { return engine.MustAffect(what) }
+
+// list converts a list query's rows with conv, or translates its failure
+// (what names the rows): return list("drafts", toDraft)(q.DraftList(...)).
+func list[R, T any](what string, conv func(R) T) func([]R, error) ([]T, error) {
+	return sqlrows.List(func(err error) error { return translate(err, what) }, conv)
+}
+
+// one is list for a query of one row; no row answers not found.
+func one[R, T any](what string, conv func(R) T) func(R, error) (T, error) {
+	return sqlrows.One(func(err error) error { return translate(err, what) }, conv)
+}
+
+// tryList is list for a conversion that can fail; that failure passes
+// unchanged.
+func tryList[R, T any](what string, conv func(R) (T, error)) func([]R, error) ([]T, error) {
+	return sqlrows.TryList(func(err error) error { return translate(err, what) }, conv)
+}
 
 // violation classifies a constraint failure by its extended result code.
 // SQLite reports a missing reference and a deleted row still referenced

@@ -48,19 +48,7 @@ func (s *Store) TenantGet(ctx context.Context, id int64) (chat.Tenant, error) {
 
 func (s *Store) TenantList(ctx context.Context, page chat.Page) ([]chat.Tenant, error) {
 	page = page.Normalize()
-	rows, err := s.read.TenantList(ctx, db.TenantListParams{After: page.After, Lim: int64(page.Limit)})
-	if err != nil {
-		return nil, translate(err, "tenants")
-	}
-	out := make([]chat.Tenant, 0, len(rows))
-	for _, r := range rows {
-		t, err := toTenant(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
+	return tryList("tenants", toTenant)(s.read.TenantList(ctx, db.TenantListParams{After: page.After, Lim: int64(page.Limit)}))
 }
 
 func (s *Store) TenantUpdate(ctx context.Context, t chat.Tenant) error {
@@ -91,24 +79,12 @@ func (s *Store) CompanyCreate(ctx context.Context, c *chat.Company) error {
 }
 
 func (s *Store) CompanyGet(ctx context.Context, tenantID, id int64) (chat.Company, error) {
-	r, err := s.read.CompanyGet(ctx, db.CompanyGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Company{}, translate(err, "company")
-	}
-	return toCompany(r), nil
+	return one("company", toCompany)(s.read.CompanyGet(ctx, db.CompanyGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) CompanyList(ctx context.Context, tenantID int64, page chat.Page) ([]chat.Company, error) {
 	page = page.Normalize()
-	rows, err := s.read.CompanyList(ctx, db.CompanyListParams{TenantID: tenantID, After: page.After, Lim: int64(page.Limit)})
-	if err != nil {
-		return nil, translate(err, "companies")
-	}
-	out := make([]chat.Company, len(rows))
-	for i, r := range rows {
-		out[i] = toCompany(r)
-	}
-	return out, nil
+	return list("companies", toCompany)(s.read.CompanyList(ctx, db.CompanyListParams{TenantID: tenantID, After: page.After, Lim: int64(page.Limit)}))
 }
 
 func (s *Store) CompanyUpdate(ctx context.Context, c chat.Company) error {
@@ -129,23 +105,11 @@ func (s *Store) RoleCreate(ctx context.Context, r *chat.Role) error {
 }
 
 func (s *Store) RoleGet(ctx context.Context, tenantID, id int64) (chat.Role, error) {
-	r, err := s.read.RoleGet(ctx, db.RoleGetParams{TenantID: tenantID, ID: id})
-	if err != nil {
-		return chat.Role{}, translate(err, "role")
-	}
-	return toRole(r), nil
+	return one("role", toRole)(s.read.RoleGet(ctx, db.RoleGetParams{TenantID: tenantID, ID: id}))
 }
 
 func (s *Store) RoleList(ctx context.Context, tenantID int64) ([]chat.Role, error) {
-	rows, err := s.read.RoleList(ctx, tenantID)
-	if err != nil {
-		return nil, translate(err, "roles")
-	}
-	out := make([]chat.Role, len(rows))
-	for i, r := range rows {
-		out[i] = toRole(r)
-	}
-	return out, nil
+	return list("roles", toRole)(s.read.RoleList(ctx, tenantID))
 }
 
 // RoleUpdate saves name and handler; the key never changes.
@@ -157,8 +121,7 @@ func (s *Store) RoleUpdate(ctx context.Context, r chat.Role) error {
 
 // RoleDelete removes a tenant-defined role; built-in roles stay (EInvalid).
 func (s *Store) RoleDelete(ctx context.Context, tenantID, id int64) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		r, err := ts.RoleGet(ctx, tenantID, id)
 		if err != nil {
 			return err

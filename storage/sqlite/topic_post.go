@@ -17,8 +17,7 @@ func (s *Store) TopicPostBatch(ctx context.Context, posts []chat.TopicPost) erro
 	if len(posts) == 0 {
 		return nil
 	}
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		// The statements run without ctx's deadline: they are short,
 		// local and under the write lock, and modernc watches a context
 		// that can end with a goroutine per statement. ctx still bounds

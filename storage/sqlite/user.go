@@ -37,8 +37,7 @@ func toUser(r userRow) (chat.User, error) {
 // role or manager of another tenant is ENotFound.
 func (s *Store) UserCreate(ctx context.Context, u *chat.User, passwordHash string) error {
 	created := orNow(u.CreatedAt)
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		if err := ts.checkManager(ctx, u.TenantID, u.ManagerID); err != nil {
 			return err
 		}
@@ -113,7 +112,9 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (chat.User, strin
 
 func (s *Store) UserList(ctx context.Context, tenantID int64, f chat.UserFilter, page chat.Page) ([]chat.User, error) {
 	page = page.Normalize()
-	rows, err := s.read.UserList(ctx, db.UserListParams{
+	return tryList("users", func(r db.UserListRow) (chat.User, error) {
+		return toUser(userRow(r))
+	})(s.read.UserList(ctx, db.UserListParams{
 		TenantID:   tenantID,
 		After:      page.After,
 		CompanyIds: idsJSON(f.CompanyIDs),
@@ -123,24 +124,11 @@ func (s *Store) UserList(ctx context.Context, tenantID int64, f chat.UserFilter,
 		ActiveOnly: f.ActiveOnly,
 		Ids:        idsJSON(f.IDs),
 		Lim:        int64(page.Limit),
-	})
-	if err != nil {
-		return nil, translate(err, "users")
-	}
-	out := make([]chat.User, 0, len(rows))
-	for _, r := range rows {
-		u, err := toUser(userRow(r))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, nil
+	}))
 }
 
 func (s *Store) UserUpdate(ctx context.Context, u chat.User) error {
-	return s.InTx(ctx, func(tx chat.Store) error {
-		ts := tx.(*Store)
+	return s.inTx(ctx, func(ts *Store) error {
 		if err := ts.checkManager(ctx, u.TenantID, u.ManagerID); err != nil {
 			return err
 		}

@@ -8,14 +8,6 @@ import (
 	"parley/chat"
 )
 
-func testCannedReplies(t *testing.T, e Engine) {
-	runShared(t, e.New, []check{
-		{name: "CRUD", fn: testCannedReplyCRUD},
-		{name: "ListAndCount", fn: testCannedReplyListCount},
-		{name: "ConcurrentLimit", fn: testCannedReplyConcurrentLimit},
-	})
-}
-
 func testCannedReplyCRUD(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	a := NewFixture(t, s, "canned-a")

@@ -8,18 +8,6 @@ import (
 	"parley/chat"
 )
 
-// testCluster holds the broker-outage records (chat.ClusterStore): a
-// global table, so every check has a store of its own.
-func testCluster(t *testing.T, e Engine) {
-	runFresh(t, e.New, []check{
-		{name: "BrokerOutages", fn: testBrokerOutages},
-	})
-	t.Run("BrokerOutagesAcrossNodes", func(t *testing.T) {
-		t.Parallel()
-		testBrokerOutagesAcrossNodes(t, e.NewNodes(t, 2))
-	})
-}
-
 func testBrokerOutages(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	now := time.Now().UTC().Truncate(time.Microsecond)

@@ -9,29 +9,10 @@ import (
 )
 
 func convIDs(cs []chat.Conversation) []int64 {
-	ids := make([]int64, len(cs))
-	for i, c := range cs {
-		ids[i] = c.ID
-	}
-	return ids
+	return idsOf(cs, func(c chat.Conversation) int64 { return c.ID })
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func testConversations(t *testing.T, e Engine) {
-	runShared(t, e.New, []check{
-		{name: "Categories", fn: testConversationCategories},
-		{name: "CreateGetUpdate", fn: testConversationCreateGetUpdate},
-		{name: "ListFiltersVisibility", fn: testConversationListFiltersVisibility},
-		{name: "ListPaging", fn: testConversationListPaging},
-		{name: "Queues", fn: testConversationQueues},
-		{name: "Expired", fn: testConversationExpired},
-		// Checks the notification outbox, which spans tenants.
-		{name: "DeleteCascades", fn: testConversationDeleteCascades, own: true},
-		{name: "DeleteTakesNotes", fn: testConversationDeleteTakesNotes},
-		{name: "RetentionRuns", fn: testConversationRetentionRuns},
-	})
-}
 
 func testConversationCategories(t *testing.T, s chat.Store) {
 	ctx := t.Context()
@@ -71,33 +52,21 @@ func testConversationCategories(t *testing.T, s chat.Store) {
 
 	list, err := s.CategoryList(ctx, a.Tenant.ID)
 	NoErr(t, err, "CategoryList")
-	wantIDs(t, "CategoryList", func() []int64 {
-		ids := make([]int64, len(list))
-		for i, c := range list {
-			ids[i] = c.ID
-		}
-		return ids
-	}(), []int64{c.ID, plain.ID})
+	wantIDs(t, "CategoryList", idsOf(list, func(c chat.Category) int64 { return c.ID }), []int64{c.ID, plain.ID})
 
 	// Isolation: b neither sees nor changes a's categories, and cannot
 	// route its categories to a's roles.
 	_, err = s.CategoryGet(ctx, b.Tenant.ID, c.ID)
 	WantNotFound(t, err)
 	list, err = s.CategoryList(ctx, b.Tenant.ID)
-	NoErr(t, err, "CategoryList other tenant")
-	if len(list) != 0 {
-		t.Fatalf("tenant b lists %d categories, want 0", len(list))
-	}
+	wantNone(t, "CategoryList of tenant b", list, err)
 	hijack := c
 	hijack.TenantID, hijack.RoleIDs = b.Tenant.ID, nil
 	WantNotFound(t, s.CategoryUpdate(ctx, hijack))
 	foreignRole := chat.Category{TenantID: b.Tenant.ID, NameEN: "x", NameFI: "x", RoleIDs: []int64{handler}, Active: true}
 	WantNotFound(t, s.CategoryCreate(ctx, &foreignRole))
 	list, err = s.CategoryList(ctx, b.Tenant.ID)
-	NoErr(t, err, "CategoryList other tenant")
-	if len(list) != 0 {
-		t.Fatalf("a failed CategoryCreate left %d categories", len(list))
-	}
+	wantNone(t, "CategoryList of tenant b after a failed CategoryCreate", list, err)
 	_, err = s.CategoryGet(ctx, a.Tenant.ID, c.ID+1_000_000)
 	WantNotFound(t, err)
 }
@@ -204,10 +173,7 @@ func testConversationMinimalAndIsolated(t *testing.T, s chat.Store, a, b *Fixtur
 		CreatorID: b.EmployeeA.ID, RoleIDs: []int64{handlerRole}}
 	WantNotFound(t, s.ConversationCreate(ctx, &foreignRole))
 	list, err := s.ConversationList(ctx, b.Tenant.ID, chat.ConversationFilter{AllOfTenant: true}, chat.Page{})
-	NoErr(t, err, "ConversationList b")
-	if len(list) != 0 {
-		t.Fatalf("failed creates left %d conversations in tenant b", len(list))
-	}
+	wantNone(t, "ConversationList of tenant b after failed creates", list, err)
 	_, err = s.ConversationGet(ctx, a.Tenant.ID, c.ID+1_000_000)
 	WantNotFound(t, err)
 }
@@ -588,8 +554,5 @@ func testConversationRetentionRuns(t *testing.T, s chat.Store) {
 	}
 	SameTime(t, "StartedAt", list[0].StartedAt, runs[2].StartedAt)
 	list, err = s.RetentionRunList(ctx, b.Tenant.ID, 10)
-	NoErr(t, err, "RetentionRunList other tenant")
-	if len(list) != 0 {
-		t.Fatalf("tenant b lists %d of a's runs", len(list))
-	}
+	wantNone(t, "RetentionRunList of tenant b", list, err)
 }

@@ -8,20 +8,6 @@ import (
 	"parley/chat"
 )
 
-// testErrors holds both engines to the same answer for the same failure:
-// the code and the message, word for word (storage/sqlerr writes them).
-func testErrors(t *testing.T, e Engine) {
-	runShared(t, e.New, []check{
-		{name: "duplicate email on create", fn: testErrorDuplicateEmailCreate},
-		{name: "duplicate email on update", fn: testErrorDuplicateEmailUpdate},
-		{name: "duplicate role key", fn: testErrorDuplicateRoleKey},
-		{name: "used client message id", fn: testErrorUsedClientMsgID},
-		{name: "taken seq", fn: testErrorTakenSeq},
-		{name: "missing references", fn: testErrorMissingRefs},
-		{name: "no row changed", fn: testErrorNoRowChanged},
-	})
-}
-
 // WantError fails unless err is a *chat.Error with exactly this code and
 // message.
 func WantError(t testing.TB, err error, code, message string) {

@@ -61,6 +61,25 @@ func SameIDs(t testing.TB, what string, got, want []int64) {
 	}
 }
 
+// wantNone fails unless a list call succeeded and found nothing; what
+// names the call and whose rows it must not see.
+func wantNone[T any](t testing.TB, what string, got []T, err error) {
+	t.Helper()
+	NoErr(t, err, what)
+	if len(got) != 0 {
+		t.Fatalf("%s: got %d, want none: %+v", what, len(got), got)
+	}
+}
+
+// idsOf lists the ids of xs, in their order.
+func idsOf[T any](xs []T, id func(T) int64) []int64 {
+	ids := make([]int64, len(xs))
+	for i, x := range xs {
+		ids[i] = id(x)
+	}
+	return ids
+}
+
 // Fixture is a populated tenant: the built-in roles, two companies and a
 // user for each typical part. Every email is unique to the tenant, so
 // several fixtures can share one store (tenant-isolation tests).

@@ -7,15 +7,6 @@ import (
 	"parley/chat"
 )
 
-func testMessenger(t *testing.T, e Engine) {
-	runFresh(t, e.New, []check{
-		{name: "Groups", fn: testMessengerGroups},
-		{name: "GroupList", fn: testMessengerGroupList},
-		{name: "Topics", fn: testMessengerTopics},
-		{name: "TenantIsolation", fn: testMessengerTenantIsolation},
-	})
-}
-
 func testMessengerGroups(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	f := NewFixture(t, s, "A")
@@ -92,10 +83,7 @@ func testMessengerGroupList(t *testing.T, s chat.Store) {
 	NoErr(t, err, "GroupList member")
 	SameIDs(t, "A's groups", groupIDs(mine), []int64{g1.ID, g3.ID})
 	none, err := s.GroupList(ctx, f.Tenant.ID, f.Admin.ID, chat.Page{})
-	NoErr(t, err, "GroupList member")
-	if len(none) != 0 {
-		t.Fatalf("admin's groups = %v", groupIDs(none))
-	}
+	wantNone(t, "GroupList of the admin's groups", none, err)
 	p1, err := s.GroupList(ctx, f.Tenant.ID, 0, chat.Page{Limit: 3})
 	NoErr(t, err, "GroupList page")
 	p2, err := s.GroupList(ctx, f.Tenant.ID, 0, chat.Page{After: p1[len(p1)-1].ID, Limit: 3})
@@ -170,10 +158,7 @@ func testMessengerTopics(t *testing.T, s chat.Store) {
 	NoErr(t, err, "TopicListByGroups two groups")
 	SameIDs(t, "active topics of both", topicIDs(list), []int64{active.ID, inOther.ID})
 	list, err = s.TopicListByGroups(ctx, f.Tenant.ID, nil, false)
-	NoErr(t, err, "TopicListByGroups none")
-	if len(list) != 0 {
-		t.Fatalf("no groups listed topics %v", topicIDs(list))
-	}
+	wantNone(t, "TopicListByGroups of no groups", list, err)
 
 	_, err = s.TopicGet(ctx, f.Tenant.ID, tp.ID+1000)
 	WantNotFound(t, err)
@@ -200,15 +185,9 @@ func testMessengerTenantIsolation(t *testing.T, s chat.Store) {
 		t.Fatal("GroupIsMember answered across tenants")
 	}
 	bGroups, err := s.GroupList(ctx, b.Tenant.ID, 0, chat.Page{})
-	NoErr(t, err, "GroupList")
-	if len(bGroups) != 0 {
-		t.Fatalf("B lists A's groups: %v", groupIDs(bGroups))
-	}
+	wantNone(t, "GroupList of B (A's groups)", bGroups, err)
 	bGroups, err = s.GroupList(ctx, b.Tenant.ID, a.EmployeeA.ID, chat.Page{})
-	NoErr(t, err, "GroupList member")
-	if len(bGroups) != 0 {
-		t.Fatalf("B lists A's member's groups: %v", groupIDs(bGroups))
-	}
+	wantNone(t, "GroupList of B for A's member", bGroups, err)
 	// Members come from the group's tenant only.
 	WantNotFound(t, s.GroupSetMembers(ctx, a.Tenant.ID, ga.ID, []int64{a.EmployeeB.ID, b.EmployeeA.ID}))
 	got, err := s.GroupGet(ctx, a.Tenant.ID, ga.ID)
@@ -223,10 +202,7 @@ func testMessengerTenantIsolation(t *testing.T, s chat.Store) {
 	WantNotFound(t, s.TopicUpdate(ctx, chat.Topic{TenantID: b.Tenant.ID, ID: ta.ID, Name: "stolen"}))
 	WantNotFound(t, s.TopicTouch(ctx, b.Tenant.ID, ta.ID, b.Now))
 	topics, err := s.TopicListByGroups(ctx, b.Tenant.ID, []int64{ga.ID}, false)
-	NoErr(t, err, "TopicListByGroups")
-	if len(topics) != 0 {
-		t.Fatalf("B lists A's topics: %v", topicIDs(topics))
-	}
+	wantNone(t, "TopicListByGroups of B (A's topics)", topics, err)
 	WantNotFound(t, s.TopicCreate(ctx, &chat.Topic{TenantID: b.Tenant.ID, GroupID: ga.ID, Name: "intruder"}))
 	gotT, err := s.TopicGet(ctx, a.Tenant.ID, ta.ID)
 	NoErr(t, err, "TopicGet")
@@ -235,18 +211,6 @@ func testMessengerTenantIsolation(t *testing.T, s chat.Store) {
 	}
 }
 
-func groupIDs(gs []chat.Group) []int64 {
-	ids := make([]int64, 0, len(gs))
-	for _, g := range gs {
-		ids = append(ids, g.ID)
-	}
-	return ids
-}
+func groupIDs(gs []chat.Group) []int64 { return idsOf(gs, func(g chat.Group) int64 { return g.ID }) }
 
-func topicIDs(ts []chat.Topic) []int64 {
-	ids := make([]int64, 0, len(ts))
-	for _, t := range ts {
-		ids = append(ids, t.ID)
-	}
-	return ids
-}
+func topicIDs(ts []chat.Topic) []int64 { return idsOf(ts, func(t chat.Topic) int64 { return t.ID }) }

@@ -11,28 +11,7 @@ import (
 )
 
 func jobIDs(js []chat.NotifyJob) []int64 {
-	ids := make([]int64, len(js))
-	for i, j := range js {
-		ids[i] = j.ID
-	}
-	return ids
-}
-
-func testNotifications(t *testing.T, e Engine) {
-	runShared(t, e.New, []check{
-		// Claims span tenants.
-		{name: "Outbox", fn: testNotificationOutbox, own: true},
-		{name: "ClaimConcurrent", fn: testNotificationClaimConcurrent, own: true},
-		{name: "Decisions", fn: testNotificationDecisions},
-		{name: "InApp", fn: testNotificationInApp},
-		{name: "Mutes", fn: testNotificationMutes},
-		{name: "Release", fn: testNotificationRelease, own: true},
-		{name: "Backlog", fn: testNotificationBacklog, own: true},
-	})
-	t.Run("ClaimTwoNodes", func(t *testing.T) {
-		t.Parallel()
-		testNotificationClaimTwoNodes(t, e.NewNodes(t, 2))
-	})
+	return idsOf(js, func(j chat.NotifyJob) int64 { return j.ID })
 }
 
 // A claimed job is invisible to other claims until its lease ends; a
@@ -81,51 +60,9 @@ func testNotificationRelease(t *testing.T, s chat.Store) {
 // Two stores on one database (two nodes) claiming the same due jobs at
 // once never both get one job.
 func testNotificationClaimTwoNodes(t *testing.T, nodes []chat.Store) {
-	ctx := t.Context()
-	f := NewFixture(t, nodes[0], "claim-two-nodes")
 	now := Now()
-	const jobs = 60
-	for i := range jobs {
-		j := chat.NotifyJob{TenantID: f.Tenant.ID, UserID: f.EmployeeA.ID, Reason: chat.ReasonMention,
-			Channel: chat.TopicChannel(1), MessageID: int64(i + 1), DueAt: now.Add(-time.Second)}
-		NoErr(t, nodes[0].NotifyJobEnqueue(ctx, &j), "NotifyJobEnqueue")
-	}
-	var mu sync.Mutex
-	seen := map[int64]int{}
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*len(nodes))
-	for _, s := range nodes {
-		for range 2 {
-			wg.Go(func() {
-				for {
-					claimed, err := s.NotifyJobClaim(ctx, now, now.Add(time.Hour), 1)
-					if err != nil {
-						errs <- err
-						return
-					}
-					if len(claimed) == 0 {
-						return
-					}
-					mu.Lock()
-					seen[claimed[0].ID]++
-					mu.Unlock()
-				}
-			})
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		NoErr(t, err, "claim on two nodes")
-	}
-	if len(seen) != jobs {
-		t.Fatalf("%d jobs claimed, want %d", len(seen), jobs)
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Fatalf("job %d claimed %d times across nodes", id, n)
-		}
-	}
+	claimRace(t, nodes, claimRaceRun{jobs: 60, claimersPerStore: 2, batch: 1, now: now,
+		due: func(int) time.Time { return now.Add(-time.Second) }, what: "claim on two nodes"})
 }
 
 func testNotificationOutbox(t *testing.T, s chat.Store) {
@@ -203,51 +140,66 @@ func testNotificationOutbox(t *testing.T, s chat.Store) {
 }
 
 func testNotificationClaimConcurrent(t *testing.T, s chat.Store) {
-	ctx := t.Context()
-	f := NewFixture(t, s, "claim-concurrent")
 	now := Now()
-	const jobs = 40
-	for i := range jobs {
+	claimRace(t, []chat.Store{s}, claimRaceRun{jobs: 40, claimersPerStore: 8, batch: 3, now: now,
+		due: func(i int) time.Time { return now.Add(-time.Duration(i) * time.Second) }, what: "concurrent claim"})
+}
+
+// A claimRaceRun is one race of claimers for the same due jobs.
+type claimRaceRun struct {
+	jobs, claimersPerStore, batch int
+	now                           time.Time
+	due                           func(i int) time.Time // job i's due time
+	what                          string                // the race, for failures
+}
+
+// claimRace enqueues r.jobs due jobs in a fixture of stores[0], lets
+// r.claimersPerStore claimers on each store claim r.batch at a time until
+// none is left, and fails unless every job went to exactly one claim.
+func claimRace(t *testing.T, stores []chat.Store, r claimRaceRun) {
+	ctx := t.Context()
+	f := NewFixture(t, stores[0], "claim-race")
+	for i := range r.jobs {
 		j := chat.NotifyJob{TenantID: f.Tenant.ID, UserID: f.EmployeeA.ID, Reason: chat.ReasonMention,
-			Channel: chat.TopicChannel(1), MessageID: int64(i + 1), DueAt: now.Add(-time.Duration(i) * time.Second)}
-		NoErr(t, s.NotifyJobEnqueue(ctx, &j), "NotifyJobEnqueue")
+			Channel: chat.TopicChannel(1), MessageID: int64(i + 1), DueAt: r.due(i)}
+		NoErr(t, stores[0].NotifyJobEnqueue(ctx, &j), "NotifyJobEnqueue")
 	}
 	var mu sync.Mutex
 	seen := map[int64]int{}
 	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				claimed, err := s.NotifyJobClaim(ctx, now, now.Add(time.Hour), 3)
-				if err != nil {
-					errs <- err
-					return
+	errs := make(chan error, r.claimersPerStore*len(stores))
+	for _, s := range stores {
+		for range r.claimersPerStore {
+			wg.Go(func() {
+				for {
+					claimed, err := s.NotifyJobClaim(ctx, r.now, r.now.Add(time.Hour), r.batch)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if len(claimed) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, c := range claimed {
+						seen[c.ID]++
+					}
+					mu.Unlock()
 				}
-				if len(claimed) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, c := range claimed {
-					seen[c.ID]++
-				}
-				mu.Unlock()
-			}
-		}()
+			})
+		}
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		NoErr(t, err, "concurrent claim")
+		NoErr(t, err, r.what)
 	}
-	if len(seen) != jobs {
-		t.Fatalf("%d jobs claimed, want %d", len(seen), jobs)
+	if len(seen) != r.jobs {
+		t.Fatalf("%s: %d jobs claimed, want %d", r.what, len(seen), r.jobs)
 	}
 	for id, n := range seen {
 		if n != 1 {
-			t.Fatalf("job %d claimed %d times", id, n)
+			t.Fatalf("%s: job %d claimed %d times", r.what, id, n)
 		}
 	}
 }
@@ -422,10 +374,7 @@ func (c *inAppCase) wantMarkRead(t *testing.T, s chat.Store) time.Time {
 	c.wantUnread(t, s, a.Tenant.ID, a.Manager.ID, 1)
 	c.wantUnread(t, s, b.Tenant.ID, u, 0)
 	list, err = s.NotificationList(ctx, b.Tenant.ID, u, chat.Page{})
-	NoErr(t, err, "NotificationList other tenant")
-	if len(list) != 0 {
-		t.Fatalf("tenant b lists %d of a's notifications", len(list))
-	}
+	wantNone(t, "NotificationList of a's notifications in tenant b", list, err)
 
 	return at
 }

@@ -6,14 +6,6 @@ import (
 	"parley/chat"
 )
 
-func testPush(t *testing.T, e Engine) {
-	runShared(t, e.New, []check{
-		{name: "Subscriptions", fn: testPushSubscriptions},
-		{name: "Prefs", fn: testNotifyPrefs},
-		{name: "Via", fn: testNotifyVia, own: true},
-	})
-}
-
 // A subscription is per endpoint: saving the same endpoint again, even
 // as another user, moves it; lists are per user and tenant, oldest first;
 // deletes are tenant-scoped and answer not found for a missing row.

@@ -9,18 +9,6 @@ import (
 	"parley/chat"
 )
 
-// testReplyMail holds the reply-by-email keys and revocations
-// (chat.ReplyMailStore).
-func testReplyMail(t *testing.T, e Engine) {
-	runShared(t, e.New, []check{
-		{name: "Revocation", fn: testReplyRevocation},
-	})
-	t.Run("KeyEnsureAcrossNodes", func(t *testing.T) {
-		t.Parallel()
-		testReplyKeyAcrossNodes(t, e.NewNodes(t, 2))
-	})
-}
-
 // testReplyKeyAcrossNodes: the first key stored wins, on every node, and
 // tenants have keys of their own.
 func testReplyKeyAcrossNodes(t *testing.T, nodes []chat.Store) {

@@ -8,17 +8,6 @@ import (
 	"parley/chat"
 )
 
-func testSession(t *testing.T, e Engine) {
-	runFresh(t, e.New, []check{
-		{name: "Lifecycle", fn: testSessionLifecycle},
-		{name: "DeleteByUser", fn: testSessionDeleteByUser},
-		{name: "DeleteExpired", fn: testSessionDeleteExpired},
-		{name: "Alive", fn: testSessionAlive},
-		{name: "LoginFailures", fn: testSessionLoginFailures},
-		{name: "LoginFailuresConcurrent", fn: testSessionLoginFailuresConcurrent},
-	})
-}
-
 func testSessionLifecycle(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	f := NewFixture(t, s, "A")
@@ -76,10 +65,7 @@ func testSessionDeleteByUser(t *testing.T, s chat.Store) {
 
 	// Another tenant's id revokes nothing.
 	ids, err := s.SessionDeleteByUser(ctx, b.Tenant.ID, a.EmployeeA.ID)
-	NoErr(t, err, "SessionDeleteByUser")
-	if len(ids) != 0 {
-		t.Fatalf("cross-tenant revoke returned %v", ids)
-	}
+	wantNone(t, "SessionDeleteByUser across tenants", ids, err)
 	ids, err = s.SessionDeleteByUser(ctx, a.Tenant.ID, a.EmployeeA.ID)
 	NoErr(t, err, "SessionDeleteByUser")
 	slices.Sort(ids)
@@ -95,10 +81,7 @@ func testSessionDeleteByUser(t *testing.T, s chat.Store) {
 		NoErr(t, err, "other sessions stay: "+id)
 	}
 	ids, err = s.SessionDeleteByUser(ctx, a.Tenant.ID, a.EmployeeA.ID)
-	NoErr(t, err, "SessionDeleteByUser again")
-	if len(ids) != 0 {
-		t.Fatalf("second revoke returned %v", ids)
-	}
+	wantNone(t, "SessionDeleteByUser again", ids, err)
 }
 
 func testSessionDeleteExpired(t *testing.T, s chat.Store) {
@@ -177,6 +160,15 @@ func testSessionLoginFailures(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	now := Now()
 	window := now.Add(-15 * time.Minute)
+	// wantCount checks the failures of key counted since since.
+	wantCount := func(key string, since time.Time, want int64, what string) {
+		t.Helper()
+		n, err := s.LoginFailureCount(ctx, key, since)
+		NoErr(t, err, "LoginFailureCount")
+		if n != want {
+			t.Fatalf("%s: count = %d, want %d", what, n, want)
+		}
+	}
 
 	// An old failure outside the window does not count.
 	n, err := s.LoginFailureAdd(ctx, "acct:a", now.Add(-time.Hour), window)
@@ -194,33 +186,13 @@ func testSessionLoginFailures(t *testing.T, s chat.Store) {
 	_, err = s.LoginFailureAdd(ctx, "ip:192.0.2.1", now, window)
 	NoErr(t, err, "LoginFailureAdd")
 
-	n, err = s.LoginFailureCount(ctx, "acct:a", window)
-	NoErr(t, err, "LoginFailureCount")
-	if n != 3 {
-		t.Fatalf("count = %d, want 3", n)
-	}
-	n, err = s.LoginFailureCount(ctx, "acct:a", now.Add(-2*time.Hour))
-	NoErr(t, err, "LoginFailureCount")
-	if n != 4 {
-		t.Fatalf("count over a longer window = %d, want 4", n)
-	}
-	n, err = s.LoginFailureCount(ctx, "acct:unknown", window)
-	NoErr(t, err, "LoginFailureCount")
-	if n != 0 {
-		t.Fatalf("unknown key counted %d", n)
-	}
+	wantCount("acct:a", window, 3, "failures in the window")
+	wantCount("acct:a", now.Add(-2*time.Hour), 4, "failures over a longer window")
+	wantCount("acct:unknown", window, 0, "an unknown key")
 
 	NoErr(t, s.LoginFailureClear(ctx, "acct:a"), "LoginFailureClear")
-	n, err = s.LoginFailureCount(ctx, "acct:a", now.Add(-2*time.Hour))
-	NoErr(t, err, "LoginFailureCount")
-	if n != 0 {
-		t.Fatalf("count after clear = %d", n)
-	}
-	n, err = s.LoginFailureCount(ctx, "ip:192.0.2.1", window)
-	NoErr(t, err, "LoginFailureCount")
-	if n != 1 {
-		t.Fatalf("clearing one key changed another: %d", n)
-	}
+	wantCount("acct:a", now.Add(-2*time.Hour), 0, "after clear")
+	wantCount("ip:192.0.2.1", window, 1, "another key after clearing one")
 	NoErr(t, s.LoginFailureClear(ctx, "acct:never"), "LoginFailureClear of an unknown key")
 }
 

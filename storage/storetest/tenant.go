@@ -7,15 +7,6 @@ import (
 	"parley/chat"
 )
 
-func testTenant(t *testing.T, e Engine) {
-	runFresh(t, e.New, []check{
-		{name: "TenantRoundTrip", fn: testTenantRoundTrip},
-		{name: "TenantListCount", fn: testTenantListCount},
-		{name: "Companies", fn: testTenantCompanies},
-		{name: "Roles", fn: testTenantRoles},
-	})
-}
-
 func testTenantRoundTrip(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	created := Now().Add(-time.Hour)
@@ -212,9 +203,5 @@ func testTenantRoles(t *testing.T, s chat.Store) {
 }
 
 func companyIDs(cs []chat.Company) []int64 {
-	ids := make([]int64, 0, len(cs))
-	for _, c := range cs {
-		ids = append(ids, c.ID)
-	}
-	return ids
+	return idsOf(cs, func(c chat.Company) int64 { return c.ID })
 }

@@ -15,26 +15,11 @@ import (
 // (TopicAccess + TopicReadAccess.Allows), per-post outcomes, seqs, the
 // outbox, and commit order across nodes.
 func testTopicPost(t *testing.T, e Engine) {
-	t.Run("AccessTable", func(t *testing.T) {
-		t.Parallel()
-		testTopicPostAccessTable(t, e.New(t))
-	})
-	t.Run("AccessAtCommit", func(t *testing.T) {
-		t.Parallel()
-		testTopicPostAccessAtCommit(t, e)
-	})
-	t.Run("Idempotency", func(t *testing.T) {
-		t.Parallel()
-		testTopicPostIdempotency(t, e.New)
-	})
-	t.Run("Outbox", func(t *testing.T) {
-		t.Parallel()
-		testTopicPostOutbox(t, e.New)
-	})
-	t.Run("Concurrency", func(t *testing.T) {
-		t.Parallel()
-		testTopicPostConcurrency(t, e.NewNodes)
-	})
+	parallel(t, "AccessTable", func(t *testing.T) { testTopicPostAccessTable(t, e.New(t)) })
+	parallel(t, "AccessAtCommit", func(t *testing.T) { runChecks(t, e.New, false, accessAtCommitChecks) })
+	parallel(t, "Idempotency", func(t *testing.T) { testTopicPostIdempotency(t, e.New) })
+	parallel(t, "Outbox", func(t *testing.T) { testTopicPostOutbox(t, e.New) })
+	parallel(t, "Concurrency", func(t *testing.T) { testTopicPostConcurrency(t, e.NewNodes) })
 }
 
 // postClock hands out distinct, increasing message times, a millisecond
@@ -484,14 +469,12 @@ const nf = chat.ENotFound
 
 // Access is decided when the batch runs: a change committed just before
 // refuses that post, and the others of the batch are stored.
-func testTopicPostAccessAtCommit(t *testing.T, e Engine) {
-	runFresh(t, e.New, []check{
-		{name: "MemberRemoved", fn: testAccessAtCommitMemberRemoved},
-		{name: "MemberAdded", fn: testAccessAtCommitMemberAdded},
-		{name: "TopicDeactivated", fn: testAccessAtCommitTopicDeactivated},
-		{name: "GroupDeactivated", fn: testAccessAtCommitGroupDeactivated},
-		{name: "MessengerOff", fn: testAccessAtCommitMessengerOff},
-	})
+var accessAtCommitChecks = []check{
+	{name: "MemberRemoved", fn: testAccessAtCommitMemberRemoved},
+	{name: "MemberAdded", fn: testAccessAtCommitMemberAdded},
+	{name: "TopicDeactivated", fn: testAccessAtCommitTopicDeactivated},
+	{name: "GroupDeactivated", fn: testAccessAtCommitGroupDeactivated},
+	{name: "MessengerOff", fn: testAccessAtCommitMessengerOff},
 }
 
 func testAccessAtCommitMemberRemoved(t *testing.T, s chat.Store) {
