@@ -1,6 +1,8 @@
 package chat_test
 
 import (
+	"encoding/base32"
+	"strings"
 	"testing"
 
 	"parley/chat"
@@ -26,6 +28,7 @@ func TestReplyByEmailExternal(t *testing.T) {
 		ntNoErr(t, "AddExternalEmails", err)
 		w.step(t)
 		replyTo, thread := w.replyHeaders(t, auditor)
+		wantExternalToken(t, replyTo, w.f.Tenant.ID, ch)
 
 		raw := gmailReply(auditor, replyTo, "x1@outside.example", thread, "The ledger arrived, thanks.")
 		wantSMTPCode(t, "reply", w.send(t, auditor, replyTo, raw), 0)
@@ -69,4 +72,30 @@ func TestReplyByEmailExternal(t *testing.T) {
 func (w *rmWorld) externalTexts(t *testing.T, ch chat.Channel) []chat.Message {
 	t.Helper()
 	return w.textsBy(t, ch, chat.User{})
+}
+
+// wantExternalToken checks that an external address's token names user 0
+// and the conversation, and that the same token turned to a topic is no
+// token at all: a user-0 token is only ever for a conversation.
+func wantExternalToken(t *testing.T, replyTo string, tenantID int64, ch chat.Channel) {
+	t.Helper()
+	token, ok := chat.ParseReplyAddress(replyTo, rmDomain)
+	if !ok {
+		t.Fatalf("ParseReplyAddress(%q) refused an external reply address", replyTo)
+	}
+	tok, err := chat.ParseReplyToken(token)
+	ntNoErr(t, "ParseReplyToken", err)
+	if tok.UserID != 0 || tok.TenantID != tenantID || tok.Channel != ch {
+		t.Fatalf("external token %+v, want user 0 of tenant %d in %s", tok, tenantID, ch)
+	}
+	enc := base32.StdEncoding.WithPadding(base32.NoPadding)
+	raw, err := enc.DecodeString(strings.ToUpper(token))
+	ntNoErr(t, "decode token", err)
+	if tenantID >= 0x80 || raw[2] != 0 || raw[3] != 2 {
+		t.Fatalf("token layout %x: version, tenant, user 0, kind conversation expected", raw[:4])
+	}
+	raw[3] = 1 // the topic kind
+	if _, err := chat.ParseReplyToken(strings.ToLower(enc.EncodeToString(raw))); err == nil {
+		t.Fatal("a user-0 token for a topic was taken")
+	}
 }
