@@ -402,10 +402,7 @@ func TestPaginationAndOperatorScope(t *testing.T) {
 	var names []string
 	next := ""
 	for range 3 {
-		var page struct {
-			Items []struct{ Name string }
-			Next  string
-		}
+		var page listOf[person]
 		c.do("GET", "/api/v1/companies?limit=2&after="+next, nil).json(t, &page)
 		for _, it := range page.Items {
 			names = append(names, it.Name)
@@ -483,6 +480,19 @@ func TestSecureCookieOnHTTPS(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// listOf is how a test reads a list answer: its items and the cursor of
+// the next page.
+type listOf[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next"`
+}
+
+// person is a listed user (or company) as a client reads it.
+type person struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
 
 func mustURL(t *testing.T, s string) *url.URL {
 	t.Helper()

@@ -104,12 +104,7 @@ func TestMessengerAPI(t *testing.T) {
 	want(t, "set members", admin.do("PUT", gpath+"/members", map[string]any{"user_ids": []int64{e.employee.ID, mgr.ID}}), 200, "")
 	res = emp.do("GET", gpath+"/members", nil)
 	want(t, "members", res, 200, "")
-	var members struct {
-		Items []struct {
-			ID   int64  `json:"id"`
-			Name string `json:"name"`
-		} `json:"items"`
-	}
+	var members listOf[person]
 	res.json(t, &members)
 	if len(members.Items) != 2 || members.Items[0].Name != "Emp" || members.Items[1].Name != "Mia Manager" {
 		t.Fatalf("members %s", res.body)
@@ -151,13 +146,10 @@ func TestMessengerAPI(t *testing.T) {
 	}
 	res = mm.do("GET", tpath+"/messages?limit=1", nil)
 	want(t, "history", res, 200, "")
-	var hist struct {
-		Items []struct {
-			Seq  int64  `json:"seq"`
-			Body string `json:"body"`
-		} `json:"items"`
-		Next string `json:"next"`
-	}
+	var hist listOf[struct {
+		Seq  int64  `json:"seq"`
+		Body string `json:"body"`
+	}]
 	res.json(t, &hist)
 	if len(hist.Items) != 1 || hist.Items[0].Body != "the payday moves to Friday" || hist.Next != "2" {
 		t.Fatalf("history page %s", res.body)
@@ -179,14 +171,12 @@ func TestMessengerAPI(t *testing.T) {
 	// Search links to the message in its thread and only for readers.
 	res = emp.do("GET", "/api/v1/search?q=payday", nil)
 	want(t, "search", res, 200, "")
-	var hits struct {
-		Items []struct {
-			Channel string `json:"channel"`
-			Seq     int64  `json:"seq"`
-			Title   string `json:"title"`
-			Excerpt string `json:"excerpt"`
-		} `json:"items"`
-	}
+	var hits listOf[struct {
+		Channel string `json:"channel"`
+		Seq     int64  `json:"seq"`
+		Title   string `json:"title"`
+		Excerpt string `json:"excerpt"`
+	}]
 	res.json(t, &hits)
 	if len(hits.Items) != 1 || hits.Items[0].Channel != "topic:"+itoa(tp.ID) || hits.Items[0].Seq != 2 || hits.Items[0].Title != "Salaries" {
 		t.Fatalf("search %s", res.body)

@@ -25,10 +25,7 @@ func TestNotificationListNewestFirst(t *testing.T) {
 	}
 	emp := e.client()
 	emp.as(e.employee)
-	type page struct {
-		Items []struct{ ID int64 }
-		Next  string
-	}
+	type page = listOf[struct{ ID int64 }]
 	get := func(query string) page {
 		t.Helper()
 		var p page

@@ -38,16 +38,13 @@ func TestNotificationRoutes(t *testing.T) {
 	emp := e.client()
 	want(t, "anonymous", emp.do("GET", "/api/v1/notifications", nil), http.StatusUnauthorized, chat.EUnauthenticated)
 	emp.as(e.employee)
-	var list struct {
-		Items []struct {
-			ID      int64
-			Kind    string
-			Channel string
-			Title   string
-			Link    string
-		}
-		Next string
-	}
+	var list listOf[struct {
+		ID      int64
+		Kind    string
+		Channel string
+		Title   string
+		Link    string
+	}]
 	res := emp.do("GET", "/api/v1/notifications", nil)
 	want(t, "list", res, http.StatusOK, "")
 	res.json(t, &list)
@@ -103,13 +100,11 @@ func TestNotificationRoutes(t *testing.T) {
 	if err := e.store.NotifyDecisionRecord(ctx, &d); err != nil {
 		t.Fatal(err)
 	}
-	var log struct {
-		Items []struct {
-			UserID      int64  `json:"user_id"`
-			Outcome     string `json:"outcome"`
-			Explanation string `json:"explanation"`
-		}
-	}
+	var log listOf[struct {
+		UserID      int64  `json:"user_id"`
+		Outcome     string `json:"outcome"`
+		Explanation string `json:"explanation"`
+	}]
 	res = other.do("GET", "/api/v1/notifications/log?user="+itoa(e.employee.ID), nil)
 	want(t, "log", res, http.StatusOK, "")
 	res.json(t, &log)

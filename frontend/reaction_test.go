@@ -82,12 +82,7 @@ func TestUserNamesAPI(t *testing.T) {
 	emp.as(e.employee)
 	res := emp.do("GET", "/api/v1/users/names?ids="+itoa(mgr.ID)+","+itoa(e.employee.ID)+",999999", nil)
 	want(t, "names", res, 200, "")
-	var l struct {
-		Items []struct {
-			ID   int64  `json:"id"`
-			Name string `json:"name"`
-		} `json:"items"`
-	}
+	var l listOf[person]
 	res.json(t, &l)
 	if len(l.Items) != 2 || l.Items[0].ID != mgr.ID || l.Items[0].Name != mgr.Name || l.Items[1].Name != "Emp" {
 		t.Fatalf("names %s", res.body)

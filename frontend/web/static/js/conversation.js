@@ -7,10 +7,10 @@ import { uploadItem, acceptFiles } from './files.js';
 import { t, tn, fmtDateTime, lang } from './i18n.js';
 import {
   bus, state, isAdmin, isHandler, hasRoleKey, statusLabel, categoryName, roleName, userName, rememberUser,
-  upsertConversation, directory, myId, indexConversation,
+  upsertConversation, directory, myId,
 } from './store.js';
 import { loadDraft, saveDraft, discardDraft, serverDrafts, draftIdFor } from './drafts.js';
-import { addressFields } from './helpdesk.js';
+import { addressFields, conversationPages } from './helpdesk.js';
 
 export const STATUSES = ['new', 'open', 'waiting', 'solved'];
 
@@ -174,49 +174,22 @@ function remember(u) {
 // ---- list ----
 
 export function conversationListView(main) {
-  const filters = { mine: false, status: '', category: '' };
-  const list = h('div', { class: 'conv-table' });
-  const more = h('button', { type: 'button', class: 'link', hidden: true }, t('list.more'));
-  let next = '';
   const statusSel = h('select', { id: 'cl-status' }, h('option', { value: '' }, t('conv.filter.anystatus')), STATUSES.map((s) => h('option', { value: s }, statusLabel(s))));
   const catSel = h('select', { id: 'cl-category' }, h('option', { value: '' }, t('conv.filter.anycategory')));
   const mine = h('input', { type: 'checkbox', id: 'cl-mine' });
   categories().then((cs) => { for (const c of cs) catSel.appendChild(h('option', { value: c.id }, categoryName(c))); }).catch(() => {});
-  const rows = [];
-  async function load(append) {
-    const q = query({ mine: mine.checked ? 'true' : '', status: statusSel.value, category: catSel.value, limit: 50, after: append ? next : '' });
-    try {
-      const page = await get('/conversations' + q);
-      if (!append) rows.length = 0;
-      for (const c of page.items || []) indexConversation(c);
-      rows.push(...(page.items || []));
-      next = page.next || '';
-      draw();
-    } catch (e) {
-      replace(list, h('p', { class: 'error' }, errorText(e)));
-    }
-  }
-  function draw() {
-    more.hidden = !next;
-    if (!rows.length) return replace(list, h('p', { class: 'muted' }, t('conv.none')));
-    replace(list, h('table', null,
-      h('thead', null, h('tr', null, [t('conv.subject'), t('conv.category'), t('conv.status'), t('conv.handler'), t('conv.lastactivity')].map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', null, rows.map((c) => h('tr', { class: c.unread ? 'has-unread' : '' },
-        h('td', null, h('a', { href: '#/conversation/' + c.id }, c.subject), c.unread ? h('span', { class: 'dot unread', 'aria-label': t('unread.new') }) : null),
-        h('td', null, categoryName(state.categories?.find((x) => x.id === c.category_id))),
-        h('td', null, h('span', { class: 'status status-' + c.status }, statusLabel(c.status))),
-        h('td', null, c.handler_id ? userName(c.handler_id) : '—'),
-        h('td', null, fmtDateTime(c.last_activity_at)))))));
-  }
-  for (const el of [statusSel, catSel, mine]) el.addEventListener('change', () => load(false));
-  more.addEventListener('click', () => load(true));
+  const pages = conversationPages({
+    empty: t('conv.none'), lastTitle: t('conv.lastactivity'), lastAt: (c) => c.last_activity_at,
+    params: () => ({ mine: mine.checked ? 'true' : '', status: statusSel.value, category: catSel.value }),
+  });
+  for (const el of [statusSel, catSel, mine]) el.addEventListener('change', () => pages.load(false));
   replace(main, h('section', { class: 'page' },
     h('div', { class: 'page-head' }, h('h1', null, t('nav.messages')), h('a', { href: '#/new', class: 'button primary' }, t('nav.newmessage'))),
     h('div', { class: 'filters' }, h('label', null, mine, ' ', t('conv.filter.mine')), field(t('conv.status'), statusSel), field(t('conv.category'), catSel)),
-    list, more));
-  load(false);
-  const off = bus.on('conversations', () => load(false));
-  const offUsers = bus.on('users', draw);
+    pages.list, pages.more));
+  pages.load(false);
+  const off = bus.on('conversations', () => pages.load(false));
+  const offUsers = bus.on('users', pages.draw);
   return () => { off(); offUsers(); };
 }
 

@@ -7,7 +7,7 @@
 import { h, replace, clear, debounce } from './dom.js';
 import { get, post, put, del, query, errorText, getAll } from './api.js';
 import { t, tn, fmtDateTime, lang } from './i18n.js';
-import { bus, state, isAdmin, isHandler, statusLabel, categoryName, userName, rememberUser } from './store.js';
+import { bus, state, isAdmin, isHandler, statusLabel, categoryName, userName, rememberUser, indexConversation } from './store.js';
 
 export const QUEUES = ['new', 'mine', 'waiting', 'stale'];
 
@@ -66,16 +66,32 @@ export function queuePanel(current) {
 // ---- queue list ----
 
 export function queueView(main, name, categoryId) {
-  const list = h('div', { class: 'conv-table', id: 'queue-table' });
-  const more = h('button', { type: 'button', class: 'link', hidden: true }, t('list.more'));
-  let rows = [];
-  let next = '';
   const title = name === 'category'
     ? t('queue.category', { name: categoryName(state.categories?.find((x) => x.id === categoryId)) || '#' + categoryId })
     : name === 'stale' ? t('queue.stale', { hours: counts?.stale_hours ?? 24 }) : t('queue.' + name);
+  const pages = conversationPages({
+    id: 'queue-table', empty: t('queue.empty'), lastTitle: t('queue.age'), lastAt: (c) => c.created_at,
+    params: () => ({ queue: name, category: categoryId || '' }),
+  });
+  replace(main, h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', null, title)),
+    h('p', { class: 'muted small' }, t('queue.sorted')), pages.list, pages.more));
+  pages.load(false);
+  return bus.on('queues', () => pages.load(false));
+}
+
+// conversationPages is the one paged table of conversations, shared by the
+// conversation list and the queues: they differ in their filter (params),
+// their empty text and their last column. Names in the rows are remembered
+// (indexConversation), so the handler column shows a name after a reload.
+export function conversationPages({ id, empty, lastTitle, lastAt, params }) {
+  const list = h('div', { class: 'conv-table', id });
+  const more = h('button', { type: 'button', class: 'link', hidden: true }, t('list.more'));
+  let rows = [];
+  let next = '';
   async function load(append) {
     try {
-      const page = await get('/conversations' + query({ queue: name, category: categoryId || '', limit: 50, after: append ? next : '' }));
+      const page = await get('/conversations' + query({ ...params(), limit: 50, after: append ? next : '' }));
+      for (const c of page.items || []) indexConversation(c);
       rows = append ? rows.concat(page.items || []) : (page.items || []);
       next = page.next || '';
       draw();
@@ -85,21 +101,18 @@ export function queueView(main, name, categoryId) {
   }
   function draw() {
     more.hidden = !next;
-    if (!rows.length) return replace(list, h('p', { class: 'muted' }, t('queue.empty')));
+    if (!rows.length) return replace(list, h('p', { class: 'muted' }, empty));
     replace(list, h('table', null,
-      h('thead', null, h('tr', null, [t('conv.subject'), t('conv.category'), t('conv.status'), t('conv.handler'), t('queue.age')].map((x) => h('th', { scope: 'col' }, x)))),
+      h('thead', null, h('tr', null, [t('conv.subject'), t('conv.category'), t('conv.status'), t('conv.handler'), lastTitle].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', null, rows.map((c) => h('tr', { class: c.unread ? 'has-unread' : '', data: { conversation: c.id } },
-        h('td', null, h('a', { href: '#/conversation/' + c.id }, c.subject)),
+        h('td', null, h('a', { href: '#/conversation/' + c.id }, c.subject), c.unread ? h('span', { class: 'dot unread', 'aria-label': t('unread.new') }) : null),
         h('td', null, categoryName(state.categories?.find((x) => x.id === c.category_id))),
         h('td', null, h('span', { class: 'status status-' + c.status }, statusLabel(c.status))),
         h('td', null, c.handler_id ? userName(c.handler_id) : '—'),
-        h('td', null, fmtDateTime(c.created_at)))))));
+        h('td', null, fmtDateTime(lastAt(c))))))));
   }
   more.addEventListener('click', () => load(true));
-  replace(main, h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', null, title)),
-    h('p', { class: 'muted small' }, t('queue.sorted')), list, more));
-  load(false);
-  return bus.on('queues', () => load(false));
+  return { list, more, load, draw };
 }
 
 // ---- messenger users ----
