@@ -85,28 +85,29 @@ const (
 
 // Message is one entry of a thread. Seq is its position in the channel.
 type Message struct {
-	ID         int64   `json:"id"`
-	TenantID   int64   `json:"tenant_id"`
-	Channel    Channel `json:"channel"`
-	Seq        int64   `json:"seq"`
-	AuthorID   int64   `json:"author_id"`
-	AuthorName string  `json:"author_name"`
-	// ExternalAuthor is the address of a conversation's external
-	// participant who wrote the message by email (AuthorID is 0 then, and
-	// AuthorName the address too); empty for a user's message.
-	ExternalAuthor string       `json:"external_author,omitempty"`
-	ClientMsgID    string       `json:"client_msg_id"`
-	Kind           MessageKind  `json:"kind"`
-	Body           string       `json:"body"`
-	ReplyToID      *int64       `json:"reply_to_id,omitempty"`
-	Mentions       []int64      `json:"mentions,omitempty"`
-	Attachments    []Attachment `json:"attachments,omitempty"`
+	ID          int64        `json:"id"`
+	TenantID    int64        `json:"tenant_id"`
+	Channel     Channel      `json:"channel"`
+	Seq         int64        `json:"seq"`
+	AuthorID    int64        `json:"author_id"`
+	AuthorName  string       `json:"author_name"`
+	ClientMsgID string       `json:"client_msg_id"`
+	Kind        MessageKind  `json:"kind"`
+	Body        string       `json:"body"`
+	ReplyToID   *int64       `json:"reply_to_id,omitempty"`
+	Mentions    []int64      `json:"mentions,omitempty"`
+	Attachments []Attachment `json:"attachments,omitempty"`
 	// Reactions are set by the message service (not the store), emoji in
 	// the order first used; a tombstone has none.
 	Reactions []Reaction `json:"reactions,omitempty"`
 	EditedAt  *time.Time `json:"edited_at,omitempty"`
 	DeletedAt *time.Time `json:"deleted_at,omitempty"` // tombstone: body and attachments are gone
 	CreatedAt time.Time  `json:"created_at"`
+
+	// ExternalAuthor is the address of a conversation's external
+	// participant who wrote the message by email (AuthorID is 0 then, and
+	// AuthorName the address too); empty for a user's message.
+	ExternalAuthor string `json:"external_author,omitempty"`
 }
 
 // Limits on messages.

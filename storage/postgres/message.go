@@ -50,17 +50,18 @@ func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
 	createdAt := orNow(m.CreatedAt)
 	return s.inTx(ctx, func(tx *Store) error {
 		id, err := tx.q.MessageInsert(ctx, db.MessageInsertParams{
-			TenantID:       m.TenantID,
-			ChannelKind:    string(m.Channel.Kind),
-			ChannelID:      m.Channel.ID,
-			Seq:            m.Seq,
-			AuthorID:       m.AuthorID,
-			ClientMsgID:    clientID,
-			Kind:           string(kind),
-			Body:           m.Body,
-			ReplyToID:      m.ReplyToID,
-			Mentions:       nonNil(m.Mentions),
-			CreatedAt:      createdAt,
+			TenantID:    m.TenantID,
+			ChannelKind: string(m.Channel.Kind),
+			ChannelID:   m.Channel.ID,
+			Seq:         m.Seq,
+			AuthorID:    m.AuthorID,
+			ClientMsgID: clientID,
+			Kind:        string(kind),
+			Body:        m.Body,
+			ReplyToID:   m.ReplyToID,
+			Mentions:    nonNil(m.Mentions),
+			CreatedAt:   createdAt,
+
 			ExternalAuthor: m.ExternalAuthor,
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -273,19 +274,20 @@ func timeBound(t, unbounded time.Time) time.Time {
 
 func toMessage(r db.MessageGetRow) chat.Message {
 	m := chat.Message{
-		ID:             r.ID,
-		TenantID:       r.TenantID,
-		Channel:        chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID},
-		Seq:            r.Seq,
-		AuthorID:       r.AuthorID,
-		AuthorName:     r.AuthorName,
-		Kind:           chat.MessageKind(r.Kind),
-		Body:           r.Body,
-		ReplyToID:      r.ReplyToID,
-		Mentions:       nilIfEmpty(r.Mentions),
-		EditedAt:       r.EditedAt,
-		DeletedAt:      r.DeletedAt,
-		CreatedAt:      r.CreatedAt,
+		ID:         r.ID,
+		TenantID:   r.TenantID,
+		Channel:    chat.Channel{Kind: chat.ChannelKind(r.ChannelKind), ID: r.ChannelID},
+		Seq:        r.Seq,
+		AuthorID:   r.AuthorID,
+		AuthorName: r.AuthorName,
+		Kind:       chat.MessageKind(r.Kind),
+		Body:       r.Body,
+		ReplyToID:  r.ReplyToID,
+		Mentions:   nilIfEmpty(r.Mentions),
+		EditedAt:   r.EditedAt,
+		DeletedAt:  r.DeletedAt,
+		CreatedAt:  r.CreatedAt,
+
 		ExternalAuthor: r.ExternalAuthor,
 	}
 	if r.ClientMsgID != nil {

@@ -34,18 +34,19 @@ type messageRow = db.MessageGetRow
 
 func toMessage(r messageRow) (chat.Message, error) {
 	m := chat.Message{
-		ID:             r.Message.ID,
-		TenantID:       r.Message.TenantID,
-		Channel:        chat.Channel{Kind: chat.ChannelKind(r.Message.ChannelKind), ID: r.Message.ChannelID},
-		Seq:            r.Message.Seq,
-		AuthorID:       r.Message.AuthorID,
-		AuthorName:     r.AuthorName,
-		Kind:           chat.MessageKind(r.Message.Kind),
-		Body:           r.Message.Body,
-		ReplyToID:      r.Message.ReplyToID,
-		EditedAt:       fromMicrosPtr(r.Message.EditedAt),
-		DeletedAt:      fromMicrosPtr(r.Message.DeletedAt),
-		CreatedAt:      fromMicros(r.Message.CreatedAt),
+		ID:         r.Message.ID,
+		TenantID:   r.Message.TenantID,
+		Channel:    chat.Channel{Kind: chat.ChannelKind(r.Message.ChannelKind), ID: r.Message.ChannelID},
+		Seq:        r.Message.Seq,
+		AuthorID:   r.Message.AuthorID,
+		AuthorName: r.AuthorName,
+		Kind:       chat.MessageKind(r.Message.Kind),
+		Body:       r.Message.Body,
+		ReplyToID:  r.Message.ReplyToID,
+		EditedAt:   fromMicrosPtr(r.Message.EditedAt),
+		DeletedAt:  fromMicrosPtr(r.Message.DeletedAt),
+		CreatedAt:  fromMicros(r.Message.CreatedAt),
+
 		ExternalAuthor: r.Message.ExternalAuthor,
 	}
 	if r.Message.ClientMsgID != nil {
@@ -124,17 +125,18 @@ func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
 
 	return s.inTx(ctx, func(ts *Store) error {
 		id, err := ts.write.MessageInsert(ctx, db.MessageInsertParams{
-			TenantID:       m.TenantID,
-			ChannelKind:    string(m.Channel.Kind),
-			ChannelID:      m.Channel.ID,
-			Seq:            m.Seq,
-			AuthorID:       m.AuthorID,
-			ClientMsgID:    clientID,
-			Kind:           string(kind),
-			Body:           m.Body,
-			ReplyToID:      nonZero(m.ReplyToID),
-			Mentions:       idsJSON(m.Mentions),
-			CreatedAt:      micros(created),
+			TenantID:    m.TenantID,
+			ChannelKind: string(m.Channel.Kind),
+			ChannelID:   m.Channel.ID,
+			Seq:         m.Seq,
+			AuthorID:    m.AuthorID,
+			ClientMsgID: clientID,
+			Kind:        string(kind),
+			Body:        m.Body,
+			ReplyToID:   nonZero(m.ReplyToID),
+			Mentions:    idsJSON(m.Mentions),
+			CreatedAt:   micros(created),
+
 			ExternalAuthor: m.ExternalAuthor,
 		})
 		if err != nil {
