@@ -103,6 +103,11 @@ type Message struct {
 	EditedAt  *time.Time `json:"edited_at,omitempty"`
 	DeletedAt *time.Time `json:"deleted_at,omitempty"` // tombstone: body and attachments are gone
 	CreatedAt time.Time  `json:"created_at"`
+
+	// ExternalAuthor is the address of a conversation's external
+	// participant who wrote the message by email (AuthorID is 0 then, and
+	// AuthorName the address too); empty for a user's message.
+	ExternalAuthor string `json:"external_author,omitempty"`
 }
 
 // Limits on messages.

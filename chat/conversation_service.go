@@ -964,7 +964,9 @@ func (s *MessageService) conversationPosted(ctx context.Context, st Store, p *Pr
 		return nil, err
 	}
 	before := cur
-	handlerSide := isHandlerSide(viewerOf(p), cur)
+	// An external participant (a reply by email, no user: UserID 0) is
+	// the customer side.
+	handlerSide := p.UserID != 0 && isHandlerSide(viewerOf(p), cur)
 	switch {
 	case handlerSide && cur.Status == StatusNew:
 		cur.Status = StatusOpen
@@ -993,8 +995,10 @@ func (s *MessageService) conversationPosted(ctx context.Context, st Store, p *Pr
 	if err := s.enqueueReplyJobs(ctx, st, p, handlerSide, m); err != nil {
 		return nil, err
 	}
-	if _, err := st.ReadStateSet(ctx, p.TenantID, p.UserID, m.Channel, cur.LastSeq); err != nil {
-		return nil, err
+	if p.UserID != 0 {
+		if _, err := st.ReadStateSet(ctx, p.TenantID, p.UserID, m.Channel, cur.LastSeq); err != nil {
+			return nil, err
+		}
 	}
 	if s.cfg.Publisher == nil {
 		return evs, nil
@@ -1035,6 +1039,9 @@ func (s *core) insertChange(ctx context.Context, st Store, p *Principal, convID,
 	}
 	m := Message{TenantID: p.TenantID, Channel: ConversationChannel(convID), Seq: seq, AuthorID: p.UserID,
 		AuthorName: p.Name, Kind: MessageStatus, Body: string(body), CreatedAt: at}
+	if p.UserID == 0 {
+		m.ExternalAuthor = p.Name // reopened by an external participant's reply
+	}
 	if err := st.MessageInsert(ctx, &m); err != nil {
 		return Message{}, err
 	}

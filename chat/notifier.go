@@ -759,7 +759,7 @@ func (n *Notifier) sendTimeFacts(ctx context.Context, j NotifyJob, d *delivery) 
 
 // mailInput is what the email (and the push text) about a job says.
 func (n *Notifier) mailInput(j NotifyJob, d delivery) notifyEmailInput {
-	in := notifyEmailInput{Reason: j.Reason, Locale: d.u.Locale, RecipientName: d.u.Name, AuthorName: d.ev.users[d.m.AuthorID].Name,
+	in := notifyEmailInput{Reason: j.Reason, Locale: d.u.Locale, RecipientName: d.u.Name, AuthorName: authorName(d.m, d.ev.users),
 		TenantName: d.ev.tenant.Name, Link: ThreadURL(n.svc.cfg.PublicURL, j.Channel)}
 	if d.ev.topic != nil {
 		in.TopicName = d.ev.topic.Name
@@ -819,6 +819,15 @@ func (n *Notifier) envelope(t Tenant, ch Channel, e renderedEmail) Email {
 	thread := threadMailID(t.ID, ch, from)
 	return Email{From: from, FromName: headerText(t.Name, MaxNameLen), ReplyTo: replyTo,
 		Subject: e.Subject, Text: e.Text, HTML: e.HTML, InReplyTo: thread, References: thread, Automatic: true}
+}
+
+// authorName is who wrote m, as notifications name them: the user, or
+// the external participant's address for a reply by email.
+func authorName(m Message, users map[int64]User) string {
+	if m.ExternalAuthor != "" {
+		return m.ExternalAuthor
+	}
+	return users[m.AuthorID].Name
 }
 
 // send hands one email to the mailer within the send timeout.
@@ -900,6 +909,11 @@ func (n *Notifier) sendExternal(ctx context.Context, j NotifyJob) error {
 		}
 		email := n.envelope(ev.tenant, j.Channel, e)
 		email.To = addr
+		if n.svc.ReplyEnabled() {
+			if email.ReplyTo, err = n.svc.externalReplyAddress(ctx, j.TenantID, ev.conv.ID, addr); err != nil {
+				return err // the store: retried
+			}
+		}
 		err := n.send(ctx, email)
 		switch {
 		case err == nil:
@@ -981,7 +995,7 @@ func (n *Notifier) externalContent(ctx context.Context, j NotifyJob, m Message, 
 		if h.Kind != MessageText || h.DeletedAt != nil {
 			continue
 		}
-		fmt.Fprintf(&b, "%s, %s:\n%s\n\n", users[h.AuthorID].Name, h.CreatedAt.UTC().Format("2006-01-02 15:04 MST"), strings.TrimSpace(h.Body))
+		fmt.Fprintf(&b, "%s, %s:\n%s\n\n", authorName(h, users), h.CreatedAt.UTC().Format("2006-01-02 15:04 MST"), strings.TrimSpace(h.Body))
 	}
 	return change.Emails, strings.TrimSpace(b.String()), nil
 }

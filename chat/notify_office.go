@@ -68,7 +68,7 @@ func officeEmailInput(publicURL string, ev event, m Message) notifyEmailInput {
 		reason = ReasonNewConversation
 	}
 	in := notifyEmailInput{Reason: reason, Office: true, Locale: ev.tenant.Settings.NotificationLocale,
-		RecipientName: ev.tenant.Name, AuthorName: ev.users[m.AuthorID].Name, TenantName: ev.tenant.Name,
+		RecipientName: ev.tenant.Name, AuthorName: authorName(m, ev.users), TenantName: ev.tenant.Name,
 		Link: ThreadURL(publicURL, ConversationChannel(ev.conv.ID))}
 	if ev.tenant.Settings.EmailExcerpts {
 		in.Excerpt, in.Subject = excerptOf(m.Body), ev.conv.Subject

@@ -24,6 +24,11 @@ import (
 // ends the old tokens. A token expires ReplyTokenTTL after it was issued
 // and is revoked with the user's sessions (revokeReplyTokens); access to the
 // thread is decided again when a reply arrives, as for a web post.
+//
+// An email to a conversation's external address carries a token of user
+// 0 for that conversation, signed over the address instead: a reply from
+// that address, while it is still on the conversation, becomes a message
+// of the external participant (externalreply.go).
 
 // replyTokenVersion is the first byte of every token: a new format gets a
 // new number and old tokens are refused cleanly.
@@ -104,11 +109,12 @@ func ParseReplyToken(s string) (ReplyToken, error) {
 			v[i] = uint64(k)
 			continue
 		}
-		if v[i], err = binary.ReadUvarint(r); err != nil || v[i] == 0 || v[i] > 1<<62 {
+		// User 0 is an external address (checked below: conversations only).
+		if v[i], err = binary.ReadUvarint(r); err != nil || (v[i] == 0 && i != 1) || v[i] > 1<<62 {
 			return ReplyToken{}, errReplyToken
 		}
 	}
-	if r.Len() != 0 {
+	if r.Len() != 0 || (v[1] == 0 && replyKinds[v[2]-1] != KindConversation) {
 		return ReplyToken{}, errReplyToken
 	}
 	return ReplyToken{TenantID: int64(v[0]), UserID: int64(v[1]), Channel: Channel{Kind: replyKinds[v[2]-1], ID: int64(v[3])},
@@ -162,13 +168,24 @@ func (s *core) ReplyEnabled() bool { return s.cfg.ReplyDomain != "" }
 
 // replyAddress is the Reply-To of an email to u about ch.
 func (s *core) replyAddress(ctx context.Context, u User, ch Channel) (string, error) {
-	key, err := s.replyKey(ctx, u.TenantID)
+	return s.signedReplyAddress(ctx, u.TenantID, u.ID, ch, u.Email)
+}
+
+// externalReplyAddress is the Reply-To of an email to a conversation's
+// external address addr: user 0, signed over addr.
+func (s *core) externalReplyAddress(ctx context.Context, tenantID, convID int64, addr string) (string, error) {
+	return s.signedReplyAddress(ctx, tenantID, 0, ConversationChannel(convID), addr)
+}
+
+// signedReplyAddress issues a reply address for the email going to email.
+func (s *core) signedReplyAddress(ctx context.Context, tenantID, userID int64, ch Channel, email string) (string, error) {
+	key, err := s.replyKey(ctx, tenantID)
 	if err != nil {
 		return "", err
 	}
-	t := ReplyToken{TenantID: u.TenantID, UserID: u.ID, Channel: ch, IssuedAt: s.clock.Now().Truncate(time.Second)}
+	t := ReplyToken{TenantID: tenantID, UserID: userID, Channel: ch, IssuedAt: s.clock.Now().Truncate(time.Second)}
 	payload := t.encodePayload()
-	token := replyEncoding.EncodeToString(append(payload, replyMAC(key, payload, u.Email)...))
+	token := replyEncoding.EncodeToString(append(payload, replyMAC(key, payload, email)...))
 	return replyPrefix + strings.ToLower(token) + "@" + s.cfg.ReplyDomain, nil
 }
 
@@ -299,7 +316,10 @@ func refuse(f ReplyFate, detail string) error { return &errReplyFate{f, detail} 
 func (s *ReplyMailService) ReplyByEmail(ctx context.Context, in InboundMail) (ReplyResult, error) {
 	tok, u, err := s.checkReplyToken(ctx, in)
 	var res ReplyResult
-	if err == nil {
+	switch {
+	case err == nil && u.ID == 0:
+		res, err = s.postExternalReply(ctx, tok, u.Email, in)
+	case err == nil:
 		res, err = s.postReply(ctx, tok, u, in)
 	}
 	var fe *errReplyFate
@@ -325,20 +345,25 @@ func (s *ReplyMailService) checkReplyToken(ctx context.Context, in InboundMail) 
 	} else if err != nil {
 		return tok, User{}, err
 	}
-	u, err := s.store.UserGet(ctx, tok.TenantID, tok.UserID)
-	if IsCode(err, ENotFound) {
-		return ReplyToken{UserID: 0, TenantID: tok.TenantID, Channel: tok.Channel}, u, refuse(FateBadToken, "unknown user")
-	}
-	if err != nil {
-		return tok, u, err
-	}
 	key, err := s.replyKey(ctx, tok.TenantID)
 	if err != nil {
-		return tok, u, err
+		return tok, User{}, err
 	}
-	if !hmac.Equal(tok.mac, replyMAC(key, tok.payload, u.Email)) {
-		tok.UserID = 0 // not proven to be theirs
-		return tok, u, refuse(FateBadToken, "bad signature")
+	var u User
+	if tok.UserID == 0 {
+		u, err = s.externalSigner(ctx, tok, key, in.From)
+	} else {
+		u, err = s.tokenUser(ctx, tok, key)
+	}
+	if err != nil {
+		if tok.UserID != 0 && IsCode(err, ENotFound) {
+			return ReplyToken{UserID: 0, TenantID: tok.TenantID, Channel: tok.Channel}, u, refuse(FateBadToken, "unknown user")
+		}
+		var fe *errReplyFate
+		if errors.As(err, &fe) {
+			tok.UserID = 0 // not proven to be theirs
+		}
+		return tok, u, err
 	}
 	if in.Automatic {
 		return tok, u, refuse(FateAutomatic, in.Reason)
@@ -346,8 +371,11 @@ func (s *ReplyMailService) checkReplyToken(ctx context.Context, in InboundMail) 
 	if s.clock.Now().After(tok.IssuedAt.Add(s.cfg.ReplyTokenTTL)) {
 		return tok, u, refuse(FateExpired, "issued "+tok.IssuedAt.Format(time.RFC3339))
 	}
+	// An external address's tokens end when it leaves the conversation
+	// (checked when posting); a user's also with their sessions.
 	revoked, err := s.store.ReplyRevocationGet(ctx, tok.TenantID, tok.UserID)
 	switch {
+	case tok.UserID == 0:
 	case err == nil && tok.IssuedAt.Before(revoked):
 		return tok, u, refuse(FateExpired, "revoked")
 	case err != nil && !IsCode(err, ENotFound):
@@ -359,12 +387,26 @@ func (s *ReplyMailService) checkReplyToken(ctx context.Context, in InboundMail) 
 	return tok, u, nil
 }
 
-// postReply rate-limits the sender and posts the reply as the user.
-func (s *ReplyMailService) postReply(ctx context.Context, tok ReplyToken, u User, in InboundMail) (ReplyResult, error) {
+// tokenUser is the user a token names, when it is signed for their
+// address.
+func (s *ReplyMailService) tokenUser(ctx context.Context, tok ReplyToken, key []byte) (User, error) {
+	u, err := s.store.UserGet(ctx, tok.TenantID, tok.UserID)
+	if err != nil {
+		return u, err
+	}
+	if !hmac.Equal(tok.mac, replyMAC(key, tok.payload, u.Email)) {
+		return u, refuse(FateBadToken, "bad signature")
+	}
+	return u, nil
+}
+
+// admitSender counts the mail against its sender's limit and refuses one
+// with nothing new (no text, none of the files that will be taken).
+func (s *ReplyMailService) admitSender(ctx context.Context, email string, in InboundMail, files int) error {
 	now := s.clock.Now()
 	// The login-failure counter is the codebase's shared windowed counter
 	// in the database; a key of its own keeps it apart from logins.
-	key := "reply-mail:" + strings.ToLower(u.Email)
+	key := "reply-mail:" + strings.ToLower(email)
 	n, err := s.store.LoginFailureAdd(ctx, key, now, now.Add(-replyRateWindow))
 	if n == 1 && err == nil {
 		// The first in its window: the sender's older rows count no more,
@@ -374,13 +416,21 @@ func (s *ReplyMailService) postReply(ctx context.Context, tok ReplyToken, u User
 		}
 	}
 	if err != nil {
-		return ReplyResult{}, err
+		return err
 	}
 	if n > replyMaxPerSender {
-		return ReplyResult{}, refuse(FateRateLimited, strconv.FormatInt(n, 10)+" mails in the last hour")
+		return refuse(FateRateLimited, strconv.FormatInt(n, 10)+" mails in the last hour")
 	}
-	if strings.TrimSpace(in.Text) == "" && len(in.Attachments) == 0 {
-		return ReplyResult{}, refuse(FateEmpty, "no text and no attachment")
+	if strings.TrimSpace(in.Text) == "" && files == 0 {
+		return refuse(FateEmpty, "no text and no attachment")
+	}
+	return nil
+}
+
+// postReply rate-limits the sender and posts the reply as the user.
+func (s *ReplyMailService) postReply(ctx context.Context, tok ReplyToken, u User, in InboundMail) (ReplyResult, error) {
+	if err := s.admitSender(ctx, u.Email, in, len(in.Attachments)); err != nil {
+		return ReplyResult{}, err
 	}
 	p, err := s.principalFor(ctx, tok.TenantID, tok.UserID)
 	if IsCode(err, EUnauthenticated) {

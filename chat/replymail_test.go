@@ -62,9 +62,16 @@ func rmListen(t *testing.T, svc *chat.Service) string {
 func (w *rmWorld) notifyMail(t *testing.T, u chat.User) (replyTo, thread string) {
 	t.Helper()
 	w.stepThroughDelay(t)
-	mails := w.mailsTo(t, u.Email)
+	return w.replyHeaders(t, u.Email)
+}
+
+// replyHeaders checks the newest email to addr and returns its Reply-To
+// and thread id.
+func (w *rmWorld) replyHeaders(t *testing.T, to string) (replyTo, thread string) {
+	t.Helper()
+	mails := w.mailsTo(t, to)
 	if len(mails) == 0 {
-		t.Fatalf("%s got no email", u.Email)
+		t.Fatalf("%s got no email", to)
 	}
 	h := mails[len(mails)-1].Header
 	addr, err := mail.ParseAddress(h.Get("Reply-To"))

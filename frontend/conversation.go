@@ -114,14 +114,17 @@ func viewPlainConversation(c chat.Conversation) plainConversation {
 // conversationMessageView is an entry of the thread: a message, or for
 // kind "status" a change whose details are in change.
 type conversationMessageView struct {
-	ID          int64                    `json:"id"`
-	Seq         int64                    `json:"seq"`
-	AuthorID    int64                    `json:"author_id"`
-	AuthorName  string                   `json:"author_name"`
-	ClientMsgID string                   `json:"client_msg_id,omitempty"`
-	Kind        chat.MessageKind         `json:"kind"`
-	Body        string                   `json:"body"`
-	Change      *chat.ConversationChange `json:"change,omitempty"`
+	ID         int64  `json:"id"`
+	Seq        int64  `json:"seq"`
+	AuthorID   int64  `json:"author_id"`
+	AuthorName string `json:"author_name"`
+	// ExternalAuthor: the address of the external participant who wrote
+	// it by email (AuthorID 0).
+	ExternalAuthor string                   `json:"external_author,omitempty"`
+	ClientMsgID    string                   `json:"client_msg_id,omitempty"`
+	Kind           chat.MessageKind         `json:"kind"`
+	Body           string                   `json:"body"`
+	Change         *chat.ConversationChange `json:"change,omitempty"`
 	// Internal marks an internal note (GET .../notes): never shown to
 	// the customer side.
 	Internal    bool             `json:"internal,omitempty"`
@@ -134,7 +137,7 @@ type conversationMessageView struct {
 
 func viewConversationMessage(m chat.Message) conversationMessageView {
 	v := conversationMessageView{ID: m.ID, Seq: m.Seq, AuthorID: m.AuthorID, AuthorName: m.AuthorName, Reactions: nonNil(m.Reactions),
-		ClientMsgID: m.ClientMsgID, Kind: m.Kind, Body: m.Body, Attachments: []attachmentView{},
+		ExternalAuthor: m.ExternalAuthor, ClientMsgID: m.ClientMsgID, Kind: m.Kind, Body: m.Body, Attachments: []attachmentView{},
 		EditedAt: m.EditedAt, DeletedAt: m.DeletedAt, CreatedAt: m.CreatedAt, Internal: m.Channel.Kind == chat.KindNote}
 	if m.Kind == chat.MessageStatus {
 		var ch chat.ConversationChange

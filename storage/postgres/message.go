@@ -61,6 +61,8 @@ func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
 			ReplyToID:   m.ReplyToID,
 			Mentions:    nonNil(m.Mentions),
 			CreatedAt:   createdAt,
+
+			ExternalAuthor: m.ExternalAuthor,
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return sqlerr.Duplicate(nil, "message", sqlerr.KeyClientMsgID)
@@ -206,7 +208,7 @@ func (s *Store) eventsFromRows(ctx context.Context, tenantID int64, rows []db.Ch
 			ID: r.ID, TenantID: r.TenantID, ChannelKind: r.ChannelKind, ChannelID: r.ChannelID, Seq: r.Seq,
 			AuthorID: r.AuthorID, AuthorName: r.AuthorName, ClientMsgID: r.ClientMsgID, Kind: r.Kind,
 			Body: r.Body, ReplyToID: r.ReplyToID, Mentions: r.Mentions, EditedAt: r.EditedAt,
-			DeletedAt: r.DeletedAt, CreatedAt: r.CreatedAt,
+			DeletedAt: r.DeletedAt, CreatedAt: r.CreatedAt, ExternalAuthor: r.ExternalAuthor,
 		}))
 	}
 	if err := s.withAttachments(ctx, tenantID, msgs); err != nil {
@@ -285,6 +287,8 @@ func toMessage(r db.MessageGetRow) chat.Message {
 		EditedAt:   r.EditedAt,
 		DeletedAt:  r.DeletedAt,
 		CreatedAt:  r.CreatedAt,
+
+		ExternalAuthor: r.ExternalAuthor,
 	}
 	if r.ClientMsgID != nil {
 		m.ClientMsgID = *r.ClientMsgID

@@ -46,6 +46,8 @@ func toMessage(r messageRow) (chat.Message, error) {
 		EditedAt:   fromMicrosPtr(r.Message.EditedAt),
 		DeletedAt:  fromMicrosPtr(r.Message.DeletedAt),
 		CreatedAt:  fromMicros(r.Message.CreatedAt),
+
+		ExternalAuthor: r.Message.ExternalAuthor,
 	}
 	if r.Message.ClientMsgID != nil {
 		m.ClientMsgID = *r.Message.ClientMsgID
@@ -134,6 +136,8 @@ func (s *Store) MessageInsert(ctx context.Context, m *chat.Message) error {
 			ReplyToID:   nonZero(m.ReplyToID),
 			Mentions:    idsJSON(m.Mentions),
 			CreatedAt:   micros(created),
+
+			ExternalAuthor: m.ExternalAuthor,
 		})
 		if err != nil {
 			return translate(err, "message")

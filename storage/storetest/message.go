@@ -209,6 +209,55 @@ func testMessageInsertGet(t *testing.T, s chat.Store) {
 	WantCode(t, s.ChannelEventInsert(ctx, a.Tenant.ID, chat.UserChannel(a.EmployeeA.ID), 1, chat.EventMessageNew, m.ID, Now()), chat.EInvalid)
 }
 
+// testMessageExternalAuthor: a reply by email from a conversation's
+// external address is stored with no user author and the address as its
+// author, in every read, and found again by its client id.
+func testMessageExternalAuthor(t *testing.T, s chat.Store) {
+	ctx := t.Context()
+	f := newThreadFixture(t, s, "external")
+	const addr = "auditor@outside.example"
+	m := chat.Message{TenantID: f.Tenant.ID, Channel: f.Conv, ExternalAuthor: addr, ClientMsgID: "mail:x",
+		Kind: chat.MessageText, Body: "from outside"}
+	NoErr(t, s.InTx(ctx, func(tx chat.Store) (err error) {
+		if m.Seq, err = tx.ChannelNextSeq(ctx, f.Tenant.ID, f.Conv); err != nil {
+			return err
+		}
+		if err = tx.MessageInsert(ctx, &m); err != nil {
+			return err
+		}
+		return tx.ChannelEventInsert(ctx, f.Tenant.ID, f.Conv, m.Seq, chat.EventMessageNew, m.ID, m.CreatedAt)
+	}), "insert")
+	want := func(what string, got chat.Message) {
+		t.Helper()
+		if got.ID != m.ID || got.AuthorID != 0 || got.ExternalAuthor != addr || got.AuthorName != addr {
+			t.Fatalf("%s = %+v, want the external message by %s", what, got, addr)
+		}
+	}
+	got, err := s.MessageGet(ctx, f.Tenant.ID, m.ID)
+	NoErr(t, err, "MessageGet")
+	want("MessageGet", got)
+	got, err = s.MessageByClientID(ctx, f.Tenant.ID, 0, "mail:x")
+	NoErr(t, err, "MessageByClientID")
+	want("MessageByClientID", got)
+	hist, err := s.MessageHistory(ctx, f.Tenant.ID, f.Conv, 0, 10)
+	NoErr(t, err, "MessageHistory")
+	want("MessageHistory", hist[0])
+	evs, err := s.ChannelEventsSince(ctx, f.Tenant.ID, f.Conv, m.Seq-1, 10)
+	NoErr(t, err, "ChannelEventsSince")
+	want("ChannelEventsSince", evs[0].Message)
+	after, err := s.ChannelEventsAfter(ctx, f.Tenant.ID, []chat.ChannelCursor{{Channel: f.Conv, Seq: m.Seq - 1}}, 10)
+	NoErr(t, err, "ChannelEventsAfter")
+	want("ChannelEventsAfter", after[0].Message)
+	// A user's message has no external author.
+	hist, err = s.MessageHistory(ctx, f.Tenant.ID, f.Conv, m.Seq, 10)
+	NoErr(t, err, "MessageHistory before")
+	for _, u := range hist {
+		if u.ExternalAuthor != "" {
+			t.Fatalf("user message %+v has an external author", u)
+		}
+	}
+}
+
 func testMessageClientMsgID(t *testing.T, s chat.Store) {
 	ctx := t.Context()
 	a := newThreadFixture(t, s, "client-a")

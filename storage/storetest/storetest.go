@@ -95,6 +95,7 @@ var areas = []area{
 		{name: "SeqConcurrent", fn: testMessageSeqConcurrent},
 		{name: "InsertGet", fn: testMessageInsertGet},
 		{name: "ClientMsgID", fn: testMessageClientMsgID},
+		{name: "ExternalAuthor", fn: testMessageExternalAuthor},
 		{name: "EditDelete", fn: testMessageEditDelete},
 		{name: "History", fn: testMessageHistory},
 		{name: "EventsSince", fn: testMessageEventsSince},

@@ -19,9 +19,9 @@ SELECT COALESCE((SELECT last_seq FROM channel_seqs
 
 -- name: MessageInsert :one
 INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind,
-                      body, reply_to_id, mentions, created_at)
+                      body, reply_to_id, mentions, created_at, external_author)
 VALUES (@tenant_id, @channel_kind, @channel_id, @seq, @author_id, sqlc.narg(client_msg_id), @kind,
-        @body, sqlc.narg(reply_to_id), @mentions, @created_at)
+        @body, sqlc.narg(reply_to_id), @mentions, @created_at, @external_author)
 -- A repeated client id returns no row instead of raising, so the caller's
 -- transaction stays usable (as on SQLite).
 ON CONFLICT (author_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
@@ -29,16 +29,16 @@ RETURNING id;
 
 -- name: MessageGet :one
 SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
-       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
-       m.mentions, m.edited_at, m.deleted_at, m.created_at
+       COALESCE(u.name, NULLIF(m.external_author, ''), '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id
 WHERE m.tenant_id = @tenant_id AND m.id = @id;
 
 -- name: MessageByClientID :one
 SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
-       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
-       m.mentions, m.edited_at, m.deleted_at, m.created_at
+       COALESCE(u.name, NULLIF(m.external_author, ''), '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id
 WHERE m.tenant_id = @tenant_id AND m.author_id = @author_id AND m.client_msg_id = @client_msg_id;
@@ -53,8 +53,8 @@ WHERE tenant_id = @tenant_id AND id = @id;
 
 -- name: MessageHistory :many
 SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
-       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
-       m.mentions, m.edited_at, m.deleted_at, m.created_at
+       COALESCE(u.name, NULLIF(m.external_author, ''), '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id
 WHERE m.tenant_id = @tenant_id AND m.channel_kind = @channel_kind AND m.channel_id = @channel_id
@@ -64,8 +64,8 @@ LIMIT @lim;
 
 -- name: MessageSearch :many
 SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
-       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
-       m.mentions, m.edited_at, m.deleted_at, m.created_at
+       COALESCE(u.name, NULLIF(m.external_author, ''), '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id
 WHERE m.tenant_id = @tenant_id
@@ -87,8 +87,8 @@ FROM messages m WHERE m.tenant_id = @tenant_id AND m.id = @message_id;
 -- name: ChannelEventsSince :many
 SELECT e.seq AS event_seq, e.type AS event_type,
        m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
-       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
-       m.mentions, m.edited_at, m.deleted_at, m.created_at
+       COALESCE(u.name, NULLIF(m.external_author, ''), '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author
 FROM channel_events e
 JOIN messages m ON m.id = e.message_id
 LEFT JOIN users u ON u.id = m.author_id
@@ -103,8 +103,8 @@ LIMIT @lim;
 -- most lim per channel), by channel and seq.
 SELECT e.seq AS event_seq, e.type AS event_type,
        m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
-       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
-       m.mentions, m.edited_at, m.deleted_at, m.created_at
+       COALESCE(u.name, NULLIF(m.external_author, ''), '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author
 FROM (SELECT unnest(@channel_kinds::text[]) AS kind, unnest(@channel_ids::bigint[]) AS id,
              unnest(@afters::bigint[]) AS after) c
 JOIN channel_events e ON e.channel_kind = c.kind AND e.channel_id = c.id

@@ -21,19 +21,19 @@ SELECT CAST(COALESCE((SELECT last_seq FROM channel_seqs
 
 -- name: MessageInsert :one
 INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id,
-                      kind, body, reply_to_id, mentions, created_at)
+                      kind, body, reply_to_id, mentions, created_at, external_author)
 VALUES (@tenant_id, @channel_kind, @channel_id, @seq, @author_id, @client_msg_id,
-        @kind, @body, @reply_to_id, @mentions, @created_at)
+        @kind, @body, @reply_to_id, @mentions, @created_at, @external_author)
 RETURNING id;
 
 -- name: MessageGet :one
-SELECT sqlc.embed(m), COALESCE(u.name, '') AS author_name
+SELECT sqlc.embed(m), COALESCE(u.name, NULLIF(m.external_author, ''), '') AS author_name
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id
 WHERE m.tenant_id = @tenant_id AND m.id = @id;
 
 -- name: MessageByClientID :one
-SELECT sqlc.embed(m), COALESCE(u.name, '') AS author_name
+SELECT sqlc.embed(m), COALESCE(u.name, NULLIF(m.external_author, ''), '') AS author_name
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id
 WHERE m.tenant_id = @tenant_id AND m.author_id = @author_id AND m.client_msg_id = @client_msg_id;
@@ -55,7 +55,7 @@ UPDATE messages SET body = '', mentions = '[]', deleted_at = COALESCE(deleted_at
 WHERE tenant_id = @tenant_id AND id = @id;
 
 -- name: MessageHistory :many
-SELECT sqlc.embed(m), COALESCE(u.name, '') AS author_name
+SELECT sqlc.embed(m), COALESCE(u.name, NULLIF(m.external_author, ''), '') AS author_name
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id
 WHERE m.tenant_id = @tenant_id AND m.channel_kind = @channel_kind AND m.channel_id = @channel_id
@@ -71,7 +71,7 @@ FROM messages m
 WHERE m.tenant_id = @tenant_id AND m.id = @message_id;
 
 -- name: ChannelEventsSince :many
-SELECT e.seq AS event_seq, e.type AS event_type, sqlc.embed(m), COALESCE(u.name, '') AS author_name
+SELECT e.seq AS event_seq, e.type AS event_type, sqlc.embed(m), COALESCE(u.name, NULLIF(m.external_author, ''), '') AS author_name
 FROM channel_events e
 JOIN messages m ON m.id = e.message_id AND m.tenant_id = e.tenant_id
 LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id
@@ -84,7 +84,7 @@ LIMIT @lim;
 -- The catch-up read of many channels at once. cursors is a JSON array of
 -- [kind, id, after]; for each, the events with after < seq <= after + lim
 -- (seqs are gap-free, so at most lim per channel), by channel and seq.
-SELECT e.seq AS event_seq, e.type AS event_type, sqlc.embed(m), COALESCE(u.name, '') AS author_name
+SELECT e.seq AS event_seq, e.type AS event_type, sqlc.embed(m), COALESCE(u.name, NULLIF(m.external_author, ''), '') AS author_name
 FROM json_each(CAST(@cursors AS TEXT)) c
 JOIN channel_events e ON e.channel_kind = json_extract(c.value, '$[0]') AND e.channel_id = json_extract(c.value, '$[1]')
   AND e.seq > json_extract(c.value, '$[2]') AND e.seq <= json_extract(c.value, '$[2]') + CAST(@lim AS INTEGER)
@@ -112,7 +112,7 @@ ORDER BY channel_kind, channel_id;
 
 -- name: MessageSearch :many
 -- query is an FTS5 expression built from quoted words only.
-SELECT sqlc.embed(m), COALESCE(u.name, '') AS author_name
+SELECT sqlc.embed(m), COALESCE(u.name, NULLIF(m.external_author, ''), '') AS author_name
 FROM messages_fts f
 JOIN messages m ON m.id = f.rowid
 LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id

@@ -108,6 +108,8 @@ export const strings = {
     'thread.gone.body': 'This thread does not exist any more, or you no longer have access to it.',
 
     'msg.edited': '(edited {time})',
+    'msg.external': 'external',
+    'msg.externalTitle': 'Written by email from an address outside Parley',
     'msg.deleted': 'This message was deleted.',
     'msg.earlier': 'an earlier message',
     'msg.reply': 'Reply',
@@ -658,6 +660,8 @@ export const strings = {
     'thread.gone.body': 'Tätä ketjua ei enää ole, tai sinulla ei enää ole siihen pääsyä.',
 
     'msg.edited': '(muokattu {time})',
+    'msg.external': 'ulkopuolinen',
+    'msg.externalTitle': 'Kirjoitettu sähköpostilla Parleyn ulkopuolisesta osoitteesta',
     'msg.deleted': 'Tämä viesti on poistettu.',
     'msg.earlier': 'aiempi viesti',
     'msg.reply': 'Vastaa',

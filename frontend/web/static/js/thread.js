@@ -690,11 +690,15 @@ class ThreadView {
 
 function authorLine(m) {
   const online = state.online.get(m.author_id);
-  const name = m.author_name || userName(m.author_id);
+  // A reply by email from a conversation's external address has no user:
+  // the address is its author, marked as from outside.
+  const external = m.external_author || '';
+  const name = external || m.author_name || userName(m.author_id);
   return h('header', { class: 'msg-head' },
     avatar(m.author_id, name),
-    h('span', { class: ['presence', online ? 'on' : 'off'], 'aria-hidden': 'true', data: { user: m.author_id } }),
+    external ? null : h('span', { class: ['presence', online ? 'on' : 'off'], 'aria-hidden': 'true', data: { user: m.author_id } }),
     h('span', { class: 'author' }, name),
+    external ? h('span', { class: 'badge external', title: t('msg.externalTitle') }, t('msg.external')) : null,
     ' ',
     h('time', { datetime: m.created_at, title: fmtDateTime(m.created_at) }, fmtTime(m.created_at)),
     m.edited_at && !m.deleted_at ? h('span', { class: 'edited', title: fmtDateTime(m.edited_at) }, t('msg.edited', { time: fmtTime(m.edited_at) })) : null);

@@ -297,8 +297,8 @@ func (q *Queries) ChannelEventInsert(ctx context.Context, arg ChannelEventInsert
 const channelEventsAfter = `-- name: ChannelEventsAfter :many
 SELECT e.seq AS event_seq, e.type AS event_type,
        m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
-       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
-       m.mentions, m.edited_at, m.deleted_at, m.created_at
+       COALESCE(u.name, NULLIF(m.external_author, ''), '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author
 FROM (SELECT unnest($1::text[]) AS kind, unnest($2::bigint[]) AS id,
              unnest($3::bigint[]) AS after) c
 JOIN channel_events e ON e.channel_kind = c.kind AND e.channel_id = c.id
@@ -318,23 +318,24 @@ type ChannelEventsAfterParams struct {
 }
 
 type ChannelEventsAfterRow struct {
-	EventSeq    int64
-	EventType   string
-	ID          int64
-	TenantID    int64
-	ChannelKind string
-	ChannelID   int64
-	Seq         int64
-	AuthorID    int64
-	AuthorName  string
-	ClientMsgID *string
-	Kind        string
-	Body        string
-	ReplyToID   *int64
-	Mentions    []int64
-	EditedAt    *time.Time
-	DeletedAt   *time.Time
-	CreatedAt   time.Time
+	EventSeq       int64
+	EventType      string
+	ID             int64
+	TenantID       int64
+	ChannelKind    string
+	ChannelID      int64
+	Seq            int64
+	AuthorID       int64
+	AuthorName     string
+	ClientMsgID    *string
+	Kind           string
+	Body           string
+	ReplyToID      *int64
+	Mentions       []int64
+	EditedAt       *time.Time
+	DeletedAt      *time.Time
+	CreatedAt      time.Time
+	ExternalAuthor string
 }
 
 // The catch-up read of many channels at once: for each (kind, id, after)
@@ -373,6 +374,7 @@ func (q *Queries) ChannelEventsAfter(ctx context.Context, arg ChannelEventsAfter
 			&i.EditedAt,
 			&i.DeletedAt,
 			&i.CreatedAt,
+			&i.ExternalAuthor,
 		); err != nil {
 			return nil, err
 		}
@@ -387,8 +389,8 @@ func (q *Queries) ChannelEventsAfter(ctx context.Context, arg ChannelEventsAfter
 const channelEventsSince = `-- name: ChannelEventsSince :many
 SELECT e.seq AS event_seq, e.type AS event_type,
        m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
-       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
-       m.mentions, m.edited_at, m.deleted_at, m.created_at
+       COALESCE(u.name, NULLIF(m.external_author, ''), '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author
 FROM channel_events e
 JOIN messages m ON m.id = e.message_id
 LEFT JOIN users u ON u.id = m.author_id
@@ -407,23 +409,24 @@ type ChannelEventsSinceParams struct {
 }
 
 type ChannelEventsSinceRow struct {
-	EventSeq    int64
-	EventType   string
-	ID          int64
-	TenantID    int64
-	ChannelKind string
-	ChannelID   int64
-	Seq         int64
-	AuthorID    int64
-	AuthorName  string
-	ClientMsgID *string
-	Kind        string
-	Body        string
-	ReplyToID   *int64
-	Mentions    []int64
-	EditedAt    *time.Time
-	DeletedAt   *time.Time
-	CreatedAt   time.Time
+	EventSeq       int64
+	EventType      string
+	ID             int64
+	TenantID       int64
+	ChannelKind    string
+	ChannelID      int64
+	Seq            int64
+	AuthorID       int64
+	AuthorName     string
+	ClientMsgID    *string
+	Kind           string
+	Body           string
+	ReplyToID      *int64
+	Mentions       []int64
+	EditedAt       *time.Time
+	DeletedAt      *time.Time
+	CreatedAt      time.Time
+	ExternalAuthor string
 }
 
 func (q *Queries) ChannelEventsSince(ctx context.Context, arg ChannelEventsSinceParams) ([]ChannelEventsSinceRow, error) {
@@ -459,6 +462,7 @@ func (q *Queries) ChannelEventsSince(ctx context.Context, arg ChannelEventsSince
 			&i.EditedAt,
 			&i.DeletedAt,
 			&i.CreatedAt,
+			&i.ExternalAuthor,
 		); err != nil {
 			return nil, err
 		}
@@ -675,8 +679,8 @@ func (q *Queries) DraftUpdate(ctx context.Context, arg DraftUpdateParams) (int64
 
 const messageByClientID = `-- name: MessageByClientID :one
 SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
-       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
-       m.mentions, m.edited_at, m.deleted_at, m.created_at
+       COALESCE(u.name, NULLIF(m.external_author, ''), '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id
 WHERE m.tenant_id = $1 AND m.author_id = $2 AND m.client_msg_id = $3
@@ -689,21 +693,22 @@ type MessageByClientIDParams struct {
 }
 
 type MessageByClientIDRow struct {
-	ID          int64
-	TenantID    int64
-	ChannelKind string
-	ChannelID   int64
-	Seq         int64
-	AuthorID    int64
-	AuthorName  string
-	ClientMsgID *string
-	Kind        string
-	Body        string
-	ReplyToID   *int64
-	Mentions    []int64
-	EditedAt    *time.Time
-	DeletedAt   *time.Time
-	CreatedAt   time.Time
+	ID             int64
+	TenantID       int64
+	ChannelKind    string
+	ChannelID      int64
+	Seq            int64
+	AuthorID       int64
+	AuthorName     string
+	ClientMsgID    *string
+	Kind           string
+	Body           string
+	ReplyToID      *int64
+	Mentions       []int64
+	EditedAt       *time.Time
+	DeletedAt      *time.Time
+	CreatedAt      time.Time
+	ExternalAuthor string
 }
 
 func (q *Queries) MessageByClientID(ctx context.Context, arg MessageByClientIDParams) (MessageByClientIDRow, error) {
@@ -725,6 +730,7 @@ func (q *Queries) MessageByClientID(ctx context.Context, arg MessageByClientIDPa
 		&i.EditedAt,
 		&i.DeletedAt,
 		&i.CreatedAt,
+		&i.ExternalAuthor,
 	)
 	return i, err
 }
@@ -756,8 +762,8 @@ func (q *Queries) MessageEdit(ctx context.Context, arg MessageEditParams) (int64
 
 const messageGet = `-- name: MessageGet :one
 SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
-       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
-       m.mentions, m.edited_at, m.deleted_at, m.created_at
+       COALESCE(u.name, NULLIF(m.external_author, ''), '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id
 WHERE m.tenant_id = $1 AND m.id = $2
@@ -769,21 +775,22 @@ type MessageGetParams struct {
 }
 
 type MessageGetRow struct {
-	ID          int64
-	TenantID    int64
-	ChannelKind string
-	ChannelID   int64
-	Seq         int64
-	AuthorID    int64
-	AuthorName  string
-	ClientMsgID *string
-	Kind        string
-	Body        string
-	ReplyToID   *int64
-	Mentions    []int64
-	EditedAt    *time.Time
-	DeletedAt   *time.Time
-	CreatedAt   time.Time
+	ID             int64
+	TenantID       int64
+	ChannelKind    string
+	ChannelID      int64
+	Seq            int64
+	AuthorID       int64
+	AuthorName     string
+	ClientMsgID    *string
+	Kind           string
+	Body           string
+	ReplyToID      *int64
+	Mentions       []int64
+	EditedAt       *time.Time
+	DeletedAt      *time.Time
+	CreatedAt      time.Time
+	ExternalAuthor string
 }
 
 func (q *Queries) MessageGet(ctx context.Context, arg MessageGetParams) (MessageGetRow, error) {
@@ -805,14 +812,15 @@ func (q *Queries) MessageGet(ctx context.Context, arg MessageGetParams) (Message
 		&i.EditedAt,
 		&i.DeletedAt,
 		&i.CreatedAt,
+		&i.ExternalAuthor,
 	)
 	return i, err
 }
 
 const messageHistory = `-- name: MessageHistory :many
 SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
-       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
-       m.mentions, m.edited_at, m.deleted_at, m.created_at
+       COALESCE(u.name, NULLIF(m.external_author, ''), '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id
 WHERE m.tenant_id = $1 AND m.channel_kind = $2 AND m.channel_id = $3
@@ -830,21 +838,22 @@ type MessageHistoryParams struct {
 }
 
 type MessageHistoryRow struct {
-	ID          int64
-	TenantID    int64
-	ChannelKind string
-	ChannelID   int64
-	Seq         int64
-	AuthorID    int64
-	AuthorName  string
-	ClientMsgID *string
-	Kind        string
-	Body        string
-	ReplyToID   *int64
-	Mentions    []int64
-	EditedAt    *time.Time
-	DeletedAt   *time.Time
-	CreatedAt   time.Time
+	ID             int64
+	TenantID       int64
+	ChannelKind    string
+	ChannelID      int64
+	Seq            int64
+	AuthorID       int64
+	AuthorName     string
+	ClientMsgID    *string
+	Kind           string
+	Body           string
+	ReplyToID      *int64
+	Mentions       []int64
+	EditedAt       *time.Time
+	DeletedAt      *time.Time
+	CreatedAt      time.Time
+	ExternalAuthor string
 }
 
 func (q *Queries) MessageHistory(ctx context.Context, arg MessageHistoryParams) ([]MessageHistoryRow, error) {
@@ -878,6 +887,7 @@ func (q *Queries) MessageHistory(ctx context.Context, arg MessageHistoryParams) 
 			&i.EditedAt,
 			&i.DeletedAt,
 			&i.CreatedAt,
+			&i.ExternalAuthor,
 		); err != nil {
 			return nil, err
 		}
@@ -891,25 +901,26 @@ func (q *Queries) MessageHistory(ctx context.Context, arg MessageHistoryParams) 
 
 const messageInsert = `-- name: MessageInsert :one
 INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id, kind,
-                      body, reply_to_id, mentions, created_at)
+                      body, reply_to_id, mentions, created_at, external_author)
 VALUES ($1, $2, $3, $4, $5, $6, $7,
-        $8, $9, $10, $11)
+        $8, $9, $10, $11, $12)
 ON CONFLICT (author_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
 RETURNING id
 `
 
 type MessageInsertParams struct {
-	TenantID    int64
-	ChannelKind string
-	ChannelID   int64
-	Seq         int64
-	AuthorID    int64
-	ClientMsgID *string
-	Kind        string
-	Body        string
-	ReplyToID   *int64
-	Mentions    []int64
-	CreatedAt   time.Time
+	TenantID       int64
+	ChannelKind    string
+	ChannelID      int64
+	Seq            int64
+	AuthorID       int64
+	ClientMsgID    *string
+	Kind           string
+	Body           string
+	ReplyToID      *int64
+	Mentions       []int64
+	CreatedAt      time.Time
+	ExternalAuthor string
 }
 
 // A repeated client id returns no row instead of raising, so the caller's
@@ -927,6 +938,7 @@ func (q *Queries) MessageInsert(ctx context.Context, arg MessageInsertParams) (i
 		arg.ReplyToID,
 		arg.Mentions,
 		arg.CreatedAt,
+		arg.ExternalAuthor,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -935,8 +947,8 @@ func (q *Queries) MessageInsert(ctx context.Context, arg MessageInsertParams) (i
 
 const messageSearch = `-- name: MessageSearch :many
 SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id,
-       COALESCE(u.name, '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
-       m.mentions, m.edited_at, m.deleted_at, m.created_at
+       COALESCE(u.name, NULLIF(m.external_author, ''), '')::text AS author_name, m.client_msg_id, m.kind, m.body, m.reply_to_id,
+       m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id
 WHERE m.tenant_id = $1
@@ -964,21 +976,22 @@ type MessageSearchParams struct {
 }
 
 type MessageSearchRow struct {
-	ID          int64
-	TenantID    int64
-	ChannelKind string
-	ChannelID   int64
-	Seq         int64
-	AuthorID    int64
-	AuthorName  string
-	ClientMsgID *string
-	Kind        string
-	Body        string
-	ReplyToID   *int64
-	Mentions    []int64
-	EditedAt    *time.Time
-	DeletedAt   *time.Time
-	CreatedAt   time.Time
+	ID             int64
+	TenantID       int64
+	ChannelKind    string
+	ChannelID      int64
+	Seq            int64
+	AuthorID       int64
+	AuthorName     string
+	ClientMsgID    *string
+	Kind           string
+	Body           string
+	ReplyToID      *int64
+	Mentions       []int64
+	EditedAt       *time.Time
+	DeletedAt      *time.Time
+	CreatedAt      time.Time
+	ExternalAuthor string
 }
 
 func (q *Queries) MessageSearch(ctx context.Context, arg MessageSearchParams) ([]MessageSearchRow, error) {
@@ -1016,6 +1029,7 @@ func (q *Queries) MessageSearch(ctx context.Context, arg MessageSearchParams) ([
 			&i.EditedAt,
 			&i.DeletedAt,
 			&i.CreatedAt,
+			&i.ExternalAuthor,
 		); err != nil {
 			return nil, err
 		}

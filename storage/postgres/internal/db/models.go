@@ -140,21 +140,22 @@ type LoginFailure struct {
 }
 
 type Message struct {
-	ID          int64
-	TenantID    int64
-	ChannelKind string
-	ChannelID   int64
-	Seq         int64
-	AuthorID    int64
-	ClientMsgID *string
-	Kind        string
-	Body        string
-	ReplyToID   *int64
-	Mentions    []int64
-	EditedAt    *time.Time
-	DeletedAt   *time.Time
-	CreatedAt   time.Time
-	Search      interface{}
+	ID             int64
+	TenantID       int64
+	ChannelKind    string
+	ChannelID      int64
+	Seq            int64
+	AuthorID       int64
+	ClientMsgID    *string
+	Kind           string
+	Body           string
+	ReplyToID      *int64
+	Mentions       []int64
+	EditedAt       *time.Time
+	DeletedAt      *time.Time
+	CreatedAt      time.Time
+	Search         interface{}
+	ExternalAuthor string
 }
 
 type MessageReaction struct {

@@ -302,7 +302,7 @@ func (q *Queries) ChannelEventInsert(ctx context.Context, arg ChannelEventInsert
 }
 
 const channelEventsAfter = `-- name: ChannelEventsAfter :many
-SELECT e.seq AS event_seq, e.type AS event_type, m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, COALESCE(u.name, '') AS author_name
+SELECT e.seq AS event_seq, e.type AS event_type, m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author, COALESCE(u.name, NULLIF(m.external_author, ''), '') AS author_name
 FROM json_each(CAST(?1 AS TEXT)) c
 JOIN channel_events e ON e.channel_kind = json_extract(c.value, '$[0]') AND e.channel_id = json_extract(c.value, '$[1]')
   AND e.seq > json_extract(c.value, '$[2]') AND e.seq <= json_extract(c.value, '$[2]') + CAST(?2 AS INTEGER)
@@ -354,6 +354,7 @@ func (q *Queries) ChannelEventsAfter(ctx context.Context, arg ChannelEventsAfter
 			&i.Message.EditedAt,
 			&i.Message.DeletedAt,
 			&i.Message.CreatedAt,
+			&i.Message.ExternalAuthor,
 			&i.AuthorName,
 		); err != nil {
 			return nil, err
@@ -370,7 +371,7 @@ func (q *Queries) ChannelEventsAfter(ctx context.Context, arg ChannelEventsAfter
 }
 
 const channelEventsSince = `-- name: ChannelEventsSince :many
-SELECT e.seq AS event_seq, e.type AS event_type, m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, COALESCE(u.name, '') AS author_name
+SELECT e.seq AS event_seq, e.type AS event_type, m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author, COALESCE(u.name, NULLIF(m.external_author, ''), '') AS author_name
 FROM channel_events e
 JOIN messages m ON m.id = e.message_id AND m.tenant_id = e.tenant_id
 LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id
@@ -427,6 +428,7 @@ func (q *Queries) ChannelEventsSince(ctx context.Context, arg ChannelEventsSince
 			&i.Message.EditedAt,
 			&i.Message.DeletedAt,
 			&i.Message.CreatedAt,
+			&i.Message.ExternalAuthor,
 			&i.AuthorName,
 		); err != nil {
 			return nil, err
@@ -648,7 +650,7 @@ func (q *Queries) DraftUpdate(ctx context.Context, arg DraftUpdateParams) (int64
 }
 
 const messageByClientID = `-- name: MessageByClientID :one
-SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, COALESCE(u.name, '') AS author_name
+SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author, COALESCE(u.name, NULLIF(m.external_author, ''), '') AS author_name
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id
 WHERE m.tenant_id = ?1 AND m.author_id = ?2 AND m.client_msg_id = ?3
@@ -683,6 +685,7 @@ func (q *Queries) MessageByClientID(ctx context.Context, arg MessageByClientIDPa
 		&i.Message.EditedAt,
 		&i.Message.DeletedAt,
 		&i.Message.CreatedAt,
+		&i.Message.ExternalAuthor,
 		&i.AuthorName,
 	)
 	return i, err
@@ -734,7 +737,7 @@ func (q *Queries) MessageEdit(ctx context.Context, arg MessageEditParams) (int64
 }
 
 const messageGet = `-- name: MessageGet :one
-SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, COALESCE(u.name, '') AS author_name
+SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author, COALESCE(u.name, NULLIF(m.external_author, ''), '') AS author_name
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id
 WHERE m.tenant_id = ?1 AND m.id = ?2
@@ -768,13 +771,14 @@ func (q *Queries) MessageGet(ctx context.Context, arg MessageGetParams) (Message
 		&i.Message.EditedAt,
 		&i.Message.DeletedAt,
 		&i.Message.CreatedAt,
+		&i.Message.ExternalAuthor,
 		&i.AuthorName,
 	)
 	return i, err
 }
 
 const messageHistory = `-- name: MessageHistory :many
-SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, COALESCE(u.name, '') AS author_name
+SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author, COALESCE(u.name, NULLIF(m.external_author, ''), '') AS author_name
 FROM messages m
 LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id
 WHERE m.tenant_id = ?1 AND m.channel_kind = ?2 AND m.channel_id = ?3
@@ -826,6 +830,7 @@ func (q *Queries) MessageHistory(ctx context.Context, arg MessageHistoryParams) 
 			&i.Message.EditedAt,
 			&i.Message.DeletedAt,
 			&i.Message.CreatedAt,
+			&i.Message.ExternalAuthor,
 			&i.AuthorName,
 		); err != nil {
 			return nil, err
@@ -843,24 +848,25 @@ func (q *Queries) MessageHistory(ctx context.Context, arg MessageHistoryParams) 
 
 const messageInsert = `-- name: MessageInsert :one
 INSERT INTO messages (tenant_id, channel_kind, channel_id, seq, author_id, client_msg_id,
-                      kind, body, reply_to_id, mentions, created_at)
+                      kind, body, reply_to_id, mentions, created_at, external_author)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6,
-        ?7, ?8, ?9, ?10, ?11)
+        ?7, ?8, ?9, ?10, ?11, ?12)
 RETURNING id
 `
 
 type MessageInsertParams struct {
-	TenantID    int64
-	ChannelKind string
-	ChannelID   int64
-	Seq         int64
-	AuthorID    int64
-	ClientMsgID *string
-	Kind        string
-	Body        string
-	ReplyToID   *int64
-	Mentions    string
-	CreatedAt   int64
+	TenantID       int64
+	ChannelKind    string
+	ChannelID      int64
+	Seq            int64
+	AuthorID       int64
+	ClientMsgID    *string
+	Kind           string
+	Body           string
+	ReplyToID      *int64
+	Mentions       string
+	CreatedAt      int64
+	ExternalAuthor string
 }
 
 func (q *Queries) MessageInsert(ctx context.Context, arg MessageInsertParams) (int64, error) {
@@ -876,6 +882,7 @@ func (q *Queries) MessageInsert(ctx context.Context, arg MessageInsertParams) (i
 		arg.ReplyToID,
 		arg.Mentions,
 		arg.CreatedAt,
+		arg.ExternalAuthor,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -883,7 +890,7 @@ func (q *Queries) MessageInsert(ctx context.Context, arg MessageInsertParams) (i
 }
 
 const messageSearch = `-- name: MessageSearch :many
-SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, COALESCE(u.name, '') AS author_name
+SELECT m.id, m.tenant_id, m.channel_kind, m.channel_id, m.seq, m.author_id, m.client_msg_id, m.kind, m.body, m.reply_to_id, m.mentions, m.edited_at, m.deleted_at, m.created_at, m.external_author, COALESCE(u.name, NULLIF(m.external_author, ''), '') AS author_name
 FROM messages_fts f
 JOIN messages m ON m.id = f.rowid
 LEFT JOIN users u ON u.id = m.author_id AND u.tenant_id = m.tenant_id
@@ -954,6 +961,7 @@ func (q *Queries) MessageSearch(ctx context.Context, arg MessageSearchParams) ([
 			&i.Message.EditedAt,
 			&i.Message.DeletedAt,
 			&i.Message.CreatedAt,
+			&i.Message.ExternalAuthor,
 			&i.AuthorName,
 		); err != nil {
 			return nil, err

@@ -136,20 +136,21 @@ type LoginFailure struct {
 }
 
 type Message struct {
-	ID          int64
-	TenantID    int64
-	ChannelKind string
-	ChannelID   int64
-	Seq         int64
-	AuthorID    int64
-	ClientMsgID *string
-	Kind        string
-	Body        string
-	ReplyToID   *int64
-	Mentions    string
-	EditedAt    *int64
-	DeletedAt   *int64
-	CreatedAt   int64
+	ID             int64
+	TenantID       int64
+	ChannelKind    string
+	ChannelID      int64
+	Seq            int64
+	AuthorID       int64
+	ClientMsgID    *string
+	Kind           string
+	Body           string
+	ReplyToID      *int64
+	Mentions       string
+	EditedAt       *int64
+	DeletedAt      *int64
+	CreatedAt      int64
+	ExternalAuthor string
 }
 
 type MessageReaction struct {
