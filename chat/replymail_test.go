@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	gosmtp "github.com/emersion/go-smtp"
 	"github.com/rs/zerolog"
 
 	"parley/chat"
@@ -36,11 +40,15 @@ func newRmWorld(t *testing.T, st chat.Store) *rmWorld {
 	return &rmWorld{ntWorld: w, addr: rmListen(t, w.svc)}
 }
 
-// rmListen starts an inbound listener handing mail to svc.
-func rmListen(t *testing.T, svc *chat.Service) string {
+// rmListen starts an inbound listener handing mail to svc; options
+// change its configuration (LMTP, a unix socket).
+func rmListen(t *testing.T, svc *chat.Service, options ...func(*inbound.Config)) string {
 	t.Helper()
-	srv, err := inbound.Listen(inbound.Config{Addr: "127.0.0.1:0", Domain: rmDomain, Timeout: 20 * time.Second,
-		Logger: zerolog.Nop()}, svc.Replies)
+	cfg := inbound.Config{Addr: "127.0.0.1:0", Domain: rmDomain, Timeout: 20 * time.Second, Logger: zerolog.Nop()}
+	for _, o := range options {
+		o(&cfg)
+	}
+	srv, err := inbound.Listen(cfg, svc.Replies)
 	ntNoErr(t, "inbound.Listen", err)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
@@ -171,6 +179,14 @@ March payslip notes
 `
 }
 
+// forgedReplyTo is replyTo with one character of its token's signature
+// changed.
+func forgedReplyTo(replyTo string) string {
+	at := strings.IndexByte(replyTo, '@') - 3
+	swap := map[bool]string{true: "b", false: "a"}[replyTo[at] == 'a']
+	return replyTo[:at] + swap + replyTo[at+1:]
+}
+
 // plainReply is a one-part reply with extra header lines.
 func plainReply(from, to, msgID, extra, text string) string {
 	return "From: " + from + "\nTo: " + to + "\nSubject: Re: thread\nMessage-ID: <" + msgID + ">\n" + extra +
@@ -208,10 +224,7 @@ func TestReplyByEmailConversation(t *testing.T) {
 		// The same mail again (a retry, a second MX): stored once.
 		wantSMTPCode(t, "the same mail again", w.send(t, handler, replyTo, raw), 0)
 
-		// A forged token: one character of its signature changed.
-		at := strings.IndexByte(replyTo, '@') - 3
-		swap := map[bool]string{true: "b", false: "a"}[replyTo[at] == 'a']
-		forged := replyTo[:at] + swap + replyTo[at+1:]
+		forged := forgedReplyTo(replyTo)
 		wantSMTPCode(t, "forged token", w.send(t, handler, forged, plainReply(handler, forged, "r2@mail.example", "", "Forged")), 550)
 		// Another sender, in the header and the envelope.
 		wantSMTPCode(t, "another sender", w.send(t, "mallory@evil.example", replyTo,
@@ -297,6 +310,48 @@ func TestReplyByEmailTwoNodes(t *testing.T) {
 		fates != fmt.Sprint([]chat.NotifyOutcome{chat.FateDuplicate, chat.FateAccepted}) {
 		t.Fatalf("fates %s, want one accepted and one duplicate", fates)
 	}
+}
+
+// TestReplyByEmailLMTP: behind Postfix, Parley is an LMTP target on a
+// unix socket. One delivery to two recipients is answered for each on
+// its own: the member's reply address is taken, a forged one refused,
+// and the reply is posted once.
+func TestReplyByEmailLMTP(t *testing.T) {
+	t.Parallel()
+	w := newRmWorld(t, newSQLite(t))
+	sock := filepath.Join(t.TempDir(), "lmtp.sock")
+	rmListen(t, w.svc, func(c *inbound.Config) { c.Addr, c.LMTP = sock, true })
+	ch := chat.TopicChannel(w.topic.ID)
+	w.post(t, w.author, ch, "Who has the March figures?")
+	replyTo, _ := w.notifyMail(t, w.member)
+	forged := forgedReplyTo(replyTo)
+	m := w.member.Email
+
+	conn, err := net.Dial("unix", sock)
+	ntNoErr(t, "dial the LMTP socket", err)
+	c := gosmtp.NewClientLMTP(conn)
+	defer c.Close()
+	ntNoErr(t, "LHLO", c.Hello("postfix.example"))
+	ntNoErr(t, "MAIL", c.Mail(m, nil))
+	ntNoErr(t, "RCPT reply address", c.Rcpt(replyTo, nil))
+	ntNoErr(t, "RCPT forged", c.Rcpt(forged, nil))
+	wc, err := c.Data()
+	ntNoErr(t, "DATA", err)
+	_, err = io.WriteString(wc, strings.ReplaceAll(plainReply(m, replyTo, "lmtp@mail.example", "", "I have them."), "\n", "\r\n"))
+	ntNoErr(t, "write the message", err)
+	accepted, err := wc.CloseWithLMTPResponse()
+	var perRecipient gosmtp.LMTPDataError
+	if !errors.As(err, &perRecipient) || len(perRecipient) != 1 || perRecipient[forged] == nil || perRecipient[forged].Code != 550 {
+		t.Fatalf("LMTP answers: accepted %v, error %v; want the forged recipient refused with 550", accepted, err)
+	}
+	if _, ok := accepted[replyTo]; !ok {
+		t.Fatalf("the reply address was not accepted: %v", accepted)
+	}
+	ntNoErr(t, "QUIT", c.Quit())
+	if got := w.textsBy(t, ch, w.member); len(got) != 1 || got[0].Body != "I have them." {
+		t.Fatalf("member's topic messages: %+v", got)
+	}
+	w.wantFates(t, chat.FateAccepted, chat.FateBadToken)
 }
 
 // newTopicReply is a world on SQLite whose member got a topic

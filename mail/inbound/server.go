@@ -14,6 +14,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/rs/zerolog"
+	"golang.org/x/net/netutil"
 
 	"parley/chat"
 )
@@ -88,7 +89,7 @@ func Listen(cfg Config, recv Receiver) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inbound: listen on %s: %w", cfg.Addr, err)
 	}
-	s := &Server{cfg: cfg, recv: recv, ln: limitListener(ln, cfg.MaxConnections), done: make(chan struct{}),
+	s := &Server{cfg: cfg, recv: recv, ln: netutil.LimitListener(ln, cfg.MaxConnections), done: make(chan struct{}),
 		log: cfg.Logger.With().Str("component", "inbound-smtp").Logger()}
 	srv := smtp.NewServer(backend{s})
 	srv.Domain, srv.LMTP, srv.TLSConfig = cfg.Domain, cfg.LMTP, cfg.TLS
@@ -260,36 +261,3 @@ type zerologAdapter struct{ log zerolog.Logger }
 
 func (z zerologAdapter) Printf(format string, v ...any) { z.log.Warn().Msgf(format, v...) }
 func (z zerologAdapter) Println(v ...any)               { z.log.Warn().Msg(fmt.Sprintln(v...)) }
-
-// limitListener holds at most n connections open; Accept waits for a
-// free slot. (golang.org/x/net/netutil has one, but x/net is not a
-// dependency for these ten lines.)
-func limitListener(l net.Listener, n int) net.Listener {
-	return &limited{Listener: l, slots: make(chan struct{}, n)}
-}
-
-type limited struct {
-	net.Listener
-	slots chan struct{}
-}
-
-func (l *limited) Accept() (net.Conn, error) {
-	l.slots <- struct{}{}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.slots
-		return nil, err
-	}
-	return &slotConn{Conn: c, free: func() { <-l.slots }}, nil
-}
-
-type slotConn struct {
-	net.Conn
-	once sync.Once
-	free func()
-}
-
-func (c *slotConn) Close() error {
-	c.once.Do(c.free)
-	return c.Conn.Close()
-}
