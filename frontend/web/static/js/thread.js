@@ -137,6 +137,10 @@ class ThreadView {
     for (const p of th.pending.values()) out.push(this.pendingNode(p));
     for (const p of this.notes?.pending.values() || []) out.push(this.pendingNode(p));
     reconcile(this.list, out);
+    // The panel's status history lists the same thread's status entries:
+    // every render refreshes it, so that one built before the thread
+    // loaded does not stay empty.
+    document.getElementById('conv-history')?.fill?.();
     this.older.hidden = !th.hasMore || !th.loaded;
     if (!msgs.length && th.loaded && !th.pending.size) this.list.appendChild(h('p', { class: 'muted empty' }, t('thread.empty')));
     this.renderSeen();
@@ -640,7 +644,6 @@ class ThreadView {
     this.offs.push(() => document.removeEventListener('keydown', onKey));
     this.on('thread:' + ch, (f) => {
       this.render();
-      document.getElementById('conv-history')?.fill?.();
       if (f?.event === 'conversation.changed') this.renderHeader();
     });
     this.on('readers:' + ch, () => this.renderSeen());
